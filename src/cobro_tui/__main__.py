@@ -1,0 +1,3 @@
+from cobro_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,43 @@
+"""The work queue as the agent sees it: one entry per account, and the key that pages it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cobro_tui.domain.models import Product
+from cobro_tui.domain.money import Money
+
+
+@dataclass(frozen=True, slots=True)
+class QueueKey:
+    """Where a page ends, in queue order (most days past due, then most past due, then id)."""
+
+    dpd: int
+    past_due: int
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    account_id: str
+    customer_name: str
+    account_last4: str
+    product: Product
+    bucket: str
+    dpd: int
+    past_due: Money
+    balance: Money
+    last_contact_at: datetime | None
+    sync_state: str
+
+    @property
+    def key(self) -> QueueKey:
+        return QueueKey(self.dpd, self.past_due.centavos, self.account_id)
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    entries: tuple[QueueEntry, ...]
+    total: int
+    next_key: QueueKey | None

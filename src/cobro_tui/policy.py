@@ -1,0 +1,165 @@
+"""The collection policy in config/ (buckets, result codes, ...), loaded and checked by file and key."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cobro_tui.domain.buckets import Bucket, BucketSet, bucket_set_problems
+from cobro_tui.domain.result_codes import ResultCode, ResultCodeCatalog
+from cobro_tui.errors import PolicyError
+from cobro_tui.resources import shipped_dir
+
+POLICY_FILES = ("buckets.toml", "result_codes.toml")
+CHANNELS = ("voice", "sms", "whatsapp", "email", "visit", "letter")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The policy in force, and the hash that identifies it in the audit log."""
+
+    buckets: BucketSet
+    result_codes: ResultCodeCatalog
+    config_hash: str
+    folder: Path
+
+
+def default_policy_dir() -> Path:
+    return shipped_dir("config")
+
+
+class _Reader:
+    """Collects every problem of a policy folder instead of stopping at the first."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.problems: list[str] = []
+
+    def load(self, name: str) -> dict[str, Any] | None:
+        path = self.folder / name
+        try:
+            with path.open("rb") as handle:
+                return tomllib.load(handle)
+        except FileNotFoundError:
+            self.problems.append(f"{path}: missing; every policy folder needs {name}")
+        except tomllib.TOMLDecodeError as exc:
+            self.problems.append(f"{path}: not valid TOML ({exc})")
+        return None
+
+    def field(self, where: str, item: dict[str, Any], key: str, kind: type | tuple[type, ...], required: bool = True) -> Any:
+        if key not in item:
+            if required:
+                self.problems.append(f"{where}: key {key} is missing")
+            return None
+        value = item[key]
+        # bool is an int; a number field must not accept true/false.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            self.problems.append(f"{where}: key {key} must be {names}, not {value!r}")
+            return None
+        return value
+
+    def unknown(self, where: str, item: dict[str, Any], known: tuple[str, ...]) -> None:
+        for key in item:
+            if key not in known:
+                self.problems.append(f"{where}: key {key} is not known here; known keys: {', '.join(known)}")
+
+
+_BUCKET_KEYS = ("code", "label_es", "label_en", "min_dpd", "max_dpd")
+_CODE_KEYS = ("code", "label_es", "label_en", "worked", "right_party_contact", "attempt", "channels")
+
+
+def _buckets(reader: _Reader) -> BucketSet | None:
+    data = reader.load("buckets.toml")
+    if data is None:
+        return None
+    path = reader.folder / "buckets.toml"
+    rows = data.get("bucket")
+    if not isinstance(rows, list) or not rows:
+        reader.problems.append(f"{path}: key bucket must be a list of [[bucket]] tables with at least one bucket")
+        return None
+    buckets: list[Bucket] = []
+    for index, row in enumerate(rows):
+        where = f"{path}: bucket[{index}]"
+        reader.unknown(where, row, _BUCKET_KEYS)
+        code = reader.field(where, row, "code", str)
+        label_es = reader.field(where, row, "label_es", str)
+        label_en = reader.field(where, row, "label_en", str)
+        min_dpd = reader.field(where, row, "min_dpd", int)
+        max_dpd = reader.field(where, row, "max_dpd", int, required=False)
+        if None not in (code, label_es, label_en, min_dpd):
+            buckets.append(Bucket(code, label_es, label_en, min_dpd, max_dpd))
+    if len(buckets) != len(rows):
+        return None
+    problems = bucket_set_problems(buckets)
+    reader.problems.extend(f"{path}: {problem}" for problem in problems)
+    if problems:
+        return None
+    return BucketSet(str(data.get("name", "estandar")), tuple(buckets))
+
+
+def _result_codes(reader: _Reader) -> ResultCodeCatalog | None:
+    data = reader.load("result_codes.toml")
+    if data is None:
+        return None
+    path = reader.folder / "result_codes.toml"
+    rows = data.get("code")
+    if not isinstance(rows, list) or not rows:
+        reader.problems.append(f"{path}: key code must be a list of [[code]] tables with at least one code")
+        return None
+    codes: list[ResultCode] = []
+    seen: set[str] = set()
+    for index, row in enumerate(rows):
+        where = f"{path}: code[{index}]"
+        reader.unknown(where, row, _CODE_KEYS)
+        code = reader.field(where, row, "code", str)
+        values = [reader.field(where, row, key, str) for key in ("label_es", "label_en")]
+        flags = [reader.field(where, row, key, bool) for key in ("worked", "right_party_contact", "attempt")]
+        channels = reader.field(where, row, "channels", list, required=False) or []
+        for channel in channels:
+            if channel not in CHANNELS:
+                reader.problems.append(f"{where}: key channels has {channel!r}; channels are {', '.join(CHANNELS)}")
+        if code in seen:
+            reader.problems.append(f"{where}: code {code!r} appears more than once")
+        seen.add(code)
+        if code is not None and None not in values and None not in flags:
+            codes.append(ResultCode(code, values[0], values[1], flags[0], flags[1], flags[2], tuple(channels)))
+    if len(codes) != len(rows):
+        return None
+    return ResultCodeCatalog(tuple(codes))
+
+
+def policy_hash(folder: Path) -> str:
+    """SHA-256 over the policy files' names and bytes: which policy was in force."""
+    digest = hashlib.sha256()
+    for name in POLICY_FILES:
+        path = folder / name
+        if path.is_file():
+            digest.update(name.encode() + b"\x00" + path.read_bytes() + b"\x00")
+    return digest.hexdigest()
+
+
+def check_policy(folder: Path) -> list[str]:
+    """Every problem of a policy folder, each naming its file and key; empty when it is sound."""
+    if not folder.is_dir():
+        return [f"{folder}: not a folder; name the folder that holds {', '.join(POLICY_FILES)}"]
+    reader = _Reader(folder)
+    _buckets(reader)
+    _result_codes(reader)
+    return reader.problems
+
+
+def load_policy(folder: Path | None = None) -> Policy:
+    """The policy of a folder (the shipped one by default), or PolicyError listing every problem."""
+    folder = folder or default_policy_dir()
+    if not folder.is_dir():
+        raise PolicyError(check_policy(folder))
+    reader = _Reader(folder)
+    buckets = _buckets(reader)
+    codes = _result_codes(reader)
+    if reader.problems or buckets is None or codes is None:
+        raise PolicyError(reader.problems)
+    return Policy(buckets, codes, policy_hash(folder), folder)

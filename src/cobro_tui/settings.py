@@ -1,0 +1,193 @@
+"""Settings: shipped defaults (config/settings.toml) < user file < COBRO_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from cobro_tui.errors import SettingsError
+from cobro_tui.resources import shipped_dir
+
+APP_NAME = "cobro-tui"
+ENV_PREFIX = "COBRO_"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UISettings(Section):
+    theme: str = "textual-dark"
+    """Theme of the workstation; `cobro-high-contrast` for long shifts or low vision."""
+    cursor_blink: bool = True
+    """Blinking cursor in text fields (off in tests and snapshots)."""
+    animation: Literal["none", "basic", "full"] = "basic"
+    """How much the interface animates."""
+    page_size: int = Field(200, ge=20, le=5000)
+    """Accounts loaded into the queue view at a time (20 to 5000)."""
+
+
+class SyncSettings(Section):
+    enabled: bool = True
+    """Whether the workstation syncs with the server in the background."""
+    interval_seconds: int = Field(30, ge=1, le=3600)
+    """Seconds between background sync rounds (1 to 3600)."""
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    """Seconds before an HTTP request to the server gives up."""
+
+
+class DemoSettings(Section):
+    agent: str = "agente01"
+    """The demo agent whose queue `cobro-tui demo` opens."""
+    accounts: int = Field(2000, ge=1, le=1_000_000)
+    """Accounts in the generated demo portfolio."""
+    seed: int = 7
+    """Seed that makes the demo portfolio reproducible."""
+
+
+class Settings(BaseSettings):
+    """Everything the workstation can be told, without secrets (those live in the keyring)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        env_ignore_empty=True,
+        extra="forbid",
+        frozen=True,
+    )
+
+    lang: Literal["es", "en"] = "es"
+    """Interface language: es (es-MX) or en."""
+    now: AwareDatetime | None = None
+    """A fixed instant (ISO-8601 with offset) that freezes the clock of the whole program."""
+    data_dir: Path | None = None
+    """Where the cache and logs live; the platform's user data directory when unset."""
+    server_url: str | None = None
+    """The backend the workstation syncs with."""
+    ui: UISettings = UISettings()
+    sync: SyncSettings = SyncSettings()
+    demo: DemoSettings = DemoSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Files are read by load_settings (to name them in errors) and come in as init values.
+        return (env_settings, init_settings)
+
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir if self.data_dir is not None else platformdirs.user_data_path(APP_NAME)
+
+
+def default_settings_file() -> Path:
+    return shipped_dir("config") / "settings.toml"
+
+
+def user_settings_file(env: Mapping[str, str]) -> tuple[Path | None, bool]:
+    """The user file and whether it was named explicitly (COBRO_CONFIG_FILE)."""
+    named = env.get("COBRO_CONFIG_FILE")
+    if named:
+        return Path(named).expanduser(), True
+    path = platformdirs.user_config_path(APP_NAME) / "config.toml"
+    return (path if path.is_file() else None), False
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict, or a SettingsError that names the file and what is wrong."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise SettingsError([f"{path}: the file does not exist; create it or unset COBRO_CONFIG_FILE"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError([f"{path}: not valid TOML ({exc}); fix the file and try again"]) from None
+    except OSError as exc:
+        raise SettingsError([f"{path}: cannot be read ({exc.strerror})"]) from None
+
+
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _has_key(data: Mapping[str, Any], loc: tuple[Any, ...]) -> bool:
+    node: Any = data
+    for part in loc:
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _env_name(loc: tuple[Any, ...]) -> str:
+    return ENV_PREFIX + "__".join(str(part) for part in loc).upper()
+
+
+def _explain(error: Mapping[str, Any], section_keys: dict[str, list[str]]) -> str:
+    if error["type"] == "extra_forbidden":
+        loc = error["loc"]
+        parent = loc[0] if len(loc) > 1 else ""
+        known = section_keys.get(parent, section_keys[""])
+        return f"is not a setting; the known keys here are: {', '.join(known)}"
+    if error["type"] == "timezone_aware":
+        return "needs a UTC offset, like 2026-11-22T10:30:00-06:00"
+    return f"{error['msg'].rstrip('.').lower()} (got {error.get('input')!r})"
+
+
+def _section_keys() -> dict[str, list[str]]:
+    keys: dict[str, list[str]] = {"": list(Settings.model_fields)}
+    for name, field in Settings.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys[name] = list(annotation.model_fields)
+    return keys
+
+
+def load_settings() -> Settings:
+    """The effective settings, or a SettingsError naming every bad file or variable and key."""
+    env = os.environ
+    default_path = default_settings_file()
+    defaults = read_toml(default_path)
+    user_path, _ = user_settings_file(env)
+    user = read_toml(user_path) if user_path is not None else {}
+    merged = _deep_merge(defaults, user)
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        keys = _section_keys()
+        problems = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            key = ".".join(str(p) for p in loc)
+            if _env_name(loc) in env or (loc and _env_name(loc[:1]) in env):
+                where = f"environment variable {_env_name(loc)}"
+            elif user_path is not None and _has_key(user, loc):
+                where = f"{user_path}: key {key}"
+            else:
+                where = f"{default_path}: key {key}"
+            problems.append(f"{where}: {_explain(error, keys)}")
+        raise SettingsError(problems) from None
+
+
+def settings_report(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain values, for `cobro-tui config show` (no secrets exist here)."""
+    data = settings.model_dump(mode="json")
+    data["data_dir"] = str(settings.resolved_data_dir())
+    return data

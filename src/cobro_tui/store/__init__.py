@@ -1,0 +1,1 @@
+"""The local cache: SQLCipher-encrypted SQLite through SQLModel, its migrations and repositories."""

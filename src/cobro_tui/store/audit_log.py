@@ -1,0 +1,43 @@
+"""The audit chain in the cache: append inside the caller's transaction, read and verify."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from cobro_tui.domain.audit import GENESIS, ChainReport, StoredEvent, event_body, link_hash, verify_chain
+from cobro_tui.store.types import instant_text
+
+
+def append_event(
+    conn: Connection, *, at: datetime, type: str, actor: str, device: str, data: dict[str, Any]
+) -> StoredEvent:
+    """Chain one event to the head. Call inside a write transaction with the change it records."""
+    head = conn.exec_driver_sql("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
+    body = event_body(seq=seq, prev=prev, ts=instant_text(at), type=type, actor=actor, device=device, data=data)
+    event = StoredEvent(seq, body, link_hash(body))
+    conn.exec_driver_sql("INSERT INTO audit_event (seq, body, hash) VALUES (?, ?, ?)", (event.seq, event.body, event.hash))
+    return event
+
+
+def iter_events(conn: Connection, batch: int = 2000) -> Iterator[StoredEvent]:
+    last = 0
+    while True:
+        rows = conn.exec_driver_sql(
+            "SELECT seq, body, hash FROM audit_event WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
+        ).fetchall()
+        if not rows:
+            return
+        for row in rows:
+            yield StoredEvent(row[0], row[1], row[2])
+        last = rows[-1][0]
+
+
+def verify(engine: Engine) -> ChainReport:
+    """Walk the whole local chain and report the first broken link, if any."""
+    with engine.connect() as conn:
+        return verify_chain(iter_events(conn))

@@ -1,0 +1,64 @@
+"""The transactional outbox: mutations written with their domain rows, waiting for the server."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from cobro_tui.domain.audit import canonical_json
+from cobro_tui.domain.ids import new_id
+from cobro_tui.store.types import instant_text
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    mutation_id: str
+    client_seq: int
+    name: str
+    args: dict[str, Any]
+    account_id: str | None
+    state: str
+    occurred_at: datetime
+
+
+def enqueue(
+    conn: Connection,
+    *,
+    name: str,
+    args: dict[str, Any],
+    occurred_at: datetime,
+    account_id: str | None = None,
+    base_version: int | None = None,
+) -> OutboxItem:
+    """Add a mutation with the next gapless client_seq. Call inside the action's write transaction."""
+    row = conn.exec_driver_sql("SELECT next_client_seq, cursor FROM sync_meta WHERE id = 1").fetchone()
+    if row is None:
+        raise RuntimeError("the cache has no device yet; call ensure_device first")
+    seq, cursor = row
+    mutation_id = new_id()
+    conn.exec_driver_sql(
+        "INSERT INTO outbox (mutation_id, client_seq, name, args_json, account_id, occurred_at_client, "
+        "monotonic_ms, observed_cursor, base_version, state, attempts, acknowledged_by_agent) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0)",
+        (
+            mutation_id, seq, name, canonical_json(args), account_id, instant_text(occurred_at),
+            int(time.monotonic() * 1000), cursor, base_version,
+        ),
+    )
+    conn.exec_driver_sql("UPDATE sync_meta SET next_client_seq = ? WHERE id = 1", (seq + 1,))
+    return OutboxItem(mutation_id, seq, name, args, account_id, "pending", occurred_at)
+
+
+def pending(engine: Engine) -> list[OutboxItem]:
+    """Items not yet answered by the server, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT mutation_id, client_seq, name, args_json, account_id, state, occurred_at_client "
+            "FROM outbox WHERE state IN ('pending', 'inflight') ORDER BY client_seq"
+        ).fetchall()
+    return [OutboxItem(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], datetime.fromisoformat(r[6])) for r in rows]

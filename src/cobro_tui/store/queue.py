@@ -1,0 +1,41 @@
+"""Queue reads: ordered, filtered and paged in SQLite with a keyset, never loaded whole."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from cobro_tui.domain.models import Product
+from cobro_tui.domain.money import Money
+from cobro_tui.domain.queue import QueueEntry, QueueKey, QueuePage
+
+_SELECT = (
+    "SELECT a.id, c.full_name, a.number, a.product, a.bucket, a.dpd, a.past_due, "
+    "a.principal + a.interest + a.fees + a.vat, a.currency, a.last_contact_at, a.sync_state "
+    "FROM account a JOIN customer c ON c.id = a.customer_id "
+    "WHERE a.assigned_agent = ? "
+)
+_ORDER = " ORDER BY a.dpd DESC, a.past_due DESC, a.id DESC LIMIT ?"
+
+
+def queue_page(engine: Engine, agent: str, after: QueueKey | None, limit: int) -> QueuePage:
+    """One page of the agent's queue after `after` (from the top when None), with the total."""
+    params: list[object] = [agent]
+    sql = _SELECT
+    if after is not None:
+        sql += "AND (a.dpd, a.past_due, a.id) < (?, ?, ?) "
+        params += [after.dpd, after.past_due, after.id]
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(sql + _ORDER, (*params, limit + 1)).fetchall()
+        total = conn.exec_driver_sql("SELECT count(*) FROM account WHERE assigned_agent = ?", (agent,)).scalar_one()
+    entries = tuple(
+        QueueEntry(
+            account_id=r[0], customer_name=r[1], account_last4=r[2][-4:], product=Product(r[3]), bucket=r[4],
+            dpd=r[5], past_due=Money(r[6], r[8]), balance=Money(r[7], r[8]),
+            last_contact_at=datetime.fromisoformat(r[9]) if r[9] else None, sync_state=r[10],
+        )
+        for r in rows[:limit]
+    )
+    next_key = entries[-1].key if len(rows) > limit and entries else None
+    return QueuePage(entries, total, next_key)

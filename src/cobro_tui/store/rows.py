@@ -1,0 +1,194 @@
+"""Domain values to cache rows and back: one column order per table, shared by bulk and single writes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from cobro_tui.domain.models import (
+    Account,
+    BucketHistoryEntry,
+    ContactAttempt,
+    ContactKind,
+    ContactPoint,
+    Customer,
+    Payment,
+    PaymentPlan,
+    Product,
+    Promise,
+    PromiseStatus,
+    Provenance,
+    Reference,
+    ReferenceRole,
+    Restriction,
+    Stage,
+    SyncState,
+)
+from cobro_tui.domain.money import Money
+from cobro_tui.store.types import instant_text
+
+
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _instant(value: datetime | None) -> str | None:
+    return None if value is None else instant_text(value)
+
+
+CUSTOMER = ("id", "full_name", "rfc", "curp", "birth_date", "sync_state", "server_version")
+
+
+def customer_row(c: Customer, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[Any, ...]:
+    return (c.id, c.full_name, c.rfc, c.curp, c.birth_date.isoformat(), state.value, version)
+
+
+ACCOUNT = (
+    "id", "customer_id", "number", "product", "currency", "principal", "interest", "fees", "vat",
+    "past_due", "min_to_cure", "dpd", "bucket", "stage", "risk_segment", "assigned_agent", "opened_on",
+    "last_payment_on", "last_contact_at", "version", "sync_state", "server_version",
+)
+
+
+def account_row(a: Account, state: SyncState = SyncState.SYNCED) -> tuple[Any, ...]:
+    return (
+        a.id, a.customer_id, a.number, a.product.value, a.currency, a.principal.centavos,
+        a.interest.centavos, a.fees.centavos, a.vat.centavos, a.past_due.centavos, a.min_to_cure.centavos,
+        a.dpd, a.bucket, a.stage.value, a.risk_segment, a.assigned_agent, a.opened_on.isoformat(),
+        _day(a.last_payment_on), _instant(a.last_contact_at), a.version, state.value, a.version,
+    )
+
+
+def account_from_row(r: Sequence[Any]) -> Account:
+    cur = r[4]
+    return Account(
+        id=r[0], customer_id=r[1], number=r[2], product=Product(r[3]), principal=Money(r[5], cur),
+        interest=Money(r[6], cur), fees=Money(r[7], cur), vat=Money(r[8], cur), past_due=Money(r[9], cur),
+        min_to_cure=Money(r[10], cur), dpd=r[11], bucket=r[12], stage=Stage(r[13]), risk_segment=r[14],
+        assigned_agent=r[15], opened_on=date.fromisoformat(r[16]),
+        last_payment_on=date.fromisoformat(r[17]) if r[17] else None,
+        last_contact_at=datetime.fromisoformat(r[18]) if r[18] else None, version=r[19],
+    )
+
+
+CONTACT_POINT = (
+    "id", "customer_id", "kind", "value", "provenance", "state_code", "municipality_code", "postal_code",
+    "consent_sms", "consent_whatsapp", "consent_email", "opted_out", "wrong_number", "is_primary",
+    "sync_state", "server_version",
+)
+
+
+def contact_point_row(p: ContactPoint, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[Any, ...]:
+    return (
+        p.id, p.customer_id, p.kind.value, p.value, p.provenance.value, p.state_code, p.municipality_code,
+        p.postal_code, p.consent_sms, p.consent_whatsapp, p.consent_email, p.opted_out, p.wrong_number,
+        p.is_primary, state.value, version,
+    )
+
+
+def contact_point_from_row(r: Sequence[Any]) -> ContactPoint:
+    return ContactPoint(
+        id=r[0], customer_id=r[1], kind=ContactKind(r[2]), value=r[3], provenance=Provenance(r[4]),
+        state_code=r[5], municipality_code=r[6], postal_code=r[7], consent_sms=bool(r[8]),
+        consent_whatsapp=bool(r[9]), consent_email=bool(r[10]), opted_out=bool(r[11]),
+        wrong_number=bool(r[12]), is_primary=bool(r[13]),
+    )
+
+
+REFERENCE = ("id", "account_id", "role", "full_name", "phone", "relationship", "sync_state", "server_version")
+
+
+def reference_row(r: Reference, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[Any, ...]:
+    return (r.id, r.account_id, r.role.value, r.full_name, r.phone, r.relationship, state.value, version)
+
+
+def reference_from_row(r: Sequence[Any]) -> Reference:
+    return Reference(id=r[0], account_id=r[1], role=ReferenceRole(r[2]), full_name=r[3], phone=r[4], relationship=r[5])
+
+
+PAYMENT = ("id", "account_id", "amount", "currency", "paid_on", "channel", "reference", "sync_state", "server_version")
+
+
+def payment_row(p: Payment, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[Any, ...]:
+    return (p.id, p.account_id, p.amount.centavos, p.amount.currency, p.paid_on.isoformat(), p.channel, p.reference, state.value, version)
+
+
+PROMISE = (
+    "id", "account_id", "amount", "currency", "due_on", "channel", "created_at", "created_by", "status",
+    "paid", "grace_days", "sync_state", "server_version",
+)
+
+
+def promise_row(p: Promise, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[Any, ...]:
+    return (
+        p.id, p.account_id, p.amount.centavos, p.amount.currency, p.due_on.isoformat(), p.channel,
+        instant_text(p.created_at), p.created_by, p.status.value, None if p.paid is None else p.paid.centavos,
+        p.grace_days, state.value, version,
+    )
+
+
+def promise_from_row(r: Sequence[Any]) -> Promise:
+    return Promise(
+        id=r[0], account_id=r[1], amount=Money(r[2], r[3]), due_on=date.fromisoformat(r[4]), channel=r[5],
+        created_at=datetime.fromisoformat(r[6]), created_by=r[7], status=PromiseStatus(r[8]),
+        paid=None if r[9] is None else Money(r[9], r[3]), grace_days=r[10],
+    )
+
+
+PLAN = ("id", "account_id", "down_payment", "currency", "created_at", "created_by", "status", "sync_state", "server_version")
+INSTALLMENT = ("plan_id", "number", "due_on", "amount", "status")
+
+
+def plan_rows(p: PaymentPlan, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    head = (p.id, p.account_id, p.down_payment.centavos, p.down_payment.currency, instant_text(p.created_at), p.created_by, p.status.value, state.value, version)
+    items = [(p.id, i.number, i.due_on.isoformat(), i.amount.centavos, i.status.value) for i in p.installments]
+    return head, items
+
+
+CONTACT_ATTEMPT = (
+    "id", "account_id", "customer_id", "contact_point_id", "channel", "direction", "started_at", "ended_at",
+    "result_code", "agent", "problem_code", "circumstance", "resolution", "notes", "script_steps",
+    "sync_state", "server_version",
+)
+
+
+def contact_attempt_row(c: ContactAttempt, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[Any, ...]:
+    return (
+        c.id, c.account_id, c.customer_id, c.contact_point_id, c.channel.value, c.direction.value,
+        instant_text(c.started_at), _instant(c.ended_at), c.result_code, c.agent, c.problem_code,
+        c.circumstance, c.resolution, c.notes, json.dumps(list(c.script_steps)), state.value, version,
+    )
+
+
+RESTRICTION = ("id", "customer_id", "kind", "created_at", "source", "contact_point_id", "channel", "note", "sync_state", "server_version")
+
+
+def restriction_row(r: Restriction, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[Any, ...]:
+    return (
+        r.id, r.customer_id, r.kind.value, instant_text(r.created_at), r.source, r.contact_point_id,
+        None if r.channel is None else r.channel.value, r.note, state.value, version,
+    )
+
+
+BUCKET_HISTORY = ("id", "account_id", "bucket", "entered_on", "left_on", "sync_state", "server_version")
+
+
+def bucket_history_row(b: BucketHistoryEntry, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[Any, ...]:
+    return (b.id, b.account_id, b.bucket, b.entered_on.isoformat(), _day(b.left_on), state.value, version)
+
+
+def insert_sql(table: str, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert many rows through the driver's executemany: the fast path for bulk loads."""
+    if rows:
+        conn.exec_driver_sql(insert_sql(table, columns), list(rows))
+
+
+RowMaker = Callable[..., tuple[Any, ...]]

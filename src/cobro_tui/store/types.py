@@ -1,0 +1,28 @@
+"""Column types that keep the domain's guarantees in SQLite: aware UTC instants as text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import String
+from sqlalchemy.types import TypeDecorator
+
+
+def instant_text(value: datetime) -> str:
+    """Fixed-width ISO-8601 UTC text, so that text order is time order."""
+    if value.tzinfo is None:
+        raise ValueError("instants must be timezone-aware")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware instant stored as UTC ISO-8601 text; naive datetimes are refused."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> str | None:
+        return None if value is None else instant_text(value)
+
+    def process_result_value(self, value: str | None, dialect: object) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value)
