@@ -7,9 +7,10 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from cobro_tui.errors import SettingsError
@@ -32,6 +33,17 @@ class UISettings(Section):
     """How much the interface animates."""
     page_size: int = Field(200, ge=20, le=5000)
     """Accounts loaded into the queue view at a time (20 to 5000)."""
+    agent_zone: str = "America/Mexico_City"
+    """IANA time zone of the agents' floor: the agent's own clock in the status bar."""
+
+    @field_validator("agent_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as America/Mexico_City") from None
+        return value
 
 
 class SyncSettings(Section):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from functools import cache
 
 from stdnum.mx import curp as stdnum_curp
 from stdnum.mx import rfc as stdnum_rfc
@@ -25,6 +26,7 @@ def _first_internal(word: str, wanted: str, default: str = "X") -> str:
     return default
 
 
+@cache
 def _main_word(name: str) -> str:
     # Compound names use the first word; particles (DE, LA, DEL) are skipped.
     words = [w for w in _plain(name).split() if w not in {"DE", "LA", "DEL", "LOS", "LAS", "Y", "MC", "MAC"}]

@@ -127,11 +127,19 @@ class PortfolioSpec:
         return -(-self.accounts // CHUNK_ACCOUNTS)
 
 
+# Entries of Faker's es_MX lists that are typos ("Jos" for José).
+_FAKER_TYPOS = frozenset({"Jos"})
+
+
 @cache
 def _names() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """Faker's es_MX name lists (female, male, last names), drawn with our own seeded stream."""
     person = Faker("es_MX").provider("faker.providers.person")
-    return tuple(person.first_names_female), tuple(person.first_names_male), tuple(person.last_names)
+
+    def clean(names: Sequence[str]) -> tuple[str, ...]:
+        return tuple(name for name in names if name not in _FAKER_TYPOS)
+
+    return clean(person.first_names_female), clean(person.first_names_male), clean(person.last_names)
 
 
 class _Generator:

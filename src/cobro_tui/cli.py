@@ -1,0 +1,203 @@
+"""The `cobro-tui` command: the workstation, the demo and the tools around them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cobro_tui import __version__
+
+# Commands whose capability comes with a later issue: they say so and exit non-zero.
+_LATER = {
+    "serve": "#3 (servidor de referencia y sincronización)",
+    "login": "#3 (servidor de referencia y sincronización)",
+    "sync": "#3 (servidor de referencia y sincronización)",
+    "rules": "#5 (reglas de contacto)",
+    "kpi": "#7 (supervisión y KPI)",
+}
+EXIT_LATER = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cobro-tui",
+        description="Collector workstation for debt-collection call centres. "
+        "Without a command, opens the workstation on this user's cache.",
+    )
+    parser.add_argument("--version", action="version", version=f"cobro-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="open the workstation on a generated Mexican demo portfolio; nothing to configure")
+    demo.add_argument("--accounts", type=int, help="accounts in the demo portfolio (default from settings: demo.accounts)")
+    demo.add_argument("--seed", type=int, help="seed that makes the portfolio reproducible (default: demo.seed)")
+
+    serve = sub.add_parser("serve", help="the reference backend (FastAPI + uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--db", help="database URL: a SQLite file by default, postgresql://... for PostgreSQL")
+    serve.add_argument("--demo", type=int, metavar="N", help="load a generated portfolio of N accounts")
+
+    login = sub.add_parser("login", help="sign in and keep the token in the OS keyring")
+    login.add_argument("--server", required=True, metavar="URL")
+    login.add_argument("--user", required=True, metavar="U")
+
+    sub.add_parser("sync", help="one headless sync round; prints what moved")
+    sub.add_parser("migrate", help="apply the cache migrations (also done at every start)")
+
+    config = sub.add_parser("config", help="settings and policy")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    config_sub.add_parser("show", help="the effective settings, without secrets")
+    check = config_sub.add_parser("check", help="validate a policy folder and report every error with file and key")
+    check.add_argument("dir", nargs="?", type=Path, help="the policy folder (default: the shipped config/)")
+
+    rules = sub.add_parser("rules", help="the contact rules")
+    rules_sub = rules.add_subparsers(dest="rules_command", metavar="ACTION", required=True)
+    explain = rules_sub.add_parser("explain", help="why contact is or is not allowed now, rule by rule")
+    explain.add_argument("account")
+    explain.add_argument("--at", metavar="ISO")
+    explain.add_argument("--channel", metavar="C")
+
+    audit = sub.add_parser("audit", help="the tamper-evident audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    audit_sub.add_parser("verify", help="walk the hash chain and say where it breaks, if anywhere")
+
+    kpi = sub.add_parser("kpi", help="supervisor figures from the server, for scripts")
+    kpi.add_argument("--since", default="7d")
+    kpi.add_argument("--team")
+    return parser
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from cobro_tui.bootstrap import run_demo
+    from cobro_tui.settings import load_settings
+
+    settings = load_settings()
+    accounts = args.accounts if args.accounts is not None else settings.demo.accounts
+    seed = args.seed if args.seed is not None else settings.demo.seed
+    if not 1 <= accounts <= 1_000_000:
+        raise _usage(f"--accounts must be between 1 and 1000000, not {accounts}")
+    return run_demo(settings, accounts, seed)
+
+
+def _cmd_workstation(args: argparse.Namespace) -> int:
+    from cobro_tui.bootstrap import run_workstation
+    from cobro_tui.settings import load_settings
+
+    return run_workstation(load_settings())
+
+
+def _open_user_cache():  # type: ignore[no-untyped-def]
+    from cobro_tui.bootstrap import cache_path, open_cache
+    from cobro_tui.credentials import KeyringKeyStore
+    from cobro_tui.i18n import set_language
+    from cobro_tui.settings import load_settings
+
+    settings = load_settings()
+    set_language(settings.lang)
+    path = cache_path(settings)
+    return path, open_cache(path, KeyringKeyStore(), create=False)
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from cobro_tui.bootstrap import cache_path, open_cache
+    from cobro_tui.credentials import KeyringKeyStore
+    from cobro_tui.i18n import set_language, t
+    from cobro_tui.settings import load_settings
+    from cobro_tui.store.migrate import upgrade
+
+    settings = load_settings()
+    set_language(settings.lang)
+    path = cache_path(settings)
+    engine = open_cache(path, KeyringKeyStore(), create=True, migrate=False)
+    try:
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    print(t("cli.migrate_current" if before == after else "cli.migrated", path=path, before=before or "—", after=after))
+    return 0
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    from cobro_tui.i18n import set_language, t
+    from cobro_tui.settings import load_settings, settings_report
+
+    settings = load_settings()
+    set_language(settings.lang)
+    if args.config_command == "show":
+        print(json.dumps(settings_report(settings), indent=2, ensure_ascii=False))
+        return 0
+    from cobro_tui.policy import check_policy, default_policy_dir, load_policy
+
+    folder = args.dir or default_policy_dir()
+    problems = check_policy(folder)
+    if problems:
+        print(t("cli.config_bad", path=folder, count=len(problems)), file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    policy = load_policy(folder)
+    print(t("cli.config_ok", path=folder, buckets=len(policy.buckets.buckets), codes=len(policy.result_codes.codes)))
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from cobro_tui.i18n import t
+    from cobro_tui.store.audit_log import verify
+
+    _, engine = _open_user_cache()
+    try:
+        report = verify(engine)
+    finally:
+        engine.dispose()
+    if report.intact:
+        print(t("cli.audit_intact", events=report.events, head=report.head[:16]))
+        return 0
+    print(t("cli.audit_broken", seq=report.broken_at, reason=report.reason, events=report.events), file=sys.stderr)
+    return 1
+
+
+def _cmd_later(args: argparse.Namespace) -> int:
+    from cobro_tui.i18n import t
+
+    print(t("cli.not_yet", command=f"cobro-tui {args.command}", issue=_LATER[args.command]), file=sys.stderr)
+    return EXIT_LATER
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _usage(message: str) -> _UsageError:
+    return _UsageError(message)
+
+
+_COMMANDS = {
+    None: _cmd_workstation,
+    "demo": _cmd_demo,
+    "migrate": _cmd_migrate,
+    "config": _cmd_config,
+    "audit": _cmd_audit,
+    **{name: _cmd_later for name in _LATER},
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from cobro_tui.errors import UserFacingError
+
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except _UsageError as exc:
+        parser.error(str(exc))
+    except UserFacingError as exc:
+        from cobro_tui.i18n import t
+
+        print(t("cli.error", message=exc.message), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return 0

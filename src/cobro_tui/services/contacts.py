@@ -1,0 +1,79 @@
+"""Logging contact attempts (gestiones): validated against the catalogue, saved for sync and audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from cobro_tui.clock import Clock
+from cobro_tui.domain.ids import new_id
+from cobro_tui.domain.models import Channel, ContactAttempt, Direction
+from cobro_tui.errors import UserFacingError
+from cobro_tui.policy import Policy
+from cobro_tui.store.actions import UnknownAccount, record_contact_attempt
+from cobro_tui.store.device import Device
+from cobro_tui.store.outbox import OutboxItem
+
+
+class ContactRefused(UserFacingError):
+    """A contact that cannot be logged as entered; the message says what to change."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedContact:
+    attempt: ContactAttempt
+    outbox: OutboxItem
+
+
+@dataclass(frozen=True, slots=True)
+class ContactService:
+    engine: Engine
+    clock: Clock
+    policy: Policy
+    device: Device
+
+    def log(
+        self,
+        *,
+        account_id: str,
+        customer_id: str,
+        channel: Channel,
+        result_code: str,
+        started_at: datetime | None = None,
+        ended_at: datetime | None = None,
+        direction: Direction = Direction.OUTBOUND,
+        contact_point_id: str | None = None,
+        problem_code: str | None = None,
+        circumstance: str = "",
+        resolution: str = "",
+        notes: str = "",
+        script_steps: tuple[str, ...] = (),
+    ) -> LoggedContact:
+        """Record one contact attempt; refused with a reason when the code or times do not fit."""
+        catalog = self.policy.result_codes
+        if result_code not in catalog:
+            known = ", ".join(c.code for c in catalog.for_channel(channel.value))
+            raise ContactRefused(f"{result_code!r} is not a result code; use one of: {known}")
+        if result_code not in {c.code for c in catalog.for_channel(channel.value)}:
+            raise ContactRefused(f"result code {result_code} does not apply to the {channel.value} channel")
+        now = self.clock.now()
+        started = started_at or now
+        if ended_at is not None and ended_at < started:
+            raise ContactRefused("the contact cannot end before it starts; check the times")
+        if started > now:
+            raise ContactRefused("a contact cannot be logged in the future; check the start time")
+        attempt = ContactAttempt(
+            id=new_id(), account_id=account_id, customer_id=customer_id, channel=channel, direction=direction,
+            started_at=started, ended_at=ended_at, result_code=result_code, agent=self.device.agent_id,
+            contact_point_id=contact_point_id, problem_code=problem_code, circumstance=circumstance,
+            resolution=resolution, notes=notes, script_steps=script_steps,
+        )
+        try:
+            item = record_contact_attempt(
+                self.engine, attempt, device=self.device, at=now, config_hash=self.policy.config_hash
+            )
+        except UnknownAccount:
+            raise ContactRefused(f"account {account_id} is not in this workstation's portfolio") from None
+        return LoggedContact(attempt, item)

@@ -1,0 +1,36 @@
+"""What the status bar shows: connection, pending items and the age of the oldest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from cobro_tui.clock import Clock
+
+
+@dataclass(frozen=True, slots=True)
+class WorkstationStatus:
+    now: datetime
+    mode: str  # "demo" (local only) or "live"
+    online: bool
+    pending: int
+    oldest_pending_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusService:
+    engine: Engine
+    clock: Clock
+    mode: str
+
+    def snapshot(self) -> WorkstationStatus:
+        with self.engine.connect() as conn:
+            count, oldest = conn.exec_driver_sql(
+                "SELECT count(*), min(occurred_at_client) FROM outbox WHERE state IN ('pending', 'inflight')"
+            ).one()
+        return WorkstationStatus(
+            now=self.clock.now(), mode=self.mode, online=False, pending=count,
+            oldest_pending_at=datetime.fromisoformat(oldest) if oldest else None,
+        )

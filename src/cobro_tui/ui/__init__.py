@@ -1,0 +1,1 @@
+"""The Textual interface: screens compose widgets, bind keys and call services. No I/O here."""

@@ -1,0 +1,68 @@
+"""The agent's work queue: the first screen of the workstation."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Footer, Static
+
+from cobro_tui.domain.queue import QueueKey, QueuePage
+from cobro_tui.i18n import t
+from cobro_tui.services.status import WorkstationStatus
+from cobro_tui.services.workstation import Workstation
+from cobro_tui.ui.screens.base import CobroScreen
+from cobro_tui.ui.widgets.queue_table import QueueTable
+from cobro_tui.ui.widgets.status_bar import StatusBar
+
+
+class QueueScreen(CobroScreen):
+    BINDINGS = [
+        Binding("pagedown", "more", "queue.more", id="queue.more", show=False),
+    ]
+
+    class PageLoaded(Message):
+        def __init__(self, page: QueuePage, status: WorkstationStatus) -> None:
+            super().__init__()
+            self.page = page
+            self.status = status
+
+    def __init__(self, workstation: Workstation, agent_zone: str) -> None:
+        super().__init__()
+        self.workstation = workstation
+        self.agent_zone = agent_zone
+        self.next_key: QueueKey | None = None
+        self.total = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("queue.loading"), id="queue-heading")
+        yield QueueTable(id="queue-table")
+        yield StatusBar(self.agent_zone, id="status-bar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load_page(None)
+
+    @work(thread=True, exclusive=True, group="queue-page", exit_on_error=False)
+    def load_page(self, after: QueueKey | None) -> None:
+        page = self.workstation.queue.page(after)
+        self.post_message(self.PageLoaded(page, self.workstation.status.snapshot()))
+
+    @on(PageLoaded)
+    def show_page(self, message: PageLoaded) -> None:
+        table = self.query_one(QueueTable)
+        table.append_entries(message.page.entries)
+        self.next_key = message.page.next_key
+        self.total = message.page.total
+        heading = self.query_one("#queue-heading", Static)
+        if self.total == 0:
+            heading.update(t("queue.empty", agent=self.workstation.agent))
+        else:
+            heading.update(t("queue.heading", agent=self.workstation.agent, shown=table.row_count, total=self.total))
+        self.query_one(StatusBar).status = message.status
+        table.focus()
+
+    def action_more(self) -> None:
+        if self.next_key is not None:
+            self.load_page(self.next_key)

@@ -1,0 +1,58 @@
+"""The queue as a table of one page of accounts, keyed by account id."""
+
+from __future__ import annotations
+
+from textual.message import Message
+from textual.widgets import DataTable
+
+from cobro_tui.domain.queue import QueueEntry
+from cobro_tui.i18n import day, money, t
+
+
+class QueueTable(DataTable[str]):
+    """Shows queue pages; posts AccountChosen when the agent opens a row."""
+
+    class AccountChosen(Message):
+        def __init__(self, account_id: str) -> None:
+            super().__init__()
+            self.account_id = account_id
+
+    COLUMNS = (
+        ("customer", "queue.col_customer", 28),
+        ("account", "queue.col_account", 6),
+        ("product", "queue.col_product", 18),
+        ("bucket", "queue.col_bucket", 10),
+        ("dpd", "queue.col_dpd", 4),
+        ("past_due", "queue.col_past_due", 12),
+        ("balance", "queue.col_balance", 12),
+        ("last_contact", "queue.col_last_contact", 15),
+    )
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        for key, label, width in self.COLUMNS:
+            self.add_column(t(label), key=key, width=width)
+
+    @staticmethod
+    def cells(entry: QueueEntry) -> tuple[str, ...]:
+        return (
+            entry.customer_name,
+            f"•{entry.account_last4}",
+            t(f"product.{entry.product.value}"),
+            entry.bucket,
+            str(entry.dpd),
+            money(entry.past_due),
+            money(entry.balance),
+            day(entry.last_contact_at.date()) if entry.last_contact_at else t("queue.never"),
+        )
+
+    def append_entries(self, entries: tuple[QueueEntry, ...]) -> None:
+        for entry in entries:
+            if entry.account_id not in self.rows:
+                self.add_row(*self.cells(entry), key=entry.account_id)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.AccountChosen(event.row_key.value))

@@ -1,0 +1,37 @@
+"""The status line every screen shows: where the workstation stands with the server and its queue."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from cobro_tui.i18n import instant, t
+from cobro_tui.services.status import WorkstationStatus
+
+
+class StatusBar(Static):
+    """Connection state, pending items and the age of the oldest; fed by its parent."""
+
+    status: reactive[WorkstationStatus | None] = reactive(None)
+
+    def __init__(self, agent_zone: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.agent_zone = ZoneInfo(agent_zone)
+
+    def watch_status(self, status: WorkstationStatus | None) -> None:
+        if status is None:
+            self.update("")
+            return
+        if status.mode == "demo":
+            link = t("status.demo")
+        else:
+            link = t("status.online") if status.online else t("status.offline")
+        parts = [link, t("status.pending", count=status.pending)]
+        if status.oldest_pending_at is not None:
+            minutes = int((status.now - status.oldest_pending_at).total_seconds() // 60)
+            parts.append(t("status.oldest", age=f"{minutes} min"))
+        parts.append(t("status.agent_time", time=instant(status.now.astimezone(self.agent_zone))))
+        self.set_class(status.pending > 0, "-pending")
+        self.update("  ·  ".join(parts))
