@@ -160,7 +160,10 @@ def _explain(error: Mapping[str, Any], section_keys: dict[str, list[str]]) -> st
         return f"is not a setting; the known keys here are: {', '.join(known)}"
     if error["type"] == "timezone_aware":
         return "needs a UTC offset, like 2026-11-22T10:30:00-06:00"
-    return f"{error['msg'].rstrip('.').lower()} (got {error.get('input')!r})"
+    if error["type"] == "value_error":
+        return str(error["ctx"]["error"])
+    message = error["msg"].rstrip(".")
+    return f"{message[:1].lower()}{message[1:]} (got {error.get('input')!r})"
 
 
 def _section_keys() -> dict[str, list[str]]:

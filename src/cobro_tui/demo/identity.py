@@ -10,6 +10,21 @@ from stdnum.mx import curp as stdnum_curp
 from stdnum.mx import rfc as stdnum_rfc
 
 _VOWELS = "AEIOU"
+# Words RENAPO and the SAT never issue as the first four letters; the second letter becomes X.
+_INCONVENIENT = frozenset(
+    "BACA BAKA BUEI BUEY CACA CACO CAGA CAGO CAKA CAKO COGE COGI COJA COJE COJI COJO COLA CULO FALO FETO GETA "
+    "GUEI GUEY JETA JOTO KACA KACO KAGA KAGO KAKA KAKO KOGE KOGI KOJA KOJE KOJI KOJO KOLA KULO LILO LOCA LOCO "
+    "LOKA LOKO MAME MAMO MEAR MEAS MEON MIAR MION MOCO MOKO MULA MULO NACA NACO PEDA PEDO PENE PIPI PITO POPO "
+    "PUTA PUTO QULO RATA ROBA ROBE ROBO RUIN SENO TETA VACA VAGA VAGO VAKA VUEI VUEY WUEI WUEY".split()
+)
+# Homoclave characters the SAT uses in first and second position.
+_HOMOCLAVE_FIRST = "123456789ABCDEFGHIJKLMNPQRSTUV"
+_HOMOCLAVE_SECOND = "123456789ABCDEFGHIJKLMNPQRSTUVWXYZ"
+
+
+def _initials(paternal: str, maternal: str, first: str) -> str:
+    head = paternal[0] + _first_internal(paternal, "vowel") + maternal[0] + first[0]
+    return head[0] + "X" + head[2:] if head in _INCONVENIENT else head
 
 
 def _plain(text: str) -> str:
@@ -36,9 +51,8 @@ def _main_word(name: str) -> str:
 def curp(first_name: str, paternal: str, maternal: str, birth: date, female: bool, state_code: str, homoclave: int) -> str:
     """An 18-character CURP with a valid check digit."""
     p, m, n = _main_word(paternal), _main_word(maternal), _main_word(first_name)
-    head = p[0] + _first_internal(p, "vowel") + m[0] + n[0]
     body = (
-        head
+        _initials(p, m, n)
         + birth.strftime("%y%m%d")
         + ("M" if female else "H")
         + state_code
@@ -54,9 +68,9 @@ def curp(first_name: str, paternal: str, maternal: str, birth: date, female: boo
 def rfc(first_name: str, paternal: str, maternal: str, birth: date, homoclave: int) -> str:
     """A 13-character RFC of a natural person with a valid check digit."""
     p, m, n = _main_word(paternal), _main_word(maternal), _main_word(first_name)
-    alphabet = "123456789ABCDEFGHIJKLMNPQRSTUVWXYZ"
-    body = p[0] + _first_internal(p, "vowel") + m[0] + n[0] + birth.strftime("%y%m%d")
-    body += alphabet[homoclave % len(alphabet)] + alphabet[(homoclave // 34) % len(alphabet)]
+    body = _initials(p, m, n) + birth.strftime("%y%m%d")
+    body += _HOMOCLAVE_FIRST[homoclave % len(_HOMOCLAVE_FIRST)]
+    body += _HOMOCLAVE_SECOND[(homoclave // len(_HOMOCLAVE_FIRST)) % len(_HOMOCLAVE_SECOND)]
     return body + stdnum_rfc.calc_check_digit(body)
 
 

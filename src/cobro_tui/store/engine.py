@@ -67,7 +67,10 @@ def open_engine(path: Path, key: bytes) -> Engine:
     path.parent.mkdir(parents=True, exist_ok=True)
     connect = _connector(path, key)
     connect().close()  # fail here, with a clear message, rather than on first use
-    engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=4, max_overflow=4)
+    # module=: SQLAlchemy then knows the driver's exception classes and wraps them as usual.
+    engine = create_engine(
+        "sqlite://", module=sqlcipher, creator=connect, poolclass=QueuePool, pool_size=4, max_overflow=4
+    )
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:

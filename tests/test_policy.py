@@ -1,0 +1,55 @@
+import shutil
+from pathlib import Path
+
+from cobro_tui.policy import check_policy, default_policy_dir, load_policy, policy_hash
+
+
+def _copy_policy(tmp_path: Path) -> Path:
+    folder = tmp_path / "policy"
+    shutil.copytree(default_policy_dir(), folder)
+    return folder
+
+
+def test_the_shipped_policy_is_sound() -> None:
+    assert check_policy(default_policy_dir()) == []
+    policy = load_policy()
+    assert [b.code for b in policy.buckets.buckets] == ["preventiva", "1-29", "30-59", "60-89", "90-119", "120+", "castigo"]
+    assert len(policy.config_hash) == 64
+
+
+def test_every_error_is_reported_with_file_and_key(tmp_path: Path) -> None:
+    folder = _copy_policy(tmp_path)
+    buckets = folder / "buckets.toml"
+    buckets.write_text(buckets.read_text().replace("min_dpd = 30\n", "min_dpd = 31\n").replace('label_en = "Preventive"\n', ""))
+    codes = folder / "result_codes.toml"
+    codes.write_text(codes.read_text().replace("right_party_contact = true", 'right_party_contact = "yes"', 1) + '\n[[code]]\ncode = "PP"\nlabel_es = "x"\nlabel_en = "x"\nworked = true\nright_party_contact = true\nattempt = true\nchannels = ["fax"]\ncolour = 1\n')
+    problems = check_policy(folder)
+    assert any(f"{buckets}: bucket[0]: key label_en is missing" == p for p in problems)
+    assert any(str(codes) in p and "code[0]: key right_party_contact must be bool" in p for p in problems)
+    assert any("appears more than once" in p for p in problems)
+    assert any("channels has 'fax'" in p for p in problems)
+    assert any("key colour is not known here" in p for p in problems)
+
+
+def test_a_gap_between_buckets_is_explained(tmp_path: Path) -> None:
+    folder = _copy_policy(tmp_path)
+    buckets = folder / "buckets.toml"
+    buckets.write_text(buckets.read_text().replace("min_dpd = 30\n", "min_dpd = 31\n"))
+    problems = check_policy(folder)
+    assert any("bucket '30-59' starts at 31 and leaves a gap after '1-29'" in p and "should start at 30" in p for p in problems)
+
+
+def test_missing_files_and_folders_are_named(tmp_path: Path) -> None:
+    assert "not a folder" in check_policy(tmp_path / "nowhere")[0]
+    (tmp_path / "empty").mkdir()
+    problems = check_policy(tmp_path / "empty")
+    assert any("buckets.toml: missing" in p for p in problems)
+    assert any("result_codes.toml: missing" in p for p in problems)
+
+
+def test_the_policy_hash_changes_with_any_byte(tmp_path: Path) -> None:
+    folder = _copy_policy(tmp_path)
+    before = policy_hash(folder)
+    codes = folder / "result_codes.toml"
+    codes.write_text(codes.read_text() + "\n")
+    assert policy_hash(folder) != before
