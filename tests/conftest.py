@@ -13,6 +13,7 @@ import keyring
 import pytest
 
 from cobro_tui.clock import FixedClock
+from cobro_tui.i18n import set_language
 from cobro_tui.policy import Policy, load_policy
 from cobro_tui.store.engine import CacheFile
 from cobro_tui.store.migrate import upgrade
@@ -37,6 +38,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Memory
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("COBRO_DATA_DIR", str(tmp_path / "data"))
+    set_language("es")
     ring = MemoryKeyring()
     previous = keyring.get_keyring()
     keyring.set_keyring(ring)

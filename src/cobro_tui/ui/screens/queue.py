@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Footer, Static
 
@@ -18,9 +17,8 @@ from cobro_tui.ui.widgets.status_bar import StatusBar
 
 
 class QueueScreen(CobroScreen):
-    BINDINGS = [
-        Binding("pagedown", "more", "queue.more", id="queue.more", show=False),
-    ]
+    # Rows left below the cursor when the next page is fetched: the agent never waits at the end.
+    PREFETCH_ROWS = 40
 
     class PageLoaded(Message):
         def __init__(self, page: QueuePage, status: WorkstationStatus) -> None:
@@ -63,6 +61,9 @@ class QueueScreen(CobroScreen):
         self.query_one(StatusBar).status = message.status
         table.focus()
 
-    def action_more(self) -> None:
-        if self.next_key is not None:
-            self.load_page(self.next_key)
+    @on(QueueTable.RowHighlighted)
+    def prefetch(self, event: QueueTable.RowHighlighted) -> None:
+        table = event.data_table
+        if self.next_key is not None and event.cursor_row >= table.row_count - self.PREFETCH_ROWS:
+            after, self.next_key = self.next_key, None  # one fetch per page
+            self.load_page(after)

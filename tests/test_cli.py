@@ -1,0 +1,121 @@
+"""The `cobro-tui` command as a person or a script meets it: real subprocesses, real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cobro_tui.clock import FixedClock
+from cobro_tui.policy import Policy
+from cobro_tui.services.contacts import ContactService
+from cobro_tui.domain.models import Channel
+from cobro_tui.store.device import ensure_device
+from cobro_tui.store.engine import CacheFile
+from conftest import cli_env
+from portfolio_fixtures import fill
+
+COMMANDS = ("demo", "serve", "login", "sync", "migrate", "config", "rules", "audit", "kpi")
+
+
+def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "cobro_tui", *args], capture_output=True, text=True, env=cli_env(tmp_path, **env),
+        stdin=subprocess.DEVNULL, timeout=120,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    result = run(tmp_path, "--help")
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert f"    {command} " in result.stdout
+
+
+@pytest.mark.parametrize(("args", "issue"), [(("sync",), "#3"), (("login", "--server", "http://x", "--user", "u"), "#3"),
+                                             (("serve",), "#3"), (("rules", "explain", "A1"), "#5"), (("kpi",), "#7")])
+def test_commands_of_later_work_say_so_and_fail(tmp_path: Path, args: tuple[str, ...], issue: str) -> None:
+    result = run(tmp_path, *args)
+    assert result.returncode == 3
+    assert "todavía no está disponible" in result.stderr and issue in result.stderr
+
+
+def test_the_workstation_without_a_cache_says_how_to_get_one(tmp_path: Path) -> None:
+    result = run(tmp_path)
+    assert result.returncode == 2
+    assert "No hay caché" in result.stderr and "cobro-tui login" in result.stderr and "cobro-tui demo" in result.stderr
+
+
+def test_migrate_creates_and_then_finds_the_cache_current(tmp_path: Path) -> None:
+    first = run(tmp_path, "migrate")
+    assert first.returncode == 0, first.stderr
+    assert "versión — → 0002" in first.stdout
+    assert (tmp_path / "data" / "cache.db").exists()
+    second = run(tmp_path, "migrate", COBRO_LANG="en")
+    assert second.returncode == 0 and "already at version 0002" in second.stdout
+
+
+def test_a_missing_keyring_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    result = run(tmp_path, "migrate", PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    assert result.returncode == 2
+    assert "No secure keyring is available" in result.stderr
+
+
+def _user_cache(tmp_path: Path) -> CacheFile:
+    run(tmp_path, "migrate")
+    secrets_file = json.loads((tmp_path / "keyring.json").read_text())
+    (key,) = [bytes.fromhex(v) for k, v in secrets_file.items() if k.startswith("cobro-tui/cache-key:")]
+    return CacheFile(tmp_path / "data" / "cache.db", key)
+
+
+def test_audit_verify_passes_an_intact_log_and_points_at_a_broken_link(tmp_path: Path, policy: Policy, clock: FixedClock) -> None:
+    cache = _user_cache(tmp_path)
+    fill(cache, policy, accounts=5)
+    engine = cache.open()
+    contacts = ContactService(engine, clock, policy, ensure_device(engine, "agente01"))
+    with engine.connect() as conn:
+        account_id, customer_id = conn.exec_driver_sql("SELECT id, customer_id FROM account LIMIT 1").one()
+    for code in ("NC", "BZ", "PP"):
+        contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code=code)
+    intact = run(tmp_path, "audit", "verify")
+    assert intact.returncode == 0 and "Bitácora íntegra: 3 eventos" in intact.stdout
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER audit_event_no_update")
+        conn.exec_driver_sql("UPDATE audit_event SET body = replace(body, '\"BZ\"', '\"PP\"') WHERE seq = 2")
+    engine.dispose()
+    broken = run(tmp_path, "audit", "verify")
+    assert broken.returncode == 1
+    assert "Bitácora ROTA en el evento 2" in broken.stderr
+
+
+def test_config_show_prints_effective_settings_without_secrets(tmp_path: Path) -> None:
+    result = run(tmp_path, "config", "show", COBRO_LANG="en", COBRO_UI__PAGE_SIZE="400")
+    assert result.returncode == 0
+    shown = json.loads(result.stdout)
+    assert shown["lang"] == "en" and shown["ui"]["page_size"] == 400
+    assert shown["data_dir"] == str(tmp_path / "data")
+    assert "key" not in json.dumps(shown).lower().replace("keymap", "")
+
+
+def test_a_bad_setting_names_the_variable_and_exits_non_zero(tmp_path: Path) -> None:
+    result = run(tmp_path, "config", "show", COBRO_NOW="mañana")
+    assert result.returncode == 2
+    assert "environment variable COBRO_NOW" in result.stderr
+
+
+def test_config_check_reports_every_error_with_file_and_key(tmp_path: Path) -> None:
+    folder = tmp_path / "policy"
+    folder.mkdir()
+    (folder / "buckets.toml").write_text('[[bucket]]\ncode = "a"\nlabel_es = "A"\nlabel_en = "A"\nmin_dpd = "cero"\n')
+    (folder / "result_codes.toml").write_text("code = 3\n")
+    result = run(tmp_path, "config", "check", str(folder))
+    assert result.returncode == 1
+    assert f"{folder / 'buckets.toml'}: bucket[0]: key min_dpd must be int" in result.stderr
+    assert f"{folder / 'result_codes.toml'}: key code must be a list" in result.stderr
+    good = run(tmp_path, "config", "check")
+    assert good.returncode == 0 and "7 tramos" in good.stdout

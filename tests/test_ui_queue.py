@@ -1,0 +1,71 @@
+"""The first screen, driven through Textual's Pilot on a real cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from cobro_tui.policy import Policy
+from cobro_tui.ui.widgets.queue_table import QueueTable
+from ui_support import demo_app
+
+
+async def _loaded(pilot, rows: int) -> QueueTable:  # type: ignore[no-untyped-def]
+    table = pilot.app.screen.query_one(QueueTable)
+    for _ in range(200):
+        if table.row_count >= rows:
+            break
+        await pilot.pause(0.02)
+    return table
+
+
+async def test_the_queue_opens_on_the_agents_accounts_most_overdue_first(tmp_path: Path, policy: Policy) -> None:
+    app = demo_app(tmp_path, policy, accounts=450)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await _loaded(pilot, 200)
+        assert table.row_count == 200
+        heading = str(app.screen.query_one("#queue-heading", Static).render())
+        assert heading == "Cola de agente01 · 200 de 450 cuentas"
+        days = [int(table.get_row_at(i)[4]) for i in range(table.row_count)]
+        assert days == sorted(days, reverse=True)
+        assert table.get_row_at(0)[5].startswith("$")
+        status = str(app.screen.query_one("#status-bar", Static).render())
+        assert "Demo local" in status and "Pendientes: 0" in status and "22/11/2026 10:30" in status
+
+
+async def test_moving_down_the_queue_fetches_the_next_page_before_the_end(tmp_path: Path, policy: Policy) -> None:
+    app = demo_app(tmp_path, policy, accounts=450)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await _loaded(pilot, 200)
+        await pilot.press("pagedown", "pagedown", "pagedown", "pagedown", "pagedown")
+        table = await _loaded(pilot, 400)
+        assert table.row_count == 400
+        assert table.cursor_row < 200  # fetched ahead of the cursor
+        await pilot.press("ctrl+end")
+        table = await _loaded(pilot, 450)
+        assert table.row_count == 450
+        keys = [row.value for row in table.rows]
+        assert len(set(keys)) == 450
+        assert "450 de 450" in str(app.screen.query_one("#queue-heading", Static).render())
+
+
+async def test_ctrl_q_quits(tmp_path: Path, policy: Policy) -> None:
+    app = demo_app(tmp_path, policy, accounts=5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(pilot, 5)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert not app.is_running
+
+
+async def test_the_footer_speaks_the_interface_language(tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COBRO_LANG", "en")
+    app = demo_app(tmp_path, policy, accounts=5)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await _loaded(pilot, 5)
+        quit_binding = app.screen.active_bindings["ctrl+q"].binding
+        assert quit_binding.description == "Quit"
+        assert "Queue of agente01" in str(app.screen.query_one("#queue-heading", Static).render())

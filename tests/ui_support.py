@@ -1,0 +1,29 @@
+"""Building the real app on a real generated cache, for Pilot and snapshot tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cobro_tui.bootstrap import build_app, build_workstation
+from cobro_tui.clock import FixedClock
+from cobro_tui.policy import Policy
+from cobro_tui.settings import load_settings
+from cobro_tui.store.engine import CacheFile
+from cobro_tui.ui.app import CobroApp
+from conftest import NOW
+from portfolio_fixtures import fill
+
+import secrets
+
+from cobro_tui.store.migrate import upgrade
+
+
+def demo_app(tmp_path: Path, policy: Policy, accounts: int = 60, seed: int = 7) -> CobroApp:
+    """The workstation on a generated portfolio of `accounts` for agente01, with the clock at NOW."""
+    cache = CacheFile(tmp_path / "ui-cache.db", secrets.token_bytes(32))
+    engine = cache.open()
+    upgrade(engine)
+    fill(cache, policy, accounts=accounts, seed=seed)
+    settings = load_settings()
+    clock = FixedClock(NOW)
+    return build_app(settings, clock, build_workstation(engine, settings, clock, policy, "agente01", "demo"))
