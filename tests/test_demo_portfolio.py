@@ -146,3 +146,16 @@ def test_every_account_of_a_person_has_one_agent(policy: Policy) -> None:
         assert len({item.account.assigned_agent for item in bundle.accounts}) == 1
     agents = Counter(item.account.assigned_agent for bundle in book for item in bundle.accounts)
     assert len(agents) == 10 and min(agents.values()) > 20
+
+
+def test_inconvenient_words_are_never_issued_as_initials() -> None:
+    from datetime import date
+
+    from cobro_tui.demo.identity import curp as make_curp
+    from cobro_tui.demo.identity import rfc as make_rfc
+
+    # Pérez Ugalde, Tomás -> PEUT would be fine; Puente Torres, Olga -> PUTO must become PXTO.
+    issued_curp = make_curp("Olga", "Puente", "Torres", date(1990, 5, 4), True, "DF", 3)
+    issued_rfc = make_rfc("Olga", "Puente", "Torres", date(1990, 5, 4), 77)
+    assert issued_curp.startswith("PXTO") and curp.is_valid(issued_curp)
+    assert issued_rfc.startswith("PXTO") and rfc.is_valid(issued_rfc, validate_check_digits=True)

@@ -20,7 +20,7 @@ from cobro_tui.services.queue import QueueService
 from cobro_tui.services.status import StatusService
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.settings import Settings
-from cobro_tui.store.device import ensure_device
+from cobro_tui.store.device import ensure_device, read_device
 from cobro_tui.store.engine import CacheFile
 from cobro_tui.store.migrate import upgrade
 
@@ -124,8 +124,6 @@ def run_workstation(settings: Settings) -> int:
     set_language(settings.lang)
     engine = open_cache(cache_path(settings), KeyringKeyStore(), create=False)
     try:
-        from cobro_tui.store.device import read_device
-
         with engine.connect() as conn:
             device = read_device(conn)
         if device is None:

@@ -7,17 +7,15 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cobro_tui import __version__
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 # Commands whose capability comes with a later issue: they say so and exit non-zero.
-_LATER = {
-    "serve": "#3 (servidor de referencia y sincronización)",
-    "login": "#3 (servidor de referencia y sincronización)",
-    "sync": "#3 (servidor de referencia y sincronización)",
-    "rules": "#5 (reglas de contacto)",
-    "kpi": "#7 (supervisión y KPI)",
-}
+_LATER = {"serve": 3, "login": 3, "sync": 3, "rules": 5, "kpi": 7}
 EXIT_LATER = 3
 
 
@@ -89,7 +87,7 @@ def _cmd_workstation(args: argparse.Namespace) -> int:
     return run_workstation(load_settings())
 
 
-def _open_user_cache():  # type: ignore[no-untyped-def]
+def _open_user_cache() -> tuple[Path, Engine]:
     from cobro_tui.bootstrap import cache_path, open_cache
     from cobro_tui.credentials import KeyringKeyStore
     from cobro_tui.i18n import set_language
@@ -162,7 +160,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 def _cmd_later(args: argparse.Namespace) -> int:
     from cobro_tui.i18n import t
 
-    print(t("cli.not_yet", command=f"cobro-tui {args.command}", issue=_LATER[args.command]), file=sys.stderr)
+    print(t("cli.not_yet", command=f"cobro-tui {args.command}", issue=f"#{_LATER[args.command]}"), file=sys.stderr)
     return EXIT_LATER
 
 

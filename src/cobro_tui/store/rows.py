@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -190,5 +190,3 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequ
     if rows:
         conn.exec_driver_sql(insert_sql(table, columns), list(rows))
 
-
-RowMaker = Callable[..., tuple[Any, ...]]
