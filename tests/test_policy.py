@@ -53,3 +53,10 @@ def test_the_policy_hash_changes_with_any_byte(tmp_path: Path) -> None:
     codes = folder / "result_codes.toml"
     codes.write_text(codes.read_text() + "\n")
     assert policy_hash(folder) != before
+
+
+def test_an_entry_that_is_not_a_table_is_named(tmp_path: Path) -> None:
+    folder = _copy_policy(tmp_path)
+    (folder / "buckets.toml").write_text("bucket = [1, 2]\n")
+    problems = check_policy(folder)
+    assert f"{folder / 'buckets.toml'}: bucket[0]: must be a [[bucket]] table, not 1" in problems

@@ -198,4 +198,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception:  # a bug: keep the details for the developers, tell the person what to do
+        report = _crash_report()
+        print(
+            f"cobro-tui stopped on an unexpected error; nothing recorded before it was lost. "
+            f"Please send {report} to your support team.",
+            file=sys.stderr,
+        )
+        return 70
     return 0
+
+
+def _crash_report() -> Path:
+    """Write the traceback (code lines only, no data values) to the user's log folder."""
+    import traceback
+
+    import platformdirs
+
+    folder = platformdirs.user_log_path("cobro-tui")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "crash.log"
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(traceback.format_exc() + "\n")
+    return path

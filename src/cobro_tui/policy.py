@@ -62,6 +62,26 @@ class _Reader:
             return None
         return value
 
+    def tables(self, name: str, key: str, known: tuple[str, ...]) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]] | None:
+        """The [[key]] tables of file `name`, each with where it is ("file: key[i]"), or None."""
+        data = self.load(name)
+        if data is None:
+            return None
+        path = self.folder / name
+        rows = data.get(key)
+        if not isinstance(rows, list) or not rows:
+            self.problems.append(f"{path}: key {key} must be a list of [[{key}]] tables with at least one entry")
+            return None
+        found: list[tuple[str, dict[str, Any]]] = []
+        for index, row in enumerate(rows):
+            where = f"{path}: {key}[{index}]"
+            if not isinstance(row, dict):
+                self.problems.append(f"{where}: must be a [[{key}]] table, not {row!r}")
+                continue
+            self.unknown(where, row, known)
+            found.append((where, row))
+        return (data, found) if len(found) == len(rows) else None
+
     def unknown(self, where: str, item: dict[str, Any], known: tuple[str, ...]) -> None:
         for key in item:
             if key not in known:
@@ -73,18 +93,12 @@ _CODE_KEYS = ("code", "label_es", "label_en", "worked", "right_party_contact", "
 
 
 def _buckets(reader: _Reader) -> BucketSet | None:
-    data = reader.load("buckets.toml")
-    if data is None:
+    found = reader.tables("buckets.toml", "bucket", _BUCKET_KEYS)
+    if found is None:
         return None
-    path = reader.folder / "buckets.toml"
-    rows = data.get("bucket")
-    if not isinstance(rows, list) or not rows:
-        reader.problems.append(f"{path}: key bucket must be a list of [[bucket]] tables with at least one bucket")
-        return None
+    data, rows = found
     buckets: list[Bucket] = []
-    for index, row in enumerate(rows):
-        where = f"{path}: bucket[{index}]"
-        reader.unknown(where, row, _BUCKET_KEYS)
+    for where, row in rows:
         code = reader.field(where, row, "code", str)
         label_es = reader.field(where, row, "label_es", str)
         label_en = reader.field(where, row, "label_en", str)
@@ -95,26 +109,19 @@ def _buckets(reader: _Reader) -> BucketSet | None:
     if len(buckets) != len(rows):
         return None
     problems = bucket_set_problems(buckets)
-    reader.problems.extend(f"{path}: {problem}" for problem in problems)
+    reader.problems.extend(f"{reader.folder / 'buckets.toml'}: {problem}" for problem in problems)
     if problems:
         return None
     return BucketSet(str(data.get("name", "estandar")), tuple(buckets))
 
 
 def _result_codes(reader: _Reader) -> ResultCodeCatalog | None:
-    data = reader.load("result_codes.toml")
-    if data is None:
-        return None
-    path = reader.folder / "result_codes.toml"
-    rows = data.get("code")
-    if not isinstance(rows, list) or not rows:
-        reader.problems.append(f"{path}: key code must be a list of [[code]] tables with at least one code")
+    found = reader.tables("result_codes.toml", "code", _CODE_KEYS)
+    if found is None:
         return None
     codes: list[ResultCode] = []
     seen: set[str] = set()
-    for index, row in enumerate(rows):
-        where = f"{path}: code[{index}]"
-        reader.unknown(where, row, _CODE_KEYS)
+    for where, row in found[1]:
         code = reader.field(where, row, "code", str)
         values = [reader.field(where, row, key, str) for key in ("label_es", "label_en")]
         flags = [reader.field(where, row, key, bool) for key in ("worked", "right_party_contact", "attempt")]
@@ -127,7 +134,7 @@ def _result_codes(reader: _Reader) -> ResultCodeCatalog | None:
         seen.add(code)
         if code is not None and None not in values and None not in flags:
             codes.append(ResultCode(code, values[0], values[1], flags[0], flags[1], flags[2], tuple(channels)))
-    if len(codes) != len(rows):
+    if len(codes) != len(found[1]):
         return None
     return ResultCodeCatalog(tuple(codes))
 
