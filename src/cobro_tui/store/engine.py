@@ -69,7 +69,8 @@ def open_engine(path: Path, key: bytes) -> Engine:
     connect().close()  # fail here, with a clear message, rather than on first use
     # module=: SQLAlchemy then knows the driver's exception classes and wraps them as usual.
     engine = create_engine(
-        "sqlite://", module=sqlcipher, creator=connect, poolclass=QueuePool, pool_size=4, max_overflow=4
+        "sqlite://", module=sqlcipher, creator=connect, poolclass=QueuePool, pool_size=4, max_overflow=4,
+        hide_parameters=True,  # errors and logs never carry the personal data bound to a statement
     )
 
     @event.listens_for(engine, "begin")
