@@ -19,6 +19,8 @@ def test_demo_opens_the_queue_in_a_terminal_and_ctrl_q_quits(tmp_path: Path) -> 
     session = TerminalSession([sys.executable, "-m", "cobro_tui", "demo", "--accounts", "300", "--seed", "3"], env)
     try:
         assert session.wait_for("Cola de agente01 · 200 de 300 cuentas", 60), session.text()
+        # The rest of the frame may reach the terminal a moment after the heading.
+        assert session.wait_for("Hora agente 22/11/2026 10:30", 10), session.text()
         screen = session.text()
         assert "Cliente" in screen and "Exigible" in screen and "Salir" in screen
         assert "Demo local" in screen and "Hora agente 22/11/2026 10:30" in screen
