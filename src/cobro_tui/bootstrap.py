@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -79,7 +80,11 @@ def build_app(settings: Settings, clock: Clock, workstation: Workstation) -> Cob
 
 
 def generate_demo_cache(
-    path: Path, keys: KeyStore, spec: PortfolioSpec, workers: int | None = None
+    path: Path,
+    keys: KeyStore,
+    spec: PortfolioSpec,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Engine, LoadReport]:
     """A fresh cache at `path` filled with the generated portfolio of `spec`."""
     from cobro_tui.store.portfolio import load_generated
@@ -87,8 +92,14 @@ def generate_demo_cache(
     engine = open_cache(path, keys, create=True)
     key = keys.cache_key(path, create=False)
     assert key is not None
-    report = load_generated(CacheFile(path, key), spec, workers=workers)
+    report = load_generated(CacheFile(path, key), spec, workers=workers, progress=progress)
     return engine, report
+
+
+def _print_progress(done: int, total: int) -> None:
+    # One line that rewrites itself; only when a person watches a terminal.
+    if sys.stdout.isatty():
+        print(f"\r  {done:,} / {total:,}", end="" if done < total else "\n", flush=True)
 
 
 def run_demo(settings: Settings, accounts: int, seed: int, say: Callable[[str], None] = print) -> int:
@@ -107,7 +118,7 @@ def run_demo(settings: Settings, accounts: int, seed: int, say: Callable[[str], 
         say(t("cli.demo_generating", accounts=accounts, seed=seed))
         started = time.perf_counter()
         spec = PortfolioSpec(accounts, seed, clock.now(), policy.buckets, agents=(agent,))
-        engine, report = generate_demo_cache(Path(folder) / CACHE_NAME, MemoryKeyStore(), spec)
+        engine, report = generate_demo_cache(Path(folder) / CACHE_NAME, MemoryKeyStore(), spec, progress=_print_progress)
         say(t("cli.demo_loaded", seconds=time.perf_counter() - started, customers=report.customers, accounts=report.accounts))
         try:
             app = build_app(settings, clock, build_workstation(engine, settings, clock, policy, agent, "demo"))

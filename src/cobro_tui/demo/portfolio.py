@@ -184,7 +184,7 @@ class _Generator:
         digits = 10 - len(place.lada)
         return place.lada + str(self.between(10 ** (digits - 1) * 2, 10**digits - 1))
 
-    def customer(self, agent: str) -> CustomerBundle:
+    def customer(self) -> CustomerBundle:
         rng = self.rng
         place = rng.choices(self.places, cum_weights=self.place_cum)[0]
         female = rng.random() < 0.48
@@ -411,7 +411,7 @@ def generate_chunk(spec: PortfolioSpec, chunk: int) -> list[CustomerBundle]:
     while made < size:
         # A person keeps one agent for all their accounts.
         agent = spec.agents[(len(customers) + chunk) % len(spec.agents)]
-        bundle = gen.customer(agent)
+        bundle = gen.customer()
         want = min(gen.rng.choices((1, 2, 3), cum_weights=(70, 92, 100))[0], size - made)
         for _ in range(want):
             bundle.accounts.append(gen.account(bundle, agent))

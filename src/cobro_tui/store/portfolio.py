@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,12 +105,18 @@ def _secondary_indexes(engine: Engine) -> list[tuple[str, str]]:
         ]
 
 
-def load_generated(cache: CacheFile, spec: PortfolioSpec, workers: int | None = None) -> LoadReport:
+def load_generated(
+    cache: CacheFile,
+    spec: PortfolioSpec,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> LoadReport:
     """Generate the portfolio of `spec` into an empty cache.
 
     Worker processes each generate a chunk and write it in their own transaction, so generation
     overlaps the SQLite work on a multi-core machine; secondary indexes are built once at the end,
-    which is cheaper than keeping them up to date row by row.
+    which is cheaper than keeping them up to date row by row. `progress(done, total)` hears
+    about every chunk written.
     """
     engine = cache.open()
     try:
@@ -126,10 +132,14 @@ def load_generated(cache: CacheFile, spec: PortfolioSpec, workers: int | None = 
         if workers <= 1 or spec.chunk_count <= 1:
             for chunk in range(spec.chunk_count):
                 load_rows(engine, bundle_rows(generate_chunk(spec, chunk)), report)
+                if progress:
+                    progress(report.accounts, spec.accounts)
         else:
             with ProcessPoolExecutor(max_workers=workers, initializer=_worker_open, initargs=(cache,)) as pool:
                 for part in pool.map(_worker_load, [spec] * spec.chunk_count, range(spec.chunk_count)):
                     report.merge(part)
+                    if progress:
+                        progress(report.accounts, spec.accounts)
         with write_connection(engine) as conn:
             for _, sql in indexes:
                 conn.exec_driver_sql(sql)
