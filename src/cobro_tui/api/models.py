@@ -1,0 +1,128 @@
+"""Request and response bodies of /v1. Names and meanings follow DESIGN.md section 6."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROTOCOL = "1"
+CLIENT_SCHEMA = 1
+MUTATION_NAMES = ("contact.log@1", "note.add@1", "restriction.request@1", "promise.create@1", "promise.cancel@1")
+Status = Literal["applied", "applied_with_warnings", "rejected", "deferred"]
+Role = Literal["agent", "supervisor"]
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginRequest(Wire):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class LoginResponse(Wire):
+    token: str
+    username: str
+    role: Role
+    expires_at: datetime
+
+
+class DeviceRegistration(Wire):
+    device_id: str = Field(min_length=1, max_length=64)
+    device_epoch: int = Field(ge=1)
+    app_version: str = Field(max_length=32)
+    schema_version: int = Field(ge=1)
+
+
+class DeviceState(Wire):
+    last_client_seq: int
+    server_epoch: str
+    min_supported_schema: int
+    retention_days: int
+
+
+class MutationIn(Wire):
+    mutation_id: str = Field(min_length=1, max_length=64)
+    client_seq: int = Field(ge=1)
+    name: str = Field(max_length=48)
+    args: dict[str, Any]
+    occurred_at_client: datetime
+    observed_cursor: str | None = None
+    base_version: int | None = None
+
+
+class PushRequest(Wire):
+    device_id: str = Field(min_length=1, max_length=64)
+    device_epoch: int = Field(ge=1)
+    client_time: datetime
+    mutations: list[MutationIn] = Field(max_length=200)
+
+
+class Reason(Wire):
+    code: str
+    message: str
+    retryable: bool = False
+
+
+class Warning(Wire):
+    code: str
+    message: str
+
+
+class Verdict(Wire):
+    mutation_id: str
+    client_seq: int
+    status: Status
+    server_seq: int | None = None
+    reason: Reason | None = None
+    warnings: list[Warning] = []
+    replayed: bool = False
+
+
+class Halted(Wire):
+    at_client_seq: int
+    code: str
+    retry_after_s: int
+
+
+class PushResponse(Wire):
+    server_time: datetime
+    last_client_seq: int
+    results: list[Verdict]
+    halted: Halted | None = None
+
+
+class Change(Wire):
+    seq: int
+    entity: str
+    id: str
+    op: Literal["upsert", "delete", "revoke"]
+    version: int
+    data: dict[str, Any] | None = None
+
+
+class ChangesResponse(Wire):
+    server_time: datetime
+    server_epoch: str
+    changes: list[Change]
+    next_cursor: str
+    has_more: bool
+
+
+class SnapshotPage(Wire):
+    server_time: datetime
+    server_epoch: str
+    entities: list[Change]
+    next_page: str | None
+    cursor: str
+
+
+class Problem(Wire):
+    """Every error body: a code for programs and a sentence for people."""
+
+    code: str
+    message: str
+    details: dict[str, Any] = {}

@@ -1,0 +1,104 @@
+"""Each entity as a plain JSON-ready record (dates as ISO text, money as centavos): the `data` of
+the sync feed and of the server's documents. Pure: no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, get_args, get_origin, get_type_hints
+
+from cobro_tui.domain.models import (
+    Account,
+    BucketHistoryEntry,
+    ContactAttempt,
+    ContactPoint,
+    Customer,
+    Installment,
+    Payment,
+    PaymentPlan,
+    Promise,
+    Reference,
+    Restriction,
+)
+from cobro_tui.domain.money import Money
+
+# Entity kind on the wire -> domain class.
+KINDS: dict[str, type] = {
+    "customer": Customer,
+    "account": Account,
+    "contact_point": ContactPoint,
+    "reference": Reference,
+    "payment": Payment,
+    "promise": Promise,
+    "payment_plan": PaymentPlan,
+    "contact_attempt": ContactAttempt,
+    "restriction": Restriction,
+    "bucket_history": BucketHistoryEntry,
+}
+KIND_OF = {cls: kind for kind, cls in KINDS.items()}
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Money):
+        return {"centavos": value.centavos, "currency": value.currency}
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_encode(item) for item in value]
+    if isinstance(value, Installment):
+        return {f.name: _encode(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+def to_record(entity: Any) -> dict[str, Any]:
+    """The record of a domain entity."""
+    return {f.name: _encode(getattr(entity, f.name)) for f in fields(entity)}
+
+
+def _decoder(hint: Any) -> Callable[[Any], Any]:
+    # Optional[X] decodes as X, and None stays None.
+    args = [a for a in get_args(hint) if a is not type(None)]
+    base = args[0] if args and get_origin(hint) is not tuple else hint
+    if get_origin(base) is tuple:
+        (item,) = get_args(base)[:1]
+        if item is Installment:
+            return lambda v: tuple(_decode_installment(i) for i in v)
+        return lambda v: tuple(v)
+    decode: Callable[[Any], Any]
+    if base is Money:
+        decode = lambda v: Money(v["centavos"], v["currency"])  # noqa: E731
+    elif base is datetime:
+        decode = datetime.fromisoformat
+    elif base is date:
+        decode = date.fromisoformat
+    elif isinstance(base, type) and issubclass(base, StrEnum):
+        decode = base
+    else:
+        return lambda v: v
+    return lambda v: None if v is None else decode(v)
+
+
+def _decode_installment(data: dict[str, Any]) -> Installment:
+    return from_record("installment", data, Installment)
+
+
+_DECODERS: dict[type, dict[str, Callable[[Any], Any]]] = {}
+
+
+def from_record(kind: str, data: dict[str, Any], cls: type | None = None) -> Any:
+    """The domain entity of a record; unknown keys are an error (a newer server, or a bug)."""
+    cls = cls or KINDS[kind]
+    decoders = _DECODERS.get(cls)
+    if decoders is None:
+        hints = get_type_hints(cls)
+        decoders = _DECODERS[cls] = {f.name: _decoder(hints[f.name]) for f in fields(cls)}
+    unknown = set(data) - set(decoders)
+    if unknown:
+        raise ValueError(f"{kind} record has unknown fields: {', '.join(sorted(unknown))}")
+    return cls(**{name: decoders[name](value) for name, value in data.items()})

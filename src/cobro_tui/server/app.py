@@ -1,0 +1,194 @@
+"""The reference backend as a FastAPI application: /v1, JSON, bearer tokens, roles checked here.
+
+No `from __future__ import annotations` here: FastAPI reads the dependency annotations at runtime.
+"""
+
+
+import asyncio
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, insert, select, update
+
+from cobro_tui import __version__
+from cobro_tui.api.models import (
+    CLIENT_SCHEMA,
+    ChangesResponse,
+    DeviceRegistration,
+    DeviceState,
+    LoginRequest,
+    LoginResponse,
+    Problem,
+    PushRequest,
+    PushResponse,
+    SnapshotPage,
+    Verdict,
+)
+from cobro_tui.clock import Clock
+from cobro_tui.server import auth
+from cobro_tui.server.db import write_tx
+from cobro_tui.server.feed import head_seq, server_epoch
+from cobro_tui.server.pull import ResetRequired, changes_after, make_cursor, parse_cursor, snapshot_page
+from cobro_tui.server.push import PushRefused, process_push
+from cobro_tui.server.schema import mutation_log, sync_clients
+
+RETENTION_DAYS = 90
+MAX_WAIT_S = 25
+
+
+class ApiProblem(Exception):
+    def __init__(self, status: int, code: str, message: str, details: dict[str, object] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.details, self.headers = details or {}, headers
+
+
+def _problem(status: int, code: str, message: str, details: dict[str, object] | None = None,
+             headers: dict[str, str] | None = None) -> JSONResponse:
+    body = Problem(code=code, message=message, details=details or {})
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def create_app(engine: Engine, clock: Clock) -> FastAPI:
+    """The API on a migrated database."""
+    app = FastAPI(title="cobro-tui reference backend", version=__version__,
+                  description="CSP/1: the sync contract of the cobro-tui workstation (DESIGN.md section 6).")
+    problems = {401: {"model": Problem}, 403: {"model": Problem}, 422: {"model": Problem}}
+
+    @app.exception_handler(ApiProblem)
+    async def _api_problem(_: Request, exc: ApiProblem) -> JSONResponse:
+        return _problem(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
+        where = ".".join(str(p) for p in first["loc"])
+        return _problem(400, "MALFORMED_REQUEST", f"{where}: {first['msg']}")
+
+    def current_user(authorization: Annotated[str | None, Header()] = None) -> auth.User:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise ApiProblem(401, "UNAUTHENTICATED", "sign in first (Authorization: Bearer <token>)",
+                             headers={"WWW-Authenticate": "Bearer"})
+        with engine.connect() as conn:
+            user = auth.user_for_token(conn, authorization[7:].strip(), clock.now())
+        if user is None:
+            raise ApiProblem(401, "TOKEN_INVALID", "the session expired or is not valid; sign in again",
+                             headers={"WWW-Authenticate": "Bearer"})
+        return user
+
+    def agent_user(user: Annotated[auth.User, Depends(current_user)]) -> auth.User:
+        if user.role != "agent":
+            raise ApiProblem(403, "AGENTS_ONLY", "only agents sync a portfolio to a workstation")
+        return user
+
+    @app.get("/v1/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.post("/v1/auth/login", response_model=LoginResponse, responses=problems)
+    def login(body: LoginRequest) -> LoginResponse:
+        with write_tx(engine) as conn:
+            user = auth.authenticate(conn, body.username, body.password)
+            if user is None:
+                raise ApiProblem(401, "BAD_CREDENTIALS", "wrong user or password")
+            token, expires = auth.issue_token(conn, user, clock.now())
+        return LoginResponse(token=token, username=user.username, role=user.role, expires_at=expires)  # type: ignore[arg-type]
+
+    @app.post("/v1/devices/register", response_model=DeviceState, responses=problems)
+    def register(body: DeviceRegistration, user: Annotated[auth.User, Depends(agent_user)]) -> DeviceState:
+        now = clock.now().isoformat()
+        with write_tx(engine) as conn:
+            row = conn.execute(select(sync_clients).where(
+                sync_clients.c.device_id == body.device_id, sync_clients.c.device_epoch == body.device_epoch)).first()
+            if row is None:
+                conn.execute(insert(sync_clients).values(
+                    device_id=body.device_id, device_epoch=body.device_epoch, agent=user.username, last_client_seq=0,
+                    last_seen_at=now, app_version=body.app_version, schema_version=body.schema_version))
+                last = 0
+            elif row.agent != user.username:
+                raise ApiProblem(403, "DEVICE_OF_ANOTHER_AGENT", "this device is registered to another agent")
+            else:
+                conn.execute(update(sync_clients).where(
+                    sync_clients.c.device_id == body.device_id, sync_clients.c.device_epoch == body.device_epoch
+                ).values(last_seen_at=now, app_version=body.app_version, schema_version=body.schema_version))
+                last = row.last_client_seq
+            epoch = server_epoch(conn)
+        return DeviceState(last_client_seq=last, server_epoch=epoch, min_supported_schema=CLIENT_SCHEMA,
+                           retention_days=RETENTION_DAYS)
+
+    @app.post("/v1/mutations", response_model=PushResponse, responses={**problems, 409: {"model": Problem}})
+    def push(body: PushRequest, user: Annotated[auth.User, Depends(agent_user)]) -> PushResponse:
+        now = clock.now()
+        try:
+            result = process_push(engine, user.username, body, now)
+        except PushRefused as refused:
+            raise ApiProblem(refused.status, refused.code, refused.message, refused.details) from None
+        return PushResponse(server_time=now, last_client_seq=result.last_client_seq, results=result.results,
+                            halted=result.halted)
+
+    @app.get("/v1/mutations/{mutation_id}", response_model=Verdict, responses={**problems, 404: {"model": Problem}})
+    def verdict(mutation_id: str, user: Annotated[auth.User, Depends(agent_user)]) -> Verdict:
+        with engine.connect() as conn:
+            row = conn.execute(select(mutation_log.c.verdict, sync_clients.c.agent).join(
+                sync_clients, (sync_clients.c.device_id == mutation_log.c.device_id)
+                & (sync_clients.c.device_epoch == mutation_log.c.device_epoch)
+            ).where(mutation_log.c.mutation_id == mutation_id)).first()
+        if row is None or row.agent != user.username:
+            raise ApiProblem(404, "UNKNOWN_MUTATION", "no verdict for that mutation from your devices")
+        return Verdict.model_validate_json(row.verdict)
+
+    def _changes(agent: str, cursor: str | None, limit: int) -> ChangesResponse:
+        with engine.connect() as conn:
+            try:
+                after = parse_cursor(conn, cursor)
+            except ResetRequired as reset:
+                raise ApiProblem(410, "RESET_REQUIRED", "the workstation must take a new snapshot",
+                                 {"reason": reset.reason}) from None
+            page = changes_after(conn, agent, after, limit)
+            return ChangesResponse(server_time=clock.now(), server_epoch=server_epoch(conn), changes=page.changes,
+                                   next_cursor=make_cursor(conn, page.next_seq), has_more=page.has_more)
+
+    @app.get("/v1/changes", response_model=ChangesResponse, responses={**problems, 410: {"model": Problem}})
+    async def changes(
+        user: Annotated[auth.User, Depends(agent_user)],
+        cursor: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+        wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0,
+    ) -> ChangesResponse:
+        response = await run_in_threadpool(_changes, user.username, cursor, limit)
+        deadline = asyncio.get_running_loop().time() + wait
+        while not response.changes and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.2)
+            response = await run_in_threadpool(_changes, user.username, cursor, limit)
+        return response
+
+    @app.get("/v1/snapshot", response_model=SnapshotPage, responses=problems)
+    def snapshot(
+        user: Annotated[auth.User, Depends(agent_user)],
+        page: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=20000)] = 5000,
+    ) -> SnapshotPage:
+        with engine.connect() as conn:
+            if page:
+                try:
+                    seq_text, kind_text, after_id = page.split(":", 2)
+                    seq, kind_index = int(seq_text), int(kind_text)
+                except ValueError:
+                    raise ApiProblem(400, "MALFORMED_REQUEST", "page is not a token this server gave") from None
+            else:
+                seq, kind_index, after_id = head_seq(conn), 0, ""
+            entities, following = snapshot_page(conn, user.username, kind_index, after_id, limit)
+            return SnapshotPage(
+                server_time=clock.now(), server_epoch=server_epoch(conn), entities=entities,
+                next_page=None if following is None else f"{seq}:{following[0]}:{following[1]}",
+                cursor=make_cursor(conn, seq),
+            )
+
+    return app
+
+

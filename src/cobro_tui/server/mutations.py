@@ -1,0 +1,189 @@
+"""The domain commands a workstation pushes. Facts (contacts, notes, opt-outs) are never rejected;
+intentions (promises) are validated against the server's current state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from cobro_tui.domain.models import PromiseStatus, RestrictionKind
+from cobro_tui.domain.records import from_record, to_record
+from cobro_tui.server.feed import Doc, Tx, docs_of_account, docs_of_customer, get_doc
+
+MAX_PROMISE_DAYS = 30  # until the offer policy (issue #6) sets it by bucket
+HOLDS = {RestrictionKind.DISPUTE.value, RestrictionKind.LEGAL_HOLD.value, RestrictionKind.DECEASED.value}
+STOPS = {RestrictionKind.OPT_OUT.value, RestrictionKind.CEASE.value}
+
+
+class Malformed(ValueError):
+    """Arguments that do not describe the command: a client bug, answered 400."""
+
+
+@dataclass
+class Outcome:
+    status: str = "applied"
+    reason: dict[str, Any] | None = None
+    warnings: list[dict[str, str]] = field(default_factory=list)
+
+    def warn(self, code: str, message: str) -> None:
+        self.status = "applied_with_warnings"
+        self.warnings.append({"code": code, "message": message})
+
+
+def rejected(code: str, message: str) -> Outcome:
+    return Outcome("rejected", {"code": code, "message": message, "retryable": False})
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    tx: Tx
+    agent: str
+    now: datetime
+    occurred_at: datetime
+    observed_seq: int | None
+
+    @property
+    def conn(self) -> Connection:
+        return self.tx.conn
+
+
+def _account(ctx: Context, account_id: Any) -> Doc:
+    if not isinstance(account_id, str):
+        raise Malformed("account_id must be text")
+    doc = get_doc(ctx.conn, "account", account_id)
+    if doc is None:
+        raise Malformed(f"account {account_id} does not exist")
+    return doc
+
+
+def _decode(kind: str, data: dict[str, Any]) -> Any:
+    try:
+        return from_record(kind, data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Malformed(f"{kind}: {exc}") from None
+
+
+def _restrictions(ctx: Context, customer_id: str) -> list[dict[str, Any]]:
+    return [d.data for d in docs_of_customer(ctx.conn, customer_id, "restriction")]
+
+
+def contact_log(ctx: Context, args: dict[str, Any]) -> Outcome:
+    account = _account(ctx, args.get("account_id"))
+    record = {**args, "agent": ctx.agent}
+    attempt = _decode("contact_attempt", record)
+    outcome = Outcome()
+    existing = get_doc(ctx.conn, "contact_attempt", attempt.id)
+    if existing is not None:
+        return outcome  # the same fact again under another mutation: already recorded
+    if account.agent != ctx.agent:
+        if ctx.agent not in account.data.get("_former_agents", []):
+            return rejected("NOT_YOUR_ACCOUNT", "La cuenta nunca estuvo asignada a este agente.")
+        outcome.warn("ACCOUNT_REASSIGNED", "La cuenta ya estaba asignada a otro agente; la gestión se registró a su nombre.")
+    for restriction in _restrictions(ctx, attempt.customer_id):
+        applies = restriction["contact_point_id"] in (None, attempt.contact_point_id)
+        if restriction["kind"] in STOPS and applies and datetime.fromisoformat(restriction["created_at"]) <= attempt.started_at:
+            outcome.warn(
+                "COMPLIANCE_EXCEPTION_OPT_OUT",
+                "El deudor había pedido no ser contactado por ese medio; la gestión quedó registrada y pasa a revisión.",
+            )
+            break
+    ctx.tx.put(Doc("contact_attempt", attempt.id, 0, to_record(attempt), account.id, account.customer_id, account.agent))
+    last = account.data.get("last_contact_at")
+    if last is None or datetime.fromisoformat(last) < attempt.started_at:
+        ctx.tx.put(Doc("account", account.id, 0, {**account.data, "last_contact_at": attempt.started_at.isoformat()},
+                       account.id, account.customer_id, account.agent))
+    return outcome
+
+
+def note_add(ctx: Context, args: dict[str, Any]) -> Outcome:
+    account = _account(ctx, args.get("account_id"))
+    if account.agent != ctx.agent and ctx.agent not in account.data.get("_former_agents", []):
+        return rejected("NOT_YOUR_ACCOUNT", "La cuenta nunca estuvo asignada a este agente.")
+    text = args.get("text")
+    note_id = args.get("id")
+    if not isinstance(text, str) or not isinstance(note_id, str) or not text.strip():
+        raise Malformed("note.add needs id and a non-empty text")
+    if get_doc(ctx.conn, "note", note_id) is None:
+        data = {"id": note_id, "account_id": account.id, "author": ctx.agent, "created_at": ctx.occurred_at.isoformat(), "text": text}
+        ctx.tx.put(Doc("note", note_id, 0, data, account.id, account.customer_id, account.agent))
+    return Outcome()
+
+
+def restriction_request(ctx: Context, args: dict[str, Any]) -> Outcome:
+    restriction = _decode("restriction", args)
+    if restriction.kind.value not in STOPS:
+        raise Malformed("restriction.request records opt_out or cease; other holds come from the back office")
+    if get_doc(ctx.conn, "customer", restriction.customer_id) is None:
+        raise Malformed(f"customer {restriction.customer_id} does not exist")
+    if get_doc(ctx.conn, "restriction", restriction.id) is None:
+        ctx.tx.put(Doc("restriction", restriction.id, 0, to_record(restriction), None, restriction.customer_id, None))
+        if restriction.contact_point_id:
+            point = get_doc(ctx.conn, "contact_point", restriction.contact_point_id)
+            if point is not None and not point.data.get("opted_out"):
+                ctx.tx.put(Doc("contact_point", point.id, 0, {**point.data, "opted_out": True}, None, point.customer_id, None))
+    return Outcome()
+
+
+def _owned_when_acted(ctx: Context, account: Doc) -> bool:
+    """The agent owned the account, or could not yet know it had moved (observed cursor before the move)."""
+    if account.agent == ctx.agent:
+        return True
+    moved = account.data.get("_reassigned_seq")
+    return moved is not None and ctx.observed_seq is not None and ctx.observed_seq < moved
+
+
+def promise_create(ctx: Context, args: dict[str, Any]) -> Outcome:
+    account = _account(ctx, args.get("account_id"))
+    record = {"status": PromiseStatus.OPEN.value, "paid": None, "created_by": ctx.agent, "grace_days": 2, **args}
+    promise = _decode("promise", record)
+    if get_doc(ctx.conn, "promise", promise.id) is not None:
+        return Outcome()
+    if not _owned_when_acted(ctx, account):
+        return rejected("ACCOUNT_REASSIGNED", "La cuenta fue reasignada a otro agente antes de tomar la promesa.")
+    acc = _decode("account", {k: v for k, v in account.data.items() if not k.startswith("_")})
+    if acc.balance.centavos <= 0:
+        return rejected("ACCOUNT_PAID", "La cuenta ya no tiene saldo; no hace falta una promesa.")
+    holds = [r["kind"] for r in _restrictions(ctx, account.customer_id or "") if r["kind"] in HOLDS]
+    if holds:
+        return rejected("ACCOUNT_ON_HOLD", f"La cuenta está en {holds[0]}; no se pueden tomar promesas.")
+    if promise.amount.currency != acc.currency or promise.amount.centavos <= 0:
+        return rejected("AMOUNT_INVALID", "El monto debe ser positivo y en la moneda de la cuenta.")
+    if promise.amount.centavos > acc.balance.centavos:
+        return rejected("AMOUNT_ABOVE_BALANCE", "El monto prometido es mayor que el saldo de la cuenta.")
+    today: date = ctx.now.date()
+    if promise.due_on < today or promise.due_on > today + timedelta(days=MAX_PROMISE_DAYS):
+        return rejected("DUE_DATE_OUT_OF_RANGE", f"La fecha de pago debe estar entre hoy y {MAX_PROMISE_DAYS} días.")
+    open_promises = [d for d in docs_of_account(ctx.conn, account.id, "promise") if d.data["status"] in ("open", "partial")]
+    if open_promises:
+        return rejected("PROMISE_OVERLAP", "La cuenta ya tiene una promesa abierta; cancélela antes de registrar otra.")
+    ctx.tx.put(Doc("promise", promise.id, 0, to_record(promise), account.id, account.customer_id, account.agent))
+    return Outcome()
+
+
+def promise_cancel(ctx: Context, args: dict[str, Any]) -> Outcome:
+    promise_id = args.get("promise_id")
+    if not isinstance(promise_id, str):
+        raise Malformed("promise.cancel needs promise_id")
+    doc = get_doc(ctx.conn, "promise", promise_id)
+    if doc is None:
+        return rejected("PROMISE_UNKNOWN", "La promesa no existe en el servidor.")
+    if doc.data["status"] == PromiseStatus.CANCELLED.value:
+        return Outcome()
+    if doc.data["status"] not in ("open", "partial"):
+        return rejected("PROMISE_NOT_ACTIVE", f"La promesa ya está {doc.data['status']}; no se puede cancelar.")
+    ctx.tx.put(Doc("promise", doc.id, 0, {**doc.data, "status": PromiseStatus.CANCELLED.value},
+                   doc.account_id, doc.customer_id, doc.agent))
+    return Outcome()
+
+
+MUTATORS: dict[str, Callable[[Context, dict[str, Any]], Outcome]] = {
+    "contact.log@1": contact_log,
+    "note.add@1": note_add,
+    "restriction.request@1": restriction_request,
+    "promise.create@1": promise_create,
+    "promise.cancel@1": promise_cancel,
+}

@@ -1,0 +1,100 @@
+"""GET /v1/changes and GET /v1/snapshot: what an agent may see, in commit order, in whole transactions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, select
+
+from cobro_tui.api.models import Change
+from cobro_tui.server.feed import CUSTOMER_KINDS, head_seq, server_epoch
+from cobro_tui.server.schema import change_log, entities
+
+
+class ResetRequired(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_cursor(conn: Connection, cursor: str | None) -> int:
+    """The seq after which to read; a cursor of another server epoch orders a reset."""
+    epoch = server_epoch(conn)
+    if not cursor:
+        return 0
+    cursor_epoch, _, seq = cursor.partition(".")
+    if cursor_epoch != epoch or not seq.isdigit():
+        raise ResetRequired("epoch_changed")
+    if int(seq) > head_seq(conn):
+        raise ResetRequired("cursor_ahead_of_server")
+    return int(seq)
+
+
+def make_cursor(conn: Connection, seq: int) -> str:
+    return f"{server_epoch(conn)}.{seq}"
+
+
+def _change(row) -> Change:  # type: ignore[no-untyped-def]
+    return Change(seq=row.seq, entity=row.kind, id=row.entity_id, op=row.op, version=row.version,
+                  data=None if row.payload is None else json.loads(row.payload))
+
+
+@dataclass
+class ChangesPage:
+    changes: list[Change]
+    next_seq: int
+    has_more: bool
+
+
+def changes_after(conn: Connection, agent: str, after: int, limit: int) -> ChangesPage:
+    rows = conn.execute(
+        select(change_log).where(change_log.c.audience == agent, change_log.c.seq > after)
+        .order_by(change_log.c.seq).limit(limit + 1)
+    ).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if has_more and rows:
+        # Never split a transaction across pages: finish the last one.
+        last = rows[-1]
+        rest = conn.execute(
+            select(change_log).where(change_log.c.audience == agent, change_log.c.tx == last.tx,
+                                     change_log.c.seq > last.seq).order_by(change_log.c.seq)
+        ).all()
+        rows += rest
+        has_more = conn.execute(
+            select(change_log.c.seq).where(change_log.c.audience == agent, change_log.c.seq > rows[-1].seq).limit(1)
+        ).first() is not None
+    next_seq = rows[-1].seq if rows else after
+    if not has_more:
+        # Nothing more for this agent: the cursor can move to the head, skipping others' changes.
+        next_seq = max(next_seq, head_seq(conn))
+    return ChangesPage([_change(r) for r in rows], next_seq, has_more)
+
+
+SNAPSHOT_KINDS = ("customer", "contact_point", "restriction", "account", "reference", "payment", "promise",
+                  "payment_plan", "contact_attempt", "bucket_history", "note")
+
+
+def snapshot_page(conn: Connection, agent: str, kind_index: int, after_id: str, limit: int) -> tuple[list[Change], tuple[int, str] | None]:
+    """Entities the agent may see, kind by kind in dependency order, keyset-paged by id."""
+    out: list[Change] = []
+    while kind_index < len(SNAPSHOT_KINDS) and len(out) < limit:
+        kind = SNAPSHOT_KINDS[kind_index]
+        if kind in CUSTOMER_KINDS:
+            mine = select(entities.c.customer_id).where(and_(entities.c.kind == "account", entities.c.agent == agent))
+            visible = entities.c.customer_id.in_(mine)
+        else:
+            visible = entities.c.agent == agent
+        query = select(entities.c.id, entities.c.version, entities.c.data).where(entities.c.kind == kind, visible)
+        if after_id:
+            query = query.where(entities.c.id > after_id)
+        rows = conn.execute(query.order_by(entities.c.id).limit(limit - len(out))).all()
+        for row in rows:
+            data = {k: v for k, v in json.loads(row.data).items() if not k.startswith("_")}
+            out.append(Change(seq=0, entity=kind, id=row.id, op="upsert", version=row.version, data=data))
+        if len(out) < limit:
+            kind_index, after_id = kind_index + 1, ""
+        else:
+            after_id = out[-1].id
+    return out, (None if kind_index >= len(SNAPSHOT_KINDS) else (kind_index, after_id))

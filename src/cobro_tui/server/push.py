@@ -1,0 +1,122 @@
+"""POST /v1/mutations: exactly one verdict per mutation, whatever is retried, duplicated or raced."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import OperationalError
+
+from cobro_tui.api.models import Halted, MutationIn, PushRequest, Reason, Verdict, Warning
+from cobro_tui.domain.audit import canonical_json
+from cobro_tui.server.db import write_tx
+from cobro_tui.server.feed import Tx, server_epoch
+from cobro_tui.server.mutations import MUTATORS, Context, Malformed
+from cobro_tui.server.schema import compliance_exceptions, mutation_log, sync_clients
+
+
+class PushRefused(Exception):
+    """The batch cannot be processed as sent (answered with a 4xx and a code)."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details or {}
+
+
+@dataclass
+class PushResult:
+    last_client_seq: int
+    results: list[Verdict]
+    halted: Halted | None = None
+
+
+def fingerprint(m: MutationIn) -> str:
+    return hashlib.sha256(canonical_json({"name": m.name, "args": m.args}).encode()).hexdigest()
+
+
+def _observed_seq(cursor: str | None, epoch: str) -> int | None:
+    if not cursor or "." not in cursor:
+        return None
+    cursor_epoch, _, seq = cursor.partition(".")
+    return int(seq) if cursor_epoch == epoch and seq.isdigit() else None
+
+
+def _client_row(conn: Connection, device_id: str, epoch: int):  # type: ignore[no-untyped-def]
+    return conn.execute(
+        select(sync_clients).where(sync_clients.c.device_id == device_id, sync_clients.c.device_epoch == epoch)
+    ).first()
+
+
+def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn, now: datetime) -> Verdict:
+    stored = conn.execute(select(mutation_log).where(mutation_log.c.mutation_id == m.mutation_id)).first()
+    if stored is not None:
+        if stored.payload_sha256 != fingerprint(m):
+            raise PushRefused(422, "IDEMPOTENCY_KEY_REUSED",
+                              f"mutation {m.mutation_id} was already received with other content")
+        return Verdict.model_validate({**json.loads(stored.verdict), "replayed": True})
+    client = _client_row(conn, request.device_id, request.device_epoch)
+    if client is None:
+        raise PushRefused(409, "DEVICE_NOT_REGISTERED", "register the device before pushing")
+    if client.agent != agent:
+        raise PushRefused(403, "DEVICE_OF_ANOTHER_AGENT", "this device is registered to another agent")
+    last = client.last_client_seq
+    if m.client_seq <= last:
+        raise PushRefused(409, "SEQ_REGRESSION", "client_seq repeats with a new mutation id (restored cache?)",
+                          {"last_client_seq": last})
+    if m.client_seq > last + 1:
+        raise PushRefused(409, "SEQ_GAP", f"expected client_seq {last + 1}", {"expected": last + 1})
+    mutator = MUTATORS.get(m.name)
+    tx = Tx(conn, now)
+    epoch = server_epoch(conn)
+    if mutator is None:
+        verdict = Verdict(mutation_id=m.mutation_id, client_seq=m.client_seq, status="rejected",
+                          reason=Reason(code="UNKNOWN_MUTATION", message=f"{m.name} is not a command this server knows"))
+    else:
+        ctx = Context(tx, agent, now, m.occurred_at_client, _observed_seq(m.observed_cursor, epoch))
+        try:
+            outcome = mutator(ctx, m.args)
+        except Malformed as exc:
+            raise PushRefused(400, "MALFORMED_MUTATION", f"{m.name} (client_seq {m.client_seq}): {exc}") from None
+        verdict = Verdict(
+            mutation_id=m.mutation_id, client_seq=m.client_seq, status=outcome.status,  # type: ignore[arg-type]
+            server_seq=tx.last_seq, reason=Reason(**outcome.reason) if outcome.reason else None,
+            warnings=[Warning(**w) for w in outcome.warnings],
+        )
+        for warning in outcome.warnings:
+            if warning["code"].startswith("COMPLIANCE_"):
+                conn.execute(insert(compliance_exceptions).values(
+                    mutation_id=m.mutation_id, account_id=str(m.args.get("account_id")), agent=agent,
+                    code=warning["code"], message=warning["message"], created_at=now.isoformat(),
+                ))
+    conn.execute(insert(mutation_log).values(
+        mutation_id=m.mutation_id, device_id=request.device_id, device_epoch=request.device_epoch,
+        client_seq=m.client_seq, name=m.name, payload_sha256=fingerprint(m), status=verdict.status,
+        verdict=verdict.model_dump_json(exclude={"replayed"}), server_seq=verdict.server_seq, received_at=now.isoformat(),
+    ))
+    conn.execute(update(sync_clients).where(
+        sync_clients.c.device_id == request.device_id, sync_clients.c.device_epoch == request.device_epoch
+    ).values(last_client_seq=m.client_seq, last_seen_at=now.isoformat()))
+    return verdict
+
+
+def process_push(engine: Engine, agent: str, request: PushRequest, now: datetime) -> PushResult:
+    """Each mutation in its own transaction, in client_seq order; a transient failure halts the batch."""
+    results: list[Verdict] = []
+    halted = None
+    for m in sorted(request.mutations, key=lambda item: item.client_seq):
+        try:
+            with write_tx(engine) as conn:
+                results.append(_apply_one(conn, agent, request, m, now))
+        except PushRefused as refused:
+            if results:  # what was applied stays applied; the client learns where to resume
+                refused.details["results"] = [r.model_dump(mode="json") for r in results]
+            raise
+        except OperationalError:
+            halted = Halted(at_client_seq=m.client_seq, code="DB_BUSY", retry_after_s=2)
+            break
+    with engine.connect() as conn:
+        client = _client_row(conn, request.device_id, request.device_epoch)
+    return PushResult(client.last_client_seq if client else 0, results, halted)

@@ -1,0 +1,84 @@
+"""Running the reference backend: `cobro-tui serve`, and in a thread for the demo and the tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+from sqlalchemy import Engine
+
+from cobro_tui.clock import Clock
+from cobro_tui.policy import load_policy
+from cobro_tui.server.app import create_app
+from cobro_tui.server.db import migrate, server_engine
+from cobro_tui.server.seed import ensure_demo_users, load_demo_portfolio
+
+
+def default_db_url(data_dir: Path) -> str:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data_dir / 'server.db'}"
+
+
+def prepare(db_url: str, clock: Clock, demo_accounts: int | None = None, seed: int = 7) -> Engine:
+    """A migrated server database, with the demo users and portfolio when asked."""
+    engine = server_engine(db_url)
+    migrate(engine)
+    if demo_accounts:
+        ensure_demo_users(engine)
+        load_demo_portfolio(engine, demo_accounts, seed, clock.now(), load_policy().buckets)
+    return engine
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerThread:
+    """uvicorn serving the app in a background thread of this process, on loopback."""
+
+    engine: Engine
+    clock: Clock
+    host: str = "127.0.0.1"
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self.port = self.port or free_port(self.host)
+        config = uvicorn.Config(create_app(self.engine, self.clock), host=self.host, port=self.port,
+                                log_level="warning", access_log=False, lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="cobro-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 15) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start on {self.url}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve(host: str, port: int, db_url: str, clock: Clock, demo_accounts: int | None, seed: int) -> None:
+    engine = prepare(db_url, clock, demo_accounts, seed)
+    uvicorn.run(create_app(engine, clock), host=host, port=port, log_level="info", access_log=False)

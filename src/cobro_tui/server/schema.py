@@ -1,0 +1,102 @@
+"""The server's own tables (SQLAlchemy Core, its own metadata; the cache's tables are not shared)."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+metadata = MetaData()
+
+users = Table(
+    "users", metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("role", String(16), nullable=False),  # agent | supervisor
+    Column("team", String(32), nullable=False, server_default="norte"),
+)
+
+tokens = Table(
+    "tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("username", String(64), nullable=False, index=True),
+    Column("expires_at", String(40), nullable=False),
+)
+
+# Every domain entity as a versioned document; `agent` is who the account is assigned to now.
+entities = Table(
+    "entities", metadata,
+    Column("kind", String(24), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=True),
+    Column("customer_id", String(64), nullable=True),
+    Column("agent", String(64), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+    Index("ix_entities_account", "account_id"),
+    Index("ix_entities_customer", "customer_id"),
+    Index("ix_entities_agent", "agent", "kind"),
+)
+
+# The change feed: one row per change per audience agent, in commit order.
+change_log = Table(
+    "change_log", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("audience", String(64), nullable=False),
+    Column("tx", BigInteger().with_variant(Integer, "sqlite"), nullable=False),  # first seq of its transaction
+    Column("kind", String(24), nullable=False),
+    Column("entity_id", String(64), nullable=False),
+    Column("op", String(8), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("payload", Text, nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Index("ix_change_log_audience", "audience", "seq"),
+)
+
+counters = Table(
+    "counters", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+)
+
+meta = Table(
+    "meta", metadata,
+    Column("key", String(32), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+mutation_log = Table(
+    "mutation_log", metadata,
+    Column("mutation_id", String(64), primary_key=True),
+    Column("device_id", String(64), nullable=False),
+    Column("device_epoch", Integer, nullable=False),
+    Column("client_seq", Integer, nullable=False),
+    Column("name", String(48), nullable=False),
+    Column("payload_sha256", String(64), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("verdict", Text, nullable=False),
+    Column("server_seq", BigInteger().with_variant(Integer, "sqlite"), nullable=True),
+    Column("received_at", String(40), nullable=False),
+    UniqueConstraint("device_id", "device_epoch", "client_seq", name="uq_mutation_log_device_seq"),
+)
+
+sync_clients = Table(
+    "sync_clients", metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("device_epoch", Integer, primary_key=True),
+    Column("agent", String(64), nullable=False),
+    Column("last_client_seq", Integer, nullable=False, server_default="0"),
+    Column("last_seen_at", String(40), nullable=False),
+    Column("app_version", String(32), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+)
+
+compliance_exceptions = Table(
+    "compliance_exceptions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mutation_id", String(64), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("agent", String(64), nullable=False),
+    Column("code", String(48), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),
+)

@@ -1,0 +1,71 @@
+"""Demo data on the server: the generated portfolio spread over agente01..agente10, and the users."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select
+
+from cobro_tui.demo.portfolio import DEMO_AGENTS, CustomerBundle, PortfolioSpec, generate_chunk
+from cobro_tui.domain.buckets import BucketSet
+from cobro_tui.domain.records import KIND_OF, to_record
+from cobro_tui.server.auth import add_user
+from cobro_tui.server.db import write_tx
+from cobro_tui.server.feed import server_epoch
+from cobro_tui.server.schema import entities, users
+
+DEMO_PASSWORD = "demo"
+SUPERVISOR = "supervisor01"
+
+
+def ensure_demo_users(engine: Engine) -> None:
+    """agente01..agente10 and supervisor01, all with the password `demo`, once."""
+    with write_tx(engine) as conn:
+        server_epoch(conn)
+        known = set(conn.execute(select(users.c.username)).scalars())
+        for name in DEMO_AGENTS:
+            if name not in known:
+                add_user(conn, name, DEMO_PASSWORD, "agent")
+        if SUPERVISOR not in known:
+            add_user(conn, SUPERVISOR, DEMO_PASSWORD, "supervisor")
+
+
+def _doc(entity: Any, account_id: str | None, customer_id: str, agent: str | None) -> dict[str, Any]:
+    return {"kind": KIND_OF[type(entity)], "id": entity.id, "account_id": account_id, "customer_id": customer_id,
+            "agent": agent, "version": 1, "data": json.dumps(to_record(entity), ensure_ascii=False)}
+
+
+def bundle_docs(bundle: CustomerBundle) -> list[dict[str, Any]]:
+    cid = bundle.customer.id
+    docs = [_doc(bundle.customer, None, cid, None)]
+    docs += [_doc(p, None, cid, None) for p in bundle.contact_points]
+    docs += [_doc(r, None, cid, None) for r in bundle.restrictions]
+    for item in bundle.accounts:
+        account = item.account
+        agent = account.assigned_agent
+        docs.append(_doc(account, account.id, cid, agent))
+        for child in (*item.references, *item.payments, *item.promises, *item.plans, *item.contacts, *item.bucket_history):
+            docs.append(_doc(child, account.id, cid, agent))
+    return docs
+
+
+def load_demo_portfolio(engine: Engine, accounts: int, seed: int, as_of: datetime, buckets: BucketSet,
+                        progress: Callable[[int, int], None] | None = None) -> int:
+    """Generate and store the demo portfolio (only into an empty server); returns accounts stored."""
+    spec = PortfolioSpec(accounts, seed, as_of, buckets, DEMO_AGENTS)
+    with engine.connect() as conn:
+        if conn.execute(select(entities.c.id).where(entities.c.kind == "account").limit(1)).first():
+            return 0
+    done = 0
+    for chunk in range(spec.chunk_count):
+        bundles = generate_chunk(spec, chunk)
+        docs = [doc for bundle in bundles for doc in bundle_docs(bundle)]
+        with write_tx(engine) as conn:
+            conn.execute(insert(entities), docs)
+        done += sum(len(b.accounts) for b in bundles)
+        if progress:
+            progress(done, accounts)
+    return done
