@@ -298,6 +298,17 @@ class ContactAttempt:
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """A free-text note on an account, by its author."""
+
+    id: str
+    account_id: str
+    author: str
+    created_at: datetime
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Restriction:
     """A reason not to contact a person or one of their contact points."""
 

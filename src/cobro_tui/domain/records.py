@@ -16,6 +16,7 @@ from cobro_tui.domain.models import (
     ContactPoint,
     Customer,
     Installment,
+    Note,
     Payment,
     PaymentPlan,
     Promise,
@@ -36,6 +37,7 @@ KINDS: dict[str, type] = {
     "contact_attempt": ContactAttempt,
     "restriction": Restriction,
     "bucket_history": BucketHistoryEntry,
+    "note": Note,
 }
 KIND_OF = {cls: kind for kind, cls in KINDS.items()}
 

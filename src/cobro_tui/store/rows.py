@@ -16,6 +16,7 @@ from cobro_tui.domain.models import (
     ContactKind,
     ContactPoint,
     Customer,
+    Note,
     Payment,
     PaymentPlan,
     Product,
@@ -190,3 +191,10 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequ
     if rows:
         conn.exec_driver_sql(insert_sql(table, columns), list(rows))
 
+
+
+NOTE = ("id", "account_id", "author", "created_at", "text", "sync_state", "server_version")
+
+
+def note_row(n: Note, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[Any, ...]:
+    return (n.id, n.account_id, n.author, instant_text(n.created_at), n.text, state.value, version)

@@ -183,6 +183,16 @@ class BucketHistoryRow(Synced, table=True):
     left_on: date | None = None
 
 
+class NoteRow(Synced, table=True):
+    __tablename__ = "note"
+    __table_args__ = (Index("ix_note_account", "account_id"),)
+    id: str = Field(primary_key=True, max_length=36)
+    account_id: str = Field(foreign_key="account.id", max_length=36)
+    author: str = Field(max_length=64)
+    created_at: datetime = _instant()  # type: ignore[assignment]
+    text: str
+
+
 class AuditEventRow(SQLModel, table=True):
     """The append-only hash chain; triggers in the migrations refuse UPDATE and DELETE."""
 
@@ -231,3 +241,6 @@ class SyncMetaRow(SQLModel, table=True):
     last_pull_server_time: datetime | None = _instant(nullable=True)  # type: ignore[assignment]
     clock_offset_ms: int | None = None
     next_client_seq: int = 1
+    server_url: str | None = None
+    last_sync_at: datetime | None = _instant(nullable=True)  # type: ignore[assignment]
+    last_sync_error: str | None = None

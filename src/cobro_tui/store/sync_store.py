@@ -1,0 +1,238 @@
+"""The cache side of sync: outbox batches and verdicts, change pages and snapshots applied with
+their cursor in one transaction each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from cobro_tui.domain.models import SyncState
+from cobro_tui.domain.records import from_record
+from cobro_tui.store import rows as R
+from cobro_tui.store.engine import write_connection
+from cobro_tui.store.types import instant_text
+
+# Entity kind -> (table, columns, row maker taking (entity, state, version)).
+_UPSERT: dict[str, tuple[str, tuple[str, ...], Callable[..., tuple[Any, ...]]]] = {
+    "customer": ("customer", R.CUSTOMER, R.customer_row),
+    "contact_point": ("contact_point", R.CONTACT_POINT, R.contact_point_row),
+    "restriction": ("restriction", R.RESTRICTION, R.restriction_row),
+    "reference": ("reference", R.REFERENCE, R.reference_row),
+    "payment": ("payment", R.PAYMENT, R.payment_row),
+    "promise": ("promise", R.PROMISE, R.promise_row),
+    "contact_attempt": ("contact_attempt", R.CONTACT_ATTEMPT, R.contact_attempt_row),
+    "bucket_history": ("bucket_history", R.BUCKET_HISTORY, R.bucket_history_row),
+    "note": ("note", R.NOTE, R.note_row),
+}
+# Which local row a mutation created: mutation name -> (table, argument holding the row id).
+MUTATION_ROWS = {
+    "contact.log@1": ("contact_attempt", "id"),
+    "note.add@1": ("note", "id"),
+    "restriction.request@1": ("restriction", "id"),
+    "promise.create@1": ("promise", "id"),
+}
+# Local states the server's copy may replace; warnings and rejections stay until acknowledged.
+_REPLACEABLE = ("'synced'", "'pending'", "'sending'")
+ACCOUNT_CHILDREN = ("reference", "payment", "promise", "contact_attempt", "bucket_history", "note")
+
+
+@dataclass(frozen=True, slots=True)
+class SyncMeta:
+    device_id: str
+    device_epoch: int
+    agent_id: str
+    cursor: str | None
+    server_url: str | None
+    last_sync_at: datetime | None
+    last_sync_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    mutation_id: str
+    client_seq: int
+    name: str
+    args: dict[str, Any]
+    occurred_at: str
+    observed_cursor: str | None
+    base_version: int | None
+
+
+def read_meta(engine: Engine) -> SyncMeta | None:
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT device_id, device_epoch, agent_id, cursor, server_url, last_sync_at, last_sync_error FROM sync_meta WHERE id = 1"
+        ).first()
+    if row is None:
+        return None
+    return SyncMeta(row[0], row[1], row[2], row[3], row[4], datetime.fromisoformat(row[5]) if row[5] else None, row[6])
+
+
+def set_server(engine: Engine, url: str) -> None:
+    with write_connection(engine) as conn:
+        conn.exec_driver_sql("UPDATE sync_meta SET server_url = ? WHERE id = 1", (url,))
+
+
+def note_sync(engine: Engine, at: datetime, error: str | None) -> None:
+    """Remember when the last round ended and how (None = it went through)."""
+    with write_connection(engine) as conn:
+        if error is None:
+            conn.exec_driver_sql("UPDATE sync_meta SET last_sync_at = ?, last_sync_error = NULL WHERE id = 1", (instant_text(at),))
+        else:
+            conn.exec_driver_sql("UPDATE sync_meta SET last_sync_error = ? WHERE id = 1", (error,))
+
+
+def reset_inflight(engine: Engine) -> int:
+    """After a crash or a lost answer, items in flight are pending again (the server deduplicates)."""
+    with write_connection(engine) as conn:
+        return conn.exec_driver_sql("UPDATE outbox SET state = 'pending' WHERE state = 'inflight'").rowcount
+
+
+def take_batch(engine: Engine, limit: int) -> list[Pending]:
+    """The oldest pending items, marked in flight, in client_seq order."""
+    with write_connection(engine) as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT mutation_id, client_seq, name, args_json, occurred_at_client, observed_cursor, base_version "
+            "FROM outbox WHERE state IN ('pending', 'inflight') ORDER BY client_seq LIMIT ?", (limit,)
+        ).all()
+        if rows:
+            conn.exec_driver_sql(
+                f"UPDATE outbox SET state = 'inflight', attempts = attempts + 1 WHERE mutation_id IN ({','.join('?' * len(rows))})",
+                tuple(r[0] for r in rows),
+            )
+    return [Pending(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
+
+
+def release(engine: Engine, mutation_ids: Sequence[str], error: str) -> None:
+    """The answer was lost or refused as a whole: the items go back to pending, same ids."""
+    if not mutation_ids:
+        return
+    with write_connection(engine) as conn:
+        conn.exec_driver_sql(
+            f"UPDATE outbox SET state = 'pending', last_error = ? WHERE state = 'inflight' AND mutation_id IN ({','.join('?' * len(mutation_ids))})",
+            (error, *mutation_ids),
+        )
+
+
+_ROW_STATE = {
+    "applied": SyncState.PENDING,  # the server's copy arrives with the next pull and marks it synced
+    "applied_with_warnings": SyncState.SYNCED_WITH_WARNINGS,
+    "rejected": SyncState.REJECTED,
+    "deferred": SyncState.HELD,
+}
+
+
+def record_verdicts(engine: Engine, verdicts: Sequence[dict[str, Any]]) -> None:
+    """Store each verdict on its outbox item and mark the local row it concerns."""
+    with write_connection(engine) as conn:
+        for verdict in verdicts:
+            row = conn.exec_driver_sql("SELECT name, args_json FROM outbox WHERE mutation_id = ?", (verdict["mutation_id"],)).first()
+            if row is None:
+                continue
+            conn.exec_driver_sql(
+                "UPDATE outbox SET state = ?, verdict_json = ?, server_seq = ?, last_error = NULL WHERE mutation_id = ?",
+                (verdict["status"], json.dumps(verdict, ensure_ascii=False), verdict.get("server_seq"), verdict["mutation_id"]),
+            )
+            target = MUTATION_ROWS.get(row[0])
+            if target is not None and verdict["status"] != "applied":
+                table, key = target
+                conn.exec_driver_sql(
+                    f"UPDATE {table} SET sync_state = ? WHERE id = ?", (_ROW_STATE[verdict["status"]].value, json.loads(row[1])[key])
+                )
+
+
+def _rows_for(kind: str, version: int, data: dict[str, Any]) -> list[tuple[str, tuple[str, ...], tuple[Any, ...]]]:
+    """The cache rows of one entity as the server sent it: (table, columns, row)."""
+    entity = from_record(kind, data)
+    if kind == "account":
+        return [("account", R.ACCOUNT, R.account_row(entity)[:-1] + (version,))]
+    if kind == "payment_plan":
+        head, items = R.plan_rows(entity, SyncState.SYNCED, version)
+        return [("payment_plan", R.PLAN, head), *(("plan_installment", R.INSTALLMENT, item) for item in items)]
+    table, columns, make = _UPSERT[kind]
+    return [(table, columns, make(entity, SyncState.SYNCED, version))]
+
+
+def _upsert_sql(table: str, columns: tuple[str, ...]) -> str:
+    """Insert, or replace when the incoming version is newer; keep local warnings and rejections."""
+    if table == "plan_installment":
+        return R.insert_sql(table, columns).replace("INSERT", "INSERT OR REPLACE", 1)
+    updates = ", ".join(
+        f"{c} = CASE WHEN {table}.sync_state IN ({', '.join(_REPLACEABLE)}) THEN excluded.{c} ELSE {table}.{c} END"
+        if c == "sync_state" else f"{c} = excluded.{c}"
+        for c in columns if c != "id"
+    )
+    return (
+        f"{R.insert_sql(table, columns)} ON CONFLICT(id) DO UPDATE SET {updates} "
+        f"WHERE excluded.server_version > {table}.server_version OR {table}.sync_state IN ('pending', 'sending')"
+    )
+
+
+def _write_upserts(conn: Connection, batch: list[tuple[str, tuple[str, ...], tuple[Any, ...]]]) -> None:
+    # Consecutive rows of one table go in one executemany; order across tables is kept (parents first).
+    start = 0
+    while start < len(batch):
+        table, columns = batch[start][0], batch[start][1]
+        end = start
+        while end < len(batch) and batch[end][0] == table:
+            end += 1
+        conn.exec_driver_sql(_upsert_sql(table, columns), [row for _, _, row in batch[start:end]])
+        start = end
+
+
+def _revoke_account(conn: Connection, account_id: str) -> None:
+    """The account left this agent: its rows go; outbox items stay until the server answers them."""
+    customer = conn.exec_driver_sql("SELECT customer_id FROM account WHERE id = ?", (account_id,)).scalar()
+    for table in ACCOUNT_CHILDREN:
+        conn.exec_driver_sql(f"DELETE FROM {table} WHERE account_id = ?", (account_id,))
+    conn.exec_driver_sql("DELETE FROM plan_installment WHERE plan_id IN (SELECT id FROM payment_plan WHERE account_id = ?)", (account_id,))
+    conn.exec_driver_sql("DELETE FROM payment_plan WHERE account_id = ?", (account_id,))
+    conn.exec_driver_sql("DELETE FROM account WHERE id = ?", (account_id,))
+    if customer and not conn.exec_driver_sql("SELECT 1 FROM account WHERE customer_id = ? LIMIT 1", (customer,)).first():
+        for table in ("contact_point", "restriction"):
+            conn.exec_driver_sql(f"DELETE FROM {table} WHERE customer_id = ?", (customer,))
+        conn.exec_driver_sql("DELETE FROM customer WHERE id = ?", (customer,))
+
+
+def apply_changes(engine: Engine, changes: Sequence[dict[str, Any]], cursor: str | None) -> None:
+    """One page of the feed (or of a snapshot) and its cursor, in one transaction: both or neither.
+
+    A snapshot's pages come with cursor None until the last, so a snapshot cut short starts again.
+    """
+    with write_connection(engine) as conn:
+        batch: list[tuple[str, tuple[str, ...], tuple[Any, ...]]] = []
+        for change in changes:
+            if change["op"] == "upsert":
+                if change["entity"] == "payment_plan":
+                    _write_upserts(conn, batch)
+                    batch = []
+                    conn.exec_driver_sql("DELETE FROM plan_installment WHERE plan_id = ?", (change["id"],))
+                batch.extend(_rows_for(change["entity"], change["version"], change["data"]))
+                continue
+            _write_upserts(conn, batch)
+            batch = []
+            if change["op"] == "revoke" and change["entity"] == "account":
+                _revoke_account(conn, change["id"])
+            elif change["op"] == "delete":
+                table = "account" if change["entity"] == "account" else _UPSERT[change["entity"]][0]
+                conn.exec_driver_sql(f"DELETE FROM {table} WHERE id = ?", (change["id"],))
+        _write_upserts(conn, batch)
+        if cursor is not None:
+            conn.exec_driver_sql("UPDATE sync_meta SET cursor = ? WHERE id = 1", (cursor,))
+
+
+def finish_snapshot(engine: Engine, seen_accounts: set[str], cursor: str) -> int:
+    """After the last snapshot page: accounts the server no longer gives this agent are revoked,
+    and the cursor is stored. Returns how many accounts were revoked."""
+    with write_connection(engine) as conn:
+        local = conn.exec_driver_sql("SELECT id FROM account").scalars().all()
+        gone = [account_id for account_id in local if account_id not in seen_accounts]
+        for account_id in gone:
+            _revoke_account(conn, account_id)
+        conn.exec_driver_sql("UPDATE sync_meta SET cursor = ? WHERE id = 1", (cursor,))
+    return len(gone)

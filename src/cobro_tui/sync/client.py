@@ -1,0 +1,116 @@
+"""The HTTP client of /v1 with typed errors; it never retries on its own (the engine decides)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from cobro_tui import __version__
+from cobro_tui.api.models import CLIENT_SCHEMA, PROTOCOL
+
+
+class SyncError(Exception):
+    """Any failure to talk to the server; `message` is for the person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unreachable(SyncError):
+    """No answer (refused, reset, timed out, cut): the outcome of a push is unknown."""
+
+
+class RetryLater(SyncError):
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuthFailed(SyncError):
+    """The token was refused: sign in again."""
+
+
+class ResetRequired(SyncError):
+    """The server orders a new snapshot (its history moved on); the outbox is kept."""
+
+
+class Refused(SyncError):
+    """The server understood and refused the request, with a code."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict[str, Any]) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status, self.code, self.details = status, code, details
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "5")))
+    except ValueError:
+        return 5.0
+
+
+class ApiClient:
+    def __init__(self, base_url: str, token: str | None = None, device_id: str | None = None, timeout: float = 10.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        headers = {"Sync-Protocol": PROTOCOL, "Client-Schema": str(CLIENT_SCHEMA), "User-Agent": f"cobro-tui/{__version__}"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if device_id:
+            headers["Device-Id"] = device_id
+        self.http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, transport=transport,
+                                 timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)))
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _call(self, method: str, path: str, read_timeout: float | None = None, **kwargs: Any) -> Any:
+        if read_timeout is not None:
+            kwargs["timeout"] = httpx.Timeout(read_timeout, connect=3.0)
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise Unreachable(f"the server at {self.http.base_url} did not answer ({type(exc).__name__})") from None
+        if response.status_code == 200:
+            try:
+                return response.json()
+            except ValueError:
+                raise Unreachable("the server's answer was cut or garbled") from None
+        if response.status_code in (429, 503):
+            raise RetryLater("the server is busy", _retry_after(response))
+        if response.status_code >= 500:
+            raise Unreachable(f"the server failed ({response.status_code}); the outcome is unknown")
+        try:
+            body = response.json()
+            code, message, details = body.get("code", "ERROR"), body.get("message", ""), body.get("details", {})
+        except ValueError:
+            code, message, details = "ERROR", response.text[:200], {}
+        if response.status_code == 401:
+            raise AuthFailed(f"{message or 'the session is not valid'}; run cobro-tui login again")
+        if response.status_code == 410:
+            raise ResetRequired(message)
+        raise Refused(response.status_code, code, message, details)
+
+    def login(self, username: str, password: str) -> dict[str, Any]:
+        return self._call("POST", "/v1/auth/login", json={"username": username, "password": password})
+
+    def register(self, device_id: str, device_epoch: int, schema_version: int) -> dict[str, Any]:
+        return self._call("POST", "/v1/devices/register", json={
+            "device_id": device_id, "device_epoch": device_epoch, "app_version": __version__, "schema_version": schema_version,
+        })
+
+    def push(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/v1/mutations", json=body)
+
+    def changes(self, cursor: str | None, limit: int = 500, wait: float = 0) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit, "wait": wait}
+        if cursor:
+            params["cursor"] = cursor
+        return self._call("GET", "/v1/changes", params=params, read_timeout=wait + 10)
+
+    def snapshot(self, page: str | None, limit: int = 5000) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit}
+        if page:
+            params["page"] = page
+        return self._call("GET", "/v1/snapshot", params=params, read_timeout=60)

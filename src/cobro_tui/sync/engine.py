@@ -1,0 +1,144 @@
+"""One sync round: push the outbox, then pull to the end. Nothing recorded is lost or sent twice:
+the same mutation ids are resent after any unknown outcome, and each page lands with its cursor."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from cobro_tui.clock import Clock
+from cobro_tui.store import sync_store
+from cobro_tui.store.types import instant_text
+from cobro_tui.sync.client import ApiClient, ResetRequired, RetryLater, SyncError
+
+PUSH_BATCH = 100
+PULL_LIMIT = 1000
+SNAPSHOT_LIMIT = 5000
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0
+    applied: int = 0
+    warned: int = 0
+    rejected: int = 0
+    held: int = 0
+    pulled: int = 0
+    snapshot_entities: int = 0
+    revoked: int = 0
+    error: str | None = None
+    retry_after: float | None = None
+    finished_at: datetime | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def backoff(failures: int, base: float = 1.0, cap: float = 60.0, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter: a random wait in [0, min(cap, base * 2^failures)]."""
+    return (rng or random).uniform(0, min(cap, base * 2 ** max(0, failures)))
+
+
+class SyncEngine:
+    def __init__(self, cache: Engine, api: ApiClient, clock: Clock) -> None:
+        self.cache = cache
+        self.api = api
+        self.clock = clock
+        self.registered = False
+
+    def run_round(self) -> SyncReport:
+        """Register (once), push everything pending, then pull until the server has nothing more."""
+        report = SyncReport()
+        try:
+            meta = sync_store.read_meta(self.cache)
+            if meta is None:
+                raise SyncError("this cache has no device yet; sign in first")
+            if not self.registered:
+                sync_store.reset_inflight(self.cache)
+                self.api.register(meta.device_id, meta.device_epoch, SCHEMA_VERSION)
+                self.registered = True
+            self._push(meta, report)
+            self._pull(report)
+        except RetryLater as exc:
+            report.error, report.retry_after = exc.message, exc.retry_after
+        except SyncError as exc:
+            report.error = exc.message
+        report.finished_at = self.clock.now()
+        sync_store.note_sync(self.cache, report.finished_at, report.error)
+        return report
+
+    def _push(self, meta: sync_store.SyncMeta, report: SyncReport) -> None:
+        while True:
+            batch = sync_store.take_batch(self.cache, PUSH_BATCH)
+            if not batch:
+                return
+            body = {
+                "device_id": meta.device_id,
+                "device_epoch": meta.device_epoch,
+                "client_time": instant_text(self.clock.now()),
+                "mutations": [
+                    {"mutation_id": p.mutation_id, "client_seq": p.client_seq, "name": p.name, "args": p.args,
+                     "occurred_at_client": p.occurred_at, "observed_cursor": p.observed_cursor,
+                     "base_version": p.base_version}
+                    for p in batch
+                ],
+            }
+            try:
+                answer = self.api.push(body)
+            except SyncError as exc:
+                # Unknown outcome or refusal of the whole batch: same ids go again next time.
+                sync_store.release(self.cache, [p.mutation_id for p in batch], exc.message)
+                raise
+            results = answer["results"]
+            sync_store.record_verdicts(self.cache, results)
+            answered = {r["mutation_id"] for r in results}
+            sync_store.release(self.cache, [p.mutation_id for p in batch if p.mutation_id not in answered],
+                               "not processed yet (server halted the batch)")
+            for result in results:
+                report.pushed += 1
+                status = result["status"]
+                report.applied += status == "applied"
+                report.warned += status == "applied_with_warnings"
+                report.rejected += status == "rejected"
+                report.held += status == "deferred"
+            if answer.get("halted"):
+                raise_after = float(answer["halted"].get("retry_after_s", 2))
+                raise RetryLater(f"the server paused at item {answer['halted']['at_client_seq']}", raise_after)
+
+    def _pull(self, report: SyncReport) -> None:
+        meta = sync_store.read_meta(self.cache)
+        assert meta is not None
+        cursor = meta.cursor or self._snapshot(report)
+        while True:
+            try:
+                page = self.api.changes(cursor, PULL_LIMIT)
+            except ResetRequired:
+                report.notes.append("the server ordered a new snapshot; pending items were kept")
+                cursor = self._snapshot(report)
+                continue
+            sync_store.apply_changes(self.cache, page["changes"], page["next_cursor"])
+            report.pulled += len(page["changes"])
+            report.revoked += sum(1 for c in page["changes"] if c["op"] == "revoke")
+            cursor = page["next_cursor"]
+            if not page["has_more"]:
+                return
+
+    def _snapshot(self, report: SyncReport) -> str:
+        """Take the whole visible portfolio; returns the cursor the feed continues from."""
+        page_token: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = self.api.snapshot(page_token, SNAPSHOT_LIMIT)
+            seen.update(e["id"] for e in page["entities"] if e["entity"] == "account")
+            sync_store.apply_changes(self.cache, page["entities"], None)
+            report.snapshot_entities += len(page["entities"])
+            page_token = page["next_page"]
+            if page_token is None:
+                report.revoked += sync_store.finish_snapshot(self.cache, seen, page["cursor"])
+                return str(page["cursor"])
