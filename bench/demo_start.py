@@ -31,7 +31,7 @@ def main() -> None:
     started = time.perf_counter()
     session = TerminalSession([sys.executable, "-m", "cobro_tui", "demo", "--accounts", str(args.accounts)], env)
     try:
-        if not session.wait_for_output("Cartera demo lista", args.timeout):
+        if not session.wait_for_output("Demo lista en", args.timeout):
             raise SystemExit(f"the portfolio was not ready within {args.timeout} s:\n{session.text()}")
         ready_at = time.perf_counter()
         if not session.wait_for("Cola de agente01 · ", args.timeout):

@@ -6,6 +6,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from cobro_tui.policy import Policy, load_policy
 from cobro_tui.services.contacts import ContactService
 from cobro_tui.services.queue import QueueService
 from cobro_tui.services.status import StatusService
+from cobro_tui.services.sync import SyncService
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.settings import Settings
 from cobro_tui.store.device import ensure_device, read_device
@@ -26,8 +28,7 @@ from cobro_tui.store.engine import CacheFile
 from cobro_tui.store.migrate import upgrade
 
 if TYPE_CHECKING:
-    from cobro_tui.demo.portfolio import PortfolioSpec
-    from cobro_tui.store.portfolio import LoadReport
+    from cobro_tui.sync.engine import SyncEngine, SyncReport
     from cobro_tui.ui.app import CobroApp
 
 CACHE_NAME = "cache.db"
@@ -59,6 +60,68 @@ def open_cache(path: Path, keys: KeyStore, *, create: bool, migrate: bool = True
     return engine
 
 
+class WrongAgent(UserFacingError):
+    """The cache on this workstation belongs to another agent."""
+
+
+def sign_in(path: Path, server_url: str, user: str, password: str, timeout: float = 10.0) -> None:
+    """Log in, keep the token in the keyring, and tie this user's cache to the server."""
+    from cobro_tui.credentials import save_token
+    from cobro_tui.store.sync_store import set_server
+    from cobro_tui.sync.client import ApiClient, SyncError
+
+    api = ApiClient(server_url, timeout=timeout)
+    try:
+        session = api.login(user, password)
+    except SyncError as exc:
+        raise UserFacingError(exc.message) from None
+    finally:
+        api.close()
+    engine = open_cache(path, KeyringKeyStore(), create=True)
+    try:
+        with engine.connect() as conn:
+            device = read_device(conn)
+        if device is not None and device.agent_id != session["username"]:
+            raise WrongAgent(t("cli.wrong_agent", owner=device.agent_id, user=session["username"]))
+        ensure_device(engine, session["username"])
+        set_server(engine, server_url)
+        save_token(server_url, session["username"], session["token"])
+    finally:
+        engine.dispose()
+
+
+def sync_engine_for(engine: Engine, clock: Clock, token: str, timeout: float) -> SyncEngine:
+    from cobro_tui.store.sync_store import read_meta
+    from cobro_tui.sync.client import ApiClient
+    from cobro_tui.sync.engine import SyncEngine
+
+    meta = read_meta(engine)
+    if meta is None or meta.server_url is None:
+        raise NoCache(t("cli.no_cache", path="?"))
+    return SyncEngine(engine, ApiClient(meta.server_url, token, meta.device_id, timeout), clock)
+
+
+def sync_once(settings: Settings) -> SyncReport:
+    """One headless round against the configured server with the token in the keyring."""
+    from cobro_tui.credentials import load_token
+    from cobro_tui.store.sync_store import read_meta
+
+    path = cache_path(settings)
+    engine = open_cache(path, KeyringKeyStore(), create=False)
+    try:
+        meta = read_meta(engine)
+        if meta is None or meta.server_url is None:
+            raise NoCache(t("cli.no_cache", path=path))
+        token = load_token(meta.server_url, meta.agent_id)
+        sync = sync_engine_for(engine, clock_for(settings.now), token, settings.sync.timeout_seconds)
+        try:
+            return sync.run_round()
+        finally:
+            sync.api.close()
+    finally:
+        engine.dispose()
+
+
 def build_workstation(engine: Engine, settings: Settings, clock: Clock, policy: Policy, agent: str, mode: str) -> Workstation:
     device = ensure_device(engine, agent)
     return Workstation(
@@ -79,23 +142,6 @@ def build_app(settings: Settings, clock: Clock, workstation: Workstation) -> Cob
     return CobroApp(settings=settings, workstation=workstation)
 
 
-def generate_demo_cache(
-    path: Path,
-    keys: KeyStore,
-    spec: PortfolioSpec,
-    workers: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[Engine, LoadReport]:
-    """A fresh cache at `path` filled with the generated portfolio of `spec`."""
-    from cobro_tui.store.portfolio import load_generated
-
-    engine = open_cache(path, keys, create=True)
-    key = keys.cache_key(path, create=False)
-    assert key is not None
-    report = load_generated(CacheFile(path, key), spec, workers=workers, progress=progress)
-    return engine, report
-
-
 def _print_progress(done: int, total: int) -> None:
     # One line that rewrites itself; only when a person watches a terminal.
     if sys.stdout.isatty():
@@ -103,12 +149,16 @@ def _print_progress(done: int, total: int) -> None:
 
 
 def run_demo(settings: Settings, accounts: int, seed: int, say: Callable[[str], None] = print) -> int:
-    """Generate a demo portfolio into a private, temporary cache and open the workstation on it.
+    """Start the reference server on loopback with a generated portfolio, sign in a demo agent,
+    sync a private cache from it and open the workstation; quitting stops the server.
 
-    The cache key lives only in this process, so no desktop keyring is needed, and the cache is
-    removed on exit.
+    The cache key lives only in this process (no desktop keyring needed); everything is removed on exit.
     """
-    from cobro_tui.demo.portfolio import PortfolioSpec
+    from cobro_tui.server.run import ServerThread, prepare
+    from cobro_tui.server.seed import DEMO_PASSWORD
+    from cobro_tui.store.sync_store import set_server
+    from cobro_tui.sync.client import ApiClient
+    from cobro_tui.sync.engine import SyncEngine
 
     set_language(settings.lang)
     clock = clock_for(settings.now)
@@ -117,30 +167,46 @@ def run_demo(settings: Settings, accounts: int, seed: int, say: Callable[[str], 
     with tempfile.TemporaryDirectory(prefix="cobro-demo-") as folder:
         say(t("cli.demo_generating", accounts=accounts, seed=seed))
         started = time.perf_counter()
-        spec = PortfolioSpec(accounts, seed, clock.now(), policy.buckets, agents=(agent,))
-        engine, report = generate_demo_cache(Path(folder) / CACHE_NAME, MemoryKeyStore(), spec, progress=_print_progress)
-        say(t("cli.demo_loaded", seconds=time.perf_counter() - started, customers=report.customers, accounts=report.accounts))
-        try:
-            app = build_app(settings, clock, build_workstation(engine, settings, clock, policy, agent, "demo"))
-            app.run()
-        finally:
-            engine.dispose()
+        server_db = prepare(f"sqlite:///{Path(folder) / 'server.db'}", clock, accounts, seed, progress=_print_progress)
+        with ServerThread(server_db, clock) as server:
+            token = ApiClient(server.url).login(agent, DEMO_PASSWORD)["token"]
+            engine = open_cache(Path(folder) / CACHE_NAME, MemoryKeyStore(), create=True)
+            try:
+                device = ensure_device(engine, agent)
+                set_server(engine, server.url)
+                sync = SyncEngine(engine, ApiClient(server.url, token, device.device_id, settings.sync.timeout_seconds), clock)
+                first = sync.run_round()
+                say(t("cli.demo_ready", seconds=time.perf_counter() - started, accounts=accounts, agent=agent,
+                      received=first.snapshot_entities, url=server.url))
+                workstation = build_workstation(engine, settings, clock, policy, agent, "live")
+                workstation = replace(workstation, sync=SyncService(sync, settings.sync.interval_seconds))
+                build_app(settings, clock, workstation).run()
+            finally:
+                engine.dispose()
+        server_db.dispose()
     return 0
 
 
 def run_workstation(settings: Settings) -> int:
-    """The workstation on this user's cache (the server connection comes with sync)."""
+    """The workstation on this user's cache, syncing with the server it signed in to."""
+    from cobro_tui.credentials import load_token
+    from cobro_tui.store.sync_store import read_meta
+
     clock = clock_for(settings.now)
     policy = load_policy()
     set_language(settings.lang)
-    engine = open_cache(cache_path(settings), KeyringKeyStore(), create=False)
+    path = cache_path(settings)
+    engine = open_cache(path, KeyringKeyStore(), create=False)
     try:
-        with engine.connect() as conn:
-            device = read_device(conn)
-        if device is None:
-            raise NoCache(t("cli.no_cache", path=cache_path(settings)))
-        app = build_app(settings, clock, build_workstation(engine, settings, clock, policy, device.agent_id, "live"))
-        app.run()
+        meta = read_meta(engine)
+        if meta is None:
+            raise NoCache(t("cli.no_cache", path=path))
+        workstation = build_workstation(engine, settings, clock, policy, meta.agent_id, "live")
+        if meta.server_url and settings.sync.enabled:
+            token = load_token(meta.server_url, meta.agent_id)
+            sync = sync_engine_for(engine, clock, token, settings.sync.timeout_seconds)
+            workstation = replace(workstation, sync=SyncService(sync, settings.sync.interval_seconds))
+        build_app(settings, clock, workstation).run()
     finally:
         engine.dispose()
     return 0

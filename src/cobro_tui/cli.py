@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 # Commands whose capability comes with a later issue: they say so and exit non-zero.
-_LATER = {"serve": 3, "login": 3, "sync": 3, "rules": 5, "kpi": 7}
+_LATER = {"rules": 5, "kpi": 7}
+EXIT_UNREACHABLE = 4
 EXIT_LATER = 3
 
 
@@ -35,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="the reference backend (FastAPI + uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--seed", type=int, default=7, help="seed of the --demo portfolio")
     serve.add_argument("--db", help="database URL: a SQLite file by default, postgresql://... for PostgreSQL")
     serve.add_argument("--demo", type=int, metavar="N", help="load a generated portfolio of N accounts")
 
@@ -157,6 +159,54 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     return 1
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from cobro_tui.clock import clock_for
+    from cobro_tui.server.run import default_db_url, serve
+    from cobro_tui.settings import load_settings
+
+    settings = load_settings()
+    if args.demo is not None and not 1 <= args.demo <= 1_000_000:
+        raise _usage(f"--demo must be between 1 and 1000000, not {args.demo}")
+    db_url = args.db or default_db_url(settings.resolved_data_dir())
+    serve(args.host, args.port, db_url, clock_for(settings.now), args.demo, args.seed)
+    return 0
+
+
+def _cmd_login(args: argparse.Namespace) -> int:
+    import getpass
+
+    from cobro_tui.bootstrap import cache_path, sign_in
+    from cobro_tui.i18n import set_language, t
+    from cobro_tui.settings import load_settings
+
+    settings = load_settings()
+    set_language(settings.lang)
+    try:
+        password = getpass.getpass(t("cli.password_prompt", user=args.user))
+    except EOFError:
+        raise _usage("no password was given; type it when asked") from None
+    sign_in(cache_path(settings), args.server, args.user, password, settings.sync.timeout_seconds)
+    print(t("cli.logged_in", user=args.user, server=args.server))
+    return 0
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from cobro_tui.bootstrap import sync_once
+    from cobro_tui.i18n import set_language, t
+    from cobro_tui.settings import load_settings
+
+    settings = load_settings()
+    set_language(settings.lang)
+    report = sync_once(settings)
+    print(t("cli.sync_report", pushed=report.pushed, applied=report.applied, warned=report.warned,
+            rejected=report.rejected, held=report.held, pulled=report.pulled + report.snapshot_entities,
+            revoked=report.revoked))
+    if report.error:
+        print(t("cli.sync_failed", error=report.error), file=sys.stderr)
+        return EXIT_UNREACHABLE
+    return 0
+
+
 def _cmd_later(args: argparse.Namespace) -> int:
     from cobro_tui.i18n import t
 
@@ -178,6 +228,9 @@ _COMMANDS = {
     "migrate": _cmd_migrate,
     "config": _cmd_config,
     "audit": _cmd_audit,
+    "serve": _cmd_serve,
+    "login": _cmd_login,
+    "sync": _cmd_sync,
     **{name: _cmd_later for name in _LATER},
 }
 

@@ -101,3 +101,37 @@ class KeyringKeyStore:
                 "and move the cache aside; a new sync will rebuild it."
             )
         return key
+
+
+class MissingToken(UserFacingError):
+    """No session for this server and user in the keyring."""
+
+
+def _token_name(server_url: str, user: str) -> str:
+    return f"token:{server_url.rstrip('/')}|{user}"
+
+
+def save_token(server_url: str, user: str, token: str) -> None:
+    """Keep the session token in the OS keyring (never in a file)."""
+    import keyring
+    from keyring.errors import KeyringError
+
+    assert_secure_keyring()
+    try:
+        keyring.set_password(SERVICE, _token_name(server_url, user), token)
+    except KeyringError as exc:
+        raise KeyringUnavailable(f"The keyring refused to keep the session ({exc}). Unlock it and try again.") from None
+
+
+def load_token(server_url: str, user: str) -> str:
+    import keyring
+    from keyring.errors import KeyringError
+
+    assert_secure_keyring()
+    try:
+        token = keyring.get_password(SERVICE, _token_name(server_url, user))
+    except KeyringError as exc:
+        raise KeyringUnavailable(f"The keyring refused access ({exc}). Unlock it and try again.") from None
+    if not token:
+        raise MissingToken(f"No session for {user} at {server_url}; run: cobro-tui login --server {server_url} --user {user}")
+    return token

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,13 +24,14 @@ def default_db_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'server.db'}"
 
 
-def prepare(db_url: str, clock: Clock, demo_accounts: int | None = None, seed: int = 7) -> Engine:
+def prepare(db_url: str, clock: Clock, demo_accounts: int | None = None, seed: int = 7,
+            progress: Callable[[int, int], None] | None = None) -> Engine:
     """A migrated server database, with the demo users and portfolio when asked."""
     engine = server_engine(db_url)
     migrate(engine)
     if demo_accounts:
         ensure_demo_users(engine)
-        load_demo_portfolio(engine, demo_accounts, seed, clock.now(), load_policy().buckets)
+        load_demo_portfolio(engine, demo_accounts, seed, clock.now(), load_policy().buckets, progress=progress)
     return engine
 
 

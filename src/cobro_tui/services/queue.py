@@ -16,6 +16,6 @@ class QueueService:
     agent: str
     page_size: int = 200
 
-    def page(self, after: QueueKey | None = None) -> QueuePage:
+    def page(self, after: QueueKey | None = None, limit: int | None = None) -> QueuePage:
         """The next page of the queue after `after`, from the top when None."""
-        return queue_page(self.engine, self.agent, after, self.page_size)
+        return queue_page(self.engine, self.agent, after, limit or self.page_size)

@@ -17,6 +17,8 @@ class WorkstationStatus:
     online: bool
     pending: int
     oldest_pending_at: datetime | None
+    last_sync_at: datetime | None = None
+    last_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +32,9 @@ class StatusService:
             count, oldest = conn.exec_driver_sql(
                 "SELECT count(*), min(occurred_at_client) FROM outbox WHERE state IN ('pending', 'inflight')"
             ).one()
+            last_sync, error = conn.exec_driver_sql("SELECT last_sync_at, last_sync_error FROM sync_meta WHERE id = 1").one()
         return WorkstationStatus(
-            now=self.clock.now(), mode=self.mode, online=False, pending=count,
+            now=self.clock.now(), mode=self.mode, online=last_sync is not None and error is None, pending=count,
             oldest_pending_at=datetime.fromisoformat(oldest) if oldest else None,
+            last_sync_at=datetime.fromisoformat(last_sync) if last_sync else None, last_error=error,
         )

@@ -9,6 +9,7 @@ from cobro_tui.policy import Policy
 from cobro_tui.services.contacts import ContactService
 from cobro_tui.services.queue import QueueService
 from cobro_tui.services.status import StatusService
+from cobro_tui.services.sync import LocalItem, SyncService, recent_items
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,3 +20,7 @@ class Workstation:
     queue: QueueService
     contacts: ContactService
     status: StatusService
+    sync: SyncService | None = None
+
+    def recent_items(self) -> list[LocalItem]:
+        return recent_items(self.status.engine)

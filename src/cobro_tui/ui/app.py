@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.settings import Settings
+from cobro_tui.sync.engine import SyncReport
+from cobro_tui.ui.messages import SyncFinished
 from cobro_tui.ui.screens.queue import QueueScreen
 
 
@@ -29,3 +32,17 @@ class CobroApp(App[None]):
         else:
             self.notify(f"Theme {self.settings.ui.theme!r} is unknown; using the default.", severity="warning")
         self.push_screen(QueueScreen(self.workstation, self.settings.ui.agent_zone))
+        if self.workstation.sync is not None:
+            self.run_sync()
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    def run_sync(self) -> None:
+        """One round in a thread; the next is scheduled when this one ends (never stacked)."""
+        assert self.workstation.sync is not None
+        report = self.workstation.sync.round()
+        self.call_from_thread(self._sync_done, report)
+
+    def _sync_done(self, report: SyncReport) -> None:
+        assert self.workstation.sync is not None
+        self.screen.post_message(SyncFinished(report))
+        self.set_timer(self.workstation.sync.next_delay(report), self.run_sync)

@@ -10,8 +10,11 @@ from textual.widgets import Footer, Static
 from cobro_tui.domain.queue import QueueKey, QueuePage
 from cobro_tui.i18n import t
 from cobro_tui.services.status import WorkstationStatus
+from cobro_tui.services.sync import LocalItem
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.ui.screens.base import CobroScreen
+from cobro_tui.ui.messages import SyncFinished
+from cobro_tui.ui.widgets.local_items import LocalItems
 from cobro_tui.ui.widgets.queue_table import QueueTable
 from cobro_tui.ui.widgets.status_bar import StatusBar
 
@@ -21,10 +24,14 @@ class QueueScreen(CobroScreen):
     PREFETCH_ROWS = 40
 
     class PageLoaded(Message):
-        def __init__(self, page: QueuePage, status: WorkstationStatus) -> None:
+        def __init__(self, page: QueuePage, status: WorkstationStatus, items: list[LocalItem]) -> None:
             super().__init__()
             self.page = page
             self.status = status
+            self.items = items
+
+    class Refreshed(PageLoaded):
+        pass
 
     def __init__(self, workstation: Workstation, agent_zone: str) -> None:
         super().__init__()
@@ -36,6 +43,7 @@ class QueueScreen(CobroScreen):
     def compose(self) -> ComposeResult:
         yield Static(t("queue.loading"), id="queue-heading")
         yield QueueTable(id="queue-table")
+        yield LocalItems(id="local-items", classes="-empty")
         yield StatusBar(self.agent_zone, id="status-bar")
         yield Footer()
 
@@ -45,7 +53,26 @@ class QueueScreen(CobroScreen):
     @work(thread=True, exclusive=True, group="queue-page", exit_on_error=False)
     def load_page(self, after: QueueKey | None) -> None:
         page = self.workstation.queue.page(after)
-        self.post_message(self.PageLoaded(page, self.workstation.status.snapshot()))
+        self.post_message(self.PageLoaded(page, self.workstation.status.snapshot(), self.workstation.recent_items()))
+
+    @work(thread=True, exclusive=True, group="queue-refresh", exit_on_error=False)
+    def refresh_loaded(self, rows: int) -> None:
+        """After a sync: the rows already loaded, read again, for a keyed update of the table."""
+        page = self.workstation.queue.page(None, limit=max(rows, 1))
+        self.post_message(self.Refreshed(page, self.workstation.status.snapshot(), self.workstation.recent_items()))
+
+    @on(SyncFinished)
+    def after_sync(self, message: SyncFinished) -> None:
+        self.refresh_loaded(self.query_one(QueueTable).row_count)
+
+    @on(Refreshed)
+    def show_refreshed(self, message: Refreshed) -> None:
+        self.query_one(QueueTable).replace_entries(message.page.entries)
+        self.total = message.page.total
+        self.next_key = message.page.next_key if len(message.page.entries) else None
+        self._show_heading()
+        self.query_one(StatusBar).status = message.status
+        self.query_one(LocalItems).show(message.items)
 
     @on(PageLoaded)
     def show_page(self, message: PageLoaded) -> None:
@@ -53,13 +80,18 @@ class QueueScreen(CobroScreen):
         table.append_entries(message.page.entries)
         self.next_key = message.page.next_key
         self.total = message.page.total
+        self._show_heading()
+        self.query_one(StatusBar).status = message.status
+        self.query_one(LocalItems).show(message.items)
+        table.focus()
+
+    def _show_heading(self) -> None:
         heading = self.query_one("#queue-heading", Static)
         if self.total == 0:
             heading.update(t("queue.empty", agent=self.workstation.agent))
         else:
-            heading.update(t("queue.heading", agent=self.workstation.agent, shown=table.row_count, total=self.total))
-        self.query_one(StatusBar).status = message.status
-        table.focus()
+            shown = self.query_one(QueueTable).row_count
+            heading.update(t("queue.heading", agent=self.workstation.agent, shown=shown, total=self.total))
 
     @on(QueueTable.RowHighlighted)
     def prefetch(self, event: QueueTable.RowHighlighted) -> None:

@@ -52,6 +52,22 @@ class QueueTable(DataTable[str]):
             if entry.account_id not in self.rows:
                 self.add_row(*self.cells(entry), key=entry.account_id)
 
+    def replace_entries(self, entries: tuple[QueueEntry, ...]) -> None:
+        """Bring the table to `entries` by keys: changed cells updated, gone rows removed, new rows added."""
+        wanted = {entry.account_id: entry for entry in entries}
+        for key in [k for k in self.rows if k.value not in wanted]:
+            self.remove_row(key)
+        keys = [column for column, _, _ in self.COLUMNS]
+        for entry in entries:
+            cells = self.cells(entry)
+            if entry.account_id in self.rows:
+                current = self.get_row(entry.account_id)
+                for column, old, new in zip(keys, current, cells):
+                    if old != new:
+                        self.update_cell(entry.account_id, column, new)
+            else:
+                self.add_row(*cells, key=entry.account_id)
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value is not None:

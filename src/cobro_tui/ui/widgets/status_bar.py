@@ -28,10 +28,14 @@ class StatusBar(Static):
             link = t("status.demo")
         else:
             link = t("status.online") if status.online else t("status.offline")
-        parts = [link, t("status.pending", count=status.pending)]
+        parts = [link]
+        if status.last_sync_at is not None:
+            parts.append(t("status.last_sync", time=instant(status.last_sync_at.astimezone(self.agent_zone))[-5:]))
+        parts.append(t("status.pending", count=status.pending))
         if status.oldest_pending_at is not None:
             minutes = int((status.now - status.oldest_pending_at).total_seconds() // 60)
             parts.append(t("status.oldest", age=f"{minutes} min"))
         parts.append(t("status.agent_time", time=instant(status.now.astimezone(self.agent_zone))))
         self.set_class(status.pending > 0, "-pending")
+        self.set_class(status.mode != "demo" and not status.online, "-offline")
         self.update("  ·  ".join(parts))
