@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from cobro_tui.domain.models import ContactAttempt, SyncState
+from cobro_tui.domain.models import ContactAttempt, Note, Promise, Restriction, RestrictionKind, SyncState
+from cobro_tui.domain.records import to_record
 from cobro_tui.store import rows as R
 from cobro_tui.store.audit_log import append_event
 from cobro_tui.store.device import Device
@@ -18,6 +20,71 @@ from cobro_tui.store.types import instant_text
 
 class UnknownAccount(LookupError):
     """The action names an account that is not in this cache."""
+
+
+def _account_version(conn: Connection, account_id: str) -> int:
+    version = conn.exec_driver_sql("SELECT version FROM account WHERE id = ?", (account_id,)).scalar()
+    if version is None:
+        raise UnknownAccount(account_id)
+    return int(version)
+
+
+def _record(
+    engine: Engine, *, name: str, args: dict[str, Any], account_id: str | None, rows: tuple[str, tuple[str, ...], tuple[Any, ...]],
+    event: str, data: dict[str, Any], actor: str, device: Device, at: datetime, config_hash: str,
+    also: Callable[[Connection], None] | None = None,
+) -> OutboxItem:
+    """The one shape of every local action: its row, its outbox item and its audit event, together."""
+    with write_connection(engine) as conn:
+        version = _account_version(conn, account_id) if account_id else None
+        table, columns, row = rows
+        R.insert_rows(conn, table, columns, [row])
+        if also is not None:
+            also(conn)
+        item = enqueue(conn, name=name, args=args, occurred_at=at, account_id=account_id, base_version=version)
+        # Ids and codes only: the audit log never holds personal data.
+        append_event(conn, at=at, type=event, actor=actor, device=device.device_id,
+                     data={**data, "mutation_id": item.mutation_id, "config_hash": config_hash})
+    return item
+
+
+def record_promise(engine: Engine, promise: Promise, *, device: Device, at: datetime, config_hash: str) -> OutboxItem:
+    """A promise to pay, pending until the server validates it (promise.create@1)."""
+    record = to_record(promise)
+    args = {k: record[k] for k in ("id", "account_id", "amount", "due_on", "channel", "created_at", "grace_days")}
+    return _record(
+        engine, name="promise.create@1", args=args, account_id=promise.account_id,
+        rows=("promise", R.PROMISE, R.promise_row(promise, SyncState.PENDING, 0)), event="promise.created",
+        data={"promise_id": promise.id, "account_id": promise.account_id, "amount": promise.amount.centavos,
+              "due_on": promise.due_on.isoformat()},
+        actor=promise.created_by, device=device, at=at, config_hash=config_hash,
+    )
+
+
+def record_restriction(engine: Engine, restriction: Restriction, *, actor: str, device: Device, at: datetime,
+                       config_hash: str) -> OutboxItem:
+    """An opt-out or cease request: effective here at once (the contact point is marked), sent as a fact."""
+    def mark_point(conn: Connection) -> None:
+        if restriction.contact_point_id and restriction.kind is RestrictionKind.OPT_OUT:
+            conn.exec_driver_sql("UPDATE contact_point SET opted_out = 1 WHERE id = ?", (restriction.contact_point_id,))
+
+    return _record(
+        engine, name="restriction.request@1", args=to_record(restriction), account_id=None,
+        rows=("restriction", R.RESTRICTION, R.restriction_row(restriction, SyncState.PENDING, 0)),
+        event="restriction.requested",
+        data={"restriction_id": restriction.id, "customer_id": restriction.customer_id, "kind": restriction.kind.value,
+              "contact_point_id": restriction.contact_point_id},
+        actor=actor, device=device, at=at, config_hash=config_hash, also=mark_point,
+    )
+
+
+def record_note(engine: Engine, note: Note, *, device: Device, at: datetime, config_hash: str) -> OutboxItem:
+    return _record(
+        engine, name="note.add@1", args={"id": note.id, "account_id": note.account_id, "text": note.text},
+        account_id=note.account_id, rows=("note", R.NOTE, R.note_row(note, SyncState.PENDING, 0)),
+        event="note.added", data={"note_id": note.id, "account_id": note.account_id},
+        actor=note.author, device=device, at=at, config_hash=config_hash,
+    )
 
 
 def contact_args(attempt: ContactAttempt) -> dict[str, Any]:
@@ -44,25 +111,18 @@ def record_contact_attempt(
     engine: Engine, attempt: ContactAttempt, *, device: Device, at: datetime, config_hash: str
 ) -> OutboxItem:
     """Save a contact attempt as pending, queue contact.log@1 and chain an audit event: all or nothing."""
-    with write_connection(engine) as conn:
-        version = conn.exec_driver_sql("SELECT version FROM account WHERE id = ?", (attempt.account_id,)).scalar()
-        if version is None:
-            raise UnknownAccount(attempt.account_id)
-        R.insert_rows(conn, "contact_attempt", R.CONTACT_ATTEMPT, [R.contact_attempt_row(attempt, SyncState.PENDING, 0)])
+    def touch_account(conn: Connection) -> None:
+        started = instant_text(attempt.started_at)
         conn.exec_driver_sql(
             "UPDATE account SET last_contact_at = ? WHERE id = ? AND (last_contact_at IS NULL OR last_contact_at < ?)",
-            (instant_text(attempt.started_at), attempt.account_id, instant_text(attempt.started_at)),
+            (started, attempt.account_id, started),
         )
-        item = enqueue(
-            conn, name="contact.log@1", args=contact_args(attempt), occurred_at=at,
-            account_id=attempt.account_id, base_version=version,
-        )
-        # Ids and codes only: the audit log never holds personal data.
-        append_event(
-            conn, at=at, type="contact.logged", actor=attempt.agent, device=device.device_id,
-            data={
-                "contact_id": attempt.id, "account_id": attempt.account_id, "channel": attempt.channel.value,
-                "result_code": attempt.result_code, "mutation_id": item.mutation_id, "config_hash": config_hash,
-            },
-        )
-    return item
+
+    return _record(
+        engine, name="contact.log@1", args=contact_args(attempt), account_id=attempt.account_id,
+        rows=("contact_attempt", R.CONTACT_ATTEMPT, R.contact_attempt_row(attempt, SyncState.PENDING, 0)),
+        event="contact.logged",
+        data={"contact_id": attempt.id, "account_id": attempt.account_id, "channel": attempt.channel.value,
+              "result_code": attempt.result_code},
+        actor=attempt.agent, device=device, at=at, config_hash=config_hash, also=touch_account,
+    )

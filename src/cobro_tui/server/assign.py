@@ -1,0 +1,47 @@
+"""Moving accounts between agents: the loser's feed gets a revoke, the gainer's the whole account."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, update
+
+from cobro_tui.server.db import write_tx
+from cobro_tui.server.feed import CUSTOMER_KINDS, Doc, Tx, customer_agents, docs_of_account, docs_of_customer, get_doc
+from cobro_tui.server.schema import entities
+
+
+class UnknownAccount(LookupError):
+    pass
+
+
+def reassign(engine: Engine, account_id: str, to_agent: str, now: datetime) -> int:
+    """Give the account (and everything it owns) to `to_agent`; returns the seq of the revoke."""
+    with write_tx(engine) as conn:
+        account = get_doc(conn, "account", account_id)
+        if account is None:
+            raise UnknownAccount(account_id)
+        old = account.agent
+        if old == to_agent:
+            return 0
+        tx = Tx(conn, now)
+        had_customer = to_agent in customer_agents(conn, account.customer_id)
+        revoke_seq = tx.emit(old, "account", account_id, "revoke", account.version, {"reason": "reassigned"}) if old else 0
+        # The gainer receives, in this transaction and parents first: the person (if new to them),
+        # the account, and every child of the account.
+        if not had_customer and account.customer_id:
+            for kind in CUSTOMER_KINDS:
+                for doc in docs_of_customer(conn, account.customer_id, kind):
+                    tx.emit(to_agent, kind, doc.id, "upsert", doc.version, _public(doc))
+        conn.execute(update(entities).where(entities.c.account_id == account_id).values(agent=to_agent))
+        former = sorted({*account.data.get("_former_agents", []), *([old] if old else [])})
+        data = {**account.data, "assigned_agent": to_agent, "_former_agents": former, "_reassigned_seq": revoke_seq}
+        tx.put(Doc("account", account_id, 0, data, account_id, account.customer_id, to_agent))
+        for doc in docs_of_account(conn, account_id):
+            if doc.kind != "account":
+                tx.emit(to_agent, doc.kind, doc.id, "upsert", doc.version, _public(doc))
+        return revoke_seq
+
+
+def _public(doc: Doc) -> dict[str, object]:
+    return {k: v for k, v in doc.data.items() if not k.startswith("_")}

@@ -1,0 +1,105 @@
+"""Real servers and real workstations for the sync tests: uvicorn on loopback, encrypted caches."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from cobro_tui.clock import Clock
+from cobro_tui.domain.ids import new_id
+from cobro_tui.domain.models import Channel, Promise
+from cobro_tui.domain.money import Money
+from cobro_tui.policy import Policy
+from cobro_tui.server.feed import CUSTOMER_KINDS
+from cobro_tui.server.schema import entities
+from cobro_tui.services.contacts import ContactService, LoggedContact
+from cobro_tui.store.actions import record_promise
+from cobro_tui.store.device import Device, ensure_device
+from cobro_tui.store.engine import CacheFile
+from cobro_tui.store.migrate import upgrade
+from cobro_tui.store.outbox import OutboxItem
+from cobro_tui.store.sync_store import set_server
+from cobro_tui.sync.client import ApiClient
+from cobro_tui.sync.engine import SyncEngine, SyncReport
+
+CACHE_TABLES = {
+    "customer": "customer", "contact_point": "contact_point", "restriction": "restriction", "account": "account",
+    "reference": "reference", "payment": "payment", "promise": "promise", "payment_plan": "payment_plan",
+    "contact_attempt": "contact_attempt", "bucket_history": "bucket_history", "note": "note",
+}
+
+
+@dataclass
+class Station:
+    """One agent's workstation: its cache, its device and its sync engine (through `url`)."""
+
+    agent: str
+    cache: Engine
+    device: Device
+    sync: SyncEngine
+    contacts: ContactService
+    clock: Clock
+    policy: Policy
+
+    def round(self) -> SyncReport:
+        return self.sync.run_round()
+
+    def accounts(self) -> list[tuple[str, str]]:
+        with self.cache.connect() as conn:
+            return [tuple(r) for r in conn.exec_driver_sql("SELECT id, customer_id FROM account ORDER BY id")]  # type: ignore[misc]
+
+    def log_contact(self, account: tuple[str, str], code: str = "NC") -> LoggedContact:
+        return self.contacts.log(account_id=account[0], customer_id=account[1], channel=Channel.VOICE,
+                                 result_code=code, started_at=self.clock.now() - timedelta(minutes=3))
+
+    def promise(self, account_id: str, pesos: int = 500, due: date | None = None) -> tuple[Promise, OutboxItem]:
+        promise = Promise(id=new_id(), account_id=account_id, amount=Money(pesos * 100),
+                          due_on=due or self.clock.now().date() + timedelta(days=5), channel="spei",
+                          created_at=self.clock.now(), created_by=self.agent, grace_days=2)
+        item = record_promise(self.cache, promise, device=self.device, at=self.clock.now(), config_hash=self.policy.config_hash)
+        return promise, item
+
+    def outbox(self) -> list[tuple[str, str, dict | None]]:  # type: ignore[type-arg]
+        with self.cache.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT mutation_id, state, verdict_json FROM outbox ORDER BY client_seq").all()
+        return [(r[0], r[1], json.loads(r[2]) if r[2] else None) for r in rows]
+
+    def view(self) -> dict[tuple[str, str], int]:
+        """(kind, id) -> server version of everything this cache mirrors."""
+        out: dict[tuple[str, str], int] = {}
+        with self.cache.connect() as conn:
+            for kind, table in CACHE_TABLES.items():
+                for entity_id, version in conn.exec_driver_sql(f"SELECT id, server_version FROM {table}"):
+                    out[(kind, entity_id)] = version
+        return out
+
+
+def make_station(tmp_path: Path, name: str, url: str, agent: str, clock: Clock, policy: Policy, timeout: float = 5.0) -> Station:
+    cache = CacheFile(tmp_path / f"{name}.db", secrets.token_bytes(32))
+    engine = cache.open()
+    upgrade(engine)
+    device = ensure_device(engine, agent)
+    set_server(engine, url)
+    token = ApiClient(url, timeout=timeout).login(agent, "demo")["token"]
+    sync = SyncEngine(engine, ApiClient(url, token, device.device_id, timeout), clock)
+    return Station(agent, engine, device, sync, ContactService(engine, clock, policy, device), clock, policy)
+
+
+def server_view(server: Engine, agent: str) -> dict[tuple[str, str], int]:
+    """(kind, id) -> version of everything the server lets `agent` see."""
+    with server.connect() as conn:
+        mine = select(entities.c.customer_id).where(entities.c.kind == "account", entities.c.agent == agent)
+        rows = conn.execute(select(entities.c.kind, entities.c.id, entities.c.version).where(
+            ((entities.c.kind.in_(CUSTOMER_KINDS)) & entities.c.customer_id.in_(mine))
+            | ((~entities.c.kind.in_(CUSTOMER_KINDS)) & (entities.c.agent == agent))
+        )).all()
+    return {(r.kind, r.id): r.version for r in rows}
+
+
+def seen_at(now: datetime, minutes: int) -> datetime:
+    return now - timedelta(minutes=minutes)

@@ -1,0 +1,257 @@
+"""CSP/1 against a real uvicorn server on loopback, through a fault proxy: nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, func, select, update
+
+from cobro_tui.clock import FixedClock
+from cobro_tui.policy import Policy
+from cobro_tui.server.assign import reassign
+from cobro_tui.server.run import ServerThread, prepare
+from cobro_tui.server.schema import entities, meta, mutation_log
+from conftest import NOW
+from support.fault_proxy import FaultProxy
+from sync_support import Station, make_station, server_view
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[Engine, ServerThread]]:
+    engine = prepare(f"sqlite:///{tmp_path / 'server.db'}", FixedClock(NOW), demo_accounts=400, seed=3)
+    with ServerThread(engine, FixedClock(NOW)) as thread:
+        yield engine, thread
+    engine.dispose()
+
+
+@pytest.fixture
+def proxy(server: tuple[Engine, ServerThread]) -> Iterator[FaultProxy]:
+    fault = FaultProxy(server[1].port)
+    yield fault
+    fault.close()
+
+
+@pytest.fixture
+def station(tmp_path: Path, proxy: FaultProxy, clock: FixedClock, policy: Policy) -> Station:
+    return make_station(tmp_path, "a1", proxy.url, "agente01", clock, policy)
+
+
+def _count(server: Engine, kind: str) -> int:
+    with server.connect() as conn:
+        return conn.execute(select(func.count()).select_from(entities).where(entities.c.kind == kind)).scalar_one()
+
+
+def test_first_sync_brings_exactly_the_agents_portfolio(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+    report = station.round()
+    assert report.ok, report.error
+    assert report.snapshot_entities > 0
+    assert station.view() == server_view(server[0], "agente01")
+    assert all(agent == "agente01" for agent in _agents(station))
+    assert station.round().pulled == 0  # nothing new: the cursor is current
+
+
+def _agents(station: Station) -> set[str]:
+    with station.cache.connect() as conn:
+        return set(conn.exec_driver_sql("SELECT DISTINCT assigned_agent FROM account").scalars())
+
+
+def test_offline_work_reaches_the_server_once_when_it_returns(server, proxy: FaultProxy, station: Station) -> None:  # type: ignore[no-untyped-def]
+    station.round()
+    account = station.accounts()[0]
+    before = _count(server[0], "contact_attempt")
+    proxy.mode = "refuse"
+    logged = [station.log_contact(account) for _ in range(3)]
+    report = station.round()
+    assert not report.ok and "did not answer" in (report.error or "")
+    assert [state for _, state, _ in station.outbox()] == ["pending"] * 3
+    proxy.mode = "pass"
+    report = station.round()
+    assert report.ok and report.applied == 3
+    assert _count(server[0], "contact_attempt") == before + 3
+    with station.cache.connect() as conn:
+        states = set(conn.exec_driver_sql(
+            f"SELECT sync_state FROM contact_attempt WHERE id IN ({','.join('?' * 3)})", tuple(c.attempt.id for c in logged)
+        ).scalars())
+    assert states == {"synced"}
+    assert station.view() == server_view(server[0], "agente01")
+
+
+@pytest.mark.parametrize("fault", ["drop_response", "cut_response", "reset", "cut_request", "delay_past_timeout"])
+def test_any_broken_exchange_is_retried_with_the_same_ids_and_recorded_once(  # type: ignore[no-untyped-def]
+    server, proxy: FaultProxy, station: Station, fault: str
+) -> None:
+    station.round()
+    account = station.accounts()[1]
+    before = _count(server[0], "contact_attempt")
+    for _ in range(4):
+        station.log_contact(account)
+    proxy.mode, proxy.delay_s = ("delay", 7.0) if fault == "delay_past_timeout" else (fault, 0.0)
+    assert not station.round().ok
+    proxy.mode = "pass"
+    for _ in range(3):
+        report = station.round()
+        if report.ok:
+            break
+    assert report.ok, report.error
+    assert _count(server[0], "contact_attempt") == before + 4
+    with server[0].connect() as conn:
+        assert conn.execute(select(func.count()).select_from(mutation_log)).scalar_one() == 4
+    assert {state for _, state, _ in station.outbox()} == {"applied"}
+    assert station.view() == server_view(server[0], "agente01")
+
+
+def test_duplicate_and_concurrent_delivery_gets_one_verdict(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+    station.round()
+    account = station.accounts()[2]
+    for _ in range(5):
+        station.log_contact(account)
+    from cobro_tui.store.sync_store import take_batch
+
+    batch = take_batch(station.cache, 100)
+    body = {"device_id": station.device.device_id, "device_epoch": 1, "client_time": NOW.isoformat(), "mutations": [
+        {"mutation_id": p.mutation_id, "client_seq": p.client_seq, "name": p.name, "args": p.args,
+         "occurred_at_client": p.occurred_at, "observed_cursor": p.observed_cursor, "base_version": p.base_version}
+        for p in batch]}
+    answers: list[dict] = []  # type: ignore[type-arg]
+
+    def push() -> None:
+        try:
+            answers.append(station.sync.api.push(body))
+        except Exception as exc:  # a concurrent push may be told to wait; it must never double-apply
+            answers.append({"error": str(exc)})
+
+    threads = [threading.Thread(target=push) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    verdicts = {}
+    for answer in answers:
+        for result in answer.get("results", []):
+            verdicts.setdefault(result["mutation_id"], set()).add((result["status"], result["server_seq"]))
+    assert all(len(v) == 1 for v in verdicts.values())  # the same verdict however often it is asked
+    with server[0].connect() as conn:
+        assert conn.execute(select(func.count()).select_from(mutation_log)).scalar_one() == 5
+    assert station.round().ok
+    assert station.view() == server_view(server[0], "agente01")
+
+
+def test_a_rejected_promise_stays_visible_with_its_reason(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+    station.round()
+    account_id = station.accounts()[3][0]
+    first, _ = station.promise(account_id, 300)
+    second, _ = station.promise(account_id, 400)
+    report = station.round()
+    assert report.applied == 1 and report.rejected == 1
+    with station.cache.connect() as conn:
+        states = dict(conn.exec_driver_sql("SELECT id, sync_state FROM promise WHERE id IN (?, ?)", (first.id, second.id)).all())
+    assert states == {first.id: "synced", second.id: "rejected"}
+    rejected = [verdict for _, state, verdict in station.outbox() if state == "rejected"]
+    assert rejected[0]["reason"]["code"] == "PROMISE_OVERLAP"
+    assert "promesa abierta" in rejected[0]["reason"]["message"]
+    assert station.round().ok  # a rejection does not wedge the queue
+
+
+def test_reassignment_while_the_agent_is_offline(tmp_path: Path, server, proxy: FaultProxy, station: Station,  # type: ignore[no-untyped-def]
+                                                 clock: FixedClock, policy: Policy) -> None:
+    other = make_station(tmp_path, "a2", server[1].url, "agente02", clock, policy)
+    station.round()
+    other.round()
+    account = station.accounts()[0]
+    proxy.mode = "refuse"
+    station.log_contact(account, "PP")
+    promise, _ = station.promise(account[0], 250)
+    reassign(server[0], account[0], "agente02", NOW)
+    proxy.mode = "pass"
+    report = station.round()
+    assert report.ok and report.revoked == 1
+    outcomes = {verdict["status"] for _, _, verdict in station.outbox() if verdict}
+    assert outcomes == {"applied_with_warnings", "applied"}  # the contact is a fact; the promise predates the move
+    assert account[0] not in dict(station.accounts())
+    assert station.view() == server_view(server[0], "agente01")
+    assert other.round().ok
+    assert account[0] in dict(other.accounts())
+    assert other.view() == server_view(server[0], "agente02")
+    with other.cache.connect() as conn:
+        assert conn.exec_driver_sql("SELECT status FROM promise WHERE id = ?", (promise.id,)).scalar() == "open"
+
+
+def test_an_opt_out_arriving_while_a_promise_is_pending(tmp_path: Path, server, station: Station,  # type: ignore[no-untyped-def]
+                                                      clock: FixedClock, policy: Policy) -> None:
+    from cobro_tui.domain.ids import new_id
+    from cobro_tui.domain.models import Restriction, RestrictionKind
+    from cobro_tui.store.actions import record_restriction
+
+    second = make_station(tmp_path, "a1-desk2", server[1].url, "agente01", clock, policy)
+    station.round()
+    second.round()
+    account_id, customer_id = station.accounts()[4]
+    promise, _ = station.promise(account_id, 200)
+    with second.cache.connect() as conn:
+        point = conn.exec_driver_sql("SELECT id FROM contact_point WHERE customer_id = ? LIMIT 1", (customer_id,)).scalar_one()
+    opt_out = Restriction(id=new_id(), customer_id=customer_id, kind=RestrictionKind.OPT_OUT, created_at=NOW,
+                          source="debtor", contact_point_id=point)
+    record_restriction(second.cache, opt_out, actor="agente01", device=second.device, at=NOW, config_hash=policy.config_hash)
+    with second.cache.connect() as conn:  # effective on that desk at once, before any sync
+        assert conn.exec_driver_sql("SELECT opted_out FROM contact_point WHERE id = ?", (point,)).scalar_one() == 1
+    assert second.round().ok
+    report = station.round()
+    assert report.ok and report.applied == 1
+    with station.cache.connect() as conn:
+        assert conn.exec_driver_sql("SELECT opted_out FROM contact_point WHERE id = ?", (point,)).scalar_one() == 1
+        assert conn.exec_driver_sql("SELECT sync_state FROM promise WHERE id = ?", (promise.id,)).scalar_one() == "synced"
+    assert station.view() == server_view(server[0], "agente01")
+
+
+def test_a_client_clock_hours_off_changes_nothing_that_matters(tmp_path: Path, server, policy: Policy) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    skewed = FixedClock(NOW - timedelta(hours=7))
+    station = make_station(tmp_path, "skewed", server[1].url, "agente03", skewed, policy)
+    assert station.round().ok
+    station.log_contact(station.accounts()[0])
+    assert station.round().applied == 1
+    assert station.view() == server_view(server[0], "agente03")
+
+
+def test_a_reset_order_takes_a_new_snapshot_and_keeps_the_outbox(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+    station.round()
+    logged = station.log_contact(station.accounts()[0])
+    with server[0].begin() as conn:  # the server's history was rebuilt (say, restored from a backup)
+        conn.execute(update(meta).where(meta.c.key == "epoch").values(value="erestored"))
+    report = station.round()
+    assert report.ok and report.applied == 1 and report.snapshot_entities > 0
+    assert any("snapshot" in note for note in report.notes)
+    with station.cache.connect() as conn:
+        assert conn.exec_driver_sql("SELECT cursor FROM sync_meta").scalar_one().startswith("erestored.")
+        assert conn.exec_driver_sql("SELECT sync_state FROM contact_attempt WHERE id = ?", (logged.attempt.id,)).scalar_one() == "synced"
+    assert station.view() == server_view(server[0], "agente01")
+
+
+def test_roles_and_ownership_are_decided_by_the_server(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+    url = server[1].url
+    supervisor = httpx.post(f"{url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
+    answer = httpx.get(f"{url}/v1/changes", headers={"Authorization": f"Bearer {supervisor}"})
+    assert answer.status_code == 403 and answer.json()["code"] == "AGENTS_ONLY"
+    assert httpx.get(f"{url}/v1/changes").status_code == 401
+    assert httpx.post(f"{url}/v1/auth/login", json={"username": "agente01", "password": "nope"}).status_code == 401
+    station.round()
+    with server[0].connect() as conn:
+        foreign = conn.execute(select(entities.c.id, entities.c.customer_id).where(
+            entities.c.kind == "account", entities.c.agent == "agente05").limit(1)).one()
+    # The workstation would refuse it locally (the account is not in its cache); a hand-made push must
+    # be refused by the server too.
+    contact = {"id": "c-foreign", "account_id": foreign.id, "customer_id": foreign.customer_id, "contact_point_id": None,
+               "channel": "voice", "direction": "outbound", "started_at": NOW.isoformat(), "ended_at": None,
+               "result_code": "NC", "problem_code": None, "circumstance": "", "resolution": "", "notes": "",
+               "script_steps": []}
+    answer = station.sync.api.push({"device_id": station.device.device_id, "device_epoch": 1, "client_time": NOW.isoformat(),
+                                    "mutations": [{"mutation_id": "m-foreign", "client_seq": 1, "name": "contact.log@1",
+                                                   "args": contact, "occurred_at_client": NOW.isoformat()}]})
+    assert answer["results"][0]["status"] == "rejected"
+    assert answer["results"][0]["reason"]["code"] == "NOT_YOUR_ACCOUNT"
+    assert (("account", foreign.id)) not in station.view()
