@@ -1,0 +1,100 @@
+"""serve, login and sync as an integrator or an agent runs them: separate processes, real ports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cobro_tui.server.run import free_port
+from conftest import cli_env
+
+NOW = "2026-11-22T10:30:00-06:00"
+
+
+def run(tmp_path: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", "cobro_tui", *args], capture_output=True, text=True,
+                            env=cli_env(tmp_path, COBRO_NOW=NOW, **env), input=stdin, timeout=120)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def start_server(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cobro_tui", "serve", "--port", str(port), "--demo", "300", "--db",
+         f"sqlite:///{tmp_path / 'server.db'}"],
+        env=cli_env(tmp_path / "server-data", COBRO_NOW=NOW), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v1/health").status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    pytest.fail(f"the server did not come up: {process.stdout.read() if process.stdout else ''}")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    process = start_server(tmp_path, port)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_login_then_sync_prints_what_moved(tmp_path: Path, served: str) -> None:
+    login = run(tmp_path, "login", "--server", served, "--user", "agente01", stdin="demo\n")
+    assert login.returncode == 0, login.stderr
+    assert "Sesión iniciada como agente01" in login.stdout
+    keyring_file = json.loads((tmp_path / "keyring.json").read_text())
+    assert any(name.startswith("cobro-tui/token:") for name in keyring_file)  # the token lives in the keyring
+    first = run(tmp_path, "sync")
+    assert first.returncode == 0, first.stderr
+    assert "Enviados 0" in first.stdout and "recibidos 0" not in first.stdout
+    second = run(tmp_path, "sync", COBRO_LANG="en")
+    assert second.returncode == 0 and "received 0" in second.stdout
+
+
+@pytest.mark.slow
+def test_sync_exits_non_zero_while_the_server_is_down_and_recovers_when_it_returns(tmp_path: Path) -> None:
+    port = free_port()
+    server = start_server(tmp_path, port)
+    try:
+        assert run(tmp_path, "login", "--server", f"http://127.0.0.1:{port}", "--user", "agente02", stdin="demo\n").returncode == 0
+        assert run(tmp_path, "sync").returncode == 0
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    down = run(tmp_path, "sync")
+    assert down.returncode == 4
+    assert "did not answer" in down.stderr and "se enviará en la próxima ronda" in down.stderr
+    server = start_server(tmp_path, port)  # the same database comes back
+    try:
+        back = run(tmp_path, "sync")
+        assert back.returncode == 0, back.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_a_wrong_password_or_an_absent_server_is_refused_with_a_message(tmp_path: Path, served: str) -> None:
+    wrong = run(tmp_path, "login", "--server", served, "--user", "agente01", stdin="nope\n")
+    assert wrong.returncode == 2 and "wrong user or password" in wrong.stderr
+    absent = run(tmp_path, "login", "--server", f"http://127.0.0.1:{free_port()}", "--user", "agente01", stdin="demo\n")
+    assert absent.returncode == 2 and "did not answer" in absent.stderr
+
+
+def test_a_keyring_that_cannot_keep_secrets_is_refused_at_login(tmp_path: Path, served: str) -> None:
+    result = run(tmp_path, "login", "--server", served, "--user", "agente01", stdin="demo\n",
+                 PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    assert result.returncode == 2 and "No secure keyring" in result.stderr
