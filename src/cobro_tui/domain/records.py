@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, get_args, get_origin, get_type_hints
 
@@ -25,6 +25,13 @@ from cobro_tui.domain.models import (
 )
 from cobro_tui.domain.money import Money
 
+def instant_text(value: datetime) -> str:
+    """Fixed-width ISO-8601 UTC text, so that text order is time order (the cache relies on it)."""
+    if value.tzinfo is None:
+        raise ValueError("instants must be timezone-aware")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 # Entity kind on the wire -> domain class.
 KINDS: dict[str, type] = {
     "customer": Customer,
@@ -42,25 +49,37 @@ KINDS: dict[str, type] = {
 KIND_OF = {cls: kind for kind, cls in KINDS.items()}
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, Money):
-        return {"centavos": value.centavos, "currency": value.currency}
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return [_encode(item) for item in value]
-    if isinstance(value, Installment):
-        return {f.name: _encode(getattr(value, f.name)) for f in fields(value)}
-    return value
+def _encoder(hint: Any) -> Callable[[Any], Any] | None:
+    """How to write one field (None: as it is), chosen once per class from its type hints."""
+    args = [a for a in get_args(hint) if a is not type(None)]
+    base = args[0] if args and get_origin(hint) is not tuple else hint
+    if get_origin(base) is tuple:
+        (item,) = get_args(base)[:1]
+        if item is Installment:
+            return lambda v: [to_record(i) for i in v]
+        return list
+    if base is Money:
+        return lambda v: None if v is None else {"centavos": v.centavos, "currency": v.currency}
+    if base is datetime:
+        return lambda v: None if v is None else instant_text(v)
+    if base is date:
+        return lambda v: None if v is None else v.isoformat()
+    if isinstance(base, type) and issubclass(base, StrEnum):
+        return lambda v: None if v is None else v.value
+    return None
+
+
+_ENCODERS: dict[type, tuple[tuple[str, Callable[[Any], Any] | None], ...]] = {}
 
 
 def to_record(entity: Any) -> dict[str, Any]:
     """The record of a domain entity."""
-    return {f.name: _encode(getattr(entity, f.name)) for f in fields(entity)}
+    cls = type(entity)
+    encoders = _ENCODERS.get(cls)
+    if encoders is None:
+        hints = get_type_hints(cls)
+        encoders = _ENCODERS[cls] = tuple((f.name, _encoder(hints[f.name])) for f in fields(cls))
+    return {name: getattr(entity, name) if enc is None else enc(getattr(entity, name)) for name, enc in encoders}
 
 
 def _decoder(hint: Any) -> Callable[[Any], Any]:

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, insert, select, update
 
 from cobro_tui import __version__
@@ -172,7 +172,7 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
         user: Annotated[auth.User, Depends(agent_user)],
         page: str | None = None,
         limit: Annotated[int, Query(ge=1, le=20000)] = 5000,
-    ) -> SnapshotPage:
+    ) -> Response:
         with engine.connect() as conn:
             if page:
                 try:
@@ -182,12 +182,15 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
                     raise ApiProblem(400, "MALFORMED_REQUEST", "page is not a token this server gave") from None
             else:
                 seq, kind_index, after_id = head_seq(conn), 0, ""
-            entities, following = snapshot_page(conn, user.username, kind_index, after_id, limit)
-            return SnapshotPage(
-                server_time=clock.now(), server_epoch=server_epoch(conn), entities=entities,
+            items, following = snapshot_page(conn, user.username, kind_index, after_id, limit)
+            # The documents are stored as JSON already: the page is assembled as text (the shape is SnapshotPage).
+            head = SnapshotPage(
+                server_time=clock.now(), server_epoch=server_epoch(conn), entities=[],
                 next_page=None if following is None else f"{seq}:{following[0]}:{following[1]}",
                 cursor=make_cursor(conn, seq),
-            )
+            ).model_dump_json()
+        body = head.replace('"entities":[]', '"entities":[' + ",".join(items) + "]", 1)
+        return Response(body, media_type="application/json")
 
     return app
 

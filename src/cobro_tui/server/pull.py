@@ -76,9 +76,18 @@ SNAPSHOT_KINDS = ("customer", "contact_point", "restriction", "account", "refere
                   "payment_plan", "contact_attempt", "bucket_history", "note")
 
 
-def snapshot_page(conn: Connection, agent: str, kind_index: int, after_id: str, limit: int) -> tuple[list[Change], tuple[int, str] | None]:
-    """Entities the agent may see, kind by kind in dependency order, keyset-paged by id."""
-    out: list[Change] = []
+def _public_json(kind: str, text: str) -> str:
+    """The stored document as sent: server-only fields (_name) removed, else the text as it is."""
+    if kind == "account" and '"_' in text:
+        return json.dumps({k: v for k, v in json.loads(text).items() if not k.startswith("_")}, ensure_ascii=False)
+    return text
+
+
+def snapshot_page(conn: Connection, agent: str, kind_index: int, after_id: str, limit: int) -> tuple[list[str], tuple[int, str] | None]:
+    """Entities the agent may see, kind by kind in dependency order, keyset-paged by id, as JSON
+    objects ready to send (no parsing of the stored documents on the hot path)."""
+    out: list[str] = []
+    last_id = after_id
     while kind_index < len(SNAPSHOT_KINDS) and len(out) < limit:
         kind = SNAPSHOT_KINDS[kind_index]
         if kind in CUSTOMER_KINDS:
@@ -87,14 +96,14 @@ def snapshot_page(conn: Connection, agent: str, kind_index: int, after_id: str, 
         else:
             visible = entities.c.agent == agent
         query = select(entities.c.id, entities.c.version, entities.c.data).where(entities.c.kind == kind, visible)
-        if after_id:
-            query = query.where(entities.c.id > after_id)
+        if last_id:
+            query = query.where(entities.c.id > last_id)
         rows = conn.execute(query.order_by(entities.c.id).limit(limit - len(out))).all()
+        head = f'{{"seq":0,"entity":"{kind}","op":"upsert","id":'
         for row in rows:
-            data = {k: v for k, v in json.loads(row.data).items() if not k.startswith("_")}
-            out.append(Change(seq=0, entity=kind, id=row.id, op="upsert", version=row.version, data=data))
+            out.append(f'{head}{json.dumps(row.id)},"version":{row.version},"data":{_public_json(kind, row.data)}}}')
         if len(out) < limit:
-            kind_index, after_id = kind_index + 1, ""
+            kind_index, last_id = kind_index + 1, ""
         else:
-            after_id = out[-1].id
-    return out, (None if kind_index >= len(SNAPSHOT_KINDS) else (kind_index, after_id))
+            last_id = rows[-1].id
+    return out, (None if kind_index >= len(SNAPSHOT_KINDS) else (kind_index, last_id))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 
 from cobro_tui.demo.portfolio import DEMO_AGENTS, CustomerBundle, PortfolioSpec, generate_chunk
 from cobro_tui.domain.buckets import BucketSet
@@ -33,12 +33,15 @@ def ensure_demo_users(engine: Engine) -> None:
             add_user(conn, SUPERVISOR, DEMO_PASSWORD, "supervisor")
 
 
-def _doc(entity: Any, account_id: str | None, customer_id: str, agent: str | None) -> dict[str, Any]:
-    return {"kind": KIND_OF[type(entity)], "id": entity.id, "account_id": account_id, "customer_id": customer_id,
-            "agent": agent, "version": 1, "data": json.dumps(to_record(entity), ensure_ascii=False)}
+def _doc(entity: Any, account_id: str | None, customer_id: str, agent: str | None) -> tuple[Any, ...]:
+    return (KIND_OF[type(entity)], entity.id, account_id, customer_id, agent, 1,
+            json.dumps(to_record(entity), ensure_ascii=False))
 
 
-def bundle_docs(bundle: CustomerBundle) -> list[dict[str, Any]]:
+_INSERT = "INSERT INTO entities (kind, id, account_id, customer_id, agent, version, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+
+def bundle_docs(bundle: CustomerBundle) -> list[tuple[Any, ...]]:
     cid = bundle.customer.id
     docs = [_doc(bundle.customer, None, cid, None)]
     docs += [_doc(p, None, cid, None) for p in bundle.contact_points]
@@ -53,9 +56,10 @@ def bundle_docs(bundle: CustomerBundle) -> list[dict[str, Any]]:
 
 
 def load_demo_portfolio(engine: Engine, accounts: int, seed: int, as_of: datetime, buckets: BucketSet,
-                        progress: Callable[[int, int], None] | None = None) -> int:
+                        progress: Callable[[int, int], None] | None = None,
+                        agents: tuple[str, ...] = DEMO_AGENTS) -> int:
     """Generate and store the demo portfolio (only into an empty server); returns accounts stored."""
-    spec = PortfolioSpec(accounts, seed, as_of, buckets, DEMO_AGENTS)
+    spec = PortfolioSpec(accounts, seed, as_of, buckets, agents)
     with engine.connect() as conn:
         if conn.execute(select(entities.c.id).where(entities.c.kind == "account").limit(1)).first():
             return 0
@@ -64,7 +68,7 @@ def load_demo_portfolio(engine: Engine, accounts: int, seed: int, as_of: datetim
         bundles = generate_chunk(spec, chunk)
         docs = [doc for bundle in bundles for doc in bundle_docs(bundle)]
         with write_tx(engine) as conn:
-            conn.execute(insert(entities), docs)
+            conn.exec_driver_sql(_INSERT.replace("?", "%s") if conn.dialect.paramstyle == "format" else _INSERT, docs)
         done += sum(len(b.accounts) for b in bundles)
         if progress:
             progress(done, accounts)

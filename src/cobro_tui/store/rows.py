@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -30,7 +30,7 @@ from cobro_tui.domain.models import (
     SyncState,
 )
 from cobro_tui.domain.money import Money
-from cobro_tui.store.types import instant_text
+from cobro_tui.domain.records import instant_text
 
 
 def _day(value: date | None) -> str | None:
@@ -198,3 +198,56 @@ NOTE = ("id", "account_id", "author", "created_at", "text", "sync_state", "serve
 
 def note_row(n: Note, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[Any, ...]:
     return (n.id, n.account_id, n.author, instant_text(n.created_at), n.text, state.value, version)
+
+
+# From wire records straight to rows (the sync hot path), without building domain objects.
+_TABLE_OF = {
+    "customer": ("customer", CUSTOMER), "contact_point": ("contact_point", CONTACT_POINT),
+    "restriction": ("restriction", RESTRICTION), "account": ("account", ACCOUNT), "reference": ("reference", REFERENCE),
+    "payment": ("payment", PAYMENT), "promise": ("promise", PROMISE), "payment_plan": ("payment_plan", PLAN),
+    "contact_attempt": ("contact_attempt", CONTACT_ATTEMPT), "bucket_history": ("bucket_history", BUCKET_HISTORY),
+    "note": ("note", NOTE),
+}
+# Which money field gives a table its currency column.
+_CURRENCY_FROM = {"account": "principal", "payment": "amount", "promise": "amount", "payment_plan": "down_payment"}
+
+
+def table_of(kind: str) -> str:
+    return _TABLE_OF[kind][0]
+
+
+def _column_reader(kind: str, column: str) -> Callable[[dict[str, Any], int], Any]:
+    if column == "sync_state":
+        synced = SyncState.SYNCED.value
+        return lambda data, version: synced
+    if column == "server_version":
+        return lambda data, version: version
+    if column == "currency":
+        source = _CURRENCY_FROM[kind]
+        return lambda data, version: data[source]["currency"]
+    if column == "script_steps":
+        return lambda data, version: json.dumps(data["script_steps"])
+
+    def read(data: dict[str, Any], version: int) -> Any:
+        value = data[column]
+        return value["centavos"] if type(value) is dict else value
+
+    return read
+
+
+_READERS: dict[str, tuple[Callable[[dict[str, Any], int], Any], ...]] = {}
+
+
+def rows_from_record(kind: str, data: dict[str, Any], version: int) -> list[tuple[str, tuple[str, ...], tuple[Any, ...]]]:
+    """The cache rows of one wire record: (table, columns, row); plans bring their installments."""
+    table, columns = _TABLE_OF[kind]
+    readers = _READERS.get(kind)
+    if readers is None:
+        readers = _READERS[kind] = tuple(_column_reader(kind, c) for c in columns)
+    out = [(table, columns, tuple(read(data, version) for read in readers))]
+    if kind == "payment_plan":
+        out += [
+            ("plan_installment", INSTALLMENT, (data["id"], i["number"], i["due_on"], i["amount"]["centavos"], i["status"]))
+            for i in data["installments"]
+        ]
+    return out

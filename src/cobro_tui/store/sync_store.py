@@ -4,7 +4,7 @@ their cursor in one transaction each."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,23 +12,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from cobro_tui.domain.models import SyncState
-from cobro_tui.domain.records import from_record
 from cobro_tui.store import rows as R
 from cobro_tui.store.engine import write_connection
 from cobro_tui.store.types import instant_text
 
-# Entity kind -> (table, columns, row maker taking (entity, state, version)).
-_UPSERT: dict[str, tuple[str, tuple[str, ...], Callable[..., tuple[Any, ...]]]] = {
-    "customer": ("customer", R.CUSTOMER, R.customer_row),
-    "contact_point": ("contact_point", R.CONTACT_POINT, R.contact_point_row),
-    "restriction": ("restriction", R.RESTRICTION, R.restriction_row),
-    "reference": ("reference", R.REFERENCE, R.reference_row),
-    "payment": ("payment", R.PAYMENT, R.payment_row),
-    "promise": ("promise", R.PROMISE, R.promise_row),
-    "contact_attempt": ("contact_attempt", R.CONTACT_ATTEMPT, R.contact_attempt_row),
-    "bucket_history": ("bucket_history", R.BUCKET_HISTORY, R.bucket_history_row),
-    "note": ("note", R.NOTE, R.note_row),
-}
 # Which local row a mutation created: mutation name -> (table, argument holding the row id).
 MUTATION_ROWS = {
     "contact.log@1": ("contact_attempt", "id"),
@@ -146,18 +133,6 @@ def record_verdicts(engine: Engine, verdicts: Sequence[dict[str, Any]]) -> None:
                 )
 
 
-def _rows_for(kind: str, version: int, data: dict[str, Any]) -> list[tuple[str, tuple[str, ...], tuple[Any, ...]]]:
-    """The cache rows of one entity as the server sent it: (table, columns, row)."""
-    entity = from_record(kind, data)
-    if kind == "account":
-        return [("account", R.ACCOUNT, R.account_row(entity)[:-1] + (version,))]
-    if kind == "payment_plan":
-        head, items = R.plan_rows(entity, SyncState.SYNCED, version)
-        return [("payment_plan", R.PLAN, head), *(("plan_installment", R.INSTALLMENT, item) for item in items)]
-    table, columns, make = _UPSERT[kind]
-    return [(table, columns, make(entity, SyncState.SYNCED, version))]
-
-
 def _upsert_sql(table: str, columns: tuple[str, ...]) -> str:
     """Insert, or replace when the incoming version is newer; keep local warnings and rejections."""
     if table == "plan_installment":
@@ -212,15 +187,14 @@ def apply_changes(engine: Engine, changes: Sequence[dict[str, Any]], cursor: str
                     _write_upserts(conn, batch)
                     batch = []
                     conn.exec_driver_sql("DELETE FROM plan_installment WHERE plan_id = ?", (change["id"],))
-                batch.extend(_rows_for(change["entity"], change["version"], change["data"]))
+                batch.extend(R.rows_from_record(change["entity"], change["data"], change["version"]))
                 continue
             _write_upserts(conn, batch)
             batch = []
             if change["op"] == "revoke" and change["entity"] == "account":
                 _revoke_account(conn, change["id"])
             elif change["op"] == "delete":
-                table = "account" if change["entity"] == "account" else _UPSERT[change["entity"]][0]
-                conn.exec_driver_sql(f"DELETE FROM {table} WHERE id = ?", (change["id"],))
+                conn.exec_driver_sql(f"DELETE FROM {R.table_of(change['entity'])} WHERE id = ?", (change["id"],))
         _write_upserts(conn, batch)
         if cursor is not None:
             conn.exec_driver_sql("UPDATE sync_meta SET cursor = ? WHERE id = 1", (cursor,))

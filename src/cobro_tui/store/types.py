@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import String
 from sqlalchemy.types import TypeDecorator
 
 
-def instant_text(value: datetime) -> str:
-    """Fixed-width ISO-8601 UTC text, so that text order is time order."""
-    if value.tzinfo is None:
-        raise ValueError("instants must be timezone-aware")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+from cobro_tui.domain.records import instant_text
+
+__all__ = ["UTCDateTime", "instant_text"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -4,6 +4,7 @@ the same mutation ids are resent after any unknown outcome, and each page lands 
 from __future__ import annotations
 
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,7 +17,7 @@ from cobro_tui.sync.client import ApiClient, ResetRequired, RetryLater, SyncErro
 
 PUSH_BATCH = 100
 PULL_LIMIT = 1000
-SNAPSHOT_LIMIT = 5000
+SNAPSHOT_LIMIT = 10000
 SCHEMA_VERSION = 1
 
 
@@ -122,23 +123,35 @@ class SyncEngine:
                 report.notes.append("the server ordered a new snapshot; pending items were kept")
                 cursor = self._snapshot(report)
                 continue
-            sync_store.apply_changes(self.cache, page["changes"], page["next_cursor"])
+            self._apply(page["changes"], page["next_cursor"])
             report.pulled += len(page["changes"])
             report.revoked += sum(1 for c in page["changes"] if c["op"] == "revoke")
             cursor = page["next_cursor"]
             if not page["has_more"]:
                 return
 
+    def _apply(self, changes: list[dict[str, object]], cursor: str | None) -> None:
+        try:
+            sync_store.apply_changes(self.cache, changes, cursor)  # type: ignore[arg-type]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SyncError(f"the server sent a record this version cannot read ({exc}); update cobro-tui") from None
+
     def _snapshot(self, report: SyncReport) -> str:
-        """Take the whole visible portfolio; returns the cursor the feed continues from."""
-        page_token: str | None = None
+        """Take the whole visible portfolio; returns the cursor the feed continues from.
+
+        The next page is fetched while this one is written, so the server's work and the cache's
+        overlap; a snapshot cut short leaves no cursor and starts again next round.
+        """
         seen: set[str] = set()
-        while True:
-            page = self.api.snapshot(page_token, SNAPSHOT_LIMIT)
-            seen.update(e["id"] for e in page["entities"] if e["entity"] == "account")
-            sync_store.apply_changes(self.cache, page["entities"], None)
-            report.snapshot_entities += len(page["entities"])
-            page_token = page["next_page"]
-            if page_token is None:
-                report.revoked += sync_store.finish_snapshot(self.cache, seen, page["cursor"])
-                return str(page["cursor"])
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-fetch") as fetcher:
+            upcoming = fetcher.submit(self.api.snapshot, None, SNAPSHOT_LIMIT)
+            while True:
+                page = upcoming.result()
+                if page["next_page"] is not None:
+                    upcoming = fetcher.submit(self.api.snapshot, page["next_page"], SNAPSHOT_LIMIT)
+                seen.update(e["id"] for e in page["entities"] if e["entity"] == "account")
+                self._apply(page["entities"], None)
+                report.snapshot_entities += len(page["entities"])
+                if page["next_page"] is None:
+                    report.revoked += sync_store.finish_snapshot(self.cache, seen, page["cursor"])
+                    return str(page["cursor"])
