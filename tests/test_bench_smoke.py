@@ -14,10 +14,15 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("script", "expected"), [("load_portfolio.py", "generate + load, total"),
-                                                  ("demo_start.py", "process start to queue on screen")])
-def test_benchmark_runs_small(tmp_path: Path, script: str, expected: str) -> None:
-    result = subprocess.run([sys.executable, str(BENCH / script), "--accounts", "500"], capture_output=True, text=True,
+@pytest.mark.parametrize(("script", "args", "expected"), [
+    ("load_portfolio.py", ["--accounts", "500"], "generate + load, total"),
+    ("demo_start.py", ["--accounts", "300"], "process start to queue on screen"),
+    ("sync_first.py", ["--accounts", "300"], "first sync (snapshot), total"),
+    ("sync_incremental.py", ["--accounts", "300", "--rounds", "2", "--changes", "20", "--push", "30"], "pull, p95"),
+    ("sync_fleet.py", ["--stations", "3", "--seconds", "2", "--accounts", "300"], "/v1/changes p95"),
+])
+def test_benchmark_runs_small(tmp_path: Path, script: str, args: list[str], expected: str) -> None:
+    result = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
                             env=cli_env(tmp_path), timeout=300, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stdout + result.stderr
     assert expected in result.stdout
