@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,11 +48,14 @@ def backoff(failures: int, base: float = 1.0, cap: float = 60.0, rng: random.Ran
 
 
 class SyncEngine:
-    def __init__(self, cache: Engine, api: ApiClient, clock: Clock) -> None:
+    def __init__(self, cache: Engine, api: ApiClient, clock: Clock,
+                 progress: Callable[[int], None] | None = None) -> None:
         self.cache = cache
         self.api = api
         self.clock = clock
         self.registered = False
+        # Hears the number of records written so far after each page (for a progress line).
+        self.progress = progress
 
     def run_round(self) -> SyncReport:
         """Register (once), push everything pending, then pull until the server has nothing more."""
@@ -125,6 +129,8 @@ class SyncEngine:
                 continue
             self._apply(page["changes"], page["next_cursor"])
             report.pulled += len(page["changes"])
+            if self.progress and page["changes"]:
+                self.progress(report.pulled)
             report.revoked += sum(1 for c in page["changes"] if c["op"] == "revoke")
             cursor = page["next_cursor"]
             if not page["has_more"]:
@@ -152,6 +158,8 @@ class SyncEngine:
                 seen.update(e["id"] for e in page["entities"] if e["entity"] == "account")
                 self._apply(page["entities"], None)
                 report.snapshot_entities += len(page["entities"])
+                if self.progress:
+                    self.progress(report.snapshot_entities)
                 if page["next_page"] is None:
                     report.revoked += sync_store.finish_snapshot(self.cache, seen, page["cursor"])
                     return str(page["cursor"])
