@@ -70,11 +70,14 @@ class Station:
         return [(r[0], r[1], json.loads(r[2]) if r[2] else None) for r in rows]
 
     def view(self) -> dict[tuple[str, str], int]:
-        """(kind, id) -> server version of everything this cache mirrors."""
+        """(kind, id) -> server version of everything this cache mirrors. Rows the server refused or
+        holds stay on the workstation until the agent acknowledges them; they are not the server's."""
         out: dict[tuple[str, str], int] = {}
         with self.cache.connect() as conn:
             for kind, table in CACHE_TABLES.items():
-                for entity_id, version in conn.exec_driver_sql(f"SELECT id, server_version FROM {table}"):
+                for entity_id, version in conn.exec_driver_sql(
+                    f"SELECT id, server_version FROM {table} WHERE sync_state NOT IN ('rejected', 'held')"
+                ):
                     out[(kind, entity_id)] = version
         return out
 
