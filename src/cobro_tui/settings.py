@@ -49,7 +49,7 @@ class UISettings(Section):
 class SyncSettings(Section):
     enabled: bool = True
     """Whether the workstation syncs with the server in the background."""
-    interval_seconds: int = Field(30, ge=1, le=3600)
+    interval_seconds: int = Field(5, ge=1, le=3600)
     """Seconds between background sync rounds (1 to 3600)."""
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     """Seconds before an HTTP request to the server gives up."""

@@ -1,0 +1,68 @@
+"""What the agent sees of sync, in the real app against a real server through a fault proxy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from cobro_tui.bootstrap import build_app, build_workstation
+from cobro_tui.clock import FixedClock
+from cobro_tui.policy import Policy
+from cobro_tui.server.run import ServerThread, prepare
+from cobro_tui.services.sync import SyncService
+from cobro_tui.settings import load_settings
+from cobro_tui.ui.widgets.local_items import LocalItems
+from cobro_tui.ui.widgets.queue_table import QueueTable
+from conftest import NOW
+from support.fault_proxy import FaultProxy
+from sync_support import make_station
+
+
+@pytest.fixture
+def proxy(tmp_path: Path) -> Iterator[FaultProxy]:
+    engine = prepare(f"sqlite:///{tmp_path / 'server.db'}", FixedClock(NOW), demo_accounts=200, seed=4)
+    with ServerThread(engine, FixedClock(NOW)) as server:
+        fault = FaultProxy(server.port)
+        yield fault
+        fault.close()
+    engine.dispose()
+
+
+async def _until(pilot, check, tries: int = 300) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(tries):
+        if check():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the screen never showed it")
+
+
+async def test_status_and_local_items_follow_the_server(tmp_path: Path, proxy: FaultProxy, clock: FixedClock,
+                                                        policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COBRO_SYNC__INTERVAL_SECONDS", "3600")  # rounds only when the test asks
+    station = make_station(tmp_path, "ui", proxy.url, "agente01", clock, policy, timeout=2)
+    settings = load_settings()
+    workstation = replace(build_workstation(station.cache, settings, clock, policy, "agente01", "live"),
+                          sync=SyncService(station.sync, 3600))
+    app = build_app(settings, clock, workstation)
+    async with app.run_test(size=(120, 40)) as pilot:
+        status = app.screen.query_one("#status-bar", Static)
+        table = app.screen.query_one(QueueTable)
+        await _until(pilot, lambda: table.row_count > 0 and "En línea" in str(status.render()))
+        assert "sincronizado 10:30" in str(status.render())
+        proxy.mode = "refuse"
+        account = station.accounts()[0]
+        station.log_contact(account)
+        app.run_sync()
+        await _until(pilot, lambda: "Sin conexión" in str(status.render()))
+        assert "Pendientes: 1" in str(status.render())
+        items = app.screen.query_one(LocalItems)
+        assert items.row_count == 1 and str(items.get_row_at(0)[0]) == "Pendiente"
+        proxy.mode = "pass"
+        app.run_sync()
+        await _until(pilot, lambda: "En línea" in str(status.render()) and "Pendientes: 0" in str(status.render()))
+        assert str(items.get_row_at(0)[0]) == "Sincronizado"
+        assert str(items.get_row_at(0)[1]) == "Gestión"
