@@ -98,3 +98,12 @@ def test_a_keyring_that_cannot_keep_secrets_is_refused_at_login(tmp_path: Path, 
     result = run(tmp_path, "login", "--server", served, "--user", "agente01", stdin="demo\n",
                  PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
     assert result.returncode == 2 and "No secure keyring" in result.stderr
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("mysql://x", "--db takes sqlite:///"),
+    ("sqlite:////nonexistent/dir/x.db", "cannot be opened"),
+])
+def test_serve_explains_a_database_it_cannot_use(tmp_path: Path, url: str, message: str) -> None:
+    result = run(tmp_path, "serve", "--port", str(free_port()), "--db", url)
+    assert result.returncode == 2 and message in result.stderr

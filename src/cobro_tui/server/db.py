@@ -9,14 +9,25 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+
+from cobro_tui.errors import UserFacingError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def server_engine(url: str) -> Engine:
     """An engine for `url` (sqlite:///file.db or postgresql://...), with durable SQLite settings."""
+    if not url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
+        raise UserFacingError(f"--db takes sqlite:///path/to/file.db or postgresql://user@host/db, not {url.split(':')[0]}:...")
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise UserFacingError(
+                "PostgreSQL needs its driver: pip install 'cobro-tui[postgres]' (or use a SQLite file with --db sqlite:///path)"
+            ) from None
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "isolation_level": None},
@@ -44,7 +55,10 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
 def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.connect().execution_options(write=True) as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-        conn.commit()
+    try:
+        with engine.connect().execution_options(write=True) as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+            conn.commit()
+    except OperationalError as exc:
+        raise UserFacingError(f"The server database cannot be opened ({exc.orig}); check --db and that it is running.") from None

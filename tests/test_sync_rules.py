@@ -1,0 +1,133 @@
+"""The server's validation of intentions, the long-poll, and the client's retry timing."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, and_, select, update
+
+from cobro_tui.clock import FixedClock
+from cobro_tui.domain.ids import new_id
+from cobro_tui.policy import Policy
+from cobro_tui.server.run import ServerThread, prepare
+from cobro_tui.server.schema import entities
+from cobro_tui.services.sync import SyncService
+from cobro_tui.sync.engine import SyncReport, backoff
+from conftest import NOW
+from sync_support import Station, make_station
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Engine, ServerThread]]:
+    engine = prepare(f"sqlite:///{tmp_path / 'server.db'}", FixedClock(NOW), demo_accounts=200, seed=6)
+    with ServerThread(engine, FixedClock(NOW)) as thread:
+        yield engine, thread
+    engine.dispose()
+
+
+@pytest.fixture
+def station(tmp_path: Path, served, clock: FixedClock, policy: Policy) -> Station:  # type: ignore[no-untyped-def]
+    station = make_station(tmp_path, "a1", served[1].url, "agente01", clock, policy)
+    assert station.round().ok
+    return station
+
+
+def _edit_account(server: Engine, account_id: str, **changes: object) -> None:
+    with server.begin() as conn:
+        data = json.loads(conn.execute(select(entities.c.data).where(
+            and_(entities.c.kind == "account", entities.c.id == account_id))).scalar_one())
+        data.update(changes)
+        conn.execute(update(entities).where(and_(entities.c.kind == "account", entities.c.id == account_id))
+                     .values(data=json.dumps(data)))
+
+
+def _verdict(station: Station) -> dict:  # type: ignore[type-arg]
+    return [v for _, _, v in station.outbox() if v][-1]
+
+
+def test_a_promise_on_a_paid_account_is_rejected_with_the_reason(served, station: Station) -> None:  # type: ignore[no-untyped-def]
+    account_id = station.accounts()[0][0]
+    zero = {"centavos": 0, "currency": "MXN"}
+    _edit_account(served[0], account_id, principal=zero, interest=zero, fees=zero, vat=zero)
+    station.promise(account_id, 100)
+    assert station.round().rejected == 1
+    assert _verdict(station)["reason"]["code"] == "ACCOUNT_PAID"
+
+
+def test_a_promise_on_a_disputed_account_is_rejected(served, station: Station) -> None:  # type: ignore[no-untyped-def]
+    account_id, customer_id = station.accounts()[1]
+    with served[0].begin() as conn:
+        conn.execute(entities.insert().values(
+            kind="restriction", id=new_id(), account_id=None, customer_id=customer_id, agent=None, version=1,
+            data=json.dumps({"id": "r-hold", "customer_id": customer_id, "kind": "dispute",
+                             "created_at": NOW.isoformat(), "source": "debtor", "contact_point_id": None,
+                             "channel": None, "note": ""})))
+    station.promise(account_id, 100)
+    assert station.round().rejected == 1
+    assert _verdict(station)["reason"]["code"] == "ACCOUNT_ON_HOLD"
+
+
+@pytest.mark.parametrize(("days", "code"), [(-1, "DUE_DATE_OUT_OF_RANGE"), (31, "DUE_DATE_OUT_OF_RANGE")])
+def test_a_promise_due_outside_the_window_is_rejected(station: Station, days: int, code: str) -> None:
+    station.promise(station.accounts()[2][0], 100, due=NOW.date() + timedelta(days=days))
+    assert station.round().rejected == 1
+    assert _verdict(station)["reason"]["code"] == code
+
+
+def test_a_promise_above_the_balance_is_rejected(station: Station) -> None:
+    station.promise(station.accounts()[3][0], 10_000_000)
+    assert station.round().rejected == 1
+    assert _verdict(station)["reason"]["code"] == "AMOUNT_ABOVE_BALANCE"
+
+
+def test_a_long_poll_returns_as_soon_as_a_change_arrives(served, station: Station, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                         clock: FixedClock, policy: Policy) -> None:
+    other = make_station(tmp_path, "a1-bis", served[1].url, "agente01", clock, policy)
+    assert other.round().ok
+    with station.cache.connect() as conn:
+        cursor = conn.exec_driver_sql("SELECT cursor FROM sync_meta").scalar_one()
+    answer: dict = {}  # type: ignore[type-arg]
+
+    def poll() -> None:
+        started = time.monotonic()
+        answer.update(station.sync.api.changes(cursor, 100, wait=10))
+        answer["waited"] = time.monotonic() - started
+
+    waiting = threading.Thread(target=poll)
+    waiting.start()
+    time.sleep(0.5)
+    other.log_contact(other.accounts()[0])
+    assert other.round().ok
+    waiting.join()
+    assert answer["changes"] and 0.4 < answer["waited"] < 5
+
+
+def test_backoff_grows_with_failures_stays_under_the_cap_and_honours_retry_after() -> None:
+    rng = random.Random(1)
+    for failures in range(12):
+        for _ in range(50):
+            wait = backoff(failures, base=1, cap=60, rng=rng)
+            assert 0 <= wait <= min(60, 2**failures)
+    assert max(backoff(10, rng=rng) for _ in range(200)) > 30  # jitter spreads over the whole range
+    service = SyncService(engine=None, interval_seconds=5)  # type: ignore[arg-type]
+    assert service.next_delay(SyncReport()) == 5
+    assert service.next_delay(SyncReport(error="busy", retry_after=17)) == 17
+    service.failures = 3
+    assert 1 <= service.next_delay(SyncReport(error="down")) <= 8
+
+
+def test_the_server_refuses_malformed_requests_with_a_code(served) -> None:  # type: ignore[no-untyped-def]
+    url = served[1].url
+    token = httpx.post(f"{url}/v1/auth/login", json={"username": "agente01", "password": "demo"}).json()["token"]
+    answer = httpx.post(f"{url}/v1/mutations", json={"mutations": "nope"}, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 400 and answer.json()["code"] == "MALFORMED_REQUEST"
+    page = httpx.get(f"{url}/v1/snapshot", params={"page": "garbage"}, headers={"Authorization": f"Bearer {token}"})
+    assert page.status_code == 400
