@@ -39,6 +39,7 @@ class Station:
     """One agent's workstation: its cache, its device and its sync engine (through `url`)."""
 
     agent: str
+    cache_file: CacheFile
     cache: Engine
     device: Device
     sync: SyncEngine
@@ -90,7 +91,17 @@ def make_station(tmp_path: Path, name: str, url: str, agent: str, clock: Clock, 
     set_server(engine, url)
     token = ApiClient(url, timeout=timeout).login(agent, "demo")["token"]
     sync = SyncEngine(engine, ApiClient(url, token, device.device_id, timeout), clock)
-    return Station(agent, engine, device, sync, ContactService(engine, clock, policy, device), clock, policy)
+    return Station(agent, cache, engine, device, sync, ContactService(engine, clock, policy, device), clock, policy)
+
+
+def reopen(station: Station) -> Station:
+    """The same workstation after its cache file was closed (and perhaps replaced) and opened again."""
+    engine = station.cache_file.open()
+    upgrade(engine)
+    device = ensure_device(engine, station.agent)
+    sync = SyncEngine(engine, station.sync.api, station.clock)
+    return Station(station.agent, station.cache_file, engine, device, sync,
+                   ContactService(engine, station.clock, station.policy, device), station.clock, station.policy)
 
 
 def server_view(server: Engine, agent: str) -> dict[tuple[str, str], int]:

@@ -255,3 +255,34 @@ def test_roles_and_ownership_are_decided_by_the_server(server, station: Station)
     assert answer["results"][0]["status"] == "rejected"
     assert answer["results"][0]["reason"]["code"] == "NOT_YOUR_ACCOUNT"
     assert (("account", foreign.id)) not in station.view()
+
+
+
+def test_a_cache_restored_from_an_older_copy_continues_under_a_new_epoch(server, station: Station, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from sync_support import reopen
+
+    station.round()
+    accounts = station.accounts()
+    station.log_contact(accounts[0])
+    assert station.round().ok
+    station.cache.dispose()
+    shutil.copy(station.cache_file.path, tmp_path / "backup.db")
+    station = reopen(station)
+    after_backup = station.log_contact(accounts[1])
+    assert station.round().ok
+    station.cache.dispose()
+    for suffix in ("", "-wal", "-shm"):  # the agent's PC is restored from last night's copy
+        Path(f"{station.cache_file.path}{suffix}").unlink(missing_ok=True)
+    shutil.copy(tmp_path / "backup.db", station.cache_file.path)
+    station = reopen(station)
+    fresh = [station.log_contact(accounts[2]), station.log_contact(accounts[3])]
+    report = station.round()
+    assert report.ok, report.error
+    assert any("epoch 2" in note for note in report.notes)
+    with server[0].connect() as conn:
+        contacts = set(conn.execute(select(entities.c.id).where(entities.c.kind == "contact_attempt")).scalars())
+        assert conn.execute(select(func.count()).select_from(mutation_log)).scalar_one() == 4
+    assert {after_backup.attempt.id, *(f.attempt.id for f in fresh)} <= contacts
+    assert station.view() == server_view(server[0], "agente01")

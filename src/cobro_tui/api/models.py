@@ -35,6 +35,8 @@ class DeviceRegistration(Wire):
     device_epoch: int = Field(ge=1)
     app_version: str = Field(max_length=32)
     schema_version: int = Field(ge=1)
+    resume_after_seq: int = Field(0, ge=0)
+    """For a new epoch only: the client_seq the device continues after (its pending items keep their numbers)."""
 
 
 class DeviceState(Wire):

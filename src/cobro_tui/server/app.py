@@ -106,10 +106,10 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
             row = conn.execute(select(sync_clients).where(
                 sync_clients.c.device_id == body.device_id, sync_clients.c.device_epoch == body.device_epoch)).first()
             if row is None:
+                last = body.resume_after_seq
                 conn.execute(insert(sync_clients).values(
-                    device_id=body.device_id, device_epoch=body.device_epoch, agent=user.username, last_client_seq=0,
+                    device_id=body.device_id, device_epoch=body.device_epoch, agent=user.username, last_client_seq=last,
                     last_seen_at=now, app_version=body.app_version, schema_version=body.schema_version))
-                last = 0
             elif row.agent != user.username:
                 raise ApiProblem(403, "DEVICE_OF_ANOTHER_AGENT", "this device is registered to another agent")
             else:

@@ -74,6 +74,17 @@ def note_sync(engine: Engine, at: datetime, error: str | None) -> None:
             conn.exec_driver_sql("UPDATE sync_meta SET last_sync_error = ? WHERE id = 1", (error,))
 
 
+def new_epoch(engine: Engine) -> tuple[int, int]:
+    """The cache was restored from an older copy: start a new device epoch. Returns the epoch and the
+    client_seq the pending items continue after."""
+    with write_connection(engine) as conn:
+        conn.exec_driver_sql("UPDATE sync_meta SET device_epoch = device_epoch + 1 WHERE id = 1")
+        epoch = conn.exec_driver_sql("SELECT device_epoch FROM sync_meta WHERE id = 1").scalar_one()
+        lowest = conn.exec_driver_sql(
+            "SELECT min(client_seq) FROM outbox WHERE state IN ('pending', 'inflight')").scalar()
+    return int(epoch), int(lowest or 1) - 1
+
+
 def reset_inflight(engine: Engine) -> int:
     """After a crash or a lost answer, items in flight are pending again (the server deduplicates)."""
     with write_connection(engine) as conn:

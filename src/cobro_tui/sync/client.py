@@ -95,9 +95,10 @@ class ApiClient:
     def login(self, username: str, password: str) -> dict[str, Any]:
         return self._call("POST", "/v1/auth/login", json={"username": username, "password": password})
 
-    def register(self, device_id: str, device_epoch: int, schema_version: int) -> dict[str, Any]:
+    def register(self, device_id: str, device_epoch: int, schema_version: int, resume_after_seq: int = 0) -> dict[str, Any]:
         return self._call("POST", "/v1/devices/register", json={
-            "device_id": device_id, "device_epoch": device_epoch, "app_version": __version__, "schema_version": schema_version,
+            "device_id": device_id, "device_epoch": device_epoch, "app_version": __version__,
+            "schema_version": schema_version, "resume_after_seq": resume_after_seq,
         })
 
     def push(self, body: dict[str, Any]) -> dict[str, Any]:

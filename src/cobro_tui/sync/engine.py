@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from cobro_tui.clock import Clock
 from cobro_tui.store import sync_store
 from cobro_tui.store.types import instant_text
-from cobro_tui.sync.client import ApiClient, ResetRequired, RetryLater, SyncError
+from cobro_tui.sync.client import ApiClient, Refused, ResetRequired, RetryLater, SyncError
 
 PUSH_BATCH = 100
 PULL_LIMIT = 1000
@@ -68,7 +68,19 @@ class SyncEngine:
                 sync_store.reset_inflight(self.cache)
                 self.api.register(meta.device_id, meta.device_epoch, SCHEMA_VERSION)
                 self.registered = True
-            self._push(meta, report)
+            try:
+                self._push(meta, report)
+            except Refused as refused:
+                if refused.code != "SEQ_REGRESSION":
+                    raise
+                # This cache was restored from an older copy: its numbers repeat. A new epoch lets
+                # the pending items through; items the server already has are known by their ids.
+                epoch, resume_after = sync_store.new_epoch(self.cache)
+                self.api.register(meta.device_id, epoch, SCHEMA_VERSION, resume_after)
+                report.notes.append(f"restored cache detected; continuing as device epoch {epoch}")
+                meta = sync_store.read_meta(self.cache)
+                assert meta is not None
+                self._push(meta, report)
             self._pull(report)
         except RetryLater as exc:
             report.error, report.retry_after = exc.message, exc.retry_after
