@@ -9,9 +9,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from cobro_tui.server.schema import change_log, counters, entities, meta
+
+UNKNOWN = object()  # "look the stored version up"
+
+# Statements built once: executing a prepared statement skips SQLAlchemy's construction work on the
+# push hot path (every mutation runs several of these).
+_NEXT_SEQ = update(counters).where(counters.c.name == "seq").values(value=counters.c.value + 1).returning(counters.c.value)
+_INSERT_CHANGE = insert(change_log)
+_INSERT_ENTITY = insert(entities)
+_VERSION_OF = select(entities.c.version).where(entities.c.kind == bindparam("k"), entities.c.id == bindparam("i"))
+_GET_DOC = select(entities).where(entities.c.kind == bindparam("k"), entities.c.id == bindparam("i"))
+_UPDATE_ENTITY = update(entities).where(entities.c.kind == bindparam("k"), entities.c.id == bindparam("i")).values(
+    account_id=bindparam("b_account_id"), customer_id=bindparam("b_customer_id"), agent=bindparam("b_agent"),
+    version=bindparam("b_version"), data=bindparam("b_data"),
+)
+_OF_CUSTOMER = select(entities).where(entities.c.customer_id == bindparam("c"), entities.c.kind == bindparam("k"))
+_AGENTS_OF_CUSTOMER = select(entities.c.agent).where(
+    entities.c.kind == "account", entities.c.customer_id == bindparam("c")).distinct()
 
 # Kinds that belong to a person rather than to one account.
 CUSTOMER_KINDS = ("customer", "contact_point", "restriction")
@@ -52,9 +69,7 @@ class Tx:
 
     def _next_seq(self) -> int:
         # The counter row is the serialization point (one writer at a time holds it).
-        seq = self.conn.execute(
-            update(counters).where(counters.c.name == "seq").values(value=counters.c.value + 1).returning(counters.c.value)
-        ).scalar_one()
+        seq = self.conn.execute(_NEXT_SEQ).scalar_one()
         if self.first is None:
             self.first = seq
         self.last_seq = seq
@@ -62,10 +77,11 @@ class Tx:
 
     def emit(self, audience: str, kind: str, entity_id: str, op: str, version: int, data: dict[str, Any] | None) -> int:
         seq = self._next_seq()
-        self.conn.execute(insert(change_log).values(
-            seq=seq, audience=audience, tx=self.first, kind=kind, entity_id=entity_id, op=op, version=version,
-            payload=None if data is None else json.dumps(data, ensure_ascii=False), created_at=self.now,
-        ))
+        self.conn.execute(_INSERT_CHANGE, {
+            "seq": seq, "audience": audience, "tx": self.first, "kind": kind, "entity_id": entity_id, "op": op,
+            "version": version, "payload": None if data is None else json.dumps(data, ensure_ascii=False),
+            "created_at": self.now,
+        })
         return seq
 
     def audiences(self, doc: Doc) -> list[str]:
@@ -73,18 +89,25 @@ class Tx:
             return customer_agents(self.conn, doc.customer_id)
         return [doc.agent] if doc.agent else []
 
-    def put(self, doc: Doc) -> Doc:
-        """Insert or replace a document with the next version, and tell its audience."""
-        current = self.conn.execute(
-            select(entities.c.version).where(and_(entities.c.kind == doc.kind, entities.c.id == doc.id))
-        ).scalar()
+    def put(self, doc: Doc, current: int | None | object = UNKNOWN) -> Doc:
+        """Insert or replace a document with the next version, and tell its audience.
+
+        `current` is the stored version when the caller has just read it (None: it does not exist);
+        left out, it is looked up.
+        """
+        if current is UNKNOWN:
+            current = self.conn.execute(_VERSION_OF, {"k": doc.kind, "i": doc.id}).scalar()
+        assert current is None or isinstance(current, int)
         version = 1 if current is None else current + 1
-        values = dict(account_id=doc.account_id, customer_id=doc.customer_id, agent=doc.agent, version=version,
-                      data=json.dumps(doc.data, ensure_ascii=False))
+        data = json.dumps(doc.data, ensure_ascii=False)
         if current is None:
-            self.conn.execute(insert(entities).values(kind=doc.kind, id=doc.id, **values))
+            self.conn.execute(_INSERT_ENTITY, {"kind": doc.kind, "id": doc.id, "account_id": doc.account_id,
+                                               "customer_id": doc.customer_id, "agent": doc.agent, "version": version,
+                                               "data": data})
         else:
-            self.conn.execute(update(entities).where(and_(entities.c.kind == doc.kind, entities.c.id == doc.id)).values(**values))
+            self.conn.execute(_UPDATE_ENTITY, {"k": doc.kind, "i": doc.id, "b_account_id": doc.account_id,
+                                               "b_customer_id": doc.customer_id, "b_agent": doc.agent,
+                                               "b_version": version, "b_data": data})
         stored = Doc(doc.kind, doc.id, version, doc.data, doc.account_id, doc.customer_id, doc.agent)
         public = {k: v for k, v in doc.data.items() if not k.startswith("_")}  # _fields stay on the server
         for audience in self.audiences(stored):
@@ -95,14 +118,12 @@ class Tx:
 def customer_agents(conn: Connection, customer_id: str | None) -> list[str]:
     if customer_id is None:
         return []
-    rows = conn.execute(
-        select(entities.c.agent).where(and_(entities.c.kind == "account", entities.c.customer_id == customer_id)).distinct()
-    ).scalars()
+    rows = conn.execute(_AGENTS_OF_CUSTOMER, {"c": customer_id}).scalars()
     return sorted(a for a in rows if a)
 
 
 def get_doc(conn: Connection, kind: str, entity_id: str) -> Doc | None:
-    row = conn.execute(select(entities).where(and_(entities.c.kind == kind, entities.c.id == entity_id))).first()
+    row = conn.execute(_GET_DOC, {"k": kind, "i": entity_id}).first()
     if row is None:
         return None
     return Doc(row.kind, row.id, row.version, json.loads(row.data), row.account_id, row.customer_id, row.agent)
@@ -116,5 +137,5 @@ def docs_of_account(conn: Connection, account_id: str, kind: str | None = None) 
 
 
 def docs_of_customer(conn: Connection, customer_id: str, kind: str) -> list[Doc]:
-    query = select(entities).where(and_(entities.c.customer_id == customer_id, entities.c.kind == kind))
-    return [Doc(r.kind, r.id, r.version, json.loads(r.data), r.account_id, r.customer_id, r.agent) for r in conn.execute(query)]
+    rows = conn.execute(_OF_CUSTOMER, {"c": customer_id, "k": kind})
+    return [Doc(r.kind, r.id, r.version, json.loads(r.data), r.account_id, r.customer_id, r.agent) for r in rows]

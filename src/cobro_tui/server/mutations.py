@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from cobro_tui.domain.models import PromiseStatus, RestrictionKind
-from cobro_tui.domain.records import from_record, to_record
+from cobro_tui.domain.records import from_record, instant_text, to_record
 from cobro_tui.server.feed import Doc, Tx, docs_of_account, docs_of_customer, get_doc
 
 MAX_PROMISE_DAYS = 30  # until the offer policy (issue #6) sets it by bucket
@@ -91,11 +91,12 @@ def contact_log(ctx: Context, args: dict[str, Any]) -> Outcome:
                 "El deudor había pedido no ser contactado por ese medio; la gestión quedó registrada y pasa a revisión.",
             )
             break
-    ctx.tx.put(Doc("contact_attempt", attempt.id, 0, to_record(attempt), account.id, account.customer_id, account.agent))
+    ctx.tx.put(Doc("contact_attempt", attempt.id, 0, to_record(attempt), account.id, account.customer_id, account.agent),
+               current=None)
     last = account.data.get("last_contact_at")
     if last is None or datetime.fromisoformat(last) < attempt.started_at:
-        ctx.tx.put(Doc("account", account.id, 0, {**account.data, "last_contact_at": attempt.started_at.isoformat()},
-                       account.id, account.customer_id, account.agent))
+        ctx.tx.put(Doc("account", account.id, 0, {**account.data, "last_contact_at": instant_text(attempt.started_at)},
+                       account.id, account.customer_id, account.agent), current=account.version)
     return outcome
 
 
@@ -109,7 +110,7 @@ def note_add(ctx: Context, args: dict[str, Any]) -> Outcome:
         raise Malformed("note.add needs id and a non-empty text")
     if get_doc(ctx.conn, "note", note_id) is None:
         data = {"id": note_id, "account_id": account.id, "author": ctx.agent, "created_at": ctx.occurred_at.isoformat(), "text": text}
-        ctx.tx.put(Doc("note", note_id, 0, data, account.id, account.customer_id, account.agent))
+        ctx.tx.put(Doc("note", note_id, 0, data, account.id, account.customer_id, account.agent), current=None)
     return Outcome()
 
 
@@ -120,11 +121,13 @@ def restriction_request(ctx: Context, args: dict[str, Any]) -> Outcome:
     if get_doc(ctx.conn, "customer", restriction.customer_id) is None:
         raise Malformed(f"customer {restriction.customer_id} does not exist")
     if get_doc(ctx.conn, "restriction", restriction.id) is None:
-        ctx.tx.put(Doc("restriction", restriction.id, 0, to_record(restriction), None, restriction.customer_id, None))
+        ctx.tx.put(Doc("restriction", restriction.id, 0, to_record(restriction), None, restriction.customer_id, None),
+                   current=None)
         if restriction.contact_point_id:
             point = get_doc(ctx.conn, "contact_point", restriction.contact_point_id)
             if point is not None and not point.data.get("opted_out"):
-                ctx.tx.put(Doc("contact_point", point.id, 0, {**point.data, "opted_out": True}, None, point.customer_id, None))
+                ctx.tx.put(Doc("contact_point", point.id, 0, {**point.data, "opted_out": True}, None, point.customer_id, None),
+                           current=point.version)
     return Outcome()
 
 
@@ -160,7 +163,8 @@ def promise_create(ctx: Context, args: dict[str, Any]) -> Outcome:
     open_promises = [d for d in docs_of_account(ctx.conn, account.id, "promise") if d.data["status"] in ("open", "partial")]
     if open_promises:
         return rejected("PROMISE_OVERLAP", "La cuenta ya tiene una promesa abierta; cancélela antes de registrar otra.")
-    ctx.tx.put(Doc("promise", promise.id, 0, to_record(promise), account.id, account.customer_id, account.agent))
+    ctx.tx.put(Doc("promise", promise.id, 0, to_record(promise), account.id, account.customer_id, account.agent),
+               current=None)
     return Outcome()
 
 
@@ -176,7 +180,7 @@ def promise_cancel(ctx: Context, args: dict[str, Any]) -> Outcome:
     if doc.data["status"] not in ("open", "partial"):
         return rejected("PROMISE_NOT_ACTIVE", f"La promesa ya está {doc.data['status']}; no se puede cancelar.")
     ctx.tx.put(Doc("promise", doc.id, 0, {**doc.data, "status": PromiseStatus.CANCELLED.value},
-                   doc.account_id, doc.customer_id, doc.agent))
+                   doc.account_id, doc.customer_id, doc.agent), current=doc.version)
     return Outcome()
 
 

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from cobro_tui.api.models import Halted, MutationIn, PushRequest, Reason, Verdict, Warning
@@ -44,14 +44,20 @@ def _observed_seq(cursor: str | None, epoch: str) -> int | None:
     return int(seq) if cursor_epoch == epoch and seq.isdigit() else None
 
 
+_CLIENT = select(sync_clients).where(sync_clients.c.device_id == bindparam("d"), sync_clients.c.device_epoch == bindparam("e"))
+_LOGGED = select(mutation_log).where(mutation_log.c.mutation_id == bindparam("m"))
+_LOG = insert(mutation_log)
+_ADVANCE = update(sync_clients).where(
+    sync_clients.c.device_id == bindparam("d"), sync_clients.c.device_epoch == bindparam("e")
+).values(last_client_seq=bindparam("b_seq"), last_seen_at=bindparam("b_seen"))
+
+
 def _client_row(conn: Connection, device_id: str, epoch: int):  # type: ignore[no-untyped-def]
-    return conn.execute(
-        select(sync_clients).where(sync_clients.c.device_id == device_id, sync_clients.c.device_epoch == epoch)
-    ).first()
+    return conn.execute(_CLIENT, {"d": device_id, "e": epoch}).first()
 
 
-def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn, now: datetime) -> Verdict:
-    stored = conn.execute(select(mutation_log).where(mutation_log.c.mutation_id == m.mutation_id)).first()
+def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn, now: datetime, epoch: str) -> Verdict:
+    stored = conn.execute(_LOGGED, {"m": m.mutation_id}).first()
     if stored is not None:
         if stored.payload_sha256 != fingerprint(m):
             raise PushRefused(422, "IDEMPOTENCY_KEY_REUSED",
@@ -70,7 +76,6 @@ def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn
         raise PushRefused(409, "SEQ_GAP", f"expected client_seq {last + 1}", {"expected": last + 1})
     mutator = MUTATORS.get(m.name)
     tx = Tx(conn, now)
-    epoch = server_epoch(conn)
     if mutator is None:
         verdict = Verdict(mutation_id=m.mutation_id, client_seq=m.client_seq, status="rejected",
                           reason=Reason(code="UNKNOWN_MUTATION", message=f"{m.name} is not a command this server knows"))
@@ -91,14 +96,14 @@ def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn
                     mutation_id=m.mutation_id, account_id=str(m.args.get("account_id")), agent=agent,
                     code=warning["code"], message=warning["message"], created_at=now.isoformat(),
                 ))
-    conn.execute(insert(mutation_log).values(
-        mutation_id=m.mutation_id, device_id=request.device_id, device_epoch=request.device_epoch,
-        client_seq=m.client_seq, name=m.name, payload_sha256=fingerprint(m), status=verdict.status,
-        verdict=verdict.model_dump_json(exclude={"replayed"}), server_seq=verdict.server_seq, received_at=now.isoformat(),
-    ))
-    conn.execute(update(sync_clients).where(
-        sync_clients.c.device_id == request.device_id, sync_clients.c.device_epoch == request.device_epoch
-    ).values(last_client_seq=m.client_seq, last_seen_at=now.isoformat()))
+    conn.execute(_LOG, {
+        "mutation_id": m.mutation_id, "device_id": request.device_id, "device_epoch": request.device_epoch,
+        "client_seq": m.client_seq, "name": m.name, "payload_sha256": fingerprint(m), "status": verdict.status,
+        "verdict": verdict.model_dump_json(exclude={"replayed"}), "server_seq": verdict.server_seq,
+        "received_at": now.isoformat(),
+    })
+    conn.execute(_ADVANCE, {"d": request.device_id, "e": request.device_epoch, "b_seq": m.client_seq,
+                            "b_seen": now.isoformat()})
     return verdict
 
 
@@ -106,10 +111,12 @@ def process_push(engine: Engine, agent: str, request: PushRequest, now: datetime
     """Each mutation in its own transaction, in client_seq order; a transient failure halts the batch."""
     results: list[Verdict] = []
     halted = None
+    with engine.connect() as conn:
+        epoch = server_epoch(conn)
     for m in sorted(request.mutations, key=lambda item: item.client_seq):
         try:
             with write_tx(engine) as conn:
-                results.append(_apply_one(conn, agent, request, m, now))
+                results.append(_apply_one(conn, agent, request, m, now, epoch))
         except PushRefused as refused:
             if results:  # what was applied stays applied; the client learns where to resume
                 refused.details["results"] = [r.model_dump(mode="json") for r in results]
@@ -117,6 +124,9 @@ def process_push(engine: Engine, agent: str, request: PushRequest, now: datetime
         except OperationalError:
             halted = Halted(at_client_seq=m.client_seq, code="DB_BUSY", retry_after_s=2)
             break
-    with engine.connect() as conn:
-        client = _client_row(conn, request.device_id, request.device_epoch)
-    return PushResult(client.last_client_seq if client else 0, results, halted)
+    last = results[-1].client_seq if results else 0
+    if not results:
+        with engine.connect() as conn:
+            client = _client_row(conn, request.device_id, request.device_epoch)
+            last = client.last_client_seq if client else 0
+    return PushResult(last, results, halted)

@@ -127,20 +127,24 @@ _ROW_STATE = {
 
 def record_verdicts(engine: Engine, verdicts: Sequence[dict[str, Any]]) -> None:
     """Store each verdict on its outbox item and mark the local row it concerns."""
+    if not verdicts:
+        return
     with write_connection(engine) as conn:
+        ids = tuple(v["mutation_id"] for v in verdicts)
+        sent = {row[0]: (row[1], row[2]) for row in conn.exec_driver_sql(
+            f"SELECT mutation_id, name, args_json FROM outbox WHERE mutation_id IN ({','.join('?' * len(ids))})", ids)}
+        conn.exec_driver_sql(
+            "UPDATE outbox SET state = ?, verdict_json = ?, server_seq = ?, last_error = NULL WHERE mutation_id = ?",
+            [(v["status"], json.dumps(v, ensure_ascii=False), v.get("server_seq"), v["mutation_id"])
+             for v in verdicts if v["mutation_id"] in sent],
+        )
         for verdict in verdicts:
-            row = conn.exec_driver_sql("SELECT name, args_json FROM outbox WHERE mutation_id = ?", (verdict["mutation_id"],)).first()
-            if row is None:
-                continue
-            conn.exec_driver_sql(
-                "UPDATE outbox SET state = ?, verdict_json = ?, server_seq = ?, last_error = NULL WHERE mutation_id = ?",
-                (verdict["status"], json.dumps(verdict, ensure_ascii=False), verdict.get("server_seq"), verdict["mutation_id"]),
-            )
-            target = MUTATION_ROWS.get(row[0])
+            name, args = sent.get(verdict["mutation_id"], (None, None))
+            target = MUTATION_ROWS.get(name or "")
             if target is not None and verdict["status"] != "applied":
                 table, key = target
                 conn.exec_driver_sql(
-                    f"UPDATE {table} SET sync_state = ? WHERE id = ?", (_ROW_STATE[verdict["status"]].value, json.loads(row[1])[key])
+                    f"UPDATE {table} SET sync_state = ? WHERE id = ?", (_ROW_STATE[verdict["status"]].value, json.loads(args)[key])
                 )
 
 
