@@ -163,7 +163,7 @@ def _upsert_sql(table: str, columns: tuple[str, ...]) -> str:
     )
 
 
-def _write_upserts(conn: Connection, batch: list[tuple[str, tuple[str, ...], tuple[Any, ...]]]) -> None:
+def _write_upserts(conn: Connection, batch: Sequence[tuple[str, tuple[str, ...], tuple[Any, ...]]]) -> None:
     # Consecutive rows of one table go in one executemany; order across tables is kept (parents first).
     start = 0
     while start < len(batch):
@@ -189,30 +189,58 @@ def _revoke_account(conn: Connection, account_id: str) -> None:
         conn.exec_driver_sql("DELETE FROM customer WHERE id = ?", (customer,))
 
 
-def apply_changes(engine: Engine, changes: Sequence[dict[str, Any]], cursor: str | None) -> None:
-    """One page of the feed (or of a snapshot) and its cursor, in one transaction: both or neither.
+Row = tuple[str, tuple[str, ...], tuple[Any, ...]]
+# One step of writing a page: ("rows", [rows...]) | ("clear_plan", plan_id) | ("revoke", account_id) | ("delete", table, id)
+Step = tuple[Any, ...]
+
+
+def plan_page(changes: Sequence[dict[str, Any]]) -> list[Step]:
+    """The writes a page of changes calls for, in order; pure work that may run in another thread."""
+    steps: list[Step] = []
+    batch: list[Row] = []
+    for change in changes:
+        if change["op"] == "upsert":
+            if change["entity"] == "payment_plan":
+                if batch:
+                    steps.append(("rows", batch))
+                    batch = []
+                steps.append(("clear_plan", change["id"]))
+            batch.extend(R.rows_from_record(change["entity"], change["data"], change["version"]))
+            continue
+        if batch:
+            steps.append(("rows", batch))
+            batch = []
+        if change["op"] == "revoke" and change["entity"] == "account":
+            steps.append(("revoke", change["id"]))
+        elif change["op"] == "delete":
+            steps.append(("delete", R.table_of(change["entity"]), change["id"]))
+    if batch:
+        steps.append(("rows", batch))
+    return steps
+
+
+def write_page(engine: Engine, steps: Sequence[Step], cursor: str | None) -> None:
+    """One page's writes and its cursor in one transaction: both or neither.
 
     A snapshot's pages come with cursor None until the last, so a snapshot cut short starts again.
     """
     with write_connection(engine) as conn:
-        batch: list[tuple[str, tuple[str, ...], tuple[Any, ...]]] = []
-        for change in changes:
-            if change["op"] == "upsert":
-                if change["entity"] == "payment_plan":
-                    _write_upserts(conn, batch)
-                    batch = []
-                    conn.exec_driver_sql("DELETE FROM plan_installment WHERE plan_id = ?", (change["id"],))
-                batch.extend(R.rows_from_record(change["entity"], change["data"], change["version"]))
-                continue
-            _write_upserts(conn, batch)
-            batch = []
-            if change["op"] == "revoke" and change["entity"] == "account":
-                _revoke_account(conn, change["id"])
-            elif change["op"] == "delete":
-                conn.exec_driver_sql(f"DELETE FROM {R.table_of(change['entity'])} WHERE id = ?", (change["id"],))
-        _write_upserts(conn, batch)
+        for step in steps:
+            if step[0] == "rows":
+                _write_upserts(conn, step[1])
+            elif step[0] == "clear_plan":
+                conn.exec_driver_sql("DELETE FROM plan_installment WHERE plan_id = ?", (step[1],))
+            elif step[0] == "revoke":
+                _revoke_account(conn, step[1])
+            elif step[0] == "delete":
+                conn.exec_driver_sql(f"DELETE FROM {step[1]} WHERE id = ?", (step[2],))
         if cursor is not None:
             conn.exec_driver_sql("UPDATE sync_meta SET cursor = ? WHERE id = 1", (cursor,))
+
+
+def apply_changes(engine: Engine, changes: Sequence[dict[str, Any]], cursor: str | None) -> None:
+    """Plan and write one page."""
+    write_page(engine, plan_page(changes), cursor)
 
 
 def finish_snapshot(engine: Engine, seen_accounts: set[str], cursor: str) -> int:

@@ -7,6 +7,7 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -148,11 +149,23 @@ class SyncEngine:
             if not page["has_more"]:
                 return
 
-    def _apply(self, changes: list[dict[str, object]], cursor: str | None) -> None:
+    def _apply(self, changes: list[dict[str, Any]], cursor: str | None) -> None:
+        self._write(self._plan(changes), cursor)
+
+    @staticmethod
+    def _plan(changes: list[dict[str, Any]]) -> list[sync_store.Step]:
         try:
-            sync_store.apply_changes(self.cache, changes, cursor)  # type: ignore[arg-type]
+            return sync_store.plan_page(changes)
         except (KeyError, TypeError, ValueError) as exc:
             raise SyncError(f"the server sent a record this version cannot read ({exc}); update cobro-tui") from None
+
+    def _write(self, steps: list[sync_store.Step], cursor: str | None) -> None:
+        sync_store.write_page(self.cache, steps, cursor)
+
+    def _fetch_snapshot_page(self, token: str | None) -> tuple[dict[str, Any], list[sync_store.Step]]:
+        # Runs in the fetch thread: SQLite releases the GIL while it writes the previous page.
+        page = self.api.snapshot(token, SNAPSHOT_LIMIT)
+        return page, self._plan(page["entities"])
 
     def _snapshot(self, report: SyncReport) -> str:
         """Take the whole visible portfolio; returns the cursor the feed continues from.
@@ -162,13 +175,13 @@ class SyncEngine:
         """
         seen: set[str] = set()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-fetch") as fetcher:
-            upcoming = fetcher.submit(self.api.snapshot, None, SNAPSHOT_LIMIT)
+            upcoming = fetcher.submit(self._fetch_snapshot_page, None)
             while True:
-                page = upcoming.result()
+                page, steps = upcoming.result()
                 if page["next_page"] is not None:
-                    upcoming = fetcher.submit(self.api.snapshot, page["next_page"], SNAPSHOT_LIMIT)
+                    upcoming = fetcher.submit(self._fetch_snapshot_page, page["next_page"])
                 seen.update(e["id"] for e in page["entities"] if e["entity"] == "account")
-                self._apply(page["entities"], None)
+                self._write(steps, None)
                 report.snapshot_entities += len(page["entities"])
                 if self.progress:
                     self.progress(report.snapshot_entities)
