@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from conftest import NOW
 from sqlalchemy import Engine, select
 
-from cobro_tui.clock import Clock
+from cobro_tui.clock import Clock, FixedClock
 from cobro_tui.domain.ids import new_id
 from cobro_tui.domain.models import Channel, Promise
 from cobro_tui.domain.money import Money
 from cobro_tui.policy import Policy
 from cobro_tui.server.feed import CUSTOMER_KINDS
+from cobro_tui.server.run import ServerThread, prepare
 from cobro_tui.server.schema import entities
 from cobro_tui.services.contacts import ContactService, LoggedContact
 from cobro_tui.store.actions import record_promise
@@ -102,6 +106,17 @@ def reopen(station: Station) -> Station:
     sync = SyncEngine(engine, station.sync.api, station.clock)
     return Station(station.agent, station.cache_file, engine, device, sync,
                    ContactService(engine, station.clock, station.policy, device), station.clock, station.policy)
+
+
+@contextmanager
+def running_server(folder: Path, accounts: int, seed: int) -> Iterator[tuple[Engine, ServerThread]]:
+    """A seeded reference server on a loopback port, in a thread of this process."""
+    engine = prepare(f"sqlite:///{folder / 'server.db'}", FixedClock(NOW), demo_accounts=accounts, seed=seed)
+    try:
+        with ServerThread(engine, FixedClock(NOW)) as thread:
+            yield engine, thread
+    finally:
+        engine.dispose()
 
 
 def server_view(server: Engine, agent: str) -> dict[tuple[str, str], int]:

@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError
 
 from cobro_tui.clock import FixedClock
-from cobro_tui.domain.audit import GENESIS, NotCanonical, StoredEvent, canonical_json, event_body, link_hash, verify_chain
+from cobro_tui.domain.audit import (
+    GENESIS,
+    NotCanonical,
+    StoredEvent,
+    canonical_json,
+    event_body,
+    link_hash,
+    verify_chain,
+)
 from cobro_tui.store.audit_log import append_event, verify
 from cobro_tui.store.engine import CacheFile, write_connection
 

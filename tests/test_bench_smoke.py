@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import cli_env
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"

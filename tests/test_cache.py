@@ -9,11 +9,17 @@ from pathlib import Path
 import keyring
 import pytest
 from keyring.backends import fail, null
+from portfolio_fixtures import fill
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from cobro_tui.bootstrap import NoCache, build_workstation, open_cache
 from cobro_tui.clock import FixedClock
-from cobro_tui.credentials import KeyringKeyStore, KeyringUnavailable, MemoryKeyStore, MissingCacheKey
+from cobro_tui.credentials import (
+    KeyringKeyStore,
+    KeyringUnavailable,
+    MemoryKeyStore,
+    MissingCacheKey,
+)
 from cobro_tui.domain.models import Channel
 from cobro_tui.policy import Policy
 from cobro_tui.services.contacts import ContactRefused
@@ -21,7 +27,6 @@ from cobro_tui.settings import load_settings
 from cobro_tui.store.audit_log import verify
 from cobro_tui.store.engine import CacheFile, CacheUnreadable
 from cobro_tui.store.outbox import pending
-from portfolio_fixtures import fill
 
 
 def _first_account(engine) -> tuple[str, str]:  # type: ignore[no-untyped-def]

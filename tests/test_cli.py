@@ -8,15 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from cobro_tui.clock import FixedClock
-from cobro_tui.policy import Policy
-from cobro_tui.services.contacts import ContactService
-from cobro_tui.domain.models import Channel
-from cobro_tui.store.device import ensure_device
-from cobro_tui.store.engine import CacheFile
 from conftest import cli_env
 from portfolio_fixtures import fill
+
+from cobro_tui.clock import FixedClock
+from cobro_tui.domain.models import Channel
+from cobro_tui.policy import Policy
+from cobro_tui.services.contacts import ContactService
+from cobro_tui.store.device import ensure_device
+from cobro_tui.store.engine import CacheFile
 
 COMMANDS = ("demo", "serve", "login", "sync", "migrate", "config", "rules", "audit", "kpi")
 

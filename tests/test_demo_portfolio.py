@@ -9,17 +9,23 @@ from pathlib import Path
 
 import phonenumbers
 import pytest
+from conftest import NOW
+from portfolio_fixtures import fill
 from stdnum import luhn
 from stdnum.mx import curp, rfc
 
 from cobro_tui.demo.places import PLACES
 from cobro_tui.demo.portfolio import CHUNK_ACCOUNTS, PortfolioSpec, generate_portfolio
-from cobro_tui.domain.models import ContactKind, Product, PromiseStatus, ReferenceRole, RestrictionKind
+from cobro_tui.domain.models import (
+    ContactKind,
+    Product,
+    PromiseStatus,
+    ReferenceRole,
+    RestrictionKind,
+)
 from cobro_tui.policy import Policy
 from cobro_tui.store.engine import CacheFile
 from cobro_tui.store.migrate import upgrade
-from conftest import NOW
-from portfolio_fixtures import fill
 
 BORDER = {"Tijuana", "Mexicali", "Juárez", "Ojinaga", "Matamoros", "Reynosa", "Hermosillo", "Mazatlán", "Cancún", "Mérida",
           "Cuauhtémoc", "Guadalajara", "Monterrey"}

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import cli_env
 from support.terminal import TerminalSession
 

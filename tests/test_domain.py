@@ -3,7 +3,12 @@ from datetime import UTC, date, datetime
 import pytest
 
 from cobro_tui.domain.buckets import Bucket, BucketSet, BucketSetError
-from cobro_tui.domain.models import Promise, PromiseStatus, PromiseTransitionError, promise_status_after
+from cobro_tui.domain.models import (
+    Promise,
+    PromiseStatus,
+    PromiseTransitionError,
+    promise_status_after,
+)
 from cobro_tui.domain.money import Money
 from cobro_tui.policy import Policy
 

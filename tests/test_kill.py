@@ -11,12 +11,12 @@ import sys
 import time
 
 import pytest
+from conftest import TESTS
+from portfolio_fixtures import fill
 
 from cobro_tui.policy import Policy
 from cobro_tui.store.audit_log import verify
 from cobro_tui.store.engine import CacheFile
-from conftest import TESTS
-from portfolio_fixtures import fill
 
 
 @pytest.mark.slow

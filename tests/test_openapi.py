@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import NOW
+
 from cobro_tui.clock import FixedClock
 from cobro_tui.server.app import create_app
 from cobro_tui.server.db import migrate, server_engine
-from conftest import NOW
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 

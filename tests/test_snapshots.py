@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ui_support import demo_app
 
 from cobro_tui.policy import Policy
 from cobro_tui.ui.widgets.queue_table import QueueTable
-from ui_support import demo_app
 
 
 async def _wait_for_rows(pilot) -> None:  # type: ignore[no-untyped-def]

@@ -8,24 +8,22 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import NOW
 from sqlalchemy import Engine, func, select, update
+from support.fault_proxy import FaultProxy
+from sync_support import Station, make_station, running_server, server_view
 
 from cobro_tui.clock import FixedClock
 from cobro_tui.policy import Policy
 from cobro_tui.server.assign import reassign
-from cobro_tui.server.run import ServerThread, prepare
+from cobro_tui.server.run import ServerThread
 from cobro_tui.server.schema import entities, meta, mutation_log
-from conftest import NOW
-from support.fault_proxy import FaultProxy
-from sync_support import Station, make_station, server_view
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[Engine, ServerThread]]:
-    engine = prepare(f"sqlite:///{tmp_path / 'server.db'}", FixedClock(NOW), demo_accounts=400, seed=3)
-    with ServerThread(engine, FixedClock(NOW)) as thread:
-        yield engine, thread
-    engine.dispose()
+    with running_server(tmp_path, accounts=400, seed=3) as running:
+        yield running
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import cli_env
 
 from cobro_tui.server.run import free_port
-from conftest import cli_env
 
 NOW = "2026-11-22T10:30:00-06:00"
 

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import TESTS, cli_env
 from sqlalchemy import func, select
+from sync_support import make_station, server_view
 
 from cobro_tui.clock import FixedClock
 from cobro_tui.policy import Policy
@@ -24,8 +26,6 @@ from cobro_tui.store.device import ensure_device
 from cobro_tui.store.engine import CacheFile
 from cobro_tui.store.migrate import upgrade
 from cobro_tui.store.sync_store import set_server
-from conftest import TESTS, cli_env
-from sync_support import make_station, server_view
 
 NOW = "2026-11-22T10:30:00-06:00"
 

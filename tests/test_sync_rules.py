@@ -12,25 +12,23 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import NOW
 from sqlalchemy import Engine, and_, select, update
+from sync_support import Station, make_station, running_server
 
 from cobro_tui.clock import FixedClock
 from cobro_tui.domain.ids import new_id
 from cobro_tui.policy import Policy
-from cobro_tui.server.run import ServerThread, prepare
+from cobro_tui.server.run import ServerThread
 from cobro_tui.server.schema import entities
 from cobro_tui.services.sync import SyncService
 from cobro_tui.sync.engine import SyncReport, backoff
-from conftest import NOW
-from sync_support import Station, make_station
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Engine, ServerThread]]:
-    engine = prepare(f"sqlite:///{tmp_path / 'server.db'}", FixedClock(NOW), demo_accounts=200, seed=6)
-    with ServerThread(engine, FixedClock(NOW)) as thread:
-        yield engine, thread
-    engine.dispose()
+    with running_server(tmp_path, accounts=200, seed=6) as running:
+        yield running
 
 
 @pytest.fixture

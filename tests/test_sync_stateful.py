@@ -8,10 +8,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from conftest import NOW
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import func, select
+from support.fault_proxy import FaultProxy
+from sync_support import Station, make_station, server_view
 
 from cobro_tui.clock import FixedClock
 from cobro_tui.domain.ids import new_id
@@ -21,9 +24,6 @@ from cobro_tui.server.assign import reassign
 from cobro_tui.server.run import ServerThread, prepare
 from cobro_tui.server.schema import entities, mutation_log
 from cobro_tui.store.actions import record_restriction
-from conftest import NOW
-from support.fault_proxy import FaultProxy
-from sync_support import Station, make_station, server_view
 
 FAULTS = ("pass", "refuse", "drop_response", "cut_response", "reset", "cut_request")
 AGENTS = ("agente01", "agente02")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Static
+from ui_support import demo_app
 
 from cobro_tui.policy import Policy
 from cobro_tui.ui.widgets.queue_table import QueueTable
-from ui_support import demo_app
 
 
 async def _loaded(pilot, rows: int) -> QueueTable:  # type: ignore[no-untyped-def]

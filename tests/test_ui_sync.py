@@ -7,6 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import NOW
+from support.fault_proxy import FaultProxy
+from sync_support import make_station
 from textual.widgets import Static
 
 from cobro_tui.bootstrap import build_app, build_workstation
@@ -17,9 +20,6 @@ from cobro_tui.services.sync import SyncService
 from cobro_tui.settings import load_settings
 from cobro_tui.ui.widgets.local_items import LocalItems
 from cobro_tui.ui.widgets.queue_table import QueueTable
-from conftest import NOW
-from support.fault_proxy import FaultProxy
-from sync_support import make_station
 
 
 @pytest.fixture

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
+
+from conftest import NOW
+from portfolio_fixtures import fill
 
 from cobro_tui.bootstrap import build_app, build_workstation
 from cobro_tui.clock import FixedClock
 from cobro_tui.policy import Policy
 from cobro_tui.settings import load_settings
 from cobro_tui.store.engine import CacheFile
-from cobro_tui.ui.app import CobroApp
-from conftest import NOW
-from portfolio_fixtures import fill
-
-import secrets
-
 from cobro_tui.store.migrate import upgrade
+from cobro_tui.ui.app import CobroApp
 
 
 def demo_app(tmp_path: Path, policy: Policy, accounts: int = 60, seed: int = 7) -> CobroApp:

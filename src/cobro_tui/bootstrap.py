@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from cobro_tui.clock import Clock, clock_for
-from cobro_tui.credentials import KeyringKeyStore, KeyStore, MemoryKeyStore, MissingCacheKey
+from cobro_tui.credentials import (
+    KeyringKeyStore,
+    KeyStore,
+    MemoryKeyStore,
+    MissingCacheKey,
+)
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import set_language, t
 from cobro_tui.policy import Policy, load_policy

@@ -7,14 +7,13 @@ It streams customer by customer so that 100,000 accounts never sit in memory at 
 from __future__ import annotations
 
 import random
-from itertools import accumulate
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, time, timedelta
 from functools import cache
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
+from itertools import accumulate
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from faker import Faker
 
@@ -385,7 +384,7 @@ class _Generator:
         ))
 
     def plan(self, result: AccountBundle) -> None:
-        rng, account = self.rng, result.account
+        account = result.account
         count = self.pick((3, 4, 6))
         down = Money(max(account.past_due.centavos // 10 // 100 * 100, 50000))
         rest = max(account.past_due.centavos - down.centavos, count * 100)

@@ -25,6 +25,7 @@ from cobro_tui.domain.models import (
 )
 from cobro_tui.domain.money import Money
 
+
 def instant_text(value: datetime) -> str:
     """Fixed-width ISO-8601 UTC text, so that text order is time order (the cache relies on it)."""
     if value.tzinfo is None:

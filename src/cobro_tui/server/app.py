@@ -5,7 +5,6 @@ No `from __future__ import annotations` here: FastAPI reads the dependency annot
 
 
 import asyncio
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Query, Request
@@ -32,7 +31,13 @@ from cobro_tui.clock import Clock
 from cobro_tui.server import auth
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import head_seq, server_epoch
-from cobro_tui.server.pull import ResetRequired, changes_after, make_cursor, parse_cursor, snapshot_page
+from cobro_tui.server.pull import (
+    ResetRequired,
+    changes_after,
+    make_cursor,
+    parse_cursor,
+    snapshot_page,
+)
 from cobro_tui.server.push import PushRefused, process_push
 from cobro_tui.server.schema import mutation_log, sync_clients
 

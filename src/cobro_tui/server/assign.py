@@ -7,7 +7,15 @@ from datetime import datetime
 from sqlalchemy import Engine, update
 
 from cobro_tui.server.db import write_tx
-from cobro_tui.server.feed import CUSTOMER_KINDS, Doc, Tx, customer_agents, docs_of_account, docs_of_customer, get_doc
+from cobro_tui.server.feed import (
+    CUSTOMER_KINDS,
+    Doc,
+    Tx,
+    customer_agents,
+    docs_of_account,
+    docs_of_customer,
+    get_doc,
+)
 from cobro_tui.server.schema import entities
 
 

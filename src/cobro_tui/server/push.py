@@ -10,7 +10,14 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import OperationalError
 
-from cobro_tui.api.models import Halted, MutationIn, PushRequest, Reason, Verdict, Warning
+from cobro_tui.api.models import (
+    Halted,
+    MutationIn,
+    PushRequest,
+    Reason,
+    Verdict,
+    Warning,
+)
 from cobro_tui.domain.audit import canonical_json
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import Tx, server_epoch

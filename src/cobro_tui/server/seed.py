@@ -9,7 +9,12 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from cobro_tui.demo.portfolio import DEMO_AGENTS, CustomerBundle, PortfolioSpec, generate_chunk
+from cobro_tui.demo.portfolio import (
+    DEMO_AGENTS,
+    CustomerBundle,
+    PortfolioSpec,
+    generate_chunk,
+)
 from cobro_tui.domain.buckets import BucketSet
 from cobro_tui.domain.records import KIND_OF, to_record
 from cobro_tui.server.auth import add_user

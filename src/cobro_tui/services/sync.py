@@ -10,6 +10,8 @@ from sqlalchemy import Engine
 
 from cobro_tui.sync.engine import SyncEngine, SyncReport, backoff
 
+__all__ = ["LocalItem", "SyncReport", "SyncService", "recent_items"]
+
 
 @dataclass(frozen=True, slots=True)
 class LocalItem:

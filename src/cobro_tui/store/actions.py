@@ -8,7 +8,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from cobro_tui.domain.models import ContactAttempt, Note, Promise, Restriction, RestrictionKind, SyncState
+from cobro_tui.domain.models import (
+    ContactAttempt,
+    Note,
+    Promise,
+    Restriction,
+    RestrictionKind,
+    SyncState,
+)
 from cobro_tui.domain.records import to_record
 from cobro_tui.store import rows as R
 from cobro_tui.store.audit_log import append_event

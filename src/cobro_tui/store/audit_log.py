@@ -8,7 +8,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from cobro_tui.domain.audit import GENESIS, ChainReport, StoredEvent, event_body, link_hash, verify_chain
+from cobro_tui.domain.audit import (
+    GENESIS,
+    ChainReport,
+    StoredEvent,
+    event_body,
+    link_hash,
+    verify_chain,
+)
 from cobro_tui.store.types import instant_text
 
 

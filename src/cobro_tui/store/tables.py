@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from cobro_tui.store.types import UTCDateTime
 
+
 def _instant(nullable: bool = False, index: bool = False) -> object:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 

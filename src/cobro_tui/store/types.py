@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.types import TypeDecorator
 
-
 from cobro_tui.domain.records import instant_text
 
 __all__ = ["UTCDateTime", "instant_text"]

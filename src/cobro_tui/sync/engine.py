@@ -4,18 +4,24 @@ the same mutation ids are resent after any unknown outcome, and each page lands 
 from __future__ import annotations
 
 import random
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
 from cobro_tui.clock import Clock
 from cobro_tui.store import sync_store
 from cobro_tui.store.types import instant_text
-from cobro_tui.sync.client import ApiClient, Refused, ResetRequired, RetryLater, SyncError
+from cobro_tui.sync.client import (
+    ApiClient,
+    Refused,
+    ResetRequired,
+    RetryLater,
+    SyncError,
+)
 
 PUSH_BATCH = 100
 PULL_LIMIT = 1000

@@ -8,7 +8,7 @@ from textual.binding import Binding
 
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.settings import Settings
-from cobro_tui.sync.engine import SyncReport
+from cobro_tui.services.sync import SyncReport
 from cobro_tui.ui.messages import SyncFinished
 from cobro_tui.ui.screens.queue import QueueScreen
 

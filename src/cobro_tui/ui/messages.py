@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from cobro_tui.sync.engine import SyncReport
+from cobro_tui.services.sync import SyncReport
 
 
 class SyncFinished(Message):

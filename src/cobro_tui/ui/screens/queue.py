@@ -12,8 +12,8 @@ from cobro_tui.i18n import t
 from cobro_tui.services.status import WorkstationStatus
 from cobro_tui.services.sync import LocalItem
 from cobro_tui.services.workstation import Workstation
-from cobro_tui.ui.screens.base import CobroScreen
 from cobro_tui.ui.messages import SyncFinished
+from cobro_tui.ui.screens.base import CobroScreen
 from cobro_tui.ui.widgets.local_items import LocalItems
 from cobro_tui.ui.widgets.queue_table import QueueTable
 from cobro_tui.ui.widgets.status_bar import StatusBar
