@@ -73,7 +73,8 @@ def load_demo_portfolio(engine: Engine, accounts: int, seed: int, as_of: datetim
         bundles = generate_chunk(spec, chunk)
         docs = [doc for bundle in bundles for doc in bundle_docs(bundle)]
         with write_tx(engine) as conn:
-            conn.exec_driver_sql(_INSERT.replace("?", "%s") if conn.dialect.paramstyle == "format" else _INSERT, docs)
+            positional = _INSERT if conn.dialect.paramstyle == "qmark" else _INSERT.replace("?", "%s")
+            conn.exec_driver_sql(positional, docs)
         done += sum(len(b.accounts) for b in bundles)
         if progress:
             progress(done, accounts)
