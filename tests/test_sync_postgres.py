@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,8 @@ from sync_support import make_station, server_view
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(shutil.which("initdb") is None and not os.environ.get("CI"),
+                    reason="needs PostgreSQL's server tools (initdb, pg_ctl); .ci/run installs them, so CI always runs this")
 def test_the_server_on_postgresql_keeps_every_promise_of_the_protocol(tmp_path: Path, clock: FixedClock, policy: Policy) -> None:
     with postgres_cluster(free_port()) as url:
         engine = prepare(url, FixedClock(NOW), demo_accounts=200, seed=8)
