@@ -102,7 +102,7 @@ def sync_engine_for(engine: Engine, clock: Clock, token: str, timeout: float) ->
 
     meta = read_meta(engine)
     if meta is None or meta.server_url is None:
-        raise NoCache(t("cli.no_cache", path="?"))
+        raise NoCache(t("cli.not_signed_in"))
     return SyncEngine(engine, ApiClient(meta.server_url, token, meta.device_id, timeout), clock)
 
 
