@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from cobro_tui.bootstrap import build_app, build_workstation
 from cobro_tui.clock import FixedClock
+from cobro_tui.domain.models import Channel
 from cobro_tui.policy import Policy
 from cobro_tui.server.run import ServerThread, prepare
 from cobro_tui.services.sync import SyncService
@@ -66,3 +67,8 @@ async def test_status_and_local_items_follow_the_server(tmp_path: Path, proxy: F
         await _until(pilot, lambda: "En línea" in str(status.render()) and "Pendientes: 0" in str(status.render()))
         assert str(items.get_row_at(0)[0]) == "Sincronizado"
         assert str(items.get_row_at(0)[1]) == "Gestión"
+        # A local write starts a round by itself (the timer here is an hour away).
+        second = workstation.contacts.log(account_id=account[0], customer_id=account[1], channel=Channel.VOICE,
+                                          result_code="BZ")
+        await _until(pilot, lambda: items.row_count == 2 and str(items.get_row_at(0)[0]) == "Sincronizado")
+        assert items.get_row_at(0) == items.get_row(second.outbox.mutation_id)  # newest first

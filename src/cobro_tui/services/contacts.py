@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -33,6 +34,8 @@ class ContactService:
     clock: Clock
     policy: Policy
     device: Device
+    # Called after every committed local write (the app syncs then); shared with the other services.
+    after_write: list[Callable[[], None]] = field(default_factory=list)
 
     def log(
         self,
@@ -76,4 +79,6 @@ class ContactService:
             )
         except UnknownAccount:
             raise ContactRefused(f"account {account_id} is not in this workstation's portfolio") from None
+        for listener in self.after_write:
+            listener()
         return LoggedContact(attempt, item)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -30,9 +31,12 @@ class SyncService:
     engine: SyncEngine
     interval_seconds: float
     failures: int = 0
+    _one_at_a_time: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def round(self) -> SyncReport:
-        report = self.engine.run_round()
+        """One round; rounds never overlap (a timer and a local write may ask at the same moment)."""
+        with self._one_at_a_time:
+            report = self.engine.run_round()
         self.failures = 0 if report.ok else self.failures + 1
         return report
 

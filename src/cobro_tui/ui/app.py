@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.timer import Timer
 
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.settings import Settings
@@ -25,6 +28,8 @@ class CobroApp(App[None]):
         self.settings = settings
         self.workstation = workstation
         self.animation_level = settings.ui.animation
+        self._next_sync: Timer | None = None
+        self._ui_thread = threading.get_ident()
 
     def on_mount(self) -> None:
         if self.settings.ui.theme in self.available_themes:
@@ -33,7 +38,17 @@ class CobroApp(App[None]):
             self.notify(f"Theme {self.settings.ui.theme!r} is unknown; using the default.", severity="warning")
         self.push_screen(QueueScreen(self.workstation, self.settings.ui.agent_zone))
         if self.workstation.sync is not None:
+            self.workstation.contacts.after_write.append(self.request_sync)
             self.run_sync()
+
+    def request_sync(self) -> None:
+        """Sync soon: called after a local write, from any thread."""
+        if self.workstation.sync is None:
+            return
+        if threading.get_ident() == self._ui_thread:
+            self.run_sync()
+        else:
+            self.call_from_thread(self.run_sync)
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def run_sync(self) -> None:
@@ -45,4 +60,6 @@ class CobroApp(App[None]):
     def _sync_done(self, report: SyncReport) -> None:
         assert self.workstation.sync is not None
         self.screen.post_message(SyncFinished(report))
-        self.set_timer(self.workstation.sync.next_delay(report), self.run_sync)
+        if self._next_sync is not None:
+            self._next_sync.stop()
+        self._next_sync = self.set_timer(self.workstation.sync.next_delay(report), self.run_sync)

@@ -19,15 +19,19 @@ class LocalItems(DataTable[str]):
         self.add_column(t("items.col_reason"), key="reason")
 
     def show(self, items: list[LocalItem]) -> None:
+        """Newest first; cells change in place while the same items are listed (the cursor stays put)."""
         self.set_class(not items, "-empty")
-        wanted = {item.mutation_id for item in items}
-        for key in [k for k in self.rows if k.value not in wanted]:
-            self.remove_row(key)
-        for item in reversed(items):
-            cells = (t(f"items.state_{item.state}"), t(f"items.action_{item.name.split('@')[0].replace('.', '_')}"),
-                     instant(item.occurred_at), item.reason or "")
-            if item.mutation_id in self.rows:
-                for column, value in zip(("state", "action", "time", "reason"), cells):
-                    self.update_cell(item.mutation_id, column, value)
-            else:
-                self.add_row(*cells, key=item.mutation_id)
+        rows = {item.mutation_id: self._cells(item) for item in items}
+        if [key.value for key in self.rows] != list(rows):
+            self.clear()
+            for key, cells in rows.items():
+                self.add_row(*cells, key=key)
+            return
+        for key, cells in rows.items():
+            for column, value in zip(("state", "action", "time", "reason"), cells):
+                self.update_cell(key, column, value)
+
+    @staticmethod
+    def _cells(item: LocalItem) -> tuple[str, str, str, str]:
+        action = item.name.split("@")[0].replace(".", "_")
+        return (t(f"items.state_{item.state}"), t(f"items.action_{action}"), instant(item.occurred_at), item.reason or "")
