@@ -7,17 +7,17 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import NOW
 from sqlalchemy import func, select
+from support.fault_proxy import FaultProxy
+from support.postgres import postgres_cluster
+from sync_support import make_station, server_view
 
 from cobro_tui.clock import FixedClock
 from cobro_tui.policy import Policy
 from cobro_tui.server.assign import reassign
 from cobro_tui.server.run import ServerThread, free_port, prepare
 from cobro_tui.server.schema import entities, mutation_log
-from conftest import NOW
-from support.fault_proxy import FaultProxy
-from support.postgres import postgres_cluster
-from sync_support import make_station, server_view
 
 
 @pytest.mark.slow

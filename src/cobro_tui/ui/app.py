@@ -9,9 +9,9 @@ from textual.app import App
 from textual.binding import Binding
 from textual.timer import Timer
 
+from cobro_tui.services.sync import SyncReport
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.settings import Settings
-from cobro_tui.services.sync import SyncReport
 from cobro_tui.ui.messages import SyncFinished
 from cobro_tui.ui.screens.queue import QueueScreen
 
