@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -18,7 +20,7 @@ from cobro_tui.demo.portfolio import (
 from cobro_tui.domain.buckets import BucketSet
 from cobro_tui.domain.records import KIND_OF, to_record
 from cobro_tui.server.auth import add_user
-from cobro_tui.server.db import write_tx
+from cobro_tui.server.db import server_engine, write_tx
 from cobro_tui.server.feed import server_epoch
 from cobro_tui.server.schema import entities, users
 
@@ -60,22 +62,52 @@ def bundle_docs(bundle: CustomerBundle) -> list[tuple[Any, ...]]:
     return docs
 
 
+def _store_chunk(engine: Engine, spec: PortfolioSpec, chunk: int) -> int:
+    bundles = generate_chunk(spec, chunk)
+    docs = [doc for bundle in bundles for doc in bundle_docs(bundle)]
+    with write_tx(engine) as conn:
+        positional = _INSERT if conn.dialect.paramstyle == "qmark" else _INSERT.replace("?", "%s")
+        conn.exec_driver_sql(positional, docs)
+    return sum(len(b.accounts) for b in bundles)
+
+
+_worker_engine: Engine | None = None
+
+
+def _worker_open(url: str) -> None:
+    global _worker_engine
+    _worker_engine = server_engine(url)
+
+
+def _worker_store(spec: PortfolioSpec, chunk: int) -> int:
+    assert _worker_engine is not None
+    return _store_chunk(_worker_engine, spec, chunk)
+
+
 def load_demo_portfolio(engine: Engine, accounts: int, seed: int, as_of: datetime, buckets: BucketSet,
                         progress: Callable[[int, int], None] | None = None,
-                        agents: tuple[str, ...] = DEMO_AGENTS) -> int:
-    """Generate and store the demo portfolio (only into an empty server); returns accounts stored."""
+                        agents: tuple[str, ...] = DEMO_AGENTS, workers: int | None = None) -> int:
+    """Generate and store the demo portfolio (only into an empty server); returns accounts stored.
+
+    Chunks are generated and written by worker processes with their own connections, so the work
+    spreads over the machine's cores (the same portfolio for a seed either way).
+    """
     spec = PortfolioSpec(accounts, seed, as_of, buckets, agents)
     with engine.connect() as conn:
         if conn.execute(select(entities.c.id).where(entities.c.kind == "account").limit(1)).first():
             return 0
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     done = 0
-    for chunk in range(spec.chunk_count):
-        bundles = generate_chunk(spec, chunk)
-        docs = [doc for bundle in bundles for doc in bundle_docs(bundle)]
-        with write_tx(engine) as conn:
-            positional = _INSERT if conn.dialect.paramstyle == "qmark" else _INSERT.replace("?", "%s")
-            conn.exec_driver_sql(positional, docs)
-        done += sum(len(b.accounts) for b in bundles)
-        if progress:
-            progress(done, accounts)
+    if workers <= 1 or spec.chunk_count <= 1:
+        for chunk in range(spec.chunk_count):
+            done += _store_chunk(engine, spec, chunk)
+            if progress:
+                progress(done, accounts)
+        return done
+    url = engine.url.render_as_string(hide_password=False)
+    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_open, initargs=(url,)) as pool:
+        for stored in pool.map(_worker_store, [spec] * spec.chunk_count, range(spec.chunk_count)):
+            done += stored
+            if progress:
+                progress(done, accounts)
     return done
