@@ -284,3 +284,22 @@ def test_a_cache_restored_from_an_older_copy_continues_under_a_new_epoch(server,
         assert conn.execute(select(func.count()).select_from(mutation_log)).scalar_one() == 4
     assert {after_backup.attempt.id, *(f.attempt.id for f in fresh)} <= contacts
     assert station.view() == server_view(server[0], "agente01")
+
+
+def test_a_server_that_forgot_the_device_is_told_again_and_nothing_is_lost(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+    from cobro_tui.server.schema import sync_clients
+
+    station.round()
+    accounts = station.accounts()
+    station.log_contact(accounts[0])
+    assert station.round().ok
+    with server[0].begin() as conn:  # rebuilt server: the device table is empty again
+        conn.execute(sync_clients.delete())
+    later = station.log_contact(accounts[1])
+    report = station.round()
+    assert report.ok, report.error
+    assert any("registered again" in note for note in report.notes)
+    with server[0].connect() as conn:
+        assert conn.execute(select(func.count()).select_from(mutation_log)).scalar_one() == 2
+        assert conn.execute(select(entities.c.id).where(entities.c.id == later.attempt.id)).scalar_one()
+    assert station.view() == server_view(server[0], "agente01")

@@ -74,15 +74,21 @@ def note_sync(engine: Engine, at: datetime, error: str | None) -> None:
             conn.exec_driver_sql("UPDATE sync_meta SET last_sync_error = ? WHERE id = 1", (error,))
 
 
+def lowest_pending_seq(engine: Engine) -> int:
+    """The client_seq of the oldest item still waiting (the next new one when none waits)."""
+    with engine.connect() as conn:
+        lowest = conn.exec_driver_sql("SELECT min(client_seq) FROM outbox WHERE state IN ('pending', 'inflight')").scalar()
+        following = conn.exec_driver_sql("SELECT next_client_seq FROM sync_meta WHERE id = 1").scalar()
+    return int(lowest if lowest is not None else following or 1)
+
+
 def new_epoch(engine: Engine) -> tuple[int, int]:
     """The cache was restored from an older copy: start a new device epoch. Returns the epoch and the
     client_seq the pending items continue after."""
     with write_connection(engine) as conn:
         conn.exec_driver_sql("UPDATE sync_meta SET device_epoch = device_epoch + 1 WHERE id = 1")
         epoch = conn.exec_driver_sql("SELECT device_epoch FROM sync_meta WHERE id = 1").scalar_one()
-        lowest = conn.exec_driver_sql(
-            "SELECT min(client_seq) FROM outbox WHERE state IN ('pending', 'inflight')").scalar()
-    return int(epoch), int(lowest or 1) - 1
+    return int(epoch), lowest_pending_seq(engine) - 1
 
 
 def reset_inflight(engine: Engine) -> int:

@@ -78,21 +78,35 @@ class SyncEngine:
             try:
                 self._push(meta, report)
             except Refused as refused:
-                if refused.code != "SEQ_REGRESSION":
-                    raise
-                # This cache was restored from an older copy: its numbers repeat. A new epoch lets
-                # the pending items through; items the server already has are known by their ids.
-                epoch, resume_after = sync_store.new_epoch(self.cache)
-                self.api.register(meta.device_id, epoch, SCHEMA_VERSION, resume_after)
-                report.notes.append(f"restored cache detected; continuing as device epoch {epoch}")
-                meta = sync_store.read_meta(self.cache)
-                assert meta is not None
-                self._push(meta, report)
+                self._push(self._recover(refused, meta, report), report)
             self._pull(report)
         except RetryLater as exc:
             report.error, report.retry_after = exc.message, exc.retry_after
         except SyncError as exc:
             report.error = exc.message
+        return self._finish(report)
+
+    def _recover(self, refused: Refused, meta: sync_store.SyncMeta, report: SyncReport) -> sync_store.SyncMeta:
+        """Answer the two refusals a healthy device can meet, then push again; anything else stands."""
+        if refused.code == "DEVICE_NOT_REGISTERED":
+            # The server lost track of this device (rebuilt, or restored): register again, continuing
+            # after the items it has already answered.
+            resume_after = sync_store.lowest_pending_seq(self.cache) - 1
+            self.api.register(meta.device_id, meta.device_epoch, SCHEMA_VERSION, resume_after)
+            report.notes.append("the server did not know this device; registered again")
+            return meta
+        if refused.code == "SEQ_REGRESSION":
+            # This cache was restored from an older copy: its numbers repeat. A new epoch lets the
+            # pending items through; items the server already has are known by their ids.
+            epoch, resume_after = sync_store.new_epoch(self.cache)
+            self.api.register(meta.device_id, epoch, SCHEMA_VERSION, resume_after)
+            report.notes.append(f"restored cache detected; continuing as device epoch {epoch}")
+            fresh = sync_store.read_meta(self.cache)
+            assert fresh is not None
+            return fresh
+        raise refused
+
+    def _finish(self, report: SyncReport) -> SyncReport:
         report.finished_at = self.clock.now()
         sync_store.note_sync(self.cache, report.finished_at, report.error)
         return report
