@@ -48,27 +48,23 @@ class ChangesPage:
 
 
 def changes_after(conn: Connection, agent: str, after: int, limit: int) -> ChangesPage:
-    rows = conn.execute(
-        select(change_log).where(change_log.c.audience == agent, change_log.c.seq > after)
-        .order_by(change_log.c.seq).limit(limit + 1)
-    ).all()
+    """The agent's changes after `after`, whole transactions only, up to `limit` (a little more to
+    finish the last transaction)."""
+    # The head is read first: every seq up to it is committed (seqs come from one locked counter),
+    # so reading only up to it can never skip a change committed a moment later, at any isolation level.
+    head = head_seq(conn)
+    mine = (change_log.c.audience == agent) & (change_log.c.seq > after) & (change_log.c.seq <= head)
+    rows = conn.execute(select(change_log).where(mine).order_by(change_log.c.seq).limit(limit + 1)).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     if has_more and rows:
         # Never split a transaction across pages: finish the last one.
         last = rows[-1]
-        rest = conn.execute(
-            select(change_log).where(change_log.c.audience == agent, change_log.c.tx == last.tx,
-                                     change_log.c.seq > last.seq).order_by(change_log.c.seq)
-        ).all()
-        rows += rest
-        has_more = conn.execute(
-            select(change_log.c.seq).where(change_log.c.audience == agent, change_log.c.seq > rows[-1].seq).limit(1)
-        ).first() is not None
-    next_seq = rows[-1].seq if rows else after
-    if not has_more:
-        # Nothing more for this agent: the cursor can move to the head, skipping others' changes.
-        next_seq = max(next_seq, head_seq(conn))
+        rows += conn.execute(select(change_log).where(mine, change_log.c.tx == last.tx, change_log.c.seq > last.seq)
+                             .order_by(change_log.c.seq)).all()
+        has_more = conn.execute(select(change_log.c.seq).where(mine, change_log.c.seq > rows[-1].seq).limit(1)).first() is not None
+    # With nothing more for this agent, the cursor moves to the head, past other agents' changes.
+    next_seq = head if not has_more else rows[-1].seq
     return ChangesPage([_change(r) for r in rows], next_seq, has_more)
 
 
