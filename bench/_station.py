@@ -39,7 +39,9 @@ class BenchStation:
                               started_at=self.clock.now() - timedelta(minutes=1))
 
 
-def bench_station(folder: Path, name: str, url: str, agent: str, hooks: dict[str, list] | None = None) -> BenchStation:  # type: ignore[type-arg]
+def bench_station(folder: Path, name: str, url: str, agent: str, hooks: dict[str, list] | None = None,  # type: ignore[type-arg]
+                  first_round: bool = True) -> BenchStation:
+    """A workstation signed in as `agent`; synced once unless `first_round` is False."""
     cache = CacheFile(folder / f"{name}.db", secrets.token_bytes(32)).open()
     upgrade(cache)
     device = ensure_device(cache, agent)
@@ -48,8 +50,7 @@ def bench_station(folder: Path, name: str, url: str, agent: str, hooks: dict[str
     if hooks:
         api.http.event_hooks = hooks
     sync = SyncEngine(cache, api, CLOCK)
-    report = sync.run_round()
-    if not report.ok:
+    if first_round and not (report := sync.run_round()).ok:
         raise SystemExit(report.error)
     with cache.connect() as conn:
         accounts = [tuple(r) for r in conn.exec_driver_sql("SELECT id, customer_id FROM account ORDER BY id LIMIT 500")]

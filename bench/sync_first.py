@@ -9,25 +9,18 @@ The server runs in its own process; the figures are the client's.
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import figure, peak_mib  # noqa: E402
 from _server import seeded_server  # noqa: E402
+from _station import bench_station  # noqa: E402
 
-from cobro_tui.clock import FixedClock  # noqa: E402
 from cobro_tui.server.run import free_port  # noqa: E402
-from cobro_tui.store.device import ensure_device  # noqa: E402
-from cobro_tui.store.engine import CacheFile  # noqa: E402
-from cobro_tui.store.migrate import upgrade  # noqa: E402
-from cobro_tui.sync.client import ApiClient  # noqa: E402
-from cobro_tui.sync.engine import SyncEngine  # noqa: E402
 
 
 def main() -> None:
@@ -39,14 +32,10 @@ def main() -> None:
         server, url, seeded = seeded_server(folder, args.accounts, "agente01", free_port())
         try:
             before, _ = peak_mib()
-            cache = CacheFile(folder / "cache.db", secrets.token_bytes(32))
-            engine = cache.open()
-            upgrade(engine)
-            device = ensure_device(engine, "agente01")
-            token = ApiClient(url).login("agente01", "demo")["token"]
-            sync = SyncEngine(engine, ApiClient(url, token, device.device_id, 60), FixedClock(datetime(2026, 11, 22, 16, 30, tzinfo=UTC)))
+            station = bench_station(folder, "cache", url, "agente01", first_round=False)
+            engine = station.cache
             started = time.perf_counter()
-            report = sync.run_round()
+            report = station.sync.run_round()
             elapsed = time.perf_counter() - started
             if not report.ok:
                 raise SystemExit(report.error)

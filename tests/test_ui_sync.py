@@ -72,3 +72,27 @@ async def test_status_and_local_items_follow_the_server(tmp_path: Path, proxy: F
                                           result_code="BZ")
         await _until(pilot, lambda: items.row_count == 2 and str(items.get_row_at(0)[0]) == "Sincronizado")
         assert items.get_row_at(0) == items.get_row(second.outbox.mutation_id)  # newest first
+
+
+async def test_a_round_that_moves_nothing_leaves_the_table_and_the_cursor_alone(tmp_path: Path, proxy: FaultProxy,
+                                                                                clock: FixedClock, policy: Policy,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COBRO_SYNC__INTERVAL_SECONDS", "3600")
+    station = make_station(tmp_path, "quiet", proxy.url, "agente01", clock, policy, timeout=2)
+    settings = load_settings()
+    workstation = replace(build_workstation(station.cache, settings, clock, policy, "agente01", "live"),
+                          sync=SyncService(station.sync, 3600))
+    app = build_app(settings, clock, workstation)
+    seen: list[object] = []
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        table = app.screen.query_one(QueueTable)
+        await _until(pilot, lambda: table.row_count > 0)
+        await pilot.press("down", "down")
+        seen.clear()
+        app.run_sync()
+        await _until(pilot, lambda: any(type(m).__name__ == "Refreshed" for m in seen))
+        await pilot.pause()
+        refreshed = [m for m in seen if type(m).__name__ == "Refreshed"]
+        assert refreshed[0].page is None  # type: ignore[attr-defined]
+        assert not any(type(m).__name__ == "PageLoaded" for m in seen)
+        assert table.cursor_row == 2

@@ -30,8 +30,14 @@ class QueueScreen(CobroScreen):
             self.status = status
             self.items = items
 
-    class Refreshed(PageLoaded):
-        pass
+    class Refreshed(Message):
+        """After a sync; not a PageLoaded (Textual would hand it to that handler too)."""
+
+        def __init__(self, page: QueuePage | None, status: WorkstationStatus, items: list[LocalItem]) -> None:
+            super().__init__()
+            self.page = page
+            self.status = status
+            self.items = items
 
     def __init__(self, workstation: Workstation, agent_zone: str) -> None:
         super().__init__()
@@ -56,21 +62,26 @@ class QueueScreen(CobroScreen):
         self.post_message(self.PageLoaded(page, self.workstation.status.snapshot(), self.workstation.recent_items()))
 
     @work(thread=True, exclusive=True, group="queue-refresh", exit_on_error=False)
-    def refresh_loaded(self, rows: int) -> None:
-        """After a sync: the rows already loaded, read again, for a keyed update of the table."""
-        page = self.workstation.queue.page(None, limit=max(rows, 1))
+    def refresh_loaded(self, rows: int | None) -> None:
+        """After a sync: status and local items, and (when rows is given) the loaded rows read again
+        for a keyed update of the table."""
+        page = None if rows is None else self.workstation.queue.page(None, limit=max(rows, 1))
         self.post_message(self.Refreshed(page, self.workstation.status.snapshot(), self.workstation.recent_items()))
 
     @on(SyncFinished)
     def after_sync(self, message: SyncFinished) -> None:
-        self.refresh_loaded(self.query_one(QueueTable).row_count)
+        report = message.report
+        moved = report.pushed or report.pulled or report.snapshot_entities or report.revoked
+        # A round that moved nothing (most of them, every few seconds) leaves the table alone.
+        self.refresh_loaded(self.query_one(QueueTable).row_count if moved else None)
 
     @on(Refreshed)
     def show_refreshed(self, message: Refreshed) -> None:
-        self.query_one(QueueTable).replace_entries(message.page.entries)
-        self.total = message.page.total
-        self.next_key = message.page.next_key if len(message.page.entries) else None
-        self._show_heading()
+        if message.page is not None:
+            self.query_one(QueueTable).replace_entries(message.page.entries)
+            self.total = message.page.total
+            self.next_key = message.page.next_key if len(message.page.entries) else None
+            self._show_heading()
         self.query_one(StatusBar).status = message.status
         self.query_one(LocalItems).show(message.items)
 
