@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from cobro_tui.policy import Policy
 from cobro_tui.server.assign import reassign
 from cobro_tui.server.run import ServerThread
 from cobro_tui.server.schema import entities, meta, mutation_log
+from cobro_tui.sync.client import Refused
 
 
 @pytest.fixture
@@ -176,6 +178,13 @@ def test_reassignment_while_the_agent_is_offline(tmp_path: Path, server, proxy: 
     assert other.view() == server_view(server[0], "agente02")
     with other.cache.connect() as conn:
         assert conn.exec_driver_sql("SELECT status FROM promise WHERE id = ?", (promise.id,)).scalar() == "open"
+    # A first sync after the move brings the account without what only the server keeps about it.
+    fresh = make_station(tmp_path, "a2-fresh", server[1].url, "agente02", clock, policy)
+    fresh.sync.api.register(fresh.device.device_id, 1, 1)
+    page = json.loads(fresh.sync.api.snapshot_text(None, 20000))
+    moved = [e["data"] for e in page["entities"] if e["id"] == account[0]]
+    assert moved and moved[0]["assigned_agent"] == "agente02" and not any(k.startswith("_") for k in moved[0])
+    assert fresh.round().ok and fresh.view() == other.view()
 
 
 def test_an_opt_out_arriving_while_a_promise_is_pending(tmp_path: Path, server, station: Station,  # type: ignore[no-untyped-def]
@@ -253,6 +262,18 @@ def test_roles_and_ownership_are_decided_by_the_server(server, station: Station)
     assert answer["results"][0]["status"] == "rejected"
     assert answer["results"][0]["reason"]["code"] == "NOT_YOUR_ACCOUNT"
     assert (("account", foreign.id)) not in station.view()
+
+
+def test_an_id_that_could_break_a_page_is_refused(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+    station.round()
+    account_id, customer_id = station.accounts()[0]
+    note = {"id": 'n"1', "account_id": account_id, "author": "agente01", "created_at": NOW.isoformat(), "text": "hola"}
+    with pytest.raises(Refused) as refused:
+        station.sync.api.push({"device_id": station.device.device_id, "device_epoch": 1, "client_time": NOW.isoformat(),
+                               "mutations": [{"mutation_id": "m-quote", "client_seq": 1, "name": "note.add@1",
+                                              "args": note, "occurred_at_client": NOW.isoformat()}]})
+    assert refused.value.status == 400 and "id must be" in str(refused.value)
+    assert station.round().ok
 
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,6 +60,16 @@ _ADVANCE = update(sync_clients).where(
 ).values(last_client_seq=bindparam("b_seq"), last_seen_at=bindparam("b_seen"))
 
 
+# Ids of the records a workstation creates: letters, digits and a little punctuation (they are
+# written into JSON pages without escaping, see pull.snapshot_page).
+ENTITY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+
+def _check_new_id(value: object) -> None:
+    if value is not None and not (isinstance(value, str) and ENTITY_ID.fullmatch(value)):
+        raise Malformed("id must be 1 to 64 letters, digits, '.', '_', ':' or '-' (a UUID, as cobro-tui makes them)")
+
+
 def _client_row(conn: Connection, device_id: str, epoch: int):  # type: ignore[no-untyped-def]
     return conn.execute(_CLIENT, {"d": device_id, "e": epoch}).first()
 
@@ -89,6 +100,7 @@ def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn
     else:
         ctx = Context(tx, agent, now, m.occurred_at_client, _observed_seq(m.observed_cursor, epoch))
         try:
+            _check_new_id(m.args.get("id"))
             outcome = mutator(ctx, m.args)
         except Malformed as exc:
             raise PushRefused(400, "MALFORMED_MUTATION", f"{m.name} (client_seq {m.client_seq}): {exc}") from None

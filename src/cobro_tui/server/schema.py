@@ -42,7 +42,7 @@ entities = Table(
     Column("version", Integer, nullable=False),
     Column("data", Text, nullable=False),
     Index("ix_entities_account", "account_id"),
-    Index("ix_entities_customer", "customer_id"),
+    Index("ix_entities_customer", "customer_id", "kind", "agent"),
     Index("ix_entities_agent", "agent", "kind"),
 )
 

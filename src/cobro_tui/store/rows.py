@@ -161,7 +161,7 @@ def contact_attempt_row(c: ContactAttempt, state: SyncState = SyncState.SYNCED, 
     return (
         c.id, c.account_id, c.customer_id, c.contact_point_id, c.channel.value, c.direction.value,
         instant_text(c.started_at), _instant(c.ended_at), c.result_code, c.agent, c.problem_code,
-        c.circumstance, c.resolution, c.notes, json.dumps(list(c.script_steps)), state.value, version,
+        c.circumstance, c.resolution, c.notes, steps_json(c.script_steps), state.value, version,
     )
 
 
@@ -212,8 +212,24 @@ _TABLE_OF = {
 _CURRENCY_FROM = {"account": "principal", "payment": "amount", "promise": "amount", "payment_plan": "down_payment"}
 
 
+KNOWN_KINDS = frozenset(_TABLE_OF)
+
+
 def table_of(kind: str) -> str:
     return _TABLE_OF[kind][0]
+
+
+def columns_of(kind: str) -> tuple[str, ...]:
+    return _TABLE_OF[kind][1]
+
+
+# Columns holding money: the wire sends {"centavos": n, "currency": "MXN"}, the cache keeps centavos.
+MONEY_COLUMNS = frozenset({"principal", "interest", "fees", "vat", "past_due", "min_to_cure", "amount", "paid", "down_payment"})
+
+
+def steps_json(steps: Sequence[str]) -> str:
+    """The PCR steps done as stored in the cache: compact JSON, as SQLite's json() writes it."""
+    return json.dumps(list(steps), separators=(",", ":"), ensure_ascii=False)
 
 
 def _column_reader(kind: str, column: str) -> Callable[[dict[str, Any], int], Any]:
@@ -226,13 +242,35 @@ def _column_reader(kind: str, column: str) -> Callable[[dict[str, Any], int], An
         source = _CURRENCY_FROM[kind]
         return lambda data, version: data[source]["currency"]
     if column == "script_steps":
-        return lambda data, version: json.dumps(data["script_steps"])
+        return lambda data, version: steps_json(data["script_steps"])
+    if column in MONEY_COLUMNS:
+        return lambda data, version: None if data[column] is None else data[column]["centavos"]
+    return lambda data, version: data[column]
 
-    def read(data: dict[str, Any], version: int) -> Any:
-        value = data[column]
-        return value["centavos"] if type(value) is dict else value
 
-    return read
+def column_sql(kind: str, column: str) -> str:
+    """The same reading as `_column_reader`, as an SQL expression over a JSONB `data` and `version`
+    (the snapshot path, where SQLite reads the records without Python touching each one)."""
+    if column == "sync_state":
+        return f"'{SyncState.SYNCED.value}'"
+    if column == "server_version":
+        return "version"
+    if column == "currency":
+        return f"data->>'$.{_CURRENCY_FROM[kind]}.currency'"
+    if column == "script_steps":
+        return "json(data->'$.script_steps')"
+    if column in MONEY_COLUMNS:
+        return f"data->>'$.{column}.centavos'"
+    return f"data->>'$.{column}'"
+
+
+def wire_fields(kind: str) -> tuple[str, ...]:
+    """The fields a wire record of `kind` must carry (present, even if null) to fill its row."""
+    table, columns = _TABLE_OF[kind]
+    fields = {_CURRENCY_FROM[kind] if c == "currency" else c for c in columns if c not in ("sync_state", "server_version")}
+    if kind == "payment_plan":
+        fields.add("installments")
+    return tuple(sorted(fields))
 
 
 _READERS: dict[str, tuple[Callable[[dict[str, Any], int], Any], ...]] = {}

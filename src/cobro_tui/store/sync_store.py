@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Index
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import SQLModel
 
 from cobro_tui.domain.models import SyncState
 from cobro_tui.store import rows as R
+from cobro_tui.store import tables as _tables  # noqa: F401  (registers the cache tables on SQLModel.metadata)
 from cobro_tui.store.engine import write_connection
 from cobro_tui.store.types import instant_text
 
@@ -154,19 +157,23 @@ def record_verdicts(engine: Engine, verdicts: Sequence[dict[str, Any]]) -> None:
                 )
 
 
-def _upsert_sql(table: str, columns: tuple[str, ...]) -> str:
-    """Insert, or replace when the incoming version is newer; keep local warnings and rejections."""
-    if table == "plan_installment":
-        return R.insert_sql(table, columns).replace("INSERT", "INSERT OR REPLACE", 1)
+def _upsert_tail(table: str, columns: tuple[str, ...]) -> str:
+    """Replace when the incoming version is newer; keep local warnings and rejections."""
     updates = ", ".join(
         f"{c} = CASE WHEN {table}.sync_state IN ({', '.join(_REPLACEABLE)}) THEN excluded.{c} ELSE {table}.{c} END"
         if c == "sync_state" else f"{c} = excluded.{c}"
         for c in columns if c != "id"
     )
     return (
-        f"{R.insert_sql(table, columns)} ON CONFLICT(id) DO UPDATE SET {updates} "
+        f"ON CONFLICT(id) DO UPDATE SET {updates} "
         f"WHERE excluded.server_version > {table}.server_version OR {table}.sync_state IN ('pending', 'sending')"
     )
+
+
+def _upsert_sql(table: str, columns: tuple[str, ...]) -> str:
+    if table == "plan_installment":
+        return R.insert_sql(table, columns).replace("INSERT", "INSERT OR REPLACE", 1)
+    return f"{R.insert_sql(table, columns)} {_upsert_tail(table, columns)}"
 
 
 def _write_upserts(conn: Connection, batch: Sequence[tuple[str, tuple[str, ...], tuple[Any, ...]]]) -> None:
@@ -259,3 +266,137 @@ def finish_snapshot(engine: Engine, seen_accounts: set[str], cursor: str) -> int
             _revoke_account(conn, account_id)
         conn.exec_driver_sql("UPDATE sync_meta SET cursor = ? WHERE id = 1", (cursor,))
     return len(gone)
+
+
+# -- A first snapshot fills empty tables: their secondary indexes are built once at the end, which
+# is far cheaper than keeping them up to date through a million random inserts. --
+
+_SNAPSHOT_TABLES = frozenset({*(R.table_of(kind) for kind in R.KNOWN_KINDS), "plan_installment"})
+
+
+def _snapshot_indexes() -> list[Index]:
+    return [index for table in SQLModel.metadata.sorted_tables if table.name in _SNAPSHOT_TABLES for index in table.indexes]
+
+
+def drop_indexes_if_empty(engine: Engine) -> bool:
+    """Before a first snapshot: with no account in the cache yet, drop the indexes the snapshot
+    would have to maintain. Returns whether it did; `ensure_indexes` puts them back."""
+    with write_connection(engine) as conn:
+        if conn.exec_driver_sql("SELECT 1 FROM account LIMIT 1").first() is not None:
+            return False
+        for index in _snapshot_indexes():
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index.name}")
+    return True
+
+
+def ensure_indexes(engine: Engine) -> None:
+    """Every index of the snapshot tables exists (after a snapshot, or a process killed during one)."""
+    with write_connection(engine) as conn:
+        for index in _snapshot_indexes():
+            index.create(conn, checkfirst=True)
+
+
+# -- Snapshot pages: SQLite reads the page's JSON itself, so no record passes through Python. --
+
+class PageUnreadable(ValueError):
+    """A snapshot page that is not what the protocol promises (cut, garbled, or from a newer server)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotPage:
+    """A snapshot page decoded to JSONB, with what the loop needs to ask for the next one."""
+
+    body: bytes
+    next_page: str | None
+    cursor: str
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotWritten:
+    entities: int
+    accounts: list[str]
+
+
+_STAGE = "temp.snapshot_stage"
+_STAGE_TABLE = "CREATE TEMP TABLE IF NOT EXISTS snapshot_stage (n INTEGER PRIMARY KEY, kind TEXT, op TEXT, version INTEGER, data BLOB)"
+_SNAPSHOT_SQL: dict[str, str] = {}
+
+
+def _snapshot_sql(kind: str) -> str:
+    sql = _SNAPSHOT_SQL.get(kind)
+    if sql is None:
+        table, columns = R.table_of(kind), R.columns_of(kind)
+        values = ", ".join(R.column_sql(kind, c) for c in columns)
+        # "WHERE ... ORDER BY" before ON CONFLICT: SQLite's rule for upserts fed by a SELECT.
+        sql = _SNAPSHOT_SQL[kind] = (
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {values} FROM {_STAGE} "
+            f"WHERE kind = '{kind}' ORDER BY n {_upsert_tail(table, columns)}"
+        )
+    return sql
+
+
+def decode_snapshot_page(engine: Engine, text: str) -> SnapshotPage:
+    """Parse a page (in SQLite, which lets other threads run meanwhile) and read its tokens."""
+    with engine.connect() as conn:
+        try:
+            body, next_page, cursor = conn.exec_driver_sql(
+                "SELECT jsonb(:t), :t->>'$.next_page', :t->>'$.cursor'", {"t": text}
+            ).one()
+        except DBAPIError:
+            raise PageUnreadable("the server's answer was cut or garbled") from None
+        conn.rollback()
+    if not isinstance(cursor, str):
+        raise PageUnreadable("the server's snapshot page has no cursor")
+    return SnapshotPage(body, next_page, cursor)
+
+
+def write_snapshot_page(engine: Engine, page: SnapshotPage) -> SnapshotWritten:
+    """Write one snapshot page in one transaction: staged from its JSONB, then one INSERT per kind in
+    the order the kinds first appear (parents first), with the same upsert rules as change pages."""
+    with write_connection(engine) as conn:
+        conn.exec_driver_sql(_STAGE_TABLE)
+        conn.exec_driver_sql(f"DELETE FROM {_STAGE}")
+        conn.exec_driver_sql(
+            f"INSERT INTO {_STAGE} (kind, op, version, data) SELECT value->>'entity', value->>'op', "
+            "value->>'version', jsonb_extract(value, '$.data') FROM jsonb_each(?, '$.entities')", (page.body,)
+        )
+        kinds = [row[0] for row in conn.exec_driver_sql(f"SELECT kind FROM {_STAGE} GROUP BY kind ORDER BY min(n)")]
+        _check_stage(conn, kinds)
+        for kind in kinds:
+            if kind == "payment_plan":
+                conn.exec_driver_sql(
+                    f"DELETE FROM plan_installment WHERE plan_id IN (SELECT data->>'$.id' FROM {_STAGE} WHERE kind = 'payment_plan')"
+                )
+            try:
+                conn.exec_driver_sql(_snapshot_sql(kind))
+            except DBAPIError as exc:
+                raise PageUnreadable(f"a {kind} record this version cannot store ({exc.orig})") from None
+            if kind == "payment_plan":
+                conn.exec_driver_sql(
+                    f"INSERT OR REPLACE INTO plan_installment ({', '.join(R.INSTALLMENT)}) "
+                    "SELECT s.data->>'$.id', i.value->>'number', i.value->>'due_on', i.value->>'$.amount.centavos', "
+                    f"i.value->>'status' FROM {_STAGE} s, json_each(s.data, '$.installments') i WHERE s.kind = 'payment_plan'"
+                )
+        accounts = list(conn.exec_driver_sql(f"SELECT data->>'$.id' FROM {_STAGE} WHERE kind = 'account'").scalars())
+        count = conn.exec_driver_sql(f"SELECT count(*) FROM {_STAGE}").scalar_one()
+        conn.exec_driver_sql(f"DELETE FROM {_STAGE}")
+    return SnapshotWritten(count, accounts)
+
+
+def _check_stage(conn: Connection, kinds: Sequence[str]) -> None:
+    """Every staged record is an upsert of a kind this version knows, with every field it needs."""
+    for kind in kinds:
+        if kind not in R.KNOWN_KINDS:
+            raise PageUnreadable(f"the server sent records of a kind this version does not know ({kind!r}); update cobro-tui")
+    bad = conn.exec_driver_sql(f"SELECT kind, op FROM {_STAGE} WHERE op IS NOT 'upsert' OR version IS NULL LIMIT 1").first()
+    if bad is not None:
+        raise PageUnreadable(f"a snapshot record that is not a plain upsert ({bad[0]!r}, {bad[1]!r})")
+    for kind in kinds:
+        # The first record of each kind stands for its page: a server of another version leaves a field
+        # out of every record, and checking them all would cost a third of the write.
+        missing = " OR ".join(f"data->'$.{f}' IS NULL" for f in R.wire_fields(kind))
+        row = conn.exec_driver_sql(
+            f"SELECT n FROM {_STAGE} WHERE n = (SELECT min(n) FROM {_STAGE} WHERE kind = ?) AND ({missing})", (kind,)
+        ).first()
+        if row is not None:
+            raise PageUnreadable(f"a {kind} record lacks fields this version needs; update cobro-tui")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -65,32 +66,36 @@ class ApiClient:
     def close(self) -> None:
         self.http.close()
 
-    def _call(self, method: str, path: str, read_timeout: float | None = None, **kwargs: Any) -> Any:
+    def _call(self, method: str, path: str, read_timeout: float | None = None, raw: bool = False, **kwargs: Any) -> Any:
         if read_timeout is not None:
             kwargs["timeout"] = httpx.Timeout(read_timeout, connect=3.0)
         try:
-            response = self.http.request(method, path, **kwargs)
+            # Streamed so that the body is ours alone: httpx keeps a response in a reference cycle,
+            # which would hold a large body until the cyclic collector happened to run.
+            with self.http.stream(method, path, **kwargs) as response:
+                body = b"".join(response.iter_bytes())
         except httpx.TransportError as exc:
             raise Unreachable(f"the server at {self.http.base_url} did not answer ({type(exc).__name__})") from None
-        if response.status_code == 200:
+        status = response.status_code
+        if status == 200:
             try:
-                return response.json()
+                return body.decode() if raw else json.loads(body)
             except ValueError:
                 raise Unreachable("the server's answer was cut or garbled") from None
-        if response.status_code in (429, 503):
+        if status in (429, 503):
             raise RetryLater("the server is busy", _retry_after(response))
-        if response.status_code >= 500:
-            raise Unreachable(f"the server failed ({response.status_code}); the outcome is unknown")
+        if status >= 500:
+            raise Unreachable(f"the server failed ({status}); the outcome is unknown")
         try:
-            body = response.json()
-            code, message, details = body.get("code", "ERROR"), body.get("message", ""), body.get("details", {})
-        except ValueError:
-            code, message, details = "ERROR", response.text[:200], {}
-        if response.status_code == 401:
+            problem = json.loads(body)
+            code, message, details = problem.get("code", "ERROR"), problem.get("message", ""), problem.get("details", {})
+        except (ValueError, AttributeError):
+            code, message, details = "ERROR", body[:200].decode(errors="replace"), {}
+        if status == 401:
             raise AuthFailed(f"{message or 'the session is not valid'}; run cobro-tui login again")
-        if response.status_code == 410:
+        if status == 410:
             raise ResetRequired(message)
-        raise Refused(response.status_code, code, message, details)
+        raise Refused(status, code, message, details)
 
     def login(self, username: str, password: str) -> dict[str, Any]:
         return self._call("POST", "/v1/auth/login", json={"username": username, "password": password})
@@ -110,8 +115,9 @@ class ApiClient:
             params["cursor"] = cursor
         return self._call("GET", "/v1/changes", params=params, read_timeout=wait + 10)
 
-    def snapshot(self, page: str | None, limit: int = 5000) -> dict[str, Any]:
+    def snapshot_text(self, page: str | None, limit: int = 5000) -> str:
+        """A snapshot page as the server sent it, for the cache to parse (see sync_store)."""
         params: dict[str, Any] = {"limit": limit}
         if page:
             params["page"] = page
-        return self._call("GET", "/v1/snapshot", params=params, read_timeout=60)
+        return str(self._call("GET", "/v1/snapshot", params=params, read_timeout=60, raw=True))

@@ -3,9 +3,11 @@ the same mutation ids are resent after any unknown outcome, and each page lands 
 
 from __future__ import annotations
 
+import queue
 import random
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,11 +23,13 @@ from cobro_tui.sync.client import (
     ResetRequired,
     RetryLater,
     SyncError,
+    Unreachable,
 )
 
 PUSH_BATCH = 100
 PULL_LIMIT = 1000
 SNAPSHOT_LIMIT = 10000
+PAGES_AHEAD = 3
 SCHEMA_VERSION = 1
 
 
@@ -73,6 +77,7 @@ class SyncEngine:
                 raise SyncError("this cache has no device yet; sign in first")
             if not self.registered:
                 sync_store.reset_inflight(self.cache)
+                sync_store.ensure_indexes(self.cache)
                 self.api.register(meta.device_id, meta.device_epoch, SCHEMA_VERSION)
                 self.registered = True
             try:
@@ -182,29 +187,78 @@ class SyncEngine:
     def _write(self, steps: list[sync_store.Step], cursor: str | None) -> None:
         sync_store.write_page(self.cache, steps, cursor)
 
-    def _fetch_snapshot_page(self, token: str | None) -> tuple[dict[str, Any], list[sync_store.Step]]:
-        # Runs in the fetch thread: SQLite releases the GIL while it writes the previous page.
-        page = self.api.snapshot(token, SNAPSHOT_LIMIT)
-        return page, self._plan(page["entities"])
+    def _fetch_snapshot_page(self, token: str | None) -> sync_store.SnapshotPage:
+        # Runs in the fetch thread; SQLite parses the page and lets the writing thread run meanwhile.
+        text = self.api.snapshot_text(token, SNAPSHOT_LIMIT)
+        try:
+            return sync_store.decode_snapshot_page(self.cache, text)
+        except sync_store.PageUnreadable as exc:
+            raise Unreachable(str(exc)) from None
+
+    def _write_snapshot_page(self, page: sync_store.SnapshotPage) -> sync_store.SnapshotWritten:
+        try:
+            return sync_store.write_snapshot_page(self.cache, page)
+        except sync_store.PageUnreadable as exc:
+            raise SyncError(f"{exc}; update cobro-tui or tell support") from None
 
     def _snapshot(self, report: SyncReport) -> str:
         """Take the whole visible portfolio; returns the cursor the feed continues from.
 
-        The next page is fetched while this one is written, so the server's work and the cache's
-        overlap; a snapshot cut short leaves no cursor and starts again next round.
+        Pages are fetched and parsed ahead while earlier ones are written, so the server's work and
+        the cache's overlap; a snapshot cut short leaves no cursor and starts again next round.
         """
         seen: set[str] = set()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-fetch") as fetcher:
-            upcoming = fetcher.submit(self._fetch_snapshot_page, None)
+        first = sync_store.drop_indexes_if_empty(self.cache)
+        try:
+            with closing(self._pages_ahead()) as pages:
+                for page in pages:
+                    written = self._write_snapshot_page(page)
+                    seen.update(written.accounts)
+                    report.snapshot_entities += written.entities
+                    if self.progress:
+                        self.progress(report.snapshot_entities)
+        finally:
+            if first:
+                sync_store.ensure_indexes(self.cache)
+        report.revoked += sync_store.finish_snapshot(self.cache, seen, page.cursor)
+        return page.cursor
+
+    def _pages_ahead(self) -> Iterator[sync_store.SnapshotPage]:
+        """The snapshot's pages in order, fetched by a thread that keeps up to PAGES_AHEAD waiting
+        (the server's pages are not all equally quick to make, nor the cache's to write)."""
+        waiting: queue.Queue[sync_store.SnapshotPage | BaseException] = queue.Queue(maxsize=PAGES_AHEAD)
+        stop = threading.Event()
+
+        def hand_over(item: sync_store.SnapshotPage | BaseException) -> None:
+            while not stop.is_set():
+                try:
+                    waiting.put(item, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
+        def fetch_all() -> None:
+            token: str | None = None
+            try:
+                while not stop.is_set():
+                    page = self._fetch_snapshot_page(token)
+                    hand_over(page)
+                    if page.next_page is None:
+                        return
+                    token = page.next_page
+            except BaseException as exc:  # handed to the writing thread, which raises it
+                hand_over(exc)
+
+        fetcher = threading.Thread(target=fetch_all, name="snapshot-fetch", daemon=True)
+        fetcher.start()
+        try:
             while True:
-                page, steps = upcoming.result()
-                if page["next_page"] is not None:
-                    upcoming = fetcher.submit(self._fetch_snapshot_page, page["next_page"])
-                seen.update(e["id"] for e in page["entities"] if e["entity"] == "account")
-                self._write(steps, None)
-                report.snapshot_entities += len(page["entities"])
-                if self.progress:
-                    self.progress(report.snapshot_entities)
-                if page["next_page"] is None:
-                    report.revoked += sync_store.finish_snapshot(self.cache, seen, page["cursor"])
-                    return str(page["cursor"])
+                item = waiting.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                if item.next_page is None:
+                    return
+        finally:
+            stop.set()
+            fetcher.join()
