@@ -163,14 +163,14 @@ def test_bad_contacts_are_refused_with_what_to_change(cache_file: CacheFile, pol
     fill(cache_file, policy, accounts=5)
     engine, ws = _workstation(cache_file, policy, clock)
     account_id, customer_id = _first_account(engine)
-    with pytest.raises(ContactRefused, match="not a result code; use one of"):
+    with pytest.raises(ContactRefused, match="no es un código de resultado; use uno de: PP"):
         ws.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code="ZZ")
-    with pytest.raises(ContactRefused, match="does not apply to the email channel"):
+    with pytest.raises(ContactRefused, match="no aplica al canal Correo"):
         ws.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.EMAIL, result_code="BZ")
-    with pytest.raises(ContactRefused, match="in the future"):
+    with pytest.raises(ContactRefused, match="en el futuro"):
         ws.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code="NC",
                         started_at=clock.now() + timedelta(hours=1))
-    with pytest.raises(ContactRefused, match="not in this workstation's portfolio"):
+    with pytest.raises(ContactRefused, match="ya no está en esta estación"):
         ws.contacts.log(account_id="nope", customer_id=customer_id, channel=Channel.VOICE, result_code="NC")
     assert pending(engine) == []
     engine.dispose()

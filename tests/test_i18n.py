@@ -23,10 +23,31 @@ def test_every_message_the_code_asks_for_exists() -> None:
     for path in SRC.rglob("*.py"):
         text = path.read_text()
         used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+)["']""", text))
-        used |= set(re.findall(r"""["']((?:app|queue|status)\.[a-z_]+)["']""", text))
+        # Key descriptions: Binding("key", "action", "message.id", ...)
+        used |= set(re.findall(r'Binding\(\s*"[^"]*",\s*"[^"]*",\s*"([a-z_]+\.[a-z_.]+)"', text))
     assert used, "the scan found no messages"
     missing = sorted(key for key in used if key not in catalog("es"))
     assert missing == []
+    assert {"keys.next", "keys.promise", "app.quit"} <= used, "the scan must see key descriptions"
+
+
+def test_every_value_shown_by_name_has_a_message() -> None:
+    from cobro_tui.domain.account_file import Alert
+    from cobro_tui.domain.models import (
+        Channel,
+        ContactKind,
+        Product,
+        PromiseStatus,
+        ReferenceRole,
+        SyncState,
+    )
+    from cobro_tui.services.promises import PAYMENT_CHANNELS
+
+    wanted = [f"alert.{a.value}" for a in Alert] + [f"channel.{c.value}" for c in Channel]
+    wanted += [f"contact_kind.{k.value}" for k in ContactKind] + [f"product.{p.value}" for p in Product]
+    wanted += [f"promise.status_{s.value}" for s in PromiseStatus] + [f"role.{r.value}" for r in ReferenceRole]
+    wanted += [f"sync_state.{s.value}" for s in SyncState] + [f"pay_channel.{c}" for c in PAYMENT_CHANNELS]
+    assert sorted(key for key in wanted if key not in catalog("es")) == []
 
 
 def test_spanish_is_the_default_and_english_is_one_switch_away() -> None:

@@ -31,3 +31,54 @@ def test_queue_screen_english(snap_compare, tmp_path: Path, policy: Policy, monk
 
 def test_queue_screen_narrow(snap_compare, tmp_path: Path, policy: Policy) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(80, 24), run_before=_wait_for_rows)
+
+
+async def _open_account(pilot) -> None:  # type: ignore[no-untyped-def]
+    from cobro_tui.ui.screens.account import AccountScreen
+
+    await _wait_for_rows(pilot)
+    await pilot.press("enter")
+    for _ in range(300):
+        if isinstance(pilot.app.screen, AccountScreen) and pilot.app.screen.view is not None:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+def test_account_screen_spanish(snap_compare, tmp_path: Path, policy: Policy) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=_open_account)
+
+
+def test_account_screen_narrow(snap_compare, tmp_path: Path, policy: Policy) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(demo_app(tmp_path, policy), terminal_size=(80, 24), run_before=_open_account)
+
+
+def test_promise_form_with_a_problem(snap_compare, tmp_path: Path, policy: Policy) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _open_account(pilot)
+        await pilot.press("f2")
+        await pilot.pause(0.2)
+        await pilot.press(*"50", "tab", *"15")
+        await pilot.pause(0.3)
+
+    assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_contact_form(snap_compare, tmp_path: Path, policy: Policy) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _open_account(pilot)
+        await pilot.press("f4")
+        await pilot.pause(0.3)
+
+    assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_help_over_the_account_english(snap_compare, tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COBRO_LANG", "en")
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _open_account(pilot)
+        await pilot.press("f1")
+        await pilot.pause(0.3)
+
+    assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=run_before)

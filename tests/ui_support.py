@@ -26,3 +26,23 @@ def demo_app(tmp_path: Path, policy: Policy, accounts: int = 60, seed: int = 7) 
     settings = load_settings()
     clock = FixedClock(NOW)
     return build_app(settings, clock, build_workstation(engine, settings, clock, policy, "agente01", "demo"))
+
+
+def text_of(widget) -> str:  # type: ignore[no-untyped-def]
+    """What a Static shows, as plain text (Rich tables included), at the widget's width."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=max(widget.size.width, 40), file=io.StringIO(), record=True, color_system=None)
+    console.print(widget.content)
+    return console.export_text()
+
+
+async def wait_for(pilot, condition, tries: int = 300) -> None:  # type: ignore[no-untyped-def]
+    """Let the app run until `condition()` holds (workers post their messages); fails after ~6 s."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the screen never reached the expected state")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -22,7 +23,9 @@ from cobro_tui.credentials import (
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import set_language, t
 from cobro_tui.policy import Policy, load_policy
+from cobro_tui.services.accounts import AccountService
 from cobro_tui.services.contacts import ContactService
+from cobro_tui.services.promises import PromiseService
 from cobro_tui.services.queue import QueueService
 from cobro_tui.services.status import StatusService
 from cobro_tui.services.sync import SyncService
@@ -129,12 +132,15 @@ def sync_once(settings: Settings) -> SyncReport:
 
 def build_workstation(engine: Engine, settings: Settings, clock: Clock, policy: Policy, agent: str, mode: str) -> Workstation:
     device = ensure_device(engine, agent)
+    accounts = AccountService(engine, clock, policy, device, ZoneInfo(settings.ui.agent_zone))
     return Workstation(
         agent=agent,
         clock=clock,
         policy=policy,
         queue=QueueService(engine, agent, settings.ui.page_size),
+        accounts=accounts,
         contacts=ContactService(engine, clock, policy, device),
+        promises=PromiseService(engine, clock, policy, device, accounts),
         status=StatusService(engine, clock, mode),
     )
 

@@ -30,3 +30,13 @@ class PolicyError(UserFacingError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class Refusal(UserFacingError):
+    """What the rules do not allow, worded in the interface language from a message id."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        from cobro_tui.i18n import t  # the catalogs load on first use, not at import
+
+        self.key, self.values = key, values
+        super().__init__(t(key, **values))

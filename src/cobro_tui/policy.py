@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from cobro_tui.domain.buckets import Bucket, BucketSet, bucket_set_problems
-from cobro_tui.domain.result_codes import ResultCode, ResultCodeCatalog
+from cobro_tui.domain.result_codes import PcrProblem, ResultCode, ResultCodeCatalog
 from cobro_tui.errors import PolicyError
 from cobro_tui.resources import shipped_dir
+from cobro_tui.rules.zones import ZoneTable, zone_problems
 
-POLICY_FILES = ("buckets.toml", "result_codes.toml")
+POLICY_FILES = ("buckets.toml", "result_codes.toml", "problems.toml", "zones.toml")
 CHANNELS = ("voice", "sms", "whatsapp", "email", "visit", "letter")
 
 
@@ -23,6 +24,8 @@ class Policy:
 
     buckets: BucketSet
     result_codes: ResultCodeCatalog
+    problems: tuple[PcrProblem, ...]
+    zones: ZoneTable
     config_hash: str
     folder: Path
 
@@ -89,6 +92,7 @@ class _Reader:
 
 
 _BUCKET_KEYS = ("code", "label_es", "label_en", "min_dpd", "max_dpd")
+_PROBLEM_KEYS = ("code", "label_es", "label_en")
 _CODE_KEYS = ("code", "label_es", "label_en", "worked", "right_party_contact", "attempt", "channels")
 
 
@@ -139,6 +143,39 @@ def _result_codes(reader: _Reader) -> ResultCodeCatalog | None:
     return ResultCodeCatalog(tuple(codes))
 
 
+def _problems(reader: _Reader) -> tuple[PcrProblem, ...] | None:
+    found = reader.tables("problems.toml", "problem", _PROBLEM_KEYS)
+    if found is None:
+        return None
+    problems: list[PcrProblem] = []
+    for where, row in found[1]:
+        values = [reader.field(where, row, key, str) for key in _PROBLEM_KEYS]
+        if values[0] in {p.code for p in problems}:
+            reader.problems.append(f"{where}: code {values[0]!r} appears more than once")
+        elif None not in values:
+            problems.append(PcrProblem(*values))
+    return tuple(problems) if len(problems) == len(found[1]) else None
+
+
+def _zones(reader: _Reader) -> ZoneTable | None:
+    data = reader.load("zones.toml")
+    if data is None:
+        return None
+    where = str(reader.folder / "zones.toml")
+    sections = {}
+    for key in ("states", "municipalities"):
+        section = data.get(key, {})
+        if not isinstance(section, dict) or not all(isinstance(v, str) for v in section.values()):
+            reader.problems.append(f"{where}: [{key}] must map INEGI codes to zone names (text)")
+            return None
+        sections[key] = section
+    fallback = data.get("fallback", "America/Mexico_City")
+    table = ZoneTable(sections["states"], sections["municipalities"], str(fallback))
+    problems = zone_problems(table)
+    reader.problems.extend(f"{where}: {problem}" for problem in problems)
+    return None if problems else table
+
+
 def policy_hash(folder: Path) -> str:
     """SHA-256 over the policy files' names and bytes: which policy was in force."""
     digest = hashlib.sha256()
@@ -156,6 +193,8 @@ def check_policy(folder: Path) -> list[str]:
     reader = _Reader(folder)
     _buckets(reader)
     _result_codes(reader)
+    _problems(reader)
+    _zones(reader)
     return reader.problems
 
 
@@ -167,6 +206,8 @@ def load_policy(folder: Path | None = None) -> Policy:
     reader = _Reader(folder)
     buckets = _buckets(reader)
     codes = _result_codes(reader)
-    if reader.problems or buckets is None or codes is None:
+    problems = _problems(reader)
+    zones = _zones(reader)
+    if reader.problems or buckets is None or codes is None or problems is None or zones is None:
         raise PolicyError(reader.problems)
-    return Policy(buckets, codes, policy_hash(folder), folder)
+    return Policy(buckets, codes, problems, zones, policy_hash(folder), folder)

@@ -99,6 +99,8 @@ def _decoder(hint: Any) -> Callable[[Any], Any]:
         decode = datetime.fromisoformat
     elif base is date:
         decode = date.fromisoformat
+    elif base is bool:
+        decode = bool  # the cache keeps flags as 0/1
     elif isinstance(base, type) and issubclass(base, StrEnum):
         decode = base
     else:

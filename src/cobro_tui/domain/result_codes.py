@@ -37,3 +37,15 @@ class ResultCodeCatalog:
 
     def for_channel(self, channel: str) -> tuple[ResultCode, ...]:
         return tuple(c for c in self.codes if not c.channels or channel in c.channels)
+
+
+@dataclass(frozen=True, slots=True)
+class PcrProblem:
+    """A reason for non-payment: the P of PCR, from the catalogue in config."""
+
+    code: str
+    label_es: str
+    label_en: str
+
+    def label(self, lang: str) -> str:
+        return self.label_en if lang == "en" else self.label_es

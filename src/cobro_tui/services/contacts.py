@@ -11,14 +11,15 @@ from sqlalchemy import Engine
 from cobro_tui.clock import Clock
 from cobro_tui.domain.ids import new_id
 from cobro_tui.domain.models import Channel, ContactAttempt, Direction
-from cobro_tui.errors import UserFacingError
+from cobro_tui.errors import Refusal
+from cobro_tui.i18n import t
 from cobro_tui.policy import Policy
 from cobro_tui.store.actions import UnknownAccount, record_contact_attempt
 from cobro_tui.store.device import Device
 from cobro_tui.store.outbox import OutboxItem
 
 
-class ContactRefused(UserFacingError):
+class ContactRefused(Refusal):
     """A contact that cannot be logged as entered; the message says what to change."""
 
 
@@ -58,15 +59,15 @@ class ContactService:
         catalog = self.policy.result_codes
         if result_code not in catalog:
             known = ", ".join(c.code for c in catalog.for_channel(channel.value))
-            raise ContactRefused(f"{result_code!r} is not a result code; use one of: {known}")
+            raise ContactRefused("contact.unknown_code", code=result_code, known=known)
         if result_code not in {c.code for c in catalog.for_channel(channel.value)}:
-            raise ContactRefused(f"result code {result_code} does not apply to the {channel.value} channel")
+            raise ContactRefused("contact.code_not_for_channel", code=result_code, channel=t(f"channel.{channel.value}"))
         now = self.clock.now()
         started = started_at or now
         if ended_at is not None and ended_at < started:
-            raise ContactRefused("the contact cannot end before it starts; check the times")
+            raise ContactRefused("contact.ends_before_start")
         if started > now:
-            raise ContactRefused("a contact cannot be logged in the future; check the start time")
+            raise ContactRefused("contact.in_future")
         attempt = ContactAttempt(
             id=new_id(), account_id=account_id, customer_id=customer_id, channel=channel, direction=direction,
             started_at=started, ended_at=ended_at, result_code=result_code, agent=self.device.agent_id,
@@ -78,7 +79,7 @@ class ContactService:
                 self.engine, attempt, device=self.device, at=now, config_hash=self.policy.config_hash
             )
         except UnknownAccount:
-            raise ContactRefused(f"account {account_id} is not in this workstation's portfolio") from None
+            raise ContactRefused("account.gone") from None
         for listener in self.after_write:
             listener()
         return LoggedContact(attempt, item)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cobro_tui.clock import Clock
 from cobro_tui.policy import Policy
+from cobro_tui.services.accounts import AccountService
 from cobro_tui.services.contacts import ContactService
+from cobro_tui.services.promises import PromiseService
 from cobro_tui.services.queue import QueueService
 from cobro_tui.services.status import StatusService
 from cobro_tui.services.sync import LocalItem, SyncService, recent_items
@@ -18,9 +21,16 @@ class Workstation:
     clock: Clock
     policy: Policy
     queue: QueueService
+    accounts: AccountService
     contacts: ContactService
+    promises: PromiseService
     status: StatusService
     sync: SyncService | None = None
+
+    def after_write(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every local write that has something to send (the app syncs then)."""
+        self.contacts.after_write.append(listener)
+        self.promises.after_write.append(listener)
 
     def recent_items(self) -> list[LocalItem]:
         return recent_items(self.status.engine)

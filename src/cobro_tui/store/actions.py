@@ -133,3 +133,12 @@ def record_contact_attempt(
               "result_code": attempt.result_code},
         actor=attempt.agent, device=device, at=at, config_hash=config_hash, also=touch_account,
     )
+
+
+def record_reveal(engine: Engine, *, account_id: str, what: str, actor: str, device: Device, at: datetime,
+                  config_hash: str) -> None:
+    """Personal data shown in full: an audit event only (nothing to send, nothing changes)."""
+    with write_connection(engine) as conn:
+        _account_version(conn, account_id)
+        append_event(conn, at=at, type="pii.revealed", actor=actor, device=device.device_id,
+                     data={"account_id": account_id, "what": what, "config_hash": config_hash})

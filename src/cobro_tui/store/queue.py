@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from cobro_tui.domain.models import Product
 from cobro_tui.domain.money import Money
 from cobro_tui.domain.queue import QueueEntry, QueueKey, QueuePage
+from cobro_tui.store.types import instant_text
 
 _SELECT = (
     "SELECT a.id, c.full_name, a.number, a.product, a.bucket, a.dpd, a.past_due, "
@@ -39,3 +40,16 @@ def queue_page(engine: Engine, agent: str, after: QueueKey | None, limit: int) -
     )
     next_key = entries[-1].key if len(rows) > limit and entries else None
     return QueuePage(entries, total, next_key)
+
+
+def next_unworked(engine: Engine, agent: str, since: datetime, skip: tuple[str, ...] = ()) -> str | None:
+    """The first account in queue order whose customer nobody has contacted since `since`
+    (walks the queue index and stops at the first hit; `skip` leaves out accounts just seen)."""
+    sql = (
+        "SELECT a.id FROM account a WHERE a.assigned_agent = ? AND NOT EXISTS ("
+        "SELECT 1 FROM contact_attempt c WHERE c.customer_id = a.customer_id AND c.started_at >= ?)"
+    )
+    if skip:
+        sql += f" AND a.id NOT IN ({', '.join('?' * len(skip))})"
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(sql + _ORDER, (agent, instant_text(since), *skip, 1)).scalar()

@@ -30,7 +30,7 @@ from cobro_tui.domain.models import (
     SyncState,
 )
 from cobro_tui.domain.money import Money
-from cobro_tui.domain.records import instant_text
+from cobro_tui.domain.records import from_record, instant_text
 
 
 def _day(value: date | None) -> str | None:
@@ -289,3 +289,26 @@ def rows_from_record(kind: str, data: dict[str, Any], version: int) -> list[tupl
             for i in data["installments"]
         ]
     return out
+
+
+def record_from_row(kind: str, row: Sequence[Any]) -> dict[str, Any]:
+    """The wire record of a cache row in `columns_of(kind)` order: the inverse of `rows_from_record`
+    (a plan's installments live in their own table and are not included)."""
+    columns = _TABLE_OF[kind][1]
+    values = dict(zip(columns, row, strict=True))
+    record: dict[str, Any] = {}
+    for column in columns:
+        if column in ("sync_state", "server_version", "currency"):
+            continue
+        value = values[column]
+        if column in MONEY_COLUMNS:
+            value = None if value is None else {"centavos": value, "currency": values["currency"]}
+        elif column == "script_steps":
+            value = json.loads(value)
+        record[column] = value
+    return record
+
+
+def entity_from_row(kind: str, row: Sequence[Any]) -> Any:
+    """The domain entity of a cache row (columns in `columns_of(kind)` order)."""
+    return from_record(kind, record_from_row(kind, row))

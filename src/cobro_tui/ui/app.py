@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import threading
 
-from textual import work
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.timer import Timer
 
+from cobro_tui.i18n import t
 from cobro_tui.services.sync import SyncReport
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.settings import Settings
-from cobro_tui.ui.messages import SyncFinished
+from cobro_tui.ui.messages import NextAccountWanted, OpenAccount, SyncFinished
+from cobro_tui.ui.screens.account import AccountScreen
+from cobro_tui.ui.screens.help import HelpScreen
 from cobro_tui.ui.screens.queue import QueueScreen
 
 
 class CobroApp(App[None]):
     CSS_PATH = "styles/app.tcss"
     TITLE = "cobro-tui"
+    # Below 100 columns the account screen stacks its two columns.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("ctrl+q", "quit", "app.quit", id="app.quit", priority=True),
+        Binding("f1", "help", "keys.help", id="app.help"),
     ]
 
     def __init__(self, settings: Settings, workstation: Workstation) -> None:
@@ -38,8 +44,37 @@ class CobroApp(App[None]):
             self.notify(f"Theme {self.settings.ui.theme!r} is unknown; using the default.", severity="warning")
         self.push_screen(QueueScreen(self.workstation, self.settings.ui.agent_zone))
         if self.workstation.sync is not None:
-            self.workstation.contacts.after_write.append(self.request_sync)
+            self.workstation.after_write(self.request_sync)
             self.run_sync()
+
+    def action_help(self) -> None:
+        """The keys of the screen in front, described in the interface language."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        keys = [(self.get_key_display(active.binding), active.binding.description)
+                for active in self.screen.active_bindings.values() if active.binding.show and active.binding.description]
+        self.push_screen(HelpScreen(keys))
+
+    @on(OpenAccount)
+    def open_account(self, message: OpenAccount) -> None:
+        zone = self.settings.ui.agent_zone
+        # One account screen at a time: the next account replaces the current one.
+        if isinstance(self.screen, AccountScreen):
+            self.switch_screen(AccountScreen(self.workstation, message.account_id, zone))
+        else:
+            self.push_screen(AccountScreen(self.workstation, message.account_id, zone))
+
+    @on(NextAccountWanted)
+    def next_account(self, message: NextAccountWanted) -> None:
+        self.find_next(message.skip)
+
+    @work(thread=True, exclusive=True, group="next-account", exit_on_error=False)
+    def find_next(self, skip: tuple[str, ...]) -> None:
+        account_id = self.workstation.accounts.next_best(skip)
+        if account_id is None:
+            self.call_from_thread(self.notify, t("account.no_next"))
+        else:
+            self.post_message(OpenAccount(account_id))
 
     def request_sync(self) -> None:
         """Sync soon: called after a local write, from any thread."""

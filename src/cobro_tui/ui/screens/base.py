@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TypeVar
 
 from textual.binding import ActiveBinding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from cobro_tui.i18n import t
+
+ResultType = TypeVar("ResultType")
+
+
+def translated(bindings: dict[str, ActiveBinding]) -> dict[str, ActiveBinding]:
+    """Bindings whose descriptions are message ids, with the descriptions in the interface language."""
+    out: dict[str, ActiveBinding] = {}
+    for key, active in bindings.items():
+        binding = active.binding
+        text = t(binding.description) if binding.description else ""
+        if text != binding.description:
+            binding = replace(binding, description=text, tooltip=t(binding.tooltip) if binding.tooltip else "")
+            active = ActiveBinding(active.node, binding, active.enabled, binding.tooltip)
+        out[key] = active
+    return out
 
 
 class CobroScreen(Screen[None]):
@@ -15,12 +31,12 @@ class CobroScreen(Screen[None]):
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
-        translated: dict[str, ActiveBinding] = {}
-        for key, active in super().active_bindings.items():
-            binding = active.binding
-            text = t(binding.description) if binding.description else ""
-            if text != binding.description:
-                binding = replace(binding, description=text, tooltip=t(binding.tooltip) if binding.tooltip else "")
-                active = ActiveBinding(active.node, binding, active.enabled, binding.tooltip)
-            translated[key] = active
-        return translated
+        return translated(super().active_bindings)
+
+
+class CobroModal(ModalScreen[ResultType]):
+    """A form or dialog over a screen, with translated binding descriptions like CobroScreen."""
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        return translated(super().active_bindings)

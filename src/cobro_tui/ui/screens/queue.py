@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Footer, Static
 
@@ -12,7 +13,7 @@ from cobro_tui.i18n import t
 from cobro_tui.services.status import WorkstationStatus
 from cobro_tui.services.sync import LocalItem
 from cobro_tui.services.workstation import Workstation
-from cobro_tui.ui.messages import SyncFinished
+from cobro_tui.ui.messages import NextAccountWanted, OpenAccount, SyncFinished
 from cobro_tui.ui.screens.base import CobroScreen
 from cobro_tui.ui.widgets.local_items import LocalItems
 from cobro_tui.ui.widgets.queue_table import QueueTable
@@ -20,6 +21,10 @@ from cobro_tui.ui.widgets.status_bar import StatusBar
 
 
 class QueueScreen(CobroScreen):
+    BINDINGS = [
+        Binding("f5", "next_account", "keys.next", id="queue.next"),
+    ]
+
     # Rows left below the cursor when the next page is fetched: the agent never waits at the end.
     PREFETCH_ROWS = 40
 
@@ -70,10 +75,8 @@ class QueueScreen(CobroScreen):
 
     @on(SyncFinished)
     def after_sync(self, message: SyncFinished) -> None:
-        report = message.report
-        moved = report.pushed or report.pulled or report.snapshot_entities or report.revoked
         # A round that moved nothing (most of them, every few seconds) leaves the table alone.
-        self.refresh_loaded(self.query_one(QueueTable).row_count if moved else None)
+        self.refresh_loaded(self.query_one(QueueTable).row_count if message.moved else None)
 
     @on(Refreshed)
     def show_refreshed(self, message: Refreshed) -> None:
@@ -103,6 +106,13 @@ class QueueScreen(CobroScreen):
         else:
             shown = self.query_one(QueueTable).row_count
             heading.update(t("queue.heading", agent=self.workstation.agent, shown=shown, total=self.total))
+
+    @on(QueueTable.AccountChosen)
+    def open_account(self, message: QueueTable.AccountChosen) -> None:
+        self.app.post_message(OpenAccount(message.account_id))
+
+    def action_next_account(self) -> None:
+        self.app.post_message(NextAccountWanted())
 
     @on(QueueTable.RowHighlighted)
     def prefetch(self, event: QueueTable.RowHighlighted) -> None:

@@ -15,10 +15,15 @@ class StatusBar(Static):
     """Connection state, pending items and the age of the oldest; fed by its parent."""
 
     status: reactive[WorkstationStatus | None] = reactive(None)
+    # The zone of the debtor on screen, when there is one: their time is shown beside the agent's.
+    debtor_zone: reactive[ZoneInfo | None] = reactive(None)
 
     def __init__(self, agent_zone: str, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.agent_zone = ZoneInfo(agent_zone)
+
+    def watch_debtor_zone(self) -> None:
+        self.watch_status(self.status)
 
     def watch_status(self, status: WorkstationStatus | None) -> None:
         if status is None:
@@ -36,6 +41,8 @@ class StatusBar(Static):
             minutes = int((status.now - status.oldest_pending_at).total_seconds() // 60)
             parts.append(t("status.oldest", age=f"{minutes} min"))
         parts.append(t("status.agent_time", time=instant(status.now.astimezone(self.agent_zone))))
+        if self.debtor_zone is not None:
+            parts.append(t("status.debtor_time", time=instant(status.now.astimezone(self.debtor_zone))[-5:]))
         self.set_class(status.pending > 0, "-pending")
         self.set_class(status.mode != "demo" and not status.online, "-offline")
         self.update("  ·  ".join(parts))

@@ -1,0 +1,36 @@
+"""Personal data as shown by default: enough to recognise, not enough to misuse. Showing it in full
+is an explicit action that is audited (see services.accounts)."""
+
+from __future__ import annotations
+
+HIDDEN = "•"
+
+
+def last_digits(value: str, keep: int = 4) -> str:
+    """A card or account number: only its last `keep` digits."""
+    return f"{HIDDEN * 4} {value[-keep:]}" if len(value) > keep else value
+
+
+def phone(value: str) -> str:
+    """A phone number: its last four digits."""
+    digits = "".join(ch for ch in value if ch.isdigit())
+    return f"{HIDDEN * max(0, len(digits) - 4)}{digits[-4:]}" if len(digits) > 4 else HIDDEN * len(digits)
+
+
+def email(value: str) -> str:
+    """An e-mail address: the first letter of the mailbox and the domain."""
+    mailbox, at, domain = value.partition("@")
+    if not at:
+        return HIDDEN * len(value)
+    return f"{mailbox[:1]}{HIDDEN * 3}@{domain}"
+
+
+def identifier(value: str, keep: int = 4) -> str:
+    """An RFC, CURP or similar: its first `keep` characters (the initials)."""
+    return f"{value[:keep]}{HIDDEN * max(0, len(value) - keep)}"
+
+
+def address(value: str) -> str:
+    """A postal address: only what follows the last comma (town, state)."""
+    head, comma, tail = value.rpartition(",")
+    return f"{HIDDEN * 3},{tail}" if comma else HIDDEN * 3

@@ -1,0 +1,1 @@
+"""Contact rules: pure decisions over plain values (DESIGN.md section 5)."""

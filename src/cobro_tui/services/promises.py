@@ -1,0 +1,82 @@
+"""Taking a promise to pay: checked against the limits and the account's open promises, saved
+with its outbox item and audit event, pending until the server confirms it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Engine
+
+from cobro_tui.clock import Clock
+from cobro_tui.domain.ids import new_id
+from cobro_tui.domain.models import Promise
+from cobro_tui.domain.money import Money, MoneyError
+from cobro_tui.domain.promises import Problem, PromiseLimits, promise_problems
+from cobro_tui.errors import Refusal
+from cobro_tui.i18n import day, money, t
+from cobro_tui.policy import Policy
+from cobro_tui.services.accounts import AccountService
+from cobro_tui.store.actions import record_promise
+from cobro_tui.store.device import Device
+
+PAYMENT_CHANNELS = ("spei", "ventanilla", "oxxo", "domiciliacion", "tarjeta")
+
+
+class PromiseRefused(Refusal):
+    """A promise that cannot be taken as entered; the message says what is allowed."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        first = problems[0]
+        super().__init__(first.key, **_worded(first.values))
+
+
+def _worded(values: dict[str, object]) -> dict[str, object]:
+    """Money and dates in the interface's format."""
+    return {k: money(v) if isinstance(v, Money) else day(v) if isinstance(v, date) else v for k, v in values.items()}
+
+
+def problem_text(problem: Problem) -> str:
+    return t(problem.key, **_worded(problem.values))
+
+
+def parse_amount(text: str) -> Money:
+    """An amount typed by the agent (1500, 1,500.50, $1500); Refusal with the accepted form."""
+    try:
+        return Money.parse(text)
+    except MoneyError:
+        raise Refusal("form.bad_amount", text=text.strip() or "—") from None
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseService:
+    engine: Engine
+    clock: Clock
+    policy: Policy
+    device: Device
+    accounts: AccountService
+    limits: PromiseLimits = PromiseLimits()
+    after_write: list[Callable[[], None]] = field(default_factory=list)
+
+    def problems(self, account_id: str, amount: Money, due_on: date) -> list[Problem]:
+        """What is wrong with this promise now (empty when it can be taken): for live form checks."""
+        view = self.accounts.open(account_id)
+        return promise_problems(view.file.account, view.file.open_promises(), amount, due_on, view.debtor_now.date(),
+                                self.limits)
+
+    def take(self, account_id: str, amount: Money, due_on: date, channel: str) -> Promise:
+        """Record the promise, or PromiseRefused naming every problem."""
+        if channel not in PAYMENT_CHANNELS:
+            raise Refusal("promise.bad_channel", channel=channel, channels=", ".join(PAYMENT_CHANNELS))
+        problems = self.problems(account_id, amount, due_on)
+        if problems:
+            raise PromiseRefused(problems)
+        now = self.clock.now()
+        promise = Promise(id=new_id(), account_id=account_id, amount=amount, due_on=due_on, channel=channel,
+                          created_at=now, created_by=self.device.agent_id)
+        record_promise(self.engine, promise, device=self.device, at=now, config_hash=self.policy.config_hash)
+        for listener in self.after_write:
+            listener()
+        return promise

@@ -1,0 +1,156 @@
+"""One account, everything for the call: the customer and their accounts, balances, promises,
+payments, contact points with the debtor's local time, references, history and alerts."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Footer, Label, Static
+
+from cobro_tui.errors import UserFacingError
+from cobro_tui.i18n import language, t
+from cobro_tui.services.accounts import AccountView
+from cobro_tui.services.status import WorkstationStatus
+from cobro_tui.services.workstation import Workstation
+from cobro_tui.ui.messages import NextAccountWanted, SyncFinished
+from cobro_tui.ui.screens.base import CobroScreen
+from cobro_tui.ui.screens.contact_form import ContactForm
+from cobro_tui.ui.screens.promise_form import PromiseForm
+from cobro_tui.ui.widgets import account_panels as panels
+from cobro_tui.ui.widgets.status_bar import StatusBar
+
+# Alerts that stop a call are shown as dangers; the others as things to know.
+DANGER = {"deceased", "legal_hold", "dispute", "cease"}
+
+
+class AccountScreen(CobroScreen):
+    BINDINGS = [
+        Binding("escape", "back", "keys.back", id="account.back"),
+        Binding("f2", "promise", "keys.promise", id="account.promise"),
+        Binding("f4", "log_contact", "keys.log", id="account.log"),
+        Binding("f5", "next_account", "keys.next", id="account.next"),
+        Binding("v", "reveal", "keys.reveal", id="account.reveal"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, view: AccountView, status: WorkstationStatus) -> None:
+            super().__init__()
+            self.view = view
+            self.status = status
+
+    class Failed(Message):
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    def __init__(self, workstation: Workstation, account_id: str, agent_zone: str) -> None:
+        super().__init__()
+        self.workstation = workstation
+        self.account_id = account_id
+        self.agent_zone = agent_zone
+        self.view: AccountView | None = None
+        self.revealed = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("queue.loading"), id="account-heading")
+        yield Horizontal(id="account-alerts")
+        with Horizontal(id="account-body"):
+            with VerticalScroll(id="account-left"):
+                yield Static(id="panel-balances")
+                yield Static(id="panel-promises")
+                yield Static(id="panel-payments")
+                yield Static(id="panel-other-accounts")
+            with VerticalScroll(id="account-right"):
+                yield Static(id="panel-contact-points")
+                yield Static(id="panel-references")
+                yield Static(id="panel-history")
+        yield Static(t("account.masked"), id="account-privacy")
+        yield StatusBar(self.agent_zone, id="status-bar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def load(self) -> None:
+        try:
+            view = self.workstation.accounts.open(self.account_id)
+        except UserFacingError as exc:
+            self.post_message(self.Failed(exc.message))
+            return
+        self.post_message(self.Loaded(view, self.workstation.status.snapshot()))
+
+    @on(Loaded)
+    def show(self, message: Loaded) -> None:
+        self.view = message.view
+        bar = self.query_one(StatusBar)
+        bar.debtor_zone = message.view.debtor_zone
+        bar.status = message.status
+        self._fill()
+
+    @on(Failed)
+    def gone(self, message: Failed) -> None:
+        self.notify(message.message, severity="error")
+        self.dismiss()
+
+    def _fill(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        revealed = self.revealed
+        self.query_one("#account-heading", Static).update(panels.heading(view, revealed))
+        alerts = self.query_one("#account-alerts", Horizontal)
+        alerts.remove_children()
+        alerts.mount_all(
+            Label(t(f"alert.{alert.value}"), classes="alert -danger" if alert.value in DANGER else "alert")
+            for alert in view.alerts
+        )
+        alerts.set_class(not view.alerts, "-empty")
+        labels = {c.code: c.label(language()) for c in self.workstation.policy.result_codes.codes}
+        self.query_one("#panel-balances", Static).update(panels.balances(view))
+        self.query_one("#panel-promises", Static).update(panels.promises(view))
+        self.query_one("#panel-payments", Static).update(panels.payments(view))
+        self.query_one("#panel-other-accounts", Static).update(panels.other_accounts(view, revealed))
+        self.query_one("#panel-contact-points", Static).update(panels.contact_points(view, revealed))
+        self.query_one("#panel-references", Static).update(panels.references(view, revealed))
+        self.query_one("#panel-history", Static).update(panels.history(view, labels))
+        privacy = self.query_one("#account-privacy", Static)
+        privacy.update(t("account.revealed") if revealed else t("account.masked"))
+        privacy.set_class(revealed, "-revealed")
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_reveal(self) -> None:
+        """Show personal data in full (written to the audit log), or hide it again."""
+        if self.view is None:
+            return
+        if not self.revealed:
+            self.workstation.accounts.reveal(self.account_id, "contact_data")
+        self.revealed = not self.revealed
+        self._fill()
+
+    def action_next_account(self) -> None:
+        self.app.post_message(NextAccountWanted(skip=(self.account_id,)))
+
+    def action_promise(self) -> None:
+        if self.view is not None:
+            self.app.push_screen(PromiseForm(self.workstation, self.view), self._after_form)
+
+    def action_log_contact(self) -> None:
+        if self.view is not None:
+            self.app.push_screen(ContactForm(self.workstation, self.view, self.revealed), self._after_form)
+
+    def _after_form(self, saved: str | None) -> None:
+        if saved:
+            self.notify(saved)
+            self.load()
+
+    @on(SyncFinished)
+    def after_sync(self, message: SyncFinished) -> None:
+        if message.moved:
+            self.load()
+

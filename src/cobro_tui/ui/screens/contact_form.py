@@ -1,0 +1,154 @@
+"""f4: log a contact attempt (gestión) with its result code and the PCR of the call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Input, Label, Select, Static
+
+from cobro_tui.domain.models import Channel, ContactKind, ContactPoint
+from cobro_tui.errors import UserFacingError
+from cobro_tui.i18n import language, t
+from cobro_tui.services.accounts import AccountView
+from cobro_tui.services.workstation import Workstation
+from cobro_tui.ui.screens.base import CobroModal
+from cobro_tui.ui.widgets.account_panels import point_value
+
+# Which contact points a channel can use.
+POINTS_FOR = {
+    Channel.VOICE: (ContactKind.MOBILE, ContactKind.HOME, ContactKind.WORK),
+    Channel.SMS: (ContactKind.MOBILE,),
+    Channel.WHATSAPP: (ContactKind.WHATSAPP, ContactKind.MOBILE),
+    Channel.EMAIL: (ContactKind.EMAIL,),
+    Channel.VISIT: (ContactKind.ADDRESS,),
+    Channel.LETTER: (ContactKind.ADDRESS,),
+}
+
+
+class ContactForm(CobroModal[str | None]):
+    """Dismissed with the confirmation text when saved, None when cancelled."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "keys.cancel", id="form.cancel"),
+        Binding("ctrl+s", "save", "keys.save", id="form.save", priority=True),
+    ]
+
+    class Saved(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Refused(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, workstation: Workstation, view: AccountView, revealed: bool = False) -> None:
+        super().__init__()
+        self.workstation = workstation
+        self.view = view
+        self.revealed = revealed
+
+    def compose(self) -> ComposeResult:
+        lang = language()
+        policy = self.workstation.policy
+        with Vertical(id="contact-form", classes="form"):
+            yield Static(t("contact.title"), classes="form-title")
+            yield Static(self.view.file.customer.full_name, classes="form-context")
+            with Horizontal(classes="form-row"):
+                with Vertical():
+                    yield Label(t("contact.channel"))
+                    yield Select(compact=True, options=[(t(f"channel.{c.value}"), c.value) for c in Channel], value=Channel.VOICE.value,
+                                 allow_blank=False, id="contact-channel")
+                with Vertical():
+                    yield Label(t("contact.point"))
+                    points = self._point_options(Channel.VOICE)
+                    yield Select(compact=True, options=points, prompt=t("contact.no_point"), id="contact-point",
+                                 value=points[0][1] if points else Select.NULL)
+            yield Label(t("contact.result"))
+            yield Select(compact=True, options=self._code_options(Channel.VOICE), prompt=t("contact.pick_result"), id="contact-result")
+            yield Label(t("contact.problem"))
+            yield Select(compact=True, options=[(p.label(lang), p.code) for p in policy.problems], prompt=t("contact.no_problem"),
+                         id="contact-problem")
+            yield Label(t("contact.circumstance"))
+            yield Input(compact=True, id="contact-circumstance")
+            yield Label(t("contact.resolution"))
+            yield Input(compact=True, id="contact-resolution")
+            yield Label(t("contact.notes"))
+            yield Input(compact=True, id="contact-notes")
+            yield Static("", id="contact-check", classes="form-check")
+            with Horizontal(classes="form-buttons"):
+                yield Button(compact=True, label=t("form.save"), variant="primary", id="contact-save")
+                yield Button(compact=True, label=t("form.cancel"), id="contact-cancel")
+
+    def _points(self, channel: Channel) -> list[ContactPoint]:
+        kinds = POINTS_FOR[channel]
+        return [p for p in self.view.file.contact_points if p.kind in kinds]
+
+    def _point_options(self, channel: Channel) -> list[tuple[str, str]]:
+        return [(f"{t(f'contact_kind.{p.kind.value}')} {point_value(p, self.revealed)}", p.id) for p in self._points(channel)]
+
+    def _code_options(self, channel: Channel) -> list[tuple[str, str]]:
+        lang = language()
+        return [(f"{c.code} · {c.label(lang)}", c.code) for c in self.workstation.policy.result_codes.for_channel(channel.value)]
+
+    @on(Select.Changed, "#contact-channel")
+    def channel_changed(self, event: Select.Changed) -> None:
+        channel = Channel(str(event.value))
+        points = self._point_options(channel)
+        select = self.query_one("#contact-point", Select)
+        select.set_options(points)
+        if points:
+            select.value = points[0][1]  # the primary point comes first
+        self.query_one("#contact-result", Select).set_options(self._code_options(channel))
+
+    def _value(self, selector: str) -> str | None:
+        value = self.query_one(selector, Select).value
+        return None if value is Select.NULL else str(value)
+
+    @on(Button.Pressed, "#contact-save")
+    @on(Input.Submitted)
+    def action_save(self) -> None:
+        code = self._value("#contact-result")
+        if code is None:
+            self._refuse(t("form.required", field=t("contact.result")))
+            return
+        self.save(
+            channel=Channel(self._value("#contact-channel") or Channel.VOICE.value), result_code=code,
+            contact_point_id=self._value("#contact-point"), problem_code=self._value("#contact-problem"),
+            circumstance=self.query_one("#contact-circumstance", Input).value.strip(),
+            resolution=self.query_one("#contact-resolution", Input).value.strip(),
+            notes=self.query_one("#contact-notes", Input).value.strip(),
+        )
+
+    @work(thread=True, exclusive=True, group="contact-save", exit_on_error=False)
+    def save(self, **entered: Any) -> None:
+        account = self.view.file.account
+        try:
+            self.workstation.contacts.log(account_id=account.id, customer_id=account.customer_id, **entered)
+        except UserFacingError as exc:
+            self.post_message(self.Refused(exc.message))
+            return
+        self.post_message(self.Saved(t("contact.saved", code=entered["result_code"])))
+
+    def _refuse(self, text: str) -> None:
+        check = self.query_one("#contact-check", Static)
+        check.update(text)
+        check.add_class("-bad")
+
+    @on(Refused)
+    def refused(self, message: Refused) -> None:
+        self._refuse(message.text)
+
+    @on(Saved)
+    def saved(self, message: Saved) -> None:
+        self.dismiss(message.text)
+
+    @on(Button.Pressed, "#contact-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

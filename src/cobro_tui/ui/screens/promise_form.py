@@ -1,0 +1,136 @@
+"""f2: a promise to pay, checked as it is typed against the same rules that save it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Input, Label, Select, Static
+
+from cobro_tui.domain.entry import parse_day
+from cobro_tui.domain.money import Money
+from cobro_tui.errors import UserFacingError
+from cobro_tui.i18n import day, money, t
+from cobro_tui.services.accounts import AccountView
+from cobro_tui.services.promises import PAYMENT_CHANNELS, parse_amount, problem_text
+from cobro_tui.services.workstation import Workstation
+from cobro_tui.ui.screens.base import CobroModal
+
+
+class PromiseForm(CobroModal[str | None]):
+    """Dismissed with the confirmation text when saved, None when cancelled."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "keys.cancel", id="form.cancel"),
+        Binding("ctrl+s", "save", "keys.save", id="form.save", priority=True),
+    ]
+
+    class Checked(Message):
+        def __init__(self, problems: list[str]) -> None:
+            super().__init__()
+            self.problems = problems
+
+    class Saved(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Refused(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, workstation: Workstation, view: AccountView) -> None:
+        super().__init__()
+        self.workstation = workstation
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        account = self.view.file.account
+        with Vertical(id="promise-form", classes="form"):
+            yield Static(t("promise.title"), classes="form-title")
+            yield Static(f"{self.view.file.customer.full_name} · {t('account.past_due')} {money(account.past_due)} · "
+                         f"{t('account.total')} {money(account.balance)}", classes="form-context")
+            yield Label(t("promise.amount"))
+            yield Input(compact=True, placeholder="1,500.00", id="promise-amount")
+            yield Label(t("promise.due_on"))
+            yield Input(compact=True, placeholder=day(self.view.debtor_now.date()), id="promise-due")
+            yield Label(t("promise.channel"))
+            yield Select(compact=True, options=[(t(f"pay_channel.{c}"), c) for c in PAYMENT_CHANNELS], value=PAYMENT_CHANNELS[0],
+                         allow_blank=False, id="promise-channel")
+            yield Static("", id="promise-check", classes="form-check")
+            with Horizontal(classes="form-buttons"):
+                yield Button(compact=True, label=t("form.save"), variant="primary", id="promise-save")
+                yield Button(compact=True, label=t("form.cancel"), id="promise-cancel")
+
+    def _entered(self) -> tuple[Money, date] | str:
+        """The amount and day typed, or the sentence that says what is wrong with them."""
+        amount_text = self.query_one("#promise-amount", Input).value
+        due_text = self.query_one("#promise-due", Input).value
+        if not amount_text.strip():
+            return t("form.required", field=t("promise.amount"))
+        try:
+            amount = parse_amount(amount_text)
+        except UserFacingError as exc:
+            return exc.message
+        today = self.view.debtor_now.date()
+        due = parse_day(due_text, today)
+        if due is None:
+            return t("form.bad_date", text=due_text or "—", example=day(today))
+        return amount, due
+
+    @on(Input.Changed)
+    def recheck(self) -> None:
+        entered = self._entered()
+        if isinstance(entered, str):
+            self._show_check([entered])
+        else:
+            self.check(*entered)
+
+    @work(thread=True, exclusive=True, group="promise-check", exit_on_error=False)
+    def check(self, amount: Money, due: date) -> None:
+        problems = self.workstation.promises.problems(self.view.file.account.id, amount, due)
+        self.post_message(self.Checked([problem_text(p) for p in problems]))
+
+    @on(Checked)
+    def show_checked(self, message: Checked) -> None:
+        self._show_check(message.problems)
+
+    def _show_check(self, problems: list[str]) -> None:
+        check = self.query_one("#promise-check", Static)
+        check.update("\n".join(problems) if problems else t("promise.ok"))
+        check.set_class(bool(problems), "-bad")
+
+    @on(Button.Pressed, "#promise-save")
+    @on(Input.Submitted)
+    def action_save(self) -> None:
+        entered = self._entered()
+        if isinstance(entered, str):
+            self._show_check([entered])
+            return
+        self.save(*entered, str(self.query_one("#promise-channel", Select).value))
+
+    @work(thread=True, exclusive=True, group="promise-save", exit_on_error=False)
+    def save(self, amount: Money, due: date, channel: str) -> None:
+        try:
+            promise = self.workstation.promises.take(self.view.file.account.id, amount, due, channel)
+        except UserFacingError as exc:
+            self.post_message(self.Refused(exc.message))
+            return
+        self.post_message(self.Saved(t("promise.saved", amount=money(promise.amount), due_on=day(promise.due_on))))
+
+    @on(Refused)
+    def refused(self, message: Refused) -> None:
+        self._show_check([message.text])
+
+    @on(Saved)
+    def saved(self, message: Saved) -> None:
+        self.dismiss(message.text)
+
+    @on(Button.Pressed, "#promise-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,143 @@
+"""The account screen and its forms, driven through Pilot on a real cache: open the next account,
+read it masked, show data (audited), take a promise, log a contact, see them pending."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Select, Static
+from ui_support import demo_app, text_of, wait_for
+
+from cobro_tui.policy import Policy
+from cobro_tui.ui.screens.account import AccountScreen
+from cobro_tui.ui.screens.contact_form import ContactForm
+from cobro_tui.ui.screens.help import HelpScreen
+from cobro_tui.ui.screens.promise_form import PromiseForm
+from cobro_tui.ui.widgets.queue_table import QueueTable
+
+
+def _db(app):  # type: ignore[no-untyped-def]
+    return app.workstation.status.engine
+
+
+async def _open_first(pilot) -> AccountScreen:  # type: ignore[no-untyped-def]
+    table = pilot.app.screen.query_one(QueueTable)
+    await wait_for(pilot, lambda: table.row_count > 0)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, AccountScreen) and pilot.app.screen.view is not None)
+    return pilot.app.screen
+
+
+async def test_enter_opens_the_account_masked_and_showing_data_is_audited(tmp_path: Path, policy: Policy) -> None:
+    app = demo_app(tmp_path, policy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_first(pilot)
+        view = screen.view
+        heading = text_of(screen.query_one("#account-heading", Static))
+        assert view.file.customer.full_name in heading and "días de atraso" in heading
+        assert view.file.account.number not in heading and view.file.account.number[-4:] in heading
+        points = text_of(screen.query_one("#panel-contact-points", Static))
+        phones = [p.value for p in view.file.contact_points if p.kind.value in ("mobile", "home", "work")]
+        assert phones and not any(phone in points for phone in phones)
+        assert all(phone[-4:] in points for phone in phones)
+        balances = text_of(screen.query_one("#panel-balances", Static))
+        assert "Saldo total" in balances and "$" in balances
+        with _db(app).connect() as conn:
+            before = conn.exec_driver_sql("SELECT count(*) FROM audit_event WHERE body LIKE '%pii.revealed%'").scalar_one()
+        await pilot.press("v")
+        await pilot.pause()
+        points = text_of(screen.query_one("#panel-contact-points", Static))
+        assert all(phone in points for phone in phones)
+        assert "bitácora" in str(screen.query_one("#account-privacy", Static).render())
+        with _db(app).connect() as conn:
+            after = conn.exec_driver_sql("SELECT count(*) FROM audit_event WHERE body LIKE '%pii.revealed%'").scalar_one()
+            bodies = [r[0] for r in conn.exec_driver_sql("SELECT body FROM audit_event WHERE body LIKE '%pii.revealed%'")]
+        assert after == before + 1
+        assert all(phone not in body for phone in phones for body in bodies)  # ids only, never the data
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, AccountScreen))
+
+
+async def test_a_promise_taken_in_the_form_is_saved_pending_and_shown(tmp_path: Path, policy: Policy) -> None:
+    app = demo_app(tmp_path, policy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_first(pilot)
+        account_id = screen.account_id
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromiseForm))
+        await pilot.press(*"750", "tab", *"30/11/2026")
+        form = app.screen
+        await wait_for(pilot, lambda: "cumple" in str(form.query_one("#promise-check", Static).render()))
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen)
+        await wait_for(pilot, lambda: bool(screen.view and screen.view.file.promises))
+        promises = text_of(screen.query_one("#panel-promises", Static))
+        assert "$750.00" in promises and "30/11/2026" in promises and "Pendiente" in promises
+        with _db(app).connect() as conn:
+            outbox = conn.exec_driver_sql("SELECT name, account_id FROM outbox").all()
+        assert [tuple(r) for r in outbox] == [("promise.create@1", account_id)]
+
+
+async def test_a_promise_outside_the_rules_says_what_is_allowed_and_saves_nothing(tmp_path: Path, policy: Policy) -> None:
+    app = demo_app(tmp_path, policy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_first(pilot)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromiseForm))
+        form = app.screen
+        check = form.query_one("#promise-check", Static)
+        await pilot.press(*"50", "tab", *"15/01/2027")
+        await wait_for(pilot, lambda: "mínimo" in str(check.render()))
+        text = str(check.render())
+        assert "El monto mínimo de una promesa es $100.00." in text
+        assert "La fecha de pago debe estar dentro de 30 días: a más tardar el 22/12/2026." in text
+        form.query_one("#promise-amount", Input).value = "doce"
+        await wait_for(pilot, lambda: "no es un monto" in str(check.render()))
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert app.screen is form
+        with _db(app).connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar_one() == 0
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen))
+
+
+async def test_a_logged_contact_is_pending_and_f5_moves_on_to_an_account_not_worked_today(tmp_path: Path, policy: Policy) -> None:
+    app = demo_app(tmp_path, policy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_first(pilot)
+        first = screen.account_id
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: isinstance(app.screen, ContactForm))
+        form = app.screen
+        await pilot.press("ctrl+s")  # no result code yet
+        await wait_for(pilot, lambda: "Falta" in str(form.query_one("#contact-check", Static).render()))
+        form.query_one("#contact-result", Select).value = "NC"
+        form.query_one("#contact-problem", Select).value = "desempleo"
+        form.query_one("#contact-notes", Input).value = "No contestó; volver a llamar"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen)
+        await wait_for(pilot, lambda: screen.view is not None and any(c.sync_state == "pending" for c in screen.view.file.contacts))
+        history = text_of(screen.query_one("#panel-history", Static))
+        assert "No contesta" in history and "Pendiente" in history
+        with _db(app).connect() as conn:
+            row = conn.exec_driver_sql("SELECT result_code, problem_code, notes, sync_state FROM contact_attempt "
+                                       "WHERE account_id = ? AND sync_state = 'pending'", (first,)).one()
+        assert tuple(row) == ("NC", "desempleo", "No contestó; volver a llamar", "pending")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen) and app.screen.account_id != first
+                       and app.screen.view is not None)
+        assert "TRABAJADA HOY" not in " ".join(str(label.render()) for label in app.screen.query(".alert"))
+
+
+async def test_f1_lists_the_keys_of_the_screen_in_front(tmp_path: Path, policy: Policy) -> None:
+    app = demo_app(tmp_path, policy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_first(pilot)
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        keys = text_of(app.screen.query_one("#help-keys", Static))
+        for described in ("Promesa", "Gestión", "Siguiente cuenta", "Ver datos", "Volver", "Salir"):
+            assert described in keys
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen))
