@@ -5,18 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ui_support import demo_app
+from ui_support import demo_app, wait_for
 
 from cobro_tui.policy import Policy
 from cobro_tui.ui.widgets.queue_table import QueueTable
 
 
 async def _wait_for_rows(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Rows on screen, in the order of the scores the screen makes when it opens."""
     table = pilot.app.screen.query_one(QueueTable)
-    for _ in range(300):
-        if table.row_count:
-            break
-        await pilot.pause(0.02)
+    queue = pilot.app.workstation.queue
+
+    def settled() -> bool:
+        top = queue.page(None, 1).entries[0]
+        return table.row_count > 0 and top.priority > 0 and table.get_row_at(0)[0] == str(top.priority)
+
+    await wait_for(pilot, settled)
     await pilot.pause()
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Static
-from ui_support import demo_app
+from ui_support import demo_app, wait_for
 
 from cobro_tui.policy import Policy
 from cobro_tui.ui.widgets.queue_table import QueueTable
@@ -21,16 +21,21 @@ async def _loaded(pilot, rows: int) -> QueueTable:  # type: ignore[no-untyped-de
     return table
 
 
-async def test_the_queue_opens_on_the_agents_accounts_most_overdue_first(tmp_path: Path, policy: Policy) -> None:
+async def test_the_queue_opens_on_the_agents_accounts_highest_priority_first(tmp_path: Path, policy: Policy) -> None:
     app = demo_app(tmp_path, policy, accounts=450)
     async with app.run_test(size=(120, 40)) as pilot:
         table = await _loaded(pilot, 200)
         assert table.row_count == 200
         heading = str(app.screen.query_one("#queue-heading", Static).render())
         assert heading == "Cola de agente01 · 200 de 450 cuentas"
-        days = [int(table.get_row_at(i)[4]) for i in range(table.row_count)]
-        assert days == sorted(days, reverse=True)
-        assert table.get_row_at(0)[5].startswith("$")
+        # The screen scores every account when it opens, then shows the rows in score order.
+        await wait_for(pilot, lambda: app.workstation.queue.page(None, 1).entries[0].priority > 0)
+        entries = app.workstation.queue.page(None, 200).entries
+        expected = [(str(e.priority), str(e.dpd)) for e in entries]
+        await wait_for(pilot, lambda: [(table.get_row_at(i)[0], table.get_row_at(i)[5]) for i in range(200)] == expected)
+        assert [(e.priority, e.dpd) for e in entries] == sorted(((e.priority, e.dpd) for e in entries), reverse=True)
+        assert entries[0].priority > entries[-1].priority
+        assert table.get_row_at(0)[6].startswith("$")
         status = str(app.screen.query_one("#status-bar", Static).render())
         assert "Demo local" in status and "Pendientes: 0" in status and "22/11/2026 10:30" in status
 

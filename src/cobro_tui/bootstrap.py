@@ -132,15 +132,17 @@ def sync_once(settings: Settings) -> SyncReport:
 
 def build_workstation(engine: Engine, settings: Settings, clock: Clock, policy: Policy, agent: str, mode: str) -> Workstation:
     device = ensure_device(engine, agent)
-    accounts = AccountService(engine, clock, policy, device, ZoneInfo(settings.ui.agent_zone))
+    zone = ZoneInfo(settings.ui.agent_zone)
+    accounts = AccountService(engine, clock, policy, device, zone)
+    queue = QueueService(engine, agent, clock, policy, zone, settings.ui.page_size)
     return Workstation(
         agent=agent,
         clock=clock,
         policy=policy,
-        queue=QueueService(engine, agent, settings.ui.page_size),
+        queue=queue,
         accounts=accounts,
-        contacts=ContactService(engine, clock, policy, device),
-        promises=PromiseService(engine, clock, policy, device, accounts),
+        contacts=ContactService(engine, clock, policy, device, rescore=queue.rescore),
+        promises=PromiseService(engine, clock, policy, device, accounts, rescore=queue.rescore),
         status=StatusService(engine, clock, mode),
     )
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from cobro_tui.domain.buckets import Bucket, BucketSet, bucket_set_problems
+from cobro_tui.domain.priority import PriorityPoints
 from cobro_tui.domain.result_codes import PcrProblem, ResultCode, ResultCodeCatalog
 from cobro_tui.errors import PolicyError
 from cobro_tui.resources import shipped_dir
 from cobro_tui.rules.zones import ZoneTable, zone_problems
 
-POLICY_FILES = ("buckets.toml", "result_codes.toml", "problems.toml", "zones.toml")
+POLICY_FILES = ("buckets.toml", "result_codes.toml", "problems.toml", "priority.toml", "zones.toml")
 CHANNELS = ("voice", "sms", "whatsapp", "email", "visit", "letter")
 
 
@@ -25,6 +26,7 @@ class Policy:
     buckets: BucketSet
     result_codes: ResultCodeCatalog
     problems: tuple[PcrProblem, ...]
+    priority: PriorityPoints
     zones: ZoneTable
     config_hash: str
     folder: Path
@@ -157,6 +159,32 @@ def _problems(reader: _Reader) -> tuple[PcrProblem, ...] | None:
     return tuple(problems) if len(problems) == len(found[1]) else None
 
 
+def _priority(reader: _Reader) -> PriorityPoints | None:
+    data = reader.load("priority.toml")
+    if data is None:
+        return None
+    where = f"{reader.folder / 'priority.toml'}: points"
+    points = data.get("points")
+    if not isinstance(points, dict):
+        reader.problems.append(f"{where}: missing; priority.toml needs a [points] table")
+        return None
+    known = tuple(f.name for f in fields(PriorityPoints))
+    reader.unknown(where, points, known)
+    values: dict[str, Any] = {}
+    for name in known:
+        if name == "risk":
+            risk = points.get("risk", {})
+            if not isinstance(risk, dict) or any(not isinstance(v, int) or isinstance(v, bool) for v in risk.values()):
+                reader.problems.append(f"{where}.risk: must map risk segments to whole numbers of points")
+                return None
+            values["risk"] = dict(risk)
+        elif name in points:
+            values[name] = reader.field(where, points, name, int)
+    if None in values.values():
+        return None
+    return PriorityPoints(**values)
+
+
 def _zones(reader: _Reader) -> ZoneTable | None:
     data = reader.load("zones.toml")
     if data is None:
@@ -194,6 +222,7 @@ def check_policy(folder: Path) -> list[str]:
     _buckets(reader)
     _result_codes(reader)
     _problems(reader)
+    _priority(reader)
     _zones(reader)
     return reader.problems
 
@@ -207,7 +236,8 @@ def load_policy(folder: Path | None = None) -> Policy:
     buckets = _buckets(reader)
     codes = _result_codes(reader)
     problems = _problems(reader)
+    priority = _priority(reader)
     zones = _zones(reader)
-    if reader.problems or buckets is None or codes is None or problems is None or zones is None:
+    if reader.problems or None in (buckets, codes, problems, priority, zones):
         raise PolicyError(reader.problems)
-    return Policy(buckets, codes, problems, zones, policy_hash(folder), folder)
+    return Policy(buckets, codes, problems, priority, zones, policy_hash(folder), folder)  # type: ignore[arg-type]

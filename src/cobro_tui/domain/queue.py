@@ -11,10 +11,10 @@ from cobro_tui.domain.money import Money
 
 @dataclass(frozen=True, slots=True)
 class QueueKey:
-    """Where a page ends, in queue order (most days past due, then most past due, then id)."""
+    """Where a page ends, in queue order (highest priority, then most days past due, then id)."""
 
+    priority: int
     dpd: int
-    past_due: int
     id: str
 
 
@@ -30,10 +30,11 @@ class QueueEntry:
     balance: Money
     last_contact_at: datetime | None
     sync_state: str
+    priority: int = 0
 
     @property
     def key(self) -> QueueKey:
-        return QueueKey(self.dpd, self.past_due.centavos, self.account_id)
+        return QueueKey(self.priority, self.dpd, self.account_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,8 @@ class ContactService:
     device: Device
     # Called after every committed local write (the app syncs then); shared with the other services.
     after_write: list[Callable[[], None]] = field(default_factory=list)
+    # Scores the queue again for these accounts after a write (QueueService.rescore).
+    rescore: Callable[[list[str]], object] | None = None
 
     def log(
         self,
@@ -80,6 +82,8 @@ class ContactService:
             )
         except UnknownAccount:
             raise ContactRefused("account.gone") from None
+        if self.rescore is not None:
+            self.rescore([account_id])
         for listener in self.after_write:
             listener()
         return LoggedContact(attempt, item)

@@ -59,6 +59,8 @@ class PromiseService:
     accounts: AccountService
     limits: PromiseLimits = PromiseLimits()
     after_write: list[Callable[[], None]] = field(default_factory=list)
+    # Scores the queue again for these accounts after a write (QueueService.rescore).
+    rescore: Callable[[list[str]], object] | None = None
 
     def problems(self, account_id: str, amount: Money, due_on: date) -> list[Problem]:
         """What is wrong with this promise now (empty when it can be taken): for live form checks."""
@@ -77,6 +79,8 @@ class PromiseService:
         promise = Promise(id=new_id(), account_id=account_id, amount=amount, due_on=due_on, channel=channel,
                           created_at=now, created_by=self.device.agent_id)
         record_promise(self.engine, promise, device=self.device, at=now, config_hash=self.policy.config_hash)
+        if self.rescore is not None:
+            self.rescore([account_id])
         for listener in self.after_write:
             listener()
         return promise

@@ -1,21 +1,64 @@
-"""The agent's work queue, page by page."""
+"""The agent's work queue: ordered by score, page by page, and the scores kept current."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from cobro_tui.clock import Clock
+from cobro_tui.domain.priority import Reason, reasons
 from cobro_tui.domain.queue import QueueKey, QueuePage
-from cobro_tui.store.queue import queue_page
+from cobro_tui.policy import Policy
+from cobro_tui.store.priority import facts_of, refresh_scores, scored_day
+from cobro_tui.store.queue import accounts_of_customers, queue_page
 
 
 @dataclass(frozen=True, slots=True)
 class QueueService:
     engine: Engine
     agent: str
+    clock: Clock
+    policy: Policy
+    agent_zone: ZoneInfo
     page_size: int = 200
 
     def page(self, after: QueueKey | None = None, limit: int | None = None) -> QueuePage:
         """The next page of the queue after `after`, from the top when None."""
         return queue_page(self.engine, self.agent, after, limit or self.page_size)
+
+    def _day(self) -> tuple[date, datetime, datetime]:
+        now = self.clock.now()
+        today = now.astimezone(self.agent_zone).date()
+        return today, datetime.combine(today, time(0), self.agent_zone), now
+
+    def ensure_today(self) -> bool:
+        """Score every account when the stored scores are from another day (or never made).
+        Returns whether it did."""
+        today, _, _ = self._day()
+        if scored_day(self.engine) == today:
+            return False
+        self.rescore(None)
+        return True
+
+    def rescore(self, account_ids: Iterable[str] | None) -> int:
+        """Score again the given accounts (None: all of them); returns how many scores changed."""
+        today, start, now = self._day()
+        ids = None if account_ids is None else sorted(set(account_ids))
+        if ids == []:
+            return 0
+        return refresh_scores(self.engine, self.agent, today, start, now, self.policy.buckets, self.policy.priority, ids)
+
+    def rescore_after_sync(self, accounts: Iterable[str], customers: Iterable[str], everything: bool) -> int:
+        if everything:
+            return self.rescore(None)
+        return self.rescore({*accounts, *accounts_of_customers(self.engine, list(customers))})
+
+    def reasons(self, account_id: str) -> list[Reason]:
+        """Why an account stands where it does in the queue, factor by factor."""
+        today, start, now = self._day()
+        facts = facts_of(self.engine, self.agent, account_id, today, start, self.policy.buckets)
+        return [] if facts is None else reasons(facts, self.policy.priority, now)

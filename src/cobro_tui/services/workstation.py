@@ -12,7 +12,7 @@ from cobro_tui.services.contacts import ContactService
 from cobro_tui.services.promises import PromiseService
 from cobro_tui.services.queue import QueueService
 from cobro_tui.services.status import StatusService
-from cobro_tui.services.sync import LocalItem, SyncService, recent_items
+from cobro_tui.services.sync import LocalItem, SyncReport, SyncService, recent_items
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,15 @@ class Workstation:
     promises: PromiseService
     status: StatusService
     sync: SyncService | None = None
+
+    def sync_round(self) -> SyncReport:
+        """One sync round, then the queue scores of whatever it touched (all after a snapshot)."""
+        assert self.sync is not None, "this workstation has no server"
+        report = self.sync.round()
+        if report.snapshot_entities or report.touched_accounts or report.touched_customers:
+            self.queue.rescore_after_sync(report.touched_accounts, report.touched_customers,
+                                          everything=bool(report.snapshot_entities))
+        return report
 
     def after_write(self, listener: Callable[[], None]) -> None:
         """Call `listener` after every local write that has something to send (the app syncs then)."""

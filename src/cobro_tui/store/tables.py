@@ -34,6 +34,7 @@ class AccountRow(Synced, table=True):
     __tablename__ = "account"
     __table_args__ = (
         Index("ix_account_queue", "assigned_agent", "dpd", "past_due", "id"),
+        Index("ix_account_priority", "assigned_agent", "priority", "dpd", "id"),
         Index("ix_account_customer", "customer_id"),
         Index("ix_account_number", "number"),
     )
@@ -57,6 +58,8 @@ class AccountRow(Synced, table=True):
     last_payment_on: date | None = None
     last_contact_at: datetime | None = _instant(nullable=True)  # type: ignore[assignment]
     version: int = 1
+    # Queue score (domain.priority), kept by store.priority; not part of the wire record.
+    priority: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class ContactPointRow(Synced, table=True):
@@ -245,3 +248,4 @@ class SyncMetaRow(SQLModel, table=True):
     server_url: str | None = None
     last_sync_at: datetime | None = _instant(nullable=True)  # type: ignore[assignment]
     last_sync_error: str | None = None
+    priority_day: str | None = Field(default=None, max_length=10)  # the day the queue scores are for

@@ -47,6 +47,9 @@ class SyncReport:
     retry_after: float | None = None
     finished_at: datetime | None = None
     notes: list[str] = field(default_factory=list)
+    # What change pages touched, for whatever the workstation derives from it (the queue scores).
+    touched_accounts: set[str] = field(default_factory=set)
+    touched_customers: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -56,6 +59,20 @@ class SyncReport:
 def backoff(failures: int, base: float = 1.0, cap: float = 60.0, rng: random.Random | None = None) -> float:
     """Exponential backoff with full jitter: a random wait in [0, min(cap, base * 2^failures)]."""
     return (rng or random).uniform(0, min(cap, base * 2 ** max(0, failures)))
+
+
+CUSTOMER_KINDS = ("customer", "contact_point", "restriction")
+
+
+def _note_touched(changes: list[dict[str, Any]], report: SyncReport) -> None:
+    for change in changes:
+        data = change.get("data") or {}
+        if change["entity"] == "account":
+            report.touched_accounts.add(change["id"])
+        elif change["entity"] in CUSTOMER_KINDS:
+            report.touched_customers.add(data.get("customer_id") or change["id"])
+        elif data.get("account_id"):
+            report.touched_accounts.add(data["account_id"])
 
 
 class SyncEngine:
@@ -166,6 +183,7 @@ class SyncEngine:
                 cursor = self._snapshot(report)
                 continue
             self._apply(page["changes"], page["next_cursor"])
+            _note_touched(page["changes"], report)
             report.pulled += len(page["changes"])
             if self.progress and page["changes"]:
                 self.progress(report.pulled)

@@ -89,7 +89,7 @@ class CobroApp(App[None]):
     def run_sync(self) -> None:
         """One round in a thread; the next is scheduled when this one ends (never stacked)."""
         assert self.workstation.sync is not None
-        report = self.workstation.sync.round()
+        report = self.workstation.sync_round()
         self.call_from_thread(self._sync_done, report)
 
     def _sync_done(self, report: SyncReport) -> None:

@@ -10,6 +10,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Label, Static
 
+from cobro_tui.domain.priority import Reason
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import language, t
 from cobro_tui.services.accounts import AccountView
@@ -36,10 +37,11 @@ class AccountScreen(CobroScreen):
     ]
 
     class Loaded(Message):
-        def __init__(self, view: AccountView, status: WorkstationStatus) -> None:
+        def __init__(self, view: AccountView, status: WorkstationStatus, reasons: list[Reason]) -> None:
             super().__init__()
             self.view = view
             self.status = status
+            self.reasons = reasons
 
     class Failed(Message):
         def __init__(self, message: str) -> None:
@@ -57,6 +59,7 @@ class AccountScreen(CobroScreen):
     def compose(self) -> ComposeResult:
         yield Static(t("queue.loading"), id="account-heading")
         yield Horizontal(id="account-alerts")
+        yield Static(id="account-priority")
         with Horizontal(id="account-body"):
             with VerticalScroll(id="account-left"):
                 yield Static(id="panel-balances")
@@ -81,11 +84,13 @@ class AccountScreen(CobroScreen):
         except UserFacingError as exc:
             self.post_message(self.Failed(exc.message))
             return
-        self.post_message(self.Loaded(view, self.workstation.status.snapshot()))
+        reasons = self.workstation.queue.reasons(self.account_id)
+        self.post_message(self.Loaded(view, self.workstation.status.snapshot(), reasons))
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
         self.view = message.view
+        self.query_one("#account-priority", Static).update(panels.priority_line(message.reasons))
         bar = self.query_one(StatusBar)
         bar.debtor_zone = message.view.debtor_zone
         bar.status = message.status

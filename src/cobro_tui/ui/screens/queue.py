@@ -15,14 +15,20 @@ from cobro_tui.services.sync import LocalItem
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.ui.messages import NextAccountWanted, OpenAccount, SyncFinished
 from cobro_tui.ui.screens.base import CobroScreen
+from cobro_tui.ui.widgets.account_panels import priority_line
 from cobro_tui.ui.widgets.local_items import LocalItems
 from cobro_tui.ui.widgets.queue_table import QueueTable
 from cobro_tui.ui.widgets.status_bar import StatusBar
 
 
+class ScoresChanged(Message):
+    """The queue's scores changed without a sync (start of the screen, a new day)."""
+
+
 class QueueScreen(CobroScreen):
     BINDINGS = [
         Binding("f5", "next_account", "keys.next", id="queue.next"),
+        Binding("r", "why", "keys.why", id="queue.why"),
     ]
 
     # Rows left below the cursor when the next page is fetched: the agent never waits at the end.
@@ -60,6 +66,25 @@ class QueueScreen(CobroScreen):
 
     def on_mount(self) -> None:
         self.load_page(None)
+        self.rescore()
+        # A new day changes which promises are due and who was worked today: score again then.
+        self.set_interval(60, self.rescore_if_new_day)
+
+    @work(thread=True, exclusive=True, group="queue-score", exit_on_error=False)
+    def rescore(self) -> None:
+        """Score every account again (the cache may have changed while no screen was open), then
+        bring the loaded rows up to date."""
+        if self.workstation.queue.rescore(None):
+            self.post_message(ScoresChanged())
+
+    @work(thread=True, exclusive=True, group="queue-score", exit_on_error=False)
+    def rescore_if_new_day(self) -> None:
+        if self.workstation.queue.ensure_today():
+            self.post_message(ScoresChanged())
+
+    @on(ScoresChanged)
+    def scores_changed(self) -> None:
+        self.refresh_loaded(self.query_one(QueueTable).row_count)
 
     @work(thread=True, exclusive=True, group="queue-page", exit_on_error=False)
     def load_page(self, after: QueueKey | None) -> None:
@@ -110,6 +135,18 @@ class QueueScreen(CobroScreen):
     @on(QueueTable.AccountChosen)
     def open_account(self, message: QueueTable.AccountChosen) -> None:
         self.app.post_message(OpenAccount(message.account_id))
+
+    def action_why(self) -> None:
+        """Say why the highlighted account stands where it does."""
+        table = self.query_one(QueueTable)
+        if table.row_count:
+            self.explain(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    @work(thread=True, exclusive=True, group="queue-why", exit_on_error=False)
+    def explain(self, account_id: str | None) -> None:
+        if account_id is not None:
+            line = priority_line(self.workstation.queue.reasons(account_id))
+            self.app.call_from_thread(self.notify, line, timeout=8)
 
     def action_next_account(self) -> None:
         self.app.post_message(NextAccountWanted())

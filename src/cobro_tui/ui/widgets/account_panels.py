@@ -11,7 +11,8 @@ from rich.text import Text
 
 from cobro_tui.domain import masking
 from cobro_tui.domain.models import ContactKind, ContactPoint
-from cobro_tui.i18n import day, instant, language, money, t
+from cobro_tui.domain.priority import Reason
+from cobro_tui.i18n import day, instant, language, money, number, t
 from cobro_tui.services.accounts import AccountView
 
 EMAIL_KINDS = (ContactKind.EMAIL,)
@@ -144,3 +145,12 @@ def history(view: AccountView, result_label: dict[str, str]) -> Table:
     if not view.file.contacts:
         table.add_row(t("account.no_history"), "", "", "")
     return table
+
+
+def priority_line(reasons: list[Reason]) -> str:
+    """Why an account stands where it does in the queue: its score and each factor's points."""
+    total = sum(r.points for r in reasons)
+    if not reasons:
+        return t("priority.none", score=number(total))
+    parts = [f"{t(f'priority.{r.factor}')} {r.points:+,}" for r in reasons]
+    return t("priority.heading", score=number(total), reasons=" · ".join(parts))

@@ -18,6 +18,7 @@ class QueueTable(DataTable[str]):
             self.account_id = account_id
 
     COLUMNS = (
+        ("priority", "queue.col_priority", 6),
         ("customer", "queue.col_customer", 28),
         ("account", "queue.col_account", 6),
         ("product", "queue.col_product", 18),
@@ -37,6 +38,7 @@ class QueueTable(DataTable[str]):
     @staticmethod
     def cells(entry: QueueEntry) -> tuple[str, ...]:
         return (
+            str(entry.priority),
             entry.customer_name,
             f"•{entry.account_last4}",
             t(f"product.{entry.product.value}"),
@@ -67,6 +69,8 @@ class QueueTable(DataTable[str]):
                         self.update_cell(entry.account_id, column, new)
             else:
                 self.add_row(*cells, key=entry.account_id)
+        # Scores move accounts up and down: put the rows back in queue order, in place.
+        self.sort("priority", "dpd", key=lambda values: (int(values[0]), int(values[1])), reverse=True)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

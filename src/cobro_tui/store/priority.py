@@ -1,0 +1,82 @@
+"""Keeping the queue score of each account (domain.priority) in its indexed column."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import Connection, Engine
+
+from cobro_tui.domain.buckets import BucketSet
+from cobro_tui.domain.priority import AccountFacts, PriorityPoints, score
+from cobro_tui.store.engine import write_connection
+from cobro_tui.store.types import instant_text
+
+_FACTS = (
+    "SELECT a.id, a.bucket, a.past_due, a.risk_segment, a.last_contact_at, "
+    "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND p.status = 'open' "
+    "        AND p.sync_state <> 'rejected' AND p.due_on = :today), "
+    "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND p.status = 'open' "
+    "        AND p.sync_state <> 'rejected' AND p.due_on < :today), "
+    "EXISTS (SELECT 1 FROM contact_attempt c WHERE c.customer_id = a.customer_id AND c.started_at >= :day_start) "
+    "FROM account a WHERE a.assigned_agent = :agent"
+)
+# Accounts per statement when only some are refreshed (SQLite's parameter limit is far above).
+_CHUNK = 500
+
+
+def _facts(conn: Connection, sql: str, params: dict[str, object], buckets: BucketSet) -> list[AccountFacts]:
+    ranks = {b.code: i for i, b in enumerate(buckets.buckets)}
+    return [
+        AccountFacts(account_id=r[0], bucket_rank=ranks.get(r[1], 0), past_due_centavos=r[2], risk_segment=r[3],
+                     last_contact_at=datetime.fromisoformat(r[4]) if r[4] else None, promise_due_today=bool(r[5]),
+                     promise_broken=bool(r[6]), contacted_today=bool(r[7]))
+        for r in conn.exec_driver_sql(sql, params)
+    ]
+
+
+def read_facts(conn: Connection, agent: str, today: date, day_start: datetime, buckets: BucketSet,
+               account_ids: Sequence[str] | None = None) -> list[AccountFacts]:
+    """The facts of the agent's accounts (all, or those in `account_ids`) for the day `today`."""
+    params: dict[str, object] = {"agent": agent, "today": today.isoformat(), "day_start": instant_text(day_start)}
+    if account_ids is None:
+        return _facts(conn, _FACTS, params, buckets)
+    facts: list[AccountFacts] = []
+    for start in range(0, len(account_ids), _CHUNK):
+        chunk = list(account_ids[start:start + _CHUNK])
+        names = {f"id{i}": value for i, value in enumerate(chunk)}
+        sql = f"{_FACTS} AND a.id IN ({', '.join(':' + n for n in names)})"
+        facts += _facts(conn, sql, {**params, **names}, buckets)
+    return facts
+
+
+def refresh_scores(engine: Engine, agent: str, today: date, day_start: datetime, now: datetime, buckets: BucketSet,
+                   points: PriorityPoints, account_ids: Sequence[str] | None = None) -> int:
+    """Score the agent's accounts (all, or those given) and store the scores; with all of them, the
+    day is remembered so the next start knows the scores are current. Returns how many changed."""
+    with engine.connect() as conn:
+        facts = read_facts(conn, agent, today, day_start, buckets, account_ids)
+        current = dict(conn.exec_driver_sql("SELECT id, priority FROM account WHERE assigned_agent = ?", (agent,)).all()) \
+            if account_ids is None else {}
+    scores = [(score(f, points, now), f.account_id) for f in facts]
+    changed = [(s, i) for s, i in scores if current.get(i) != s]
+    with write_connection(engine) as conn:
+        if changed:
+            conn.exec_driver_sql("UPDATE account SET priority = ? WHERE id = ?", changed)
+        if account_ids is None:
+            conn.exec_driver_sql("UPDATE sync_meta SET priority_day = ? WHERE id = 1", (today.isoformat(),))
+    return len(changed)
+
+
+def scored_day(engine: Engine) -> date | None:
+    """The day the stored scores were computed for (None: never)."""
+    with engine.connect() as conn:
+        value = conn.exec_driver_sql("SELECT priority_day FROM sync_meta WHERE id = 1").scalar()
+    return date.fromisoformat(value) if value else None
+
+
+def facts_of(engine: Engine, agent: str, account_id: str, today: date, day_start: datetime,
+             buckets: BucketSet) -> AccountFacts | None:
+    with engine.connect() as conn:
+        found = read_facts(conn, agent, today, day_start, buckets, [account_id])
+    return found[0] if found else None

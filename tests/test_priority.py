@@ -1,0 +1,98 @@
+"""The queue order: configured points per factor, kept in an indexed score, with reasons on demand."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from conftest import NOW
+from portfolio_fixtures import fill
+
+from cobro_tui.bootstrap import build_workstation
+from cobro_tui.clock import FixedClock
+from cobro_tui.domain.models import Channel
+from cobro_tui.domain.money import Money
+from cobro_tui.domain.priority import AccountFacts, PriorityPoints, reasons, score
+from cobro_tui.errors import PolicyError
+from cobro_tui.policy import Policy, check_policy, default_policy_dir, load_policy
+from cobro_tui.settings import load_settings
+from cobro_tui.store.engine import CacheFile
+
+POINTS = PriorityPoints(risk={"A": 0, "E": 160})
+
+
+def _facts(**changes: object) -> AccountFacts:
+    base = dict(account_id="a1", bucket_rank=0, past_due_centavos=0, risk_segment="A",
+                last_contact_at=NOW - timedelta(days=1), promise_due_today=False, promise_broken=False,
+                contacted_today=False)
+    return AccountFacts(**{**base, **changes})  # type: ignore[arg-type]
+
+
+def test_each_factor_adds_its_configured_points_and_says_so() -> None:
+    facts = _facts(bucket_rank=3, past_due_centavos=2_500_000, risk_segment="E", promise_due_today=True)
+    found = {r.factor: r.points for r in reasons(facts, POINTS, NOW)}
+    assert found == {"promise_due_today": 900, "bucket": 180, "past_due": 16, "risk": 160}
+    assert score(facts, POINTS, NOW) == 900 + 180 + 16 + 160
+    assert [r.factor for r in reasons(facts, POINTS, NOW)][0] == "promise_due_today"  # largest first
+
+
+def test_past_due_points_stop_at_their_cap_and_a_week_without_contact_counts() -> None:
+    facts = _facts(past_due_centavos=10_000_000_000, last_contact_at=None)
+    found = {r.factor: r.points for r in reasons(facts, POINTS, NOW)}
+    assert found == {"past_due": 400, "not_contacted_7_days": 150}
+    worked = _facts(contacted_today=True, last_contact_at=None)
+    assert {r.factor: r.points for r in reasons(worked, POINTS, NOW)} == {"contacted_today": -500}
+
+
+def test_a_bad_priority_file_is_refused_with_file_and_key(tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "policy"
+    shutil.copytree(default_policy_dir(), folder)
+    text = (folder / "priority.toml").read_text().replace("promise_broken = 700", 'promise_broken = "mucho"')
+    (folder / "priority.toml").write_text(text + "\nsurprise = 1\n")
+    problems = check_policy(folder)
+    assert any("priority.toml: points: key promise_broken must be int" in p for p in problems), problems
+    with pytest.raises(PolicyError):
+        load_policy(folder)
+
+
+def _queue_ids(ws, limit: int = 500) -> list[str]:  # type: ignore[no-untyped-def]
+    return [e.account_id for e in ws.queue.page(None, limit).entries]
+
+
+def test_a_promise_due_today_brings_its_account_up_and_working_it_takes_it_down(
+        cache_file: CacheFile, policy: Policy, clock: FixedClock) -> None:
+    fill(cache_file, policy, accounts=120)
+    engine = cache_file.open()
+    ws = build_workstation(engine, load_settings(), clock, policy, "agente01", "demo")
+    ws.queue.rescore(None)
+    page = ws.queue.page(None, 500)
+    scores = [(e.priority, e.dpd) for e in page.entries]
+    assert scores == sorted(scores, reverse=True)
+    last = next(e for e in reversed(page.entries) if not ws.accounts.open(e.account_id).file.open_promises())
+    # Promised yesterday for today: the promise is taken with yesterday's clock.
+    yesterday = FixedClock(NOW - timedelta(days=1))
+    earlier = build_workstation(engine, load_settings(), yesterday, policy, "agente01", "demo")
+    earlier.promises.take(last.account_id, Money(20000), NOW.astimezone(ws.accounts.agent_zone).date(), "spei")
+    ws.queue.rescore([last.account_id])
+    position = _queue_ids(ws).index(last.account_id)
+    assert position < 10
+    assert "promise_due_today" in [r.factor for r in ws.queue.reasons(last.account_id)]
+    customer = ws.accounts.open(last.account_id).file.account.customer_id
+    ws.contacts.log(account_id=last.account_id, customer_id=customer, channel=Channel.VOICE, result_code="NC")
+    assert _queue_ids(ws).index(last.account_id) > position  # rescored at once after the write
+    assert "contacted_today" in [r.factor for r in ws.queue.reasons(last.account_id)]
+    engine.dispose()
+
+
+def test_scores_are_made_again_on_a_new_day(cache_file: CacheFile, policy: Policy) -> None:
+    fill(cache_file, policy, accounts=30)
+    engine = cache_file.open()
+    today = build_workstation(engine, load_settings(), FixedClock(NOW), policy, "agente01", "demo")
+    assert today.queue.ensure_today() is True
+    assert today.queue.ensure_today() is False
+    tomorrow = build_workstation(engine, load_settings(), FixedClock(NOW + timedelta(days=1)), policy, "agente01", "demo")
+    assert tomorrow.queue.ensure_today() is True
+    engine.dispose()
