@@ -74,3 +74,60 @@ async def test_the_footer_speaks_the_interface_language(tmp_path: Path, policy: 
         quit_binding = app.screen.active_bindings["ctrl+q"].binding
         assert quit_binding.description == "Quit"
         assert "Queue of agente01" in str(app.screen.query_one("#queue-heading", Static).render())
+
+
+async def test_a_filter_narrows_the_queue_and_says_so(tmp_path: Path, policy: Policy) -> None:
+    from textual.widgets import Select
+
+    from cobro_tui.ui.screens.filter_form import FilterForm
+
+    app = demo_app(tmp_path, policy, accounts=120)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await _loaded(pilot, 100)
+        bucket = table.get_row_at(0)[4]
+        code = next(b.code for b in policy.buckets.buckets if b.label("es") == bucket or b.code == bucket)
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: isinstance(app.screen, FilterForm))
+        app.screen.query_one("#filter-bucket", Select).value = code
+        await pilot.press("ctrl+s")
+        queue = app.screen
+        heading = queue.query_one("#queue-heading", Static)
+        await wait_for(pilot, lambda: "filtro:" in str(heading.render()) and table.row_count > 0)
+        assert {table.get_row_at(i)[4] for i in range(table.row_count)} == {bucket}
+        expected = app.workstation.queue.page(None, 500, queue.chosen).total
+        assert f"{table.row_count} de {expected} cuentas" in str(heading.render())
+        assert expected < 120
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: isinstance(app.screen, FilterForm))
+        await pilot.click("#filter-clear")
+        await wait_for(pilot, lambda: "filtro:" not in str(heading.render()) and table.row_count == 120)
+
+
+async def test_the_palette_finds_accounts_by_name_number_or_phone_and_offers_the_screens_actions(
+        tmp_path: Path, policy: Policy) -> None:
+    from textual.command import CommandList, CommandPalette
+
+    from cobro_tui.ui.screens.account import AccountScreen
+
+    app = demo_app(tmp_path, policy, accounts=60)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot, 60)
+        first = app.workstation.queue.page(None, 1).entries[0]
+        view = app.workstation.accounts.open(first.account_id)
+        phone = next(p.value for p in view.file.contact_points if p.kind.value == "mobile")
+        for query in (first.customer_name.split()[1], view.file.account.number[-6:], phone[-7:]):
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+            await pilot.press(*query)
+            options = app.screen.query_one(CommandList)
+            await wait_for(pilot, lambda: any(first.account_last4 in str(options.get_option_at_index(i).prompt)
+                                              for i in range(options.option_count)))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, CommandPalette))
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Siguiente")
+        options = app.screen.query_one(CommandList)
+        await wait_for(pilot, lambda: options.option_count > 0 and "Siguiente cuenta" in str(options.get_option_at_index(0).prompt))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen))

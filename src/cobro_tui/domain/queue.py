@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from cobro_tui.domain.models import Product
 from cobro_tui.domain.money import Money
@@ -42,3 +43,32 @@ class QueuePage:
     entries: tuple[QueueEntry, ...]
     total: int
     next_key: QueueKey | None
+
+
+class PromiseFilter(StrEnum):
+    OPEN = "open"            # has an open promise
+    DUE_TODAY = "due_today"  # an open promise falls due today
+    BROKEN = "broken"        # an open promise is past its date
+    NONE = "none"            # no open promise
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """Which accounts the queue shows; None in a field means any."""
+
+    bucket: str | None = None
+    product: Product | None = None
+    segment: str | None = None
+    promise: PromiseFilter | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(value is not None for value in (self.bucket, self.product, self.segment, self.promise))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    account_id: str
+    customer_name: str
+    account_last4: str
+    matched: str  # what matched: "name", "account" or "phone"

@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 
 from cobro_tui.clock import Clock
 from cobro_tui.domain.priority import Reason, reasons
-from cobro_tui.domain.queue import QueueKey, QueuePage
+from cobro_tui.domain.queue import QueueFilter, QueueKey, QueuePage, SearchHit
 from cobro_tui.policy import Policy
 from cobro_tui.store.priority import facts_of, refresh_scores, scored_day
-from cobro_tui.store.queue import accounts_of_customers, queue_page
+from cobro_tui.store.queue import accounts_of_customers, queue_page, search_accounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +26,15 @@ class QueueService:
     agent_zone: ZoneInfo
     page_size: int = 200
 
-    def page(self, after: QueueKey | None = None, limit: int | None = None) -> QueuePage:
-        """The next page of the queue after `after`, from the top when None."""
-        return queue_page(self.engine, self.agent, after, limit or self.page_size)
+    def page(self, after: QueueKey | None = None, limit: int | None = None, chosen: QueueFilter | None = None) -> QueuePage:
+        """The next page of the queue after `after`, from the top when None, of the accounts that
+        pass `chosen`."""
+        today, _, _ = self._day()
+        return queue_page(self.engine, self.agent, after, limit or self.page_size, chosen, today)
+
+    def search(self, text: str, limit: int = 20) -> list[SearchHit]:
+        """Accounts by customer name, account number or phone, best first."""
+        return search_accounts(self.engine, self.agent, text, limit)
 
     def _day(self) -> tuple[date, datetime, datetime]:
         now = self.clock.now()

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
 
 from textual import on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.timer import Timer
 
 from cobro_tui.i18n import t
 from cobro_tui.services.sync import SyncReport
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.settings import Settings
+from cobro_tui.ui.commands import AccountSearch
 from cobro_tui.ui.messages import NextAccountWanted, OpenAccount, SyncFinished
 from cobro_tui.ui.screens.account import AccountScreen
 from cobro_tui.ui.screens.help import HelpScreen
@@ -28,6 +33,17 @@ class CobroApp(App[None]):
         Binding("ctrl+q", "quit", "app.quit", id="app.quit", priority=True),
         Binding("f1", "help", "keys.help", id="app.help"),
     ]
+
+    COMMANDS = App.COMMANDS | {AccountSearch}
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every key of the screen in front is also a command, by its description."""
+        yield from super().get_system_commands(screen)
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if binding.show and binding.description and binding.action not in ("quit", "help", "command_palette"):
+                yield SystemCommand(binding.description, f"{self.get_key_display(binding)}",
+                                    partial(screen.run_action, binding.action))
 
     def __init__(self, settings: Settings, workstation: Workstation) -> None:
         super().__init__()

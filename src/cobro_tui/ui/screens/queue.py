@@ -8,13 +8,14 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Footer, Static
 
-from cobro_tui.domain.queue import QueueKey, QueuePage
-from cobro_tui.i18n import t
+from cobro_tui.domain.queue import QueueFilter, QueueKey, QueuePage
+from cobro_tui.i18n import language, t
 from cobro_tui.services.status import WorkstationStatus
 from cobro_tui.services.sync import LocalItem
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.ui.messages import NextAccountWanted, OpenAccount, SyncFinished
 from cobro_tui.ui.screens.base import CobroScreen
+from cobro_tui.ui.screens.filter_form import FilterForm
 from cobro_tui.ui.widgets.account_panels import priority_line
 from cobro_tui.ui.widgets.local_items import LocalItems
 from cobro_tui.ui.widgets.queue_table import QueueTable
@@ -29,6 +30,7 @@ class QueueScreen(CobroScreen):
     BINDINGS = [
         Binding("f5", "next_account", "keys.next", id="queue.next"),
         Binding("r", "why", "keys.why", id="queue.why"),
+        Binding("slash", "filter", "keys.filter", id="queue.filter"),
     ]
 
     # Rows left below the cursor when the next page is fetched: the agent never waits at the end.
@@ -56,6 +58,7 @@ class QueueScreen(CobroScreen):
         self.agent_zone = agent_zone
         self.next_key: QueueKey | None = None
         self.total = 0
+        self.chosen: QueueFilter | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(t("queue.loading"), id="queue-heading")
@@ -88,14 +91,14 @@ class QueueScreen(CobroScreen):
 
     @work(thread=True, exclusive=True, group="queue-page", exit_on_error=False)
     def load_page(self, after: QueueKey | None) -> None:
-        page = self.workstation.queue.page(after)
+        page = self.workstation.queue.page(after, chosen=self.chosen)
         self.post_message(self.PageLoaded(page, self.workstation.status.snapshot(), self.workstation.recent_items()))
 
     @work(thread=True, exclusive=True, group="queue-refresh", exit_on_error=False)
     def refresh_loaded(self, rows: int | None) -> None:
         """After a sync: status and local items, and (when rows is given) the loaded rows read again
         for a keyed update of the table."""
-        page = None if rows is None else self.workstation.queue.page(None, limit=max(rows, 1))
+        page = None if rows is None else self.workstation.queue.page(None, limit=max(rows, 1), chosen=self.chosen)
         self.post_message(self.Refreshed(page, self.workstation.status.snapshot(), self.workstation.recent_items()))
 
     @on(SyncFinished)
@@ -127,14 +130,41 @@ class QueueScreen(CobroScreen):
     def _show_heading(self) -> None:
         heading = self.query_one("#queue-heading", Static)
         if self.total == 0:
-            heading.update(t("queue.empty", agent=self.workstation.agent))
+            text = t("queue.empty", agent=self.workstation.agent)
         else:
             shown = self.query_one(QueueTable).row_count
-            heading.update(t("queue.heading", agent=self.workstation.agent, shown=shown, total=self.total))
+            text = t("queue.heading", agent=self.workstation.agent, shown=shown, total=self.total)
+        if self.chosen is not None:
+            text += " · " + t("filter.shown", what=self._filter_words(self.chosen))
+        heading.update(text)
+
+    def _filter_words(self, chosen: QueueFilter) -> str:
+        words = []
+        if chosen.bucket is not None:
+            words.append(self.workstation.policy.buckets.by_code(chosen.bucket).label(language()))
+        if chosen.product is not None:
+            words.append(t(f"product.{chosen.product.value}"))
+        if chosen.segment is not None:
+            words.append(f"{t('filter.segment')} {chosen.segment}")
+        if chosen.promise is not None:
+            words.append(t(f"filter.promise_{chosen.promise.value}"))
+        return ", ".join(words)
 
     @on(QueueTable.AccountChosen)
     def open_account(self, message: QueueTable.AccountChosen) -> None:
         self.app.post_message(OpenAccount(message.account_id))
+
+    def action_filter(self) -> None:
+        self.app.push_screen(FilterForm(self.workstation.policy, self.chosen), self._filtered)
+
+    def _filtered(self, chosen: QueueFilter | None) -> None:
+        if chosen is None:
+            return
+        self.chosen = chosen if chosen.active else None
+        # Another filter is another list: start it from the top.
+        self.query_one(QueueTable).clear()
+        self.next_key = None
+        self.load_page(None)
 
     def action_why(self) -> None:
         """Say why the highlighted account stands where it does."""
