@@ -96,3 +96,16 @@ def test_scores_are_made_again_on_a_new_day(cache_file: CacheFile, policy: Polic
     tomorrow = build_workstation(engine, load_settings(), FixedClock(NOW + timedelta(days=1)), policy, "agente01", "demo")
     assert tomorrow.queue.ensure_today() is True
     engine.dispose()
+
+
+def test_a_bad_script_is_refused_with_file_and_key(tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "policy"
+    shutil.copytree(default_policy_dir(), folder)
+    script = folder / "scripts" / "cobranza.toml"
+    script.write_text(script.read_text().replace('"castigo"]', '"castigo", "eterno"]').replace(
+        'phase = "problema"', 'phase = "regaño"'))
+    problems = check_policy(folder)
+    assert any("cobranza.toml: key buckets has 'eterno'" in p for p in problems), problems
+    assert any("cobranza.toml: step[2]: key phase is 'regaño'" in p for p in problems), problems

@@ -86,3 +86,14 @@ def test_help_over_the_account_english(snap_compare, tmp_path: Path, policy: Pol
         await pilot.pause(0.3)
 
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_call_guide(snap_compare, tmp_path: Path, policy: Policy) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _open_account(pilot)
+        await pilot.press("f6")
+        await pilot.pause(0.2)
+        await pilot.press("space")
+        await pilot.pause(0.2)
+
+    assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=run_before)

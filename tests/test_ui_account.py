@@ -141,3 +141,43 @@ async def test_f1_lists_the_keys_of_the_screen_in_front(tmp_path: Path, policy: 
             assert described in keys
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen))
+
+
+async def test_the_call_guide_fits_the_bucket_and_its_ticked_steps_are_saved_with_the_contact(
+        tmp_path: Path, policy: Policy) -> None:
+    import json
+
+    from textual.widgets import SelectionList
+
+    from cobro_tui.domain.scripts import choose_script
+
+    app = demo_app(tmp_path, policy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_first(pilot)
+        account = screen.view.file.account
+        script = choose_script(policy.scripts, account.bucket, account.risk_segment)
+        assert script is not None
+        await pilot.press("f6")
+        steps = screen.query_one("#guide-steps", SelectionList)
+        await wait_for(pilot, lambda: steps.option_count > 0)
+        assert script.name in str(screen.query_one("#guide-title", Static).render())
+        expected = [s.id for s in script.steps_for(screen.first_contact())]
+        assert [steps.get_option_at_index(i).value for i in range(steps.option_count)] == expected
+        await pilot.press("space")
+        await pilot.pause()
+        await pilot.press("down")
+        await pilot.pause()
+        await pilot.press("space")
+        await pilot.pause()
+        assert set(steps.selected) == set(expected[:2])
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: isinstance(app.screen, ContactForm))
+        app.screen.query_one("#contact-result", Select).value = "NC"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen)
+        with _db(app).connect() as conn:
+            saved = conn.exec_driver_sql("SELECT script_steps FROM contact_attempt WHERE sync_state = 'pending'").scalar_one()
+            outbox = conn.exec_driver_sql("SELECT args_json FROM outbox").scalar_one()
+        assert sorted(json.loads(saved)) == sorted(expected[:2])
+        assert sorted(json.loads(outbox)["script_steps"]) == sorted(expected[:2])
+        await wait_for(pilot, lambda: steps.selected == [])  # the next call starts afresh

@@ -11,6 +11,7 @@ from typing import Any
 from cobro_tui.domain.buckets import Bucket, BucketSet, bucket_set_problems
 from cobro_tui.domain.priority import PriorityPoints
 from cobro_tui.domain.result_codes import PcrProblem, ResultCode, ResultCodeCatalog
+from cobro_tui.domain.scripts import PHASES, Script, ScriptStep
 from cobro_tui.errors import PolicyError
 from cobro_tui.resources import shipped_dir
 from cobro_tui.rules.zones import ZoneTable, zone_problems
@@ -28,6 +29,7 @@ class Policy:
     problems: tuple[PcrProblem, ...]
     priority: PriorityPoints
     zones: ZoneTable
+    scripts: tuple[Script, ...]
     config_hash: str
     folder: Path
 
@@ -185,6 +187,47 @@ def _priority(reader: _Reader) -> PriorityPoints | None:
     return PriorityPoints(**values)
 
 
+_SCRIPT_KEYS = ("name", "buckets", "segments", "step")
+_STEP_KEYS = ("id", "phase", "text_es", "text_en", "first_contact_only")
+
+
+def _scripts(reader: _Reader, buckets: BucketSet | None) -> tuple[Script, ...] | None:
+    folder = reader.folder / "scripts"
+    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    if not files:
+        reader.problems.append(f"{folder}: no call scripts; add at least one scripts/<name>.toml")
+        return None
+    scripts: list[Script] = []
+    before = len(reader.problems)
+    for path in files:
+        name = f"scripts/{path.name}"
+        data = reader.load(name)
+        if data is None:
+            continue
+        where = str(path)
+        reader.unknown(where, data, _SCRIPT_KEYS + ("version",))
+        title = reader.field(where, data, "name", str)
+        codes = reader.field(where, data, "buckets", list) or []
+        segments = reader.field(where, data, "segments", list, required=False) or []
+        if buckets is not None:
+            known = {b.code for b in buckets.buckets}
+            for code in codes:
+                if code not in known:
+                    reader.problems.append(f"{where}: key buckets has {code!r}, which buckets.toml does not define")
+        found = reader.tables(name, "step", _STEP_KEYS)
+        steps: list[ScriptStep] = []
+        for step_where, row in (found[1] if found else []):
+            values = [reader.field(step_where, row, key, str) for key in ("id", "phase", "text_es", "text_en")]
+            first = reader.field(step_where, row, "first_contact_only", bool, required=False)
+            if values[1] is not None and values[1] not in PHASES:
+                reader.problems.append(f"{step_where}: key phase is {values[1]!r}; phases are {', '.join(PHASES)}")
+            elif None not in values:
+                steps.append(ScriptStep(*values, first_contact_only=bool(first)))  # type: ignore[arg-type]
+        if title is not None:
+            scripts.append(Script(title, tuple(map(str, codes)), tuple(map(str, segments)), tuple(steps)))
+    return tuple(scripts) if len(reader.problems) == before else None
+
+
 def _zones(reader: _Reader) -> ZoneTable | None:
     data = reader.load("zones.toml")
     if data is None:
@@ -207,7 +250,8 @@ def _zones(reader: _Reader) -> ZoneTable | None:
 def policy_hash(folder: Path) -> str:
     """SHA-256 over the policy files' names and bytes: which policy was in force."""
     digest = hashlib.sha256()
-    for name in POLICY_FILES:
+    names = [*POLICY_FILES, *(f"scripts/{p.name}" for p in sorted((folder / "scripts").glob("*.toml")))]
+    for name in names:
         path = folder / name
         if path.is_file():
             digest.update(name.encode() + b"\x00" + path.read_bytes() + b"\x00")
@@ -219,11 +263,12 @@ def check_policy(folder: Path) -> list[str]:
     if not folder.is_dir():
         return [f"{folder}: not a folder; name the folder that holds {', '.join(POLICY_FILES)}"]
     reader = _Reader(folder)
-    _buckets(reader)
+    buckets = _buckets(reader)
     _result_codes(reader)
     _problems(reader)
     _priority(reader)
     _zones(reader)
+    _scripts(reader, buckets)
     return reader.problems
 
 
@@ -238,6 +283,7 @@ def load_policy(folder: Path | None = None) -> Policy:
     problems = _problems(reader)
     priority = _priority(reader)
     zones = _zones(reader)
-    if reader.problems or None in (buckets, codes, problems, priority, zones):
+    scripts = _scripts(reader, buckets)
+    if reader.problems or None in (buckets, codes, problems, priority, zones, scripts):
         raise PolicyError(reader.problems)
-    return Policy(buckets, codes, problems, priority, zones, policy_hash(folder), folder)  # type: ignore[arg-type]
+    return Policy(buckets, codes, problems, priority, zones, scripts, policy_hash(folder), folder)  # type: ignore[arg-type]

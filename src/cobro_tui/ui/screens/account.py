@@ -6,11 +6,13 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Footer, Label, SelectionList, Static
+from textual.widgets.selection_list import Selection
 
 from cobro_tui.domain.priority import Reason
+from cobro_tui.domain.scripts import choose_script
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import language, t
 from cobro_tui.services.accounts import AccountView
@@ -33,6 +35,7 @@ class AccountScreen(CobroScreen):
         Binding("f2", "promise", "keys.promise", id="account.promise"),
         Binding("f4", "log_contact", "keys.log", id="account.log"),
         Binding("f5", "next_account", "keys.next", id="account.next"),
+        Binding("f6", "guide", "keys.script", id="account.script"),
         Binding("v", "reveal", "keys.reveal", id="account.reveal"),
     ]
 
@@ -55,6 +58,7 @@ class AccountScreen(CobroScreen):
         self.agent_zone = agent_zone
         self.view: AccountView | None = None
         self.revealed = False
+        self.steps_done: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Static(t("queue.loading"), id="account-heading")
@@ -70,6 +74,9 @@ class AccountScreen(CobroScreen):
                 yield Static(id="panel-contact-points")
                 yield Static(id="panel-references")
                 yield Static(id="panel-history")
+        with Vertical(id="guide", classes="-hidden"):
+            yield Static(id="guide-title")
+            yield SelectionList[str](id="guide-steps")
         yield Static(t("account.masked"), id="account-privacy")
         yield StatusBar(self.agent_zone, id="status-bar")
         yield Footer()
@@ -125,6 +132,46 @@ class AccountScreen(CobroScreen):
         privacy = self.query_one("#account-privacy", Static)
         privacy.update(t("account.revealed") if revealed else t("account.masked"))
         privacy.set_class(revealed, "-revealed")
+        if not self.query_one("#guide").has_class("-hidden"):
+            self._fill_guide()
+
+    def first_contact(self) -> bool:
+        """No right-party contact with this customer yet: identification and disclosures are due."""
+        assert self.view is not None
+        codes = self.workstation.policy.result_codes
+        return not any(c.item.result_code in codes and codes.get(c.item.result_code).right_party_contact
+                       for c in self.view.file.contacts)
+
+    def _fill_guide(self) -> None:
+        view = self.view
+        assert view is not None
+        script = choose_script(self.workstation.policy.scripts, view.file.account.bucket, view.file.account.risk_segment)
+        title = self.query_one("#guide-title", Static)
+        steps = self.query_one("#guide-steps", SelectionList)
+        steps.clear_options()
+        if script is None:
+            title.update(t("guide.none"))
+            return
+        first = self.first_contact()
+        title.update(t("guide.title", name=script.name) + ("\n" + t("guide.first_contact") if first else ""))
+        lang = language()
+        steps.add_options([
+            Selection(step.text(lang), step.id, step.id in self.steps_done)
+            for step in script.steps_for(first)
+        ])
+        steps.highlighted = 0
+
+    def action_guide(self) -> None:
+        """Show or hide the call guide; the steps ticked go with the next contact logged."""
+        guide = self.query_one("#guide")
+        guide.toggle_class("-hidden")
+        if not guide.has_class("-hidden") and self.view is not None:
+            self._fill_guide()
+            self.query_one("#guide-steps", SelectionList).focus()
+
+    @on(SelectionList.SelectedChanged, "#guide-steps")
+    def steps_ticked(self, event: SelectionList.SelectedChanged[str]) -> None:
+        self.steps_done = set(event.selection_list.selected)
 
     def action_back(self) -> None:
         self.dismiss()
@@ -147,11 +194,13 @@ class AccountScreen(CobroScreen):
 
     def action_log_contact(self) -> None:
         if self.view is not None:
-            self.app.push_screen(ContactForm(self.workstation, self.view, self.revealed), self._after_form)
+            form = ContactForm(self.workstation, self.view, self.revealed, tuple(sorted(self.steps_done)))
+            self.app.push_screen(form, self._after_form)
 
     def _after_form(self, saved: str | None) -> None:
         if saved:
             self.notify(saved)
+            self.steps_done = set()  # the steps went with the contact; the next call starts afresh
             self.load()
 
     @on(SyncFinished)

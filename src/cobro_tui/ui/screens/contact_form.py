@@ -48,18 +48,23 @@ class ContactForm(CobroModal[str | None]):
             super().__init__()
             self.text = text
 
-    def __init__(self, workstation: Workstation, view: AccountView, revealed: bool = False) -> None:
+    def __init__(self, workstation: Workstation, view: AccountView, revealed: bool = False,
+                 script_steps: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.workstation = workstation
         self.view = view
         self.revealed = revealed
+        self.script_steps = script_steps
 
     def compose(self) -> ComposeResult:
         lang = language()
         policy = self.workstation.policy
         with Vertical(id="contact-form", classes="form"):
             yield Static(t("contact.title"), classes="form-title")
-            yield Static(self.view.file.customer.full_name, classes="form-context")
+            context = self.view.file.customer.full_name
+            if self.script_steps:
+                context += " · " + t("guide.steps_done", count=len(self.script_steps))
+            yield Static(context, classes="form-context")
             with Horizontal(classes="form-row"):
                 with Vertical():
                     yield Label(t("contact.channel"))
@@ -123,7 +128,7 @@ class ContactForm(CobroModal[str | None]):
             contact_point_id=self._value("#contact-point"), problem_code=self._value("#contact-problem"),
             circumstance=self.query_one("#contact-circumstance", Input).value.strip(),
             resolution=self.query_one("#contact-resolution", Input).value.strip(),
-            notes=self.query_one("#contact-notes", Input).value.strip(),
+            notes=self.query_one("#contact-notes", Input).value.strip(), script_steps=self.script_steps,
         )
 
     @work(thread=True, exclusive=True, group="contact-save", exit_on_error=False)
