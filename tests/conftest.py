@@ -38,6 +38,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Memory
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("COBRO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COBRO_UI__CURSOR_BLINK", "false")  # a blinking cursor makes screenshots differ
     set_language("es")
     ring = MemoryKeyring()
     previous = keyring.get_keyring()

@@ -97,3 +97,12 @@ def test_call_guide(snap_compare, tmp_path: Path, policy: Policy) -> None:  # ty
         await pilot.pause(0.2)
 
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_plan_form_with_its_schedule(snap_compare, tmp_path: Path, policy: Policy) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _open_account(pilot)
+        await pilot.press("f3")
+        await pilot.pause(0.5)
+
+    assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=run_before)

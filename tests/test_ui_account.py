@@ -181,3 +181,36 @@ async def test_the_call_guide_fits_the_bucket_and_its_ticked_steps_are_saved_wit
         assert sorted(json.loads(saved)) == sorted(expected[:2])
         assert sorted(json.loads(outbox)["script_steps"]) == sorted(expected[:2])
         await wait_for(pilot, lambda: steps.selected == [])  # the next call starts afresh
+
+
+async def test_a_plan_is_previewed_as_it_is_typed_and_proposed_pending(tmp_path: Path, policy: Policy) -> None:
+    from cobro_tui.ui.screens.plan_form import PlanForm
+
+    app = demo_app(tmp_path, policy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_first(pilot)
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlanForm))
+        form = app.screen
+        preview = form.query_one("#plan-preview", Static)
+        await wait_for(pilot, lambda: "6" in text_of(preview) and "Calendario" in text_of(preview))
+        form.query_one("#plan-total", Input).value = "3000"
+        form.query_one("#plan-down", Input).value = "600"
+        form.query_one("#plan-count", Input).value = "3"
+        await wait_for(pilot, lambda: "$800.00" in text_of(preview))
+        lines = [line for line in text_of(preview).splitlines() if "$800.00" in line]
+        assert len(lines) == 3
+        form.query_one("#plan-count", Input).value = "tres"
+        check = form.query_one("#plan-check", Static)
+        await wait_for(pilot, lambda: "no es un número de pagos" in str(check.render()))
+        form.query_one("#plan-count", Input).value = "3"
+        await wait_for(pilot, lambda: "cumple" in str(check.render()))
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen)
+        await wait_for(pilot, lambda: bool(screen.view and screen.view.file.plans))
+        promises = text_of(screen.query_one("#panel-promises", Static))
+        assert "Convenio" in promises and "$3,000.00" in promises and "Pendiente" in promises
+        with _db(app).connect() as conn:
+            assert conn.exec_driver_sql("SELECT name FROM outbox").scalars().all() == ["plan.propose@1"]
+            plan_id = conn.exec_driver_sql("SELECT id FROM payment_plan WHERE sync_state = 'pending'").scalar_one()
+            assert conn.exec_driver_sql("SELECT sum(amount) FROM plan_installment WHERE plan_id = ?", (plan_id,)).scalar_one() == 240000

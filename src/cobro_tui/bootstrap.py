@@ -25,6 +25,7 @@ from cobro_tui.i18n import set_language, t
 from cobro_tui.policy import Policy, load_policy
 from cobro_tui.services.accounts import AccountService
 from cobro_tui.services.contacts import ContactService
+from cobro_tui.services.plans import PlanService
 from cobro_tui.services.promises import PromiseService
 from cobro_tui.services.queue import QueueService
 from cobro_tui.services.status import StatusService
@@ -143,6 +144,7 @@ def build_workstation(engine: Engine, settings: Settings, clock: Clock, policy: 
         accounts=accounts,
         contacts=ContactService(engine, clock, policy, device, rescore=queue.rescore),
         promises=PromiseService(engine, clock, policy, device, accounts, rescore=queue.rescore),
+        plans=PlanService(engine, clock, policy, device, accounts, rescore=queue.rescore),
         status=StatusService(engine, clock, mode),
     )
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from cobro_tui.domain.models import PromiseStatus, RestrictionKind
+from cobro_tui.domain.models import PlanStatus, PromiseStatus, RestrictionKind
 from cobro_tui.domain.records import from_record, instant_text, to_record
 from cobro_tui.server.feed import Doc, Tx, docs_of_account, docs_of_customer, get_doc
 
@@ -184,10 +184,40 @@ def promise_cancel(ctx: Context, args: dict[str, Any]) -> Outcome:
     return Outcome()
 
 
+def plan_propose(ctx: Context, args: dict[str, Any]) -> Outcome:
+    """A payment plan the agent agreed with the debtor: checked against the account as it is now,
+    stored as proposed (approval by authority comes with the offer policy)."""
+    account = _account(ctx, args.get("account_id"))
+    record = {"status": PlanStatus.PROPOSED.value, "created_by": ctx.agent, **args}
+    plan = _decode("payment_plan", record)
+    if get_doc(ctx.conn, "payment_plan", plan.id) is not None:
+        return Outcome()
+    if not _owned_when_acted(ctx, account):
+        return rejected("ACCOUNT_REASSIGNED", "La cuenta fue reasignada a otro agente antes de proponer el convenio.")
+    acc = _decode("account", {k: v for k, v in account.data.items() if not k.startswith("_")})
+    holds = [r["kind"] for r in _restrictions(ctx, account.customer_id or "") if r["kind"] in HOLDS]
+    if holds:
+        return rejected("ACCOUNT_ON_HOLD", f"La cuenta está en {holds[0]}; no se pueden proponer convenios.")
+    if not plan.installments or any(i.amount.centavos <= 0 or i.amount.currency != acc.currency for i in plan.installments):
+        return rejected("PLAN_INVALID", "Cada pago del convenio debe ser positivo y en la moneda de la cuenta.")
+    if plan.total.centavos > acc.balance.centavos:
+        return rejected("PLAN_ABOVE_BALANCE", "El convenio suma más que el saldo de la cuenta.")
+    days = [i.due_on for i in plan.installments]
+    if days != sorted(days) or days[0] < ctx.now.date() or days[0] > ctx.now.date() + timedelta(days=MAX_PROMISE_DAYS):
+        return rejected("PLAN_DATES_INVALID", f"El primer pago debe caer entre hoy y {MAX_PROMISE_DAYS} días, y los demás después.")
+    if any(d.data["status"] in (PlanStatus.PROPOSED.value, PlanStatus.ACTIVE.value)
+           for d in docs_of_account(ctx.conn, account.id, "payment_plan")):
+        return rejected("PLAN_OVERLAP", "La cuenta ya tiene un convenio propuesto o activo.")
+    ctx.tx.put(Doc("payment_plan", plan.id, 0, to_record(plan), account.id, account.customer_id, account.agent),
+               current=None)
+    return Outcome()
+
+
 MUTATORS: dict[str, Callable[[Context, dict[str, Any]], Outcome]] = {
     "contact.log@1": contact_log,
     "note.add@1": note_add,
     "restriction.request@1": restriction_request,
     "promise.create@1": promise_create,
     "promise.cancel@1": promise_cancel,
+    "plan.propose@1": plan_propose,
 }

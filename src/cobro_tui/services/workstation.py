@@ -9,6 +9,7 @@ from cobro_tui.clock import Clock
 from cobro_tui.policy import Policy
 from cobro_tui.services.accounts import AccountService
 from cobro_tui.services.contacts import ContactService
+from cobro_tui.services.plans import PlanService
 from cobro_tui.services.promises import PromiseService
 from cobro_tui.services.queue import QueueService
 from cobro_tui.services.status import StatusService
@@ -24,6 +25,7 @@ class Workstation:
     accounts: AccountService
     contacts: ContactService
     promises: PromiseService
+    plans: PlanService
     status: StatusService
     sync: SyncService | None = None
 
@@ -40,6 +42,7 @@ class Workstation:
         """Call `listener` after every local write that has something to send (the app syncs then)."""
         self.contacts.after_write.append(listener)
         self.promises.after_write.append(listener)
+        self.plans.after_write.append(listener)
 
     def recent_items(self) -> list[LocalItem]:
         return recent_items(self.status.engine)

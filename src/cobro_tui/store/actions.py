@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine
 from cobro_tui.domain.models import (
     ContactAttempt,
     Note,
+    PaymentPlan,
     Promise,
     Restriction,
     RestrictionKind,
@@ -65,6 +66,24 @@ def record_promise(engine: Engine, promise: Promise, *, device: Device, at: date
         data={"promise_id": promise.id, "account_id": promise.account_id, "amount": promise.amount.centavos,
               "due_on": promise.due_on.isoformat()},
         actor=promise.created_by, device=device, at=at, config_hash=config_hash,
+    )
+
+
+def record_plan(engine: Engine, plan: PaymentPlan, *, device: Device, at: datetime, config_hash: str) -> OutboxItem:
+    """A payment plan proposed: the plan and its installments, pending until the server answers (plan.propose@1)."""
+    head, installments = R.plan_rows(plan, SyncState.PENDING, 0)
+
+    def add_installments(conn: Connection) -> None:
+        R.insert_rows(conn, "plan_installment", R.INSTALLMENT, installments)
+
+    record = to_record(plan)
+    args = {k: record[k] for k in ("id", "account_id", "down_payment", "installments", "created_at")}
+    return _record(
+        engine, name="plan.propose@1", args=args, account_id=plan.account_id, rows=("payment_plan", R.PLAN, head),
+        event="plan.proposed",
+        data={"plan_id": plan.id, "account_id": plan.account_id, "total": plan.total.centavos,
+              "installments": len(plan.installments)},
+        actor=plan.created_by, device=device, at=at, config_hash=config_hash, also=add_installments,
     )
 
 

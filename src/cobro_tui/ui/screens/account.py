@@ -21,6 +21,7 @@ from cobro_tui.services.workstation import Workstation
 from cobro_tui.ui.messages import NextAccountWanted, SyncFinished
 from cobro_tui.ui.screens.base import CobroScreen
 from cobro_tui.ui.screens.contact_form import ContactForm
+from cobro_tui.ui.screens.plan_form import PlanForm
 from cobro_tui.ui.screens.promise_form import PromiseForm
 from cobro_tui.ui.widgets import account_panels as panels
 from cobro_tui.ui.widgets.status_bar import StatusBar
@@ -33,6 +34,7 @@ class AccountScreen(CobroScreen):
     BINDINGS = [
         Binding("escape", "back", "keys.back", id="account.back"),
         Binding("f2", "promise", "keys.promise", id="account.promise"),
+        Binding("f3", "plan", "keys.plan", id="account.plan"),
         Binding("f4", "log_contact", "keys.log", id="account.log"),
         Binding("f5", "next_account", "keys.next", id="account.next"),
         Binding("f6", "guide", "keys.script", id="account.script"),
@@ -191,6 +193,10 @@ class AccountScreen(CobroScreen):
     def action_promise(self) -> None:
         if self.view is not None:
             self.app.push_screen(PromiseForm(self.workstation, self.view), self._after_form)
+
+    def action_plan(self) -> None:
+        if self.view is not None:
+            self.app.push_screen(PlanForm(self.workstation, self.view), self._after_form)
 
     def action_log_contact(self) -> None:
         if self.view is not None:

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from textual.binding import ActiveBinding
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
 
 from cobro_tui.i18n import t
 
@@ -36,6 +37,13 @@ class CobroScreen(Screen[None]):
 
 class CobroModal(ModalScreen[ResultType]):
     """A form or dialog over a screen, with translated binding descriptions like CobroScreen."""
+
+    def on_mount(self) -> None:
+        # The ui.cursor_blink setting: off for people who find it distracting (and for snapshots).
+        settings = getattr(self.app, "settings", None)
+        blink = settings.ui.cursor_blink if settings is not None else True
+        for field in self.query(Input):
+            field.cursor_blink = blink
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:

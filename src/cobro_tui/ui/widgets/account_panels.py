@@ -78,8 +78,12 @@ def promises(view: AccountView) -> Table:
         table.add_row(state, money(promise.amount), day(promise.due_on), t(f"pay_channel.{promise.channel}"))
     for tracked in view.file.plans:
         plan = tracked.item
-        table.add_row(t("account.plan", down=money(plan.down_payment), count=len(plan.installments),
-                        status=plan.status.value), "", "", "")
+        state = t(f"plan.status_{plan.status.value}")
+        if tracked.sync_state != "synced":
+            state += f" · {t(f'sync_state.{tracked.sync_state}')}"
+        first = plan.installments[0] if plan.installments else None
+        table.add_row(state, money(plan.total), day(first.due_on) if first else "",
+                      t("account.plan", down=money(plan.down_payment), count=len(plan.installments)))
     if not view.file.promises and not view.file.plans:
         table.add_row(t("account.none"), "", "", "")
     return table

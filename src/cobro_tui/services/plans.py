@@ -1,0 +1,72 @@
+"""Proposing a payment plan: its schedule previewed live, checked like the server will check it,
+saved with its installments, outbox item and audit event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Engine
+
+from cobro_tui.clock import Clock
+from cobro_tui.domain.ids import new_id
+from cobro_tui.domain.models import Installment, PaymentPlan
+from cobro_tui.domain.money import Money
+from cobro_tui.domain.plans import Frequency, PlanLimits, plan_problems, schedule
+from cobro_tui.domain.promises import Problem
+from cobro_tui.errors import Refusal
+from cobro_tui.policy import Policy
+from cobro_tui.services.accounts import AccountService
+from cobro_tui.services.promises import problem_text
+from cobro_tui.store.actions import record_plan
+from cobro_tui.store.device import Device
+
+
+class PlanRefused(Refusal):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("plan.refused", text=" ".join(problem_text(p) for p in problems))
+
+
+@dataclass(frozen=True, slots=True)
+class PlanPreview:
+    installments: tuple[Installment, ...]
+    problems: list[Problem]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanService:
+    engine: Engine
+    clock: Clock
+    policy: Policy
+    device: Device
+    accounts: AccountService
+    limits: PlanLimits = PlanLimits()
+    after_write: list[Callable[[], None]] = field(default_factory=list)
+    rescore: Callable[[list[str]], object] | None = None
+
+    def preview(self, account_id: str, total: Money, down: Money, count: int, first_due: date,
+                frequency: Frequency) -> PlanPreview:
+        """The schedule as entered and what is wrong with it (for the live preview)."""
+        view = self.accounts.open(account_id)
+        open_plans = [p.item for p in view.file.plans if p.sync_state != "rejected"]
+        problems = plan_problems(view.file.account, open_plans, total, down, count, first_due,
+                                 view.debtor_now.date(), self.limits)
+        installments = schedule(total, down, count, first_due, frequency) if 1 <= count <= self.limits.max_installments else ()
+        return PlanPreview(installments, problems)
+
+    def propose(self, account_id: str, total: Money, down: Money, count: int, first_due: date,
+                frequency: Frequency) -> PaymentPlan:
+        preview = self.preview(account_id, total, down, count, first_due, frequency)
+        if preview.problems:
+            raise PlanRefused(preview.problems)
+        now = self.clock.now()
+        plan = PaymentPlan(id=new_id(), account_id=account_id, down_payment=down, installments=preview.installments,
+                           created_at=now, created_by=self.device.agent_id)
+        record_plan(self.engine, plan, device=self.device, at=now, config_hash=self.policy.config_hash)
+        if self.rescore is not None:
+            self.rescore([account_id])
+        for listener in self.after_write:
+            listener()
+        return plan

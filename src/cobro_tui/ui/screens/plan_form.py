@@ -1,0 +1,169 @@
+"""f3: a payment plan (convenio) with its schedule previewed as it is typed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rich import box
+from rich.table import Table
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Input, Label, Select, Static
+
+from cobro_tui.domain.entry import parse_day
+from cobro_tui.domain.models import Installment
+from cobro_tui.domain.money import Money
+from cobro_tui.domain.plans import Frequency
+from cobro_tui.errors import UserFacingError
+from cobro_tui.i18n import day, money, t
+from cobro_tui.services.accounts import AccountView
+from cobro_tui.services.promises import parse_amount, problem_text
+from cobro_tui.services.workstation import Workstation
+from cobro_tui.ui.screens.base import CobroModal
+
+Entered = tuple[Money, Money, int, date, Frequency]
+
+
+class PlanForm(CobroModal[str | None]):
+    """Dismissed with the confirmation text when proposed, None when cancelled."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "keys.cancel", id="form.cancel"),
+        Binding("ctrl+s", "save", "keys.save", id="form.save", priority=True),
+    ]
+
+    class Previewed(Message):
+        def __init__(self, installments: tuple[Installment, ...], problems: list[str]) -> None:
+            super().__init__()
+            self.installments = installments
+            self.problems = problems
+
+    class Done(Message):
+        def __init__(self, text: str, saved: bool) -> None:
+            super().__init__()
+            self.text = text
+            self.saved = saved
+
+    def __init__(self, workstation: Workstation, view: AccountView) -> None:
+        super().__init__()
+        self.workstation = workstation
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        account = self.view.file.account
+        today = self.view.debtor_now.date()
+        with Vertical(id="plan-form", classes="form"):
+            yield Static(t("plan.title"), classes="form-title")
+            yield Static(f"{self.view.file.customer.full_name} · {t('account.total')} {money(account.balance)}",
+                         classes="form-context")
+            with Horizontal(classes="form-row"):
+                with Vertical():
+                    yield Label(t("plan.total"))
+                    yield Input(str(account.balance.to_decimal()), compact=True, id="plan-total")
+                with Vertical():
+                    yield Label(t("plan.down"))
+                    yield Input("0", compact=True, id="plan-down")
+            with Horizontal(classes="form-row"):
+                with Vertical():
+                    yield Label(t("plan.count"))
+                    yield Input("6", compact=True, id="plan-count")
+                with Vertical():
+                    yield Label(t("plan.frequency"))
+                    yield Select([(t(f"plan.{f.value}"), f.value) for f in Frequency], value=Frequency.MONTHLY.value,
+                                 allow_blank=False, compact=True, id="plan-frequency")
+            yield Label(t("plan.first_due"))
+            yield Input(day(today), compact=True, id="plan-first")
+            yield Static("", id="plan-check", classes="form-check")
+            yield Static("", id="plan-preview")
+            with Horizontal(classes="form-buttons"):
+                yield Button(t("form.save"), variant="primary", compact=True, id="plan-save")
+                yield Button(t("form.cancel"), compact=True, id="plan-cancel")
+
+    def on_mount(self) -> None:
+        self.recheck()
+
+    def _entered(self) -> Entered | str:
+        """What was typed, read; or the sentence that says what is wrong with it."""
+        def text(selector: str) -> str:
+            return self.query_one(selector, Input).value
+
+        try:
+            total, down = parse_amount(text("#plan-total")), parse_amount(text("#plan-down") or "0")
+        except UserFacingError as exc:
+            return exc.message
+        count_text = text("#plan-count").strip()
+        if not count_text.isdigit():
+            return t("plan.bad_count", text=count_text or "—")
+        today = self.view.debtor_now.date()
+        first = parse_day(text("#plan-first"), today)
+        if first is None:
+            return t("form.bad_date", text=text("#plan-first") or "—", example=day(today))
+        frequency = Frequency(str(self.query_one("#plan-frequency", Select).value))
+        return total, down, int(count_text), first, frequency
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def recheck(self) -> None:
+        entered = self._entered()
+        if isinstance(entered, str):
+            self._show([entered], ())
+        else:
+            self.preview(*entered)
+
+    @work(thread=True, exclusive=True, group="plan-preview", exit_on_error=False)
+    def preview(self, total: Money, down: Money, count: int, first: date, frequency: Frequency) -> None:
+        result = self.workstation.plans.preview(self.view.file.account.id, total, down, count, first, frequency)
+        self.post_message(self.Previewed(result.installments, [problem_text(p) for p in result.problems]))
+
+    @on(Previewed)
+    def show_preview(self, message: Previewed) -> None:
+        self._show(message.problems, message.installments)
+
+    def _show(self, problems: list[str], installments: tuple[Installment, ...]) -> None:
+        check = self.query_one("#plan-check", Static)
+        check.update("\n".join(problems) if problems else t("plan.ok"))
+        check.set_class(bool(problems), "-bad")
+        table = Table(title=t("plan.preview"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column(t("plan.number"), justify="right")
+        table.add_column(t("account.due"))
+        table.add_column(t("promise.amount"), justify="right")
+        shown = installments if len(installments) <= 8 else (*installments[:6], None, installments[-1])
+        for item in shown:
+            if item is None:
+                table.add_row("…", "", "")
+            else:
+                table.add_row(str(item.number), day(item.due_on), money(item.amount))
+        self.query_one("#plan-preview", Static).update(table if installments else "")
+
+    @on(Button.Pressed, "#plan-save")
+    def action_save(self) -> None:
+        entered = self._entered()
+        if isinstance(entered, str):
+            self._show([entered], ())
+            return
+        self.save(*entered)
+
+    @work(thread=True, exclusive=True, group="plan-save", exit_on_error=False)
+    def save(self, total: Money, down: Money, count: int, first: date, frequency: Frequency) -> None:
+        try:
+            plan = self.workstation.plans.propose(self.view.file.account.id, total, down, count, first, frequency)
+        except UserFacingError as exc:
+            self.post_message(self.Done(exc.message, saved=False))
+            return
+        self.post_message(self.Done(t("plan.saved", total=money(plan.total), count=len(plan.installments)), saved=True))
+
+    @on(Done)
+    def done(self, message: Done) -> None:
+        if message.saved:
+            self.dismiss(message.text)
+        else:
+            check = self.query_one("#plan-check", Static)
+            check.update(message.text)
+            check.add_class("-bad")
+
+    @on(Button.Pressed, "#plan-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

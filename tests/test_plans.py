@@ -1,0 +1,97 @@
+"""Payment plans: exact schedules, the limits with their messages, and a plan proposed on the
+workstation reaching the server once and coming back synced."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import NOW
+from hypothesis import given
+from hypothesis import strategies as st
+from sync_support import make_station, running_server, server_view
+
+from cobro_tui.clock import FixedClock
+from cobro_tui.domain.money import Money
+from cobro_tui.domain.plans import Frequency, due_dates, schedule
+from cobro_tui.policy import Policy
+
+
+@pytest.fixture
+def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    with running_server(tmp_path, accounts=60, seed=3) as running:
+        yield running
+
+
+@given(total=st.integers(1, 10**10), down_share=st.floats(0, 0.9), count=st.integers(1, 24),
+       frequency=st.sampled_from(list(Frequency)), start=st.dates(date(2026, 1, 1), date(2030, 12, 31)))
+def test_a_schedule_adds_up_to_the_centavo_in_order(total: int, down_share: float, count: int,
+                                                     frequency: Frequency, start: date) -> None:
+    down = Money(int(total * down_share))
+    items = schedule(Money(total), down, count, start, frequency)
+    assert len(items) == count
+    assert down.centavos + sum(i.amount.centavos for i in items) == total
+    amounts = [i.amount.centavos for i in items]
+    assert max(amounts[:-1] or [amounts[-1]]) == min(amounts[:-1] or [amounts[-1]])  # equal but the last
+    assert 0 <= amounts[-1] - amounts[0] < count
+    days = [i.due_on for i in items]
+    assert days == sorted(days) and len(set(days)) == count and days[0] == start
+
+
+def test_monthly_dates_keep_the_day_of_the_month_where_they_can() -> None:
+    assert due_dates(date(2027, 1, 31), 4, Frequency.MONTHLY) == [date(2027, 1, 31), date(2027, 2, 28),
+                                                                date(2027, 3, 31), date(2027, 4, 30)]
+    assert due_dates(date(2026, 12, 15), 3, Frequency.BIWEEKLY) == [date(2026, 12, 15), date(2026, 12, 29),
+                                                                   date(2027, 1, 12)]
+
+
+def test_a_plan_outside_the_limits_says_what_is_allowed(tmp_path: Path, policy: Policy, clock: FixedClock) -> None:
+    from portfolio_fixtures import fill
+
+    from cobro_tui.bootstrap import build_workstation
+    from cobro_tui.services.promises import problem_text
+    from cobro_tui.settings import load_settings
+    from cobro_tui.store.engine import CacheFile
+    from cobro_tui.store.migrate import upgrade
+
+    cache = CacheFile(tmp_path / "c.db", bytes(range(32)))
+    engine = cache.open()
+    upgrade(engine)
+    fill(cache, policy, accounts=5)
+    ws = build_workstation(engine, load_settings(), clock, policy, "agente01", "demo")
+    account_id = ws.queue.page(None, 1).entries[0].account_id
+    balance = ws.accounts.open(account_id).file.account.balance
+    today = NOW.date()
+    texts = [problem_text(p) for p in ws.plans.preview(
+        account_id, balance + Money(100), balance + Money(100), 30, today - timedelta(days=1), Frequency.MONTHLY).problems]
+    assert any(t.startswith("El total del convenio debe ser mayor que cero y no exceder el saldo") for t in texts)
+    assert any(t.startswith("El enganche no puede ser negativo ni igual o mayor") for t in texts)
+    assert "El número de pagos debe estar entre 1 y 24." in texts
+    assert any(t.startswith("El primer pago debe caer entre hoy") for t in texts)
+    small = [problem_text(p) for p in ws.plans.preview(account_id, Money(50000), Money(0), 10, today, Frequency.WEEKLY).problems]
+    assert small == ["Cada pago debe ser de al menos $100.00; reduzca el número de pagos."]
+    engine.dispose()
+
+
+def test_a_proposed_plan_reaches_the_server_once_and_comes_back_synced(tmp_path: Path, server, clock: FixedClock,  # type: ignore[no-untyped-def]
+                                                                       policy: Policy) -> None:
+    from cobro_tui.bootstrap import build_workstation
+    from cobro_tui.settings import load_settings
+
+    station = make_station(tmp_path, "plan", server[1].url, "agente01", clock, policy)
+    assert station.round().ok
+    ws = build_workstation(station.cache, load_settings(), clock, policy, "agente01", "live")
+    account_id = next(a for a, _ in station.accounts()
+                      if not ws.accounts.open(a).file.plans and ws.accounts.open(a).file.account.balance.centavos > 100_000)
+    balance = ws.accounts.open(account_id).file.account.balance
+    plan = ws.plans.propose(account_id, balance, Money(50_000), 4, NOW.date() + timedelta(days=3), Frequency.MONTHLY)
+    report = station.round()
+    assert report.ok and report.applied == 1
+    again = ws.plans.preview(account_id, balance, Money(0), 2, NOW.date(), Frequency.MONTHLY)
+    assert [p.key for p in again.problems] == ["plan.overlap"]
+    with station.cache.connect() as conn:
+        state = conn.exec_driver_sql("SELECT sync_state FROM payment_plan WHERE id = ?", (plan.id,)).scalar_one()
+        rows = conn.exec_driver_sql("SELECT count(*) FROM plan_installment WHERE plan_id = ?", (plan.id,)).scalar_one()
+    assert state == "synced" and rows == 4
+    assert station.view() == server_view(server[0], "agente01")
