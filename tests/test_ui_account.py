@@ -214,3 +214,28 @@ async def test_a_plan_is_previewed_as_it_is_typed_and_proposed_pending(tmp_path:
             assert conn.exec_driver_sql("SELECT name FROM outbox").scalars().all() == ["plan.propose@1"]
             plan_id = conn.exec_driver_sql("SELECT id FROM payment_plan WHERE sync_state = 'pending'").scalar_one()
             assert conn.exec_driver_sql("SELECT sum(amount) FROM plan_installment WHERE plan_id = ?", (plan_id,)).scalar_one() == 240000
+
+
+async def test_the_wrapup_line_takes_a_promise_through_the_same_rules(tmp_path: Path, policy: Policy) -> None:
+    app = demo_app(tmp_path, policy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_first(pilot)
+        await pilot.press("colon")
+        line = screen.query_one("#wrapup", Input)
+        assert app.focused is line
+        await pilot.press(*"p 50 30 spei", "enter")
+        await pilot.pause(0.3)
+        with _db(app).connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar_one() == 0  # below the minimum
+        assert line.value == "p 50 30 spei"  # kept for correcting
+        line.value = ""
+        await pilot.press(*"p 750 30 spei", "enter")
+        await wait_for(pilot, lambda: line.value == "")
+        with _db(app).connect() as conn:
+            row = conn.exec_driver_sql("SELECT amount, due_on, channel, sync_state FROM promise WHERE sync_state = 'pending'").one()
+        assert tuple(row) == (75000, "2026-11-30", "spei", "pending")
+        await pilot.press(*"g NC no contesta", "enter")
+        await wait_for(pilot, lambda: line.value == "")
+        with _db(app).connect() as conn:
+            names = conn.exec_driver_sql("SELECT name FROM outbox ORDER BY client_seq").scalars().all()
+        assert names == ["promise.create@1", "contact.log@1"]

@@ -8,19 +8,27 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Label, SelectionList, Static
+from textual.widgets import Footer, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
+from cobro_tui.domain.models import Channel
 from cobro_tui.domain.priority import Reason
 from cobro_tui.domain.scripts import choose_script
+from cobro_tui.domain.wrapup import (
+    ContactIntent,
+    PromiseIntent,
+    WrapUpError,
+    parse_wrapup,
+)
 from cobro_tui.errors import UserFacingError
-from cobro_tui.i18n import language, t
+from cobro_tui.i18n import day, language, money, t
 from cobro_tui.services.accounts import AccountView
+from cobro_tui.services.promises import PAYMENT_CHANNELS
 from cobro_tui.services.status import WorkstationStatus
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.ui.messages import NextAccountWanted, SyncFinished
 from cobro_tui.ui.screens.base import CobroScreen
-from cobro_tui.ui.screens.contact_form import ContactForm
+from cobro_tui.ui.screens.contact_form import POINTS_FOR, ContactForm
 from cobro_tui.ui.screens.plan_form import PlanForm
 from cobro_tui.ui.screens.promise_form import PromiseForm
 from cobro_tui.ui.widgets import account_panels as panels
@@ -39,6 +47,7 @@ class AccountScreen(CobroScreen):
         Binding("f5", "next_account", "keys.next", id="account.next"),
         Binding("f6", "guide", "keys.script", id="account.script"),
         Binding("v", "reveal", "keys.reveal", id="account.reveal"),
+        Binding("colon", "wrapup", "keys.wrapup", id="account.wrapup"),
     ]
 
     class Loaded(Message):
@@ -79,6 +88,7 @@ class AccountScreen(CobroScreen):
         with Vertical(id="guide", classes="-hidden"):
             yield Static(id="guide-title")
             yield SelectionList[str](id="guide-steps")
+        yield Input(placeholder=t("wrapup.placeholder"), compact=True, id="wrapup")
         yield Static(t("account.masked"), id="account-privacy")
         yield StatusBar(self.agent_zone, id="status-bar")
         yield Footer()
@@ -174,6 +184,45 @@ class AccountScreen(CobroScreen):
     @on(SelectionList.SelectedChanged, "#guide-steps")
     def steps_ticked(self, event: SelectionList.SelectedChanged[str]) -> None:
         self.steps_done = set(event.selection_list.selected)
+
+    def action_wrapup(self) -> None:
+        self.query_one("#wrapup", Input).focus()
+
+    @on(Input.Submitted, "#wrapup")
+    def wrapup_entered(self, event: Input.Submitted) -> None:
+        if self.view is None:
+            return
+        intent = parse_wrapup(event.value, self.view.debtor_now.date(), PAYMENT_CHANNELS)
+        if isinstance(intent, WrapUpError):
+            self.notify(t(intent.key, **intent.values), severity="error")
+            return
+        self.run_wrapup(intent)
+
+    @work(thread=True, exclusive=True, group="wrapup", exit_on_error=False)
+    def run_wrapup(self, intent: PromiseIntent | ContactIntent) -> None:
+        """The same services, and so the same rules, as the forms."""
+        assert self.view is not None
+        account = self.view.file.account
+        try:
+            if isinstance(intent, PromiseIntent):
+                promise = self.workstation.promises.take(account.id, intent.amount, intent.due_on, intent.channel)
+                done = t("promise.saved", amount=money(promise.amount), due_on=day(promise.due_on))
+            else:
+                phones = [p for p in self.view.file.contact_points if p.kind in POINTS_FOR[Channel.VOICE]]
+                self.workstation.contacts.log(
+                    account_id=account.id, customer_id=account.customer_id, channel=Channel.VOICE,
+                    result_code=intent.result_code, notes=intent.notes, contact_point_id=phones[0].id if phones else None,
+                    script_steps=tuple(sorted(self.steps_done)),
+                )
+                done = t("contact.saved", code=intent.result_code)
+        except UserFacingError as exc:
+            self.app.call_from_thread(self.notify, exc.message, severity="error")
+            return
+        self.app.call_from_thread(self._wrapped_up, done)
+
+    def _wrapped_up(self, done: str) -> None:
+        self.query_one("#wrapup", Input).value = ""
+        self._after_form(done)
 
     def action_back(self) -> None:
         self.dismiss()
