@@ -106,3 +106,8 @@ def test_plan_form_with_its_schedule(snap_compare, tmp_path: Path, policy: Polic
         await pilot.pause(0.5)
 
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_account_screen_high_contrast(snap_compare, tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COBRO_UI__THEME", "cobro-high-contrast")
+    assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=_open_account)

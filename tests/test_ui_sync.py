@@ -99,3 +99,34 @@ async def test_a_round_that_moves_nothing_leaves_the_table_and_the_cursor_alone(
         assert refreshed[0].page is None  # type: ignore[attr-defined]
         assert not any(type(m).__name__ == "PageLoaded" for m in seen)
         assert table.cursor_row == cursor > 0
+
+
+async def test_a_rejected_item_stays_on_top_until_acknowledged(tmp_path: Path, proxy: FaultProxy, clock: FixedClock,
+                                                               policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COBRO_SYNC__INTERVAL_SECONDS", "3600")
+    station = make_station(tmp_path, "ack", proxy.url, "agente01", clock, policy, timeout=2)
+    settings = load_settings()
+    workstation = replace(build_workstation(station.cache, settings, clock, policy, "agente01", "live"),
+                          sync=SyncService(station.sync, 3600))
+    app = build_app(settings, clock, workstation)
+    async with app.run_test(size=(120, 40)) as pilot:
+        status = app.screen.query_one("#status-bar", Static)
+        items = app.screen.query_one(LocalItems)
+        await _until(pilot, lambda: "En línea" in str(status.render()))
+        account_id, customer_id = next(a for a in station.accounts() if not workstation.accounts.open(a[0]).file.open_promises())
+        # Two promises on one account, recorded below the form's checks: the server refuses the second.
+        station.promise(account_id, 300)
+        _, refused = station.promise(account_id, 400)
+        for _ in range(10):
+            workstation.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code="NC")
+        app.run_sync()
+        await _until(pilot, lambda: "Pendientes: 0" in str(status.render()) and refused.mutation_id in items.attention)
+        assert items.get_row_at(0) == items.get_row(refused.mutation_id)  # on top, though ten items are newer
+        assert str(items.get_row_at(0)[0]) == "Rechazado" and "promesa abierta" in str(items.get_row_at(0)[3])
+        items.focus()
+        items.move_cursor(row=0)
+        await pilot.press("a")
+        await _until(pilot, lambda: refused.mutation_id not in [k.value for k in items.rows])
+        with station.cache.connect() as conn:
+            events = conn.exec_driver_sql("SELECT body FROM audit_event WHERE body LIKE '%item.acknowledged%'").scalars().all()
+        assert len(events) == 1 and refused.mutation_id in events[0]

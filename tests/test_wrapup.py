@@ -7,7 +7,12 @@ from datetime import date
 import pytest
 
 from cobro_tui.domain.money import Money
-from cobro_tui.domain.wrapup import ContactIntent, PromiseIntent, WrapUpError, parse_wrapup
+from cobro_tui.domain.wrapup import (
+    ContactIntent,
+    PromiseIntent,
+    WrapUpError,
+    parse_wrapup,
+)
 
 TODAY = date(2026, 11, 22)
 CHANNELS = ("spei", "oxxo")

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from cobro_tui.store.outbox import NEEDS_ATTENTION, item_rows
 from cobro_tui.sync.engine import SyncEngine, SyncReport, backoff
 
 __all__ = ["LocalItem", "SyncReport", "SyncService", "recent_items"]
@@ -24,6 +25,10 @@ class LocalItem:
     state: str  # pending, inflight, applied, applied_with_warnings, rejected, deferred
     occurred_at: datetime
     reason: str | None
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.state in NEEDS_ATTENTION
 
 
 @dataclass
@@ -50,15 +55,11 @@ class SyncService:
 
 
 def recent_items(engine: Engine, limit: int = 8) -> list[LocalItem]:
-    """The latest outbox items, newest first, with the server's reason when it refused one."""
-    with engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT mutation_id, name, account_id, state, occurred_at_client, verdict_json FROM outbox "
-            "WHERE acknowledged_by_agent = 0 ORDER BY client_seq DESC LIMIT ?", (limit,)
-        ).all()
+    """What the agent follows: refusals and warnings until acknowledged, then the latest other
+    items, newest first, with the server's reason when it gave one."""
     items = []
-    for row in rows:
-        verdict = json.loads(row[5]) if row[5] else {}
+    for mutation_id, name, account_id, state, occurred_at, verdict_json in item_rows(engine, limit):
+        verdict = json.loads(verdict_json) if verdict_json else {}
         reason = (verdict.get("reason") or {}).get("message") or "; ".join(w["message"] for w in verdict.get("warnings", [])) or None
-        items.append(LocalItem(row[0], row[1], row[2], row[3], datetime.fromisoformat(row[4]), reason))
+        items.append(LocalItem(mutation_id, name, account_id, state, datetime.fromisoformat(occurred_at), reason))
     return items

@@ -14,6 +14,7 @@ from cobro_tui.services.promises import PromiseService
 from cobro_tui.services.queue import QueueService
 from cobro_tui.services.status import StatusService
 from cobro_tui.services.sync import LocalItem, SyncReport, SyncService, recent_items
+from cobro_tui.store.outbox import acknowledge
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +47,8 @@ class Workstation:
 
     def recent_items(self) -> list[LocalItem]:
         return recent_items(self.status.engine)
+
+    def acknowledge(self, mutation_id: str) -> bool:
+        """The agent has read a refusal or warning; it leaves the list."""
+        return acknowledge(self.status.engine, mutation_id, actor=self.agent, device=self.contacts.device.device_id,
+                           at=self.clock.now())

@@ -12,6 +12,8 @@ from sqlalchemy import Connection, Engine
 
 from cobro_tui.domain.audit import canonical_json
 from cobro_tui.domain.ids import new_id
+from cobro_tui.store.audit_log import append_event
+from cobro_tui.store.engine import write_connection
 from cobro_tui.store.types import instant_text
 
 
@@ -62,3 +64,36 @@ def pending(engine: Engine) -> list[OutboxItem]:
             "FROM outbox WHERE state IN ('pending', 'inflight') ORDER BY client_seq"
         ).fetchall()
     return [OutboxItem(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], datetime.fromisoformat(r[6])) for r in rows]
+
+
+# Answers the agent must see until they say they have: refusals, and facts kept with a warning.
+NEEDS_ATTENTION = ("rejected", "applied_with_warnings")
+
+
+def item_rows(engine: Engine, limit: int) -> list[tuple[Any, ...]]:
+    """Outbox items for the agent to follow: every unacknowledged one that needs attention, then the
+    latest others, newest first: (mutation_id, name, account_id, state, occurred_at, verdict_json)."""
+    columns = "mutation_id, name, account_id, state, occurred_at_client, verdict_json, client_seq"
+    with engine.connect() as conn:
+        attention = conn.exec_driver_sql(
+            f"SELECT {columns} FROM outbox WHERE acknowledged_by_agent = 0 AND state IN (?, ?) ORDER BY client_seq DESC",
+            NEEDS_ATTENTION,
+        ).all()
+        others = conn.exec_driver_sql(
+            f"SELECT {columns} FROM outbox WHERE acknowledged_by_agent = 0 AND state NOT IN (?, ?) "
+            "ORDER BY client_seq DESC LIMIT ?", (*NEEDS_ATTENTION, limit),
+        ).all()
+    return [tuple(r[:6]) for r in attention] + [tuple(r[:6]) for r in others]
+
+
+def acknowledge(engine: Engine, mutation_id: str, *, actor: str, device: str, at: datetime) -> bool:
+    """The agent has seen a refusal or warning: it leaves the list (the audit log keeps the moment)."""
+    with write_connection(engine) as conn:
+        changed = conn.exec_driver_sql(
+            "UPDATE outbox SET acknowledged_by_agent = 1 WHERE mutation_id = ? AND acknowledged_by_agent = 0 "
+            "AND state IN (?, ?)", (mutation_id, *NEEDS_ATTENTION),
+        ).rowcount
+        if changed:
+            append_event(conn, at=at, type="item.acknowledged", actor=actor, device=device,
+                         data={"mutation_id": mutation_id})
+    return bool(changed)

@@ -22,6 +22,7 @@ from cobro_tui.ui.messages import NextAccountWanted, OpenAccount, SyncFinished
 from cobro_tui.ui.screens.account import AccountScreen
 from cobro_tui.ui.screens.help import HelpScreen
 from cobro_tui.ui.screens.queue import QueueScreen
+from cobro_tui.ui.themes import THEMES
 
 
 class CobroApp(App[None]):
@@ -54,10 +55,13 @@ class CobroApp(App[None]):
         self._ui_thread = threading.get_ident()
 
     def on_mount(self) -> None:
+        for theme in THEMES:
+            self.register_theme(theme)
         if self.settings.ui.theme in self.available_themes:
             self.theme = self.settings.ui.theme
         else:
-            self.notify(f"Theme {self.settings.ui.theme!r} is unknown; using the default.", severity="warning")
+            self.notify(t("app.unknown_theme", theme=self.settings.ui.theme, themes=", ".join(sorted(self.available_themes))),
+                        severity="warning")
         self.push_screen(QueueScreen(self.workstation, self.settings.ui.agent_zone))
         if self.workstation.sync is not None:
             self.workstation.after_write(self.request_sync)

@@ -150,6 +150,15 @@ class QueueScreen(CobroScreen):
             words.append(t(f"filter.promise_{chosen.promise.value}"))
         return ", ".join(words)
 
+    @on(LocalItems.Acknowledged)
+    def acknowledged(self, message: LocalItems.Acknowledged) -> None:
+        self.acknowledge(message.mutation_id)
+
+    @work(thread=True, exclusive=True, group="queue-ack", exit_on_error=False)
+    def acknowledge(self, mutation_id: str) -> None:
+        self.workstation.acknowledge(mutation_id)
+        self.post_message(self.Refreshed(None, self.workstation.status.snapshot(), self.workstation.recent_items()))
+
     @on(QueueTable.AccountChosen)
     def open_account(self, message: QueueTable.AccountChosen) -> None:
         self.app.post_message(OpenAccount(message.account_id))
