@@ -109,3 +109,34 @@ def test_a_bad_script_is_refused_with_file_and_key(tmp_path: Path) -> None:
     problems = check_policy(folder)
     assert any("cobranza.toml: key buckets has 'eterno'" in p for p in problems), problems
     assert any("cobranza.toml: step[2]: key phase is 'regaño'" in p for p in problems), problems
+
+
+def test_a_callback_moves_its_account_to_the_top_when_its_time_comes(cache_file: CacheFile, policy: Policy) -> None:
+    from cobro_tui.domain.account_file import Alert
+    from cobro_tui.services.contacts import ContactRefused
+
+    fill(cache_file, policy, accounts=60)
+    engine = cache_file.open()
+    now = build_workstation(engine, load_settings(), FixedClock(NOW), policy, "agente01", "demo")
+    now.queue.rescore(None)
+    last = now.queue.page(None, 500).entries[-1]
+    customer = now.accounts.open(last.account_id).file.account.customer_id
+    with pytest.raises(ContactRefused, match="debe quedar en el futuro"):
+        now.contacts.log(account_id=last.account_id, customer_id=customer, channel=Channel.VOICE, result_code="CB",
+                         callback_at=NOW - timedelta(minutes=1))
+    with pytest.raises(ContactRefused, match="dentro de 30 días"):
+        now.contacts.log(account_id=last.account_id, customer_id=customer, channel=Channel.VOICE, result_code="CB",
+                         callback_at=NOW + timedelta(days=31))
+    now.contacts.log(account_id=last.account_id, customer_id=customer, channel=Channel.VOICE, result_code="CB",
+                     callback_at=NOW + timedelta(hours=2))
+    assert Alert.CALLBACK_DUE not in now.accounts.open(last.account_id).alerts
+    later = build_workstation(engine, load_settings(), FixedClock(NOW + timedelta(hours=2, minutes=1)), policy,
+                              "agente01", "demo")
+    assert later.queue.rescore_callbacks_due(NOW) == 1
+    assert _queue_ids(later)[0] == last.account_id
+    assert later.queue.reasons(last.account_id)[0].factor == "callback_due"
+    assert Alert.CALLBACK_DUE in later.accounts.open(last.account_id).alerts
+    # Calling back clears it.
+    later.contacts.log(account_id=last.account_id, customer_id=customer, channel=Channel.VOICE, result_code="NC")
+    assert "callback_due" not in [r.factor for r in later.queue.reasons(last.account_id)]
+    engine.dispose()

@@ -239,3 +239,28 @@ async def test_the_wrapup_line_takes_a_promise_through_the_same_rules(tmp_path: 
         with _db(app).connect() as conn:
             names = conn.exec_driver_sql("SELECT name FROM outbox ORDER BY client_seq").scalars().all()
         assert names == ["promise.create@1", "contact.log@1"]
+
+
+async def test_a_callback_is_entered_in_the_debtors_time(tmp_path: Path, policy: Policy) -> None:
+    from datetime import UTC, datetime
+
+    app = demo_app(tmp_path, policy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_first(pilot)
+        zone = screen.view.debtor_zone
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: isinstance(app.screen, ContactForm))
+        form = app.screen
+        form.query_one("#contact-result", Select).value = "CB"
+        form.query_one("#contact-callback-day", Input).value = "23/11"
+        form.query_one("#contact-callback-time", Input).value = "25:00"
+        await pilot.press("ctrl+s")
+        check = form.query_one("#contact-check", Static)
+        await wait_for(pilot, lambda: "no es una hora" in str(check.render()))
+        form.query_one("#contact-callback-time", Input).value = "18:30"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen)
+        with _db(app).connect() as conn:
+            saved = conn.exec_driver_sql("SELECT callback_at FROM contact_attempt WHERE sync_state = 'pending'").scalar_one()
+        expected = datetime(2026, 11, 23, 18, 30, tzinfo=zone).astimezone(UTC)
+        assert datetime.fromisoformat(saved) == expected

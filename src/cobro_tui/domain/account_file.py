@@ -4,7 +4,7 @@ that must catch the eye before dialling."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
@@ -59,6 +59,7 @@ class Alert(StrEnum):
     LEGAL_HOLD = "legal_hold"
     DISPUTE = "dispute"
     CEASE = "cease"
+    CALLBACK_DUE = "callback_due"
     PAID_TODAY = "paid_today"
     WORKED_TODAY = "worked_today"
     PROMISE_DUE = "promise_due"
@@ -73,10 +74,13 @@ _RESTRICTION_ALERTS = {
 }
 
 
-def alerts_for(file: AccountFile, today: date, contacted_today: bool) -> tuple[Alert, ...]:
-    """The alerts of an account file on `today` (the debtor's calendar day). `contacted_today`
+def alerts_for(file: AccountFile, now: datetime, today: date, contacted_today: bool) -> tuple[Alert, ...]:
+    """The alerts of an account file at `now`, on `today` (the debtor's calendar day). `contacted_today`
     says whether anyone worked the customer today, which the file's recent contacts may not show."""
     found = {_RESTRICTION_ALERTS[r.kind] for r in file.restrictions if r.kind in _RESTRICTION_ALERTS}
+    latest = file.contacts[0].item if file.contacts else None  # newest first
+    if latest is not None and latest.callback_at is not None and latest.callback_at <= now:
+        found.add(Alert.CALLBACK_DUE)
     if any(p.paid_on == today for p in file.payments):
         found.add(Alert.PAID_TODAY)
     if contacted_today:

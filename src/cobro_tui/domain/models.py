@@ -295,6 +295,7 @@ class ContactAttempt:
     resolution: str = ""
     notes: str = ""
     script_steps: tuple[str, ...] = field(default_factory=tuple)
+    callback_at: datetime | None = None  # when the debtor asked to be called back
 
 
 @dataclass(frozen=True, slots=True)

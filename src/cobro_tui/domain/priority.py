@@ -12,6 +12,7 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class PriorityPoints:
+    callback_due: int = 5000
     promise_due_today: int = 900
     promise_broken: int = 700
     per_bucket_rank: int = 60
@@ -34,6 +35,7 @@ class AccountFacts:
     promise_due_today: bool
     promise_broken: bool
     contacted_today: bool
+    callback_due: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,8 @@ class Reason:
 def reasons(facts: AccountFacts, points: PriorityPoints, now: datetime) -> list[Reason]:
     """Every factor that adds or takes points, largest first."""
     found = []
+    if facts.callback_due:
+        found.append(Reason("callback_due", points.callback_due))
     if facts.promise_due_today:
         found.append(Reason("promise_due_today", points.promise_due_today))
     if facts.promise_broken:
@@ -57,7 +61,7 @@ def reasons(facts: AccountFacts, points: PriorityPoints, now: datetime) -> list[
     risk = points.risk.get(facts.risk_segment, 0)
     if risk:
         found.append(Reason("risk", risk))
-    if facts.contacted_today:
+    if facts.contacted_today and not facts.callback_due:  # a callback asked for today is no reason to wait
         found.append(Reason("contacted_today", points.contacted_today))
     elif facts.last_contact_at is None or (now - facts.last_contact_at).days >= 7:
         found.append(Reason("not_contacted_7_days", points.not_contacted_7_days))

@@ -65,7 +65,7 @@ class AccountService:
         worked = contacted_since(self.engine, file.customer.id, start_of_day)
         buckets = self.policy.buckets
         return AccountView(
-            file=file, alerts=alerts_for(file, debtor_now.date(), worked),
+            file=file, alerts=alerts_for(file, now, debtor_now.date(), worked),
             bucket=buckets.bucket_for(file.account.dpd), days_to_next_bucket=buckets.days_to_next(file.account.dpd),
             debtor_zone=zone, debtor_now=debtor_now, point_zones={p.id: self.point_zone(p) for p in file.contact_points},
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -17,6 +17,8 @@ from cobro_tui.policy import Policy
 from cobro_tui.store.actions import UnknownAccount, record_contact_attempt
 from cobro_tui.store.device import Device
 from cobro_tui.store.outbox import OutboxItem
+
+MAX_CALLBACK_DAYS = 30
 
 
 class ContactRefused(Refusal):
@@ -56,6 +58,7 @@ class ContactService:
         resolution: str = "",
         notes: str = "",
         script_steps: tuple[str, ...] = (),
+        callback_at: datetime | None = None,
     ) -> LoggedContact:
         """Record one contact attempt; refused with a reason when the code or times do not fit."""
         catalog = self.policy.result_codes
@@ -70,11 +73,15 @@ class ContactService:
             raise ContactRefused("contact.ends_before_start")
         if started > now:
             raise ContactRefused("contact.in_future")
+        if callback_at is not None and callback_at <= now:
+            raise ContactRefused("contact.callback_past")
+        if callback_at is not None and callback_at > now + timedelta(days=MAX_CALLBACK_DAYS):
+            raise ContactRefused("contact.callback_far", days=MAX_CALLBACK_DAYS)
         attempt = ContactAttempt(
             id=new_id(), account_id=account_id, customer_id=customer_id, channel=channel, direction=direction,
             started_at=started, ended_at=ended_at, result_code=result_code, agent=self.device.agent_id,
             contact_point_id=contact_point_id, problem_code=problem_code, circumstance=circumstance,
-            resolution=resolution, notes=notes, script_steps=script_steps,
+            resolution=resolution, notes=notes, script_steps=script_steps, callback_at=callback_at,
         )
         try:
             item = record_contact_attempt(

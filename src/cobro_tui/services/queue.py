@@ -13,7 +13,12 @@ from cobro_tui.clock import Clock
 from cobro_tui.domain.priority import Reason, reasons
 from cobro_tui.domain.queue import QueueFilter, QueueKey, QueuePage, SearchHit
 from cobro_tui.policy import Policy
-from cobro_tui.store.priority import facts_of, refresh_scores, scored_day
+from cobro_tui.store.priority import (
+    callbacks_due_between,
+    facts_of,
+    refresh_scores,
+    scored_day,
+)
 from cobro_tui.store.queue import accounts_of_customers, queue_page, search_accounts
 
 
@@ -58,6 +63,10 @@ class QueueService:
             return 0
         return refresh_scores(self.engine, self.agent, today, start, now, self.policy.buckets, self.policy.priority, ids)
 
+    def rescore_callbacks_due(self, since: datetime) -> int:
+        """Score again the accounts whose callbacks came due after `since` (a minute's timer)."""
+        return self.rescore(callbacks_due_between(self.engine, self.agent, since, self.clock.now()))
+
     def rescore_after_sync(self, accounts: Iterable[str], customers: Iterable[str], everything: bool) -> int:
         if everything:
             return self.rescore(None)
@@ -66,5 +75,5 @@ class QueueService:
     def reasons(self, account_id: str) -> list[Reason]:
         """Why an account stands where it does in the queue, factor by factor."""
         today, start, now = self._day()
-        facts = facts_of(self.engine, self.agent, account_id, today, start, self.policy.buckets)
+        facts = facts_of(self.engine, self.agent, account_id, today, start, now, self.policy.buckets)
         return [] if facts is None else reasons(facts, self.policy.priority, now)

@@ -130,6 +130,7 @@ def contact_args(attempt: ContactAttempt) -> dict[str, Any]:
         "resolution": attempt.resolution,
         "notes": attempt.notes,
         "script_steps": list(attempt.script_steps),
+        "callback_at": None if attempt.callback_at is None else instant_text(attempt.callback_at),
     }
 
 

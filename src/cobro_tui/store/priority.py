@@ -18,7 +18,11 @@ _FACTS = (
     "        AND p.sync_state <> 'rejected' AND p.due_on = :today), "
     "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND p.status = 'open' "
     "        AND p.sync_state <> 'rejected' AND p.due_on < :today), "
-    "EXISTS (SELECT 1 FROM contact_attempt c WHERE c.customer_id = a.customer_id AND c.started_at >= :day_start) "
+    "EXISTS (SELECT 1 FROM contact_attempt c WHERE c.customer_id = a.customer_id AND c.started_at >= :day_start), "
+    # A callback is due when its time has come and nobody has contacted the customer since it was set.
+    "EXISTS (SELECT 1 FROM contact_attempt c WHERE c.account_id = a.id AND c.callback_at <= :now "
+    "        AND NOT EXISTS (SELECT 1 FROM contact_attempt d WHERE d.customer_id = a.customer_id "
+    "                        AND d.started_at > c.started_at)) "
     "FROM account a WHERE a.assigned_agent = :agent"
 )
 # Accounts per statement when only some are refreshed (SQLite's parameter limit is far above).
@@ -30,15 +34,16 @@ def _facts(conn: Connection, sql: str, params: dict[str, object], buckets: Bucke
     return [
         AccountFacts(account_id=r[0], bucket_rank=ranks.get(r[1], 0), past_due_centavos=r[2], risk_segment=r[3],
                      last_contact_at=datetime.fromisoformat(r[4]) if r[4] else None, promise_due_today=bool(r[5]),
-                     promise_broken=bool(r[6]), contacted_today=bool(r[7]))
+                     promise_broken=bool(r[6]), contacted_today=bool(r[7]), callback_due=bool(r[8]))
         for r in conn.exec_driver_sql(sql, params)
     ]
 
 
-def read_facts(conn: Connection, agent: str, today: date, day_start: datetime, buckets: BucketSet,
+def read_facts(conn: Connection, agent: str, today: date, day_start: datetime, now: datetime, buckets: BucketSet,
                account_ids: Sequence[str] | None = None) -> list[AccountFacts]:
-    """The facts of the agent's accounts (all, or those in `account_ids`) for the day `today`."""
-    params: dict[str, object] = {"agent": agent, "today": today.isoformat(), "day_start": instant_text(day_start)}
+    """The facts of the agent's accounts (all, or those in `account_ids`) at `now` on the day `today`."""
+    params: dict[str, object] = {"agent": agent, "today": today.isoformat(), "day_start": instant_text(day_start),
+                                 "now": instant_text(now)}
     if account_ids is None:
         return _facts(conn, _FACTS, params, buckets)
     facts: list[AccountFacts] = []
@@ -55,7 +60,7 @@ def refresh_scores(engine: Engine, agent: str, today: date, day_start: datetime,
     """Score the agent's accounts (all, or those given) and store the scores; with all of them, the
     day is remembered so the next start knows the scores are current. Returns how many changed."""
     with engine.connect() as conn:
-        facts = read_facts(conn, agent, today, day_start, buckets, account_ids)
+        facts = read_facts(conn, agent, today, day_start, now, buckets, account_ids)
         current = dict(conn.exec_driver_sql("SELECT id, priority FROM account WHERE assigned_agent = ?", (agent,)).all()) \
             if account_ids is None else {}
     scores = [(score(f, points, now), f.account_id) for f in facts]
@@ -75,8 +80,18 @@ def scored_day(engine: Engine) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def facts_of(engine: Engine, agent: str, account_id: str, today: date, day_start: datetime,
+def facts_of(engine: Engine, agent: str, account_id: str, today: date, day_start: datetime, now: datetime,
              buckets: BucketSet) -> AccountFacts | None:
     with engine.connect() as conn:
-        found = read_facts(conn, agent, today, day_start, buckets, [account_id])
+        found = read_facts(conn, agent, today, day_start, now, buckets, [account_id])
     return found[0] if found else None
+
+
+def callbacks_due_between(engine: Engine, agent: str, after: datetime, until: datetime) -> list[str]:
+    """Accounts whose callback time falls in (after, until]: their scores must change now."""
+    with engine.connect() as conn:
+        return list(conn.exec_driver_sql(
+            "SELECT DISTINCT c.account_id FROM contact_attempt c JOIN account a ON a.id = c.account_id "
+            "WHERE a.assigned_agent = ? AND c.callback_at > ? AND c.callback_at <= ?",
+            (agent, instant_text(after), instant_text(until)),
+        ).scalars())

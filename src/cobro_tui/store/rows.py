@@ -153,7 +153,7 @@ def plan_rows(p: PaymentPlan, state: SyncState = SyncState.SYNCED, version: int 
 CONTACT_ATTEMPT = (
     "id", "account_id", "customer_id", "contact_point_id", "channel", "direction", "started_at", "ended_at",
     "result_code", "agent", "problem_code", "circumstance", "resolution", "notes", "script_steps",
-    "sync_state", "server_version",
+    "callback_at", "sync_state", "server_version",
 )
 
 
@@ -161,7 +161,7 @@ def contact_attempt_row(c: ContactAttempt, state: SyncState = SyncState.SYNCED, 
     return (
         c.id, c.account_id, c.customer_id, c.contact_point_id, c.channel.value, c.direction.value,
         instant_text(c.started_at), _instant(c.ended_at), c.result_code, c.agent, c.problem_code,
-        c.circumstance, c.resolution, c.notes, steps_json(c.script_steps), state.value, version,
+        c.circumstance, c.resolution, c.notes, steps_json(c.script_steps), _instant(c.callback_at), state.value, version,
     )
 
 
@@ -223,6 +223,8 @@ def columns_of(kind: str) -> tuple[str, ...]:
     return _TABLE_OF[kind][1]
 
 
+# Fields added after the first version of the protocol: a record without them reads as null.
+OPTIONAL_FIELDS = frozenset({"callback_at"})
 # Columns holding money: the wire sends {"centavos": n, "currency": "MXN"}, the cache keeps centavos.
 MONEY_COLUMNS = frozenset({"principal", "interest", "fees", "vat", "past_due", "min_to_cure", "amount", "paid", "down_payment"})
 
@@ -245,6 +247,8 @@ def _column_reader(kind: str, column: str) -> Callable[[dict[str, Any], int], An
         return lambda data, version: steps_json(data["script_steps"])
     if column in MONEY_COLUMNS:
         return lambda data, version: None if data[column] is None else data[column]["centavos"]
+    if column in OPTIONAL_FIELDS:
+        return lambda data, version: data.get(column)
     return lambda data, version: data[column]
 
 
@@ -267,7 +271,8 @@ def column_sql(kind: str, column: str) -> str:
 def wire_fields(kind: str) -> tuple[str, ...]:
     """The fields a wire record of `kind` must carry (present, even if null) to fill its row."""
     table, columns = _TABLE_OF[kind]
-    fields = {_CURRENCY_FROM[kind] if c == "currency" else c for c in columns if c not in ("sync_state", "server_version")}
+    fields = {_CURRENCY_FROM[kind] if c == "currency" else c for c in columns
+              if c not in ("sync_state", "server_version") and c not in OPTIONAL_FIELDS}
     if kind == "payment_plan":
         fields.add("installments")
     return tuple(sorted(fields))

@@ -162,6 +162,7 @@ class ContactAttemptRow(Synced, table=True):
     resolution: str = ""
     notes: str = ""
     script_steps: str = "[]"
+    callback_at: datetime | None = _instant(nullable=True)  # type: ignore[assignment]
 
 
 class RestrictionRow(Synced, table=True):

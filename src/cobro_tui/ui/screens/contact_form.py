@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Any
 
 from textual import on, work
@@ -11,9 +12,10 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
+from cobro_tui.domain.entry import parse_day, parse_time
 from cobro_tui.domain.models import Channel, ContactKind, ContactPoint
 from cobro_tui.errors import UserFacingError
-from cobro_tui.i18n import language, t
+from cobro_tui.i18n import day, language, t
 from cobro_tui.services.accounts import AccountView
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.ui.screens.base import CobroModal
@@ -86,6 +88,11 @@ class ContactForm(CobroModal[str | None]):
             yield Input(compact=True, id="contact-resolution")
             yield Label(t("contact.notes"))
             yield Input(compact=True, id="contact-notes")
+            yield Label(t("contact.callback"))
+            with Horizontal(classes="form-row"):
+                yield Input(placeholder=f"{t('contact.callback_day')} {day(self.view.debtor_now.date())}", compact=True,
+                            id="contact-callback-day")
+                yield Input(placeholder=f"{t('contact.callback_time')} 18:30", compact=True, id="contact-callback-time")
             yield Static("", id="contact-check", classes="form-check")
             with Horizontal(classes="form-buttons"):
                 yield Button(compact=True, label=t("form.save"), variant="primary", id="contact-save")
@@ -123,7 +130,12 @@ class ContactForm(CobroModal[str | None]):
         if code is None:
             self._refuse(t("form.required", field=t("contact.result")))
             return
+        callback = self._callback()
+        if isinstance(callback, str):
+            self._refuse(callback)
+            return
         self.save(
+            callback_at=callback,
             channel=Channel(self._value("#contact-channel") or Channel.VOICE.value), result_code=code,
             contact_point_id=self._value("#contact-point"), problem_code=self._value("#contact-problem"),
             circumstance=self.query_one("#contact-circumstance", Input).value.strip(),
@@ -140,6 +152,21 @@ class ContactForm(CobroModal[str | None]):
             self.post_message(self.Refused(exc.message))
             return
         self.post_message(self.Saved(t("contact.saved", code=entered["result_code"])))
+
+    def _callback(self) -> datetime | None | str:
+        """The callback typed, as an instant (the day and time are the debtor's); or what is wrong."""
+        day_text = self.query_one("#contact-callback-day", Input).value.strip()
+        time_text = self.query_one("#contact-callback-time", Input).value.strip()
+        if not day_text and not time_text:
+            return None
+        today = self.view.debtor_now.date()
+        when_day = parse_day(day_text, today) if day_text else today
+        if when_day is None:
+            return t("form.bad_date", text=day_text, example=day(today))
+        when_time = parse_time(time_text) if time_text else time(10, 0)
+        if when_time is None:
+            return t("form.bad_time", text=time_text)
+        return datetime.combine(when_day, when_time, self.view.debtor_zone)
 
     def _refuse(self, text: str) -> None:
         check = self.query_one("#contact-check", Static)

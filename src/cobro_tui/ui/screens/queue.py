@@ -59,6 +59,7 @@ class QueueScreen(CobroScreen):
         self.next_key: QueueKey | None = None
         self.total = 0
         self.chosen: QueueFilter | None = None
+        self.checked_at = workstation.clock.now()
 
     def compose(self) -> ComposeResult:
         yield Static(t("queue.loading"), id="queue-heading")
@@ -82,7 +83,11 @@ class QueueScreen(CobroScreen):
 
     @work(thread=True, exclusive=True, group="queue-score", exit_on_error=False)
     def rescore_if_new_day(self) -> None:
-        if self.workstation.queue.ensure_today():
+        """Every minute: a new day scores everything again; callbacks that came due move up."""
+        queue, now = self.workstation.queue, self.workstation.clock.now()
+        changed = queue.ensure_today() or queue.rescore_callbacks_due(self.checked_at)
+        self.checked_at = now
+        if changed:
             self.post_message(ScoresChanged())
 
     @on(ScoresChanged)
