@@ -130,3 +130,45 @@ async def test_a_rejected_item_stays_on_top_until_acknowledged(tmp_path: Path, p
         with station.cache.connect() as conn:
             events = conn.exec_driver_sql("SELECT body FROM audit_event WHERE body LIKE '%item.acknowledged%'").scalars().all()
         assert len(events) == 1 and refused.mutation_id in events[0]
+
+
+async def test_next_account_promise_pending_then_synced(tmp_path: Path, proxy: FaultProxy, clock: FixedClock,
+                                                        policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.widgets import Input
+
+    from cobro_tui.ui.screens.account import AccountScreen
+    from cobro_tui.ui.screens.promise_form import PromiseForm
+
+    monkeypatch.setenv("COBRO_SYNC__INTERVAL_SECONDS", "3600")
+    station = make_station(tmp_path, "flow", proxy.url, "agente01", clock, policy, timeout=2)
+    settings = load_settings()
+    workstation = replace(build_workstation(station.cache, settings, clock, policy, "agente01", "live"),
+                          sync=SyncService(station.sync, 3600))
+    app = build_app(settings, clock, workstation)
+    async with app.run_test(size=(120, 40)) as pilot:
+        status = app.screen.query_one("#status-bar", Static)
+        await _until(pilot, lambda: "En línea" in str(status.render()))
+        proxy.mode = "refuse"  # the network goes away: the agent keeps working
+        await pilot.press("f5")
+        await _until(pilot, lambda: isinstance(app.screen, AccountScreen) and app.screen.view is not None)
+        screen = app.screen
+        if screen.view.file.open_promises():  # the next best account may already have a promise: move on
+            await pilot.press("f5")
+            await _until(pilot, lambda: app.screen is not screen and isinstance(app.screen, AccountScreen)
+                         and app.screen.view is not None and not app.screen.view.file.open_promises())
+            screen = app.screen
+        await pilot.press("f2")
+        await _until(pilot, lambda: isinstance(app.screen, PromiseForm))
+        app.screen.query_one("#promise-amount", Input).value = "650"
+        app.screen.query_one("#promise-due", Input).value = "29/11/2026"
+        await pilot.press("ctrl+s")
+        await _until(pilot, lambda: app.screen is screen)
+        bar = screen.query_one("#status-bar", Static)
+        await _until(pilot, lambda: "Sin conexión" in str(bar.render()) and "Pendientes: 1" in str(bar.render()))
+        tracked = next(p for p in screen.view.file.promises if p.item.amount.centavos == 65000)
+        assert tracked.sync_state == "pending"
+        proxy.mode = "pass"
+        await pilot.press("ctrl+r")
+        await _until(pilot, lambda: "En línea" in str(bar.render()) and "Pendientes: 0" in str(bar.render()))
+        await _until(pilot, lambda: any(p.item.amount.centavos == 65000 and p.sync_state == "synced"
+                                        for p in screen.view.file.promises))

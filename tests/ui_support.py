@@ -39,8 +39,8 @@ def text_of(widget) -> str:  # type: ignore[no-untyped-def]
     return console.export_text()
 
 
-async def wait_for(pilot, condition, tries: int = 300) -> None:  # type: ignore[no-untyped-def]
-    """Let the app run until `condition()` holds (workers post their messages); fails after ~6 s."""
+async def wait_for(pilot, condition, tries: int = 750) -> None:  # type: ignore[no-untyped-def]
+    """Let the app run until `condition()` holds (workers post their messages); fails after ~15 s (a loaded CI machine is slow)."""
     for _ in range(tries):
         if condition():
             return

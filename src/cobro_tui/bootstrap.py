@@ -190,11 +190,11 @@ def run_demo(settings: Settings, accounts: int, seed: int, say: Callable[[str], 
                 device = ensure_device(engine, agent)
                 set_server(engine, server.url)
                 sync = SyncEngine(engine, ApiClient(server.url, token, device.device_id, settings.sync.timeout_seconds), clock)
-                first = sync.run_round()
-                say(t("cli.demo_ready", seconds=time.perf_counter() - started, accounts=accounts, agent=agent,
-                      received=first.snapshot_entities, url=server.url))
                 workstation = build_workstation(engine, settings, clock, policy, agent, "live")
                 workstation = replace(workstation, sync=SyncService(sync, settings.sync.interval_seconds))
+                first = workstation.sync_round()  # the portfolio, scored for the queue
+                say(t("cli.demo_ready", seconds=time.perf_counter() - started, accounts=accounts, agent=agent,
+                      received=first.snapshot_entities, url=server.url))
                 build_app(settings, clock, workstation).run()
             finally:
                 engine.dispose()

@@ -28,10 +28,10 @@ _ORDER = " ORDER BY a.priority DESC, a.dpd DESC, a.id DESC LIMIT ?"
 
 
 _PROMISE_WHERE = {
-    PromiseFilter.OPEN: "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND p.status = 'open')",
-    PromiseFilter.DUE_TODAY: "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND p.status = 'open' AND p.due_on = ?)",
-    PromiseFilter.BROKEN: "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND p.status = 'open' AND p.due_on < ?)",
-    PromiseFilter.NONE: "NOT EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND p.status = 'open')",
+    PromiseFilter.OPEN: "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND +p.status = 'open')",
+    PromiseFilter.DUE_TODAY: "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND +p.status = 'open' AND p.due_on = ?)",
+    PromiseFilter.BROKEN: "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND +p.status = 'open' AND p.due_on < ?)",
+    PromiseFilter.NONE: "NOT EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND +p.status = 'open')",
 }
 
 

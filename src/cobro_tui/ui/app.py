@@ -33,6 +33,7 @@ class CobroApp(App[None]):
     BINDINGS = [
         Binding("ctrl+q", "quit", "app.quit", id="app.quit", priority=True),
         Binding("f1", "help", "keys.help", id="app.help"),
+        Binding("ctrl+r", "sync_now", "keys.sync", id="app.sync"),
     ]
 
     COMMANDS = App.COMMANDS | {AccountSearch}
@@ -65,6 +66,17 @@ class CobroApp(App[None]):
         self.push_screen(QueueScreen(self.workstation, self.settings.ui.agent_zone))
         if self.workstation.sync is not None:
             self.workstation.after_write(self.request_sync)
+            self.run_sync()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Without a server (a local demo cache) there is nothing to sync: the key is not offered.
+        if action == "sync_now":
+            return self.workstation.sync is not None
+        return True
+
+    def action_sync_now(self) -> None:
+        """A round now, whatever the timer says (offline in the demo without a server: nothing to do)."""
+        if self.workstation.sync is not None:
             self.run_sync()
 
     def action_help(self) -> None:

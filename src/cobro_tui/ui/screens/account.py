@@ -260,6 +260,22 @@ class AccountScreen(CobroScreen):
 
     @on(SyncFinished)
     def after_sync(self, message: SyncFinished) -> None:
+        # The status line follows every round; the file is read again only when something moved.
         if message.moved:
             self.load()
+        else:
+            self.refresh_status()
+
+    class StatusRead(Message):
+        def __init__(self, status: WorkstationStatus) -> None:
+            super().__init__()
+            self.status = status
+
+    @work(thread=True, exclusive=True, group="account-status", exit_on_error=False)
+    def refresh_status(self) -> None:
+        self.post_message(self.StatusRead(self.workstation.status.snapshot()))
+
+    @on(StatusRead)
+    def show_status(self, message: StatusRead) -> None:
+        self.query_one(StatusBar).status = message.status
 

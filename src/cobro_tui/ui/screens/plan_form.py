@@ -36,10 +36,11 @@ class PlanForm(CobroModal[str | None]):
     ]
 
     class Previewed(Message):
-        def __init__(self, installments: tuple[Installment, ...], problems: list[str]) -> None:
+        def __init__(self, installments: tuple[Installment, ...], problems: list[str], generation: int) -> None:
             super().__init__()
             self.installments = installments
             self.problems = problems
+            self.generation = generation
 
     class Done(Message):
         def __init__(self, text: str, saved: bool) -> None:
@@ -104,23 +105,27 @@ class PlanForm(CobroModal[str | None]):
         frequency = Frequency(str(self.query_one("#plan-frequency", Select).value))
         return total, down, int(count_text), first, frequency
 
+    generation = 0  # counts edits: a preview answered after a newer edit is not shown
+
     @on(Input.Changed)
     @on(Select.Changed)
     def recheck(self) -> None:
+        self.generation += 1
         entered = self._entered()
         if isinstance(entered, str):
             self._show([entered], ())
         else:
-            self.preview(*entered)
+            self.preview(*entered, self.generation)
 
     @work(thread=True, exclusive=True, group="plan-preview", exit_on_error=False)
-    def preview(self, total: Money, down: Money, count: int, first: date, frequency: Frequency) -> None:
+    def preview(self, total: Money, down: Money, count: int, first: date, frequency: Frequency, generation: int) -> None:
         result = self.workstation.plans.preview(self.view.file.account.id, total, down, count, first, frequency)
-        self.post_message(self.Previewed(result.installments, [problem_text(p) for p in result.problems]))
+        self.post_message(self.Previewed(result.installments, [problem_text(p) for p in result.problems], generation))
 
     @on(Previewed)
     def show_preview(self, message: Previewed) -> None:
-        self._show(message.problems, message.installments)
+        if message.generation == self.generation:
+            self._show(message.problems, message.installments)
 
     def _show(self, problems: list[str], installments: tuple[Installment, ...]) -> None:
         check = self.query_one("#plan-check", Static)

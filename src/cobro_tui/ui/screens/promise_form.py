@@ -30,9 +30,10 @@ class PromiseForm(CobroModal[str | None]):
     ]
 
     class Checked(Message):
-        def __init__(self, problems: list[str]) -> None:
+        def __init__(self, problems: list[str], generation: int) -> None:
             super().__init__()
             self.problems = problems
+            self.generation = generation
 
     class Saved(Message):
         def __init__(self, text: str) -> None:
@@ -83,22 +84,26 @@ class PromiseForm(CobroModal[str | None]):
             return t("form.bad_date", text=due_text or "—", example=day(today))
         return amount, due
 
+    generation = 0  # counts edits: a check answered after a newer edit is not shown
+
     @on(Input.Changed)
     def recheck(self) -> None:
+        self.generation += 1
         entered = self._entered()
         if isinstance(entered, str):
             self._show_check([entered])
         else:
-            self.check(*entered)
+            self.check(*entered, self.generation)
 
     @work(thread=True, exclusive=True, group="promise-check", exit_on_error=False)
-    def check(self, amount: Money, due: date) -> None:
+    def check(self, amount: Money, due: date, generation: int) -> None:
         problems = self.workstation.promises.problems(self.view.file.account.id, amount, due)
-        self.post_message(self.Checked([problem_text(p) for p in problems]))
+        self.post_message(self.Checked([problem_text(p) for p in problems], generation))
 
     @on(Checked)
     def show_checked(self, message: Checked) -> None:
-        self._show_check(message.problems)
+        if message.generation == self.generation:
+            self._show_check(message.problems)
 
     def _show_check(self, problems: list[str]) -> None:
         check = self.query_one("#promise-check", Static)
