@@ -28,6 +28,23 @@ async def _open_first(pilot) -> AccountScreen:  # type: ignore[no-untyped-def]
     return pilot.app.screen
 
 
+async def _open_free(pilot) -> AccountScreen:  # type: ignore[no-untyped-def]
+    """The first account in queue order with no open promise or plan (a new one would overlap)."""
+    from cobro_tui.ui.messages import OpenAccount
+
+    app = pilot.app
+    first = await _open_first(pilot)
+    accounts = app.workstation.accounts
+    target = next(e.account_id for e in app.workstation.queue.page(None, 200).entries
+                  if not accounts.open(e.account_id).file.open_promises() and not accounts.open(e.account_id).file.plans)
+    if target == first.account_id:
+        return first
+    app.post_message(OpenAccount(target))
+    await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen) and app.screen.account_id == target
+                   and app.screen.view is not None)
+    return app.screen
+
+
 async def test_enter_opens_the_account_masked_and_showing_data_is_audited(tmp_path: Path, policy: Policy) -> None:
     app = demo_app(tmp_path, policy)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -61,7 +78,7 @@ async def test_enter_opens_the_account_masked_and_showing_data_is_audited(tmp_pa
 async def test_a_promise_taken_in_the_form_is_saved_pending_and_shown(tmp_path: Path, policy: Policy) -> None:
     app = demo_app(tmp_path, policy)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _open_first(pilot)
+        screen = await _open_free(pilot)
         account_id = screen.account_id
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, PromiseForm))
@@ -188,7 +205,7 @@ async def test_a_plan_is_previewed_as_it_is_typed_and_proposed_pending(tmp_path:
 
     app = demo_app(tmp_path, policy)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _open_first(pilot)
+        screen = await _open_free(pilot)
         await pilot.press("f3")
         await wait_for(pilot, lambda: isinstance(app.screen, PlanForm))
         form = app.screen
@@ -219,7 +236,7 @@ async def test_a_plan_is_previewed_as_it_is_typed_and_proposed_pending(tmp_path:
 async def test_the_wrapup_line_takes_a_promise_through_the_same_rules(tmp_path: Path, policy: Policy) -> None:
     app = demo_app(tmp_path, policy)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _open_first(pilot)
+        screen = await _open_free(pilot)
         await pilot.press("colon")
         line = screen.query_one("#wrapup", Input)
         assert app.focused is line

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TypeVar
 
-from textual.binding import ActiveBinding
+from textual import on
+from textual.binding import ActiveBinding, Binding
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input
+from textual.widgets import Button, Input, Static
 
 from cobro_tui.i18n import t
 
@@ -48,3 +50,39 @@ class CobroModal(ModalScreen[ResultType]):
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
         return translated(super().active_bindings)
+
+
+class CobroForm(CobroModal[str | None]):
+    """A form that saves through a service: ctrl+s saves, escape (or a button of class `cancel`)
+    cancels; dismissed with the confirmation text when saved, None when cancelled. Refusals are
+    shown in the widget CHECK names, where the form's own live checks go too."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "keys.cancel", id="form.cancel"),
+        Binding("ctrl+s", "save", "keys.save", id="form.save", priority=True),
+    ]
+    CHECK = ".form-check"
+
+    class Done(Message):
+        """Posted by a saving worker: saved (dismiss with `text`) or refused (show `text`)."""
+
+        def __init__(self, text: str, saved: bool) -> None:
+            super().__init__()
+            self.text = text
+            self.saved = saved
+
+    def refuse(self, text: str) -> None:
+        check = self.query_one(self.CHECK, Static)
+        check.update(text)
+        check.add_class("-bad")
+
+    @on(Done)
+    def _done(self, message: Done) -> None:
+        if message.saved:
+            self.dismiss(message.text)
+        else:
+            self.refuse(message.text)
+
+    @on(Button.Pressed, ".cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

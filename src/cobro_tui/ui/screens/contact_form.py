@@ -7,9 +7,7 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
 from cobro_tui.domain.entry import parse_day, parse_time
@@ -18,7 +16,7 @@ from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import day, language, t
 from cobro_tui.services.accounts import AccountView
 from cobro_tui.services.workstation import Workstation
-from cobro_tui.ui.screens.base import CobroModal
+from cobro_tui.ui.screens.base import CobroForm
 from cobro_tui.ui.widgets.account_panels import point_value
 
 # Which contact points a channel can use.
@@ -32,23 +30,8 @@ POINTS_FOR = {
 }
 
 
-class ContactForm(CobroModal[str | None]):
+class ContactForm(CobroForm):
     """Dismissed with the confirmation text when saved, None when cancelled."""
-
-    BINDINGS = [
-        Binding("escape", "cancel", "keys.cancel", id="form.cancel"),
-        Binding("ctrl+s", "save", "keys.save", id="form.save", priority=True),
-    ]
-
-    class Saved(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
-    class Refused(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
 
     def __init__(self, workstation: Workstation, view: AccountView, revealed: bool = False,
                  script_steps: tuple[str, ...] = ()) -> None:
@@ -96,7 +79,7 @@ class ContactForm(CobroModal[str | None]):
             yield Static("", id="contact-check", classes="form-check")
             with Horizontal(classes="form-buttons"):
                 yield Button(compact=True, label=t("form.save"), variant="primary", id="contact-save")
-                yield Button(compact=True, label=t("form.cancel"), id="contact-cancel")
+                yield Button(compact=True, label=t("form.cancel"), id="contact-cancel", classes="cancel")
 
     def _points(self, channel: Channel) -> list[ContactPoint]:
         kinds = POINTS_FOR[channel]
@@ -128,11 +111,11 @@ class ContactForm(CobroModal[str | None]):
     def action_save(self) -> None:
         code = self._value("#contact-result")
         if code is None:
-            self._refuse(t("form.required", field=t("contact.result")))
+            self.refuse(t("form.required", field=t("contact.result")))
             return
         callback = self._callback()
         if isinstance(callback, str):
-            self._refuse(callback)
+            self.refuse(callback)
             return
         self.save(
             callback_at=callback,
@@ -149,9 +132,9 @@ class ContactForm(CobroModal[str | None]):
         try:
             self.workstation.contacts.log(account_id=account.id, customer_id=account.customer_id, **entered)
         except UserFacingError as exc:
-            self.post_message(self.Refused(exc.message))
+            self.post_message(self.Done(exc.message, saved=False))
             return
-        self.post_message(self.Saved(t("contact.saved", code=entered["result_code"])))
+        self.post_message(self.Done(t("contact.saved", code=entered["result_code"]), saved=True))
 
     def _callback(self) -> datetime | None | str:
         """The callback typed, as an instant (the day and time are the debtor's); or what is wrong."""
@@ -168,19 +151,6 @@ class ContactForm(CobroModal[str | None]):
             return t("form.bad_time", text=time_text)
         return datetime.combine(when_day, when_time, self.view.debtor_zone)
 
-    def _refuse(self, text: str) -> None:
-        check = self.query_one("#contact-check", Static)
-        check.update(text)
-        check.add_class("-bad")
 
-    @on(Refused)
-    def refused(self, message: Refused) -> None:
-        self._refuse(message.text)
 
-    @on(Saved)
-    def saved(self, message: Saved) -> None:
-        self.dismiss(message.text)
 
-    @on(Button.Pressed, "#contact-cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)

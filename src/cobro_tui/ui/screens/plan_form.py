@@ -8,7 +8,6 @@ from rich import box
 from rich.table import Table
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
@@ -22,18 +21,13 @@ from cobro_tui.i18n import day, money, t
 from cobro_tui.services.accounts import AccountView
 from cobro_tui.services.promises import parse_amount, problem_text
 from cobro_tui.services.workstation import Workstation
-from cobro_tui.ui.screens.base import CobroModal
+from cobro_tui.ui.screens.base import CobroForm
 
 Entered = tuple[Money, Money, int, date, Frequency]
 
 
-class PlanForm(CobroModal[str | None]):
+class PlanForm(CobroForm):
     """Dismissed with the confirmation text when proposed, None when cancelled."""
-
-    BINDINGS = [
-        Binding("escape", "cancel", "keys.cancel", id="form.cancel"),
-        Binding("ctrl+s", "save", "keys.save", id="form.save", priority=True),
-    ]
 
     class Previewed(Message):
         def __init__(self, installments: tuple[Installment, ...], problems: list[str], generation: int) -> None:
@@ -41,12 +35,6 @@ class PlanForm(CobroModal[str | None]):
             self.installments = installments
             self.problems = problems
             self.generation = generation
-
-    class Done(Message):
-        def __init__(self, text: str, saved: bool) -> None:
-            super().__init__()
-            self.text = text
-            self.saved = saved
 
     def __init__(self, workstation: Workstation, view: AccountView) -> None:
         super().__init__()
@@ -81,7 +69,7 @@ class PlanForm(CobroModal[str | None]):
             yield Static("", id="plan-preview")
             with Horizontal(classes="form-buttons"):
                 yield Button(t("form.save"), variant="primary", compact=True, id="plan-save")
-                yield Button(t("form.cancel"), compact=True, id="plan-cancel")
+                yield Button(t("form.cancel"), compact=True, id="plan-cancel", classes="cancel")
 
     def on_mount(self) -> None:
         self.recheck()
@@ -160,15 +148,4 @@ class PlanForm(CobroModal[str | None]):
             return
         self.post_message(self.Done(t("plan.saved", total=money(plan.total), count=len(plan.installments)), saved=True))
 
-    @on(Done)
-    def done(self, message: Done) -> None:
-        if message.saved:
-            self.dismiss(message.text)
-        else:
-            check = self.query_one("#plan-check", Static)
-            check.update(message.text)
-            check.add_class("-bad")
 
-    @on(Button.Pressed, "#plan-cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)

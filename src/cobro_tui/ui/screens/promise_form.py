@@ -6,7 +6,6 @@ from datetime import date
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
@@ -18,32 +17,17 @@ from cobro_tui.i18n import day, money, t
 from cobro_tui.services.accounts import AccountView
 from cobro_tui.services.promises import PAYMENT_CHANNELS, parse_amount, problem_text
 from cobro_tui.services.workstation import Workstation
-from cobro_tui.ui.screens.base import CobroModal
+from cobro_tui.ui.screens.base import CobroForm
 
 
-class PromiseForm(CobroModal[str | None]):
+class PromiseForm(CobroForm):
     """Dismissed with the confirmation text when saved, None when cancelled."""
-
-    BINDINGS = [
-        Binding("escape", "cancel", "keys.cancel", id="form.cancel"),
-        Binding("ctrl+s", "save", "keys.save", id="form.save", priority=True),
-    ]
 
     class Checked(Message):
         def __init__(self, problems: list[str], generation: int) -> None:
             super().__init__()
             self.problems = problems
             self.generation = generation
-
-    class Saved(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
-    class Refused(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
 
     def __init__(self, workstation: Workstation, view: AccountView) -> None:
         super().__init__()
@@ -66,7 +50,7 @@ class PromiseForm(CobroModal[str | None]):
             yield Static("", id="promise-check", classes="form-check")
             with Horizontal(classes="form-buttons"):
                 yield Button(compact=True, label=t("form.save"), variant="primary", id="promise-save")
-                yield Button(compact=True, label=t("form.cancel"), id="promise-cancel")
+                yield Button(compact=True, label=t("form.cancel"), id="promise-cancel", classes="cancel")
 
     def _entered(self) -> tuple[Money, date] | str:
         """The amount and day typed, or the sentence that says what is wrong with them."""
@@ -124,18 +108,9 @@ class PromiseForm(CobroModal[str | None]):
         try:
             promise = self.workstation.promises.take(self.view.file.account.id, amount, due, channel)
         except UserFacingError as exc:
-            self.post_message(self.Refused(exc.message))
+            self.post_message(self.Done(exc.message, saved=False))
             return
-        self.post_message(self.Saved(t("promise.saved", amount=money(promise.amount), due_on=day(promise.due_on))))
+        self.post_message(self.Done(t("promise.saved", amount=money(promise.amount), due_on=day(promise.due_on)), saved=True))
 
-    @on(Refused)
-    def refused(self, message: Refused) -> None:
-        self._show_check([message.text])
 
-    @on(Saved)
-    def saved(self, message: Saved) -> None:
-        self.dismiss(message.text)
 
-    @on(Button.Pressed, "#promise-cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
