@@ -41,14 +41,20 @@ async def _until(pilot, check, tries: int = 300) -> None:  # type: ignore[no-unt
     raise AssertionError("the screen never showed it")
 
 
-async def test_status_and_local_items_follow_the_server(tmp_path: Path, proxy: FaultProxy, clock: FixedClock,
-                                                        policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COBRO_SYNC__INTERVAL_SECONDS", "3600")  # rounds only when the test asks
-    station = make_station(tmp_path, "ui", proxy.url, "agente01", clock, policy, timeout=2)
+def _live_app(tmp_path: Path, name: str, proxy: FaultProxy, clock: FixedClock, policy: Policy,  # type: ignore[no-untyped-def]
+              monkeypatch: pytest.MonkeyPatch):
+    """A workstation synced through the proxy; rounds only when the test (or a local write) asks."""
+    monkeypatch.setenv("COBRO_SYNC__INTERVAL_SECONDS", "3600")
+    station = make_station(tmp_path, name, proxy.url, "agente01", clock, policy, timeout=2)
     settings = load_settings()
     workstation = replace(build_workstation(station.cache, settings, clock, policy, "agente01", "live"),
                           sync=SyncService(station.sync, 3600))
-    app = build_app(settings, clock, workstation)
+    return station, workstation, build_app(settings, clock, workstation)
+
+
+async def test_status_and_local_items_follow_the_server(tmp_path: Path, proxy: FaultProxy, clock: FixedClock,
+                                                        policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+    station, workstation, app = _live_app(tmp_path, "ui", proxy, clock, policy, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         status = app.screen.query_one("#status-bar", Static)
         table = app.screen.query_one(QueueTable)
@@ -77,12 +83,7 @@ async def test_status_and_local_items_follow_the_server(tmp_path: Path, proxy: F
 async def test_a_round_that_moves_nothing_leaves_the_table_and_the_cursor_alone(tmp_path: Path, proxy: FaultProxy,
                                                                                 clock: FixedClock, policy: Policy,
                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COBRO_SYNC__INTERVAL_SECONDS", "3600")
-    station = make_station(tmp_path, "quiet", proxy.url, "agente01", clock, policy, timeout=2)
-    settings = load_settings()
-    workstation = replace(build_workstation(station.cache, settings, clock, policy, "agente01", "live"),
-                          sync=SyncService(station.sync, 3600))
-    app = build_app(settings, clock, workstation)
+    station, workstation, app = _live_app(tmp_path, "quiet", proxy, clock, policy, monkeypatch)
     seen: list[object] = []
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         table = app.screen.query_one(QueueTable)
@@ -103,12 +104,7 @@ async def test_a_round_that_moves_nothing_leaves_the_table_and_the_cursor_alone(
 
 async def test_a_rejected_item_stays_on_top_until_acknowledged(tmp_path: Path, proxy: FaultProxy, clock: FixedClock,
                                                                policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COBRO_SYNC__INTERVAL_SECONDS", "3600")
-    station = make_station(tmp_path, "ack", proxy.url, "agente01", clock, policy, timeout=2)
-    settings = load_settings()
-    workstation = replace(build_workstation(station.cache, settings, clock, policy, "agente01", "live"),
-                          sync=SyncService(station.sync, 3600))
-    app = build_app(settings, clock, workstation)
+    station, workstation, app = _live_app(tmp_path, "ack", proxy, clock, policy, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         status = app.screen.query_one("#status-bar", Static)
         items = app.screen.query_one(LocalItems)
@@ -139,12 +135,7 @@ async def test_next_account_promise_pending_then_synced(tmp_path: Path, proxy: F
     from cobro_tui.ui.screens.account import AccountScreen
     from cobro_tui.ui.screens.promise_form import PromiseForm
 
-    monkeypatch.setenv("COBRO_SYNC__INTERVAL_SECONDS", "3600")
-    station = make_station(tmp_path, "flow", proxy.url, "agente01", clock, policy, timeout=2)
-    settings = load_settings()
-    workstation = replace(build_workstation(station.cache, settings, clock, policy, "agente01", "live"),
-                          sync=SyncService(station.sync, 3600))
-    app = build_app(settings, clock, workstation)
+    station, workstation, app = _live_app(tmp_path, "flow", proxy, clock, policy, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         status = app.screen.query_one("#status-bar", Static)
         await _until(pilot, lambda: "En línea" in str(status.render()))
