@@ -140,3 +140,22 @@ def test_a_callback_moves_its_account_to_the_top_when_its_time_comes(cache_file:
     later.contacts.log(account_id=last.account_id, customer_id=customer, channel=Channel.VOICE, result_code="NC")
     assert "callback_due" not in [r.factor for r in later.queue.reasons(last.account_id)]
     engine.dispose()
+
+
+def test_a_start_scores_everything_only_when_the_data_or_the_day_changed(cache_file: CacheFile, policy: Policy) -> None:
+    fill(cache_file, policy, accounts=30)
+    engine = cache_file.open()
+    ws = build_workstation(engine, load_settings(), FixedClock(NOW), policy, "agente01", "demo")
+    assert ws.queue.ensure_current() is True  # never scored
+    assert ws.queue.ensure_current() is False  # nothing changed
+    with engine.begin() as conn:  # a headless `cobro-tui sync` brought pages
+        conn.exec_driver_sql("UPDATE sync_meta SET cursor = 'e1.42' WHERE id = 1")
+    assert ws.queue.ensure_current() is True
+    with engine.begin() as conn:  # the app's own round scores what it touched and says so
+        conn.exec_driver_sql("UPDATE sync_meta SET cursor = 'e1.43' WHERE id = 1")
+    some = ws.queue.page(None, 1).entries[0]
+    ws.queue.rescore_after_sync([some.account_id], [], everything=False)
+    assert ws.queue.ensure_current() is False
+    tomorrow = build_workstation(engine, load_settings(), FixedClock(NOW + timedelta(days=1)), policy, "agente01", "demo")
+    assert tomorrow.queue.ensure_current() is True
+    engine.dispose()

@@ -21,6 +21,10 @@ async def _wait_for_rows(pilot) -> None:  # type: ignore[no-untyped-def]
         return table.row_count > 0 and top.priority > 0 and table.get_row_at(0)[0] == str(top.priority)
 
     await wait_for(pilot, settled)
+    # Every worker done (scores, pages, refresh) and their messages handled: nothing left to move.
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await wait_for(pilot, settled)
     await pilot.pause()
 
 

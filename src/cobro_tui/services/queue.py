@@ -16,8 +16,10 @@ from cobro_tui.policy import Policy
 from cobro_tui.store.priority import (
     callbacks_due_between,
     facts_of,
+    mark_current,
     refresh_scores,
     scored_day,
+    scores_current,
 )
 from cobro_tui.store.queue import accounts_of_customers, queue_page, search_accounts
 
@@ -55,6 +57,15 @@ class QueueService:
         self.rescore(None)
         return True
 
+    def ensure_current(self) -> bool:
+        """At start: score everything unless the stored scores are for today and for the data as it
+        is (a headless sync may have changed it). Returns whether it scored."""
+        today, _, _ = self._day()
+        if scores_current(self.engine, today):
+            return False
+        self.rescore(None)
+        return True
+
     def rescore(self, account_ids: Iterable[str] | None) -> int:
         """Score again the given accounts (None: all of them); returns how many scores changed."""
         today, start, now = self._day()
@@ -70,7 +81,9 @@ class QueueService:
     def rescore_after_sync(self, accounts: Iterable[str], customers: Iterable[str], everything: bool) -> int:
         if everything:
             return self.rescore(None)
-        return self.rescore({*accounts, *accounts_of_customers(self.engine, list(customers))})
+        changed = self.rescore({*accounts, *accounts_of_customers(self.engine, list(customers))})
+        mark_current(self.engine)
+        return changed
 
     def reasons(self, account_id: str) -> list[Reason]:
         """Why an account stands where it does in the queue, factor by factor."""

@@ -71,8 +71,16 @@ def refresh_scores(engine: Engine, agent: str, today: date, day_start: datetime,
         if changed:
             conn.exec_driver_sql("UPDATE account SET priority = ? WHERE id = ?", changed)
         if account_ids is None:
-            conn.exec_driver_sql("UPDATE sync_meta SET priority_day = ? WHERE id = 1", (today.isoformat(),))
+            conn.exec_driver_sql("UPDATE sync_meta SET priority_day = ?, priority_cursor = cursor WHERE id = 1",
+                                 (today.isoformat(),))
     return len(changed)
+
+
+def mark_current(engine: Engine) -> None:
+    """The scores of everything the last sync pages touched were made again: they are current as of
+    the cursor now stored (so the next start need not score everything)."""
+    with write_connection(engine) as conn:
+        conn.exec_driver_sql("UPDATE sync_meta SET priority_cursor = cursor WHERE id = 1 AND priority_day IS NOT NULL")
 
 
 def scored_day(engine: Engine) -> date | None:
@@ -80,6 +88,14 @@ def scored_day(engine: Engine) -> date | None:
     with engine.connect() as conn:
         value = conn.exec_driver_sql("SELECT priority_day FROM sync_meta WHERE id = 1").scalar()
     return date.fromisoformat(value) if value else None
+
+
+def scores_current(engine: Engine, today: date) -> bool:
+    """Whether the stored scores are for `today` and for the data the cache holds now (no sync page
+    arrived since; local writes score their account at once)."""
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql("SELECT priority_day, priority_cursor IS cursor FROM sync_meta WHERE id = 1").first()
+    return row is not None and row[0] == today.isoformat() and bool(row[1])
 
 
 def facts_of(engine: Engine, agent: str, account_id: str, today: date, day_start: datetime, now: datetime,

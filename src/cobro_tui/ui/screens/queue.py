@@ -76,9 +76,9 @@ class QueueScreen(CobroScreen):
 
     @work(thread=True, exclusive=True, group="queue-score", exit_on_error=False)
     def rescore(self) -> None:
-        """Score every account again (the cache may have changed while no screen was open), then
-        bring the loaded rows up to date."""
-        if self.workstation.queue.rescore(None):
+        """Score every account again when the cache changed while no screen was open (or it is a
+        new day), then bring the loaded rows up to date."""
+        if self.workstation.queue.ensure_current():
             self.post_message(ScoresChanged())
 
     @work(thread=True, exclusive=True, group="queue-score", exit_on_error=False)
