@@ -69,17 +69,9 @@ class QueueScreen(CobroScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.load_page(None)
-        self.rescore()
+        self.load_page(None, score_first=True)
         # A new day changes which promises are due and who was worked today: score again then.
         self.set_interval(60, self.rescore_if_new_day)
-
-    @work(thread=True, exclusive=True, group="queue-score", exit_on_error=False)
-    def rescore(self) -> None:
-        """Score every account again when the cache changed while no screen was open (or it is a
-        new day), then bring the loaded rows up to date."""
-        if self.workstation.queue.ensure_current():
-            self.post_message(ScoresChanged())
 
     @work(thread=True, exclusive=True, group="queue-score", exit_on_error=False)
     def rescore_if_new_day(self) -> None:
@@ -95,7 +87,12 @@ class QueueScreen(CobroScreen):
         self.refresh_loaded(self.query_one(QueueTable).row_count)
 
     @work(thread=True, exclusive=True, group="queue-page", exit_on_error=False)
-    def load_page(self, after: QueueKey | None) -> None:
+    def load_page(self, after: QueueKey | None, score_first: bool = False) -> None:
+        if score_first:
+            # Scores made while no screen was open may be stale (a new day, a headless sync): the
+            # first page waits for them rather than reshuffling under the agent's eyes. Usually
+            # they are current and this costs one small query.
+            self.workstation.queue.ensure_current()
         page = self.workstation.queue.page(after, chosen=self.chosen)
         self.post_message(self.PageLoaded(page, self.workstation.status.snapshot(), self.workstation.recent_items()))
 
