@@ -40,16 +40,13 @@ def reassign(engine: Engine, account_id: str, to_agent: str, now: datetime) -> i
         if not had_customer and account.customer_id:
             for kind in CUSTOMER_KINDS:
                 for doc in docs_of_customer(conn, account.customer_id, kind):
-                    tx.emit(to_agent, kind, doc.id, "upsert", doc.version, _public(doc))
+                    tx.emit(to_agent, kind, doc.id, "upsert", doc.version, doc.public())
         conn.execute(update(entities).where(entities.c.account_id == account_id).values(agent=to_agent))
         former = sorted({*account.data.get("_former_agents", []), *([old] if old else [])})
         data = {**account.data, "assigned_agent": to_agent, "_former_agents": former, "_reassigned_seq": revoke_seq}
         tx.put(Doc("account", account_id, 0, data, account_id, account.customer_id, to_agent))
         for doc in docs_of_account(conn, account_id):
             if doc.kind != "account":
-                tx.emit(to_agent, doc.kind, doc.id, "upsert", doc.version, _public(doc))
+                tx.emit(to_agent, doc.kind, doc.id, "upsert", doc.version, doc.public())
         return revoke_seq
 
-
-def _public(doc: Doc) -> dict[str, object]:
-    return {k: v for k, v in doc.data.items() if not k.startswith("_")}

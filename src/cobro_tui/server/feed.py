@@ -34,6 +34,10 @@ _AGENTS_OF_CUSTOMER = select(entities.c.agent).where(
 CUSTOMER_KINDS = ("customer", "contact_point", "restriction")
 
 
+def public_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
 @dataclass(frozen=True, slots=True)
 class Doc:
     kind: str
@@ -43,6 +47,10 @@ class Doc:
     account_id: str | None
     customer_id: str | None
     agent: str | None
+
+    def public(self) -> dict[str, Any]:
+        """The document as workstations see it: server-only fields (`_name`) stay here."""
+        return public_fields(self.data)
 
 
 def server_epoch(conn: Connection) -> str:
@@ -109,7 +117,7 @@ class Tx:
                                                "b_customer_id": doc.customer_id, "b_agent": doc.agent,
                                                "b_version": version, "b_data": data})
         stored = Doc(doc.kind, doc.id, version, doc.data, doc.account_id, doc.customer_id, doc.agent)
-        public = {k: v for k, v in doc.data.items() if not k.startswith("_")}  # _fields stay on the server
+        public = doc.public()
         for audience in self.audiences(stored):
             self.emit(audience, doc.kind, doc.id, "upsert", version, public)
         return stored

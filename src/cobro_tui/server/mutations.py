@@ -131,6 +131,11 @@ def restriction_request(ctx: Context, args: dict[str, Any]) -> Outcome:
     return Outcome()
 
 
+def _holds(ctx: Context, account: Doc) -> list[str]:
+    """The holds (dispute, legal hold, deceased) on the account's customer: no intentions then."""
+    return [r["kind"] for r in _restrictions(ctx, account.customer_id or "") if r["kind"] in HOLDS]
+
+
 def _owned_when_acted(ctx: Context, account: Doc) -> bool:
     """The agent owned the account, or could not yet know it had moved (observed cursor before the move)."""
     if account.agent == ctx.agent:
@@ -147,10 +152,10 @@ def promise_create(ctx: Context, args: dict[str, Any]) -> Outcome:
         return Outcome()
     if not _owned_when_acted(ctx, account):
         return rejected("ACCOUNT_REASSIGNED", "La cuenta fue reasignada a otro agente antes de tomar la promesa.")
-    acc = _decode("account", {k: v for k, v in account.data.items() if not k.startswith("_")})
+    acc = _decode("account", account.public())
     if acc.balance.centavos <= 0:
         return rejected("ACCOUNT_PAID", "La cuenta ya no tiene saldo; no hace falta una promesa.")
-    holds = [r["kind"] for r in _restrictions(ctx, account.customer_id or "") if r["kind"] in HOLDS]
+    holds = _holds(ctx, account)
     if holds:
         return rejected("ACCOUNT_ON_HOLD", f"La cuenta está en {holds[0]}; no se pueden tomar promesas.")
     if promise.amount.currency != acc.currency or promise.amount.centavos <= 0:
@@ -194,8 +199,8 @@ def plan_propose(ctx: Context, args: dict[str, Any]) -> Outcome:
         return Outcome()
     if not _owned_when_acted(ctx, account):
         return rejected("ACCOUNT_REASSIGNED", "La cuenta fue reasignada a otro agente antes de proponer el convenio.")
-    acc = _decode("account", {k: v for k, v in account.data.items() if not k.startswith("_")})
-    holds = [r["kind"] for r in _restrictions(ctx, account.customer_id or "") if r["kind"] in HOLDS]
+    acc = _decode("account", account.public())
+    holds = _holds(ctx, account)
     if holds:
         return rejected("ACCOUNT_ON_HOLD", f"La cuenta está en {holds[0]}; no se pueden proponer convenios.")
     if not plan.installments or any(i.amount.centavos <= 0 or i.amount.currency != acc.currency for i in plan.installments):

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 
 from cobro_tui.api.models import Change
-from cobro_tui.server.feed import CUSTOMER_KINDS, head_seq, server_epoch
+from cobro_tui.server.feed import CUSTOMER_KINDS, head_seq, public_fields, server_epoch
 from cobro_tui.server.schema import change_log, entities
 
 
@@ -84,7 +84,7 @@ SNAPSHOT_KINDS = ("customer", "contact_point", "restriction", "account", "refere
 
 def _public_json(text: str) -> str:
     """The stored document as sent: server-only fields (_name) removed."""
-    return json.dumps({k: v for k, v in json.loads(text).items() if not k.startswith("_")}, ensure_ascii=False)
+    return json.dumps(public_fields(json.loads(text)), ensure_ascii=False)
 
 
 def _visible(kind: str, agent: str) -> ColumnElement[bool]:

@@ -12,6 +12,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Static
 
 from cobro_tui.i18n import t
+from cobro_tui.services.accounts import AccountView
+from cobro_tui.services.workstation import Workstation
 
 ResultType = TypeVar("ResultType")
 
@@ -86,3 +88,12 @@ class CobroForm(CobroModal[str | None]):
     @on(Button.Pressed, ".cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class AccountForm(CobroForm):
+    """A form about the account on screen: the workstation's services and the account's view."""
+
+    def __init__(self, workstation: Workstation, view: AccountView) -> None:
+        super().__init__()
+        self.workstation = workstation
+        self.view = view

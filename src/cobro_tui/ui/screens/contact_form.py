@@ -16,7 +16,7 @@ from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import day, language, t
 from cobro_tui.services.accounts import AccountView
 from cobro_tui.services.workstation import Workstation
-from cobro_tui.ui.screens.base import CobroForm
+from cobro_tui.ui.screens.base import AccountForm
 from cobro_tui.ui.widgets.account_panels import point_value
 
 # Which contact points a channel can use.
@@ -30,14 +30,12 @@ POINTS_FOR = {
 }
 
 
-class ContactForm(CobroForm):
+class ContactForm(AccountForm):
     """Dismissed with the confirmation text when saved, None when cancelled."""
 
     def __init__(self, workstation: Workstation, view: AccountView, revealed: bool = False,
                  script_steps: tuple[str, ...] = ()) -> None:
-        super().__init__()
-        self.workstation = workstation
-        self.view = view
+        super().__init__(workstation, view)
         self.revealed = revealed
         self.script_steps = script_steps
 

@@ -18,15 +18,13 @@ from cobro_tui.domain.money import Money
 from cobro_tui.domain.plans import Frequency
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import day, money, t
-from cobro_tui.services.accounts import AccountView
 from cobro_tui.services.promises import parse_amount, problem_text
-from cobro_tui.services.workstation import Workstation
-from cobro_tui.ui.screens.base import CobroForm
+from cobro_tui.ui.screens.base import AccountForm
 
 Entered = tuple[Money, Money, int, date, Frequency]
 
 
-class PlanForm(CobroForm):
+class PlanForm(AccountForm):
     """Dismissed with the confirmation text when proposed, None when cancelled."""
 
     class Previewed(Message):
@@ -35,11 +33,6 @@ class PlanForm(CobroForm):
             self.installments = installments
             self.problems = problems
             self.generation = generation
-
-    def __init__(self, workstation: Workstation, view: AccountView) -> None:
-        super().__init__()
-        self.workstation = workstation
-        self.view = view
 
     def compose(self) -> ComposeResult:
         account = self.view.file.account

@@ -14,13 +14,11 @@ from cobro_tui.domain.entry import parse_day
 from cobro_tui.domain.money import Money
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import day, money, t
-from cobro_tui.services.accounts import AccountView
 from cobro_tui.services.promises import PAYMENT_CHANNELS, parse_amount, problem_text
-from cobro_tui.services.workstation import Workstation
-from cobro_tui.ui.screens.base import CobroForm
+from cobro_tui.ui.screens.base import AccountForm
 
 
-class PromiseForm(CobroForm):
+class PromiseForm(AccountForm):
     """Dismissed with the confirmation text when saved, None when cancelled."""
 
     class Checked(Message):
@@ -28,11 +26,6 @@ class PromiseForm(CobroForm):
             super().__init__()
             self.problems = problems
             self.generation = generation
-
-    def __init__(self, workstation: Workstation, view: AccountView) -> None:
-        super().__init__()
-        self.workstation = workstation
-        self.view = view
 
     def compose(self) -> ComposeResult:
         account = self.view.file.account
