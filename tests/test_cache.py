@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -138,8 +139,14 @@ def test_logging_a_contact_writes_row_outbox_and_audit_together(cache_file: Cach
     assert [i.client_seq for i in items] == [1, 2]
     assert [i.name for i in items] == ["contact.log@1", "contact.log@1"]
     assert items[0].args["id"] == logged.attempt.id and items[1].args["id"] == second.attempt.id
-    assert len(events) == 2 and logged.outbox.mutation_id in events[0]
-    assert customer_id not in events[0]  # ids of the contact and account only, no personal data
+    # Each contact follows the rule decision that allowed it: both in the audit chain.
+    kinds = [json.loads(e)["type"] for e in events]
+    assert kinds == ["rules.allowed", "contact.logged", "rules.allowed", "contact.logged"], kinds
+    assert logged.outbox.mutation_id in events[1]
+    decision = json.loads(events[0])["data"]
+    assert decision["config_hash"] == policy.config_hash and decision["tz_version"] == policy.tz_version
+    assert "MX-1" in [rule for rule, _, _ in decision["rules"]]
+    assert not any(customer_id in e for e in events)  # ids of the contact and account only, no personal data
     assert verify(engine).intact
     engine.dispose()
 

@@ -71,7 +71,8 @@ def test_a_promise_due_today_brings_its_account_up_and_working_it_takes_it_down(
     page = ws.queue.page(None, 500)
     scores = [(e.priority, e.dpd) for e in page.entries]
     assert scores == sorted(scores, reverse=True)
-    last = next(e for e in reversed(page.entries) if not ws.accounts.open(e.account_id).file.open_promises())
+    last = next(e for e in reversed(page.entries)
+                if e.callable_now and not ws.accounts.open(e.account_id).file.open_promises())
     # Promised yesterday for today: the promise is taken with yesterday's clock.
     yesterday = FixedClock(NOW - timedelta(days=1))
     earlier = build_workstation(engine, load_settings(), yesterday, policy, "agente01", "demo")
@@ -119,7 +120,7 @@ def test_a_callback_moves_its_account_to_the_top_when_its_time_comes(cache_file:
     engine = cache_file.open()
     now = build_workstation(engine, load_settings(), FixedClock(NOW), policy, "agente01", "demo")
     now.queue.rescore(None)
-    last = now.queue.page(None, 500).entries[-1]
+    last = next(e for e in reversed(now.queue.page(None, 500).entries) if e.callable_now)
     customer = now.accounts.open(last.account_id).file.account.customer_id
     with pytest.raises(ContactRefused, match="debe quedar en el futuro"):
         now.contacts.log(account_id=last.account_id, customer_id=customer, channel=Channel.VOICE, result_code="CB",

@@ -113,8 +113,10 @@ async def test_a_rejected_item_stays_on_top_until_acknowledged(tmp_path: Path, p
         # Two promises on one account, recorded below the form's checks: the server refuses the second.
         station.promise(account_id, 300)
         _, refused = station.promise(account_id, 400)
-        for _ in range(10):
-            workstation.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code="NC")
+        callable_now = [e.account_id for e in workstation.queue.page(None, 200).entries if e.callable_now]
+        for other in callable_now[:10]:
+            file = workstation.accounts.open(other).file
+            workstation.contacts.log(account_id=other, customer_id=file.customer.id, channel=Channel.VOICE, result_code="NC")
         app.run_sync()
         await _until(pilot, lambda: "Pendientes: 0" in str(status.render()) and refused.mutation_id in items.attention)
         assert items.get_row_at(0) == items.get_row(refused.mutation_id)  # on top, though ten items are newer

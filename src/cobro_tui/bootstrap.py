@@ -28,6 +28,7 @@ from cobro_tui.services.contacts import ContactService
 from cobro_tui.services.plans import PlanService
 from cobro_tui.services.promises import PromiseService
 from cobro_tui.services.queue import QueueService
+from cobro_tui.services.rules import RulesService
 from cobro_tui.services.status import StatusService
 from cobro_tui.services.sync import SyncService
 from cobro_tui.services.workstation import Workstation
@@ -131,21 +132,25 @@ def sync_once(settings: Settings) -> SyncReport:
         engine.dispose()
 
 
-def build_workstation(engine: Engine, settings: Settings, clock: Clock, policy: Policy, agent: str, mode: str) -> Workstation:
+def build_workstation(engine: Engine, settings: Settings, clock: Clock, policy: Policy, agent: str, mode: str,
+                      role: str = "agent") -> Workstation:
     device = ensure_device(engine, agent)
     zone = ZoneInfo(settings.ui.agent_zone)
     accounts = AccountService(engine, clock, policy, device, zone)
-    queue = QueueService(engine, agent, clock, policy, zone, settings.ui.page_size)
+    rules = RulesService(engine, clock, policy, device)
+    queue = QueueService(engine, agent, clock, policy, zone, settings.ui.page_size, rules)
     return Workstation(
         agent=agent,
         clock=clock,
         policy=policy,
         queue=queue,
         accounts=accounts,
-        contacts=ContactService(engine, clock, policy, device, rescore=queue.rescore),
+        contacts=ContactService(engine, clock, policy, device, rescore=queue.rescore, rules=rules,
+                                may_override=role == "supervisor"),
         promises=PromiseService(engine, clock, policy, device, accounts, rescore=queue.rescore),
         plans=PlanService(engine, clock, policy, device, accounts, rescore=queue.rescore),
         status=StatusService(engine, clock, mode),
+        rules=rules,
     )
 
 

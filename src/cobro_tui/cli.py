@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 # Commands whose capability comes with a later issue: they say so and exit non-zero.
-_LATER = {"rules": 5, "kpi": 7}
+_LATER = {"kpi": 7}
 EXIT_UNREACHABLE = 4
 EXIT_LATER = 3
 
@@ -159,6 +159,45 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     return 1
 
 
+def _cmd_rules(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from cobro_tui.clock import clock_for
+    from cobro_tui.domain.models import Channel
+    from cobro_tui.i18n import t
+    from cobro_tui.policy import load_policy
+    from cobro_tui.services.rules import RulesService
+    from cobro_tui.settings import load_settings
+    from cobro_tui.store.device import read_device
+
+    channels = [c.value for c in Channel]
+    if args.channel is not None and args.channel not in channels:
+        raise _usage(f"--channel must be one of {', '.join(channels)}, not {args.channel!r}")
+    at = None
+    if args.at is not None:
+        try:
+            at = datetime.fromisoformat(args.at)
+        except ValueError:
+            raise _usage(f"--at must be an ISO date and time with its offset, like 2026-11-23T21:59-06:00, not {args.at!r}") from None
+        if at.tzinfo is None:
+            raise _usage(f"--at needs a UTC offset (say whose clock it is), like {args.at}-06:00")
+    _, engine = _open_user_cache()
+    try:
+        with engine.connect() as conn:
+            device = read_device(conn)
+        if device is None:
+            raise _usage(t("cli.not_signed_in"))
+        service = RulesService(engine, clock_for(load_settings().now), load_policy(), device)
+        account_id = service.find(args.account)
+        if account_id is None:
+            raise _usage(t("cli.unknown_account", account=args.account))
+        for line in service.explain(account_id, Channel(args.channel or "voice"), at):
+            print(line)
+    finally:
+        engine.dispose()
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from cobro_tui.clock import clock_for
     from cobro_tui.server.run import default_db_url, serve
@@ -228,6 +267,7 @@ _COMMANDS = {
     "migrate": _cmd_migrate,
     "config": _cmd_config,
     "audit": _cmd_audit,
+    "rules": _cmd_rules,
     "serve": _cmd_serve,
     "login": _cmd_login,
     "sync": _cmd_sync,

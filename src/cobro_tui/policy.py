@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import dataclass, fields
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,13 @@ from cobro_tui.domain.result_codes import PcrProblem, ResultCode, ResultCodeCata
 from cobro_tui.domain.scripts import PHASES, Script, ScriptStep
 from cobro_tui.errors import PolicyError
 from cobro_tui.resources import shipped_dir
+from cobro_tui.rules.engine import RuleSet
+from cobro_tui.rules.presets import Layer, build_rules
 from cobro_tui.rules.zones import ZoneTable, zone_problems
 
-POLICY_FILES = ("buckets.toml", "result_codes.toml", "problems.toml", "priority.toml", "zones.toml")
+POLICY_FILES = ("buckets.toml", "result_codes.toml", "problems.toml", "priority.toml", "zones.toml", "contact_rules.toml")
+# Years of holidays a rule set carries (the calendar library computes them; a release spans a few).
+HOLIDAY_YEARS = (2020, 2040)
 CHANNELS = ("voice", "sms", "whatsapp", "email", "visit", "letter")
 
 
@@ -30,8 +35,11 @@ class Policy:
     priority: PriorityPoints
     zones: ZoneTable
     scripts: tuple[Script, ...]
+    rules: RuleSet
     config_hash: str
     folder: Path
+    tz_version: str = ""  # the tz database the zones come from, for every rule decision's record
+    calendar_version: str = ""  # the holiday calendar's library and version
 
 
 def default_policy_dir() -> Path:
@@ -241,16 +249,119 @@ def _zones(reader: _Reader) -> ZoneTable | None:
             return None
         sections[key] = section
     fallback = data.get("fallback", "America/Mexico_City")
-    table = ZoneTable(sections["states"], sections["municipalities"], str(fallback))
+    countries = data.get("countries", {})
+    us = data.get("us", {})
+    us_states, zip3 = us.get("states", {}), us.get("zip3", {})
+    shapes = [("countries", countries, str), ("us.states", us_states, list), ("us.zip3", zip3, str)]
+    for key, section, kind in shapes:
+        if not isinstance(section, dict) or not all(isinstance(v, kind) for v in section.values()):
+            reader.problems.append(f"{where}: [{key}] must map codes to zone names ({kind.__name__})")
+            return None
+    table = ZoneTable(sections["states"], sections["municipalities"], str(fallback),
+                      {k: tuple(map(str, v)) for k, v in us_states.items()}, dict(zip3), dict(countries))
     problems = zone_problems(table)
     reader.problems.extend(f"{where}: {problem}" for problem in problems)
     return None if problems else table
 
 
+def _contact_rules(reader: _Reader) -> RuleSet | None:
+    """The preset named in contact_rules.toml, its overlays, and the institution's own rules."""
+    data = reader.load("contact_rules.toml")
+    if data is None:
+        return None
+    where = str(reader.folder / "contact_rules.toml")
+    preset = reader.field(where, data, "preset", str)
+    overlays = reader.field(where, data, "overlays", list, required=False) or []
+    if preset is None:
+        return None
+    presets = sorted(p.stem for p in (reader.folder / "rules").glob("*.toml"))
+    layers = []
+    for name in [preset, *overlays]:
+        if not isinstance(name, str) or name not in presets:
+            reader.problems.append(f"{where}: {name!r} is not a preset in {reader.folder / 'rules'}; known: {', '.join(presets)}")
+            return None
+        found = reader.load(f"rules/{name}.toml")
+        if found is None:
+            return None
+        layers.append(Layer(str(reader.folder / "rules" / f"{name}.toml"), found))
+    own = {k: v for k, v in data.items() if k not in ("version", "preset", "overlays")}
+    rules, problems = build_rules(layers[0], layers[1:], Layer(where, own), holidays_of=_holidays_of)
+    reader.problems.extend(problems)
+    return rules
+
+
+def preset_rules(preset: str, overlays: tuple[str, ...] = (), folder: Path | None = None) -> RuleSet:
+    """A preset with its overlays and no institution rules (tests, `rules explain --preset`)."""
+    folder = folder or default_policy_dir()
+    reader = _Reader(folder)
+    layers = []
+    for name in (preset, *overlays):
+        data = reader.load(f"rules/{name}.toml")
+        if data is None:
+            raise PolicyError(reader.problems)
+        layers.append(Layer(str(folder / "rules" / f"{name}.toml"), data))
+    rules, problems = build_rules(layers[0], layers[1:], None, holidays_of=_holidays_of)
+    if rules is None:
+        raise PolicyError(problems)
+    return rules
+
+
+def _holidays_of(country: str) -> list[date]:
+    import holidays
+
+    return list(holidays.country_holidays(country, years=range(HOLIDAY_YEARS[0], HOLIDAY_YEARS[1] + 1)))
+
+
+def check_presets(folder: Path) -> list[str]:
+    """Every preset in config/rules/ must build on its own (an overlay on the preset it extends)."""
+    reader = _Reader(folder)
+    for path in sorted((folder / "rules").glob("*.toml")):
+        data = reader.load(f"rules/{path.name}")
+        if data is None:
+            continue
+        layer = Layer(str(path), data)
+        parent = data.get("extends")
+        if parent is None:
+            reader.problems.extend(build_rules(layer, [], None)[1])
+            continue
+        base = reader.load(f"rules/{parent}.toml") if (folder / "rules" / f"{parent}.toml").is_file() else None
+        if base is None:
+            reader.problems.append(f"{path}: key extends names {parent!r}, which is not a preset in {folder / 'rules'}")
+            continue
+        reader.problems.extend(p for p in build_rules(Layer(str(folder / "rules" / f"{parent}.toml"), base), [layer], None)[1]
+                               if p.startswith(str(path)))
+    return reader.problems
+
+
+def tz_database_version() -> str:
+    """The tz database zoneinfo reads: the system's tzdata.zi version line, else the tzdata package."""
+    import zoneinfo
+    from importlib.metadata import PackageNotFoundError, version
+
+    for folder in zoneinfo.TZPATH:
+        marker = Path(folder) / "tzdata.zi"
+        if marker.is_file():
+            with marker.open(encoding="utf-8") as handle:
+                first = handle.readline().strip()
+            if first.startswith("# version "):
+                return first.removeprefix("# version ")
+    try:
+        return f"tzdata {version('tzdata')}"
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def calendar_version() -> str:
+    from importlib.metadata import version
+
+    return f"holidays {version('holidays')}"
+
+
 def policy_hash(folder: Path) -> str:
     """SHA-256 over the policy files' names and bytes: which policy was in force."""
     digest = hashlib.sha256()
-    names = [*POLICY_FILES, *(f"scripts/{p.name}" for p in sorted((folder / "scripts").glob("*.toml")))]
+    names = [*POLICY_FILES, *(f"scripts/{p.name}" for p in sorted((folder / "scripts").glob("*.toml"))),
+             *(f"rules/{p.name}" for p in sorted((folder / "rules").glob("*.toml")))]
     for name in names:
         path = folder / name
         if path.is_file():
@@ -269,7 +380,8 @@ def check_policy(folder: Path) -> list[str]:
     _priority(reader)
     _zones(reader)
     _scripts(reader, buckets)
-    return reader.problems
+    _contact_rules(reader)
+    return reader.problems + [p for p in check_presets(folder) if p not in reader.problems]
 
 
 def load_policy(folder: Path | None = None) -> Policy:
@@ -284,6 +396,8 @@ def load_policy(folder: Path | None = None) -> Policy:
     priority = _priority(reader)
     zones = _zones(reader)
     scripts = _scripts(reader, buckets)
-    if reader.problems or None in (buckets, codes, problems, priority, zones, scripts):
+    rules = _contact_rules(reader)
+    if reader.problems or None in (buckets, codes, problems, priority, zones, scripts, rules):
         raise PolicyError(reader.problems)
-    return Policy(buckets, codes, problems, priority, zones, scripts, policy_hash(folder), folder)  # type: ignore[arg-type]
+    return Policy(buckets, codes, problems, priority, zones, scripts, rules, policy_hash(folder), folder,  # type: ignore[arg-type]
+                  tz_database_version(), calendar_version())

@@ -60,12 +60,24 @@ class Provenance(StrEnum):
 
     CREDITOR = "creditor"
     DEBTOR = "debtor"
+    SKIP_TRACE = "skip_trace"  # found by the collector; never given to the creditor
 
 
 class ReferenceRole(StrEnum):
     REFERENCE = "referencia"
     GUARANTOR = "aval"
     JOINT_OBLIGOR = "deudor_solidario"
+
+
+# The kinds of contact point each channel reaches, the usual first.
+POINT_KINDS = {
+    Channel.VOICE: (ContactKind.MOBILE, ContactKind.HOME, ContactKind.WORK),
+    Channel.SMS: (ContactKind.MOBILE,),
+    Channel.WHATSAPP: (ContactKind.WHATSAPP, ContactKind.MOBILE),
+    Channel.EMAIL: (ContactKind.EMAIL,),
+    Channel.VISIT: (ContactKind.ADDRESS,),
+    Channel.LETTER: (ContactKind.ADDRESS,),
+}
 
 
 class Direction(StrEnum):
@@ -296,6 +308,7 @@ class ContactAttempt:
     notes: str = ""
     script_steps: tuple[str, ...] = field(default_factory=tuple)
     callback_at: datetime | None = None  # when the debtor asked to be called back
+    override_reason: str | None = None  # a supervisor made it although the contact rules blocked it
 
 
 @dataclass(frozen=True, slots=True)

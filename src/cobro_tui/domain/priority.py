@@ -20,6 +20,7 @@ class PriorityPoints:
     max_past_due_points: int = 400
     not_contacted_7_days: int = 150
     contacted_today: int = -500
+    contact_allowed_now: int = 250
     risk: dict[str, int] = field(default_factory=dict)
 
 
@@ -36,6 +37,7 @@ class AccountFacts:
     promise_broken: bool
     contacted_today: bool
     callback_due: bool = False
+    contact_allowed_now: bool = False  # the contact rules allow calling the debtor now
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,8 @@ def reasons(facts: AccountFacts, points: PriorityPoints, now: datetime) -> list[
     risk = points.risk.get(facts.risk_segment, 0)
     if risk:
         found.append(Reason("risk", risk))
+    if facts.contact_allowed_now:
+        found.append(Reason("contact_allowed_now", points.contact_allowed_now))
     if facts.contacted_today and not facts.callback_due:  # a callback asked for today is no reason to wait
         found.append(Reason("contacted_today", points.contacted_today))
     elif facts.last_contact_at is None or (now - facts.last_contact_at).days >= 7:

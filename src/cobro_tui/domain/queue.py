@@ -32,6 +32,8 @@ class QueueEntry:
     last_contact_at: datetime | None
     sync_state: str
     priority: int = 0
+    contact_from: datetime | None = None  # next instant the rules allow a call (None: not until facts change)
+    callable_now: bool = False
 
     @property
     def key(self) -> QueueKey:
@@ -60,10 +62,12 @@ class QueueFilter:
     product: Product | None = None
     segment: str | None = None
     promise: PromiseFilter | None = None
+    callable_now: bool | None = None  # True: only accounts the contact rules allow calling now
 
     @property
     def active(self) -> bool:
-        return any(value is not None for value in (self.bucket, self.product, self.segment, self.promise))
+        return any(value is not None for value in (self.bucket, self.product, self.segment, self.promise,
+                                                   self.callable_now))
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
 
-from cobro_tui.domain.models import PlanStatus, PromiseStatus, RestrictionKind
+from cobro_tui.domain.models import (
+    ContactAttempt,
+    Direction,
+    PlanStatus,
+    PromiseStatus,
+    RestrictionKind,
+)
 from cobro_tui.domain.records import from_record, instant_text, to_record
+from cobro_tui.policy import Policy, load_policy
+from cobro_tui.rules.engine import Party, Question, decide
+from cobro_tui.rules.facts import CodeCounts, past_of, point_of, suppressions_of
 from cobro_tui.server.feed import Doc, Tx, docs_of_account, docs_of_customer, get_doc
 
 MAX_PROMISE_DAYS = 30  # until the offer policy (issue #6) sets it by bucket
@@ -28,6 +38,7 @@ class Outcome:
     status: str = "applied"
     reason: dict[str, Any] | None = None
     warnings: list[dict[str, str]] = field(default_factory=list)
+    compliance: dict[str, Any] | None = None  # the rule decision behind a COMPLIANCE_ warning
 
     def warn(self, code: str, message: str) -> None:
         self.status = "applied_with_warnings"
@@ -83,14 +94,8 @@ def contact_log(ctx: Context, args: dict[str, Any]) -> Outcome:
         if ctx.agent not in account.data.get("_former_agents", []):
             return rejected("NOT_YOUR_ACCOUNT", "La cuenta nunca estuvo asignada a este agente.")
         outcome.warn("ACCOUNT_REASSIGNED", "La cuenta ya estaba asignada a otro agente; la gestión se registró a su nombre.")
-    for restriction in _restrictions(ctx, attempt.customer_id):
-        applies = restriction["contact_point_id"] in (None, attempt.contact_point_id)
-        if restriction["kind"] in STOPS and applies and datetime.fromisoformat(restriction["created_at"]) <= attempt.started_at:
-            outcome.warn(
-                "COMPLIANCE_EXCEPTION_OPT_OUT",
-                "El deudor había pedido no ser contactado por ese medio; la gestión quedó registrada y pasa a revisión.",
-            )
-            break
+    if attempt.direction is Direction.OUTBOUND:
+        _judge_contact(ctx, attempt, outcome)
     ctx.tx.put(Doc("contact_attempt", attempt.id, 0, to_record(attempt), account.id, account.customer_id, account.agent),
                current=None)
     last = account.data.get("last_contact_at")
@@ -98,6 +103,49 @@ def contact_log(ctx: Context, args: dict[str, Any]) -> Outcome:
         ctx.tx.put(Doc("account", account.id, 0, {**account.data, "last_contact_at": instant_text(attempt.started_at)},
                        account.id, account.customer_id, account.agent), current=account.version)
     return outcome
+
+
+def _judge_contact(ctx: Context, attempt: ContactAttempt, outcome: Outcome) -> None:
+    """The contact rules at the moment the contact was made, from the server's facts: a contact they
+    block (or one made under a supervisor's override) is recorded and flagged for review."""
+    policy = server_policy()
+    rules = policy.rules
+    customer = get_doc(ctx.conn, "customer", attempt.customer_id)
+    point_doc = get_doc(ctx.conn, "contact_point", attempt.contact_point_id) if attempt.contact_point_id else None
+    if customer is None or point_doc is None:
+        return  # a contact without a known point (a visit to an address on paper): nothing to judge
+    point = point_of(from_record("contact_point", point_doc.data), policy.zones, rules.country)
+    counts = CodeCounts.of(policy.result_codes)
+    since = attempt.started_at - timedelta(days=max([7, *(c.days for c in rules.caps), *(x.days for x in rules.locks)]) + 1)
+    history = tuple(
+        past_of(c, counts) for c in (from_record("contact_attempt", d.data)
+                                     for d in docs_of_customer(ctx.conn, attempt.customer_id, "contact_attempt"))
+        if since <= c.started_at < attempt.started_at and c.id != attempt.id
+    )
+    restrictions = [from_record("restriction", r) for r in _restrictions(ctx, attempt.customer_id)]
+    question = Question(at=attempt.started_at, channel=attempt.channel.value, point=point, account_id=attempt.account_id,
+                        party=Party("debtor", date.fromisoformat(customer.data["birth_date"])), history=history,
+                        suppressions=suppressions_of(restrictions))
+    decision = decide(rules, question)
+    if decision.allowed and not attempt.override_reason:
+        return
+    kind = "override" if attempt.override_reason else "blocked"
+    blocking = [[c.rule.id, c.result.value, c.key] for c in decision.reasons]
+    record = {"rules": blocking, "ruleset": f"{rules.name}@{rules.version}", "config_hash": policy.config_hash,
+              "tz_version": policy.tz_version, "zones": list(decision.zones)}
+    outcome.compliance = {**record, "contact_id": attempt.id, "kind": kind}
+    ids = ", ".join(c.rule.id for c in decision.reasons if c.result.value == "block") or "-"
+    if kind == "override":
+        outcome.warn("COMPLIANCE_OVERRIDE", f"Gestión registrada con excepción de supervisor ({ids}); pasa a revisión.")
+    else:
+        outcome.warn("COMPLIANCE_EXCEPTION",
+                     f"Las reglas de contacto no permitían esta gestión ({ids}); quedó registrada y pasa a revisión.")
+
+
+@lru_cache(maxsize=1)
+def server_policy() -> Policy:
+    """The policy the reference server judges contacts by: the shipped one."""
+    return load_policy()
 
 
 def note_add(ctx: Context, args: dict[str, Any]) -> Outcome:

@@ -114,6 +114,7 @@ def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn
                 conn.execute(insert(compliance_exceptions).values(
                     mutation_id=m.mutation_id, account_id=str(m.args.get("account_id")), agent=agent,
                     code=warning["code"], message=warning["message"], created_at=now.isoformat(),
+                    details=json.dumps(outcome.compliance, separators=(",", ":")) if outcome.compliance else None,
                 ))
     conn.execute(_LOG, {
         "mutation_id": m.mutation_id, "device_id": request.device_id, "device_epoch": request.device_epoch,

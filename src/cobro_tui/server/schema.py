@@ -109,4 +109,7 @@ compliance_exceptions = Table(
     Column("message", Text, nullable=False),
     Column("created_at", String(40), nullable=False),
     Column("status", String(16), nullable=False, server_default="open"),
+    # The contact-rule decision behind it (JSON: blocking rule ids, rule set, config hash, tz version).
+    Column("details", Text, nullable=True),
 )
+

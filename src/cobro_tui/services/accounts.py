@@ -80,4 +80,6 @@ class AccountService:
         (the agent's day), leaving out `skip`; None when every account was worked."""
         now = self.clock.now().astimezone(self.agent_zone)
         start_of_day = datetime.combine(now.date(), time(0), self.agent_zone)
-        return next_unworked(self.engine, self.device.agent_id, start_of_day, tuple(skip))
+        # Someone who may be called now first; when nobody may, the first account not worked today.
+        return (next_unworked(self.engine, self.device.agent_id, start_of_day, tuple(skip), callable_at=now)
+                or next_unworked(self.engine, self.device.agent_id, start_of_day, tuple(skip)))

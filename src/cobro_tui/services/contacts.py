@@ -14,15 +14,20 @@ from cobro_tui.domain.models import Channel, ContactAttempt, Direction
 from cobro_tui.errors import Refusal
 from cobro_tui.i18n import t
 from cobro_tui.policy import Policy
+from cobro_tui.services.rules import PointDecision, RulesService, reasons_text
 from cobro_tui.store.actions import UnknownAccount, record_contact_attempt
 from cobro_tui.store.device import Device
 from cobro_tui.store.outbox import OutboxItem
 
 MAX_CALLBACK_DAYS = 30
+# An override reason says what happened, not "ok": at least this many characters.
+MIN_OVERRIDE_REASON = 15
 
 
 class ContactRefused(Refusal):
     """A contact that cannot be logged as entered; the message says what to change."""
+
+    decision: PointDecision | None = None  # when the contact rules refused it
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,10 @@ class ContactService:
     after_write: list[Callable[[], None]] = field(default_factory=list)
     # Scores the queue again for these accounts after a write (QueueService.rescore).
     rescore: Callable[[list[str]], object] | None = None
+    # The contact rules; None only in tests of the catalogue checks alone.
+    rules: RulesService | None = None
+    # A supervisor may log a contact the rules block, with a written reason (the server checks the role too).
+    may_override: bool = False
 
     def log(
         self,
@@ -59,6 +68,7 @@ class ContactService:
         notes: str = "",
         script_steps: tuple[str, ...] = (),
         callback_at: datetime | None = None,
+        override_reason: str | None = None,
     ) -> LoggedContact:
         """Record one contact attempt; refused with a reason when the code or times do not fit."""
         catalog = self.policy.result_codes
@@ -77,11 +87,17 @@ class ContactService:
             raise ContactRefused("contact.callback_past")
         if callback_at is not None and callback_at > now + timedelta(days=MAX_CALLBACK_DAYS):
             raise ContactRefused("contact.callback_far", days=MAX_CALLBACK_DAYS)
+        override_reason = (override_reason or "").strip() or None
+        if direction is Direction.OUTBOUND and self.rules is not None:
+            self._check_rules(account_id, contact_point_id, channel, started, override_reason)
+        elif override_reason is not None:
+            raise ContactRefused("rules.override_not_needed")
         attempt = ContactAttempt(
             id=new_id(), account_id=account_id, customer_id=customer_id, channel=channel, direction=direction,
             started_at=started, ended_at=ended_at, result_code=result_code, agent=self.device.agent_id,
             contact_point_id=contact_point_id, problem_code=problem_code, circumstance=circumstance,
             resolution=resolution, notes=notes, script_steps=script_steps, callback_at=callback_at,
+            override_reason=override_reason,
         )
         try:
             item = record_contact_attempt(
@@ -94,3 +110,29 @@ class ContactService:
         for listener in self.after_write:
             listener()
         return LoggedContact(attempt, item)
+
+    def _check_rules(self, account_id: str, point_id: str | None, channel: Channel, at: datetime,
+                     override_reason: str | None) -> None:
+        """An outbound contact the rules block is refused with their reasons, unless a supervisor
+        overrides them with a reason; every decision goes to the audit log."""
+        assert self.rules is not None
+        found = self.rules.decide_point(account_id, point_id, channel, at)
+        if found is None:
+            return  # no contact point on file for the channel: nothing the rules can judge
+        blocked = not found.decision.allowed
+        if not blocked:
+            if override_reason is not None:
+                raise ContactRefused("rules.override_not_needed")
+            self.rules.record(found, account_id)
+            return
+        if override_reason is not None and self.may_override:
+            if len(override_reason) < MIN_OVERRIDE_REASON:
+                raise ContactRefused("rules.override_reason_short", chars=MIN_OVERRIDE_REASON)
+            self.rules.record(found, account_id, override_reason)
+            return
+        self.rules.record(found, account_id)
+        if override_reason is not None:
+            raise ContactRefused("rules.override_not_allowed")
+        refusal = ContactRefused("rules.blocked", reasons=reasons_text(found.decision))
+        refusal.decision = found
+        raise refusal

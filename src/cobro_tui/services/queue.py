@@ -13,6 +13,7 @@ from cobro_tui.clock import Clock
 from cobro_tui.domain.priority import Reason, reasons
 from cobro_tui.domain.queue import QueueFilter, QueueKey, QueuePage, SearchHit
 from cobro_tui.policy import Policy
+from cobro_tui.services.rules import RulesService
 from cobro_tui.store.priority import (
     callbacks_due_between,
     facts_of,
@@ -22,6 +23,7 @@ from cobro_tui.store.priority import (
     scores_current,
 )
 from cobro_tui.store.queue import accounts_of_customers, queue_page, search_accounts
+from cobro_tui.store.rules import contact_times_crossed
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +34,14 @@ class QueueService:
     policy: Policy
     agent_zone: ZoneInfo
     page_size: int = 200
+    # The contact rules: each rescore first works out when each account may be called.
+    rules: RulesService | None = None
 
     def page(self, after: QueueKey | None = None, limit: int | None = None, chosen: QueueFilter | None = None) -> QueuePage:
         """The next page of the queue after `after`, from the top when None, of the accounts that
         pass `chosen`."""
-        today, _, _ = self._day()
-        return queue_page(self.engine, self.agent, after, limit or self.page_size, chosen, today)
+        today, _, now = self._day()
+        return queue_page(self.engine, self.agent, after, limit or self.page_size, chosen, today, now)
 
     def search(self, text: str, limit: int = 20) -> list[SearchHit]:
         """Accounts by customer name, account number or phone, best first."""
@@ -72,11 +76,17 @@ class QueueService:
         ids = None if account_ids is None else sorted(set(account_ids))
         if ids == []:
             return 0
+        if self.rules is not None:
+            self.rules.store_times(self.rules.contact_times(ids, self.agent))
         return refresh_scores(self.engine, self.agent, today, start, now, self.policy.buckets, self.policy.priority, ids)
 
     def rescore_callbacks_due(self, since: datetime) -> int:
-        """Score again the accounts whose callbacks came due after `since` (a minute's timer)."""
-        return self.rescore(callbacks_due_between(self.engine, self.agent, since, self.clock.now()))
+        """Score again the accounts whose callbacks came due, or whose contact window opened or
+        closed, after `since` (a minute's timer)."""
+        now = self.clock.now()
+        due = callbacks_due_between(self.engine, self.agent, since, now)
+        crossed = contact_times_crossed(self.engine, self.agent, since, now)
+        return self.rescore([*due, *crossed])
 
     def rescore_after_sync(self, accounts: Iterable[str], customers: Iterable[str], everything: bool) -> int:
         if everything:

@@ -12,6 +12,7 @@ from cobro_tui.services.contacts import ContactService
 from cobro_tui.services.plans import PlanService
 from cobro_tui.services.promises import PromiseService
 from cobro_tui.services.queue import QueueService
+from cobro_tui.services.rules import RulesService
 from cobro_tui.services.status import StatusService
 from cobro_tui.services.sync import LocalItem, SyncReport, SyncService, recent_items
 from cobro_tui.store.outbox import acknowledge
@@ -28,6 +29,7 @@ class Workstation:
     promises: PromiseService
     plans: PlanService
     status: StatusService
+    rules: RulesService
     sync: SyncService | None = None
 
     def sync_round(self) -> SyncReport:

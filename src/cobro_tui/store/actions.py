@@ -131,6 +131,7 @@ def contact_args(attempt: ContactAttempt) -> dict[str, Any]:
         "notes": attempt.notes,
         "script_steps": list(attempt.script_steps),
         "callback_at": None if attempt.callback_at is None else instant_text(attempt.callback_at),
+        "override_reason": attempt.override_reason,
     }
 
 
@@ -153,6 +154,13 @@ def record_contact_attempt(
               "result_code": attempt.result_code},
         actor=attempt.agent, device=device, at=at, config_hash=config_hash, also=touch_account,
     )
+
+
+def record_rule_decision(engine: Engine, *, kind: str, data: dict[str, Any], actor: str, device: Device,
+                         at: datetime) -> None:
+    """A contact-rule decision that gated an action (blocked, allowed, overridden): an audit event only."""
+    with write_connection(engine) as conn:
+        append_event(conn, at=at, type=kind, actor=actor, device=device.device_id, data=data)
 
 
 def record_reveal(engine: Engine, *, account_id: str, what: str, actor: str, device: Device, at: datetime,

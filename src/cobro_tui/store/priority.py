@@ -24,7 +24,9 @@ _FACTS = (
     # A callback is due when its time has come and nobody has contacted the customer since it was set.
     "EXISTS (SELECT 1 FROM contact_attempt c WHERE c.account_id = a.id AND c.callback_at <= :now "
     "        AND NOT EXISTS (SELECT 1 FROM contact_attempt d WHERE d.customer_id = a.customer_id "
-    "                        AND d.started_at > c.started_at)) "
+    "                        AND d.started_at > c.started_at)), "
+    # The contact rules allow a call now (store.rules keeps these instants).
+    "coalesce(a.contact_from <= :now AND a.contact_until > :now, 0) "
     "FROM account a WHERE a.assigned_agent = :agent"
 )
 # Accounts per statement when only some are refreshed (SQLite's parameter limit is far above).
@@ -36,7 +38,8 @@ def _facts(conn: Connection, sql: str, params: dict[str, object], buckets: Bucke
     return [
         AccountFacts(account_id=r[0], bucket_rank=ranks.get(r[1], 0), past_due_centavos=r[2], risk_segment=r[3],
                      last_contact_at=datetime.fromisoformat(r[4]) if r[4] else None, promise_due_today=bool(r[5]),
-                     promise_broken=bool(r[6]), contacted_today=bool(r[7]), callback_due=bool(r[8]))
+                     promise_broken=bool(r[6]), contacted_today=bool(r[7]), callback_due=bool(r[8]),
+                     contact_allowed_now=bool(r[9]))
         for r in conn.exec_driver_sql(sql, params)
     ]
 

@@ -20,57 +20,66 @@ from cobro_tui.store.types import instant_text
 
 _SELECT = (
     "SELECT a.id, c.full_name, a.number, a.product, a.bucket, a.dpd, a.past_due, "
-    "a.principal + a.interest + a.fees + a.vat, a.currency, a.last_contact_at, a.sync_state, a.priority "
+    "a.principal + a.interest + a.fees + a.vat, a.currency, a.last_contact_at, a.sync_state, a.priority, "
+    "a.contact_from, coalesce(a.contact_from <= :now AND a.contact_until > :now, 0) "
     "FROM account a JOIN customer c ON c.id = a.customer_id "
-    "WHERE a.assigned_agent = ? "
+    "WHERE a.assigned_agent = :agent "
 )
-_ORDER = " ORDER BY a.priority DESC, a.dpd DESC, a.id DESC LIMIT ?"
+_ORDER = " ORDER BY a.priority DESC, a.dpd DESC, a.id DESC LIMIT :limit"
+_CALLABLE = "a.contact_from <= :now AND a.contact_until > :now"
 
 
 _PROMISE_WHERE = {
     PromiseFilter.OPEN: "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND +p.status = 'open')",
-    PromiseFilter.DUE_TODAY: "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND +p.status = 'open' AND p.due_on = ?)",
-    PromiseFilter.BROKEN: "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND +p.status = 'open' AND p.due_on < ?)",
+    PromiseFilter.DUE_TODAY: "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND +p.status = 'open' AND p.due_on = :today)",
+    PromiseFilter.BROKEN: "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND +p.status = 'open' AND p.due_on < :today)",
     PromiseFilter.NONE: "NOT EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND +p.status = 'open')",
 }
 
 
-def _filter_sql(chosen: QueueFilter | None, today: date | None) -> tuple[str, list[object]]:
+def _filter_sql(chosen: QueueFilter | None) -> str:
     if chosen is None or not chosen.active:
-        return "", []
-    clauses, params = [], []
-    for column, value in (("a.bucket", chosen.bucket), ("a.product", chosen.product), ("a.risk_segment", chosen.segment)):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(str(value))
+        return ""
+    clauses = []
+    for column, name in (("a.bucket", "bucket"), ("a.product", "product"), ("a.risk_segment", "segment")):
+        if getattr(chosen, name) is not None:
+            clauses.append(f"{column} = :{name}")
     if chosen.promise is not None:
         clauses.append(_PROMISE_WHERE[chosen.promise])
-        if chosen.promise in (PromiseFilter.DUE_TODAY, PromiseFilter.BROKEN):
-            if today is None:
-                raise ValueError("the promise filters need the day they are for")
-            params.append(today.isoformat())
-    return "".join(f"AND {c} " for c in clauses), params
+    if chosen.callable_now:
+        clauses.append(_CALLABLE)
+    return "".join(f"AND {c} " for c in clauses)
+
+
+def _filter_params(chosen: QueueFilter | None) -> dict[str, object]:
+    if chosen is None:
+        return {}
+    return {name: str(getattr(chosen, name)) for name in ("bucket", "product", "segment") if getattr(chosen, name) is not None}
 
 
 def queue_page(engine: Engine, agent: str, after: QueueKey | None, limit: int, chosen: QueueFilter | None = None,
-               today: date | None = None) -> QueuePage:
+               today: date | None = None, now: datetime | None = None) -> QueuePage:
     """One page of the agent's queue after `after` (from the top when None), with the total of
-    accounts that pass the filter (`today` dates the promise filters)."""
-    where, params = _filter_sql(chosen, today)
+    accounts that pass the filter (`today` dates the promise filters, `now` says who is callable)."""
+    where = _filter_sql(chosen)
+    if chosen is not None and chosen.promise in (PromiseFilter.DUE_TODAY, PromiseFilter.BROKEN) and today is None:
+        raise ValueError("the promise filters need the day they are for")
+    params: dict[str, object] = {"agent": agent, "today": today.isoformat() if today else None,
+                                 "now": instant_text(now) if now else None, **_filter_params(chosen)}
     sql = _SELECT + where
-    page_params: list[object] = [agent, *params]
     if after is not None:
-        sql += "AND (a.priority, a.dpd, a.id) < (?, ?, ?) "
-        page_params += [after.priority, after.dpd, after.id]
+        sql += "AND (a.priority, a.dpd, a.id) < (:p, :d, :i) "
+        params.update(p=after.priority, d=after.dpd, i=after.id)
     with engine.connect() as conn:
-        rows = conn.exec_driver_sql(sql + _ORDER, (*page_params, limit + 1)).fetchall()
-        total = conn.exec_driver_sql(f"SELECT count(*) FROM account a WHERE a.assigned_agent = ? {where}",
-                                     (agent, *params)).scalar_one()
+        rows = conn.exec_driver_sql(sql + _ORDER, {**params, "limit": limit + 1}).fetchall()
+        total = conn.exec_driver_sql(f"SELECT count(*) FROM account a WHERE a.assigned_agent = :agent {where}",
+                                     params).scalar_one()
     entries = tuple(
         QueueEntry(
             account_id=r[0], customer_name=r[1], account_last4=r[2][-4:], product=Product(r[3]), bucket=r[4],
             dpd=r[5], past_due=Money(r[6], r[8]), balance=Money(r[7], r[8]),
             last_contact_at=datetime.fromisoformat(r[9]) if r[9] else None, sync_state=r[10], priority=r[11],
+            contact_from=datetime.fromisoformat(r[12]) if r[12] else None, callable_now=bool(r[13]),
         )
         for r in rows[:limit]
     )
@@ -100,17 +109,24 @@ def search_accounts(engine: Engine, agent: str, text: str, limit: int = 20) -> l
     return list(hits.values())[:limit]
 
 
-def next_unworked(engine: Engine, agent: str, since: datetime, skip: tuple[str, ...] = ()) -> str | None:
-    """The first account in queue order whose customer nobody has contacted since `since`
-    (walks the queue index and stops at the first hit; `skip` leaves out accounts just seen)."""
+def next_unworked(engine: Engine, agent: str, since: datetime, skip: tuple[str, ...] = (),
+                  callable_at: datetime | None = None) -> str | None:
+    """The first account in queue order whose customer nobody has contacted since `since` (and, with
+    `callable_at`, that the contact rules allow calling then); walks the queue index and stops at the
+    first hit; `skip` leaves out accounts just seen."""
     sql = (
-        "SELECT a.id FROM account a WHERE a.assigned_agent = ? AND NOT EXISTS ("
-        "SELECT 1 FROM contact_attempt c WHERE c.customer_id = a.customer_id AND c.started_at >= ?)"
+        "SELECT a.id FROM account a WHERE a.assigned_agent = :agent AND NOT EXISTS ("
+        "SELECT 1 FROM contact_attempt c WHERE c.customer_id = a.customer_id AND c.started_at >= :since)"
     )
+    names = {f"s{i}": value for i, value in enumerate(skip)}
     if skip:
-        sql += f" AND a.id NOT IN ({', '.join('?' * len(skip))})"
+        sql += f" AND a.id NOT IN ({', '.join(':' + n for n in names)})"
+    if callable_at is not None:
+        sql += f" AND {_CALLABLE}"
+    params = {"agent": agent, "since": instant_text(since), "limit": 1, **names,
+              "now": instant_text(callable_at) if callable_at else None}
     with engine.connect() as conn:
-        return conn.exec_driver_sql(sql + _ORDER, (agent, instant_text(since), *skip, 1)).scalar()
+        return conn.exec_driver_sql(sql + _ORDER, params).scalar()
 
 
 def accounts_of_customers(engine: Engine, customer_ids: list[str]) -> list[str]:

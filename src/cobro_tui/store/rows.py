@@ -153,7 +153,7 @@ def plan_rows(p: PaymentPlan, state: SyncState = SyncState.SYNCED, version: int 
 CONTACT_ATTEMPT = (
     "id", "account_id", "customer_id", "contact_point_id", "channel", "direction", "started_at", "ended_at",
     "result_code", "agent", "problem_code", "circumstance", "resolution", "notes", "script_steps",
-    "callback_at", "sync_state", "server_version",
+    "callback_at", "override_reason", "sync_state", "server_version",
 )
 
 
@@ -161,7 +161,8 @@ def contact_attempt_row(c: ContactAttempt, state: SyncState = SyncState.SYNCED, 
     return (
         c.id, c.account_id, c.customer_id, c.contact_point_id, c.channel.value, c.direction.value,
         instant_text(c.started_at), _instant(c.ended_at), c.result_code, c.agent, c.problem_code,
-        c.circumstance, c.resolution, c.notes, steps_json(c.script_steps), _instant(c.callback_at), state.value, version,
+        c.circumstance, c.resolution, c.notes, steps_json(c.script_steps), _instant(c.callback_at), c.override_reason,
+        state.value, version,
     )
 
 
@@ -224,7 +225,7 @@ def columns_of(kind: str) -> tuple[str, ...]:
 
 
 # Fields added after the first version of the protocol: a record without them reads as null.
-OPTIONAL_FIELDS = frozenset({"callback_at"})
+OPTIONAL_FIELDS = frozenset({"callback_at", "override_reason"})
 # Columns holding money: the wire sends {"centavos": n, "currency": "MXN"}, the cache keeps centavos.
 MONEY_COLUMNS = frozenset({"principal", "interest", "fees", "vat", "past_due", "min_to_cure", "amount", "paid", "down_payment"})
 

@@ -60,6 +60,9 @@ class AccountRow(Synced, table=True):
     version: int = 1
     # Queue score (domain.priority), kept by store.priority; not part of the wire record.
     priority: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Next instant contact is allowed and the end of the window it is in (store.rules; None: never / unknown).
+    contact_from: str | None = None
+    contact_until: str | None = None
 
 
 class ContactPointRow(Synced, table=True):
@@ -163,6 +166,7 @@ class ContactAttemptRow(Synced, table=True):
     notes: str = ""
     script_steps: str = "[]"
     callback_at: datetime | None = _instant(nullable=True)  # type: ignore[assignment]
+    override_reason: str | None = None
 
 
 class RestrictionRow(Synced, table=True):

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
 from cobro_tui.domain.entry import parse_day, parse_time
-from cobro_tui.domain.models import Channel, ContactKind, ContactPoint
+from cobro_tui.domain.models import POINT_KINDS, Channel, ContactPoint
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import day, language, t
 from cobro_tui.services.accounts import AccountView
@@ -20,14 +20,7 @@ from cobro_tui.ui.screens.base import AccountForm
 from cobro_tui.ui.widgets.account_panels import point_value
 
 # Which contact points a channel can use.
-POINTS_FOR = {
-    Channel.VOICE: (ContactKind.MOBILE, ContactKind.HOME, ContactKind.WORK),
-    Channel.SMS: (ContactKind.MOBILE,),
-    Channel.WHATSAPP: (ContactKind.WHATSAPP, ContactKind.MOBILE),
-    Channel.EMAIL: (ContactKind.EMAIL,),
-    Channel.VISIT: (ContactKind.ADDRESS,),
-    Channel.LETTER: (ContactKind.ADDRESS,),
-}
+POINTS_FOR = POINT_KINDS
 
 
 class ContactForm(AccountForm):

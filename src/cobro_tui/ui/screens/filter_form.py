@@ -1,4 +1,4 @@
-"""/: which accounts the queue shows (bucket, product, risk segment, promise state)."""
+"""/: which accounts the queue shows (bucket, product, risk segment, promise state, callable now)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Label, Select, Static
+from textual.widgets import Button, Checkbox, Label, Select, Static
 
 from cobro_tui.domain.models import Product
 from cobro_tui.domain.queue import PromiseFilter, QueueFilter
@@ -48,6 +48,7 @@ class FilterForm(CobroModal[QueueFilter | None]):
             yield choice([(s, s) for s in SEGMENTS], current.segment, "filter-segment")
             yield Label(t("filter.promise"))
             yield choice([(t(f"filter.promise_{p.value}"), p.value) for p in PromiseFilter], current.promise, "filter-promise")
+            yield Checkbox(t("filter.callable_now"), bool(current.callable_now), compact=True, id="filter-callable")
             with Horizontal(classes="form-buttons"):
                 yield Button(t("filter.apply"), variant="primary", compact=True, id="filter-apply")
                 yield Button(t("filter.clear"), compact=True, id="filter-clear")
@@ -62,6 +63,7 @@ class FilterForm(CobroModal[QueueFilter | None]):
         self.dismiss(QueueFilter(
             bucket=self._value("#filter-bucket"), product=Product(product) if product else None,
             segment=self._value("#filter-segment"), promise=PromiseFilter(promise) if promise else None,
+            callable_now=True if self.query_one("#filter-callable", Checkbox).value else None,
         ))
 
     @on(Button.Pressed, "#filter-clear")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -63,7 +65,7 @@ class QueueScreen(CobroScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(t("queue.loading"), id="queue-heading")
-        yield QueueTable(id="queue-table")
+        yield QueueTable(ZoneInfo(self.agent_zone), self.workstation.clock.now, id="queue-table")
         yield LocalItems(id="local-items", classes="-empty")
         yield StatusBar(self.agent_zone, id="status-bar")
         yield Footer()
@@ -150,6 +152,8 @@ class QueueScreen(CobroScreen):
             words.append(f"{t('filter.segment')} {chosen.segment}")
         if chosen.promise is not None:
             words.append(t(f"filter.promise_{chosen.promise.value}"))
+        if chosen.callable_now:
+            words.append(t("filter.callable_now").lower())
         return ", ".join(words)
 
     @on(LocalItems.Acknowledged)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 from textual.message import Message
 from textual.widgets import DataTable
 
@@ -19,15 +23,21 @@ class QueueTable(DataTable[str]):
 
     COLUMNS = (
         ("priority", "queue.col_priority", 6),
-        ("customer", "queue.col_customer", 28),
+        ("customer", "queue.col_customer", 24),
         ("account", "queue.col_account", 6),
-        ("product", "queue.col_product", 18),
+        ("product", "queue.col_product", 15),
         ("bucket", "queue.col_bucket", 10),
         ("dpd", "queue.col_dpd", 4),
         ("past_due", "queue.col_past_due", 12),
         ("balance", "queue.col_balance", 12),
         ("last_contact", "queue.col_last_contact", 15),
+        ("callable", "queue.col_callable", 11),
     )
+
+    def __init__(self, agent_zone: ZoneInfo, now: Callable[[], datetime], *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.agent_zone = agent_zone
+        self.now = now  # the workstation's one clock
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -35,8 +45,20 @@ class QueueTable(DataTable[str]):
         for key, label, width in self.COLUMNS:
             self.add_column(t(label), key=key, width=width)
 
-    @staticmethod
-    def cells(entry: QueueEntry) -> tuple[str, ...]:
+    def callable_cell(self, entry: QueueEntry) -> str:
+        """Whether the rules allow a call now; else when they next do, on the agent's clock."""
+        if entry.callable_now:
+            return t("queue.callable_now")
+        if entry.contact_from is None:
+            return t("queue.not_callable")
+        local = entry.contact_from.astimezone(self.agent_zone)
+        return t("queue.callable_from", at=local.strftime("%H:%M") if local.date() == self._today() else
+                 local.strftime("%d/%m %H:%M"))
+
+    def _today(self) -> date:
+        return self.now().astimezone(self.agent_zone).date()
+
+    def cells(self, entry: QueueEntry) -> tuple[str, ...]:
         return (
             str(entry.priority),
             entry.customer_name,
@@ -47,6 +69,7 @@ class QueueTable(DataTable[str]):
             money(entry.past_due),
             money(entry.balance),
             day(entry.last_contact_at.date()) if entry.last_contact_at else t("queue.never"),
+            self.callable_cell(entry),
         )
 
     def append_entries(self, entries: tuple[QueueEntry, ...]) -> None:

@@ -1,0 +1,241 @@
+"""The contact rules on the workstation: decisions for an account's contact points, the next
+contact instant of every account in the queue, and the audit record of each decision that gates
+an action. Works offline: the history and the opt-outs are the cache's, pending ones included."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from cobro_tui.clock import Clock
+from cobro_tui.domain import masking
+from cobro_tui.domain.models import POINT_KINDS, Channel, ContactPoint, Reference
+from cobro_tui.i18n import t
+from cobro_tui.policy import Policy
+from cobro_tui.rules.engine import (
+    Check,
+    Decision,
+    Outcome,
+    Party,
+    Point,
+    Question,
+    Result,
+    RuleSet,
+    decide,
+)
+from cobro_tui.rules.facts import (
+    CodeCounts,
+    past_from_row,
+    point_of,
+    reference_party,
+    reference_point,
+    suppressions_of,
+)
+from cobro_tui.store.actions import record_rule_decision
+from cobro_tui.store.device import Device
+from cobro_tui.store.rules import (
+    RuleFacts,
+    find_account,
+    read_rule_facts,
+    store_contact_times,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PointDecision:
+    """The decision for one contact point (or a person named on the account) on one channel."""
+
+    channel: Channel
+    decision: Decision
+    point: ContactPoint | None = None
+    reference: Reference | None = None
+
+    @property
+    def point_id(self) -> str | None:
+        return self.point.id if self.point else f"ref:{self.reference.id}" if self.reference else None
+
+
+def check_text(check: Check) -> str:
+    """One check as the agent reads it: the rule id and what it found, in the interface language."""
+    values = dict(check.values)
+    if "period" in values:
+        kind, _, days = values["period"].partition(":")
+        values["period"] = t(f"rules.period.{kind}", days=days)
+    return f"{check.rule.id}: {t(check.key, **values)}"
+
+
+def reasons_text(decision: Decision, zone: str | None = None) -> str:
+    """Why a contact is blocked or warned, and when it would be allowed, in one line."""
+    parts = [check_text(c) for c in decision.reasons]
+    if decision.outcome is Outcome.BLOCKED:
+        if decision.next_allowed is None:
+            parts.append(t("rules.never"))
+        else:
+            local = decision.next_allowed.astimezone(ZoneInfo(zone or (decision.zones[0] if decision.zones else "UTC")))
+            parts.append(t("rules.next_allowed", at=local.strftime("%Y-%m-%d %H:%M"), zone=local.tzname() or ""))
+    return "; ".join(parts)
+
+
+def masked(point: ContactPoint) -> str:
+    """A contact point's value as anyone may see it (the last digits of a phone, part of an e-mail)."""
+    if point.kind.value == "email":
+        return masking.email(point.value)
+    if point.kind.value == "address":
+        return masking.address(point.value)
+    return masking.phone(point.value)
+
+
+def history_horizon(rules: RuleSet) -> timedelta:
+    """How far back the rules look: the longest cap or pause, a week at least, and a day to spare."""
+    days = [7, *(c.days for c in rules.caps), *(lock.days for lock in rules.locks)]
+    return timedelta(days=max(days) + 1)
+
+
+def audit_data(decision: Decision, policy: Policy, channel: str, point_id: str | None) -> dict[str, Any]:
+    """What the audit log keeps of a decision: ids, rule ids and results, zones, versions; no personal data."""
+    return {
+        "outcome": decision.outcome.value, "channel": channel, "point_id": point_id,
+        "at": decision.at.isoformat(), "zones": list(decision.zones),
+        "rules": [[c.rule.id, c.result.value, c.key] for c in decision.checks],
+        "next_allowed": decision.next_allowed.isoformat() if decision.next_allowed else None,
+        "ruleset": f"{policy.rules.name}@{policy.rules.version}", "config_hash": policy.config_hash,
+        "tz_version": policy.tz_version, "calendar": policy.calendar_version,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class RulesService:
+    engine: Engine
+    clock: Clock
+    policy: Policy
+    device: Device
+
+    def _facts(self, account_ids: Sequence[str] | None, agent: str | None = None, references: bool = False,
+               at: datetime | None = None) -> RuleFacts:
+        since = (at or self.clock.now()) - history_horizon(self.policy.rules)
+        return read_rule_facts(self.engine, since, agent=agent, account_ids=account_ids, with_references=references)
+
+    def _question(self, facts: RuleFacts, account_id: str, customer_id: str, point: Point, party: Party, channel: str,
+                  at: datetime, callback_at: datetime | None, counts: CodeCounts) -> Question:
+        history = tuple(past_from_row(*row, counts) for row in facts.history.get(customer_id, ()))
+        return Question(at=at, channel=channel, point=point, account_id=account_id, party=party, history=history,
+                        suppressions=suppressions_of(facts.restrictions.get(customer_id, ())), callback_at=callback_at)
+
+    def for_account(self, account_id: str, channel: Channel = Channel.VOICE, at: datetime | None = None,
+                    callback_at: datetime | None = None, explain: bool = True) -> list[PointDecision]:
+        """The decision for every contact point of the account's customer that reaches `channel`,
+        primary first, and (for calls) for each person named on the account."""
+        at = at or self.clock.now()
+        facts = self._facts([account_id], references=channel is Channel.VOICE, at=at)
+        if not facts.accounts:
+            return []
+        _, customer_id = facts.accounts[0]
+        rules, zones, counts = self.policy.rules, self.policy.zones, CodeCounts.of(self.policy.result_codes)
+        debtor = Party("debtor", facts.birth_dates.get(customer_id))
+        points = sorted((p for p in facts.points.get(customer_id, ()) if p.kind in POINT_KINDS[channel]),
+                        key=lambda p: (not p.is_primary, p.kind.value, p.id))
+        found = []
+        for point in points:
+            question = self._question(facts, account_id, customer_id, point_of(point, zones, rules.country), debtor,
+                                      channel.value, at, callback_at, counts)
+            found.append(PointDecision(channel, decide(rules, question, explain), point=point))
+        debtor_zones = found[0].decision.zones if found else (zones.fallback,)
+        for reference in facts.references.get(account_id, ()):
+            question = self._question(facts, account_id, customer_id, reference_point(reference, debtor_zones),
+                                      reference_party(reference), channel.value, at, callback_at, counts)
+            found.append(PointDecision(channel, decide(rules, question, explain), reference=reference))
+        return found
+
+    def decide_point(self, account_id: str, point_id: str | None, channel: Channel, at: datetime | None = None,
+                     callback_at: datetime | None = None) -> PointDecision | None:
+        """The decision for one point (None: the customer's first point for the channel)."""
+        decisions = self.for_account(account_id, channel, at, callback_at)
+        if point_id is None:
+            return next((d for d in decisions if d.point is not None), None)
+        return next((d for d in decisions if d.point_id == point_id), None)
+
+    def contact_times(self, account_ids: Sequence[str] | None, agent: str) -> list[tuple[datetime | None, datetime | None, str]]:
+        """For each account (all the agent's when None): the next instant a call to the debtor is
+        allowed on any of their phones, and the end of the window it falls in (None: no phone may be
+        called until the facts change)."""
+        now = self.clock.now()
+        facts = self._facts(account_ids, agent=agent, at=now)
+        rules, zones, counts = self.policy.rules, self.policy.zones, CodeCounts.of(self.policy.result_codes)
+        phones = POINT_KINDS[Channel.VOICE]
+        points: dict[str, list[Point]] = {
+            cid: [point_of(p, zones, rules.country) for p in found if p.kind in phones]
+            for cid, found in facts.points.items()
+        }
+        times = []
+        for account_id, customer_id in facts.accounts:
+            party = Party("debtor", facts.birth_dates.get(customer_id))
+            best: tuple[datetime | None, datetime | None] = (None, None)
+            for point in points.get(customer_id, ()):
+                decision = decide(rules, self._question(facts, account_id, customer_id, point, party, "voice", now, None,
+                                                        counts), explain=False)
+                best = _earlier(best, decision)
+            times.append((best[0], best[1], account_id))
+        return times
+
+    def find(self, text: str) -> str | None:
+        """An account of this cache by id or full number."""
+        return find_account(self.engine, text.strip())
+
+    def explain(self, account_id: str, channel: Channel = Channel.VOICE, at: datetime | None = None) -> list[str]:
+        """The reasoning for every contact point of the account, rule by rule, with each rule's
+        legal source (personal data masked): what `cobro-tui rules explain` prints."""
+        at = at or self.clock.now()
+        rules = self.policy.rules
+        lines = [t("rules.explain_heading", ruleset=f"{rules.name}@{rules.version}", channel=t(f"channel.{channel.value}"),
+                   at=at.isoformat(timespec="minutes"), tz=self.policy.tz_version),
+                 f"config {self.policy.config_hash[:16]} · {self.policy.calendar_version}"]
+        marks = {Result.PASS: "✓", Result.WARN: "!", Result.BLOCK: "✗", Result.NOT_APPLICABLE: "·"}
+        for found in self.for_account(account_id, channel, at):
+            decision = found.decision
+            label = (f"{t(f'contact_kind.{found.point.kind.value}')} {masked(found.point)}" if found.point else
+                     f"{t(f'role.{found.reference.role.value}')} {masking.phone(found.reference.phone)}"
+                     if found.reference else "?")
+            lines.append("")
+            lines.append(t("rules.explain_point", point=label, zones=", ".join(decision.zones)))
+            for check in decision.checks:
+                lines.append(f"  {marks[check.result]} {check_text(check)}  [{check.rule.source}]")
+            outcome = t(f"rules.outcome_{decision.outcome.value}")
+            if decision.outcome is Outcome.BLOCKED:
+                outcome += " · " + (t("rules.never") if decision.next_allowed is None else t(
+                    "rules.next_allowed", at=decision.next_allowed.astimezone(ZoneInfo(decision.zones[0])).strftime("%Y-%m-%d %H:%M"),
+                    zone=decision.zones[0]))
+            lines.append(t("rules.explain_outcome", outcome=outcome))
+        if len(lines) == 2:
+            lines.append(t("rules.no_points", channel=t(f"channel.{channel.value}")))
+        return lines
+
+    def store_times(self, times: Sequence[tuple[datetime | None, datetime | None, str]]) -> None:
+        store_contact_times(self.engine, times)
+
+    def record(self, decision: PointDecision, account_id: str, override_reason: str | None = None) -> None:
+        """Write a decision that gated an action (a blocked attempt, an override) to the audit log."""
+        data = {**audit_data(decision.decision, self.policy, decision.channel.value, decision.point_id),
+                "account_id": account_id}
+        kind = "rules.override" if override_reason else f"rules.{decision.decision.outcome.value}"
+        if override_reason:
+            # The reason itself travels with the contact; the log keeps its hash (no personal data here).
+            data["override_reason_sha256"] = hashlib.sha256(override_reason.encode()).hexdigest()
+        record_rule_decision(self.engine, kind=kind, data=data, actor=self.device.agent_id, device=self.device,
+                             at=self.clock.now())
+
+
+def _earlier(best: tuple[datetime | None, datetime | None], decision: Decision) -> tuple[datetime | None, datetime | None]:
+    start = decision.next_allowed
+    if start is None:
+        return best
+    until = decision.window_closes if decision.outcome is not Outcome.BLOCKED else None
+    if best[0] is None or start < best[0] or (start == best[0] and until and (best[1] is None or until > best[1])):
+        return start, until
+    return best
+
