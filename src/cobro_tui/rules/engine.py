@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 
 # Days ahead searched for an open window before giving up (a window set that never opens).
 HORIZON_DAYS = 15
+# The smallest step of time: a window [start, end) admits end - _TICK, not end.
+_TICK = timedelta(microseconds=1)
 # Lifts looked at before the next allowed instant is declared unknown (never reached in practice).
 MAX_STEPS = 40
 
@@ -389,7 +391,8 @@ def _next_opening(windows: tuple[Window, ...], channel: str, zone: str, at: date
         if current in holidays:
             continue
         for start, end in _day_spans(windows, channel, zone, current):
-            latest = end - handle
+            # Half-open: a message at the closing instant is late too; a call must also end in time.
+            latest = min(end - handle, end - _TICK)
             if latest >= start and at <= latest:
                 return max(at, start)
     return None
@@ -417,7 +420,7 @@ def _window_closes(rules: RuleSet, q: Question, at: datetime) -> datetime | None
         for zone in q.point.zones:
             day = _local(at, zone).date()
             for start, end in _day_spans(wr.windows, q.channel, zone, day):
-                if start <= at <= end - handle:
+                if start <= at <= min(end - handle, end - _TICK):
                     last = end - handle
                     closes = last if closes is None else min(closes, last)
     return closes
