@@ -129,3 +129,59 @@ def test_the_server_refuses_malformed_requests_with_a_code(served) -> None:  # t
     assert answer.status_code == 400 and answer.json()["code"] == "MALFORMED_REQUEST"
     page = httpx.get(f"{url}/v1/snapshot", params={"page": "garbage"}, headers={"Authorization": f"Bearer {token}"})
     assert page.status_code == 400
+
+
+def _phone_of(station: Station, customer_id: str) -> str:
+    with station.cache.connect() as conn:
+        return conn.exec_driver_sql("SELECT id FROM contact_point WHERE customer_id = ? AND kind IN ('mobile', 'home') "
+                                    "AND NOT opted_out AND NOT wrong_number ORDER BY is_primary DESC LIMIT 1",
+                                    (customer_id,)).scalar_one()
+
+
+def _exceptions(server: Engine) -> list[dict]:  # type: ignore[type-arg]
+    from cobro_tui.server.schema import compliance_exceptions
+
+    with server.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(compliance_exceptions))]
+
+
+def test_a_contact_after_an_opt_out_the_workstation_had_not_seen_is_recorded_and_flagged(  # type: ignore[no-untyped-def]
+        served, station: Station) -> None:
+    from cobro_tui.domain.models import Channel
+
+    account_id, customer_id = station.accounts()[2]
+    phone = _phone_of(station, customer_id)
+    # The back office records the opt-out; this workstation has not synced since.
+    with served[0].begin() as conn:
+        conn.execute(entities.insert().values(
+            kind="restriction", id=new_id(), account_id=None, customer_id=customer_id, agent=None, version=1,
+            data=json.dumps({"id": "r-opt", "customer_id": customer_id, "kind": "opt_out",
+                             "created_at": (NOW - timedelta(hours=1)).isoformat(), "source": "debtor",
+                             "contact_point_id": phone, "channel": None, "note": ""})))
+    logged = station.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE,
+                                  result_code="NC", contact_point_id=phone, started_at=NOW - timedelta(minutes=5))
+    report = station.round()
+    assert report.warned == 1 and report.rejected == 0  # a fact is never rejected
+    warning = _verdict(station)["warnings"][0]
+    assert warning["code"] == "COMPLIANCE_EXCEPTION" and "MX-OPT" in warning["message"]
+    [flagged] = _exceptions(served[0])
+    details = json.loads(flagged["details"])
+    assert flagged["account_id"] == account_id and details["contact_id"] == logged.attempt.id
+    assert ["MX-OPT", "block", "rules.opted_out"] in details["rules"]
+    assert details["ruleset"].startswith("mx_condusef@") and details["tz_version"]
+
+
+def test_a_contact_made_at_night_is_flagged_and_one_in_hours_is_not(served, station: Station) -> None:  # type: ignore[no-untyped-def]
+    from cobro_tui.domain.models import Channel
+
+    (first, c1), (second, c2) = station.accounts()[3:5]
+    # 02:00 in Mexico City: outside 07:00-22:00; 10:25: inside.
+    night = NOW.replace(hour=8, minute=0)
+    station.contacts.log(account_id=first, customer_id=c1, channel=Channel.VOICE, result_code="NC",
+                         contact_point_id=_phone_of(station, c1), started_at=night)
+    station.contacts.log(account_id=second, customer_id=c2, channel=Channel.VOICE, result_code="NC",
+                         contact_point_id=_phone_of(station, c2), started_at=NOW - timedelta(minutes=5))
+    report = station.round()
+    assert report.warned == 1 and report.applied == 1 and report.rejected == 0
+    [flagged] = _exceptions(served[0])
+    assert flagged["account_id"] == first and "MX-1" in flagged["message"]

@@ -28,6 +28,7 @@ from cobro_tui.services.contacts import ContactService
 from cobro_tui.services.plans import PlanService
 from cobro_tui.services.promises import PromiseService
 from cobro_tui.services.queue import QueueService
+from cobro_tui.services.restrictions import RestrictionService
 from cobro_tui.services.rules import RulesService
 from cobro_tui.services.status import StatusService
 from cobro_tui.services.sync import SyncService
@@ -136,8 +137,8 @@ def build_workstation(engine: Engine, settings: Settings, clock: Clock, policy: 
                       role: str = "agent") -> Workstation:
     device = ensure_device(engine, agent)
     zone = ZoneInfo(settings.ui.agent_zone)
-    accounts = AccountService(engine, clock, policy, device, zone)
     rules = RulesService(engine, clock, policy, device)
+    accounts = AccountService(engine, clock, policy, device, zone, rules)
     queue = QueueService(engine, agent, clock, policy, zone, settings.ui.page_size, rules)
     return Workstation(
         agent=agent,
@@ -151,6 +152,7 @@ def build_workstation(engine: Engine, settings: Settings, clock: Clock, policy: 
         plans=PlanService(engine, clock, policy, device, accounts, rescore=queue.rescore),
         status=StatusService(engine, clock, mode),
         rules=rules,
+        restrictions=RestrictionService(engine, clock, policy, device, rescore=queue.rescore),
     )
 
 

@@ -4,7 +4,7 @@ data in full (audited); and the next account worth calling."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from cobro_tui.domain.buckets import Bucket
 from cobro_tui.domain.models import ContactPoint
 from cobro_tui.errors import Refusal
 from cobro_tui.policy import Policy
+from cobro_tui.services.rules import PointDecision, RulesService
 from cobro_tui.store.account_file import contacted_since, read_account_file
 from cobro_tui.store.actions import record_reveal
 from cobro_tui.store.device import Device
@@ -33,6 +34,7 @@ class AccountView:
     debtor_zone: ZoneInfo
     debtor_now: datetime
     point_zones: dict[str, ZoneInfo]  # contact point id -> its zone (a customer may live across a border)
+    rules: dict[str, PointDecision] = field(default_factory=dict)  # point id (or "ref:" + reference id) -> decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,7 @@ class AccountService:
     policy: Policy
     device: Device
     agent_zone: ZoneInfo
+    rules: RulesService | None = None
 
     def debtor_zone(self, file: AccountFile) -> ZoneInfo:
         """The zone of the primary contact point with a place (else the first one, else the fallback)."""
@@ -68,6 +71,7 @@ class AccountService:
             file=file, alerts=alerts_for(file, now, debtor_now.date(), worked),
             bucket=buckets.bucket_for(file.account.dpd), days_to_next_bucket=buckets.days_to_next(file.account.dpd),
             debtor_zone=zone, debtor_now=debtor_now, point_zones={p.id: self.point_zone(p) for p in file.contact_points},
+            rules={d.point_id: d for d in self.rules.by_point(account_id, now) if d.point_id} if self.rules else {},
         )
 
     def reveal(self, account_id: str, what: str) -> None:

@@ -5,7 +5,7 @@ an action. Works offline: the history and the opt-outs are the cache's, pending 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +15,13 @@ from sqlalchemy import Engine
 
 from cobro_tui.clock import Clock
 from cobro_tui.domain import masking
-from cobro_tui.domain.models import POINT_KINDS, Channel, ContactPoint, Reference
+from cobro_tui.domain.models import (
+    POINT_KINDS,
+    Channel,
+    ContactKind,
+    ContactPoint,
+    Reference,
+)
 from cobro_tui.i18n import t
 from cobro_tui.policy import Policy
 from cobro_tui.rules.engine import (
@@ -91,6 +97,13 @@ def masked(point: ContactPoint) -> str:
     return masking.phone(point.value)
 
 
+# The channel a contact point is used with first.
+NATURAL_CHANNEL = {
+    ContactKind.MOBILE: Channel.VOICE, ContactKind.HOME: Channel.VOICE, ContactKind.WORK: Channel.VOICE,
+    ContactKind.EMAIL: Channel.EMAIL, ContactKind.WHATSAPP: Channel.WHATSAPP, ContactKind.ADDRESS: Channel.VISIT,
+}
+
+
 def history_horizon(rules: RuleSet) -> timedelta:
     """How far back the rules look: the longest cap or pause, a week at least, and a day to spare."""
     days = [7, *(c.days for c in rules.caps), *(lock.days for lock in rules.locks)]
@@ -131,25 +144,38 @@ class RulesService:
                     callback_at: datetime | None = None, explain: bool = True) -> list[PointDecision]:
         """The decision for every contact point of the account's customer that reaches `channel`,
         primary first, and (for calls) for each person named on the account."""
-        at = at or self.clock.now()
-        facts = self._facts([account_id], references=channel is Channel.VOICE, at=at)
+        return self._decisions(account_id, lambda point: channel if point.kind in POINT_KINDS[channel] else None,
+                               channel is Channel.VOICE, at or self.clock.now(), callback_at, explain)
+
+    def by_point(self, account_id: str, at: datetime | None = None) -> list[PointDecision]:
+        """Each contact point on its own channel (a phone called, an e-mail written, an address
+        visited) and each person named on the account called: what the account screen shows."""
+        return self._decisions(account_id, lambda point: NATURAL_CHANNEL[point.kind], True, at or self.clock.now(), None,
+                               explain=False)
+
+    def _decisions(self, account_id: str, channel_of: Callable[[ContactPoint], Channel | None], references: bool,
+                   at: datetime, callback_at: datetime | None, explain: bool) -> list[PointDecision]:
+        facts = self._facts([account_id], references=references, at=at)
         if not facts.accounts:
             return []
         _, customer_id = facts.accounts[0]
         rules, zones, counts = self.policy.rules, self.policy.zones, CodeCounts.of(self.policy.result_codes)
         debtor = Party("debtor", facts.birth_dates.get(customer_id))
-        points = sorted((p for p in facts.points.get(customer_id, ()) if p.kind in POINT_KINDS[channel]),
-                        key=lambda p: (not p.is_primary, p.kind.value, p.id))
+        points = sorted(facts.points.get(customer_id, ()), key=lambda p: (not p.is_primary, p.kind.value, p.id))
         found = []
         for point in points:
+            channel = channel_of(point)
+            if channel is None:
+                continue
             question = self._question(facts, account_id, customer_id, point_of(point, zones, rules.country), debtor,
                                       channel.value, at, callback_at, counts)
             found.append(PointDecision(channel, decide(rules, question, explain), point=point))
-        debtor_zones = found[0].decision.zones if found else (zones.fallback,)
+        phones = [d.decision.zones for d in found if d.point is not None and d.point.kind in POINT_KINDS[Channel.VOICE]]
+        debtor_zones = phones[0] if phones else (zones.fallback,)
         for reference in facts.references.get(account_id, ()):
             question = self._question(facts, account_id, customer_id, reference_point(reference, debtor_zones),
-                                      reference_party(reference), channel.value, at, callback_at, counts)
-            found.append(PointDecision(channel, decide(rules, question, explain), reference=reference))
+                                      reference_party(reference), Channel.VOICE.value, at, callback_at, counts)
+            found.append(PointDecision(Channel.VOICE, decide(rules, question, explain), reference=reference))
         return found
 
     def decide_point(self, account_id: str, point_id: str | None, channel: Channel, at: datetime | None = None,

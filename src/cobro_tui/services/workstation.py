@@ -12,6 +12,7 @@ from cobro_tui.services.contacts import ContactService
 from cobro_tui.services.plans import PlanService
 from cobro_tui.services.promises import PromiseService
 from cobro_tui.services.queue import QueueService
+from cobro_tui.services.restrictions import RestrictionService
 from cobro_tui.services.rules import RulesService
 from cobro_tui.services.status import StatusService
 from cobro_tui.services.sync import LocalItem, SyncReport, SyncService, recent_items
@@ -30,6 +31,7 @@ class Workstation:
     plans: PlanService
     status: StatusService
     rules: RulesService
+    restrictions: RestrictionService
     sync: SyncService | None = None
 
     def sync_round(self) -> SyncReport:
@@ -46,6 +48,7 @@ class Workstation:
         self.contacts.after_write.append(listener)
         self.promises.after_write.append(listener)
         self.plans.after_write.append(listener)
+        self.restrictions.after_write.append(listener)
 
     def recent_items(self) -> list[LocalItem]:
         return recent_items(self.status.engine)

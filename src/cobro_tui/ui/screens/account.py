@@ -31,6 +31,8 @@ from cobro_tui.ui.screens.base import CobroScreen
 from cobro_tui.ui.screens.contact_form import POINTS_FOR, ContactForm
 from cobro_tui.ui.screens.plan_form import PlanForm
 from cobro_tui.ui.screens.promise_form import PromiseForm
+from cobro_tui.ui.screens.restriction_form import RestrictionForm
+from cobro_tui.ui.screens.rules_view import RulesView
 from cobro_tui.ui.widgets import account_panels as panels
 from cobro_tui.ui.widgets.status_bar import StatusBar
 
@@ -48,6 +50,8 @@ class AccountScreen(CobroScreen):
         Binding("f6", "guide", "keys.script", id="account.script"),
         Binding("v", "reveal", "keys.reveal", id="account.reveal"),
         Binding("colon", "wrapup", "keys.wrapup", id="account.wrapup"),
+        Binding("x", "rules", "keys.rules", id="account.rules"),
+        Binding("o", "restrict", "keys.restrict", id="account.restrict"),
     ]
 
     class Loaded(Message):
@@ -226,6 +230,15 @@ class AccountScreen(CobroScreen):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_rules(self) -> None:
+        """The contact rules for every point of the account, rule by rule."""
+        self.app.push_screen(RulesView(self.workstation, self.account_id))
+
+    def action_restrict(self) -> None:
+        """Record that the debtor asked not to be contacted (a point, a channel, or at all)."""
+        if self.view is not None:
+            self.app.push_screen(RestrictionForm(self.workstation, self.view, self.revealed), self._after_form)
 
     def action_reveal(self) -> None:
         """Show personal data in full (written to the audit log), or hide it again."""

@@ -11,13 +11,13 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
 from cobro_tui.domain.entry import parse_day, parse_time
-from cobro_tui.domain.models import POINT_KINDS, Channel, ContactPoint
+from cobro_tui.domain.models import POINT_KINDS, Channel, ContactPoint, Direction
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import day, language, t
 from cobro_tui.services.accounts import AccountView
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.ui.screens.base import AccountForm
-from cobro_tui.ui.widgets.account_panels import point_value
+from cobro_tui.ui.widgets.account_panels import point_value, rule_badge
 
 # Which contact points a channel can use.
 POINTS_FOR = POINT_KINDS
@@ -47,6 +47,10 @@ class ContactForm(AccountForm):
                     yield Select(compact=True, options=[(t(f"channel.{c.value}"), c.value) for c in Channel], value=Channel.VOICE.value,
                                  allow_blank=False, id="contact-channel")
                 with Vertical():
+                    yield Label(t("contact.direction"))
+                    yield Select(compact=True, options=[(t(f"contact.direction_{d.value}"), d.value) for d in Direction],
+                                 value=Direction.OUTBOUND.value, allow_blank=False, id="contact-direction")
+                with Vertical():
                     yield Label(t("contact.point"))
                     points = self._point_options(Channel.VOICE)
                     yield Select(compact=True, options=points, prompt=t("contact.no_point"), id="contact-point",
@@ -67,7 +71,11 @@ class ContactForm(AccountForm):
                 yield Input(placeholder=f"{t('contact.callback_day')} {day(self.view.debtor_now.date())}", compact=True,
                             id="contact-callback-day")
                 yield Input(placeholder=f"{t('contact.callback_time')} 18:30", compact=True, id="contact-callback-time")
-            yield Static("", id="contact-check", classes="form-check")
+            if self.workstation.contacts.may_override:
+                yield Label(t("contact.override"))
+                yield Input(compact=True, placeholder=t("contact.override_hint"), id="contact-override")
+            yield Static(self._rule_hint(self._points(Channel.VOICE)[:1], Channel.VOICE), id="contact-check",
+                         classes="form-check")
             with Horizontal(classes="form-buttons"):
                 yield Button(compact=True, label=t("form.save"), variant="primary", id="contact-save")
                 yield Button(compact=True, label=t("form.cancel"), id="contact-cancel", classes="cancel")
@@ -93,6 +101,21 @@ class ContactForm(AccountForm):
             select.value = points[0][1]  # the primary point comes first
         self.query_one("#contact-result", Select).set_options(self._code_options(channel))
 
+    @on(Select.Changed, "#contact-point")
+    def point_changed(self, event: Select.Changed) -> None:
+        channel = Channel(self._value("#contact-channel") or Channel.VOICE.value)
+        chosen = [p for p in self._points(channel) if p.id == event.value]
+        check = self.query_one("#contact-check", Static)
+        check.update(self._rule_hint(chosen, channel))
+        check.remove_class("-bad")
+
+    def _rule_hint(self, points: list[ContactPoint], channel: Channel) -> str:
+        """What the rules said about the point when the account was opened (for its usual channel)."""
+        found = self.view.rules.get(points[0].id) if points else None
+        if found is None or found.channel is not channel:
+            return ""
+        return t("contact.rules_hint", badge=rule_badge(found, self.view.point_zones.get(points[0].id, self.view.debtor_zone)))
+
     def _value(self, selector: str) -> str | None:
         value = self.query_one(selector, Select).value
         return None if value is Select.NULL else str(value)
@@ -108,8 +131,11 @@ class ContactForm(AccountForm):
         if isinstance(callback, str):
             self.refuse(callback)
             return
+        override = self.query(Input).filter("#contact-override")
         self.save(
             callback_at=callback,
+            direction=Direction(self._value("#contact-direction") or Direction.OUTBOUND.value),
+            override_reason=override.first().value.strip() or None if override else None,
             channel=Channel(self._value("#contact-channel") or Channel.VOICE.value), result_code=code,
             contact_point_id=self._value("#contact-point"), problem_code=self._value("#contact-problem"),
             circumstance=self.query_one("#contact-circumstance", Input).value.strip(),

@@ -5,6 +5,8 @@ in the .tcss (no colours here)."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from rich import box
 from rich.table import Table
 from rich.text import Text
@@ -13,7 +15,9 @@ from cobro_tui.domain import masking
 from cobro_tui.domain.models import ContactKind, ContactPoint
 from cobro_tui.domain.priority import Reason
 from cobro_tui.i18n import day, instant, language, money, number, t
+from cobro_tui.rules.engine import Outcome
 from cobro_tui.services.accounts import AccountView
+from cobro_tui.services.rules import PointDecision
 
 EMAIL_KINDS = (ContactKind.EMAIL,)
 
@@ -123,16 +127,37 @@ def contact_points(view: AccountView, revealed: bool) -> Table:
                                                      ("email", point.consent_email)) if ok]
         if consents:
             flags.append(t("account.consent", channels=", ".join(consents)))
-        local = instant(view.debtor_now.astimezone(view.point_zones.get(point.id, view.debtor_zone)))[-5:]
-        table.add_row(t(f"contact_kind.{point.kind.value}"), point_value(point, revealed), " · ".join([local, *flags]))
+        zone = view.point_zones.get(point.id, view.debtor_zone)
+        local = instant(view.debtor_now.astimezone(zone))[-5:]
+        badge = rule_badge(view.rules[point.id], zone) if point.id in view.rules else ""
+        table.add_row(t(f"contact_kind.{point.kind.value}"), point_value(point, revealed),
+                      " · ".join([local, *flags, *([badge] if badge else [])]))
     return table
+
+
+def rule_badge(found: PointDecision, zone: ZoneInfo) -> str:
+    """What the contact rules say about one point, in a few characters: allowed until, or why not and until when."""
+    decision = found.decision
+    ids = ", ".join(dict.fromkeys(c.rule.id for c in decision.reasons))
+    if decision.outcome is Outcome.ALLOWED:
+        closes = decision.window_closes
+        return "✓ " + (t("rules.badge_until", at=closes.astimezone(zone).strftime("%H:%M")) if closes else t("rules.outcome_allowed"))
+    if decision.outcome is Outcome.WARN:
+        return f"! {ids}"
+    if decision.next_allowed is None:
+        return f"✗ {ids} · {t('rules.badge_never')}"
+    opens = decision.next_allowed.astimezone(zone)
+    when = opens.strftime("%H:%M") if opens.date() == decision.at.astimezone(zone).date() else opens.strftime("%d/%m %H:%M")
+    return f"✗ {ids} · {t('rules.badge_from', at=when)}"
 
 
 def references(view: AccountView, revealed: bool) -> Table:
     table = _table("", "", "", title=t("account.references"))
     for reference in view.file.references:
         phone = reference.phone if revealed else masking.phone(reference.phone)
-        table.add_row(t(f"role.{reference.role.value}"), reference.full_name, f"{phone} · {reference.relationship}")
+        found = view.rules.get(f"ref:{reference.id}")
+        badge = f" · {rule_badge(found, view.debtor_zone)}" if found else ""
+        table.add_row(t(f"role.{reference.role.value}"), reference.full_name, f"{phone} · {reference.relationship}{badge}")
     if not view.file.references:
         table.add_row(t("account.none"), "", "")
     return table
