@@ -20,6 +20,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
     ("sync_incremental.py", ["--accounts", "300", "--rounds", "2", "--changes", "20", "--push", "30"], "pull, p95"),
     ("sync_fleet.py", ["--stations", "3", "--seconds", "2", "--accounts", "300"], "/v1/changes p95"),
     ("workstation.py", ["--accounts", "600", "--samples", "20"], "open an account, p95"),
+    ("rules.py", ["--accounts", "500"], "decide"),
 ])
 def test_benchmark_runs_small(tmp_path: Path, script: str, args: list[str], expected: str) -> None:
     result = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from pathlib import Path
 
 from conftest import NOW
@@ -17,15 +18,16 @@ from cobro_tui.store.migrate import upgrade
 from cobro_tui.ui.app import CobroApp
 
 
-def demo_app(tmp_path: Path, policy: Policy, accounts: int = 60, seed: int = 7) -> CobroApp:
-    """The workstation on a generated portfolio of `accounts` for agente01, with the clock at NOW."""
+def demo_app(tmp_path: Path, policy: Policy, accounts: int = 60, seed: int = 7, now: datetime = NOW,
+             role: str = "agent") -> CobroApp:
+    """The workstation on a generated portfolio of `accounts` for agente01, with the clock at `now`."""
     cache = CacheFile(tmp_path / "ui-cache.db", secrets.token_bytes(32))
     engine = cache.open()
     upgrade(engine)
     fill(cache, policy, accounts=accounts, seed=seed)
     settings = load_settings()
-    clock = FixedClock(NOW)
-    return build_app(settings, clock, build_workstation(engine, settings, clock, policy, "agente01", "demo"))
+    clock = FixedClock(now)
+    return build_app(settings, clock, build_workstation(engine, settings, clock, policy, "agente01", "demo", role))
 
 
 def text_of(widget) -> str:  # type: ignore[no-untyped-def]

@@ -1,0 +1,95 @@
+"""Benchmark: contact-rule decisions for a whole queue (issue #5: 100,000 accounts in under 1 s on one core).
+
+    python bench/rules.py --accounts 100000
+
+Loads a generated portfolio into an encrypted cache (not timed), reads every account's rule facts
+once (timed apart: that is the cache's part), then times the engine alone deciding a call to every
+phone of every account at one instant, the same with full explanations (what `x` and `rules
+explain` show), and the workstation's whole pass that stores each account's next contact instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import figure, peak_mib  # noqa: E402
+
+from cobro_tui.bootstrap import build_workstation  # noqa: E402
+from cobro_tui.clock import FixedClock  # noqa: E402
+from cobro_tui.demo.portfolio import PortfolioSpec  # noqa: E402
+from cobro_tui.domain.models import POINT_KINDS, Channel  # noqa: E402
+from cobro_tui.policy import load_policy  # noqa: E402
+from cobro_tui.rules.engine import Party, decide  # noqa: E402
+from cobro_tui.rules.facts import CodeCounts, point_of  # noqa: E402
+from cobro_tui.services.rules import history_horizon  # noqa: E402
+from cobro_tui.settings import load_settings  # noqa: E402
+from cobro_tui.store.engine import CacheFile  # noqa: E402
+from cobro_tui.store.migrate import upgrade  # noqa: E402
+from cobro_tui.store.portfolio import load_generated  # noqa: E402
+from cobro_tui.store.rules import read_rule_facts  # noqa: E402
+
+NOW = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)  # 10:30 in Mexico City: most windows open
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=100_000)
+    args = parser.parse_args()
+    policy = load_policy()
+    with tempfile.TemporaryDirectory() as folder:
+        cache = CacheFile(Path(folder) / "cache.db", secrets.token_bytes(32))
+        engine = cache.open()
+        upgrade(engine)
+        load_generated(cache, PortfolioSpec(args.accounts, 7, NOW, policy.buckets, agents=("agente01",)))
+        ws = build_workstation(engine, load_settings(), FixedClock(NOW), policy, "agente01", "demo")
+        print(f"rules: {args.accounts:,} accounts for one agent, preset {policy.rules.name}@{policy.rules.version} "
+              f"+ institution caps, tz {policy.tz_version}")
+        started = time.perf_counter()
+        facts = read_rule_facts(engine, NOW - history_horizon(policy.rules), agent="agente01")
+        figure("read the rule facts of every account", time.perf_counter() - started, "s")
+        counts, zones, rules = CodeCounts.of(policy.result_codes), policy.zones, policy.rules
+        questions = []
+        for account_id, customer_id in facts.accounts:
+            party = Party("debtor", facts.birth_dates.get(customer_id))
+            for point in facts.points.get(customer_id, ()):
+                if point.kind in POINT_KINDS[Channel.VOICE]:
+                    questions.append(ws.rules._question(facts, account_id, customer_id,
+                                                        point_of(point, zones, rules.country), party, "voice", NOW,
+                                                        None, counts))
+        allowed = 0
+        started = time.perf_counter()
+        for question in questions:
+            allowed += decide(rules, question, explain=False).allowed
+        brief = time.perf_counter() - started
+        figure(f"decide {len(questions):,} calls (every phone)", brief, "s", "< 1 s for the queue")
+        figure("  per decision", brief / max(len(questions), 1) * 1e6, "µs")
+        figure("  allowed now", allowed / max(len(questions), 1) * 100, "%")
+        started = time.perf_counter()
+        for question in questions[: max(len(questions) // 10, 1)]:
+            decide(rules, question)
+        explained = (time.perf_counter() - started) / max(len(questions) // 10, 1)
+        figure("explained decision (every rule's check)", explained * 1e6, "µs")
+        started = time.perf_counter()
+        times = ws.rules.contact_times(None, "agente01")
+        figure("queue pass: facts + decisions, all accounts", time.perf_counter() - started, "s")
+        started = time.perf_counter()
+        ws.rules.store_times(times)
+        figure("store next contact instants", time.perf_counter() - started, "s")
+        started = time.perf_counter()
+        ws.queue.rescore(None)
+        figure("rescore the whole queue with the rules", time.perf_counter() - started, "s")
+        own, _ = peak_mib()
+        figure("peak memory", own, "MiB")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
