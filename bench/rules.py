@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import secrets
+import statistics
 import sys
 import tempfile
 import time
@@ -25,11 +26,10 @@ from _common import figure, peak_mib  # noqa: E402
 from cobro_tui.bootstrap import build_workstation  # noqa: E402
 from cobro_tui.clock import FixedClock  # noqa: E402
 from cobro_tui.demo.portfolio import PortfolioSpec  # noqa: E402
-from cobro_tui.domain.models import POINT_KINDS, Channel  # noqa: E402
 from cobro_tui.policy import load_policy  # noqa: E402
-from cobro_tui.rules.engine import Party, decide  # noqa: E402
-from cobro_tui.rules.facts import CodeCounts, point_of  # noqa: E402
-from cobro_tui.services.rules import history_horizon  # noqa: E402
+from cobro_tui.rules.engine import Party, Question, decide  # noqa: E402
+from cobro_tui.rules.facts import CodeCounts, past_from_row, suppressions_of  # noqa: E402
+from cobro_tui.services.rules import _phones_first, history_horizon  # noqa: E402
 from cobro_tui.settings import load_settings  # noqa: E402
 from cobro_tui.store.engine import CacheFile  # noqa: E402
 from cobro_tui.store.migrate import upgrade  # noqa: E402
@@ -55,21 +55,27 @@ def main() -> None:
         started = time.perf_counter()
         facts = read_rule_facts(engine, NOW - history_horizon(policy.rules), agent="agente01")
         figure("read the rule facts of every account", time.perf_counter() - started, "s")
-        counts, zones, rules = CodeCounts.of(policy.result_codes), policy.zones, policy.rules
-        questions = []
+        counts, rules = CodeCounts.of(policy.result_codes), policy.rules
+        questions, places = [], {}  # type: ignore[var-annotated]
         for account_id, customer_id in facts.accounts:
             party = Party("debtor", facts.birth_dates.get(customer_id))
-            for point in facts.points.get(customer_id, ()):
-                if point.kind in POINT_KINDS[Channel.VOICE]:
-                    questions.append(ws.rules._question(facts, account_id, customer_id,
-                                                        point_of(point, zones, rules.country), party, "voice", NOW,
-                                                        None, counts))
-        allowed = 0
-        started = time.perf_counter()
-        for question in questions:
-            allowed += decide(rules, question, explain=False).allowed
-        brief = time.perf_counter() - started
-        figure(f"decide {len(questions):,} calls (every phone)", brief, "s", "< 1 s for the queue")
+            history = tuple(past_from_row(*row, counts) for row in facts.history.get(customer_id, ()))
+            phones = _phones_first(facts.points.get(customer_id, ()))
+            if phones:  # the queue asks about the primary phone first
+                questions.append(Question(at=NOW, channel="voice", point=ws.rules._point(phones[0], places),
+                                          account_id=account_id, party=party, history=history,
+                                          suppressions=suppressions_of(facts.restrictions.get(customer_id, ()))))
+        del facts
+        runs = []
+        for _ in range(3):  # the machine is shared: the median of three passes
+            allowed = 0
+            started = time.perf_counter()
+            for question in questions:
+                allowed += decide(rules, question, explain=False).allowed
+            runs.append(time.perf_counter() - started)
+        brief = statistics.median(runs)
+        figure(f"decide {len(questions):,} calls (primary phones)", brief, "s", "< 1 s for the queue")
+        figure("  fastest of three passes", min(runs), "s")
         figure("  per decision", brief / max(len(questions), 1) * 1e6, "µs")
         figure("  allowed now", allowed / max(len(questions), 1) * 100, "%")
         started = time.perf_counter()

@@ -12,17 +12,22 @@ a contact must fit the rules in all of them (the intersection) when the place is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 # Days ahead searched for an open window before giving up (a window set that never opens).
 HORIZON_DAYS = 15
 # The smallest step of time: a window [start, end) admits end - _TICK, not end.
 _TICK = timedelta(microseconds=1)
+# Instant-and-zone results a rule set keeps before starting afresh.
+MEMO_SIZE = 20_000
+_MISSING = object()
+T = TypeVar("T")
 # Lifts looked at before the next allowed instant is declared unknown (never reached in practice).
 MAX_STEPS = 40
 
@@ -144,6 +149,17 @@ class RuleSet:
     supplied_provenances: frozenset[str] = frozenset({"creditor", "debtor"})
     callback_exempts: Rule | None = None  # a callback the debtor asked for is outside caps and pauses
     callback_tolerance: timedelta = timedelta(minutes=15)
+    # What the rules found for a zone at an instant (windows, period starts), shared by every decision
+    # about that zone and instant: a whole queue asks the same few questions of the clock.
+    memo: dict[tuple[object, ...], object] = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    def remembered(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
+        found = self.memo.get(key, _MISSING)
+        if found is _MISSING:
+            if len(self.memo) > MEMO_SIZE:
+                self.memo.clear()
+            found = self.memo[key] = make()
+        return found  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,23 +253,56 @@ def decide(rules: RuleSet, question: Question, explain: bool = True) -> Decision
     only the blocks and warnings (the same outcome and instants, for a whole queue at once)."""
     at = question.at.astimezone(UTC)
     zones = question.point.zones
-    standing = _standing_checks(rules, question, at, explain)
+    clear = not explain and _standing_clear(rules, question, at)
+    if clear and not question.history and question.callback_at is None:
+        # Nothing about this person or point matters: the same answer as anyone's in these zones now.
+        return rules.remembered(("d", zones, question.channel, at), lambda: _decide(rules, question, at, [], explain))
+    standing = [] if clear else _standing_checks(rules, question, at, explain)
+    return _decide(rules, question, at, standing, explain)
+
+
+def _decide(rules: RuleSet, question: Question, at: datetime, standing: list[Check], explain: bool) -> Decision:
+    zones = question.point.zones
     timed = _timed_checks(rules, question, at, explain)
-    checks = standing + timed
-    blocked = any(c.result is Result.BLOCK for c in checks)
-    warned = any(c.result is Result.WARN for c in checks)
+    checks = standing + timed if standing else timed
+    standing_block = bool(standing) and any(c.result is Result.BLOCK for c in standing)
+    if explain:
+        blocked = standing_block or any(c.result is Result.BLOCK for c in timed)
+    else:
+        blocked = standing_block or bool(timed)  # a brief decision keeps only the blocking timed checks
+    warned = bool(standing) and any(c.result is Result.WARN for c in standing)
     outcome = Outcome.BLOCKED if blocked else Outcome.WARN if warned else Outcome.ALLOWED
-    if any(c.result is Result.BLOCK for c in standing):
+    if standing_block:
         next_allowed = None
     elif blocked:
         next_allowed = _next_allowed(rules, question, timed)
     else:
         next_allowed = at
-    closes = _window_closes(rules, question, at) if not blocked else None
+    closes = None if blocked else rules.remembered(("c", zones, question.channel, at),
+                                                   lambda: _window_closes(rules, question, at))
     return Decision(outcome, tuple(checks), at, zones, next_allowed, closes)
 
 
 # --- rules that only a change of facts lifts ---------------------------------------------------
+
+
+def _standing_clear(rules: RuleSet, q: Question, at: datetime) -> bool:
+    """True when no standing rule can block or warn (the usual case, decided in a few comparisons);
+    False means "look closely" and `_standing_checks` decides."""
+    point, party = q.point, q.party
+    if q.suppressions or point.wrong_number or point.opted_out or party.role in rules.blocked_roles:
+        return False
+    if q.channel in rules.consent_channels and q.channel not in point.consent:
+        return False
+    if rules.supplied_only is not None and point.provenance not in rules.supplied_provenances:
+        return False
+    if party.birth_date is not None:
+        years = at.year - party.birth_date.year
+        if rules.minors is not None and years <= rules.minors.age + 1:
+            return False
+        if rules.older_adults is not None and years >= rules.older_adults.age - 1:
+            return False
+    return True
 
 
 def _standing_checks(rules: RuleSet, q: Question, at: datetime, explain: bool) -> list[Check]:
@@ -330,14 +379,20 @@ def _age_check(flag: Flag, key: str, party: Party, at: datetime, zones: tuple[st
 
 
 def _timed_checks(rules: RuleSet, q: Question, at: datetime, explain: bool = True) -> list[Check]:
-    checks = [_window_check(rules, wr, q, at, explain) for wr in rules.window_rules]
+    zones, channel = q.point.zones, q.channel
+    checks = [rules.remembered(("w", i, zones, channel, at, explain), lambda wr=wr: _window_check(rules, wr, q, at, explain))
+              for i, wr in enumerate(rules.window_rules)]
     if rules.holiday_rule is not None:
-        checks.append(_holiday_check(rules, q, at))
+        checks.append(rules.remembered(("h", zones, at), lambda: _holiday_check(rules, q, at)))
     exempt = _callback_exempt(rules, q, at)
     if exempt is not None:
         checks += [exempt] * (len(rules.caps) + len(rules.locks))
-    elif q.history or explain:
+    elif explain:
         checks += [_cap_check(cap, q, at) for cap in rules.caps]
+        checks += [_lock_check(lock, q, at) for lock in rules.locks]
+    elif q.history:
+        # Fewer contacts on record than a cap allows cannot reach it: only the others are counted.
+        checks += [_cap_check(cap, q, at) for cap in rules.caps if len(q.history) >= cap.limit or cap.counts is Counts.CHANNELS]
         checks += [_lock_check(lock, q, at) for lock in rules.locks]
     if not explain:
         return [c for c in checks if c is not None and c.result is Result.BLOCK]
@@ -480,6 +535,11 @@ def _period_start(cap: Cap, at: datetime, zone: str) -> datetime:
 
 
 @lru_cache(maxsize=4096)
+def _remembered_start(cap: Cap, at: datetime, zone: str) -> datetime:
+    return _period_start(cap, at, zone)
+
+
+@lru_cache(maxsize=4096)
 def _midnight(day: date, zone: str) -> datetime:
     """The start of a local day, in UTC."""
     return datetime.combine(day, time(0), tzinfo=_zone(zone)).astimezone(UTC)
@@ -495,7 +555,8 @@ def _cap_check(cap: Cap, q: Question, at: datetime) -> Check:
     if cap.channels and q.channel not in cap.channels:
         return Check(cap.rule, Result.NOT_APPLICABLE, "rules.cap_other_channel", {"channel": q.channel})
     zone = q.point.zones[0] if q.point.zones else "UTC"
-    since = _period_start(cap, at, zone)
+    since = _period_start(cap, at, zone) if cap.period is Period.ROLLING else \
+        _remembered_start(cap, at, zone)
     counted = sorted(p.at for p in q.history if since < p.at <= at and _counted(cap, p, q))
     values = {"limit": str(cap.limit), "period": _period_words(cap)}
     if cap.counts is Counts.CHANNELS:

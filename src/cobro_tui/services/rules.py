@@ -29,13 +29,14 @@ from cobro_tui.rules.engine import (
     Decision,
     Outcome,
     Party,
+    Past,
     Point,
     Question,
-    Result,
     RuleSet,
     decide,
 )
 from cobro_tui.rules.facts import (
+    CONSENT_FIELDS,
     CodeCounts,
     past_from_row,
     point_of,
@@ -46,8 +47,10 @@ from cobro_tui.rules.facts import (
 from cobro_tui.store.actions import record_rule_decision
 from cobro_tui.store.device import Device
 from cobro_tui.store.rules import (
+    POINT_COLUMNS,
     RuleFacts,
-    find_account,
+    agent_accounts,
+    point_of_row,
     read_rule_facts,
     store_contact_times,
 )
@@ -97,6 +100,9 @@ def masked(point: ContactPoint) -> str:
     return masking.phone(point.value)
 
 
+# Accounts read and decided at a time by the queue's pass.
+SLICE = 2000
+PHONE_KINDS = frozenset(kind.value for kind in POINT_KINDS[Channel.VOICE])
 # The channel a contact point is used with first.
 NATURAL_CHANNEL = {
     ContactKind.MOBILE: Channel.VOICE, ContactKind.HOME: Channel.VOICE, ContactKind.WORK: Channel.VOICE,
@@ -161,7 +167,8 @@ class RulesService:
         _, customer_id = facts.accounts[0]
         rules, zones, counts = self.policy.rules, self.policy.zones, CodeCounts.of(self.policy.result_codes)
         debtor = Party("debtor", facts.birth_dates.get(customer_id))
-        points = sorted(facts.points.get(customer_id, ()), key=lambda p: (not p.is_primary, p.kind.value, p.id))
+        points = sorted((point_of_row(r) for r in facts.points.get(customer_id, ())),
+                        key=lambda p: (not p.is_primary, p.kind.value, p.id))
         found = []
         for point in points:
             channel = channel_of(point)
@@ -188,58 +195,47 @@ class RulesService:
 
     def contact_times(self, account_ids: Sequence[str] | None, agent: str) -> list[tuple[datetime | None, datetime | None, str]]:
         """For each account (all the agent's when None): the next instant a call to the debtor is
-        allowed on any of their phones, and the end of the window it falls in (None: no phone may be
-        called until the facts change)."""
+        allowed, and the end of the window it falls in (None: no phone may be called until the facts
+        change). The primary phone is asked first; the others only when it may not be called now.
+        Read and decided in slices, so a queue of any size keeps to a few megabytes."""
         now = self.clock.now()
-        facts = self._facts(account_ids, agent=agent, at=now)
-        rules, zones, counts = self.policy.rules, self.policy.zones, CodeCounts.of(self.policy.result_codes)
-        phones = POINT_KINDS[Channel.VOICE]
-        points: dict[str, list[Point]] = {
-            cid: [point_of(p, zones, rules.country) for p in found if p.kind in phones]
-            for cid, found in facts.points.items()
-        }
+        ids = list(account_ids) if account_ids is not None else agent_accounts(self.engine, agent)
+        since = now - history_horizon(self.policy.rules)
+        rules, counts = self.policy.rules, CodeCounts.of(self.policy.result_codes)
+        places: dict[tuple[str, str, str], tuple[str, ...]] = {}
         times = []
-        for account_id, customer_id in facts.accounts:
-            party = Party("debtor", facts.birth_dates.get(customer_id))
-            best: tuple[datetime | None, datetime | None] = (None, None)
-            for point in points.get(customer_id, ()):
-                decision = decide(rules, self._question(facts, account_id, customer_id, point, party, "voice", now, None,
-                                                        counts), explain=False)
-                best = _earlier(best, decision)
-            times.append((best[0], best[1], account_id))
+        for start in range(0, len(ids), SLICE):
+            facts = read_rule_facts(self.engine, since, account_ids=ids[start:start + SLICE])
+            histories: dict[str, tuple[Past, ...]] = {}
+            for account_id, customer_id in facts.accounts:
+                history = histories.get(customer_id)
+                if history is None:
+                    history = histories[customer_id] = tuple(
+                        past_from_row(*row, counts) for row in facts.history.get(customer_id, ()))
+                suppressions = suppressions_of(facts.restrictions.get(customer_id, ()))
+                party = Party("debtor", facts.birth_dates.get(customer_id))
+                best: tuple[datetime | None, datetime | None] = (None, None)
+                for row in _phones_first(facts.points.get(customer_id, ())):
+                    question = Question(at=now, channel="voice", point=self._point(row, places), account_id=account_id,
+                                        party=party, history=history, suppressions=suppressions)
+                    decision = decide(rules, question, explain=False)
+                    if decision.outcome is not Outcome.BLOCKED:
+                        best = (decision.next_allowed, decision.window_closes)
+                        break
+                    best = _earlier(best, decision)
+                times.append((best[0], best[1], account_id))
         return times
 
-    def find(self, text: str) -> str | None:
-        """An account of this cache by id or full number."""
-        return find_account(self.engine, text.strip())
-
-    def explain(self, account_id: str, channel: Channel = Channel.VOICE, at: datetime | None = None) -> list[str]:
-        """The reasoning for every contact point of the account, rule by rule, with each rule's
-        legal source (personal data masked): what `cobro-tui rules explain` prints."""
-        at = at or self.clock.now()
-        rules = self.policy.rules
-        lines = [t("rules.explain_heading", ruleset=f"{rules.name}@{rules.version}", channel=t(f"channel.{channel.value}"),
-                   at=at.isoformat(timespec="minutes"), tz=self.policy.tz_version),
-                 f"config {self.policy.config_hash[:16]} · {self.policy.calendar_version}"]
-        marks = {Result.PASS: "✓", Result.WARN: "!", Result.BLOCK: "✗", Result.NOT_APPLICABLE: "·"}
-        for found in self.for_account(account_id, channel, at):
-            decision = found.decision
-            label = (f"{t(f'contact_kind.{found.point.kind.value}')} {masked(found.point)}" if found.point else
-                     f"{t(f'role.{found.reference.role.value}')} {masking.phone(found.reference.phone)}"
-                     if found.reference else "?")
-            lines.append("")
-            lines.append(t("rules.explain_point", point=label, zones=", ".join(decision.zones)))
-            for check in decision.checks:
-                lines.append(f"  {marks[check.result]} {check_text(check)}  [{check.rule.source}]")
-            outcome = t(f"rules.outcome_{decision.outcome.value}")
-            if decision.outcome is Outcome.BLOCKED:
-                outcome += " · " + (t("rules.never") if decision.next_allowed is None else t(
-                    "rules.next_allowed", at=decision.next_allowed.astimezone(ZoneInfo(decision.zones[0])).strftime("%Y-%m-%d %H:%M"),
-                    zone=decision.zones[0]))
-            lines.append(t("rules.explain_outcome", outcome=outcome))
-        if len(lines) == 2:
-            lines.append(t("rules.no_points", channel=t(f"channel.{channel.value}")))
-        return lines
+    def _point(self, row: Sequence[Any], places: dict[tuple[str, str, str], tuple[str, ...]]) -> Point:
+        """A contact point row as the rules see it; the zones of each place are worked out once."""
+        c = POINT_COLUMNS
+        place = (row[c["state_code"]], row[c["municipality_code"]], row[c["postal_code"]])
+        zones = places.get(place)
+        if zones is None:
+            zones = places[place] = self.policy.zones.candidates(self.policy.rules.country, *place)
+        consent = frozenset(channel for channel, name in CONSENT_FIELDS if row[c[name]])
+        return Point(row[c["id"]], zones, row[c["provenance"]], consent, bool(row[c["opted_out"]]),
+                     bool(row[c["wrong_number"]]))
 
     def store_times(self, times: Sequence[tuple[datetime | None, datetime | None, str]]) -> None:
         store_contact_times(self.engine, times)
@@ -254,6 +250,13 @@ class RulesService:
             data["override_reason_sha256"] = hashlib.sha256(override_reason.encode()).hexdigest()
         record_rule_decision(self.engine, kind=kind, data=data, actor=self.device.agent_id, device=self.device,
                              at=self.clock.now())
+
+
+def _phones_first(rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The phone rows of a customer, the primary first."""
+    c = POINT_COLUMNS
+    phones = [r for r in rows if r[c["kind"]] in PHONE_KINDS]
+    return sorted(phones, key=lambda r: not r[c["is_primary"]]) if len(phones) > 1 else phones
 
 
 def _earlier(best: tuple[datetime | None, datetime | None], decision: Decision) -> tuple[datetime | None, datetime | None]:

@@ -26,7 +26,8 @@ class RuleFacts:
 
     accounts: list[tuple[str, str]] = field(default_factory=list)  # (account id, customer id)
     birth_dates: dict[str, date] = field(default_factory=dict)
-    points: dict[str, list[ContactPoint]] = field(default_factory=lambda: defaultdict(list))
+    # contact point rows (columns as rows.columns_of("contact_point")) by customer; `point_of_row` reads one
+    points: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: defaultdict(list))
     restrictions: dict[str, list[Restriction]] = field(default_factory=lambda: defaultdict(list))
     # (started_at, channel, account_id, direction, result_code), synced and pending alike
     history: dict[str, list[tuple[str, str, str, str, str]]] = field(default_factory=lambda: defaultdict(list))
@@ -38,6 +39,19 @@ def _customers_clause(agent: str | None, ids: Sequence[str] | None) -> tuple[str
         return "customer_id IN (SELECT customer_id FROM account WHERE assigned_agent = :agent)", {"agent": agent}
     names = {f"c{i}": value for i, value in enumerate(ids)}
     return f"customer_id IN ({', '.join(':' + n for n in names)})", names
+
+
+def point_of_row(row: Sequence[Any]) -> ContactPoint:
+    return R.contact_point_from_row(row)
+
+
+# Contact point columns the rules read, by position in rows.columns_of("contact_point").
+POINT_COLUMNS = {name: index for index, name in enumerate(R.columns_of("contact_point"))}
+
+
+def agent_accounts(engine: Engine, agent: str) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.exec_driver_sql("SELECT id FROM account WHERE assigned_agent = ? ORDER BY id", (agent,)).scalars())
 
 
 def read_rule_facts(engine: Engine, since: datetime, *, agent: str | None = None, account_ids: Sequence[str] | None = None,
@@ -70,11 +84,11 @@ def _read_customers(conn: Connection, facts: RuleFacts, since: datetime, ids: li
         return
     where, params = _customers_clause(agent, ids)
     for cid, born in conn.exec_driver_sql(f"SELECT id, birth_date FROM customer WHERE {where.replace('customer_id', 'id', 1)}",
-                                          params):
+                                          params).fetchall():
         facts.birth_dates[cid] = date.fromisoformat(born)
     columns = ", ".join(R.columns_of("contact_point"))
-    for row in conn.exec_driver_sql(f"SELECT {columns} FROM contact_point WHERE {where}", params):
-        facts.points[row[1]].append(R.contact_point_from_row(row))
+    for row in conn.exec_driver_sql(f"SELECT {columns} FROM contact_point WHERE {where}", params).fetchall():
+        facts.points[row[1]].append(row)
     columns = ", ".join(R.columns_of("restriction"))
     for row in conn.exec_driver_sql(f"SELECT {columns} FROM restriction WHERE {where}", params):
         restriction = R.entity_from_row("restriction", row)
@@ -82,7 +96,7 @@ def _read_customers(conn: Connection, facts: RuleFacts, since: datetime, ids: li
     for row in conn.exec_driver_sql(
         "SELECT customer_id, started_at, channel, account_id, direction, result_code FROM contact_attempt "
         f"WHERE {where} AND started_at >= :since", {**params, "since": instant_text(since)},
-    ):
+    ).fetchall():
         facts.history[row[0]].append(tuple(row[1:]))  # type: ignore[arg-type]
 
 
