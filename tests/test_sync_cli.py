@@ -107,3 +107,33 @@ def test_a_keyring_that_cannot_keep_secrets_is_refused_at_login(tmp_path: Path, 
 def test_serve_explains_a_database_it_cannot_use(tmp_path: Path, url: str, message: str) -> None:
     result = run(tmp_path, "serve", "--port", str(free_port()), "--db", url)
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_rules_explain_prints_the_reasoning_rule_by_rule(tmp_path: Path, served: str) -> None:
+    assert run(tmp_path, "login", "--server", served, "--user", "agente01", stdin="demo\n").returncode == 0
+    assert run(tmp_path, "sync").returncode == 0
+    listed = run(tmp_path, "rules", "explain", "no-such-account")
+    assert listed.returncode == 2 and "no-such-account" in listed.stderr
+    number = _an_account_number(tmp_path)
+    night = run(tmp_path, "rules", "explain", number, "--at", "2026-11-23T01:30-06:00")
+    assert night.returncode == 0, night.stderr
+    assert "mx_condusef@" in night.stdout and "✗ MX-1" in night.stdout and "bloqueado" in night.stdout
+    assert "se permite desde 2026-11-23 07:00" in night.stdout
+    day = run(tmp_path, "rules", "explain", number, "--at", "2026-11-23T10:30-06:00",
+              "--channel", "voice", COBRO_LANG="en")
+    assert day.returncode == 0 and "✓ MX-1" in day.stdout and "allowed" in day.stdout
+    bad = run(tmp_path, "rules", "explain", "x", "--at", "tomorrow")
+    assert bad.returncode == 2 and "ISO" in bad.stderr
+    bad = run(tmp_path, "rules", "explain", "x", "--channel", "fax")
+    assert bad.returncode == 2 and "voice" in bad.stderr
+
+
+def _an_account_number(tmp_path: Path) -> str:
+    """The number of an account of agente01 with no hold on its customer, read from the server's database."""
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "server.db") as db:
+        return db.execute(
+            "SELECT json_extract(a.data, '$.number') FROM entities a WHERE a.kind = 'account' AND a.agent = 'agente01' "
+            "AND NOT EXISTS (SELECT 1 FROM entities r WHERE r.kind = 'restriction' AND r.customer_id = a.customer_id) "
+            "ORDER BY a.id LIMIT 1").fetchone()[0]

@@ -32,6 +32,7 @@ from cobro_tui.rules.engine import (
     Past,
     Point,
     Question,
+    Result,
     RuleSet,
     decide,
 )
@@ -50,6 +51,7 @@ from cobro_tui.store.rules import (
     POINT_COLUMNS,
     RuleFacts,
     agent_accounts,
+    find_account,
     point_of_row,
     read_rule_facts,
     store_contact_times,
@@ -73,6 +75,12 @@ class PointDecision:
 def check_text(check: Check) -> str:
     """One check as the agent reads it: the rule id and what it found, in the interface language."""
     values = dict(check.values)
+    for name, prefix in (("channel", "channel"), ("kind", "rules.kind"), ("role", "rules.role"),
+                         ("provenance", "rules.provenance")):
+        if name in values:
+            key = f"{prefix}.{values[name]}"
+            worded = t(key)
+            values[name] = worded if worded != key else values[name]
     if "period" in values:
         kind, _, days = values["period"].partition(":")
         values["period"] = t(f"rules.period.{kind}", days=days)
@@ -236,6 +244,38 @@ class RulesService:
         consent = frozenset(channel for channel, name in CONSENT_FIELDS if row[c[name]])
         return Point(row[c["id"]], zones, row[c["provenance"]], consent, bool(row[c["opted_out"]]),
                      bool(row[c["wrong_number"]]))
+
+    def find(self, text: str) -> str | None:
+        """An account of this cache by id or full number."""
+        return find_account(self.engine, text.strip())
+
+    def explain(self, account_id: str, channel: Channel = Channel.VOICE, at: datetime | None = None) -> list[str]:
+        """The reasoning for every contact point of the account, rule by rule, with each rule's
+        legal source (personal data masked): what `cobro-tui rules explain` prints."""
+        at = at or self.clock.now()
+        rules = self.policy.rules
+        lines = [t("rules.explain_heading", ruleset=f"{rules.name}@{rules.version}", channel=t(f"channel.{channel.value}"),
+                   at=at.isoformat(timespec="minutes"), tz=self.policy.tz_version),
+                 f"config {self.policy.config_hash[:16]} · {self.policy.calendar_version}"]
+        marks = {Result.PASS: "✓", Result.WARN: "!", Result.BLOCK: "✗", Result.NOT_APPLICABLE: "·"}
+        for found in self.for_account(account_id, channel, at):
+            decision = found.decision
+            label = (f"{t(f'contact_kind.{found.point.kind.value}')} {masked(found.point)}" if found.point else
+                     f"{t(f'role.{found.reference.role.value}')} {masking.phone(found.reference.phone)}"
+                     if found.reference else "?")
+            lines.append("")
+            lines.append(t("rules.explain_point", point=label, zones=", ".join(decision.zones)))
+            for check in decision.checks:
+                lines.append(f"  {marks[check.result]} {check_text(check)}  [{check.rule.source}]")
+            outcome = t(f"rules.outcome_{decision.outcome.value}")
+            if decision.outcome is Outcome.BLOCKED:
+                outcome += " · " + (t("rules.never") if decision.next_allowed is None else t(
+                    "rules.next_allowed", at=decision.next_allowed.astimezone(ZoneInfo(decision.zones[0])).strftime("%Y-%m-%d %H:%M"),
+                    zone=decision.zones[0]))
+            lines.append(t("rules.explain_outcome", outcome=outcome))
+        if len(lines) == 2:
+            lines.append(t("rules.no_points", channel=t(f"channel.{channel.value}")))
+        return lines
 
     def store_times(self, times: Sequence[tuple[datetime | None, datetime | None, str]]) -> None:
         store_contact_times(self.engine, times)
