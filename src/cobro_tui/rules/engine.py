@@ -153,6 +153,13 @@ class RuleSet:
     # about that zone and instant: a whole queue asks the same few questions of the clock.
     memo: dict[tuple[object, ...], object] = field(default_factory=dict, compare=False, repr=False, hash=False)
 
+    def horizon(self) -> timedelta:
+        """How far back the rules look: the longest period of a cap (a rolling one's days, a calendar
+        week, a day) or pause, and a day to spare for zones behind the agent's."""
+        days = [1, *(c.days if c.period is Period.ROLLING else 7 if c.period is Period.WEEK else 1 for c in self.caps),
+                *(lock.days for lock in self.locks)]
+        return timedelta(days=max(days) + 1)
+
     def remembered(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
         found = self.memo.get(key, _MISSING)
         if found is _MISSING:
@@ -253,11 +260,11 @@ def decide(rules: RuleSet, question: Question, explain: bool = True) -> Decision
     only the blocks and warnings (the same outcome and instants, for a whole queue at once)."""
     at = question.at.astimezone(UTC)
     zones = question.point.zones
-    clear = not explain and _standing_clear(rules, question, at)
-    if clear and not question.history and question.callback_at is None:
+    quick = None if explain else _standing_quick(rules, question, at)
+    if quick == [] and not question.history and question.callback_at is None:
         # Nothing about this person or point matters: the same answer as anyone's in these zones now.
         return rules.remembered(("d", zones, question.channel, at), lambda: _decide(rules, question, at, [], explain))
-    standing = [] if clear else _standing_checks(rules, question, at, explain)
+    standing = quick if quick is not None else _standing_checks(rules, question, at, explain)
     return _decide(rules, question, at, standing, explain)
 
 
@@ -286,23 +293,24 @@ def _decide(rules: RuleSet, question: Question, at: datetime, standing: list[Che
 # --- rules that only a change of facts lifts ---------------------------------------------------
 
 
-def _standing_clear(rules: RuleSet, q: Question, at: datetime) -> bool:
-    """True when no standing rule can block or warn (the usual case, decided in a few comparisons);
-    False means "look closely" and `_standing_checks` decides."""
+def _standing_quick(rules: RuleSet, q: Question, at: datetime) -> list[Check] | None:
+    """The blocks and warnings of the standing rules when only a person's age can raise any (the
+    usual case, a few comparisons); None means "look closely" and `_standing_checks` decides."""
     point, party = q.point, q.party
     if q.suppressions or point.wrong_number or point.opted_out or party.role in rules.blocked_roles:
-        return False
+        return None
     if q.channel in rules.consent_channels and q.channel not in point.consent:
-        return False
+        return None
     if rules.supplied_only is not None and point.provenance not in rules.supplied_provenances:
-        return False
+        return None
+    found: list[Check] = []
     if party.birth_date is not None:
-        years = at.year - party.birth_date.year
-        if rules.minors is not None and years <= rules.minors.age + 1:
-            return False
-        if rules.older_adults is not None and years >= rules.older_adults.age - 1:
-            return False
-    return True
+        for flag, key in ((rules.minors, "minor"), (rules.older_adults, "older_adult")):
+            if flag is not None:
+                check = _age_check(flag, key, party, at, point.zones, explain=False)
+                if check.result in (Result.BLOCK, Result.WARN):
+                    found.append(check)
+    return found
 
 
 def _standing_checks(rules: RuleSet, q: Question, at: datetime, explain: bool) -> list[Check]:

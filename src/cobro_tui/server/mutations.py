@@ -116,7 +116,7 @@ def _judge_contact(ctx: Context, attempt: ContactAttempt, outcome: Outcome) -> N
         return  # a contact without a known point (a visit to an address on paper): nothing to judge
     point = point_of(from_record("contact_point", point_doc.data), policy.zones, rules.country)
     counts = CodeCounts.of(policy.result_codes)
-    since = attempt.started_at - timedelta(days=max([7, *(c.days for c in rules.caps), *(x.days for x in rules.locks)]) + 1)
+    since = attempt.started_at - rules.horizon()
     history = tuple(
         past_of(c, counts) for c in (from_record("contact_attempt", d.data)
                                      for d in docs_of_customer(ctx.conn, attempt.customer_id, "contact_attempt"))

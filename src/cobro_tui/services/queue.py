@@ -77,7 +77,7 @@ class QueueService:
         if ids == []:
             return 0
         if self.rules is not None:
-            self.rules.store_times(self.rules.contact_times(ids, self.agent))
+            self.rules.store_times(self.rules.contact_times(ids, self.agent, only_changed=True))
         return refresh_scores(self.engine, self.agent, today, start, now, self.policy.buckets, self.policy.priority, ids)
 
     def rescore_callbacks_due(self, since: datetime) -> int:

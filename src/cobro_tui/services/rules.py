@@ -22,6 +22,7 @@ from cobro_tui.domain.models import (
     ContactPoint,
     Reference,
 )
+from cobro_tui.domain.records import instant_text
 from cobro_tui.i18n import t
 from cobro_tui.policy import Policy
 from cobro_tui.rules.engine import (
@@ -110,7 +111,6 @@ def masked(point: ContactPoint) -> str:
 
 # Accounts read and decided at a time by the queue's pass.
 SLICE = 2000
-PHONE_KINDS = frozenset(kind.value for kind in POINT_KINDS[Channel.VOICE])
 # The channel a contact point is used with first.
 NATURAL_CHANNEL = {
     ContactKind.MOBILE: Channel.VOICE, ContactKind.HOME: Channel.VOICE, ContactKind.WORK: Channel.VOICE,
@@ -119,9 +119,7 @@ NATURAL_CHANNEL = {
 
 
 def history_horizon(rules: RuleSet) -> timedelta:
-    """How far back the rules look: the longest cap or pause, a week at least, and a day to spare."""
-    days = [7, *(c.days for c in rules.caps), *(lock.days for lock in rules.locks)]
-    return timedelta(days=max(days) + 1)
+    return rules.horizon()
 
 
 def audit_data(decision: Decision, policy: Policy, channel: str, point_id: str | None) -> dict[str, Any]:
@@ -201,7 +199,8 @@ class RulesService:
             return next((d for d in decisions if d.point is not None), None)
         return next((d for d in decisions if d.point_id == point_id), None)
 
-    def contact_times(self, account_ids: Sequence[str] | None, agent: str) -> list[tuple[datetime | None, datetime | None, str]]:
+    def contact_times(self, account_ids: Sequence[str] | None, agent: str,
+                      only_changed: bool = False) -> list[tuple[datetime | None, datetime | None, str]]:
         """For each account (all the agent's when None): the next instant a call to the debtor is
         allowed, and the end of the window it falls in (None: no phone may be called until the facts
         change). The primary phone is asked first; the others only when it may not be called now.
@@ -211,9 +210,10 @@ class RulesService:
         since = now - history_horizon(self.policy.rules)
         rules, counts = self.policy.rules, CodeCounts.of(self.policy.result_codes)
         places: dict[tuple[str, str, str], tuple[str, ...]] = {}
-        times = []
+        times, stored = [], {}
         for start in range(0, len(ids), SLICE):
-            facts = read_rule_facts(self.engine, since, account_ids=ids[start:start + SLICE])
+            facts = read_rule_facts(self.engine, since, account_ids=ids[start:start + SLICE], phones_only=True)
+            stored.update(facts.stored)
             histories: dict[str, tuple[Past, ...]] = {}
             for account_id, customer_id in facts.accounts:
                 history = histories.get(customer_id)
@@ -232,6 +232,8 @@ class RulesService:
                         break
                     best = _earlier(best, decision)
                 times.append((best[0], best[1], account_id))
+        if only_changed:
+            return [row for row in times if _changed(row, stored.get(row[2], (None, None)), now)]
         return times
 
     def _point(self, row: Sequence[Any], places: dict[tuple[str, str, str], tuple[str, ...]]) -> Point:
@@ -292,11 +294,22 @@ class RulesService:
                              at=self.clock.now())
 
 
+def _changed(new: tuple[datetime | None, datetime | None, str], stored: tuple[str | None, str | None],
+             now: datetime) -> bool:
+    """Whether an account's contact times must be written: callable now until the same instant as
+    stored, or blocked until the same instant, is no change (a callable account's "from" is any
+    instant up to now)."""
+    start, until, _ = new
+    old_start, old_until = stored
+    if until is not None and start is not None and start <= now:
+        return not (old_start is not None and old_start <= instant_text(now) and old_until == instant_text(until))
+    return (old_start, old_until) != (instant_text(start) if start else None, instant_text(until) if until else None)
+
+
 def _phones_first(rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
     """The phone rows of a customer, the primary first."""
-    c = POINT_COLUMNS
-    phones = [r for r in rows if r[c["kind"]] in PHONE_KINDS]
-    return sorted(phones, key=lambda r: not r[c["is_primary"]]) if len(phones) > 1 else phones
+    primary = POINT_COLUMNS["is_primary"]
+    return sorted(rows, key=lambda r: not r[primary]) if len(rows) > 1 else list(rows)
 
 
 def _earlier(best: tuple[datetime | None, datetime | None], decision: Decision) -> tuple[datetime | None, datetime | None]:

@@ -25,8 +25,10 @@ class RuleFacts:
     """The rule inputs of a set of customers, and their accounts in view."""
 
     accounts: list[tuple[str, str]] = field(default_factory=list)  # (account id, customer id)
+    stored: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # account -> contact_from, _until
     birth_dates: dict[str, date] = field(default_factory=dict)
-    # contact point rows (columns as rows.columns_of("contact_point")) by customer; `point_of_row` reads one
+    # contact point rows by customer: all columns (rows.columns_of("contact_point"), `point_of_row` reads
+    # one), or only PHONE_COLUMNS of the phones for the queue's pass
     points: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: defaultdict(list))
     restrictions: dict[str, list[Restriction]] = field(default_factory=lambda: defaultdict(list))
     # (started_at, channel, account_id, direction, result_code), synced and pending alike
@@ -45,8 +47,10 @@ def point_of_row(row: Sequence[Any]) -> ContactPoint:
     return R.contact_point_from_row(row)
 
 
-# Contact point columns the rules read, by position in rows.columns_of("contact_point").
-POINT_COLUMNS = {name: index for index, name in enumerate(R.columns_of("contact_point"))}
+# The columns of a phone the queue's pass reads (no value: the rules never need the number itself).
+PHONE_COLUMNS = ("id", "customer_id", "kind", "provenance", "state_code", "municipality_code", "postal_code",
+                 "consent_sms", "consent_whatsapp", "consent_email", "opted_out", "wrong_number", "is_primary")
+POINT_COLUMNS = {name: index for index, name in enumerate(PHONE_COLUMNS)}
 
 
 def agent_accounts(engine: Engine, agent: str) -> list[str]:
@@ -55,7 +59,7 @@ def agent_accounts(engine: Engine, agent: str) -> list[str]:
 
 
 def read_rule_facts(engine: Engine, since: datetime, *, agent: str | None = None, account_ids: Sequence[str] | None = None,
-                    with_references: bool = False) -> RuleFacts:
+                    with_references: bool = False, phones_only: bool = False) -> RuleFacts:
     """The facts of the agent's accounts (all when `account_ids` is None) and their customers:
     contact points, holds and opt-outs, birth dates, and every contact since `since`."""
     facts = RuleFacts()
@@ -63,15 +67,18 @@ def read_rule_facts(engine: Engine, since: datetime, *, agent: str | None = None
         if account_ids is None:
             facts.accounts = [tuple(r) for r in conn.exec_driver_sql(
                 "SELECT id, customer_id FROM account WHERE assigned_agent = ?", (agent,))]  # type: ignore[misc]
-            _read_customers(conn, facts, since, None, agent)
+            _read_customers(conn, facts, since, None, agent, phones_only)
         else:
             for start in range(0, len(account_ids), _CHUNK):
                 chunk = list(account_ids[start:start + _CHUNK])
                 marks = ", ".join("?" * len(chunk))
-                found = [tuple(r) for r in conn.exec_driver_sql(
-                    f"SELECT id, customer_id FROM account WHERE id IN ({marks})", tuple(chunk))]
-                facts.accounts += found  # type: ignore[arg-type]
-                _read_customers(conn, facts, since, sorted({c for _, c in found}), agent)
+                rows = conn.exec_driver_sql(
+                    f"SELECT id, customer_id, contact_from, contact_until FROM account WHERE id IN ({marks})",
+                    tuple(chunk)).fetchall()
+                found = [(r[0], r[1]) for r in rows]
+                facts.stored.update((r[0], (r[2], r[3])) for r in rows)
+                facts.accounts += found
+                _read_customers(conn, facts, since, sorted({c for _, c in found}), agent, phones_only)
         if with_references:
             for account_id, _ in facts.accounts:
                 facts.references[account_id] = [R.reference_from_row(r) for r in conn.exec_driver_sql(
@@ -79,15 +86,20 @@ def read_rule_facts(engine: Engine, since: datetime, *, agent: str | None = None
     return facts
 
 
-def _read_customers(conn: Connection, facts: RuleFacts, since: datetime, ids: list[str] | None, agent: str | None) -> None:
+def _read_customers(conn: Connection, facts: RuleFacts, since: datetime, ids: list[str] | None, agent: str | None,
+                    phones_only: bool) -> None:
     if ids == []:
         return
     where, params = _customers_clause(agent, ids)
     for cid, born in conn.exec_driver_sql(f"SELECT id, birth_date FROM customer WHERE {where.replace('customer_id', 'id', 1)}",
                                           params).fetchall():
         facts.birth_dates[cid] = date.fromisoformat(born)
-    columns = ", ".join(R.columns_of("contact_point"))
-    for row in conn.exec_driver_sql(f"SELECT {columns} FROM contact_point WHERE {where}", params).fetchall():
+    if phones_only:
+        columns = ", ".join(PHONE_COLUMNS)
+        sql = f"SELECT {columns} FROM contact_point WHERE {where} AND kind IN ('mobile', 'home', 'work')"
+    else:
+        sql = f"SELECT {', '.join(R.columns_of('contact_point'))} FROM contact_point WHERE {where}"
+    for row in conn.exec_driver_sql(sql, params).fetchall():
         facts.points[row[1]].append(row)
     columns = ", ".join(R.columns_of("restriction"))
     for row in conn.exec_driver_sql(f"SELECT {columns} FROM restriction WHERE {where}", params):
@@ -102,6 +114,8 @@ def _read_customers(conn: Connection, facts: RuleFacts, since: datetime, ids: li
 
 def store_contact_times(engine: Engine, times: Sequence[tuple[datetime | None, datetime | None, str]]) -> None:
     """Each account's next allowed contact instant and the end of its current window (None: never / unknown)."""
+    if not times:
+        return
     with write_connection(engine) as conn:
         conn.exec_driver_sql(
             "UPDATE account SET contact_from = ?, contact_until = ? WHERE id = ?",
