@@ -22,15 +22,15 @@ class QueueTable(DataTable[str]):
             self.account_id = account_id
 
     COLUMNS = (
-        ("priority", "queue.col_priority", 6),
-        ("customer", "queue.col_customer", 24),
+        ("priority", "queue.col_priority", 5),
+        ("customer", "queue.col_customer", 20),
         ("account", "queue.col_account", 6),
-        ("product", "queue.col_product", 15),
-        ("bucket", "queue.col_bucket", 10),
+        ("product", "queue.col_product", 11),
+        ("bucket", "queue.col_bucket", 8),
         ("dpd", "queue.col_dpd", 4),
-        ("past_due", "queue.col_past_due", 12),
+        ("past_due", "queue.col_past_due", 11),
         ("balance", "queue.col_balance", 12),
-        ("last_contact", "queue.col_last_contact", 15),
+        ("last_contact", "queue.col_last_contact", 10),
         ("callable", "queue.col_callable", 11),
     )
 
