@@ -22,7 +22,12 @@ from cobro_tui.store.priority import (
     scored_day,
     scores_current,
 )
-from cobro_tui.store.queue import accounts_of_customers, queue_page, search_accounts
+from cobro_tui.store.queue import (
+    accounts_of_customers,
+    queue_count,
+    queue_page,
+    search_accounts,
+)
 from cobro_tui.store.rules import contact_times_crossed
 
 
@@ -37,11 +42,17 @@ class QueueService:
     # The contact rules: each rescore first works out when each account may be called.
     rules: RulesService | None = None
 
-    def page(self, after: QueueKey | None = None, limit: int | None = None, chosen: QueueFilter | None = None) -> QueuePage:
+    def page(self, after: QueueKey | None = None, limit: int | None = None, chosen: QueueFilter | None = None,
+             count: bool = True) -> QueuePage:
         """The next page of the queue after `after`, from the top when None, of the accounts that
-        pass `chosen`."""
+        pass `chosen` (with their total, -1 without `count`)."""
         today, _, now = self._day()
-        return queue_page(self.engine, self.agent, after, limit or self.page_size, chosen, today, now)
+        return queue_page(self.engine, self.agent, after, limit or self.page_size, chosen, today, now, count)
+
+    def count(self, chosen: QueueFilter | None) -> int:
+        """How many accounts pass `chosen` (a filter's total comes after its first page)."""
+        today, _, now = self._day()
+        return queue_count(self.engine, self.agent, chosen, today, now)
 
     def search(self, text: str, limit: int = 20) -> list[SearchHit]:
         """Accounts by customer name, account number or phone, best first."""

@@ -58,9 +58,10 @@ def _filter_params(chosen: QueueFilter | None) -> dict[str, object]:
 
 
 def queue_page(engine: Engine, agent: str, after: QueueKey | None, limit: int, chosen: QueueFilter | None = None,
-               today: date | None = None, now: datetime | None = None) -> QueuePage:
+               today: date | None = None, now: datetime | None = None, count: bool = True) -> QueuePage:
     """One page of the agent's queue after `after` (from the top when None), with the total of
-    accounts that pass the filter (`today` dates the promise filters, `now` says who is callable)."""
+    accounts that pass the filter (`today` dates the promise filters, `now` says who is callable);
+    without `count` the total is -1 (a filtered count reads every matching row: `queue_count`)."""
     where = _filter_sql(chosen)
     if chosen is not None and chosen.promise in (PromiseFilter.DUE_TODAY, PromiseFilter.BROKEN) and today is None:
         raise ValueError("the promise filters need the day they are for")
@@ -73,7 +74,7 @@ def queue_page(engine: Engine, agent: str, after: QueueKey | None, limit: int, c
     with engine.connect() as conn:
         rows = conn.exec_driver_sql(sql + _ORDER, {**params, "limit": limit + 1}).fetchall()
         total = conn.exec_driver_sql(f"SELECT count(*) FROM account a WHERE a.assigned_agent = :agent {where}",
-                                     params).scalar_one()
+                                     params).scalar_one() if count else -1
     entries = tuple(
         QueueEntry(
             account_id=r[0], customer_name=r[1], account_last4=r[2][-4:], product=Product(r[3]), bucket=r[4],
@@ -85,6 +86,15 @@ def queue_page(engine: Engine, agent: str, after: QueueKey | None, limit: int, c
     )
     next_key = entries[-1].key if len(rows) > limit and entries else None
     return QueuePage(entries, total, next_key)
+
+
+def queue_count(engine: Engine, agent: str, chosen: QueueFilter | None, today: date, now: datetime) -> int:
+    """How many of the agent's accounts pass the filter."""
+    params: dict[str, object] = {"agent": agent, "today": today.isoformat(), "now": instant_text(now),
+                                 **_filter_params(chosen)}
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(f"SELECT count(*) FROM account a WHERE a.assigned_agent = :agent {_filter_sql(chosen)}",
+                                    params).scalar_one()
 
 
 def search_accounts(engine: Engine, agent: str, text: str, limit: int = 20) -> list[SearchHit]:

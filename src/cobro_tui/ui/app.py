@@ -54,6 +54,7 @@ class CobroApp(App[None]):
         self.animation_level = settings.ui.animation
         self._next_sync: Timer | None = None
         self._ui_thread = threading.get_ident()
+        self._account_screen: AccountScreen | None = None
 
     def on_mount(self) -> None:
         for theme in THEMES:
@@ -89,24 +90,38 @@ class CobroApp(App[None]):
 
     @on(OpenAccount)
     def open_account(self, message: OpenAccount) -> None:
-        zone = self.settings.ui.agent_zone
-        # One account screen at a time: the next account replaces the current one.
-        if isinstance(self.screen, AccountScreen):
-            self.switch_screen(AccountScreen(self.workstation, message.account_id, zone))
-        else:
-            self.push_screen(AccountScreen(self.workstation, message.account_id, zone))
+        self.load_account(message.account_id, ())
 
     @on(NextAccountWanted)
     def next_account(self, message: NextAccountWanted) -> None:
-        self.find_next(message.skip)
+        self.load_account(None, message.skip)
 
-    @work(thread=True, exclusive=True, group="next-account", exit_on_error=False)
-    def find_next(self, skip: tuple[str, ...]) -> None:
-        account_id = self.workstation.accounts.next_best(skip)
+    @work(thread=True, exclusive=True, group="open-account", exit_on_error=False)
+    def load_account(self, account_id: str | None, skip: tuple[str, ...]) -> None:
+        """Find (for f5) and read the account in one worker, so the screen shows it whole at once."""
         if account_id is None:
-            self.call_from_thread(self.notify, t("account.no_next"))
+            account_id = self.workstation.accounts.next_best(skip)
+            if account_id is None:
+                self.call_from_thread(self.notify, t("account.no_next"))
+                return
+        self.post_message(AccountScreen.read(self.workstation, account_id))
+
+    @on(AccountScreen.Loaded)
+    @on(AccountScreen.Failed)
+    def show_account(self, message: AccountScreen.Loaded | AccountScreen.Failed) -> None:
+        if isinstance(message, AccountScreen.Failed):
+            self.notify(message.message, severity="error")
+            return
+        # One account screen, made once and kept: each account is filled into it before it shows.
+        screen = self._account_screen
+        if screen is None:
+            screen = self._account_screen = AccountScreen(self.workstation, message.view.file.account.id,
+                                                          self.settings.ui.agent_zone, message)
+            self.install_screen(screen, "account")
         else:
-            self.post_message(OpenAccount(account_id))
+            screen.show_loaded(message)
+        if self.screen is not screen:
+            self.push_screen("account")
 
     def request_sync(self) -> None:
         """Sync soon: called after a local write, from any thread."""

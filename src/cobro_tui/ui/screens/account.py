@@ -8,9 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Input, Label, SelectionList, Static
+from textual.widgets import Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
+from cobro_tui.domain.account_file import Alert
 from cobro_tui.domain.models import Channel
 from cobro_tui.domain.priority import Reason
 from cobro_tui.domain.scripts import choose_script
@@ -34,6 +35,7 @@ from cobro_tui.ui.screens.promise_form import PromiseForm
 from cobro_tui.ui.screens.restriction_form import RestrictionForm
 from cobro_tui.ui.screens.rules_view import RulesView
 from cobro_tui.ui.widgets import account_panels as panels
+from cobro_tui.ui.widgets.key_bar import KeyBar
 from cobro_tui.ui.widgets.status_bar import StatusBar
 
 # Alerts that stop a call are shown as dangers; the others as things to know.
@@ -66,7 +68,7 @@ class AccountScreen(CobroScreen):
             super().__init__()
             self.message = message
 
-    def __init__(self, workstation: Workstation, account_id: str, agent_zone: str) -> None:
+    def __init__(self, workstation: Workstation, account_id: str, agent_zone: str, loaded: Loaded | None = None) -> None:
         super().__init__()
         self.workstation = workstation
         self.account_id = account_id
@@ -74,10 +76,23 @@ class AccountScreen(CobroScreen):
         self.view: AccountView | None = None
         self.revealed = False
         self.steps_done: set[str] = set()
+        self._loaded = loaded  # read before the screen existed: shown at mount
+
+    @classmethod
+    def read(cls, workstation: Workstation, account_id: str) -> Loaded | Failed:
+        """Everything the screen shows about an account (in a worker thread)."""
+        try:
+            view = workstation.accounts.open(account_id)
+        except UserFacingError as exc:
+            return cls.Failed(exc.message)
+        return cls.Loaded(view, workstation.status.snapshot(), workstation.queue.reasons(account_id))
 
     def compose(self) -> ComposeResult:
         yield Static(t("queue.loading"), id="account-heading")
-        yield Horizontal(id="account-alerts")
+        with Horizontal(id="account-alerts", classes="-empty"):
+            for alert in Alert:
+                yield Label(t(f"alert.{alert.value}"), id=f"alert-{alert.value}",
+                            classes="alert -off -danger" if alert.value in DANGER else "alert -off")
         yield Static(id="account-priority")
         with Horizontal(id="account-body"):
             with VerticalScroll(id="account-left"):
@@ -95,23 +110,33 @@ class AccountScreen(CobroScreen):
         yield Input(placeholder=t("wrapup.placeholder"), compact=True, id="wrapup")
         yield Static(t("account.masked"), id="account-privacy")
         yield StatusBar(self.agent_zone, id="status-bar")
-        yield Footer()
+        yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
-        self.load()
+        if self._loaded is not None:
+            self.show(self._loaded)
+            self._loaded = None
+        else:
+            self.load()
+
+    def show_loaded(self, loaded: Loaded) -> None:
+        """Show another account on this same screen, already read: composing the screen for every
+        account costs far more than filling it (f5 goes from account to account all day)."""
+        self.account_id = loaded.view.file.account.id
+        self.revealed = False
+        self.steps_done = set()
+        self.query_one("#guide").add_class("-hidden")
+        self.query_one("#wrapup", Input).value = ""
+        self.show(loaded)
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False)
     def load(self) -> None:
-        try:
-            view = self.workstation.accounts.open(self.account_id)
-        except UserFacingError as exc:
-            self.post_message(self.Failed(exc.message))
-            return
-        reasons = self.workstation.queue.reasons(self.account_id)
-        self.post_message(self.Loaded(view, self.workstation.status.snapshot(), reasons))
+        """Read the account on screen again (after a form saved, a sync)."""
+        self.post_message(self.read(self.workstation, self.account_id))
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
+        message.stop()  # the app opens accounts with the same message; this one is the screen's own
         self.view = message.view
         self.query_one("#account-priority", Static).update(panels.priority_line(message.reasons))
         bar = self.query_one(StatusBar)
@@ -121,6 +146,7 @@ class AccountScreen(CobroScreen):
 
     @on(Failed)
     def gone(self, message: Failed) -> None:
+        message.stop()
         self.notify(message.message, severity="error")
         self.dismiss()
 
@@ -130,13 +156,11 @@ class AccountScreen(CobroScreen):
             return
         revealed = self.revealed
         self.query_one("#account-heading", Static).update(panels.heading(view, revealed))
-        alerts = self.query_one("#account-alerts", Horizontal)
-        alerts.remove_children()
-        alerts.mount_all(
-            Label(t(f"alert.{alert.value}"), classes="alert -danger" if alert.value in DANGER else "alert")
-            for alert in view.alerts
-        )
-        alerts.set_class(not view.alerts, "-empty")
+        # Every alert has its label from the start; an account shows its own (no widgets mounted per account).
+        shown = set(view.alerts)
+        for alert in Alert:
+            self.query_one(f"#alert-{alert.value}", Label).set_class(alert not in shown, "-off")
+        self.query_one("#account-alerts", Horizontal).set_class(not shown, "-empty")
         labels = {c.code: c.label(language()) for c in self.workstation.policy.result_codes.codes}
         self.query_one("#panel-balances", Static).update(panels.balances(view))
         self.query_one("#panel-promises", Static).update(panels.promises(view))

@@ -8,7 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from cobro_tui.domain.queue import QueueFilter, QueueKey, QueuePage
 from cobro_tui.i18n import language, t
@@ -19,6 +19,7 @@ from cobro_tui.ui.messages import NextAccountWanted, OpenAccount, SyncFinished
 from cobro_tui.ui.screens.base import CobroScreen
 from cobro_tui.ui.screens.filter_form import FilterForm
 from cobro_tui.ui.widgets.account_panels import priority_line
+from cobro_tui.ui.widgets.key_bar import KeyBar
 from cobro_tui.ui.widgets.local_items import LocalItems
 from cobro_tui.ui.widgets.queue_table import QueueTable
 from cobro_tui.ui.widgets.status_bar import StatusBar
@@ -45,6 +46,14 @@ class QueueScreen(CobroScreen):
             self.status = status
             self.items = items
 
+    class Counted(Message):
+        """The total of a filtered list, counted after its first page was shown."""
+
+        def __init__(self, chosen: QueueFilter | None, total: int) -> None:
+            super().__init__()
+            self.chosen = chosen
+            self.total = total
+
     class Refreshed(Message):
         """After a sync; not a PageLoaded (Textual would hand it to that handler too)."""
 
@@ -68,7 +77,7 @@ class QueueScreen(CobroScreen):
         yield QueueTable(ZoneInfo(self.agent_zone), self.workstation.clock.now, id="queue-table")
         yield LocalItems(id="local-items", classes="-empty")
         yield StatusBar(self.agent_zone, id="status-bar")
-        yield Footer()
+        yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
         self.load_page(None, score_first=True)
@@ -95,8 +104,12 @@ class QueueScreen(CobroScreen):
             # first page waits for them rather than reshuffling under the agent's eyes. Usually
             # they are current and this costs one small query.
             self.workstation.queue.ensure_current()
-        page = self.workstation.queue.page(after, chosen=self.chosen)
+        # A filtered list shows its first page at once; its total (a pass over every match) follows.
+        filtered = self.chosen is not None and self.chosen.active
+        page = self.workstation.queue.page(after, chosen=self.chosen, count=not filtered)
         self.post_message(self.PageLoaded(page, self.workstation.status.snapshot(), self.workstation.recent_items()))
+        if filtered and after is None:
+            self.post_message(self.Counted(self.chosen, self.workstation.queue.count(self.chosen)))
 
     @work(thread=True, exclusive=True, group="queue-refresh", exit_on_error=False)
     def refresh_loaded(self, rows: int | None) -> None:
@@ -120,12 +133,21 @@ class QueueScreen(CobroScreen):
         self.query_one(StatusBar).status = message.status
         self.query_one(LocalItems).show(message.items)
 
+    @on(Counted)
+    def show_total(self, message: Counted) -> None:
+        if message.chosen == self.chosen:
+            self.total = message.total
+            self._show_heading()
+
     @on(PageLoaded)
     def show_page(self, message: PageLoaded) -> None:
         table = self.query_one(QueueTable)
         table.append_entries(message.page.entries)
         self.next_key = message.page.next_key
-        self.total = message.page.total
+        if message.page.total >= 0:
+            self.total = message.page.total
+        elif not table.row_count:
+            self.total = 0
         self._show_heading()
         self.query_one(StatusBar).status = message.status
         self.query_one(LocalItems).show(message.items)
@@ -133,8 +155,11 @@ class QueueScreen(CobroScreen):
 
     def _show_heading(self) -> None:
         heading = self.query_one("#queue-heading", Static)
-        if self.total == 0:
+        shown = self.query_one(QueueTable).row_count
+        if self.total == 0 and not shown:
             text = t("queue.empty", agent=self.workstation.agent)
+        elif self.total < shown:  # a filter's total is still being counted
+            text = t("queue.heading_counting", agent=self.workstation.agent, shown=shown)
         else:
             shown = self.query_one(QueueTable).row_count
             text = t("queue.heading", agent=self.workstation.agent, shown=shown, total=self.total)
@@ -178,7 +203,7 @@ class QueueScreen(CobroScreen):
         self.chosen = chosen if chosen.active else None
         # Another filter is another list: start it from the top.
         self.query_one(QueueTable).clear()
-        self.next_key = None
+        self.next_key, self.total = None, -1
         self.load_page(None)
 
     def action_why(self) -> None:

@@ -1,0 +1,157 @@
+"""Benchmark: the queue as the agent feels it with a large portfolio (issue #4), and the same queue
+flow with Textual's built-in DataTable loaded with every row, for the ratio.
+
+    python bench/queue_ui.py --accounts 100000
+
+Loads a generated portfolio into an encrypted cache and scores it (not timed). Then:
+- process start to an interactive queue, in a real pseudo-terminal (a child process, as an agent
+  starts it), for the workstation and for a DataTable app that loads every row first;
+- in that terminal, from writing a key to the last byte of the update it causes: moving down the
+  queue, f5 to the next account on screen; the same moves in the all-rows DataTable;
+- applying a filter: its first page (what the screen waits for) and its total (counted after).
+Peak memory is each child process's own (the largest child of this one).
+Needs the test extras (the terminal emulator): pip install -e '.[test]'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import select
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests")]
+
+from _common import figure, peak_mib  # noqa: E402
+from support.terminal import TerminalSession  # noqa: E402
+
+from cobro_tui.bootstrap import build_workstation  # noqa: E402
+from cobro_tui.clock import FixedClock  # noqa: E402
+from cobro_tui.demo.portfolio import PortfolioSpec  # noqa: E402
+from cobro_tui.domain.models import Product  # noqa: E402
+from cobro_tui.domain.queue import PromiseFilter, QueueFilter  # noqa: E402
+from cobro_tui.policy import load_policy  # noqa: E402
+from cobro_tui.settings import load_settings  # noqa: E402
+from cobro_tui.store.engine import CacheFile  # noqa: E402
+from cobro_tui.store.migrate import upgrade  # noqa: E402
+from cobro_tui.store.portfolio import load_generated  # noqa: E402
+
+NOW = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)
+DOWN, F5, ESCAPE = b"\x1b[B", b"\x1b[15~", b"\x1b"
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1] if len(samples) >= 20 else max(samples)
+
+
+def start_in_terminal(path: Path, key: bytes, mode: list[str], marker: str, timeout: float) -> tuple[TerminalSession, float]:
+    env = dict(os.environ, COBRO_BENCH_KEY=key.hex(), COBRO_LANG="es", COBRO_UI__CURSOR_BLINK="false")
+    started = time.perf_counter()
+    session = TerminalSession([sys.executable, str(ROOT / "bench" / "_queue_app.py"), str(path), NOW.isoformat(), *mode],
+                              env)
+    if not session.wait_for(marker, timeout):
+        session.close()
+        raise SystemExit(f"{marker!r} did not appear within {timeout} s:\n{session.text()}")
+    return session, time.perf_counter() - started
+
+
+def key_to_screen(session: TerminalSession, key: bytes, until: str | None = None, quiet: float = 0.05,
+                  limit: float = 5.0) -> float:
+    """Milliseconds from writing a key to the last byte of the screen update it caused (or to the
+    moment `until` is on the screen), read from the real pseudo-terminal."""
+    session.pump(0.05)  # whatever was still coming
+    sent = time.perf_counter()
+    os.write(session.master, key)
+    last = None
+    while time.perf_counter() < sent + limit:
+        if not select.select([session.master], [], [], quiet)[0]:
+            if last is not None and (until is None or until in session.text()):
+                break
+            continue
+        chunk = os.read(session.master, 65536)
+        arrived = time.perf_counter()
+        session.stream.feed(chunk)
+        if until is None or until in session.text():
+            last = arrived if until is None or last is None else last
+    return ((last or time.perf_counter()) - sent) * 1000
+
+
+def moves(session: TerminalSession, presses: int) -> dict[str, list[float]]:
+    found: dict[str, list[float]] = {"down": [], "f5": []}
+    for _ in range(presses):
+        found["down"].append(key_to_screen(session, DOWN))
+    for _ in range(20):
+        found["f5"].append(key_to_screen(session, F5, until="Saldos"))
+        key_to_screen(session, ESCAPE, until="Cola de agente01")
+    return found
+
+
+def close(session: TerminalSession) -> None:
+    session.send(b"\x11")
+    session.wait_exit(20)
+    session.close()
+
+
+def filter_pages(ws) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
+    """What the screen waits for when a filter is applied (its first page), and the total counted after."""
+    pages, totals = [], []
+    for chosen in (QueueFilter(bucket="30-59", promise=PromiseFilter.NONE), QueueFilter(callable_now=True),
+                   QueueFilter(segment="C"), QueueFilter(product=Product.AUTO_LOAN)) * 3:
+        started = time.perf_counter()
+        ws.queue.page(None, chosen=chosen, count=False)
+        pages.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        ws.queue.count(chosen)
+        totals.append((time.perf_counter() - started) * 1000)
+    return pages, totals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--presses", type=int, default=200)
+    args = parser.parse_args()
+    policy, settings, clock = load_policy(), load_settings(), FixedClock(NOW)
+    settings = settings.model_copy(update={"ui": settings.ui.model_copy(update={"cursor_blink": False})})
+    with tempfile.TemporaryDirectory() as folder:
+        path, key = Path(folder) / "cache.db", secrets.token_bytes(32)
+        cache = CacheFile(path, key)
+        engine = cache.open()
+        upgrade(engine)
+        load_generated(cache, PortfolioSpec(args.accounts, 7, NOW, policy.buckets, agents=("agente01",)))
+        ws = build_workstation(engine, settings, clock, policy, "agente01", "demo")
+        ws.queue.ensure_current()  # scored as a workstation that ran today would be
+        print(f"queue_ui: {args.accounts:,} accounts for one agent, encrypted cache, 120x40")
+        session, ours = start_in_terminal(path, key, [], "Cola de agente01 · ", 120)
+        ours_moves = moves(session, args.presses)
+        close(session)
+        ours_memory = peak_mib()[1]
+        session, naive = start_in_terminal(path, key, ["--datatable"], "DataTable · ", 900)
+        naive_moves = {"down": [key_to_screen(session, DOWN) for _ in range(args.presses)]}
+        close(session)
+        naive_memory = peak_mib()[1]
+        figure("process start to interactive queue", ours, "s", "< 1.0 s")
+        figure("key press to screen, moving down, p50", statistics.median(ours_moves["down"]), "ms")
+        figure("key press to screen, moving down, p95", p95(ours_moves["down"]), "ms", "< 16 ms")
+        figure("f5 to the next account on screen, p95", p95(ours_moves["f5"]), "ms", "< 50 ms")
+        pages, totals = filter_pages(ws)
+        figure("apply a filter: its first page, p95", p95(pages), "ms", "< 100 ms")
+        figure("  and its total, counted after, p95", p95(totals), "ms")
+        figure("peak memory of the workstation process", ours_memory, "MiB", "< 300 MB")
+        figure("DataTable with every row: process start", naive, "s")
+        figure("  key press to screen, moving down, p95", p95(naive_moves["down"]), "ms")
+        figure("  peak memory of its process", naive_memory, "MiB")
+        figure("ratio DataTable / paged queue: start", naive / ours, "x")
+        figure("ratio DataTable / paged queue: key p95", p95(naive_moves["down"]) / p95(ours_moves["down"]), "x")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
