@@ -167,3 +167,34 @@ def test_a_supervisor_override_needs_a_reason_and_is_logged_as_such(tmp_path: Pa
     with pytest.raises(ContactRefused, match="no hace falta"):
         day.contacts.log(account_id=free, customer_id=day.accounts.open(free).file.customer.id, channel=Channel.VOICE,
                          result_code="NC", override_reason="Urgencia: el deudor pidió la llamada")
+
+
+def test_a_callback_the_debtor_asked_for_is_outside_the_daily_cap(tmp_path: Path, policy: Policy) -> None:
+    from cobro_tui.bootstrap import build_workstation
+    from cobro_tui.clock import FixedClock
+    from cobro_tui.services.contacts import ContactRefused
+    from cobro_tui.settings import load_settings
+
+    app = demo_app(tmp_path, policy)
+    ws = app.workstation
+    ws.queue.rescore(None)
+    account = next(e.account_id for e in ws.queue.page(None, 200).entries if e.callable_now)
+    customer = ws.accounts.open(account).file.customer.id
+    for minutes in (90, 60):
+        ws.contacts.log(account_id=account, customer_id=customer, channel=Channel.VOICE, result_code="NC",
+                        started_at=NOW - timedelta(minutes=minutes))
+    ws.contacts.log(account_id=account, customer_id=customer, channel=Channel.VOICE, result_code="CB",
+                    callback_at=NOW + timedelta(hours=3))
+    # Three attempts today: the institution's cap (INST-1) refuses a fourth call now...
+    with pytest.raises(ContactRefused, match="INST-1"):
+        ws.contacts.log(account_id=account, customer_id=customer, channel=Channel.VOICE, result_code="NC")
+    # ...but not the call back at the time the debtor asked for.
+    engine = ws.status.engine
+    later = build_workstation(engine, load_settings(), FixedClock(NOW + timedelta(hours=3, minutes=2)), policy,
+                              "agente01", "demo")
+    logged = later.contacts.log(account_id=account, customer_id=customer, channel=Channel.VOICE, result_code="PP")
+    assert logged.attempt.result_code == "PP"
+    with pytest.raises(ContactRefused, match="INST-1"):  # an hour after it, the cap holds again
+        build_workstation(engine, load_settings(), FixedClock(NOW + timedelta(hours=4)), policy, "agente01",
+                          "demo").contacts.log(account_id=account, customer_id=customer, channel=Channel.VOICE,
+                                               result_code="NC")

@@ -149,6 +149,9 @@ class RulesService:
     def _question(self, facts: RuleFacts, account_id: str, customer_id: str, point: Point, party: Party, channel: str,
                   at: datetime, callback_at: datetime | None, counts: CodeCounts) -> Question:
         history = tuple(past_from_row(*row, counts) for row in facts.history.get(customer_id, ()))
+        if callback_at is None and facts.callbacks.get(customer_id):
+            # The callback the debtor asked for that lies nearest this instant (the rules judge how near is near).
+            callback_at = min(facts.callbacks[customer_id], key=lambda asked: abs(asked - at))
         return Question(at=at, channel=channel, point=point, account_id=account_id, party=party, history=history,
                         suppressions=suppressions_of(facts.restrictions.get(customer_id, ())), callback_at=callback_at)
 

@@ -34,6 +34,7 @@ class RuleFacts:
     # (started_at, channel, account_id, direction, result_code), synced and pending alike
     history: dict[str, list[tuple[str, str, str, str, str]]] = field(default_factory=lambda: defaultdict(list))
     references: dict[str, list[Reference]] = field(default_factory=lambda: defaultdict(list))  # by account
+    callbacks: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))  # asked for, by customer
 
 
 def _customers_clause(agent: str | None, ids: Sequence[str] | None) -> tuple[str, dict[str, Any]]:
@@ -106,10 +107,12 @@ def _read_customers(conn: Connection, facts: RuleFacts, since: datetime, ids: li
         restriction = R.entity_from_row("restriction", row)
         facts.restrictions[restriction.customer_id].append(restriction)
     for row in conn.exec_driver_sql(
-        "SELECT customer_id, started_at, channel, account_id, direction, result_code FROM contact_attempt "
+        "SELECT customer_id, started_at, channel, account_id, direction, result_code, callback_at FROM contact_attempt "
         f"WHERE {where} AND started_at >= :since", {**params, "since": instant_text(since)},
     ).fetchall():
-        facts.history[row[0]].append(tuple(row[1:]))  # type: ignore[arg-type]
+        facts.history[row[0]].append(tuple(row[1:6]))  # type: ignore[arg-type]
+        if row[6]:
+            facts.callbacks[row[0]].append(datetime.fromisoformat(row[6]))
 
 
 def store_contact_times(engine: Engine, times: Sequence[tuple[datetime | None, datetime | None, str]]) -> None:
