@@ -18,33 +18,27 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import secrets
 import select
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests")]
 
 from _common import figure  # noqa: E402
+from _portfolio import NOW, agent_cache  # noqa: E402
 from support.terminal import TerminalSession  # noqa: E402
 
 from cobro_tui.bootstrap import build_workstation  # noqa: E402
 from cobro_tui.clock import FixedClock  # noqa: E402
-from cobro_tui.demo.portfolio import PortfolioSpec  # noqa: E402
 from cobro_tui.domain.models import Product  # noqa: E402
 from cobro_tui.domain.queue import PromiseFilter, QueueFilter  # noqa: E402
 from cobro_tui.policy import load_policy  # noqa: E402
 from cobro_tui.settings import load_settings  # noqa: E402
-from cobro_tui.store.engine import CacheFile  # noqa: E402
-from cobro_tui.store.migrate import upgrade  # noqa: E402
-from cobro_tui.store.portfolio import load_generated  # noqa: E402
 
-NOW = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)
 DOWN, F5, ESCAPE = b"\x1b[B", b"\x1b[15~", b"\x1b"
 
 
@@ -132,11 +126,7 @@ def main() -> None:
     policy, settings, clock = load_policy(), load_settings(), FixedClock(NOW)
     settings = settings.model_copy(update={"ui": settings.ui.model_copy(update={"cursor_blink": False})})
     with tempfile.TemporaryDirectory() as folder:
-        path, key = Path(folder) / "cache.db", secrets.token_bytes(32)
-        cache = CacheFile(path, key)
-        engine = cache.open()
-        upgrade(engine)
-        load_generated(cache, PortfolioSpec(args.accounts, 7, NOW, policy.buckets, agents=("agente01",)))
+        path, key, engine = agent_cache(folder, args.accounts, policy)
         ws = build_workstation(engine, settings, clock, policy, "agente01", "demo")
         ws.queue.ensure_current()  # scored as a workstation that ran today would be
         gc.collect()

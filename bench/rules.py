@@ -11,32 +11,25 @@ explain` show), and the workstation's whole pass that stores each account's next
 from __future__ import annotations
 
 import argparse
-import secrets
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import figure, peak_mib  # noqa: E402
+from _portfolio import NOW, agent_cache  # noqa: E402
 
 from cobro_tui.bootstrap import build_workstation  # noqa: E402
 from cobro_tui.clock import FixedClock  # noqa: E402
-from cobro_tui.demo.portfolio import PortfolioSpec  # noqa: E402
 from cobro_tui.policy import load_policy  # noqa: E402
 from cobro_tui.rules.engine import Party, Question, decide  # noqa: E402
 from cobro_tui.rules.facts import CodeCounts, past_from_row, suppressions_of  # noqa: E402
 from cobro_tui.services.rules import _phones_first, history_horizon  # noqa: E402
 from cobro_tui.settings import load_settings  # noqa: E402
-from cobro_tui.store.engine import CacheFile  # noqa: E402
-from cobro_tui.store.migrate import upgrade  # noqa: E402
-from cobro_tui.store.portfolio import load_generated  # noqa: E402
 from cobro_tui.store.rules import read_rule_facts  # noqa: E402
-
-NOW = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)  # 10:30 in Mexico City: most windows open
 
 
 def main() -> None:
@@ -45,10 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     policy = load_policy()
     with tempfile.TemporaryDirectory() as folder:
-        cache = CacheFile(Path(folder) / "cache.db", secrets.token_bytes(32))
-        engine = cache.open()
-        upgrade(engine)
-        load_generated(cache, PortfolioSpec(args.accounts, 7, NOW, policy.buckets, agents=("agente01",)))
+        _, _, engine = agent_cache(folder, args.accounts, policy)
         ws = build_workstation(engine, load_settings(), FixedClock(NOW), policy, "agente01", "demo")
         print(f"rules: {args.accounts:,} accounts for one agent, preset {policy.rules.name}@{policy.rules.version} "
               f"+ institution caps, tz {policy.tz_version}")

@@ -11,30 +11,23 @@ from __future__ import annotations
 
 import argparse
 import random
-import secrets
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import figure, peak_mib  # noqa: E402
+from _portfolio import NOW, agent_cache  # noqa: E402
 
 from cobro_tui.bootstrap import build_workstation  # noqa: E402
 from cobro_tui.clock import FixedClock  # noqa: E402
-from cobro_tui.demo.portfolio import PortfolioSpec  # noqa: E402
 from cobro_tui.domain.models import Channel  # noqa: E402
 from cobro_tui.domain.queue import PromiseFilter, QueueFilter  # noqa: E402
 from cobro_tui.policy import load_policy  # noqa: E402
 from cobro_tui.settings import load_settings  # noqa: E402
-from cobro_tui.store.engine import CacheFile  # noqa: E402
-from cobro_tui.store.migrate import upgrade  # noqa: E402
-from cobro_tui.store.portfolio import load_generated  # noqa: E402
-
-NOW = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)
 
 
 def timed(action) -> float:  # type: ignore[no-untyped-def]
@@ -55,11 +48,7 @@ def main() -> None:
     policy = load_policy()
     rng = random.Random(5)
     with tempfile.TemporaryDirectory() as folder:
-        cache = CacheFile(Path(folder) / "cache.db", secrets.token_bytes(32))
-        engine = cache.open()
-        upgrade(engine)
-        spec = PortfolioSpec(args.accounts, 7, NOW, policy.buckets, agents=("agente01",))
-        load_generated(cache, spec)
+        _, _, engine = agent_cache(folder, args.accounts, policy)
         ws = build_workstation(engine, load_settings(), FixedClock(NOW), policy, "agente01", "demo")
         print(f"workstation: {args.accounts:,} accounts for one agent, encrypted cache")
         figure("score every account (screen start)", timed(lambda: ws.queue.rescore(None)) / 1000, "s")
