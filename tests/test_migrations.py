@@ -47,3 +47,9 @@ def test_upgrading_a_cache_from_an_older_revision_keeps_its_data(tmp_path: Path)
         indexes = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "ix_account_queue" in indexes
     engine.dispose()
+
+
+def test_the_newest_migration_file_is_alembics_head() -> None:
+    from cobro_tui.store.migrate import newest_file_revision
+
+    assert newest_file_revision() == head_revision()  # what a start checks without loading Alembic

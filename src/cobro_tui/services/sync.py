@@ -6,11 +6,15 @@ import json
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from cobro_tui.store.outbox import NEEDS_ATTENTION, item_rows
-from cobro_tui.sync.engine import SyncEngine, SyncReport, backoff
+from cobro_tui.sync.report import SyncReport, backoff
+
+if TYPE_CHECKING:
+    from cobro_tui.sync.engine import SyncEngine
 
 __all__ = ["LocalItem", "SyncReport", "SyncService", "recent_items"]
 

@@ -11,11 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Index
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import SQLModel
 
 from cobro_tui.domain.models import SyncState
 from cobro_tui.store import rows as R
-from cobro_tui.store import tables as _tables  # noqa: F401  (registers the cache tables on SQLModel.metadata)
 from cobro_tui.store.engine import write_connection
 from cobro_tui.store.types import instant_text
 
@@ -276,6 +274,11 @@ _SNAPSHOT_TABLES = frozenset({*(R.table_of(kind) for kind in R.KNOWN_KINDS), "pl
 
 
 def _snapshot_indexes() -> list[Index]:
+    # The table definitions (SQLModel) are read only here, at sync time: a start without a sync never loads them.
+    from sqlmodel import SQLModel
+
+    from cobro_tui.store import tables as _tables  # noqa: F401  (registers the cache tables on SQLModel.metadata)
+
     return [index for table in SQLModel.metadata.sorted_tables if table.name in _SNAPSHOT_TABLES for index in table.indexes]
 
 

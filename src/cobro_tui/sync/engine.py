@@ -4,12 +4,9 @@ the same mutation ids are resent after any unknown outcome, and each page lands 
 from __future__ import annotations
 
 import queue
-import random
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -25,40 +22,13 @@ from cobro_tui.sync.client import (
     SyncError,
     Unreachable,
 )
+from cobro_tui.sync.report import SyncReport
 
 PUSH_BATCH = 100
 PULL_LIMIT = 1000
 SNAPSHOT_LIMIT = 10000
 PAGES_AHEAD = 3
 SCHEMA_VERSION = 1
-
-
-@dataclass
-class SyncReport:
-    pushed: int = 0
-    applied: int = 0
-    warned: int = 0
-    rejected: int = 0
-    held: int = 0
-    pulled: int = 0
-    snapshot_entities: int = 0
-    revoked: int = 0
-    error: str | None = None
-    retry_after: float | None = None
-    finished_at: datetime | None = None
-    notes: list[str] = field(default_factory=list)
-    # What change pages touched, for whatever the workstation derives from it (the queue scores).
-    touched_accounts: set[str] = field(default_factory=set)
-    touched_customers: set[str] = field(default_factory=set)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-def backoff(failures: int, base: float = 1.0, cap: float = 60.0, rng: random.Random | None = None) -> float:
-    """Exponential backoff with full jitter: a random wait in [0, min(cap, base * 2^failures)]."""
-    return (rng or random).uniform(0, min(cap, base * 2 ** max(0, failures)))
 
 
 CUSTOMER_KINDS = ("customer", "contact_point", "restriction")
