@@ -22,7 +22,7 @@ from cobro_tui.policy import Policy
 from cobro_tui.server.run import ServerThread
 from cobro_tui.server.schema import entities
 from cobro_tui.services.sync import SyncService
-from cobro_tui.sync.engine import SyncReport, backoff
+from cobro_tui.sync.report import SyncReport, backoff
 
 
 @pytest.fixture
