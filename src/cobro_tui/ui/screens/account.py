@@ -170,7 +170,7 @@ class AccountScreen(CobroScreen):
         self.query_one("#panel-references", Static).update(panels.references(view, revealed))
         self.query_one("#panel-history", Static).update(panels.history(view, labels))
         privacy = self.query_one("#account-privacy", Static)
-        privacy.update(t("account.revealed") if revealed else t("account.masked"))
+        privacy.update(t("account.revealed") if revealed else t("account.masked"), layout=False)  # one line
         privacy.set_class(revealed, "-revealed")
         if not self.query_one("#guide").has_class("-hidden"):
             self._fill_guide()

@@ -37,4 +37,7 @@ class KeyBar(Static):
             for a in first.values()
         ]
         parts.append(Content.assemble(("^p", "bold $footer-key-foreground"), " ", t("keys.palette")))
-        self.update(Content("  ").join(parts))
+        keys = Content("  ").join(parts)
+        if keys.plain != getattr(self, "_shown", None):
+            self._shown = keys.plain
+            self.update(keys, layout=False)  # one line whatever it says: no layout pass for the screen

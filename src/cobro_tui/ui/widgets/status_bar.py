@@ -27,7 +27,7 @@ class StatusBar(Static):
 
     def watch_status(self, status: WorkstationStatus | None) -> None:
         if status is None:
-            self.update("")
+            self.update("", layout=False)
             return
         if status.mode == "demo":
             link = t("status.demo")
@@ -45,4 +45,4 @@ class StatusBar(Static):
             parts.append(t("status.debtor_time", time=instant(status.now.astimezone(self.debtor_zone))[-5:]))
         self.set_class(status.pending > 0, "-pending")
         self.set_class(status.mode != "demo" and not status.online, "-offline")
-        self.update("  ·  ".join(parts))
+        self.update("  ·  ".join(parts), layout=False)  # one line: no layout pass for the screen
