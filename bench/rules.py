@@ -27,7 +27,7 @@ from cobro_tui.clock import FixedClock  # noqa: E402
 from cobro_tui.policy import load_policy  # noqa: E402
 from cobro_tui.rules.engine import Party, Question, decide  # noqa: E402
 from cobro_tui.rules.facts import CodeCounts, past_from_row, suppressions_of  # noqa: E402
-from cobro_tui.services.rules import _phones_first, history_horizon  # noqa: E402
+from cobro_tui.services.rules import _phones_first  # noqa: E402
 from cobro_tui.settings import load_settings  # noqa: E402
 from cobro_tui.store.rules import read_rule_facts  # noqa: E402
 
@@ -43,7 +43,7 @@ def main() -> None:
         print(f"rules: {args.accounts:,} accounts for one agent, preset {policy.rules.name}@{policy.rules.version} "
               f"+ institution caps, tz {policy.tz_version}")
         started = time.perf_counter()
-        facts = read_rule_facts(engine, NOW - history_horizon(policy.rules), agent="agente01", phones_only=True)
+        facts = read_rule_facts(engine, NOW - policy.rules.horizon(), agent="agente01", phones_only=True)
         figure("read the rule facts of every account", time.perf_counter() - started, "s")
         counts, rules = CodeCounts.of(policy.result_codes), policy.rules
         questions, places = [], {}  # type: ignore[var-annotated]

@@ -13,7 +13,6 @@ from datetime import datetime
 from cobro_tui.domain.models import (
     ContactAttempt,
     ContactPoint,
-    Customer,
     Direction,
     Reference,
     Restriction,
@@ -48,10 +47,6 @@ def reference_point(reference: Reference, debtor_zones: tuple[str, ...]) -> Poin
     """A person named on the account, reached at their phone; where they live is not known, so the
     debtor's zones stand in (their intersection with every zone would block more than it protects)."""
     return Point(f"ref:{reference.id}", debtor_zones, "creditor", frozenset(), False, False)
-
-
-def party_of(customer: Customer) -> Party:
-    return Party("debtor", customer.birth_date)
 
 
 def reference_party(reference: Reference) -> Party:

@@ -12,7 +12,7 @@ How layers combine, so a layer can never loosen the law:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from cobro_tui.rules.engine import (
@@ -296,7 +296,3 @@ def _standing(b: _Builder, layer: Layer, rules: RuleSet, is_preset: bool) -> Rul
                 rules = replace(rules, callback_exempts=rule, callback_tolerance=timedelta(minutes=minutes))
     return rules
 
-
-def holiday_dates(calendar: Any, first_year: int, last_year: int) -> frozenset[date]:
-    """The dates of a holiday calendar object (a dict-like of dates) over a range of years."""
-    return frozenset(day for day in calendar if first_year <= day.year <= last_year)

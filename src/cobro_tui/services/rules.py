@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,6 @@ from cobro_tui.rules.engine import (
     Point,
     Question,
     Result,
-    RuleSet,
     decide,
 )
 from cobro_tui.rules.facts import (
@@ -88,23 +87,28 @@ def check_text(check: Check) -> str:
     return f"{check.rule.id}: {t(check.key, **values)}"
 
 
-def reasons_text(decision: Decision, zone: str | None = None) -> str:
+def reasons_text(decision: Decision) -> str:
     """Why a contact is blocked or warned, and when it would be allowed, in one line."""
     parts = [check_text(c) for c in decision.reasons]
     if decision.outcome is Outcome.BLOCKED:
-        if decision.next_allowed is None:
-            parts.append(t("rules.never"))
-        else:
-            local = decision.next_allowed.astimezone(ZoneInfo(zone or (decision.zones[0] if decision.zones else "UTC")))
-            parts.append(t("rules.next_allowed", at=local.strftime("%Y-%m-%d %H:%M"), zone=local.tzname() or ""))
+        parts.append(when_allowed(decision))
     return "; ".join(parts)
+
+
+def when_allowed(decision: Decision) -> str:
+    """When a blocked contact would be allowed, on the debtor's clock (or that only facts can change it)."""
+    if decision.next_allowed is None:
+        return t("rules.never")
+    zone = decision.zones[0] if decision.zones else "UTC"
+    local = decision.next_allowed.astimezone(ZoneInfo(zone))
+    return t("rules.next_allowed", at=local.strftime("%Y-%m-%d %H:%M"), zone=zone)
 
 
 def masked(point: ContactPoint) -> str:
     """A contact point's value as anyone may see it (the last digits of a phone, part of an e-mail)."""
-    if point.kind.value == "email":
+    if point.kind is ContactKind.EMAIL:
         return masking.email(point.value)
-    if point.kind.value == "address":
+    if point.kind is ContactKind.ADDRESS:
         return masking.address(point.value)
     return masking.phone(point.value)
 
@@ -116,10 +120,6 @@ NATURAL_CHANNEL = {
     ContactKind.MOBILE: Channel.VOICE, ContactKind.HOME: Channel.VOICE, ContactKind.WORK: Channel.VOICE,
     ContactKind.EMAIL: Channel.EMAIL, ContactKind.WHATSAPP: Channel.WHATSAPP, ContactKind.ADDRESS: Channel.VISIT,
 }
-
-
-def history_horizon(rules: RuleSet) -> timedelta:
-    return rules.horizon()
 
 
 def audit_data(decision: Decision, policy: Policy, channel: str, point_id: str | None) -> dict[str, Any]:
@@ -143,7 +143,7 @@ class RulesService:
 
     def _facts(self, account_ids: Sequence[str] | None, agent: str | None = None, references: bool = False,
                at: datetime | None = None) -> RuleFacts:
-        since = (at or self.clock.now()) - history_horizon(self.policy.rules)
+        since = (at or self.clock.now()) - self.policy.rules.horizon()
         return read_rule_facts(self.engine, since, agent=agent, account_ids=account_ids, with_references=references)
 
     def _question(self, facts: RuleFacts, account_id: str, customer_id: str, point: Point, party: Party, channel: str,
@@ -210,7 +210,7 @@ class RulesService:
         Read and decided in slices, so a queue of any size keeps to a few megabytes."""
         now = self.clock.now()
         ids = list(account_ids) if account_ids is not None else agent_accounts(self.engine, agent)
-        since = now - history_horizon(self.policy.rules)
+        since = now - self.policy.rules.horizon()
         rules, counts = self.policy.rules, CodeCounts.of(self.policy.result_codes)
         places: dict[tuple[str, str, str], tuple[str, ...]] = {}
         times, stored = [], {}
@@ -274,9 +274,7 @@ class RulesService:
                 lines.append(f"  {marks[check.result]} {check_text(check)}  [{check.rule.source}]")
             outcome = t(f"rules.outcome_{decision.outcome.value}")
             if decision.outcome is Outcome.BLOCKED:
-                outcome += " · " + (t("rules.never") if decision.next_allowed is None else t(
-                    "rules.next_allowed", at=decision.next_allowed.astimezone(ZoneInfo(decision.zones[0])).strftime("%Y-%m-%d %H:%M"),
-                    zone=decision.zones[0]))
+                outcome += " · " + when_allowed(decision)
             lines.append(t("rules.explain_outcome", outcome=outcome))
         if len(lines) == 2:
             lines.append(t("rules.no_points", channel=t(f"channel.{channel.value}")))

@@ -12,14 +12,12 @@ from rich.table import Table
 from rich.text import Text
 
 from cobro_tui.domain import masking
-from cobro_tui.domain.models import ContactKind, ContactPoint
+from cobro_tui.domain.models import ContactPoint
 from cobro_tui.domain.priority import Reason
 from cobro_tui.i18n import day, instant, language, money, number, t
 from cobro_tui.rules.engine import Outcome
 from cobro_tui.services.accounts import AccountView
-from cobro_tui.services.rules import PointDecision
-
-EMAIL_KINDS = (ContactKind.EMAIL,)
+from cobro_tui.services.rules import PointDecision, masked
 
 
 def _table(*columns: str, title: str) -> Table:
@@ -104,13 +102,7 @@ def payments(view: AccountView) -> Table:
 
 
 def point_value(point: ContactPoint, revealed: bool) -> str:
-    if revealed:
-        return point.value
-    if point.kind in EMAIL_KINDS:
-        return masking.email(point.value)
-    if point.kind is ContactKind.ADDRESS:
-        return masking.address(point.value)
-    return masking.phone(point.value)
+    return point.value if revealed else masked(point)
 
 
 def contact_points(view: AccountView, revealed: bool) -> Table:
