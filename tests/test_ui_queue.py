@@ -51,9 +51,47 @@ async def test_moving_down_the_queue_fetches_the_next_page_before_the_end(tmp_pa
         await pilot.press("ctrl+end")
         table = await _loaded(pilot, 450)
         assert table.row_count == 450
-        keys = [row.value for row in table.rows]
+        keys = table.row_keys
         assert len(set(keys)) == 450
         assert "450 de 450" in str(app.screen.query_one("#queue-heading", Static).render())
+
+
+async def test_the_queue_moves_by_keys_and_mouse_and_draws_what_changed(tmp_path: Path, policy: Policy) -> None:
+    from dataclasses import replace
+
+    from cobro_tui.ui.screens.account import AccountScreen
+
+    app = demo_app(tmp_path, policy, accounts=60)
+    async with app.run_test(size=(120, 20)) as pilot:
+        table = await _loaded(pilot, 60)
+        await wait_for(pilot, lambda: app.workstation.queue.page(None, 1).entries[0].priority > 0
+                       and table.get_row_at(0)[0] == str(app.workstation.queue.page(None, 1).entries[0].priority))
+
+        def on_screen(row: int) -> str:
+            return table.render_line(row - round(table.scroll_y) + 1).text  # line 0 is the heading
+
+        assert "Prior." in table.render_line(0).text
+        await pilot.press("down", "down", "down")
+        assert table.cursor_row == 3 and table.get_row_at(3)[1][:15] in on_screen(3)
+        await pilot.press("end")
+        assert table.cursor_row == 59 and table.scroll_y > 0  # scrolled to keep the cursor in sight
+        assert table.get_row_at(59)[1][:15] in on_screen(59)
+        assert "Prior." in table.render_line(0).text  # the heading stays
+        await pilot.press("pageup")
+        assert table.cursor_row < 59 and table.scroll_y <= table.cursor_row
+        await pilot.press("home")
+        assert table.cursor_row == 0 and table.scroll_y == 0
+        # A row whose cells change is drawn again (the lines drawn before are not reused).
+        entries = list(app.workstation.queue.page(None, 60).entries)
+        entries[1] = replace(entries[1], customer_name="Nombre Cambiado")
+        table.replace_entries(entries)
+        assert "Nombre Cambiado" in on_screen(1)
+        # A click moves the cursor; a click on the highlighted row opens the account.
+        await pilot.click(table, offset=(10, 3))
+        assert table.cursor_row == 2
+        chosen = table.cursor_key
+        await pilot.click(table, offset=(10, 3))
+        await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen) and app.screen.account_id == chosen)
 
 
 async def test_ctrl_q_quits(tmp_path: Path, policy: Policy) -> None:

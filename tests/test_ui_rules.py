@@ -39,7 +39,7 @@ async def _open(pilot, account_id: str | None = None) -> AccountScreen:  # type:
     app = pilot.app
     table = app.screen.query_one(QueueTable)
     await wait_for(pilot, lambda: table.row_count > 0)
-    target = account_id or table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    target = account_id or table.cursor_key
     app.post_message(OpenAccount(target))
     await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen) and app.screen.account_id == target
                    and app.screen.view is not None)
@@ -51,7 +51,7 @@ async def test_at_night_nobody_is_callable_and_a_call_is_refused_with_its_reason
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.screen.query_one(QueueTable)
         await wait_for(pilot, lambda: table.row_count > 0)
-        calls = [str(table.get_cell_at((row, len(QueueTable.COLUMNS) - 1))) for row in range(table.row_count)]
+        calls = [table.get_row_at(row)[-1] for row in range(table.row_count)]
         assert not any(cell == "ahora" for cell in calls)
         assert sum(cell == "07:00" for cell in calls) > table.row_count // 2, calls  # the Centro zone opens at 07:00
         screen = await _open(pilot)
@@ -133,7 +133,7 @@ async def test_the_callable_now_filter(tmp_path: Path, policy: Policy) -> None:
         await wait_for(pilot, lambda: "llamables" in str(heading.render()))
         await wait_for(pilot, lambda: table.row_count > 0)
         assert 0 < table.row_count < everyone
-        calls = {str(table.get_cell_at((row, len(QueueTable.COLUMNS) - 1))) for row in range(table.row_count)}
+        calls = {table.get_row_at(row)[-1] for row in range(table.row_count)}
         assert calls == {"ahora"}
 
 

@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from cobro_tui.domain.queue import QueueFilter, QueueKey, QueuePage
-from cobro_tui.i18n import language, t
+from cobro_tui.i18n import language, number, t
 from cobro_tui.services.status import WorkstationStatus
 from cobro_tui.services.sync import LocalItem
 from cobro_tui.services.workstation import Workstation
@@ -115,7 +115,9 @@ class QueueScreen(CobroScreen):
     def refresh_loaded(self, rows: int | None) -> None:
         """After a sync: status and local items, and (when rows is given) the loaded rows read again
         for a keyed update of the table."""
-        page = None if rows is None else self.workstation.queue.page(None, limit=max(rows, 1), chosen=self.chosen)
+        queue = self.workstation.queue
+        # At least a page: a sync may bring the first accounts into an empty table.
+        page = None if rows is None else queue.page(None, limit=max(rows, queue.page_size), chosen=self.chosen)
         self.post_message(self.Refreshed(page, self.workstation.status.snapshot(), self.workstation.recent_items()))
 
     @on(SyncFinished)
@@ -159,10 +161,9 @@ class QueueScreen(CobroScreen):
         if self.total == 0 and not shown:
             text = t("queue.empty", agent=self.workstation.agent)
         elif self.total < shown:  # a filter's total is still being counted
-            text = t("queue.heading_counting", agent=self.workstation.agent, shown=shown)
+            text = t("queue.heading_counting", agent=self.workstation.agent, shown=number(shown))
         else:
-            shown = self.query_one(QueueTable).row_count
-            text = t("queue.heading", agent=self.workstation.agent, shown=shown, total=self.total)
+            text = t("queue.heading", agent=self.workstation.agent, shown=number(shown), total=number(self.total))
         if self.chosen is not None:
             text += " · " + t("filter.shown", what=self._filter_words(self.chosen))
         heading.update(text)
@@ -208,9 +209,7 @@ class QueueScreen(CobroScreen):
 
     def action_why(self) -> None:
         """Say why the highlighted account stands where it does."""
-        table = self.query_one(QueueTable)
-        if table.row_count:
-            self.explain(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        self.explain(self.query_one(QueueTable).cursor_key)
 
     @work(thread=True, exclusive=True, group="queue-why", exit_on_error=False)
     def explain(self, account_id: str | None) -> None:
@@ -223,7 +222,6 @@ class QueueScreen(CobroScreen):
 
     @on(QueueTable.RowHighlighted)
     def prefetch(self, event: QueueTable.RowHighlighted) -> None:
-        table = event.data_table
-        if self.next_key is not None and event.cursor_row >= table.row_count - self.PREFETCH_ROWS:
+        if self.next_key is not None and event.cursor_row >= event.table.row_count - self.PREFETCH_ROWS:
             after, self.next_key = self.next_key, None  # one fetch per page
             self.load_page(after)
