@@ -5,9 +5,11 @@ flow with Textual's built-in DataTable loaded with every row, for the ratio.
 
 Loads a generated portfolio into an encrypted cache and scores it (not timed). Then:
 - process start to an interactive queue, in a real pseudo-terminal (a child process, as an agent
-  starts it), for the workstation and for a DataTable app that loads every row first;
+  starts it; the median of three, the package's bytecode compiled as an install leaves it), for
+  the workstation and for a DataTable app that loads every row first;
 - in that terminal, from writing a key to the last byte of the update it causes: moving down the
-  queue, f5 to the next account on screen; the same moves in the all-rows DataTable;
+  queue, f5 to the next account on screen (the first f5 of the process apart); the same moves in
+  the all-rows DataTable;
 - applying a filter: its first page (what the screen waits for) and its total (counted after).
 Peak memory is each child process's own (VmHWM, read before it exits).
 Needs the test extras (the terminal emulator): pip install -e '.[test]'.
@@ -16,6 +18,7 @@ Needs the test extras (the terminal emulator): pip install -e '.[test]'.
 from __future__ import annotations
 
 import argparse
+import compileall
 import gc
 import os
 import select
@@ -80,12 +83,14 @@ def key_to_screen(session: TerminalSession, key: bytes, until: str | None = None
     return ((last or time.perf_counter()) - sent) * 1000
 
 
-def moves(session: TerminalSession, presses: int) -> dict[str, list[float]]:
-    found: dict[str, list[float]] = {"down": [], "f5": []}
+def moves(session: TerminalSession, presses: int, accounts: int) -> dict[str, list[float]]:
+    """`presses` moves down the queue, then f5 and back (Escape) `accounts` times; the first f5 of
+    the process is kept apart (it shows the account screen for the first time)."""
+    found: dict[str, list[float]] = {"down": [], "first f5": [], "f5": []}
     for _ in range(presses):
         found["down"].append(key_to_screen(session, DOWN))
-    for _ in range(20):
-        found["f5"].append(key_to_screen(session, F5, until="Saldos"))
+    for turn in range(accounts):
+        found["first f5" if turn == 0 else "f5"].append(key_to_screen(session, F5, until="Saldos"))
         key_to_screen(session, ESCAPE, until="Cola de agente01")
     return found
 
@@ -122,6 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--presses", type=int, default=200)
+    parser.add_argument("--opens", type=int, default=50, help="accounts opened with f5")
     args = parser.parse_args()
     policy, settings, clock = load_policy(), load_settings(), FixedClock(NOW)
     settings = settings.model_copy(update={"ui": settings.ui.model_copy(update={"cursor_blink": False})})
@@ -129,20 +135,34 @@ def main() -> None:
         path, key, engine = agent_cache(folder, args.accounts, policy)
         ws = build_workstation(engine, settings, clock, policy, "agente01", "demo")
         ws.queue.ensure_current()  # scored as a workstation that ran today would be
+        with engine.connect() as conn:  # and its log folded into the file, as closing the app leaves it
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         gc.collect()
         gc.freeze()  # this process's own heap must not pause the measuring loop
         print(f"queue_ui: {args.accounts:,} accounts for one agent, encrypted cache, 120x40")
-        session, ours = start_in_terminal(path, key, [], "Cola de agente01 · ", 120)
-        ours_moves = moves(session, args.presses)
+        # Bytecode as an installed package has it (pip compiles a wheel's modules; an editable
+        # checkout writes them at its first start, unless PYTHONDONTWRITEBYTECODE is set).
+        compileall.compile_dir(ROOT / "src" / "cobro_tui", quiet=1)
+        starts = []
+        for _ in range(2):
+            session, started = start_in_terminal(path, key, [], "Cola de agente01 · ", 120)
+            starts.append(started)
+            close(session)
+        session, started = start_in_terminal(path, key, [], "Cola de agente01 · ", 120)
+        starts.append(started)
+        ours = statistics.median(starts)
+        ours_moves = moves(session, args.presses, args.opens)
         ours_memory = child_peak_mib(session)
         close(session)
         session, naive = start_in_terminal(path, key, ["--datatable"], "DataTable · ", 900)
         naive_moves = {"down": [key_to_screen(session, DOWN) for _ in range(args.presses)]}
         naive_memory = child_peak_mib(session)
         close(session)
-        figure("process start to interactive queue", ours, "s", "< 1.0 s")
+        figure("process start to interactive queue, median of 3", ours, "s", "< 1.0 s")
+        figure("  the slowest of the 3", max(starts), "s")
         figure("key press to screen, moving down, p50", statistics.median(ours_moves["down"]), "ms")
         figure("key press to screen, moving down, p95", p95(ours_moves["down"]), "ms", "< 16 ms")
+        figure("first f5 of the process, to the account on screen", ours_moves["first f5"][0], "ms")
         figure("f5 to the next account on screen, p50", statistics.median(ours_moves["f5"]), "ms")
         figure("f5 to the next account on screen, p95", p95(ours_moves["f5"]), "ms", "< 50 ms")
         pages, totals = filter_pages(ws)

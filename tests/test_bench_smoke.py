@@ -21,7 +21,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
     ("sync_fleet.py", ["--stations", "3", "--seconds", "2", "--accounts", "300"], "/v1/changes p95"),
     ("workstation.py", ["--accounts", "600", "--samples", "20"], "open an account, p95"),
     ("rules.py", ["--accounts", "500"], "decide"),
-    ("queue_ui.py", ["--accounts", "300", "--presses", "10"], "ratio DataTable / paged queue: start"),
+    ("queue_ui.py", ["--accounts", "300", "--presses", "10", "--opens", "3"], "ratio DataTable / paged queue: start"),
 ])
 def test_benchmark_runs_small(tmp_path: Path, script: str, args: list[str], expected: str) -> None:
     result = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,

@@ -53,17 +53,17 @@ async def test_enter_opens_the_account_masked_and_showing_data_is_audited(tmp_pa
         heading = text_of(screen.query_one("#account-heading", Static))
         assert view.file.customer.full_name in heading and "días de atraso" in heading
         assert view.file.account.number not in heading and view.file.account.number[-4:] in heading
-        points = text_of(screen.query_one("#panel-contact-points", Static))
+        points = text_of(screen.query_one("#panel-contact-points"))
         phones = [p.value for p in view.file.contact_points if p.kind.value in ("mobile", "home", "work")]
         assert phones and not any(phone in points for phone in phones)
         assert all(phone[-4:] in points for phone in phones)
-        balances = text_of(screen.query_one("#panel-balances", Static))
+        balances = text_of(screen.query_one("#panel-balances"))
         assert "Saldo total" in balances and "$" in balances
         with _db(app).connect() as conn:
             before = conn.exec_driver_sql("SELECT count(*) FROM audit_event WHERE body LIKE '%pii.revealed%'").scalar_one()
         await pilot.press("v")
         await pilot.pause()
-        points = text_of(screen.query_one("#panel-contact-points", Static))
+        points = text_of(screen.query_one("#panel-contact-points"))
         assert all(phone in points for phone in phones)
         assert "bitácora" in str(screen.query_one("#account-privacy", Static).render())
         with _db(app).connect() as conn:
@@ -88,7 +88,7 @@ async def test_a_promise_taken_in_the_form_is_saved_pending_and_shown(tmp_path: 
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.screen is screen)
         await wait_for(pilot, lambda: bool(screen.view and screen.view.file.promises))
-        promises = text_of(screen.query_one("#panel-promises", Static))
+        promises = text_of(screen.query_one("#panel-promises"))
         assert "$750.00" in promises and "30/11/2026" in promises and "Pendiente" in promises
         with _db(app).connect() as conn:
             outbox = conn.exec_driver_sql("SELECT name, account_id FROM outbox").all()
@@ -135,7 +135,7 @@ async def test_a_logged_contact_is_pending_and_f5_moves_on_to_an_account_not_wor
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.screen is screen)
         await wait_for(pilot, lambda: screen.view is not None and any(c.sync_state == "pending" for c in screen.view.file.contacts))
-        history = text_of(screen.query_one("#panel-history", Static))
+        history = text_of(screen.query_one("#panel-history"))
         assert "No contesta" in history and "Pendiente" in history
         with _db(app).connect() as conn:
             row = conn.exec_driver_sql("SELECT result_code, problem_code, notes, sync_state FROM contact_attempt "
@@ -226,7 +226,7 @@ async def test_a_plan_is_previewed_as_it_is_typed_and_proposed_pending(tmp_path:
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.screen is screen)
         await wait_for(pilot, lambda: bool(screen.view and screen.view.file.plans))
-        promises = text_of(screen.query_one("#panel-promises", Static))
+        promises = text_of(screen.query_one("#panel-promises"))
         assert "Convenio" in promises and "$3,000.00" in promises and "Pendiente" in promises
         with _db(app).connect() as conn:
             assert conn.exec_driver_sql("SELECT name FROM outbox").scalars().all() == ["plan.propose@1"]

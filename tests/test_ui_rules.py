@@ -55,7 +55,7 @@ async def test_at_night_nobody_is_callable_and_a_call_is_refused_with_its_reason
         assert not any(cell == "ahora" for cell in calls)
         assert sum(cell == "07:00" for cell in calls) > table.row_count // 2, calls  # the Centro zone opens at 07:00
         screen = await _open(pilot)
-        points = text_of(screen.query_one("#panel-contact-points", Static))
+        points = text_of(screen.query_one("#panel-contact-points"))
         assert "✗ MX-1" in points
         before = _count(app, "SELECT count(*) FROM contact_attempt")
         await pilot.press("f4")
@@ -110,7 +110,7 @@ async def test_an_opt_out_recorded_offline_blocks_that_number_at_once(tmp_path: 
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen) and app.screen.view is not None
                        and not app.screen.view.rules[phone.id].decision.allowed)
-        assert "✗ MX-OPT" in text_of(app.screen.query_one("#panel-contact-points", Static))
+        assert "✗ MX-OPT" in text_of(app.screen.query_one("#panel-contact-points"))
         assert _count(app, "SELECT count(*) FROM outbox WHERE name = 'restriction.request@1'") == 1
         with pytest.raises(Exception, match="MX-OPT"):
             ws.contacts.log(account_id=target, customer_id=screen.view.file.customer.id, channel=Channel.VOICE,

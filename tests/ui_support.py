@@ -31,8 +31,13 @@ def demo_app(tmp_path: Path, policy: Policy, accounts: int = 60, seed: int = 7, 
 
 
 def text_of(widget) -> str:  # type: ignore[no-untyped-def]
-    """What a Static shows, as plain text (Rich tables included), at the widget's width."""
+    """What a Static (Rich tables included) or a table panel shows, as plain text, at the widget's width."""
     import io
+
+    from cobro_tui.ui.widgets.table_panel import TablePanel
+
+    if isinstance(widget, TablePanel):
+        return widget.plain
 
     from rich.console import Console
 

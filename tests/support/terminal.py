@@ -15,6 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 import pyte
 
 
+def _take_terminal() -> None:
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class TerminalSession:
     def __init__(self, argv: Sequence[str], env: Mapping[str, str], columns: int = 120, lines: int = 40) -> None:
         self.screen = pyte.Screen(columns, lines)
@@ -22,8 +26,11 @@ class TerminalSession:
         self.transcript = bytearray()
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+        # Its own session with the pty as controlling terminal, as a login or SSH session gives: when
+        # the master side closes (this process ends, even by a crash) the program gets SIGHUP.
         self.process = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave,
-                                        env={**env, "TERM": "xterm-256color"}, close_fds=True)
+                                        env={**env, "TERM": "xterm-256color"}, close_fds=True, start_new_session=True,
+                                        preexec_fn=_take_terminal)
         os.close(slave)
 
     def text(self) -> str:

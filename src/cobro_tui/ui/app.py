@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -56,6 +57,8 @@ class CobroApp(App[None]):
         self._next_sync: Timer | None = None
         self._ui_thread = threading.get_ident()
         self._account_screen: AccountScreen | None = None
+        self._last_input = self._last_full_pass = time.monotonic()
+        self._thresholds = gc.get_threshold()
 
     def on_mount(self) -> None:
         for theme in THEMES:
@@ -72,11 +75,45 @@ class CobroApp(App[None]):
         # Once started, the objects of the start (modules, styles, the first screens) live as long
         # as the app: kept out of the collector's full passes, which otherwise pause a key now and
         # then for 50-100 ms on a loaded machine.
+        self.set_timer(1, self._prepare_account_screen)
         self.set_timer(2, self._freeze_start)
+
+    def _prepare_account_screen(self) -> None:
+        """Make the account screen while the agent reads the queue: composing and styling it costs
+        100-170 ms once, which the first f5 would otherwise wait for."""
+        if self._account_screen is None and isinstance(self.screen, QueueScreen):
+            self._account_screen = AccountScreen(self.workstation, None, self.settings.ui.agent_zone)
+            self.install_screen(self._account_screen, "account")
+            self.push_screen("account")
+            self.pop_screen()
+
+    # The collector's full passes take 13-27 ms once the screens are alive; left to themselves they
+    # land on a key press every few seconds (f5 went from 35 to 55-60 ms). After the start they run
+    # only while the agent is not typing, and at least once a minute.
+    QUIET_SECONDS = 1.0
+    FULL_PASS_AT_LEAST_EVERY = 60.0
 
     def _freeze_start(self) -> None:
         gc.collect()
         gc.freeze()
+        young, middle, _ = gc.get_threshold()
+        gc.set_threshold(young, middle, 1_000_000)  # no automatic full pass
+        self._last_full_pass = time.monotonic()
+        self.set_interval(5, self._full_pass_when_quiet)
+
+    def _full_pass_when_quiet(self) -> None:
+        now = time.monotonic()
+        if now - self._last_input > self.QUIET_SECONDS or now - self._last_full_pass > self.FULL_PASS_AT_LEAST_EVERY:
+            gc.collect()
+            self._last_full_pass = now
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    def on_unmount(self) -> None:
+        gc.set_threshold(*self._thresholds)  # the process may go on (tests, an embedding tool)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Without a server (a local demo cache) there is nothing to sync: the key is not offered.

@@ -37,6 +37,7 @@ from cobro_tui.ui.screens.rules_view import RulesView
 from cobro_tui.ui.widgets import account_panels as panels
 from cobro_tui.ui.widgets.key_bar import KeyBar
 from cobro_tui.ui.widgets.status_bar import StatusBar
+from cobro_tui.ui.widgets.table_panel import TablePanel
 
 # Alerts that stop a call are shown as dangers; the others as things to know.
 DANGER = {"deceased", "legal_hold", "dispute", "cease"}
@@ -68,7 +69,8 @@ class AccountScreen(CobroScreen):
             super().__init__()
             self.message = message
 
-    def __init__(self, workstation: Workstation, account_id: str, agent_zone: str, loaded: Loaded | None = None) -> None:
+    def __init__(self, workstation: Workstation, account_id: str | None, agent_zone: str,
+                 loaded: Loaded | None = None) -> None:
         super().__init__()
         self.workstation = workstation
         self.account_id = account_id
@@ -96,14 +98,14 @@ class AccountScreen(CobroScreen):
         yield Static(id="account-priority")
         with Horizontal(id="account-body"):
             with VerticalScroll(id="account-left"):
-                yield Static(id="panel-balances")
-                yield Static(id="panel-promises")
-                yield Static(id="panel-payments")
-                yield Static(id="panel-other-accounts")
+                yield TablePanel(id="panel-balances")
+                yield TablePanel(id="panel-promises")
+                yield TablePanel(id="panel-payments")
+                yield TablePanel(id="panel-other-accounts")
             with VerticalScroll(id="account-right"):
-                yield Static(id="panel-contact-points")
-                yield Static(id="panel-references")
-                yield Static(id="panel-history")
+                yield TablePanel(id="panel-contact-points")
+                yield TablePanel(id="panel-references")
+                yield TablePanel(id="panel-history")
         with Vertical(id="guide", classes="-hidden"):
             yield Static(id="guide-title")
             yield SelectionList[str](id="guide-steps")
@@ -116,7 +118,7 @@ class AccountScreen(CobroScreen):
         if self._loaded is not None:
             self.show(self._loaded)
             self._loaded = None
-        else:
+        elif self.account_id is not None:  # else made ahead of the first account (see CobroApp)
             self.load()
 
     def show_loaded(self, loaded: Loaded) -> None:
@@ -132,7 +134,8 @@ class AccountScreen(CobroScreen):
     @work(thread=True, exclusive=True, group="account", exit_on_error=False)
     def load(self) -> None:
         """Read the account on screen again (after a form saved, a sync)."""
-        self.post_message(self.read(self.workstation, self.account_id))
+        if self.account_id is not None:
+            self.post_message(self.read(self.workstation, self.account_id))
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
@@ -162,13 +165,13 @@ class AccountScreen(CobroScreen):
             self.query_one(f"#alert-{alert.value}", Label).set_class(alert not in shown, "-off")
         self.query_one("#account-alerts", Horizontal).set_class(not shown, "-empty")
         labels = {c.code: c.label(language()) for c in self.workstation.policy.result_codes.codes}
-        self.query_one("#panel-balances", Static).update(panels.balances(view))
-        self.query_one("#panel-promises", Static).update(panels.promises(view))
-        self.query_one("#panel-payments", Static).update(panels.payments(view))
-        self.query_one("#panel-other-accounts", Static).update(panels.other_accounts(view, revealed))
-        self.query_one("#panel-contact-points", Static).update(panels.contact_points(view, revealed))
-        self.query_one("#panel-references", Static).update(panels.references(view, revealed))
-        self.query_one("#panel-history", Static).update(panels.history(view, labels))
+        self.query_one("#panel-balances", TablePanel).show(panels.balances(view))
+        self.query_one("#panel-promises", TablePanel).show(panels.promises(view))
+        self.query_one("#panel-payments", TablePanel).show(panels.payments(view))
+        self.query_one("#panel-other-accounts", TablePanel).show(panels.other_accounts(view, revealed))
+        self.query_one("#panel-contact-points", TablePanel).show(panels.contact_points(view, revealed))
+        self.query_one("#panel-references", TablePanel).show(panels.references(view, revealed))
+        self.query_one("#panel-history", TablePanel).show(panels.history(view, labels))
         privacy = self.query_one("#account-privacy", Static)
         privacy.update(t("account.revealed") if revealed else t("account.masked"), layout=False)  # one line
         privacy.set_class(revealed, "-revealed")
@@ -257,7 +260,8 @@ class AccountScreen(CobroScreen):
 
     def action_rules(self) -> None:
         """The contact rules for every point of the account, rule by rule."""
-        self.app.push_screen(RulesView(self.workstation, self.account_id))
+        if self.account_id is not None:
+            self.app.push_screen(RulesView(self.workstation, self.account_id))
 
     def action_restrict(self) -> None:
         """Record that the debtor asked not to be contacted (a point, a channel, or at all)."""
@@ -268,13 +272,13 @@ class AccountScreen(CobroScreen):
         """Show personal data in full (written to the audit log), or hide it again."""
         if self.view is None:
             return
-        if not self.revealed:
+        if not self.revealed and self.account_id is not None:
             self.workstation.accounts.reveal(self.account_id, "contact_data")
         self.revealed = not self.revealed
         self._fill()
 
     def action_next_account(self) -> None:
-        self.app.post_message(NextAccountWanted(skip=(self.account_id,)))
+        self.app.post_message(NextAccountWanted(skip=(self.account_id,) if self.account_id else ()))
 
     def action_promise(self) -> None:
         if self.view is not None:

@@ -1,14 +1,12 @@
-"""The parts of the account screen as text tables: what a view holds, worded and masked.
+"""The parts of the account screen as rows of text: what a view holds, worded and masked.
 
-Plain functions from an AccountView to Rich tables, so the screen only places them; styles stay
-in the .tcss (no colours here)."""
+Plain functions from an AccountView to panel rows (widgets/table_panel.py), so the screen only
+places them; styles stay in the .tcss (no colours here)."""
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from rich import box
-from rich.table import Table
 from rich.text import Text
 
 from cobro_tui.domain import masking
@@ -18,14 +16,7 @@ from cobro_tui.i18n import day, instant, language, money, number, t
 from cobro_tui.rules.engine import Outcome
 from cobro_tui.services.accounts import AccountView
 from cobro_tui.services.rules import PointDecision, masked
-
-
-def _table(*columns: str, title: str) -> Table:
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, expand=True, pad_edge=False,
-                  show_header=any(columns))
-    for column in columns:
-        table.add_column(column)
-    return table
+from cobro_tui.ui.widgets.table_panel import Rows
 
 
 def heading(view: AccountView, revealed: bool) -> Text:
@@ -43,70 +34,59 @@ def heading(view: AccountView, revealed: bool) -> Text:
     return Text(f"{first}\n{second}")
 
 
-def balances(view: AccountView) -> Table:
+def balances(view: AccountView) -> Rows:
     account = view.file.account
-    table = _table(title=t("account.balances"))
-    table.add_column("", ratio=2)
-    table.add_column("", justify="right", ratio=1)
-    for key, amount in (("principal", account.principal), ("interest", account.interest), ("fees", account.fees),
-                        ("vat", account.vat), ("total", account.balance), ("past_due", account.past_due),
-                        ("min_to_cure", account.min_to_cure)):
-        table.add_row(t(f"account.{key}"), money(amount))
+    rows = [(t(f"account.{key}"), money(amount))
+            for key, amount in (("principal", account.principal), ("interest", account.interest), ("fees", account.fees),
+                                ("vat", account.vat), ("total", account.balance), ("past_due", account.past_due),
+                                ("min_to_cure", account.min_to_cure))]
     last = day(account.last_payment_on) if account.last_payment_on else t("queue.never")
-    table.add_row(t("account.last_payment"), last)
-    return table
+    rows.append((t("account.last_payment"), last))
+    return Rows(t("account.balances"), None, tuple(rows), right=frozenset({1}), grow=0)
 
 
-def other_accounts(view: AccountView, revealed: bool) -> Table:
-    table = _table(title=t("account.other_accounts"))
-    for column in (t("queue.col_account"), t("queue.col_product"), t("queue.col_dpd"), t("queue.col_balance")):
-        table.add_column(column)
-    for other in view.file.other_accounts:
-        number = other.number if revealed else masking.last_digits(other.number)
-        table.add_row(number, t(f"product.{other.product.value}"), str(other.dpd), money(other.balance))
-    if not view.file.other_accounts:
-        table.add_row(t("account.none"), "", "", "")
-    return table
+def other_accounts(view: AccountView, revealed: bool) -> Rows:
+    rows = [(other.number if revealed else masking.last_digits(other.number), t(f"product.{other.product.value}"),
+             str(other.dpd), money(other.balance)) for other in view.file.other_accounts]
+    header = (t("queue.col_account"), t("queue.col_product"), t("queue.col_dpd"), t("queue.col_balance"))
+    return Rows(t("account.other_accounts"), header, tuple(rows) or ((t("account.none"), "", "", ""),),
+                right=frozenset({2, 3}), grow=1)
 
 
-def promises(view: AccountView) -> Table:
-    table = _table(t("queue.col_state"), t("promise.amount"), t("account.due"), t("promise.channel"),
-                   title=t("account.promises"))
+def promises(view: AccountView) -> Rows:
+    rows = []
     for tracked in view.file.promises:
         promise = tracked.item
         state = t(f"promise.status_{promise.status.value}")
         if tracked.sync_state != "synced":
             state += f" · {t(f'sync_state.{tracked.sync_state}')}"
-        table.add_row(state, money(promise.amount), day(promise.due_on), t(f"pay_channel.{promise.channel}"))
+        rows.append((state, money(promise.amount), day(promise.due_on), t(f"pay_channel.{promise.channel}")))
     for tracked in view.file.plans:
         plan = tracked.item
         state = t(f"plan.status_{plan.status.value}")
         if tracked.sync_state != "synced":
             state += f" · {t(f'sync_state.{tracked.sync_state}')}"
         first = plan.installments[0] if plan.installments else None
-        table.add_row(state, money(plan.total), day(first.due_on) if first else "",
-                      t("account.plan", down=money(plan.down_payment), count=len(plan.installments)))
-    if not view.file.promises and not view.file.plans:
-        table.add_row(t("account.none"), "", "", "")
-    return table
+        rows.append((state, money(plan.total), day(first.due_on) if first else "",
+                     t("account.plan", down=money(plan.down_payment), count=len(plan.installments))))
+    header = (t("queue.col_state"), t("promise.amount"), t("account.due"), t("promise.channel"))
+    return Rows(t("account.promises"), header, tuple(rows) or ((t("account.none"), "", "", ""),),
+                right=frozenset({1}), grow=3)
 
 
-def payments(view: AccountView) -> Table:
-    table = _table(t("account.date"), t("promise.amount"), t("promise.channel"),
-                   title=t("account.payments"))
-    for payment in view.file.payments:
-        table.add_row(day(payment.paid_on), money(payment.amount), payment.channel)
-    if not view.file.payments:
-        table.add_row(t("account.none"), "", "")
-    return table
+def payments(view: AccountView) -> Rows:
+    rows = tuple((day(payment.paid_on), money(payment.amount), t(f"pay_channel.{payment.channel}"))
+                 for payment in view.file.payments)
+    return Rows(t("account.payments"), (t("account.date"), t("promise.amount"), t("promise.channel")),
+                rows or ((t("account.none"), "", ""),), right=frozenset({1}), grow=2)
 
 
 def point_value(point: ContactPoint, revealed: bool) -> str:
     return point.value if revealed else masked(point)
 
 
-def contact_points(view: AccountView, revealed: bool) -> Table:
-    table = _table("", "", "", title=t("account.contact_points"))
+def contact_points(view: AccountView, revealed: bool) -> Rows:
+    rows = []
     for point in view.file.contact_points:
         flags = []
         if point.is_primary:
@@ -122,9 +102,9 @@ def contact_points(view: AccountView, revealed: bool) -> Table:
         zone = view.point_zones.get(point.id, view.debtor_zone)
         local = instant(view.debtor_now.astimezone(zone))[-5:]
         badge = rule_badge(view.rules[point.id], zone) if point.id in view.rules else ""
-        table.add_row(t(f"contact_kind.{point.kind.value}"), point_value(point, revealed),
-                      " · ".join([local, *flags, *([badge] if badge else [])]))
-    return table
+        rows.append((t(f"contact_kind.{point.kind.value}"), point_value(point, revealed),
+                     " · ".join([local, *flags, *([badge] if badge else [])])))
+    return Rows(t("account.contact_points"), None, tuple(rows) or ((t("account.none"), "", ""),), grow=2)
 
 
 def rule_badge(found: PointDecision, zone: ZoneInfo) -> str:
@@ -143,29 +123,25 @@ def rule_badge(found: PointDecision, zone: ZoneInfo) -> str:
     return f"✗ {ids} · {t('rules.badge_from', at=when)}"
 
 
-def references(view: AccountView, revealed: bool) -> Table:
-    table = _table("", "", "", title=t("account.references"))
+def references(view: AccountView, revealed: bool) -> Rows:
+    rows = []
     for reference in view.file.references:
         phone = reference.phone if revealed else masking.phone(reference.phone)
         found = view.rules.get(f"ref:{reference.id}")
         badge = f" · {rule_badge(found, view.debtor_zone)}" if found else ""
-        table.add_row(t(f"role.{reference.role.value}"), reference.full_name, f"{phone} · {reference.relationship}{badge}")
-    if not view.file.references:
-        table.add_row(t("account.none"), "", "")
-    return table
+        rows.append((t(f"role.{reference.role.value}"), reference.full_name, f"{phone} · {reference.relationship}{badge}"))
+    return Rows(t("account.references"), None, tuple(rows) or ((t("account.none"), "", ""),), grow=2)
 
 
-def history(view: AccountView, result_label: dict[str, str]) -> Table:
-    table = _table("", "", "", "", title=t("account.history"))
+def history(view: AccountView, result_label: dict[str, str]) -> Rows:
+    rows = []
     for tracked in view.file.contacts:
         attempt = tracked.item
         when = instant(attempt.started_at.astimezone(view.debtor_zone))
         state = "" if tracked.sync_state == "synced" else t(f"sync_state.{tracked.sync_state}")
-        table.add_row(when, t(f"channel.{attempt.channel.value}"),
-                      result_label.get(attempt.result_code, attempt.result_code), f"{attempt.agent} {state}".strip())
-    if not view.file.contacts:
-        table.add_row(t("account.no_history"), "", "", "")
-    return table
+        rows.append((when, t(f"channel.{attempt.channel.value}"),
+                     result_label.get(attempt.result_code, attempt.result_code), f"{attempt.agent} {state}".strip()))
+    return Rows(t("account.history"), None, tuple(rows) or ((t("account.no_history"), "", "", ""),), grow=3)
 
 
 def priority_line(reasons: list[Reason]) -> str:

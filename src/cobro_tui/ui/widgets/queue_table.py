@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -24,15 +23,7 @@ from textual.strip import Strip
 
 from cobro_tui.domain.queue import QueueEntry
 from cobro_tui.i18n import day, money, t
-
-
-def fit(text: str, width: int, right: bool) -> str:
-    """`text` in exactly `width` cells: cut with an ellipsis when longer, padded on the side away from its alignment."""
-    length = cell_len(text)
-    if length > width:
-        return set_cell_size(text, width - 1) + "…"
-    padding = " " * (width - length)
-    return padding + text if right else text + padding
+from cobro_tui.ui.widgets.cells import fit
 
 
 class QueueTable(ScrollView, can_focus=True):
