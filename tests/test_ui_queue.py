@@ -169,3 +169,24 @@ async def test_the_palette_finds_accounts_by_name_number_or_phone_and_offers_the
         await wait_for(pilot, lambda: options.option_count > 0 and "Siguiente cuenta" in str(options.get_option_at_index(0).prompt))
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen))
+
+
+async def test_the_account_screen_is_made_ahead_and_the_collector_waits_for_quiet(tmp_path: Path, policy: Policy) -> None:
+    import gc
+
+    from cobro_tui.ui.screens.account import AccountScreen
+    from cobro_tui.ui.screens.queue import QueueScreen
+
+    before = gc.get_threshold()
+    app = demo_app(tmp_path, policy, accounts=30)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await _loaded(pilot, 30)
+        await wait_for(pilot, lambda: gc.get_threshold()[2] == 1_000_000)  # 2 s after start
+        prepared = app.get_screen("account")
+        assert isinstance(prepared, AccountScreen) and prepared.view is None
+        assert isinstance(app.screen, QueueScreen) and app.focused is table  # made unseen; the queue keeps the keys
+        await pilot.press("down")
+        assert table.cursor_row == 1
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: app.screen is prepared and prepared.view is not None)
+    assert gc.get_threshold() == before  # the process gets its collector back
