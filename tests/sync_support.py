@@ -22,6 +22,7 @@ from cobro_tui.server.feed import CUSTOMER_KINDS
 from cobro_tui.server.run import ServerThread, prepare
 from cobro_tui.server.schema import entities
 from cobro_tui.services.contacts import ContactService, LoggedContact
+from cobro_tui.store.account_file import read_account_file
 from cobro_tui.store.actions import record_promise
 from cobro_tui.store.device import Device, ensure_device
 from cobro_tui.store.engine import CacheFile
@@ -63,7 +64,10 @@ class Station:
                                  result_code=code, started_at=self.clock.now() - timedelta(minutes=3))
 
     def promise(self, account_id: str, pesos: int = 500, due: date | None = None) -> tuple[Promise, OutboxItem]:
-        promise = Promise(id=new_id(), account_id=account_id, amount=Money(pesos * 100),
+        """A promise of `pesos` (raised to the offer policy's minimum for the account, so the server takes it)."""
+        file = read_account_file(self.cache, account_id)
+        least = self.policy.offers.promise.minimum(file.account).centavos if file is not None else 0
+        promise = Promise(id=new_id(), account_id=account_id, amount=Money(max(pesos * 100, least)),
                           due_on=due or self.clock.now().date() + timedelta(days=5), channel="spei",
                           created_at=self.clock.now(), created_by=self.agent, grace_days=2)
         item = record_promise(self.cache, promise, device=self.device, at=self.clock.now(), config_hash=self.policy.config_hash)

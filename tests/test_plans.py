@@ -61,16 +61,20 @@ def test_a_plan_outside_the_limits_says_what_is_allowed(tmp_path: Path, policy: 
     fill(cache, policy, accounts=5)
     ws = build_workstation(engine, load_settings(), clock, policy, "agente01", "demo")
     account_id = ws.queue.page(None, 1).entries[0].account_id
-    balance = ws.accounts.open(account_id).file.account.balance
+    account = ws.accounts.open(account_id).file.account
+    balance = account.balance
+    most = policy.offers.plan.max_installments(account.bucket, balance.centavos)
     today = NOW.date()
     texts = [problem_text(p) for p in ws.plans.preview(
         account_id, balance + Money(100), balance + Money(100), 30, today - timedelta(days=1), Frequency.MONTHLY).problems]
     assert any(t.startswith("El total del convenio debe ser mayor que cero y no exceder el saldo") for t in texts)
     assert any(t.startswith("El enganche no puede ser negativo ni igual o mayor") for t in texts)
-    assert "El número de pagos debe estar entre 1 y 24." in texts
+    assert f"En el tramo {account.bucket} y con este saldo, el número de pagos debe estar entre 1 y {most}." in texts
     assert any(t.startswith("El primer pago debe caer entre hoy") for t in texts)
-    small = [problem_text(p) for p in ws.plans.preview(account_id, Money(50000), Money(0), 10, today, Frequency.WEEKLY).problems]
-    assert small == ["Cada pago debe ser de al menos $100.00; reduzca el número de pagos."]
+    small = [problem_text(p) for p in ws.plans.preview(account_id, Money(50000), Money(5000), 5, today, Frequency.WEEKLY).problems]
+    assert small == ["Cada pago debe ser de al menos $200.00; reduzca el número de pagos."]
+    no_down = [problem_text(p) for p in ws.plans.preview(account_id, Money(50000), Money(4999), 1, today, Frequency.WEEKLY).problems]
+    assert no_down == ["El enganche debe ser de al menos el 10% del total: $50.00."]
     engine.dispose()
 
 
@@ -85,10 +89,11 @@ def test_a_proposed_plan_reaches_the_server_once_and_comes_back_synced(tmp_path:
     account_id = next(a for a, _ in station.accounts()
                       if not ws.accounts.open(a).file.plans and ws.accounts.open(a).file.account.balance.centavos > 100_000)
     balance = ws.accounts.open(account_id).file.account.balance
-    plan = ws.plans.propose(account_id, balance, Money(50_000), 4, NOW.date() + timedelta(days=3), Frequency.MONTHLY)
+    down = Money(-(-balance.centavos * policy.offers.plan.min_down_percent // 100))
+    plan = ws.plans.propose(account_id, balance, down, 4, NOW.date() + timedelta(days=3), Frequency.MONTHLY)
     report = station.round()
     assert report.ok and report.applied == 1
-    again = ws.plans.preview(account_id, balance, Money(0), 2, NOW.date(), Frequency.MONTHLY)
+    again = ws.plans.preview(account_id, balance, down, 2, NOW.date(), Frequency.MONTHLY)
     assert [p.key for p in again.problems] == ["plan.overlap"]
     with station.cache.connect() as conn:
         state = conn.exec_driver_sql("SELECT sync_state FROM payment_plan WHERE id = ?", (plan.id,)).scalar_one()

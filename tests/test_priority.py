@@ -12,7 +12,6 @@ from portfolio_fixtures import fill
 from cobro_tui.bootstrap import build_workstation
 from cobro_tui.clock import FixedClock
 from cobro_tui.domain.models import Channel
-from cobro_tui.domain.money import Money
 from cobro_tui.domain.priority import AccountFacts, PriorityPoints, reasons, score
 from cobro_tui.errors import PolicyError
 from cobro_tui.policy import Policy, check_policy, default_policy_dir, load_policy
@@ -76,7 +75,8 @@ def test_a_promise_due_today_brings_its_account_up_and_working_it_takes_it_down(
     # Promised yesterday for today: the promise is taken with yesterday's clock.
     yesterday = FixedClock(NOW - timedelta(days=1))
     earlier = build_workstation(engine, load_settings(), yesterday, policy, "agente01", "demo")
-    earlier.promises.take(last.account_id, Money(20000), NOW.astimezone(ws.accounts.agent_zone).date(), "spei")
+    least = policy.offers.promise.minimum(ws.accounts.open(last.account_id).file.account)
+    earlier.promises.take(last.account_id, least, NOW.astimezone(ws.accounts.agent_zone).date(), "spei")
     ws.queue.rescore([last.account_id])
     position = _queue_ids(ws).index(last.account_id)
     assert position < 10

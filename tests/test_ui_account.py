@@ -3,8 +3,10 @@ read it masked, show data (audited), take a promise, log a contact, see them pen
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
+from conftest import NOW
 from textual.widgets import Input, Select, Static
 from ui_support import demo_app, text_of, wait_for
 
@@ -80,16 +82,18 @@ async def test_a_promise_taken_in_the_form_is_saved_pending_and_shown(tmp_path: 
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open_free(pilot)
         account_id = screen.account_id
+        assert screen.view is not None
+        pesos = -(-policy.offers.promise.minimum(screen.view.file.account).centavos // 100)  # whole pesos
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, PromiseForm))
-        await pilot.press(*"750", "tab", *"30/11/2026")
+        await pilot.press(*str(pesos), "tab", *"30/11/2026")
         form = app.screen
         await wait_for(pilot, lambda: "cumple" in str(form.query_one("#promise-check", Static).render()))
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.screen is screen)
         await wait_for(pilot, lambda: bool(screen.view and screen.view.file.promises))
         promises = text_of(screen.query_one("#panel-promises"))
-        assert "$750.00" in promises and "30/11/2026" in promises and "Pendiente" in promises
+        assert f"${pesos:,}.00" in promises and "30/11/2026" in promises and "Pendiente" in promises
         with _db(app).connect() as conn:
             outbox = conn.exec_driver_sql("SELECT name, account_id FROM outbox").all()
         assert [tuple(r) for r in outbox] == [("promise.create@1", account_id)]
@@ -98,7 +102,9 @@ async def test_a_promise_taken_in_the_form_is_saved_pending_and_shown(tmp_path: 
 async def test_a_promise_outside_the_rules_says_what_is_allowed_and_saves_nothing(tmp_path: Path, policy: Policy) -> None:
     app = demo_app(tmp_path, policy)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _open_first(pilot)
+        screen = await _open_first(pilot)
+        assert screen.view is not None
+        account = screen.view.file.account
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, PromiseForm))
         form = app.screen
@@ -106,8 +112,12 @@ async def test_a_promise_outside_the_rules_says_what_is_allowed_and_saves_nothin
         await pilot.press(*"50", "tab", *"15/01/2027")
         await wait_for(pilot, lambda: "mínimo" in str(check.render()))
         text = str(check.render())
-        assert "El monto mínimo de una promesa es $100.00." in text
-        assert "La fecha de pago debe estar dentro de 30 días: a más tardar el 22/12/2026." in text
+        rules = policy.offers.promise
+        least = rules.minimum(account)
+        assert f"El monto mínimo de una promesa es ${least.centavos / 100:,.2f}." in text
+        days = rules.days_for(account.bucket)
+        last_day = (NOW.date() + timedelta(days=days)).strftime("%d/%m/%Y")
+        assert f"En el tramo {account.bucket} la fecha de pago debe estar dentro de {days} días: a más tardar el {last_day}." in text
         form.query_one("#promise-amount", Input).value = "doce"
         await wait_for(pilot, lambda: "no es un monto" in str(check.render()))
         await pilot.press("ctrl+s")
@@ -247,11 +257,13 @@ async def test_the_wrapup_line_takes_a_promise_through_the_same_rules(tmp_path: 
             assert conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar_one() == 0  # below the minimum
         assert line.value == "p 50 30 spei"  # kept for correcting
         line.value = ""
-        await pilot.press(*"p 750 30 spei", "enter")
+        assert screen.view is not None
+        pesos = -(-policy.offers.promise.minimum(screen.view.file.account).centavos // 100)
+        await pilot.press(*f"p {pesos} 30 spei", "enter")
         await wait_for(pilot, lambda: line.value == "")
         with _db(app).connect() as conn:
             row = conn.exec_driver_sql("SELECT amount, due_on, channel, sync_state FROM promise WHERE sync_state = 'pending'").one()
-        assert tuple(row) == (75000, "2026-11-30", "spei", "pending")
+        assert tuple(row) == (pesos * 100, "2026-11-30", "spei", "pending")
         await pilot.press(*"g NC no contesta", "enter")
         await wait_for(pilot, lambda: line.value == "")
         with _db(app).connect() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import tomllib
 from dataclasses import dataclass, fields
@@ -10,6 +11,19 @@ from pathlib import Path
 from typing import Any
 
 from cobro_tui.domain.buckets import Bucket, BucketSet, bucket_set_problems
+from cobro_tui.domain.offers import (
+    AUTHORITY,
+    FREQUENCIES,
+    MIN_BASES,
+    Band,
+    OfferPolicy,
+    PlanPolicy,
+    PlanTerm,
+    PromisePolicy,
+    RestructurePolicy,
+    SettlementBand,
+    SettlementPolicy,
+)
 from cobro_tui.domain.priority import PriorityPoints
 from cobro_tui.domain.result_codes import PcrProblem, ResultCode, ResultCodeCatalog
 from cobro_tui.domain.scripts import PHASES, Script, ScriptStep
@@ -19,7 +33,8 @@ from cobro_tui.rules.engine import RuleSet
 from cobro_tui.rules.presets import Layer, build_rules
 from cobro_tui.rules.zones import ZoneTable, zone_problems
 
-POLICY_FILES = ("buckets.toml", "result_codes.toml", "problems.toml", "priority.toml", "zones.toml", "contact_rules.toml")
+POLICY_FILES = ("buckets.toml", "result_codes.toml", "problems.toml", "priority.toml", "zones.toml", "contact_rules.toml",
+                "offers.toml")
 # Years of holidays a rule set carries (the calendar library computes them; a release spans a few).
 HOLIDAY_YEARS = (2020, 2040)
 CHANNELS = ("voice", "sms", "whatsapp", "email", "visit", "letter")
@@ -36,6 +51,7 @@ class Policy:
     zones: ZoneTable
     scripts: tuple[Script, ...]
     rules: RuleSet
+    offers: OfferPolicy
     config_hash: str
     folder: Path
     tz_version: str = ""  # the tz database the zones come from, for every rule decision's record
@@ -290,6 +306,131 @@ def _contact_rules(reader: _Reader) -> RuleSet | None:
     return rules
 
 
+class _Section:
+    """One table of offers.toml: typed keys with their ranges, every problem named by file and key."""
+
+    def __init__(self, reader: _Reader, where: str, data: object, known: tuple[str, ...]) -> None:
+        self.reader, self.where = reader, where
+        self.data: dict[str, Any] = data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            reader.problems.append(f"{where}: must be a table")
+        reader.unknown(where, self.data, known)
+
+    def number(self, key: str, default: int | None = None, least: int = 0, most: int | None = None) -> int | None:
+        if key not in self.data and default is not None:
+            return default
+        value = self.reader.field(self.where, self.data, key, int)
+        if value is not None and (value < least or (most is not None and value > most)):
+            span = f"from {least} to {most}" if most is not None else f"at least {least}"
+            self.reader.problems.append(f"{self.where}: key {key} is {value}; it must be {span}")
+            return None
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.reader.field(self.where, self.data, key, bool, required=False)
+        return default if value is None else value
+
+    def words(self, key: str, allowed: tuple[str, ...], default: tuple[str, ...] | None = None) -> tuple[str, ...] | None:
+        if key not in self.data and default is not None:
+            return default
+        value = self.reader.field(self.where, self.data, key, list)
+        if value is None:
+            return None
+        wrong = [v for v in value if v not in allowed]
+        if wrong or not value:
+            self.reader.problems.append(f"{self.where}: key {key} has {wrong or value!r}; it takes one or more of "
+                                        f"{', '.join(allowed)}")
+            return None
+        return tuple(value)
+
+    def band(self, buckets: tuple[str, ...]) -> Band | None:
+        codes = self.words("buckets", buckets)
+        low = self.number("min_balance", default=0)
+        high = self.number("max_balance", default=-1, least=-1)
+        if codes is None or low is None or high is None:
+            return None
+        if high != -1 and high <= low:
+            self.reader.problems.append(f"{self.where}: key max_balance ({high}) must be above min_balance ({low})")
+            return None
+        return Band(codes, low, None if high == -1 else high)
+
+    def rows(self, key: str, known: tuple[str, ...]) -> list[_Section]:
+        found = self.data.get(key)
+        if not isinstance(found, list) or not found or not all(isinstance(row, dict) for row in found):
+            self.reader.problems.append(f"{self.where}: key {key} must be a list of [[{key}]] tables, at least one")
+            return []
+        return [_Section(self.reader, f"{self.where}.{key}[{i}]", row, known) for i, row in enumerate(found)]
+
+
+_PROMISE_KEYS = ("min_basis", "min_percent", "min_amount", "max_open", "grace_days", "broken_for_approval", "max_days",
+                 "move_off_holidays")
+_PLAN_KEYS = ("min_down_percent", "min_installment", "max_days_to_first", "frequencies", "move_off_holidays", "term")
+_BAND_KEYS = ("buckets", "min_balance", "max_balance")
+
+
+def _offers(reader: _Reader, buckets: BucketSet | None) -> OfferPolicy | None:
+    """offers.toml: promise, plan, settlement and restructure policy (amounts in centavos, shares in percent)."""
+    data = reader.load("offers.toml")
+    if data is None or buckets is None:
+        return None
+    before = len(reader.problems)
+    path = str(reader.folder / "offers.toml")
+    codes = tuple(b.code for b in buckets.buckets)
+    reader.unknown(path, data, ("version", "calendar", "promise", "plan", "settlement", "restructure"))
+    calendar = reader.field(path, data, "calendar", str)
+    import holidays
+
+    if calendar is not None and calendar not in holidays.list_supported_countries():
+        reader.problems.append(f"{path}: key calendar is {calendar!r}, not a country code the holidays library knows")
+    promise = _Section(reader, f"{path}: promise", data.get("promise"), _PROMISE_KEYS)
+    basis = reader.field(promise.where, promise.data, "min_basis", str)
+    if basis is not None and basis not in MIN_BASES:
+        reader.problems.append(f"{promise.where}: key min_basis is {basis!r}; it takes {' or '.join(MIN_BASES)}")
+    days = _Section(reader, f"{path}: promise.max_days", promise.data.get("max_days"), ("default", *codes))
+    max_days = {key: days.number(key) for key in days.data}
+    if "default" not in max_days:
+        reader.problems.append(f"{days.where}: key default is missing (the days for buckets not listed)")
+    promise_policy = PromisePolicy(
+        str(basis), promise.number("min_percent", least=1, most=100) or 0, promise.number("min_amount") or 0,
+        promise.number("max_open", least=1) or 1, promise.number("grace_days", most=30) or 0,
+        promise.number("broken_for_approval", least=1) or 1, {k: v or 0 for k, v in max_days.items()},
+        promise.flag("move_off_holidays", True))
+    plan = _Section(reader, f"{path}: plan", data.get("plan"), _PLAN_KEYS)
+    terms = []
+    for row in plan.rows("term", (*_BAND_KEYS, "max_installments")):
+        band, most = row.band(codes), row.number("max_installments", least=1, most=120)
+        if band is not None and most is not None:
+            terms.append(PlanTerm(band, most))
+    plan_policy = PlanPolicy(plan.number("min_down_percent", most=99) or 0, plan.number("min_installment") or 0,
+                             plan.number("max_days_to_first", least=1) or 1, plan.words("frequencies", FREQUENCIES) or (),
+                             plan.flag("move_off_holidays", True), tuple(terms))
+    settlement = _Section(reader, f"{path}: settlement", data.get("settlement"), ("max_days_to_pay", "max_installments", "band"))
+    bands = []
+    for row in settlement.rows("band", (*_BAND_KEYS, *AUTHORITY)):
+        band = row.band(codes)
+        limits = {level: row.number(level, most=100) for level in AUTHORITY}
+        if band is None or None in limits.values():
+            continue
+        ordered = [limits[level] for level in AUTHORITY]
+        if ordered != sorted(ordered):  # type: ignore[type-var]
+            reader.problems.append(f"{row.where}: discounts must not fall as authority rises "
+                                   f"(agent {ordered[0]}, supervisor {ordered[1]}, manager {ordered[2]})")
+            continue
+        bands.append(SettlementBand(band, {k: int(v or 0) for k, v in limits.items()}))
+    settlement_policy = SettlementPolicy(settlement.number("max_days_to_pay", least=1) or 1,
+                                         settlement.number("max_installments", least=1) or 1, tuple(bands))
+    restructure = _Section(reader, f"{path}: restructure", data.get("restructure"),
+                           ("buckets", "min_down_percent", "max_installments", "frequencies"))
+    restructure_policy = RestructurePolicy(restructure.words("buckets", codes) or (),
+                                           restructure.number("min_down_percent", most=99) or 0,
+                                           restructure.number("max_installments", least=1, most=120) or 1,
+                                           restructure.words("frequencies", FREQUENCIES) or ())
+    if len(reader.problems) != before or calendar is None:
+        return None
+    days_off = frozenset(_holidays_of(calendar))  # the country's statutory holidays
+    return OfferPolicy(calendar, promise_policy, plan_policy, settlement_policy, restructure_policy, days_off)
+
+
 def preset_rules(preset: str, overlays: tuple[str, ...] = (), folder: Path | None = None) -> RuleSet:
     """A preset with its overlays and no institution rules (tests, `rules explain --preset`)."""
     folder = folder or default_policy_dir()
@@ -306,6 +447,7 @@ def preset_rules(preset: str, overlays: tuple[str, ...] = (), folder: Path | Non
     return rules
 
 
+@functools.lru_cache(maxsize=8)
 def _holidays_of(country: str) -> list[date]:
     import holidays
 
@@ -381,6 +523,7 @@ def check_policy(folder: Path) -> list[str]:
     _zones(reader)
     _scripts(reader, buckets)
     _contact_rules(reader)
+    _offers(reader, buckets)
     return reader.problems + [p for p in check_presets(folder) if p not in reader.problems]
 
 
@@ -397,7 +540,8 @@ def load_policy(folder: Path | None = None) -> Policy:
     zones = _zones(reader)
     scripts = _scripts(reader, buckets)
     rules = _contact_rules(reader)
-    if reader.problems or None in (buckets, codes, problems, priority, zones, scripts, rules):
+    offers = _offers(reader, buckets)
+    if reader.problems or None in (buckets, codes, problems, priority, zones, scripts, rules, offers):
         raise PolicyError(reader.problems)
-    return Policy(buckets, codes, problems, priority, zones, scripts, rules, policy_hash(folder), folder,  # type: ignore[arg-type]
+    return Policy(buckets, codes, problems, priority, zones, scripts, rules, offers, policy_hash(folder), folder,  # type: ignore[arg-type]
                   tz_database_version(), calendar_version())

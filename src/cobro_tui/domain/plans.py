@@ -1,4 +1,4 @@
-"""Payment plans (convenios): the schedule of a plan and whether it can be proposed as entered.
+"""Payment plans (convenios): the schedule of a plan, on business days where the policy says so.
 
 The money of a plan is split exactly: installments are equal to the centavo and the last one takes
 what the division leaves, so the down payment and the installments always add up to the total.
@@ -6,15 +6,13 @@ what the division leaves, so the down payment and the installments always add up
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
 from dateutil.relativedelta import relativedelta
 
-from cobro_tui.domain.models import Account, Installment, PaymentPlan, PlanStatus
+from cobro_tui.domain.models import Installment
 from cobro_tui.domain.money import Money
-from cobro_tui.domain.promises import Problem
 
 
 class Frequency(StrEnum):
@@ -30,46 +28,30 @@ _STEP = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class PlanLimits:
-    max_installments: int = 24
-    min_installment: Money = Money(10000, "MXN")
-    max_days_to_first: int = 30
-
-
 def due_dates(first_due: date, count: int, frequency: Frequency) -> list[date]:
     """The due day of each installment; monthly ones keep the first day of the month where they can
     (the 31st falls on the 30th or the 28th, and comes back to the 31st after)."""
     return [first_due + _STEP[frequency] * i for i in range(count)]
 
 
-def schedule(total: Money, down: Money, count: int, first_due: date, frequency: Frequency) -> tuple[Installment, ...]:
-    """The installments that pay `total` after `down`: equal to the centavo, the last one evening it out."""
+def schedule(total: Money, down: Money, count: int, first_due: date, frequency: Frequency,
+             holidays: frozenset[date] | None = None) -> tuple[Installment, ...]:
+    """The installments that pay `total` after `down`: equal to the centavo, the last one evening it
+    out; with `holidays`, each due day that falls on a weekend or holiday moves to the next business day."""
     if count < 1:
         return ()
     rest = (total - down).centavos
     each = rest // count
     amounts = [each] * (count - 1) + [rest - each * (count - 1)]
+    days = due_dates(first_due, count, frequency)
+    if holidays is not None:
+        days = [business_day(day, holidays) for day in days]
     return tuple(Installment(i + 1, day, Money(amount, total.currency))
-                 for i, (day, amount) in enumerate(zip(due_dates(first_due, count, frequency), amounts, strict=True)))
+                 for i, (day, amount) in enumerate(zip(days, amounts, strict=True)))
 
 
-def plan_problems(account: Account, open_plans: list[PaymentPlan], total: Money, down: Money, count: int,
-                  first_due: date, today: date, limits: PlanLimits = PlanLimits()) -> list[Problem]:
-    """Everything wrong with a plan as entered, as of the debtor's `today` (empty: it can be proposed)."""
-    problems = []
-    balance = account.balance
-    if total.centavos <= 0 or total.centavos > balance.centavos:
-        problems.append(Problem("plan.total_range", {"balance": balance}))
-    if down.centavos < 0 or (total.centavos > 0 and down.centavos >= total.centavos):
-        problems.append(Problem("plan.down_range", {"total": total}))
-    if not 1 <= count <= limits.max_installments:
-        problems.append(Problem("plan.count_range", {"most": limits.max_installments}))
-    elif total.centavos > down.centavos and (total.centavos - down.centavos) // count < limits.min_installment.centavos:
-        problems.append(Problem("plan.installment_small", {"minimum": limits.min_installment}))
-    last_day = today + timedelta(days=limits.max_days_to_first)
-    if first_due < today or first_due > last_day:
-        problems.append(Problem("plan.first_due_range", {"today": today, "last_day": last_day}))
-    if any(p.status in (PlanStatus.PROPOSED, PlanStatus.ACTIVE) for p in open_plans):
-        problems.append(Problem("plan.overlap", {}))
-    return problems
+def business_day(day: date, holidays: frozenset[date]) -> date:
+    """`day`, or the next day that is neither a weekend nor a holiday."""
+    while day.weekday() >= 5 or day in holidays:
+        day += timedelta(days=1)
+    return day

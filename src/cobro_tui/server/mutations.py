@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
@@ -18,13 +19,16 @@ from cobro_tui.domain.models import (
     PromiseStatus,
     RestrictionKind,
 )
+from cobro_tui.domain.money import Money
+from cobro_tui.domain.offers import broken_recently, check_plan, check_promise
+from cobro_tui.domain.promises import Problem
 from cobro_tui.domain.records import from_record, instant_text, to_record
+from cobro_tui.i18n import day, money, t
 from cobro_tui.policy import Policy, load_policy
 from cobro_tui.rules.engine import Party, Question, decide
 from cobro_tui.rules.facts import CodeCounts, past_of, point_of, suppressions_of
 from cobro_tui.server.feed import Doc, Tx, docs_of_account, docs_of_customer, get_doc
 
-MAX_PROMISE_DAYS = 30  # until the offer policy (issue #6) sets it by bucket
 HOLDS = {RestrictionKind.DISPUTE.value, RestrictionKind.LEGAL_HOLD.value, RestrictionKind.DECEASED.value}
 STOPS = {RestrictionKind.OPT_OUT.value, RestrictionKind.CEASE.value}
 
@@ -192,6 +196,43 @@ def _owned_when_acted(ctx: Context, account: Doc) -> bool:
     return moved is not None and ctx.observed_seq is not None and ctx.observed_seq < moved
 
 
+# Reason codes of the offer policy's refusals, by the problem's message id.
+REFUSAL_CODES = {
+    "promise.too_small": "AMOUNT_BELOW_MINIMUM", "promise.above_balance": "AMOUNT_ABOVE_BALANCE",
+    "promise.in_past": "DUE_DATE_OUT_OF_RANGE", "promise.too_far": "DUE_DATE_OUT_OF_RANGE",
+    "promise.not_business_day": "DUE_DATE_OUT_OF_RANGE", "promise.overlap": "PROMISE_OVERLAP",
+    "plan.not_offered": "PLAN_NOT_OFFERED", "plan.total_range": "PLAN_ABOVE_BALANCE", "plan.down_range": "PLAN_INVALID",
+    "plan.down_small": "PLAN_INVALID", "plan.bad_frequency": "PLAN_INVALID", "plan.count_range": "PLAN_INVALID",
+    "plan.installment_small": "PLAN_INVALID", "plan.first_due_range": "PLAN_DATES_INVALID", "plan.overlap": "PLAN_OVERLAP",
+}
+
+
+def _refused(problem: Problem) -> Outcome:
+    """A refusal of the offer policy, worded as the workstation words it."""
+    values = {k: money(v) if isinstance(v, Money) else day(v) if isinstance(v, date) else v
+              for k, v in problem.values.items()}
+    return rejected(REFUSAL_CODES.get(problem.key, "OFFER_REFUSED"), t(problem.key, **values))
+
+
+def _frequency_of(days: list[date]) -> str:
+    """A plan's frequency from its due days (a day moved off a holiday shifts a gap by a few days)."""
+    if len(days) < 2:
+        return server_policy().offers.plan.frequencies[0]  # one payment: any frequency the policy takes
+    gap = (days[1] - days[0]).days
+    return "weekly" if gap <= 10 else "biweekly" if gap <= 20 else "monthly"
+
+
+def _debtor_today(ctx: Context, account: Doc) -> date:
+    """The debtor's date now: the zone of the primary contact point with a place, as the workstation takes it."""
+    zones = server_policy().zones
+    points = [d.data for d in docs_of_customer(ctx.conn, account.customer_id or "", "contact_point")]
+    placed = sorted((p for p in points if p.get("state_code") or p.get("municipality_code")),
+                    key=lambda p: not p.get("is_primary"))
+    zone = zones.zone(placed[0].get("state_code", ""), placed[0].get("municipality_code", "")) if placed \
+        else ZoneInfo(zones.fallback)
+    return ctx.now.astimezone(zone).date()
+
+
 def promise_create(ctx: Context, args: dict[str, Any]) -> Outcome:
     account = _account(ctx, args.get("account_id"))
     record = {"status": PromiseStatus.OPEN.value, "paid": None, "created_by": ctx.agent, "grace_days": 2, **args}
@@ -210,12 +251,13 @@ def promise_create(ctx: Context, args: dict[str, Any]) -> Outcome:
         return rejected("AMOUNT_INVALID", "El monto debe ser positivo y en la moneda de la cuenta.")
     if promise.amount.centavos > acc.balance.centavos:
         return rejected("AMOUNT_ABOVE_BALANCE", "El monto prometido es mayor que el saldo de la cuenta.")
-    today: date = ctx.now.date()
-    if promise.due_on < today or promise.due_on > today + timedelta(days=MAX_PROMISE_DAYS):
-        return rejected("DUE_DATE_OUT_OF_RANGE", f"La fecha de pago debe estar entre hoy y {MAX_PROMISE_DAYS} días.")
-    open_promises = [d for d in docs_of_account(ctx.conn, account.id, "promise") if d.data["status"] in ("open", "partial")]
-    if open_promises:
-        return rejected("PROMISE_OVERLAP", "La cuenta ya tiene una promesa abierta; cancélela antes de registrar otra.")
+    today = _debtor_today(ctx, account)
+    promises = [_decode("promise", d.data) for d in docs_of_account(ctx.conn, account.id, "promise")]
+    open_promises = [p for p in promises if p.status in (PromiseStatus.OPEN, PromiseStatus.PARTIAL)]
+    verdict = check_promise(acc, open_promises, broken_recently(promises, today), promise.amount, promise.due_on, today,
+                            server_policy().offers)
+    if verdict.problems:
+        return _refused(verdict.problems[0])
     ctx.tx.put(Doc("promise", promise.id, 0, to_record(promise), account.id, account.customer_id, account.agent),
                current=None)
     return Outcome()
@@ -256,11 +298,14 @@ def plan_propose(ctx: Context, args: dict[str, Any]) -> Outcome:
     if plan.total.centavos > acc.balance.centavos:
         return rejected("PLAN_ABOVE_BALANCE", "El convenio suma más que el saldo de la cuenta.")
     days = [i.due_on for i in plan.installments]
-    if days != sorted(days) or days[0] < ctx.now.date() or days[0] > ctx.now.date() + timedelta(days=MAX_PROMISE_DAYS):
-        return rejected("PLAN_DATES_INVALID", f"El primer pago debe caer entre hoy y {MAX_PROMISE_DAYS} días, y los demás después.")
-    if any(d.data["status"] in (PlanStatus.PROPOSED.value, PlanStatus.ACTIVE.value)
-           for d in docs_of_account(ctx.conn, account.id, "payment_plan")):
-        return rejected("PLAN_OVERLAP", "La cuenta ya tiene un convenio propuesto o activo.")
+    if days != sorted(days):
+        return rejected("PLAN_DATES_INVALID", "Los pagos del convenio deben ir en orden de fecha.")
+    today = _debtor_today(ctx, account)
+    plans = [_decode("payment_plan", d.data) for d in docs_of_account(ctx.conn, account.id, "payment_plan")]
+    verdict = check_plan(acc, plans, plan.total, plan.down_payment, len(plan.installments), days[0],
+                         _frequency_of(days), today, server_policy().offers)
+    if verdict.problems:
+        return _refused(verdict.problems[0])
     ctx.tx.put(Doc("payment_plan", plan.id, 0, to_record(plan), account.id, account.customer_id, account.agent),
                current=None)
     return Outcome()

@@ -13,7 +13,8 @@ from cobro_tui.clock import Clock
 from cobro_tui.domain.ids import new_id
 from cobro_tui.domain.models import Installment, PaymentPlan
 from cobro_tui.domain.money import Money
-from cobro_tui.domain.plans import Frequency, PlanLimits, plan_problems, schedule
+from cobro_tui.domain.offers import check_plan
+from cobro_tui.domain.plans import Frequency, schedule
 from cobro_tui.domain.promises import Problem
 from cobro_tui.errors import Refusal
 from cobro_tui.policy import Policy
@@ -42,7 +43,6 @@ class PlanService:
     policy: Policy
     device: Device
     accounts: AccountService
-    limits: PlanLimits = PlanLimits()
     after_write: list[Callable[[], None]] = field(default_factory=list)
     rescore: Callable[[list[str]], object] | None = None
 
@@ -51,9 +51,12 @@ class PlanService:
         """The schedule as entered and what is wrong with it (for the live preview)."""
         view = self.accounts.open(account_id)
         open_plans = [p.item for p in view.file.plans if p.sync_state != "rejected"]
-        problems = plan_problems(view.file.account, open_plans, total, down, count, first_due,
-                                 view.debtor_now.date(), self.limits)
-        installments = schedule(total, down, count, first_due, frequency) if 1 <= count <= self.limits.max_installments else ()
+        offers = self.policy.offers
+        verdict = check_plan(view.file.account, open_plans, total, down, count, first_due, frequency.value,
+                             view.debtor_now.date(), offers)
+        holidays = offers.holidays if offers.plan.move_off_holidays else None
+        installments = schedule(total, down, count, first_due, frequency, holidays) if 1 <= count <= 120 else ()
+        problems = list(verdict.problems)
         return PlanPreview(installments, problems)
 
     def propose(self, account_id: str, total: Money, down: Money, count: int, first_due: date,

@@ -1,5 +1,6 @@
-"""Taking a promise to pay: checked against the limits and the account's open promises, saved
-with its outbox item and audit event, pending until the server confirms it."""
+"""Taking a promise to pay: checked against the offer policy and the account's open promises, saved
+with its outbox item and audit event, pending until the server confirms it (or holds it for a
+supervisor when the policy says so)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from cobro_tui.clock import Clock
 from cobro_tui.domain.ids import new_id
 from cobro_tui.domain.models import Promise
 from cobro_tui.domain.money import Money, MoneyError
-from cobro_tui.domain.promises import Problem, PromiseLimits, promise_problems
+from cobro_tui.domain.offers import Verdict, broken_recently, check_promise
+from cobro_tui.domain.promises import Problem
 from cobro_tui.errors import Refusal
 from cobro_tui.i18n import day, money, t
 from cobro_tui.policy import Policy
@@ -57,16 +59,22 @@ class PromiseService:
     policy: Policy
     device: Device
     accounts: AccountService
-    limits: PromiseLimits = PromiseLimits()
     after_write: list[Callable[[], None]] = field(default_factory=list)
     # Scores the queue again for these accounts after a write (QueueService.rescore).
     rescore: Callable[[list[str]], object] | None = None
 
-    def problems(self, account_id: str, amount: Money, due_on: date) -> list[Problem]:
-        """What is wrong with this promise now (empty when it can be taken): for live form checks."""
+    def verdict(self, account_id: str, amount: Money, due_on: date) -> Verdict:
+        """What the offer policy says of this promise now: its problems, and whether a supervisor
+        must approve it (for live form checks)."""
         view = self.accounts.open(account_id)
-        return promise_problems(view.file.account, view.file.open_promises(), amount, due_on, view.debtor_now.date(),
-                                self.limits)
+        today = view.debtor_now.date()
+        promises = [p.item for p in view.file.promises]
+        return check_promise(view.file.account, view.file.open_promises(), broken_recently(promises, today), amount,
+                             due_on, today, self.policy.offers)
+
+    def problems(self, account_id: str, amount: Money, due_on: date) -> list[Problem]:
+        """What is wrong with this promise now (empty when it can be taken)."""
+        return list(self.verdict(account_id, amount, due_on).problems)
 
     def take(self, account_id: str, amount: Money, due_on: date, channel: str) -> Promise:
         """Record the promise, or PromiseRefused naming every problem."""
