@@ -150,18 +150,19 @@ async def test_next_account_promise_pending_then_synced(tmp_path: Path, proxy: F
             await _until(pilot, lambda: app.screen is not screen and isinstance(app.screen, AccountScreen)
                          and app.screen.view is not None and not app.screen.view.file.open_promises())
             screen = app.screen
+        pesos = -(-policy.offers.promise.minimum(screen.view.file.account).centavos // 100)  # whole pesos, at least the minimum
         await pilot.press("f2")
         await _until(pilot, lambda: isinstance(app.screen, PromiseForm))
-        app.screen.query_one("#promise-amount", Input).value = "650"
+        app.screen.query_one("#promise-amount", Input).value = str(pesos)
         app.screen.query_one("#promise-due", Input).value = "29/11/2026"
         await pilot.press("ctrl+s")
         await _until(pilot, lambda: app.screen is screen)
         bar = screen.query_one("#status-bar", Static)
         await _until(pilot, lambda: "Sin conexión" in str(bar.render()) and "Pendientes: 1" in str(bar.render()))
-        tracked = next(p for p in screen.view.file.promises if p.item.amount.centavos == 65000)
+        tracked = next(p for p in screen.view.file.promises if p.item.amount.centavos == pesos * 100)
         assert tracked.sync_state == "pending"
         proxy.mode = "pass"
         await pilot.press("ctrl+r")
         await _until(pilot, lambda: "En línea" in str(bar.render()) and "Pendientes: 0" in str(bar.render()))
-        await _until(pilot, lambda: any(p.item.amount.centavos == 65000 and p.sync_state == "synced"
+        await _until(pilot, lambda: any(p.item.amount.centavos == pesos * 100 and p.sync_state == "synced"
                                         for p in screen.view.file.promises))

@@ -11,7 +11,7 @@ PROTOCOL = "1"
 CLIENT_SCHEMA = 1
 MUTATION_NAMES = ("contact.log@1", "note.add@1", "restriction.request@1", "promise.create@1", "promise.cancel@1")
 Status = Literal["applied", "applied_with_warnings", "rejected", "deferred"]
-Role = Literal["agent", "supervisor"]
+Role = Literal["agent", "supervisor", "manager"]
 
 
 class Wire(BaseModel):
@@ -128,3 +128,25 @@ class Problem(Wire):
     code: str
     message: str
     details: dict[str, Any] = {}
+
+
+class Approval(Wire):
+    """A command held above its requester's authority (GET /v1/approvals)."""
+
+    mutation_id: str
+    name: str
+    agent: str
+    account_id: str
+    args: dict[str, Any]
+    level: str
+    why: str
+    requested_at: datetime
+    status: Literal["pending", "approved", "denied"]
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+
+
+class ApprovalDecision(Wire):
+    decision: Literal["approve", "deny"]
+    reason: str

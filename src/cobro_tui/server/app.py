@@ -16,6 +16,8 @@ from sqlalchemy import Engine, insert, select, update
 from cobro_tui import __version__
 from cobro_tui.api.models import (
     CLIENT_SCHEMA,
+    Approval,
+    ApprovalDecision,
     ChangesResponse,
     DeviceRegistration,
     DeviceState,
@@ -28,7 +30,7 @@ from cobro_tui.api.models import (
     Verdict,
 )
 from cobro_tui.clock import Clock
-from cobro_tui.server import auth
+from cobro_tui.server import approvals, auth
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import head_seq, server_epoch
 from cobro_tui.server.pull import (
@@ -91,6 +93,11 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
             raise ApiProblem(403, "AGENTS_ONLY", "only agents sync a portfolio to a workstation")
         return user
 
+    def supervisor_user(user: Annotated[auth.User, Depends(current_user)]) -> auth.User:
+        if user.role not in ("supervisor", "manager"):
+            raise ApiProblem(403, "SUPERVISORS_ONLY", "only supervisors and managers review approvals")
+        return user
+
     @app.get("/v1/health")
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
@@ -146,6 +153,23 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
         if row is None or row.agent != user.username:
             raise ApiProblem(404, "UNKNOWN_MUTATION", "no verdict for that mutation from your devices")
         return Verdict.model_validate_json(row.verdict)
+
+    @app.get("/v1/approvals", response_model=list[Approval], responses=problems)
+    def approval_list(user: Annotated[auth.User, Depends(supervisor_user)],
+                      status: Annotated[str, Query(pattern="^(pending|approved|denied|all)$")] = "pending") -> list[Approval]:
+        held = approvals.listing(engine, None if status == "all" else status)
+        return [Approval.model_validate(item, from_attributes=True) for item in held]
+
+    @app.post("/v1/approvals/{mutation_id}", response_model=Verdict,
+              responses={**problems, 404: {"model": Problem}, 409: {"model": Problem}})
+    def approval_decide(mutation_id: str, body: ApprovalDecision,
+                        user: Annotated[auth.User, Depends(supervisor_user)]) -> Verdict:
+        try:
+            with write_tx(engine) as conn:
+                return approvals.decide(conn, mutation_id, user.username, user.role, body.decision == "approve",
+                                        body.reason, clock.now())
+        except approvals.ApprovalRefused as refused:
+            raise ApiProblem(refused.status, refused.code, refused.message) from None
 
     def _changes(agent: str, cursor: str | None, limit: int) -> ChangesResponse:
         with engine.connect() as conn:

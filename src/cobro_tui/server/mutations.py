@@ -20,6 +20,7 @@ from cobro_tui.domain.models import (
     RestrictionKind,
 )
 from cobro_tui.domain.money import Money
+from cobro_tui.domain.offers import Verdict as OfferVerdict
 from cobro_tui.domain.offers import broken_recently, check_plan, check_promise
 from cobro_tui.domain.promises import Problem
 from cobro_tui.domain.records import from_record, instant_text, to_record
@@ -43,6 +44,7 @@ class Outcome:
     reason: dict[str, Any] | None = None
     warnings: list[dict[str, str]] = field(default_factory=list)
     compliance: dict[str, Any] | None = None  # the rule decision behind a COMPLIANCE_ warning
+    approval: dict[str, str] | None = None  # when held: the level that must decide, and why
 
     def warn(self, code: str, message: str) -> None:
         self.status = "applied_with_warnings"
@@ -53,6 +55,14 @@ def rejected(code: str, message: str) -> Outcome:
     return Outcome("rejected", {"code": code, "message": message, "retryable": False})
 
 
+def held(verdict: OfferVerdict) -> Outcome:
+    """Above the requester's authority: nothing is applied; the command waits for a supervisor."""
+    level = verdict.approval or "supervisor"
+    why = "; ".join(_worded(problem) for problem in verdict.why)
+    return Outcome("deferred", {"code": "NEEDS_APPROVAL", "message": t("offer.held", level=t(f"role_name.{level}"), why=why),
+                                "retryable": False}, approval={"level": level, "why": why})
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     tx: Tx
@@ -60,6 +70,7 @@ class Context:
     now: datetime
     occurred_at: datetime
     observed_seq: int | None
+    approved_by: str | None = None  # a supervisor approved this command: the authority check is met
 
     @property
     def conn(self) -> Connection:
@@ -207,11 +218,15 @@ REFUSAL_CODES = {
 }
 
 
-def _refused(problem: Problem) -> Outcome:
-    """A refusal of the offer policy, worded as the workstation words it."""
+def _worded(problem: Problem) -> str:
     values = {k: money(v) if isinstance(v, Money) else day(v) if isinstance(v, date) else v
               for k, v in problem.values.items()}
-    return rejected(REFUSAL_CODES.get(problem.key, "OFFER_REFUSED"), t(problem.key, **values))
+    return t(problem.key, **values)
+
+
+def _refused(problem: Problem) -> Outcome:
+    """A refusal of the offer policy, worded as the workstation words it."""
+    return rejected(REFUSAL_CODES.get(problem.key, "OFFER_REFUSED"), _worded(problem))
 
 
 def _frequency_of(days: list[date]) -> str:
@@ -258,6 +273,8 @@ def promise_create(ctx: Context, args: dict[str, Any]) -> Outcome:
                             server_policy().offers)
     if verdict.problems:
         return _refused(verdict.problems[0])
+    if verdict.approval and ctx.approved_by is None:
+        return held(verdict)
     ctx.tx.put(Doc("promise", promise.id, 0, to_record(promise), account.id, account.customer_id, account.agent),
                current=None)
     return Outcome()

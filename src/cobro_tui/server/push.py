@@ -23,7 +23,12 @@ from cobro_tui.domain.audit import canonical_json
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import Tx, server_epoch
 from cobro_tui.server.mutations import MUTATORS, Context, Malformed
-from cobro_tui.server.schema import compliance_exceptions, mutation_log, sync_clients
+from cobro_tui.server.schema import (
+    approvals,
+    compliance_exceptions,
+    mutation_log,
+    sync_clients,
+)
 
 
 class PushRefused(Exception):
@@ -109,6 +114,12 @@ def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn
             server_seq=tx.last_seq, reason=Reason(**outcome.reason) if outcome.reason else None,
             warnings=[Warning(**w) for w in outcome.warnings],
         )
+        if outcome.status == "deferred" and outcome.approval is not None:
+            conn.execute(insert(approvals).values(
+                mutation_id=m.mutation_id, name=m.name, agent=agent, account_id=str(m.args.get("account_id")),
+                args=json.dumps(m.args, separators=(",", ":"), ensure_ascii=False), level=outcome.approval["level"],
+                why=outcome.approval["why"], requested_at=now.isoformat(), observed_seq=ctx.observed_seq,
+            ))
         for warning in outcome.warnings:
             if warning["code"].startswith("COMPLIANCE_"):
                 conn.execute(insert(compliance_exceptions).values(

@@ -113,3 +113,22 @@ compliance_exceptions = Table(
     Column("details", Text, nullable=True),
 )
 
+
+# Intentions above the requester's authority, held until a supervisor decides (issue #6).
+approvals = Table(
+    "approvals", metadata,
+    Column("mutation_id", String(64), primary_key=True),
+    Column("name", String(48), nullable=False),
+    Column("agent", String(64), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("args", Text, nullable=False),  # the command as pushed (JSON), applied as is when approved
+    Column("level", String(16), nullable=False),  # the authority that must decide: supervisor | manager
+    Column("why", Text, nullable=False),  # the policy's reasons, worded
+    Column("requested_at", String(40), nullable=False),
+    Column("observed_seq", BigInteger().with_variant(Integer, "sqlite"), nullable=True),
+    Column("status", String(16), nullable=False, server_default="pending"),  # pending | approved | denied
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", String(40), nullable=True),
+    Column("reason", Text, nullable=True),
+    Index("ix_approvals_status", "status"),
+)

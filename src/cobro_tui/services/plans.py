@@ -46,6 +46,10 @@ class PlanService:
     after_write: list[Callable[[], None]] = field(default_factory=list)
     rescore: Callable[[list[str]], object] | None = None
 
+    def least_down(self, total: Money) -> Money:
+        """The smallest down payment the policy takes on a plan of `total` (the form starts from it)."""
+        return Money(-(-total.centavos * self.policy.offers.plan.min_down_percent // 100), total.currency)
+
     def preview(self, account_id: str, total: Money, down: Money, count: int, first_due: date,
                 frequency: Frequency) -> PlanPreview:
         """The schedule as entered and what is wrong with it (for the live preview)."""

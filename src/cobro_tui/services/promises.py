@@ -44,6 +44,13 @@ def problem_text(problem: Problem) -> str:
     return t(problem.key, **_worded(problem.values))
 
 
+def approval_text(verdict: Verdict) -> str | None:
+    """Who must approve an offer and why, in a sentence; None when the user's own authority covers it."""
+    if verdict.approval is None:
+        return None
+    return t("offer.held", level=t(f"role_name.{verdict.approval}"), why="; ".join(problem_text(p) for p in verdict.why))
+
+
 def parse_amount(text: str) -> Money:
     """An amount typed by the agent (1500, 1,500.50, $1500); Refusal with the accepted form."""
     try:

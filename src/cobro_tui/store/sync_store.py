@@ -149,11 +149,25 @@ def record_verdicts(engine: Engine, verdicts: Sequence[dict[str, Any]]) -> None:
         for verdict in verdicts:
             name, args = sent.get(verdict["mutation_id"], (None, None))
             target = MUTATION_ROWS.get(name or "")
-            if target is not None and verdict["status"] != "applied":
+            if target is not None:
                 table, key = target
                 conn.exec_driver_sql(
                     f"UPDATE {table} SET sync_state = ? WHERE id = ?", (_ROW_STATE[verdict["status"]].value, json.loads(args)[key])
                 )
+
+
+def held_mutations(engine: Engine) -> list[str]:
+    """Outbox items the server holds for a supervisor's decision."""
+    with engine.connect() as conn:
+        return list(conn.exec_driver_sql("SELECT mutation_id FROM outbox WHERE state = 'deferred' ORDER BY client_seq").scalars())
+
+
+def accounts_of(engine: Engine, mutation_ids: Sequence[str]) -> set[str]:
+    if not mutation_ids:
+        return set()
+    with engine.connect() as conn:
+        return set(conn.exec_driver_sql(f"SELECT account_id FROM outbox WHERE mutation_id IN ({','.join('?' * len(mutation_ids))})",
+                                        tuple(mutation_ids)).scalars())
 
 
 def _upsert_tail(table: str, columns: tuple[str, ...]) -> str:

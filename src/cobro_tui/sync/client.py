@@ -109,6 +109,9 @@ class ApiClient:
     def push(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/v1/mutations", json=body)
 
+    def verdict(self, mutation_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/mutations/{mutation_id}")
+
     def changes(self, cursor: str | None, limit: int = 500, wait: float = 0) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": limit, "wait": wait}
         if cursor:

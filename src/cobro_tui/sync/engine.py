@@ -71,6 +71,7 @@ class SyncEngine:
                 self._push(meta, report)
             except Refused as refused:
                 self._push(self._recover(refused, meta, report), report)
+            self._decisions(report)
             self._pull(report)
         except RetryLater as exc:
             report.error, report.retry_after = exc.message, exc.retry_after
@@ -140,6 +141,18 @@ class SyncEngine:
             if answer.get("halted"):
                 raise_after = float(answer["halted"].get("retry_after_s", 2))
                 raise RetryLater(f"the server paused at item {answer['halted']['at_client_seq']}", raise_after)
+
+    def _decisions(self, report: SyncReport) -> None:
+        """Items held for a supervisor: their verdicts, read again; a decided one is recorded like any
+        verdict (approved: the server's copy comes with this pull; denied: rejected, with the reason)."""
+        decided = []
+        for mutation_id in sync_store.held_mutations(self.cache):
+            verdict = self.api.verdict(mutation_id)
+            if verdict["status"] != "deferred":
+                decided.append(verdict)
+        sync_store.record_verdicts(self.cache, decided)
+        report.decided += len(decided)
+        report.touched_accounts.update(sync_store.accounts_of(self.cache, [v["mutation_id"] for v in decided]))
 
     def _pull(self, report: SyncReport) -> None:
         meta = sync_store.read_meta(self.cache)

@@ -17,6 +17,7 @@ class SyncReport:
     warned: int = 0
     rejected: int = 0
     held: int = 0
+    decided: int = 0  # held items a supervisor decided since the last round
     pulled: int = 0
     snapshot_entities: int = 0
     revoked: int = 0

@@ -47,7 +47,8 @@ class PlanForm(AccountForm):
                     yield Input(str(account.balance.to_decimal()), compact=True, id="plan-total")
                 with Vertical():
                     yield Label(t("plan.down"))
-                    yield Input("0", compact=True, id="plan-down")
+                    yield Input(str(self.workstation.plans.least_down(account.balance).to_decimal()), compact=True,
+                                id="plan-down")
             with Horizontal(classes="form-row"):
                 with Vertical():
                     yield Label(t("plan.count"))

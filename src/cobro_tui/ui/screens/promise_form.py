@@ -14,7 +14,12 @@ from cobro_tui.domain.entry import parse_day
 from cobro_tui.domain.money import Money
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import day, money, t
-from cobro_tui.services.promises import PAYMENT_CHANNELS, parse_amount, problem_text
+from cobro_tui.services.promises import (
+    PAYMENT_CHANNELS,
+    approval_text,
+    parse_amount,
+    problem_text,
+)
 from cobro_tui.ui.screens.base import AccountForm
 
 
@@ -22,10 +27,11 @@ class PromiseForm(AccountForm):
     """Dismissed with the confirmation text when saved, None when cancelled."""
 
     class Checked(Message):
-        def __init__(self, problems: list[str], generation: int) -> None:
+        def __init__(self, problems: list[str], generation: int, approval: str | None = None) -> None:
             super().__init__()
             self.problems = problems
             self.generation = generation
+            self.approval = approval  # who must approve it and why (it can be saved; the server holds it)
 
     def compose(self) -> ComposeResult:
         account = self.view.file.account
@@ -74,18 +80,19 @@ class PromiseForm(AccountForm):
 
     @work(thread=True, exclusive=True, group="promise-check", exit_on_error=False)
     def check(self, amount: Money, due: date, generation: int) -> None:
-        problems = self.workstation.promises.problems(self.view.file.account.id, amount, due)
-        self.post_message(self.Checked([problem_text(p) for p in problems], generation))
+        verdict = self.workstation.promises.verdict(self.view.file.account.id, amount, due)
+        self.post_message(self.Checked([problem_text(p) for p in verdict.problems], generation, approval_text(verdict)))
 
     @on(Checked)
     def show_checked(self, message: Checked) -> None:
         if message.generation == self.generation:
-            self._show_check(message.problems)
+            self._show_check(message.problems, message.approval)
 
-    def _show_check(self, problems: list[str]) -> None:
+    def _show_check(self, problems: list[str], approval: str | None = None) -> None:
         check = self.query_one("#promise-check", Static)
-        check.update("\n".join(problems) if problems else t("promise.ok"))
+        check.update("\n".join(problems) if problems else approval or t("promise.ok"))
         check.set_class(bool(problems), "-bad")
+        check.set_class(not problems and approval is not None, "-held")
 
     @on(Button.Pressed, "#promise-save")
     @on(Input.Submitted)
@@ -103,7 +110,9 @@ class PromiseForm(AccountForm):
         except UserFacingError as exc:
             self.post_message(self.Done(exc.message, saved=False))
             return
-        self.post_message(self.Done(t("promise.saved", amount=money(promise.amount), due_on=day(promise.due_on)), saved=True))
+        saved = t("promise.saved", amount=money(promise.amount), due_on=day(promise.due_on))
+        held = approval_text(self.workstation.promises.verdict(promise.account_id, promise.amount, promise.due_on))
+        self.post_message(self.Done(f"{saved} {held}" if held else saved, saved=True))
 
 
 

@@ -1,0 +1,138 @@
+"""Approvals through the real server: a promise the offer policy sends to a supervisor is held,
+the supervisor approves or denies it with a reason (agents may not), and the agent's workstation
+sees the outcome at its next sync."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import NOW
+from sync_support import Station, make_station, running_server
+
+from cobro_tui.clock import FixedClock
+from cobro_tui.domain.ids import new_id
+from cobro_tui.domain.models import Promise, PromiseStatus
+from cobro_tui.domain.money import Money
+from cobro_tui.domain.records import to_record
+from cobro_tui.policy import Policy
+from cobro_tui.server.db import write_tx
+from cobro_tui.server.feed import Doc, Tx, get_doc
+
+
+@pytest.fixture
+def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    with running_server(tmp_path, accounts=40, seed=5) as running:
+        yield running
+
+
+def _login(url: str, user: str) -> dict[str, str]:
+    token = httpx.post(f"{url}/v1/auth/login", json={"username": user, "password": "demo"}).json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _two_broken_promises(engine, account_id: str) -> None:  # type: ignore[no-untyped-def]
+    """On the server: the account's debtor broke two promises this month."""
+    with write_tx(engine) as conn:
+        account = get_doc(conn, "account", account_id)
+        assert account is not None
+        tx = Tx(conn, NOW)
+        for days in (5, 20):
+            broken = Promise(id=new_id(), account_id=account_id, amount=Money(50_000), due_on=NOW.date() - timedelta(days=days),
+                             channel="spei", created_at=NOW - timedelta(days=days + 3), created_by="agente01",
+                             status=PromiseStatus.BROKEN)
+            tx.put(Doc("promise", broken.id, 0, to_record(broken), account_id, account.customer_id, account.agent), current=None)
+
+
+def _held_promise(station: Station, server_engine, clock: FixedClock, policy: Policy) -> tuple[str, Promise]:  # type: ignore[no-untyped-def]
+    from cobro_tui.bootstrap import build_workstation
+    from cobro_tui.settings import load_settings
+
+    ws = build_workstation(station.cache, load_settings(), clock, policy, "agente01", "live")
+    account_id = next(a for a, _ in station.accounts() if not ws.accounts.open(a).file.open_promises()
+                      and not [p for p in ws.accounts.open(a).file.promises if p.item.status is PromiseStatus.BROKEN])
+    _two_broken_promises(server_engine, account_id)
+    assert station.round().ok
+    least = policy.offers.promise.minimum(ws.accounts.open(account_id).file.account)
+    due = ws.accounts.open(account_id).debtor_now.date() + timedelta(days=3)
+    verdict = ws.promises.verdict(account_id, least, due)
+    assert verdict.allowed and verdict.approval == "supervisor"  # the workstation says so before it is sent
+    from cobro_tui.services.promises import approval_text
+
+    assert approval_text(verdict) == ("Espera autorización de un supervisor: 2 promesas incumplidas en 90 días "
+                                      "(desde 2 requiere autorización).")
+    promise = ws.promises.take(account_id, least, due, "spei")
+    report = station.round()
+    assert report.ok and report.held == 1
+    with station.cache.connect() as conn:
+        assert conn.exec_driver_sql("SELECT sync_state FROM promise WHERE id = ?", (promise.id,)).scalar_one() == "held"
+    return account_id, promise
+
+
+def test_a_promise_after_broken_ones_waits_for_a_supervisor_who_approves_it(tmp_path: Path, server, clock: FixedClock,  # type: ignore[no-untyped-def]
+                                                                           policy: Policy) -> None:
+    engine, thread = server
+    station = make_station(tmp_path, "approve", thread.url, "agente01", clock, policy)
+    assert station.round().ok
+    account_id, promise = _held_promise(station, engine, clock, policy)
+    # An agent can neither see nor decide approvals.
+    agent = _login(thread.url, "agente01")
+    assert httpx.get(f"{thread.url}/v1/approvals", headers=agent).status_code == 403
+    mutation_id = next(m for m, state, _ in station.outbox() if state == "deferred")
+    refused = httpx.post(f"{thread.url}/v1/approvals/{mutation_id}", headers=agent,
+                         json={"decision": "approve", "reason": "me lo apruebo yo mismo"})
+    assert refused.status_code == 403
+    supervisor = _login(thread.url, "supervisor01")
+    waiting = httpx.get(f"{thread.url}/v1/approvals", headers=supervisor).json()
+    assert [(w["mutation_id"], w["agent"], w["account_id"], w["level"]) for w in waiting] == [
+        (mutation_id, "agente01", account_id, "supervisor")]
+    assert "2 promesas incumplidas" in waiting[0]["why"]
+    short = httpx.post(f"{thread.url}/v1/approvals/{mutation_id}", headers=supervisor, json={"decision": "approve", "reason": "ok"})
+    assert short.status_code == 422 and short.json()["code"] == "REASON_TOO_SHORT"
+    decided = httpx.post(f"{thread.url}/v1/approvals/{mutation_id}", headers=supervisor,
+                         json={"decision": "approve", "reason": "cliente con nuevo empleo, paga el día 26"})
+    assert decided.status_code == 200 and decided.json()["status"] == "applied"
+    again = httpx.post(f"{thread.url}/v1/approvals/{mutation_id}", headers=supervisor,
+                       json={"decision": "deny", "reason": "cambio de opinión tardío"})
+    assert again.status_code == 409
+    assert httpx.get(f"{thread.url}/v1/approvals", headers=supervisor).json() == []
+    report = station.round()
+    assert report.ok and report.decided == 1
+    with station.cache.connect() as conn:
+        assert conn.exec_driver_sql("SELECT sync_state FROM promise WHERE id = ?", (promise.id,)).scalar_one() == "synced"
+    with engine.connect() as conn:
+        stored = get_doc(conn, "promise", promise.id)
+    assert stored is not None and stored.data["status"] == "open"
+
+
+def test_a_denied_promise_comes_back_rejected_with_the_supervisors_reason(tmp_path: Path, server, clock: FixedClock,  # type: ignore[no-untyped-def]
+                                                                        policy: Policy) -> None:
+    engine, thread = server
+    station = make_station(tmp_path, "deny", thread.url, "agente01", clock, policy)
+    assert station.round().ok
+    _, promise = _held_promise(station, engine, clock, policy)
+    supervisor = _login(thread.url, "supervisor01")
+    mutation_id = next(m for m, state, _ in station.outbox() if state == "deferred")
+    decided = httpx.post(f"{thread.url}/v1/approvals/{mutation_id}", headers=supervisor,
+                         json={"decision": "deny", "reason": "ya incumplió dos veces; ofrecer convenio"})
+    assert decided.json()["status"] == "rejected"
+    report = station.round()
+    assert report.ok and report.decided == 1
+    verdict = dict((m, v) for m, _, v in station.outbox())[mutation_id]
+    assert verdict is not None and verdict["reason"]["code"] == "DENIED"
+    assert verdict["reason"]["message"] == "supervisor01: ya incumplió dos veces; ofrecer convenio"
+    with station.cache.connect() as conn:
+        assert conn.exec_driver_sql("SELECT sync_state FROM promise WHERE id = ?", (promise.id,)).scalar_one() == "rejected"
+    with engine.connect() as conn:
+        assert get_doc(conn, "promise", promise.id) is None  # nothing was applied
+    history = httpx.get(f"{thread.url}/v1/approvals", headers=supervisor, params={"status": "all"}).json()
+    assert [(h["status"], h["decided_by"]) for h in history] == [("denied", "supervisor01")]
+
+
+def test_only_a_manager_decides_what_needs_a_manager() -> None:
+    from cobro_tui.server.approvals import may_decide
+
+    assert may_decide("supervisor", "supervisor") and may_decide("manager", "supervisor") and may_decide("manager", "manager")
+    assert not may_decide("supervisor", "manager") and not may_decide("agent", "supervisor")
