@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -150,3 +150,26 @@ class Approval(Wire):
 class ApprovalDecision(Wire):
     decision: Literal["approve", "deny"]
     reason: str
+
+
+class PaymentIn(Wire):
+    """A payment from the institution's feed (the reference backend takes it from a supervisor's token)."""
+
+    id: str
+    account_id: str
+    amount_centavos: int = Field(gt=0)
+    currency: str = "MXN"
+    paid_on: date
+    channel: str
+    reference: str
+
+
+class PromiseJudged(Wire):
+    id: str
+    status: str
+    paid_centavos: int | None
+
+
+class PaymentResult(Wire):
+    new: bool
+    promises: list[PromiseJudged]

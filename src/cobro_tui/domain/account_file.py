@@ -3,11 +3,12 @@ that must catch the eye before dialling."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
+from cobro_tui.domain.keeping import evaluate
 from cobro_tui.domain.models import (
     Account,
     ContactAttempt,
@@ -49,7 +50,15 @@ class AccountFile:
     notes: tuple[Tracked[Note], ...]
 
     def open_promises(self) -> list[Promise]:
-        return [p.item for p in self.promises if p.item.status is PromiseStatus.OPEN and p.sync_state != "rejected"]
+        """Promises still running (open, or part paid before their deadline), not refused by the server."""
+        return [p.item for p in self.promises
+                if p.item.status in (PromiseStatus.OPEN, PromiseStatus.PARTIAL) and p.sync_state != "rejected"]
+
+    def judged(self, today: date) -> AccountFile:
+        """The promises as this file's payments leave them on `today`, the way the server judges them;
+        a payment the server has not judged yet counts at once."""
+        items = evaluate([p.item for p in self.promises], list(self.payments), today)
+        return replace(self, promises=tuple(Tracked(item, tracked.sync_state) for tracked, item in zip(self.promises, items)))
 
 
 class Alert(StrEnum):

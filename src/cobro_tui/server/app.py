@@ -23,14 +23,19 @@ from cobro_tui.api.models import (
     DeviceState,
     LoginRequest,
     LoginResponse,
+    PaymentIn,
+    PaymentResult,
     Problem,
+    PromiseJudged,
     PushRequest,
     PushResponse,
     SnapshotPage,
     Verdict,
 )
 from cobro_tui.clock import Clock
-from cobro_tui.server import approvals, auth
+from cobro_tui.domain.models import Payment
+from cobro_tui.domain.money import Money
+from cobro_tui.server import approvals, auth, keeping
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import head_seq, server_epoch
 from cobro_tui.server.pull import (
@@ -171,7 +176,30 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
         except approvals.ApprovalRefused as refused:
             raise ApiProblem(refused.status, refused.code, refused.message) from None
 
+    @app.post("/v1/payments", response_model=PaymentResult, responses={**problems, 404: {"model": Problem}})
+    def payment(body: PaymentIn, user: Annotated[auth.User, Depends(supervisor_user)]) -> PaymentResult:
+        """A payment from the institution's feed: stored once, and the account's promises judged again."""
+        paid = Payment(body.id, body.account_id, Money(body.amount_centavos, body.currency), body.paid_on, body.channel,
+                       body.reference)
+        try:
+            new, changed = keeping.record_payment(engine, paid, clock.now())
+        except LookupError:
+            raise ApiProblem(404, "UNKNOWN_ACCOUNT", f"no account {body.account_id}") from None
+        return PaymentResult(new=new, promises=[PromiseJudged(id=p.id, status=p.status.value,
+                                                              paid_centavos=p.paid.centavos if p.paid else None)
+                                                for p in changed])
+
+    swept: dict[str, float] = {}
+
+    def _sweep(agent: str) -> None:
+        """Promises whose grace ended are judged before an agent's changes are read, once a minute."""
+        now = clock.now()
+        if now.timestamp() - swept.get(agent, 0.0) >= 60:
+            swept[agent] = now.timestamp()
+            keeping.sweep(engine, now, agent)
+
     def _changes(agent: str, cursor: str | None, limit: int) -> ChangesResponse:
+        _sweep(agent)
         with engine.connect() as conn:
             try:
                 after = parse_cursor(conn, cursor)

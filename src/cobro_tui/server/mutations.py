@@ -237,15 +237,15 @@ def _frequency_of(days: list[date]) -> str:
     return "weekly" if gap <= 10 else "biweekly" if gap <= 20 else "monthly"
 
 
-def _debtor_today(ctx: Context, account: Doc) -> date:
+def debtor_today(conn: Connection, account: Doc, now: datetime) -> date:
     """The debtor's date now: the zone of the primary contact point with a place, as the workstation takes it."""
     zones = server_policy().zones
-    points = [d.data for d in docs_of_customer(ctx.conn, account.customer_id or "", "contact_point")]
+    points = [d.data for d in docs_of_customer(conn, account.customer_id or "", "contact_point")]
     placed = sorted((p for p in points if p.get("state_code") or p.get("municipality_code")),
                     key=lambda p: not p.get("is_primary"))
     zone = zones.zone(placed[0].get("state_code", ""), placed[0].get("municipality_code", "")) if placed \
         else ZoneInfo(zones.fallback)
-    return ctx.now.astimezone(zone).date()
+    return now.astimezone(zone).date()
 
 
 def promise_create(ctx: Context, args: dict[str, Any]) -> Outcome:
@@ -266,7 +266,7 @@ def promise_create(ctx: Context, args: dict[str, Any]) -> Outcome:
         return rejected("AMOUNT_INVALID", "El monto debe ser positivo y en la moneda de la cuenta.")
     if promise.amount.centavos > acc.balance.centavos:
         return rejected("AMOUNT_ABOVE_BALANCE", "El monto prometido es mayor que el saldo de la cuenta.")
-    today = _debtor_today(ctx, account)
+    today = debtor_today(ctx.conn, account, ctx.now)
     promises = [_decode("promise", d.data) for d in docs_of_account(ctx.conn, account.id, "promise")]
     open_promises = [p for p in promises if p.status in (PromiseStatus.OPEN, PromiseStatus.PARTIAL)]
     verdict = check_promise(acc, open_promises, broken_recently(promises, today), promise.amount, promise.due_on, today,
@@ -317,7 +317,7 @@ def plan_propose(ctx: Context, args: dict[str, Any]) -> Outcome:
     days = [i.due_on for i in plan.installments]
     if days != sorted(days):
         return rejected("PLAN_DATES_INVALID", "Los pagos del convenio deben ir en orden de fecha.")
-    today = _debtor_today(ctx, account)
+    today = debtor_today(ctx.conn, account, ctx.now)
     plans = [_decode("payment_plan", d.data) for d in docs_of_account(ctx.conn, account.id, "payment_plan")]
     verdict = check_plan(acc, plans, plan.total, plan.down_payment, len(plan.installments), days[0],
                          _frequency_of(days), today, server_policy().offers)

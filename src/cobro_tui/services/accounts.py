@@ -64,6 +64,7 @@ class AccountService:
         now = self.clock.now()
         zone = self.debtor_zone(file)
         debtor_now = now.astimezone(zone)
+        file = file.judged(debtor_now.date())
         start_of_day = datetime.combine(debtor_now.date(), time(0), zone)
         worked = contacted_since(self.engine, file.customer.id, start_of_day)
         buckets = self.policy.buckets

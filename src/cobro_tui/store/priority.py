@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine
 
@@ -18,8 +18,10 @@ _FACTS = (
     "SELECT a.id, a.bucket, a.past_due, a.risk_segment, a.last_contact_at, "
     "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND +p.status = 'open' "
     "        AND p.sync_state <> 'rejected' AND p.due_on = :today), "
-    "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND +p.status = 'open' "
-    "        AND p.sync_state <> 'rejected' AND p.due_on < :today), "
+    # Broken: still open (or part paid) past its due day, or judged broken in the last week.
+    "EXISTS (SELECT 1 FROM promise p WHERE p.account_id = a.id AND p.sync_state <> 'rejected' "
+    "        AND ((+p.status IN ('open', 'partial') AND p.due_on < :today) "
+    "             OR (+p.status = 'broken' AND p.due_on >= :broken_since))), "
     "EXISTS (SELECT 1 FROM contact_attempt c WHERE c.customer_id = a.customer_id AND c.started_at >= :day_start), "
     # A callback is due when its time has come and nobody has contacted the customer since it was set.
     "EXISTS (SELECT 1 FROM contact_attempt c WHERE c.account_id = a.id AND c.callback_at <= :now "
@@ -29,6 +31,8 @@ _FACTS = (
     "coalesce(a.contact_from <= :now AND a.contact_until > :now, 0) "
     "FROM account a WHERE a.assigned_agent = :agent"
 )
+# A promise judged broken keeps raising its account for this many days after its due day.
+BROKEN_DAYS = 7
 # Accounts per statement when only some are refreshed (SQLite's parameter limit is far above).
 _CHUNK = 500
 
@@ -47,8 +51,9 @@ def _facts(conn: Connection, sql: str, params: dict[str, object], buckets: Bucke
 def read_facts(conn: Connection, agent: str, today: date, day_start: datetime, now: datetime, buckets: BucketSet,
                account_ids: Sequence[str] | None = None) -> list[AccountFacts]:
     """The facts of the agent's accounts (all, or those in `account_ids`) at `now` on the day `today`."""
-    params: dict[str, object] = {"agent": agent, "today": today.isoformat(), "day_start": instant_text(day_start),
-                                 "now": instant_text(now)}
+    params: dict[str, object] = {"agent": agent, "today": today.isoformat(),
+                                 "broken_since": (today - timedelta(days=BROKEN_DAYS)).isoformat(),
+                                 "day_start": instant_text(day_start), "now": instant_text(now)}
     if account_ids is None:
         return _facts(conn, _FACTS, params, buckets)
     facts: list[AccountFacts] = []

@@ -1,0 +1,79 @@
+"""The server judges promises: when a payment arrives for an account, and when a promise's grace
+ends without one (the sweep). Changed promises go out to the agent's workstation like any change."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from sqlalchemy import Connection, Engine, select
+
+from cobro_tui.domain.keeping import deadline, evaluate
+from cobro_tui.domain.models import Payment, Promise, PromiseStatus
+from cobro_tui.domain.records import from_record, to_record
+from cobro_tui.server.db import write_tx
+from cobro_tui.server.feed import Doc, Tx, docs_of_account, get_doc
+from cobro_tui.server.mutations import debtor_today
+from cobro_tui.server.schema import entities
+
+ACTIVE = (PromiseStatus.OPEN.value, PromiseStatus.PARTIAL.value)
+
+
+def judge_account(tx: Tx, account_id: str, now: datetime) -> list[Promise]:
+    """Evaluate the account's promises against its payments; write the ones that changed."""
+    account = get_doc(tx.conn, "account", account_id)
+    if account is None:
+        return []
+    docs = {d.id: d for d in docs_of_account(tx.conn, account_id, "promise")}
+    promises: list[Promise] = [from_record("promise", d.data) for d in docs.values()]
+    payments: list[Payment] = [from_record("payment", d.data) for d in docs_of_account(tx.conn, account_id, "payment")]
+    today = debtor_today(tx.conn, account, now)
+    changed = []
+    for before, after in zip(promises, evaluate(promises, payments, today)):
+        if after != before:
+            doc = docs[after.id]
+            tx.put(Doc("promise", doc.id, 0, to_record(after), doc.account_id, doc.customer_id, doc.agent), current=doc.version)
+            changed.append(after)
+    return changed
+
+
+def record_payment(engine: Engine, payment: Payment, now: datetime) -> tuple[bool, list[Promise]]:
+    """A payment from the bank's feed (once per id): stored, and the account's promises judged again.
+    Returns whether it was new and the promises that changed."""
+    with write_tx(engine) as conn:
+        account = get_doc(conn, "account", payment.account_id)
+        if account is None:
+            raise LookupError(payment.account_id)
+        tx = Tx(conn, now)
+        new = get_doc(conn, "payment", payment.id) is None
+        if new:
+            tx.put(Doc("payment", payment.id, 0, to_record(payment), account.id, account.customer_id, account.agent),
+                   current=None)
+        return new, judge_account(tx, payment.account_id, now)
+
+
+def sweep(engine: Engine, now: datetime, agent: str | None = None) -> int:
+    """Promises whose grace ended (of one agent's accounts, or all): judged, broken when unpaid.
+    Returns how many changed."""
+    with engine.connect() as conn:
+        due = _accounts_with_active_promises(conn, agent)
+    changed = 0
+    for account_id, deadlines in due.items():
+        if min(deadlines) >= now.date():
+            continue  # no grace has ended yet (the debtor's day is checked inside)
+        with write_tx(engine) as conn:
+            changed += len(judge_account(Tx(conn, now), account_id, now))
+    return changed
+
+
+def _accounts_with_active_promises(conn: Connection, agent: str | None) -> dict[str, list[date]]:
+    found: dict[str, list[date]] = {}
+    query = select(entities.c.account_id, entities.c.data).where(entities.c.kind == "promise")
+    if agent is not None:
+        query = query.where(entities.c.agent == agent)
+    rows = conn.execute(query)
+    for account_id, data in rows:
+        promise: Promise = from_record("promise", json.loads(data))
+        if promise.status.value in ACTIVE:
+            found.setdefault(account_id, []).append(deadline(promise))
+    return found
