@@ -254,7 +254,9 @@ async def test_the_wrapup_line_takes_a_promise_through_the_same_rules(tmp_path: 
         await pilot.press(*"p 50 30 spei", "enter")
         await pilot.pause(0.3)
         with _db(app).connect() as conn:
-            assert conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar_one() == 0  # below the minimum
+            # Below the minimum: no promise; what the agent saw goes to the server as a refusal.
+            assert conn.exec_driver_sql("SELECT name FROM outbox").scalars().all() == ["decision.record@1"]
+            assert conn.exec_driver_sql("SELECT count(*) FROM promise WHERE sync_state = 'pending'").scalar_one() == 0
         assert line.value == "p 50 30 spei"  # kept for correcting
         line.value = ""
         assert screen.view is not None
@@ -268,7 +270,7 @@ async def test_the_wrapup_line_takes_a_promise_through_the_same_rules(tmp_path: 
         await wait_for(pilot, lambda: line.value == "")
         with _db(app).connect() as conn:
             names = conn.exec_driver_sql("SELECT name FROM outbox ORDER BY client_seq").scalars().all()
-        assert names == ["promise.create@1", "contact.log@1"]
+        assert names == ["decision.record@1", "promise.create@1", "contact.log@1"]
 
 
 async def test_a_callback_is_entered_in_the_debtors_time(tmp_path: Path, policy: Policy) -> None:

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 PROTOCOL = "1"
 CLIENT_SCHEMA = 1
-MUTATION_NAMES = ("contact.log@1", "note.add@1", "restriction.request@1", "promise.create@1", "promise.cancel@1")
+MUTATION_NAMES = ("contact.log@1", "note.add@1", "restriction.request@1", "promise.create@1", "promise.cancel@1",
+                  "plan.propose@1", "decision.record@1")
 Status = Literal["applied", "applied_with_warnings", "rejected", "deferred"]
 Role = Literal["agent", "supervisor", "manager"]
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, select, update
 from cobro_tui.api.models import Reason, Verdict, Warning
 from cobro_tui.domain.offers import AUTHORITY
 from cobro_tui.server.feed import Tx
-from cobro_tui.server.mutations import MUTATORS, Context
+from cobro_tui.server.mutations import MUTATORS, Context, split_decision
 from cobro_tui.server.schema import approvals, mutation_log
 
 MIN_REASON = 10  # characters: a decision says why
@@ -74,7 +74,7 @@ def decide(conn: Connection, mutation_id: str, decider: str, role: str, approve:
     if approve:
         tx = Tx(conn, now)
         ctx = Context(tx, row.agent, now, now, row.observed_seq, approved_by=decider)
-        outcome = MUTATORS[row.name](ctx, json.loads(row.args))
+        outcome = MUTATORS[row.name](ctx, split_decision(json.loads(row.args))[0])
         verdict = Verdict(mutation_id=mutation_id, client_seq=logged.client_seq, status=outcome.status,  # type: ignore[arg-type]
                           server_seq=tx.last_seq, reason=Reason(**outcome.reason) if outcome.reason else None,
                           warnings=[Warning(**w) for w in outcome.warnings])

@@ -328,6 +328,20 @@ def plan_propose(ctx: Context, args: dict[str, Any]) -> Outcome:
     return Outcome()
 
 
+def decision_record(ctx: Context, args: dict[str, Any]) -> Outcome:
+    """A refusal the agent saw: a fact, kept with its snapshot (see push); nothing else changes."""
+    _account(ctx, args.get("account_id"))
+    return Outcome()
+
+
+def split_decision(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The command's own arguments, and the decision snapshot that travels with it (if any)."""
+    decision = args.get("decision")
+    if decision is not None and not isinstance(decision, dict):
+        raise Malformed("decision must be an object")
+    return {k: v for k, v in args.items() if k != "decision"}, decision
+
+
 MUTATORS: dict[str, Callable[[Context, dict[str, Any]], Outcome]] = {
     "contact.log@1": contact_log,
     "note.add@1": note_add,
@@ -335,4 +349,5 @@ MUTATORS: dict[str, Callable[[Context, dict[str, Any]], Outcome]] = {
     "promise.create@1": promise_create,
     "promise.cancel@1": promise_cancel,
     "plan.propose@1": plan_propose,
+    "decision.record@1": decision_record,
 }

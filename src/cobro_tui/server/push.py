@@ -20,12 +20,14 @@ from cobro_tui.api.models import (
     Warning,
 )
 from cobro_tui.domain.audit import canonical_json
+from cobro_tui.domain.decisions import digest
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import Tx, server_epoch
-from cobro_tui.server.mutations import MUTATORS, Context, Malformed
+from cobro_tui.server.mutations import MUTATORS, Context, Malformed, split_decision
 from cobro_tui.server.schema import (
     approvals,
     compliance_exceptions,
+    decisions,
     mutation_log,
     sync_clients,
 )
@@ -106,7 +108,8 @@ def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn
         ctx = Context(tx, agent, now, m.occurred_at_client, _observed_seq(m.observed_cursor, epoch))
         try:
             _check_new_id(m.args.get("id"))
-            outcome = mutator(ctx, m.args)
+            args, decision = split_decision(m.args)
+            outcome = mutator(ctx, args)
         except Malformed as exc:
             raise PushRefused(400, "MALFORMED_MUTATION", f"{m.name} (client_seq {m.client_seq}): {exc}") from None
         verdict = Verdict(
@@ -114,6 +117,13 @@ def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn
             server_seq=tx.last_seq, reason=Reason(**outcome.reason) if outcome.reason else None,
             warnings=[Warning(**w) for w in outcome.warnings],
         )
+        if decision is not None:  # evidence of what the agent saw, whatever the verdict
+            conn.execute(insert(decisions).values(
+                mutation_id=m.mutation_id, account_id=str(m.args.get("account_id")), agent=agent,
+                kind=str(decision.get("kind", "unknown"))[:24], subject_id=decision.get("subject_id"),
+                taken_at=str(decision.get("taken_at", now.isoformat())),
+                snapshot=json.dumps(decision, ensure_ascii=False), sha256=digest(decision),
+            ))
         if outcome.status == "deferred" and outcome.approval is not None:
             conn.execute(insert(approvals).values(
                 mutation_id=m.mutation_id, name=m.name, agent=agent, account_id=str(m.args.get("account_id")),

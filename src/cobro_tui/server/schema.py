@@ -132,3 +132,17 @@ approvals = Table(
     Column("reason", Text, nullable=True),
     Index("ix_approvals_status", "status"),
 )
+
+# What the agent saw at each promise, plan or refusal (issue #6): evidence for complaints.
+decisions = Table(
+    "decisions", metadata,
+    Column("mutation_id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("agent", String(64), nullable=False),
+    Column("kind", String(24), nullable=False),  # promise | plan | refusal
+    Column("subject_id", String(64), nullable=True),  # the promise or plan it belongs to
+    Column("taken_at", String(40), nullable=False),
+    Column("snapshot", Text, nullable=False),  # JSON as the workstation sent it
+    Column("sha256", String(64), nullable=False),  # of its canonical JSON: the workstation's audit log has the same
+    Index("ix_decisions_account", "account_id"),
+)

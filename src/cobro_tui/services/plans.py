@@ -13,14 +13,15 @@ from cobro_tui.clock import Clock
 from cobro_tui.domain.ids import new_id
 from cobro_tui.domain.models import Installment, PaymentPlan
 from cobro_tui.domain.money import Money
-from cobro_tui.domain.offers import check_plan
+from cobro_tui.domain.offers import Verdict, check_plan
 from cobro_tui.domain.plans import Frequency, schedule
 from cobro_tui.domain.promises import Problem
 from cobro_tui.errors import Refusal
 from cobro_tui.policy import Policy
-from cobro_tui.services.accounts import AccountService
+from cobro_tui.services import decisions
+from cobro_tui.services.accounts import AccountService, AccountView
 from cobro_tui.services.promises import problem_text
-from cobro_tui.store.actions import record_plan
+from cobro_tui.store.actions import record_plan, record_refusal
 from cobro_tui.store.device import Device
 
 
@@ -53,25 +54,39 @@ class PlanService:
     def preview(self, account_id: str, total: Money, down: Money, count: int, first_due: date,
                 frequency: Frequency) -> PlanPreview:
         """The schedule as entered and what is wrong with it (for the live preview)."""
-        view = self.accounts.open(account_id)
+        return self._preview(self.accounts.open(account_id), total, down, count, first_due, frequency)[0]
+
+    def _preview(self, view: AccountView, total: Money, down: Money, count: int, first_due: date,
+                 frequency: Frequency) -> tuple[PlanPreview, Verdict]:
         open_plans = [p.item for p in view.file.plans if p.sync_state != "rejected"]
         offers = self.policy.offers
         verdict = check_plan(view.file.account, open_plans, total, down, count, first_due, frequency.value,
                              view.debtor_now.date(), offers)
         holidays = offers.holidays if offers.plan.move_off_holidays else None
         installments = schedule(total, down, count, first_due, frequency, holidays) if 1 <= count <= 120 else ()
-        problems = list(verdict.problems)
-        return PlanPreview(installments, problems)
+        return PlanPreview(installments, list(verdict.problems)), verdict
 
     def propose(self, account_id: str, total: Money, down: Money, count: int, first_due: date,
-                frequency: Frequency) -> PaymentPlan:
-        preview = self.preview(account_id, total, down, count, first_due, frequency)
-        if preview.problems:
-            raise PlanRefused(preview.problems)
+                frequency: Frequency, script_steps: tuple[str, ...] = ()) -> PaymentPlan:
+        """Record the plan, or PlanRefused; either way what the agent saw is kept (with the plan, or as a refusal)."""
+        view = self.accounts.open(account_id)
+        preview, verdict = self._preview(view, total, down, count, first_due, frequency)
         now = self.clock.now()
         plan = PaymentPlan(id=new_id(), account_id=account_id, down_payment=down, installments=preview.installments,
                            created_at=now, created_by=self.device.agent_id)
-        record_plan(self.engine, plan, device=self.device, at=now, config_hash=self.policy.config_hash)
+        offer = {"type": "plan", "total": total, "down": down, "count": count, "first_due": first_due,
+                 "frequency": frequency.value, "due_dates": [i.due_on for i in preview.installments]}
+        snapshot = decisions.of_offer(view, kind="plan" if verdict.allowed else "refusal",
+                                      subject_id=plan.id if verdict.allowed else None, taken_at=now, offer=offer,
+                                      verdict=verdict, script_steps=script_steps, config_hash=self.policy.config_hash)
+        if preview.problems:
+            record_refusal(self.engine, snapshot, actor=self.device.agent_id, device=self.device, at=now,
+                           config_hash=self.policy.config_hash)
+            for listener in self.after_write:
+                listener()
+            raise PlanRefused(preview.problems)
+        record_plan(self.engine, plan, device=self.device, at=now, config_hash=self.policy.config_hash,
+                    decision=snapshot)
         if self.rescore is not None:
             self.rescore([account_id])
         for listener in self.after_write:

@@ -19,8 +19,9 @@ from cobro_tui.domain.promises import Problem
 from cobro_tui.errors import Refusal
 from cobro_tui.i18n import day, money, t
 from cobro_tui.policy import Policy
-from cobro_tui.services.accounts import AccountService
-from cobro_tui.store.actions import record_promise
+from cobro_tui.services import decisions
+from cobro_tui.services.accounts import AccountService, AccountView
+from cobro_tui.store.actions import record_promise, record_refusal
 from cobro_tui.store.device import Device
 
 PAYMENT_CHANNELS = ("spei", "ventanilla", "oxxo", "domiciliacion", "tarjeta")
@@ -73,7 +74,9 @@ class PromiseService:
     def verdict(self, account_id: str, amount: Money, due_on: date) -> Verdict:
         """What the offer policy says of this promise now: its problems, and whether a supervisor
         must approve it (for live form checks)."""
-        view = self.accounts.open(account_id)
+        return self._judge(self.accounts.open(account_id), amount, due_on)
+
+    def _judge(self, view: AccountView, amount: Money, due_on: date) -> Verdict:
         today = view.debtor_now.date()
         promises = [p.item for p in view.file.promises]
         return check_promise(view.file.account, view.file.open_promises(), broken_recently(promises, today), amount,
@@ -83,19 +86,34 @@ class PromiseService:
         """What is wrong with this promise now (empty when it can be taken)."""
         return list(self.verdict(account_id, amount, due_on).problems)
 
-    def take(self, account_id: str, amount: Money, due_on: date, channel: str) -> Promise:
-        """Record the promise, or PromiseRefused naming every problem."""
+    def take(self, account_id: str, amount: Money, due_on: date, channel: str,
+             script_steps: tuple[str, ...] = ()) -> Promise:
+        """Record the promise, or PromiseRefused naming every problem. Either way what the agent saw
+        is kept: with the promise, or as a refusal of its own."""
         if channel not in PAYMENT_CHANNELS:
             raise Refusal("promise.bad_channel", channel=channel, channels=", ".join(PAYMENT_CHANNELS))
-        problems = self.problems(account_id, amount, due_on)
-        if problems:
-            raise PromiseRefused(problems)
+        view = self.accounts.open(account_id)
+        verdict = self._judge(view, amount, due_on)
         now = self.clock.now()
+        offer = {"amount": amount, "due_on": due_on, "channel": channel}
         promise = Promise(id=new_id(), account_id=account_id, amount=amount, due_on=due_on, channel=channel,
                           created_at=now, created_by=self.device.agent_id)
-        record_promise(self.engine, promise, device=self.device, at=now, config_hash=self.policy.config_hash)
-        if self.rescore is not None:
-            self.rescore([account_id])
+        snapshot = decisions.of_offer(view, kind="promise" if verdict.allowed else "refusal",
+                                      subject_id=promise.id if verdict.allowed else None, taken_at=now,
+                                      offer={"type": "promise", **offer}, verdict=verdict, script_steps=script_steps,
+                                      config_hash=self.policy.config_hash)
+        if not verdict.allowed:
+            record_refusal(self.engine, snapshot, actor=self.device.agent_id, device=self.device, at=now,
+                           config_hash=self.policy.config_hash)
+            self._written([])
+            raise PromiseRefused(list(verdict.problems))
+        record_promise(self.engine, promise, device=self.device, at=now, config_hash=self.policy.config_hash,
+                       decision=snapshot)
+        self._written([account_id])
+        return promise
+
+    def _written(self, accounts: list[str]) -> None:
+        if self.rescore is not None and accounts:
+            self.rescore(accounts)
         for listener in self.after_write:
             listener()
-        return promise

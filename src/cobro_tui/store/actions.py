@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from cobro_tui.domain.decisions import digest
+from cobro_tui.domain.ids import new_id
 from cobro_tui.domain.models import (
     ContactAttempt,
     Note,
@@ -38,15 +40,17 @@ def _account_version(conn: Connection, account_id: str) -> int:
 
 
 def _record(
-    engine: Engine, *, name: str, args: dict[str, Any], account_id: str | None, rows: tuple[str, tuple[str, ...], tuple[Any, ...]],
+    engine: Engine, *, name: str, args: dict[str, Any], account_id: str | None,
+    rows: tuple[str, tuple[str, ...], tuple[Any, ...]] | None,
     event: str, data: dict[str, Any], actor: str, device: Device, at: datetime, config_hash: str,
     also: Callable[[Connection], None] | None = None,
 ) -> OutboxItem:
     """The one shape of every local action: its row, its outbox item and its audit event, together."""
     with write_connection(engine) as conn:
         version = _account_version(conn, account_id) if account_id else None
-        table, columns, row = rows
-        R.insert_rows(conn, table, columns, [row])
+        if rows is not None:
+            table, columns, row = rows
+            R.insert_rows(conn, table, columns, [row])
         if also is not None:
             also(conn)
         item = enqueue(conn, name=name, args=args, occurred_at=at, account_id=account_id, base_version=version)
@@ -56,20 +60,31 @@ def _record(
     return item
 
 
-def record_promise(engine: Engine, promise: Promise, *, device: Device, at: datetime, config_hash: str) -> OutboxItem:
+def _with_decision(args: dict[str, Any], data: dict[str, Any], decision: dict[str, Any] | None) -> None:
+    """The decision snapshot goes with the command to the server; the audit log keeps its hash."""
+    if decision is not None:
+        args["decision"] = decision
+        data["decision_sha256"] = digest(decision)
+
+
+def record_promise(engine: Engine, promise: Promise, *, device: Device, at: datetime, config_hash: str,
+                   decision: dict[str, Any] | None = None) -> OutboxItem:
     """A promise to pay, pending until the server validates it (promise.create@1)."""
     record = to_record(promise)
     args = {k: record[k] for k in ("id", "account_id", "amount", "due_on", "channel", "created_at", "grace_days")}
+    data = {"promise_id": promise.id, "account_id": promise.account_id, "amount": promise.amount.centavos,
+            "due_on": promise.due_on.isoformat()}
+    _with_decision(args, data, decision)
     return _record(
         engine, name="promise.create@1", args=args, account_id=promise.account_id,
         rows=("promise", R.PROMISE, R.promise_row(promise, SyncState.PENDING, 0)), event="promise.created",
-        data={"promise_id": promise.id, "account_id": promise.account_id, "amount": promise.amount.centavos,
-              "due_on": promise.due_on.isoformat()},
+        data=data,
         actor=promise.created_by, device=device, at=at, config_hash=config_hash,
     )
 
 
-def record_plan(engine: Engine, plan: PaymentPlan, *, device: Device, at: datetime, config_hash: str) -> OutboxItem:
+def record_plan(engine: Engine, plan: PaymentPlan, *, device: Device, at: datetime, config_hash: str,
+                decision: dict[str, Any] | None = None) -> OutboxItem:
     """A payment plan proposed: the plan and its installments, pending until the server answers (plan.propose@1)."""
     head, installments = R.plan_rows(plan, SyncState.PENDING, 0)
 
@@ -78,12 +93,28 @@ def record_plan(engine: Engine, plan: PaymentPlan, *, device: Device, at: dateti
 
     record = to_record(plan)
     args = {k: record[k] for k in ("id", "account_id", "down_payment", "installments", "created_at")}
+    data = {"plan_id": plan.id, "account_id": plan.account_id, "total": plan.total.centavos,
+            "installments": len(plan.installments)}
+    _with_decision(args, data, decision)
     return _record(
         engine, name="plan.propose@1", args=args, account_id=plan.account_id, rows=("payment_plan", R.PLAN, head),
         event="plan.proposed",
-        data={"plan_id": plan.id, "account_id": plan.account_id, "total": plan.total.centavos,
-              "installments": len(plan.installments)},
+        data=data,
         actor=plan.created_by, device=device, at=at, config_hash=config_hash, also=add_installments,
+    )
+
+
+def record_refusal(engine: Engine, decision: dict[str, Any], *, actor: str, device: Device, at: datetime,
+                   config_hash: str) -> OutboxItem:
+    """An offer the policy refused as the agent entered it: the snapshot goes to the server as a fact
+    (decision.record@1); here the audit log keeps the rules that refused it and the snapshot's hash."""
+    account_id = decision["account_id"]
+    rules = [p["rule"] for p in decision["eligibility"]["problems"]]
+    return _record(
+        engine, name="decision.record@1", args={"id": new_id(), "account_id": account_id, "decision": decision},
+        account_id=account_id, rows=None, event="offer.refused",
+        data={"account_id": account_id, "offer": decision["kind"], "rules": rules, "decision_sha256": digest(decision)},
+        actor=actor, device=device, at=at, config_hash=config_hash,
     )
 
 

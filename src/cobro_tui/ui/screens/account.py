@@ -236,7 +236,8 @@ class AccountScreen(CobroScreen):
         account = self.view.file.account
         try:
             if isinstance(intent, PromiseIntent):
-                promise = self.workstation.promises.take(account.id, intent.amount, intent.due_on, intent.channel)
+                promise = self.workstation.promises.take(account.id, intent.amount, intent.due_on, intent.channel,
+                                                         tuple(sorted(self.steps_done)))
                 done = t("promise.saved", amount=money(promise.amount), due_on=day(promise.due_on))
             else:
                 phones = [p for p in self.view.file.contact_points if p.kind in POINTS_FOR[Channel.VOICE]]
@@ -282,11 +283,11 @@ class AccountScreen(CobroScreen):
 
     def action_promise(self) -> None:
         if self.view is not None:
-            self.app.push_screen(PromiseForm(self.workstation, self.view), self._after_form)
+            self.app.push_screen(PromiseForm(self.workstation, self.view, tuple(sorted(self.steps_done))), self._after_form)
 
     def action_plan(self) -> None:
         if self.view is not None:
-            self.app.push_screen(PlanForm(self.workstation, self.view), self._after_form)
+            self.app.push_screen(PlanForm(self.workstation, self.view, tuple(sorted(self.steps_done))), self._after_form)
 
     def action_log_contact(self) -> None:
         if self.view is not None:

@@ -93,7 +93,8 @@ class CobroForm(CobroModal[str | None]):
 class AccountForm(CobroForm):
     """A form about the account on screen: the workstation's services and the account's view."""
 
-    def __init__(self, workstation: Workstation, view: AccountView) -> None:
+    def __init__(self, workstation: Workstation, view: AccountView, script_steps: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.workstation = workstation
         self.view = view
+        self.script_steps = script_steps  # the call-guide steps ticked so far: kept with what is agreed

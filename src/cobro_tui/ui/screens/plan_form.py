@@ -136,7 +136,8 @@ class PlanForm(AccountForm):
     @work(thread=True, exclusive=True, group="plan-save", exit_on_error=False)
     def save(self, total: Money, down: Money, count: int, first: date, frequency: Frequency) -> None:
         try:
-            plan = self.workstation.plans.propose(self.view.file.account.id, total, down, count, first, frequency)
+            plan = self.workstation.plans.propose(self.view.file.account.id, total, down, count, first, frequency,
+                                                  self.script_steps)
         except UserFacingError as exc:
             self.post_message(self.Done(exc.message, saved=False))
             return

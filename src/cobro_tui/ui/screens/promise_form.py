@@ -106,7 +106,7 @@ class PromiseForm(AccountForm):
     @work(thread=True, exclusive=True, group="promise-save", exit_on_error=False)
     def save(self, amount: Money, due: date, channel: str) -> None:
         try:
-            promise = self.workstation.promises.take(self.view.file.account.id, amount, due, channel)
+            promise = self.workstation.promises.take(self.view.file.account.id, amount, due, channel, self.script_steps)
         except UserFacingError as exc:
             self.post_message(self.Done(exc.message, saved=False))
             return
