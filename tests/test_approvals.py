@@ -136,3 +136,61 @@ def test_only_a_manager_decides_what_needs_a_manager() -> None:
 
     assert may_decide("supervisor", "supervisor") and may_decide("manager", "supervisor") and may_decide("manager", "manager")
     assert not may_decide("supervisor", "manager") and not may_decide("agent", "supervisor")
+
+
+@pytest.fixture
+def bigger_server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    with running_server(tmp_path, accounts=300, seed=5) as running:
+        yield running
+
+
+def test_settlements_within_the_agents_discount_apply_above_it_and_restructures_wait(tmp_path: Path, bigger_server,  # type: ignore[no-untyped-def]
+                                                                                    clock: FixedClock, policy: Policy) -> None:
+    from cobro_tui.bootstrap import build_workstation
+    from cobro_tui.domain.models import PlanKind
+    from cobro_tui.domain.plans import Frequency
+    from cobro_tui.settings import load_settings
+
+    engine, thread = bigger_server
+    station = make_station(tmp_path, "settle", thread.url, "agente01", clock, policy)
+    assert station.round().ok
+    ws = build_workstation(station.cache, load_settings(), clock, policy, "agente01", "live")
+    late = [a for a, _ in station.accounts() if ws.accounts.open(a).file.account.bucket in ("120+", "castigo")
+            and not ws.accounts.open(a).file.plans]
+    middle = [a for a, _ in station.accounts() if ws.accounts.open(a).file.account.bucket in ("60-89", "90-119")
+              and not ws.accounts.open(a).file.plans]
+    assert len(late) >= 2 and middle
+    late = [*late[:2], middle[0]]
+    first_due = NOW.date() + timedelta(days=5)
+
+    def settle(account_id: str, percent_off: int):  # type: ignore[no-untyped-def]
+        account = ws.accounts.open(account_id).file.account
+        pay = Money(account.balance.centavos - account.balance.centavos * percent_off // 100)
+        return account, ws.plans.propose(account_id, pay, Money(0), 1, first_due, Frequency.MONTHLY, kind=PlanKind.SETTLEMENT)
+
+    limits = policy.offers.settlement.discounts("120+", 0)
+    account, mine = settle(late[0], 10)  # well within the agent's discount
+    preview = ws.plans.preview(late[1], Money(1), Money(0), 1, first_due, Frequency.MONTHLY, PlanKind.SETTLEMENT)
+    assert [p.key for p in preview.problems] == ["settlement.discount_too_big"]  # 99.99 % off: nobody may
+    _, above = settle(late[1], limits["agent"] + 5)  # above the agent's, within the supervisor's
+    restructure_account = ws.accounts.open(late[2]).file.account
+    down = Money(-(-restructure_account.balance.centavos * policy.offers.restructure.min_down_percent // 100))
+    restructure = ws.plans.propose(late[2], restructure_account.balance, down, 24, first_due, Frequency.MONTHLY,
+                                   kind=PlanKind.RESTRUCTURE)
+    report = station.round()
+    assert report.ok and report.held == 2 and report.applied >= 1
+    with engine.connect() as conn:
+        applied = get_doc(conn, "payment_plan", mine.id)
+    assert applied is not None and applied.data["kind"] == "settlement"
+    assert applied.data["forgiven"]["centavos"] == account.balance.centavos - mine.total.centavos
+    supervisor = _login(thread.url, "supervisor01")
+    waiting = {w["args"]["id"]: w for w in httpx.get(f"{thread.url}/v1/approvals", headers=supervisor).json()}
+    assert set(waiting) == {above.id, restructure.id}
+    assert "excede su límite" in waiting[above.id]["why"] and "supervisor" in waiting[restructure.id]["why"]
+    for plan_id in (above.id, restructure.id):
+        answer = httpx.post(f"{thread.url}/v1/approvals/{waiting[plan_id]['mutation_id']}", headers=supervisor,
+                            json={"decision": "approve", "reason": "revisado con el cliente por teléfono"})
+        assert answer.json()["status"] == "applied"
+    assert station.round().decided == 2
+    states = {p.item.id: (p.item.kind, p.sync_state) for a in late[:3] for p in ws.accounts.open(a).file.plans}
+    assert states[above.id] == (PlanKind.SETTLEMENT, "synced") and states[restructure.id] == (PlanKind.RESTRUCTURE, "synced")

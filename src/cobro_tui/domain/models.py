@@ -102,6 +102,15 @@ class PromiseStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class PlanKind(StrEnum):
+    """What an agreement is: a payment plan (convenio), a settlement (liquidación: pay part, the rest
+    is forgiven) or a restructure (new terms for the whole balance)."""
+
+    PLAN = "plan"
+    SETTLEMENT = "settlement"
+    RESTRUCTURE = "restructure"
+
+
 class PlanStatus(StrEnum):
     PROPOSED = "proposed"
     ACTIVE = "active"
@@ -279,6 +288,8 @@ class PaymentPlan:
     created_at: datetime
     created_by: str
     status: PlanStatus = PlanStatus.PROPOSED
+    kind: PlanKind = PlanKind.PLAN
+    forgiven: Money | None = None  # a settlement: what the debtor no longer owes once it is paid
 
     @property
     def total(self) -> Money:

@@ -4,7 +4,7 @@ rule (the message id) and its limit (the values), for the UI to word. Pure: no c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from cobro_tui.domain.models import (
@@ -199,7 +199,8 @@ def discount_percent(balance: Money, pay: Money) -> int:
     return -(-(balance.centavos - pay.centavos) * 100 // balance.centavos)
 
 
-def check_settlement(account: Account, pay: Money, pay_by: date, today: date, level: str, policy: OfferPolicy) -> Verdict:
+def check_settlement(account: Account, pay: Money, pay_by: date, today: date, level: str, policy: OfferPolicy,
+                     count: int = 1) -> Verdict:
     """A settlement (pay `pay` by `pay_by` and the rest is forgiven) asked by a user of `level`:
     within that level's discount it stands; above it, the lowest level allowed must approve."""
     rules = policy.settlement
@@ -213,6 +214,8 @@ def check_settlement(account: Account, pay: Money, pay_by: date, today: date, le
     last_day = today + timedelta(days=rules.max_days_to_pay)
     if pay_by < today or pay_by > last_day:
         problems.append(Problem("settlement.date_range", {"today": today, "last_day": last_day}))
+    if not 1 <= count <= rules.max_installments:
+        problems.append(Problem("settlement.count", {"most": rules.max_installments}))
     wanted = discount_percent(balance, pay)
     allowed = [lvl for lvl in AUTHORITY if limits.get(lvl, 0) >= wanted]
     if not allowed:
@@ -227,10 +230,13 @@ def check_settlement(account: Account, pay: Money, pay_by: date, today: date, le
     return Verdict(tuple(problems), needed, why)
 
 
-def check_restructure(account: Account, down: Money, count: int, frequency: str, policy: OfferPolicy) -> Verdict:
+def check_restructure(account: Account, down: Money, count: int, frequency: str, policy: OfferPolicy,
+                      total: Money | None = None) -> Verdict:
     """A restructure of the whole balance: always for a supervisor; refused outside its terms."""
     rules = policy.restructure
     problems = []
+    if total is not None and total != account.balance:
+        problems.append(Problem("restructure.total", {"balance": account.balance}))
     if account.bucket not in rules.buckets:
         problems.append(Problem("restructure.bucket", {"bucket": account.bucket, "buckets": ", ".join(rules.buckets)}))
     balance = account.balance
@@ -299,3 +305,24 @@ def offers_for(account: Account, open_promises: list[Promise], broken_recently: 
         first = business_day(today + timedelta(days=30), policy.holidays)
         found.append(Offer("restructure", balance, first, rules.max_installments, down, each, approval="supervisor"))
     return found
+
+
+def check_agreement(account: Account, open_plans: list[PaymentPlan], kind: str, total: Money, down: Money, count: int,
+                    first: date, due_dates: list[date], frequency: str, today: date, level: str,
+                    policy: OfferPolicy) -> Verdict:
+    """A plan, a settlement or a restructure as entered (`count` installments from `first`, falling
+    on `due_dates` once moved off holidays, after the down payment): the one check the workstation
+    and the server both make."""
+    if kind == "settlement":
+        verdict = check_settlement(account, total, due_dates[-1] if due_dates else today, today, level, policy, count)
+    elif kind == "restructure":
+        verdict = check_restructure(account, down, count, frequency, policy, total)
+        if first < today or first > today + timedelta(days=policy.plan.max_days_to_first):
+            last_day = today + timedelta(days=policy.plan.max_days_to_first)
+            verdict = replace(verdict, problems=(*verdict.problems,
+                                                 Problem("plan.first_due_range", {"today": today, "last_day": last_day})))
+    else:
+        return check_plan(account, open_plans, total, down, count, first, frequency, today, policy)
+    if any(p.status in (PlanStatus.PROPOSED, PlanStatus.ACTIVE) for p in open_plans):
+        verdict = replace(verdict, problems=(*verdict.problems, Problem("plan.overlap", {})))
+    return verdict

@@ -4,7 +4,7 @@ intentions (promises) are validated against the server's current state."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -15,13 +15,14 @@ from sqlalchemy import Connection
 from cobro_tui.domain.models import (
     ContactAttempt,
     Direction,
+    PlanKind,
     PlanStatus,
     PromiseStatus,
     RestrictionKind,
 )
 from cobro_tui.domain.money import Money
 from cobro_tui.domain.offers import Verdict as OfferVerdict
-from cobro_tui.domain.offers import broken_recently, check_plan, check_promise
+from cobro_tui.domain.offers import broken_recently, check_agreement, check_promise
 from cobro_tui.domain.promises import Problem
 from cobro_tui.domain.records import from_record, instant_text, to_record
 from cobro_tui.i18n import day, money, t
@@ -215,6 +216,11 @@ REFUSAL_CODES = {
     "plan.not_offered": "PLAN_NOT_OFFERED", "plan.total_range": "PLAN_ABOVE_BALANCE", "plan.down_range": "PLAN_INVALID",
     "plan.down_small": "PLAN_INVALID", "plan.bad_frequency": "PLAN_INVALID", "plan.count_range": "PLAN_INVALID",
     "plan.installment_small": "PLAN_INVALID", "plan.first_due_range": "PLAN_DATES_INVALID", "plan.overlap": "PLAN_OVERLAP",
+    "settlement.not_offered": "SETTLEMENT_NOT_OFFERED", "settlement.amount_range": "SETTLEMENT_INVALID",
+    "settlement.date_range": "SETTLEMENT_INVALID", "settlement.count": "SETTLEMENT_INVALID",
+    "settlement.discount_too_big": "DISCOUNT_ABOVE_POLICY", "restructure.bucket": "RESTRUCTURE_NOT_OFFERED",
+    "restructure.down": "RESTRUCTURE_INVALID", "restructure.count": "RESTRUCTURE_INVALID",
+    "restructure.total": "RESTRUCTURE_INVALID",
 }
 
 
@@ -297,8 +303,8 @@ def promise_cancel(ctx: Context, args: dict[str, Any]) -> Outcome:
 
 
 def plan_propose(ctx: Context, args: dict[str, Any]) -> Outcome:
-    """A payment plan the agent agreed with the debtor: checked against the account as it is now,
-    stored as proposed (approval by authority comes with the offer policy)."""
+    """A plan, settlement or restructure the agent agreed with the debtor: checked against the
+    account as it is now; above the agent's authority it waits for a supervisor (see approvals)."""
     account = _account(ctx, args.get("account_id"))
     record = {"status": PlanStatus.PROPOSED.value, "created_by": ctx.agent, **args}
     plan = _decode("payment_plan", record)
@@ -319,10 +325,14 @@ def plan_propose(ctx: Context, args: dict[str, Any]) -> Outcome:
         return rejected("PLAN_DATES_INVALID", "Los pagos del convenio deben ir en orden de fecha.")
     today = debtor_today(ctx.conn, account, ctx.now)
     plans = [_decode("payment_plan", d.data) for d in docs_of_account(ctx.conn, account.id, "payment_plan")]
-    verdict = check_plan(acc, plans, plan.total, plan.down_payment, len(plan.installments), days[0],
-                         _frequency_of(days), today, server_policy().offers)
+    verdict = check_agreement(acc, plans, plan.kind.value, plan.total, plan.down_payment, len(days), days[0], days,
+                              _frequency_of(days), today, "agent", server_policy().offers)
     if verdict.problems:
         return _refused(verdict.problems[0])
+    if verdict.approval and ctx.approved_by is None:
+        return held(verdict)
+    if plan.kind is PlanKind.SETTLEMENT:  # what it forgives, from the balance as it is now
+        plan = replace(plan, forgiven=Money(acc.balance.centavos - plan.total.centavos, acc.currency))
     ctx.tx.put(Doc("payment_plan", plan.id, 0, to_record(plan), account.id, account.customer_id, account.agent),
                current=None)
     return Outcome()

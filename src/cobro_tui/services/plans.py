@@ -11,16 +11,16 @@ from sqlalchemy import Engine
 
 from cobro_tui.clock import Clock
 from cobro_tui.domain.ids import new_id
-from cobro_tui.domain.models import Installment, PaymentPlan
+from cobro_tui.domain.models import Installment, PaymentPlan, PlanKind
 from cobro_tui.domain.money import Money
-from cobro_tui.domain.offers import Verdict, check_plan
+from cobro_tui.domain.offers import Verdict, check_agreement
 from cobro_tui.domain.plans import Frequency, schedule
 from cobro_tui.domain.promises import Problem
 from cobro_tui.errors import Refusal
 from cobro_tui.policy import Policy
 from cobro_tui.services import decisions
 from cobro_tui.services.accounts import AccountService, AccountView
-from cobro_tui.services.promises import problem_text
+from cobro_tui.services.promises import approval_text, problem_text
 from cobro_tui.store.actions import record_plan, record_refusal
 from cobro_tui.store.device import Device
 
@@ -35,6 +35,7 @@ class PlanRefused(Refusal):
 class PlanPreview:
     installments: tuple[Installment, ...]
     problems: list[Problem]
+    approval: str | None = None  # who must approve it and why, in a sentence (it can be proposed; the server holds it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,31 +53,34 @@ class PlanService:
         return Money(-(-total.centavos * self.policy.offers.plan.min_down_percent // 100), total.currency)
 
     def preview(self, account_id: str, total: Money, down: Money, count: int, first_due: date,
-                frequency: Frequency) -> PlanPreview:
+                frequency: Frequency, kind: PlanKind = PlanKind.PLAN) -> PlanPreview:
         """The schedule as entered and what is wrong with it (for the live preview)."""
-        return self._preview(self.accounts.open(account_id), total, down, count, first_due, frequency)[0]
+        return self._preview(self.accounts.open(account_id), total, down, count, first_due, frequency, kind)[0]
 
     def _preview(self, view: AccountView, total: Money, down: Money, count: int, first_due: date,
-                 frequency: Frequency) -> tuple[PlanPreview, Verdict]:
+                 frequency: Frequency, kind: PlanKind) -> tuple[PlanPreview, Verdict]:
         open_plans = [p.item for p in view.file.plans if p.sync_state != "rejected"]
         offers = self.policy.offers
-        verdict = check_plan(view.file.account, open_plans, total, down, count, first_due, frequency.value,
-                             view.debtor_now.date(), offers)
         holidays = offers.holidays if offers.plan.move_off_holidays else None
         installments = schedule(total, down, count, first_due, frequency, holidays) if 1 <= count <= 120 else ()
-        return PlanPreview(installments, list(verdict.problems)), verdict
+        days = [i.due_on for i in installments] or [first_due]
+        verdict = check_agreement(view.file.account, open_plans, kind.value, total, down, count, first_due, days,
+                                  frequency.value, view.debtor_now.date(), "agent", offers)
+        return PlanPreview(installments, list(verdict.problems), approval_text(verdict)), verdict
 
     def propose(self, account_id: str, total: Money, down: Money, count: int, first_due: date,
-                frequency: Frequency, script_steps: tuple[str, ...] = ()) -> PaymentPlan:
+                frequency: Frequency, script_steps: tuple[str, ...] = (), kind: PlanKind = PlanKind.PLAN) -> PaymentPlan:
         """Record the plan, or PlanRefused; either way what the agent saw is kept (with the plan, or as a refusal)."""
         view = self.accounts.open(account_id)
-        preview, verdict = self._preview(view, total, down, count, first_due, frequency)
+        preview, verdict = self._preview(view, total, down, count, first_due, frequency, kind)
         now = self.clock.now()
+        balance = view.file.account.balance
+        forgiven = Money(balance.centavos - total.centavos, balance.currency) if kind is PlanKind.SETTLEMENT else None
         plan = PaymentPlan(id=new_id(), account_id=account_id, down_payment=down, installments=preview.installments,
-                           created_at=now, created_by=self.device.agent_id)
-        offer = {"type": "plan", "total": total, "down": down, "count": count, "first_due": first_due,
+                           created_at=now, created_by=self.device.agent_id, kind=kind, forgiven=forgiven)
+        offer = {"type": kind.value, "total": total, "down": down, "count": count, "first_due": first_due,
                  "frequency": frequency.value, "due_dates": [i.due_on for i in preview.installments]}
-        snapshot = decisions.of_offer(view, kind="plan" if verdict.allowed else "refusal",
+        snapshot = decisions.of_offer(view, kind=kind.value if verdict.allowed else "refusal",
                                       subject_id=plan.id if verdict.allowed else None, taken_at=now, offer=offer,
                                       verdict=verdict, script_steps=script_steps, config_hash=self.policy.config_hash)
         if preview.problems:

@@ -92,8 +92,8 @@ def record_plan(engine: Engine, plan: PaymentPlan, *, device: Device, at: dateti
         R.insert_rows(conn, "plan_installment", R.INSTALLMENT, installments)
 
     record = to_record(plan)
-    args = {k: record[k] for k in ("id", "account_id", "down_payment", "installments", "created_at")}
-    data = {"plan_id": plan.id, "account_id": plan.account_id, "total": plan.total.centavos,
+    args = {k: record[k] for k in ("id", "account_id", "down_payment", "installments", "created_at", "kind")}
+    data = {"plan_id": plan.id, "account_id": plan.account_id, "kind": plan.kind.value, "total": plan.total.centavos,
             "installments": len(plan.installments)}
     _with_decision(args, data, decision)
     return _record(

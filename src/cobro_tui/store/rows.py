@@ -140,12 +140,14 @@ def promise_from_row(r: Sequence[Any]) -> Promise:
     )
 
 
-PLAN = ("id", "account_id", "down_payment", "currency", "created_at", "created_by", "status", "sync_state", "server_version")
+PLAN = ("id", "account_id", "down_payment", "currency", "created_at", "created_by", "status", "kind", "forgiven",
+        "sync_state", "server_version")
 INSTALLMENT = ("plan_id", "number", "due_on", "amount", "status")
 
 
 def plan_rows(p: PaymentPlan, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
-    head = (p.id, p.account_id, p.down_payment.centavos, p.down_payment.currency, instant_text(p.created_at), p.created_by, p.status.value, state.value, version)
+    head = (p.id, p.account_id, p.down_payment.centavos, p.down_payment.currency, instant_text(p.created_at), p.created_by,
+            p.status.value, p.kind.value, p.forgiven.centavos if p.forgiven else None, state.value, version)
     items = [(p.id, i.number, i.due_on.isoformat(), i.amount.centavos, i.status.value) for i in p.installments]
     return head, items
 
@@ -225,9 +227,12 @@ def columns_of(kind: str) -> tuple[str, ...]:
 
 
 # Fields added after the first version of the protocol: a record without them reads as null.
-OPTIONAL_FIELDS = frozenset({"callback_at", "override_reason"})
+OPTIONAL_FIELDS = frozenset({"callback_at", "override_reason", "kind", "forgiven"})
+# What an optional field reads as when a record lacks it.
+_ABSENT = {"kind": "plan"}
 # Columns holding money: the wire sends {"centavos": n, "currency": "MXN"}, the cache keeps centavos.
-MONEY_COLUMNS = frozenset({"principal", "interest", "fees", "vat", "past_due", "min_to_cure", "amount", "paid", "down_payment"})
+MONEY_COLUMNS = frozenset({"principal", "interest", "fees", "vat", "past_due", "min_to_cure", "amount", "paid", "down_payment",
+                           "forgiven"})
 
 
 def steps_json(steps: Sequence[str]) -> str:
@@ -247,9 +252,10 @@ def _column_reader(kind: str, column: str) -> Callable[[dict[str, Any], int], An
     if column == "script_steps":
         return lambda data, version: steps_json(data["script_steps"])
     if column in MONEY_COLUMNS:
-        return lambda data, version: None if data[column] is None else data[column]["centavos"]
+        return lambda data, version: None if data.get(column) is None else data[column]["centavos"]
     if column in OPTIONAL_FIELDS:
-        return lambda data, version: data.get(column)
+        absent = _ABSENT.get(column)
+        return lambda data, version: data.get(column, absent)
     return lambda data, version: data[column]
 
 
@@ -266,6 +272,8 @@ def column_sql(kind: str, column: str) -> str:
         return "json(data->'$.script_steps')"
     if column in MONEY_COLUMNS:
         return f"data->>'$.{column}.centavos'"
+    if column in _ABSENT:
+        return f"coalesce(data->>'$.{column}', '{_ABSENT[column]}')"
     return f"data->>'$.{column}'"
 
 

@@ -133,6 +133,8 @@ class PaymentPlanRow(Synced, table=True):
     created_at: datetime = _instant()  # type: ignore[assignment]
     created_by: str = Field(max_length=64)
     status: str = Field(max_length=16)
+    kind: str = Field(default="plan", max_length=16, sa_column_kwargs={"server_default": "plan"})
+    forgiven: int | None = None
 
 
 class InstallmentRow(SQLModel, table=True):

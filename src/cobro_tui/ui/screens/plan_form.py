@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
 from cobro_tui.domain.entry import parse_day
-from cobro_tui.domain.models import Installment
+from cobro_tui.domain.models import Installment, PlanKind
 from cobro_tui.domain.money import Money
 from cobro_tui.domain.plans import Frequency
 from cobro_tui.errors import UserFacingError
@@ -21,18 +21,20 @@ from cobro_tui.i18n import day, money, t
 from cobro_tui.services.promises import parse_amount, problem_text
 from cobro_tui.ui.screens.base import AccountForm
 
-Entered = tuple[Money, Money, int, date, Frequency]
+Entered = tuple[Money, Money, int, date, Frequency, PlanKind]
 
 
 class PlanForm(AccountForm):
     """Dismissed with the confirmation text when proposed, None when cancelled."""
 
     class Previewed(Message):
-        def __init__(self, installments: tuple[Installment, ...], problems: list[str], generation: int) -> None:
+        def __init__(self, installments: tuple[Installment, ...], problems: list[str], generation: int,
+                     approval: str | None = None) -> None:
             super().__init__()
             self.installments = installments
             self.problems = problems
             self.generation = generation
+            self.approval = approval
 
     def compose(self) -> ComposeResult:
         account = self.view.file.account
@@ -41,6 +43,9 @@ class PlanForm(AccountForm):
             yield Static(t("plan.title"), classes="form-title")
             yield Static(f"{self.view.file.customer.full_name} · {t('account.total')} {money(account.balance)}",
                          classes="form-context")
+            yield Label(t("plan.kind"))
+            yield Select([(t(f"plan.kind_{k.value}"), k.value) for k in PlanKind], value=PlanKind.PLAN.value,
+                         allow_blank=False, compact=True, id="plan-kind")
             with Horizontal(classes="form-row"):
                 with Vertical():
                     yield Label(t("plan.total"))
@@ -85,7 +90,7 @@ class PlanForm(AccountForm):
         if first is None:
             return t("form.bad_date", text=text("#plan-first") or "—", example=day(today))
         frequency = Frequency(str(self.query_one("#plan-frequency", Select).value))
-        return total, down, int(count_text), first, frequency
+        return total, down, int(count_text), first, frequency, PlanKind(str(self.query_one("#plan-kind", Select).value))
 
     generation = 0  # counts edits: a preview answered after a newer edit is not shown
 
@@ -100,19 +105,22 @@ class PlanForm(AccountForm):
             self.preview(*entered, self.generation)
 
     @work(thread=True, exclusive=True, group="plan-preview", exit_on_error=False)
-    def preview(self, total: Money, down: Money, count: int, first: date, frequency: Frequency, generation: int) -> None:
-        result = self.workstation.plans.preview(self.view.file.account.id, total, down, count, first, frequency)
-        self.post_message(self.Previewed(result.installments, [problem_text(p) for p in result.problems], generation))
+    def preview(self, total: Money, down: Money, count: int, first: date, frequency: Frequency, kind: PlanKind,
+                generation: int) -> None:
+        result = self.workstation.plans.preview(self.view.file.account.id, total, down, count, first, frequency, kind)
+        self.post_message(self.Previewed(result.installments, [problem_text(p) for p in result.problems], generation,
+                                         result.approval))
 
     @on(Previewed)
     def show_preview(self, message: Previewed) -> None:
         if message.generation == self.generation:
-            self._show(message.problems, message.installments)
+            self._show(message.problems, message.installments, message.approval)
 
-    def _show(self, problems: list[str], installments: tuple[Installment, ...]) -> None:
+    def _show(self, problems: list[str], installments: tuple[Installment, ...], approval: str | None = None) -> None:
         check = self.query_one("#plan-check", Static)
-        check.update("\n".join(problems) if problems else t("plan.ok"))
+        check.update("\n".join(problems) if problems else approval or t("plan.ok"))
         check.set_class(bool(problems), "-bad")
+        check.set_class(not problems and approval is not None, "-held")
         table = Table(title=t("plan.preview"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
         table.add_column(t("plan.number"), justify="right")
         table.add_column(t("account.due"))
@@ -134,13 +142,15 @@ class PlanForm(AccountForm):
         self.save(*entered)
 
     @work(thread=True, exclusive=True, group="plan-save", exit_on_error=False)
-    def save(self, total: Money, down: Money, count: int, first: date, frequency: Frequency) -> None:
+    def save(self, total: Money, down: Money, count: int, first: date, frequency: Frequency, kind: PlanKind) -> None:
         try:
             plan = self.workstation.plans.propose(self.view.file.account.id, total, down, count, first, frequency,
-                                                  self.script_steps)
+                                                  self.script_steps, kind)
         except UserFacingError as exc:
             self.post_message(self.Done(exc.message, saved=False))
             return
-        self.post_message(self.Done(t("plan.saved", total=money(plan.total), count=len(plan.installments)), saved=True))
+        saved = t(f"plan.saved_{plan.kind.value}", total=money(plan.total), count=len(plan.installments))
+        held = self.workstation.plans.preview(plan.account_id, total, down, count, first, frequency, kind).approval
+        self.post_message(self.Done(f"{saved} {held}" if held else saved, saved=True))
 
 
