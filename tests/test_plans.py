@@ -100,3 +100,46 @@ def test_a_proposed_plan_reaches_the_server_once_and_comes_back_synced(tmp_path:
         rows = conn.exec_driver_sql("SELECT count(*) FROM plan_installment WHERE plan_id = ?", (plan.id,)).scalar_one()
     assert state == "synced" and rows == 4
     assert station.view() == server_view(server[0], "agente01")
+
+
+def test_the_agreement_document_splits_the_amount_by_part_and_names_only_the_institutions_account(
+        tmp_path: Path, policy: Policy, clock: FixedClock) -> None:
+    from portfolio_fixtures import fill
+
+    from cobro_tui.bootstrap import build_workstation
+    from cobro_tui.domain.agreements import apportion, check_digit, payment_reference
+    from cobro_tui.domain.models import PlanKind
+    from cobro_tui.errors import UserFacingError
+    from cobro_tui.settings import load_settings
+    from cobro_tui.store.engine import CacheFile
+    from cobro_tui.store.migrate import upgrade
+
+    cache = CacheFile(tmp_path / "c.db", bytes(range(32)))
+    engine = cache.open()
+    upgrade(engine)
+    fill(cache, policy, accounts=40)
+    ws = build_workstation(engine, load_settings(), clock, policy, "agente01", "demo")
+    account_id = next(e.account_id for e in ws.queue.page(None, 40).entries
+                      if not ws.accounts.open(e.account_id).file.plans and ws.accounts.open(e.account_id).file.account.bucket in ("120+", "castigo"))
+    with pytest.raises(UserFacingError, match="no tiene un convenio"):
+        ws.plans.document(account_id)
+    account = ws.accounts.open(account_id).file.account
+    pay = Money(account.balance.centavos * 80 // 100)  # 20 % off: within the agent's discount here
+    plan = ws.plans.propose(account_id, pay, Money(0), 2, NOW.date() + timedelta(days=3), Frequency.BIWEEKLY,
+                            kind=PlanKind.SETTLEMENT)
+    text_path, html_path = ws.plans.save_document(account_id, tmp_path / "docs")
+    text, page = text_path.read_text(), html_path.read_text()
+    covered = apportion(account, pay)
+    assert sum(m.centavos for m in covered.values()) == pay.centavos  # split by part to the centavo
+    assert covered["fees"] == account.fees  # costs are covered first
+    assert "Liquidación con descuento" in text and "Descuento (se condona)" in text
+    assert f"${(account.balance.centavos - pay.centavos) / 100:,.2f}" in text
+    for item in plan.installments:
+        assert item.due_on.strftime("%d/%m/%Y") in text
+    institution = policy.offers.institution
+    assert institution.clabe in text and payment_reference(account) in text and institution.clabe in page
+    assert account.number not in text and account.number not in page  # the full number stays masked
+    reference = payment_reference(account)
+    assert reference[-1] == check_digit(reference[:-1]) and len(reference) == 13
+    assert page.startswith("<!DOCTYPE html>") and "&lt;" not in institution.name and "<td>" in page
+    engine.dispose()

@@ -16,6 +16,7 @@ from cobro_tui.domain.offers import (
     FREQUENCIES,
     MIN_BASES,
     Band,
+    Institution,
     OfferPolicy,
     PlanPolicy,
     PlanTerm,
@@ -376,7 +377,7 @@ def _offers(reader: _Reader, buckets: BucketSet | None) -> OfferPolicy | None:
     before = len(reader.problems)
     path = str(reader.folder / "offers.toml")
     codes = tuple(b.code for b in buckets.buckets)
-    reader.unknown(path, data, ("version", "calendar", "promise", "plan", "settlement", "restructure"))
+    reader.unknown(path, data, ("version", "calendar", "promise", "plan", "settlement", "restructure", "agreement"))
     calendar = reader.field(path, data, "calendar", str)
     import holidays
 
@@ -425,10 +426,16 @@ def _offers(reader: _Reader, buckets: BucketSet | None) -> OfferPolicy | None:
                                            restructure.number("min_down_percent", most=99) or 0,
                                            restructure.number("max_installments", least=1, most=120) or 1,
                                            restructure.words("frequencies", FREQUENCIES) or ())
+    agreement = _Section(reader, f"{path}: agreement", data.get("agreement"), ("institution", "bank", "clabe", "phone"))
+    words = {key: reader.field(agreement.where, agreement.data, key, str) for key in ("institution", "bank", "clabe", "phone")}
+    clabe = words["clabe"] or ""
+    if words["clabe"] is not None and not (len(clabe) == 18 and clabe.isdigit()):
+        reader.problems.append(f"{agreement.where}: key clabe must be the institution's 18-digit CLABE, not {clabe!r}")
     if len(reader.problems) != before or calendar is None:
         return None
+    institution = Institution(words["institution"] or "", words["bank"] or "", clabe, words["phone"] or "")
     days_off = frozenset(_holidays_of(calendar))  # the country's statutory holidays
-    return OfferPolicy(calendar, promise_policy, plan_policy, settlement_policy, restructure_policy, days_off)
+    return OfferPolicy(calendar, promise_policy, plan_policy, settlement_policy, restructure_policy, days_off, institution)
 
 
 def preset_rules(preset: str, overlays: tuple[str, ...] = (), folder: Path | None = None) -> RuleSet:

@@ -102,6 +102,16 @@ class RestructurePolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class Institution:
+    """Who the debtor pays, on the agreement document: the institution's own collection account."""
+
+    name: str = ""
+    bank: str = ""
+    clabe: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class OfferPolicy:
     calendar: str = "MX"
     promise: PromisePolicy = PromisePolicy()
@@ -109,6 +119,7 @@ class OfferPolicy:
     settlement: SettlementPolicy = SettlementPolicy()
     restructure: RestructurePolicy = RestructurePolicy()
     holidays: frozenset[date] = frozenset()  # the calendar's bank holidays
+    institution: Institution = Institution()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import Engine
 
 from cobro_tui.clock import Clock
+from cobro_tui.domain.agreements import (
+    WATERFALL,
+    Agreement,
+    apportion,
+    as_html,
+    as_text,
+)
 from cobro_tui.domain.ids import new_id
 from cobro_tui.domain.models import Installment, PaymentPlan, PlanKind
 from cobro_tui.domain.money import Money
@@ -17,6 +25,7 @@ from cobro_tui.domain.offers import Verdict, check_agreement
 from cobro_tui.domain.plans import Frequency, schedule
 from cobro_tui.domain.promises import Problem
 from cobro_tui.errors import Refusal
+from cobro_tui.i18n import day, language, money, t
 from cobro_tui.policy import Policy
 from cobro_tui.services import decisions
 from cobro_tui.services.accounts import AccountService, AccountView
@@ -29,6 +38,10 @@ class PlanRefused(Refusal):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("plan.refused", text=" ".join(problem_text(p) for p in problems))
+
+
+_AGREEMENT_LABELS = ("title", "institution", "customer", "account", "kind", "balance", "total", "forgiven", "down",
+                     "installment", "bank", "clabe", "reference", "phone", "closing", "never_personal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +60,36 @@ class PlanService:
     accounts: AccountService
     after_write: list[Callable[[], None]] = field(default_factory=list)
     rescore: Callable[[list[str]], object] | None = None
+
+    def document(self, account_id: str, plan_id: str | None = None) -> Agreement:
+        """The agreement document of a plan or settlement of the account (the newest one not refused
+        when no id is given), worded in the interface language; Refusal when there is none."""
+        view = self.accounts.open(account_id)
+        plans = [p.item for p in view.file.plans if p.sync_state != "rejected" and (plan_id is None or p.item.id == plan_id)]
+        plans = [p for p in plans if p.kind is not PlanKind.RESTRUCTURE or plan_id is not None]
+        if not plans:
+            raise Refusal("agreement.none")
+        plan, account = plans[0], view.file.account
+        labels = {key: t(f"agreement.{key}") for key in _AGREEMENT_LABELS}
+        labels |= {f"kind_{k.value}": t(f"plan.kind_{k.value}") for k in PlanKind}
+        labels |= {f"part_{part}": t(f"account.{part}") for part in WATERFALL}
+        labels["lang"] = language()
+        amounts = {"balance": account.balance, "total": plan.total, "down": plan.down_payment,
+                   **({"forgiven": plan.forgiven} if plan.forgiven is not None else {}),
+                   **{f"part_{part}": paid for part, paid in apportion(account, plan.total).items()},
+                   **{f"installment_{i.number}": i.amount for i in plan.installments}}
+        dates = {f"due_{i.number}": day(i.due_on) for i in plan.installments}
+        return Agreement(self.policy.offers.institution, view.file.customer, account, plan, labels,
+                         {key: money(value) for key, value in amounts.items()}, dates)
+
+    def save_document(self, account_id: str, folder: Path, plan_id: str | None = None) -> tuple[Path, Path]:
+        """The agreement document written as plain text and HTML in `folder`, for the agent to send."""
+        doc = self.document(account_id, plan_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        text, page = folder / f"convenio-{doc.plan.id}.txt", folder / f"convenio-{doc.plan.id}.html"
+        text.write_text(as_text(doc), encoding="utf-8")
+        page.write_text(as_html(doc), encoding="utf-8")
+        return text, page
 
     def least_down(self, total: Money) -> Money:
         """The smallest down payment the policy takes on a plan of `total` (the form starts from it)."""

@@ -55,6 +55,7 @@ class AccountScreen(CobroScreen):
         Binding("colon", "wrapup", "keys.wrapup", id="account.wrapup"),
         Binding("x", "rules", "keys.rules", id="account.rules"),
         Binding("o", "restrict", "keys.restrict", id="account.restrict"),
+        Binding("d", "document", "keys.document", id="account.document"),
     ]
 
     class Loaded(Message):
@@ -268,6 +269,21 @@ class AccountScreen(CobroScreen):
         """Record that the debtor asked not to be contacted (a point, a channel, or at all)."""
         if self.view is not None:
             self.app.push_screen(RestrictionForm(self.workstation, self.view, self.revealed), self._after_form)
+
+    def action_document(self) -> None:
+        """The agreement document of the account's plan or settlement, as text and HTML, to send."""
+        if self.account_id is not None:
+            self.write_document(self.account_id)
+
+    @work(thread=True, exclusive=True, group="document", exit_on_error=False)
+    def write_document(self, account_id: str) -> None:
+        folder = self.app.settings.resolved_data_dir() / "agreements"  # type: ignore[attr-defined]
+        try:
+            text, page = self.workstation.plans.save_document(account_id, folder)
+        except UserFacingError as exc:
+            self.app.call_from_thread(self.notify, exc.message, severity="warning")
+            return
+        self.app.call_from_thread(self.notify, t("agreement.saved", text=str(text), html=page.name), timeout=10)
 
     def action_reveal(self) -> None:
         """Show personal data in full (written to the audit log), or hide it again."""
