@@ -14,6 +14,7 @@ from cobro_tui.clock import Clock
 from cobro_tui.domain.account_file import AccountFile, Alert, alerts_for
 from cobro_tui.domain.buckets import Bucket
 from cobro_tui.domain.models import ContactPoint
+from cobro_tui.domain.offers import Offer, broken_recently, offers_for
 from cobro_tui.errors import Refusal
 from cobro_tui.policy import Policy
 from cobro_tui.services.rules import PointDecision, RulesService
@@ -35,6 +36,7 @@ class AccountView:
     debtor_now: datetime
     point_zones: dict[str, ZoneInfo]  # contact point id -> its zone (a customer may live across a border)
     rules: dict[str, PointDecision] = field(default_factory=dict)  # point id (or "ref:" + reference id) -> decision
+    offers: tuple[Offer, ...] = ()  # what the offer policy lets the agent offer today, best first
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,9 @@ class AccountService:
             bucket=buckets.bucket_for(file.account.dpd), days_to_next_bucket=buckets.days_to_next(file.account.dpd),
             debtor_zone=zone, debtor_now=debtor_now, point_zones={p.id: self.point_zone(p) for p in file.contact_points},
             rules={d.point_id: d for d in self.rules.by_point(account_id, now) if d.point_id} if self.rules else {},
+            offers=tuple(offers_for(file.account, file.open_promises(),
+                                    broken_recently([p.item for p in file.promises], debtor_now.date()),
+                                    debtor_now.date(), "agent", self.policy.offers)),
         )
 
     def reveal(self, account_id: str, what: str) -> None:

@@ -100,6 +100,7 @@ class AccountScreen(CobroScreen):
         with Horizontal(id="account-body"):
             with VerticalScroll(id="account-left"):
                 yield TablePanel(id="panel-balances")
+                yield TablePanel(id="panel-offers")
                 yield TablePanel(id="panel-promises")
                 yield TablePanel(id="panel-payments")
                 yield TablePanel(id="panel-other-accounts")
@@ -167,6 +168,7 @@ class AccountScreen(CobroScreen):
         self.query_one("#account-alerts", Horizontal).set_class(not shown, "-empty")
         labels = {c.code: c.label(language()) for c in self.workstation.policy.result_codes.codes}
         self.query_one("#panel-balances", TablePanel).show(panels.balances(view))
+        self.query_one("#panel-offers", TablePanel).show(panels.offers(view))
         self.query_one("#panel-promises", TablePanel).show(panels.promises(view))
         self.query_one("#panel-payments", TablePanel).show(panels.payments(view))
         self.query_one("#panel-other-accounts", TablePanel).show(panels.other_accounts(view, revealed))

@@ -45,6 +45,22 @@ def balances(view: AccountView) -> Rows:
     return Rows(t("account.balances"), None, tuple(rows), right=frozenset({1}), grow=0)
 
 
+def offers(view: AccountView) -> Rows:
+    """What the offer policy lets the agent offer now, best first, with its figures."""
+    rows = []
+    for offer in view.offers:
+        if offer.kind == "settlement":
+            detail = t("offers.discount", percent=offer.discount)
+        elif offer.count > 1 and offer.each is not None and offer.down is not None:
+            detail = t("offers.installments", down=money(offer.down), count=offer.count, each=money(offer.each))
+        else:
+            detail = ""
+        if offer.approval:
+            detail = " · ".join(filter(None, [detail, t("offers.approval", level=t(f"role_name.{offer.approval}"))]))
+        rows.append((t(f"offers.{offer.kind}"), money(offer.amount), day(offer.due_on), detail))
+    return Rows(t("offers.title"), None, tuple(rows) or ((t("offers.none"), "", "", ""),), right=frozenset({1}), grow=3)
+
+
 def other_accounts(view: AccountView, revealed: bool) -> Rows:
     rows = [(other.number if revealed else masking.last_digits(other.number), t(f"product.{other.product.value}"),
              str(other.dpd), money(other.balance)) for other in view.file.other_accounts]
