@@ -39,6 +39,10 @@ CACHE_TABLES = {
 }
 
 
+# A whole PCR, for codes the offer policy wants it with.
+PCR = {"problem_code": "desempleo", "circumstance": "perdió el empleo en octubre", "resolution": "promesa de pago"}
+
+
 @dataclass
 class Station:
     """One agent's workstation: its cache, its device and its sync engine (through `url`)."""
@@ -60,8 +64,10 @@ class Station:
             return [tuple(r) for r in conn.exec_driver_sql("SELECT id, customer_id FROM account ORDER BY id")]  # type: ignore[misc]
 
     def log_contact(self, account: tuple[str, str], code: str = "NC") -> LoggedContact:
+        # Codes the policy wants the PCR with (a promise) get one.
+        pcr = PCR if code in self.policy.offers.pcr_required else {}
         return self.contacts.log(account_id=account[0], customer_id=account[1], channel=Channel.VOICE,
-                                 result_code=code, started_at=self.clock.now() - timedelta(minutes=3))
+                                 result_code=code, started_at=self.clock.now() - timedelta(minutes=3), **pcr)
 
     def promise(self, account_id: str, pesos: int = 500, due: date | None = None) -> tuple[Promise, OutboxItem]:
         """A promise of `pesos` (raised to the offer policy's minimum for the account, so the server takes it)."""

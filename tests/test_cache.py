@@ -130,7 +130,8 @@ def test_logging_a_contact_writes_row_outbox_and_audit_together(cache_file: Cach
     account_id, customer_id = _first_account(engine)
     logged = ws.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code="NC",
                              started_at=clock.now() - timedelta(minutes=2), ended_at=clock.now())
-    second = ws.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code="PP")
+    second = ws.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code="PP",
+                             problem_code="desempleo", circumstance="perdió el empleo en octubre", resolution="promesa de pago")
     with engine.connect() as conn:
         state = conn.exec_driver_sql("SELECT sync_state FROM contact_attempt WHERE id = ?", (logged.attempt.id,)).scalar_one()
         events = conn.exec_driver_sql("SELECT body FROM audit_event ORDER BY seq").scalars().all()

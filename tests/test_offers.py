@@ -199,3 +199,43 @@ def test_config_check_names_the_file_and_key_of_offer_problems(tmp_path: Path) -
     assert f"{where}: key calendar is 'ZZ', not a country code the holidays library knows" in problems
     assert f"{where}: plan.term[0]: key max_balance (0) must be above min_balance (0)" in problems
     assert check_policy(default_policy_dir()) == []
+
+
+def test_a_promise_result_needs_the_whole_pcr_where_the_policy_says_so(tmp_path: Path, policy: Policy) -> None:
+    from conftest import NOW
+    from portfolio_fixtures import fill
+
+    from cobro_tui.clock import FixedClock
+    from cobro_tui.domain.models import Channel, Direction
+    from cobro_tui.errors import UserFacingError
+    from cobro_tui.services.contacts import ContactService
+    from cobro_tui.store.device import ensure_device
+    from cobro_tui.store.engine import CacheFile
+    from cobro_tui.store.migrate import upgrade
+
+    cache = CacheFile(tmp_path / "c.db", bytes(range(32)))
+    engine = cache.open()
+    upgrade(engine)
+    fill(cache, policy, accounts=5)
+    contacts = ContactService(engine, FixedClock(NOW), policy, ensure_device(engine, "agente01"))
+    with engine.connect() as conn:
+        account_id, customer_id = conn.exec_driver_sql("SELECT id, customer_id FROM account LIMIT 1").one()
+    # Inbound: the contact rules do not come into it.
+    base = {"account_id": account_id, "customer_id": customer_id, "channel": Channel.VOICE, "direction": Direction.INBOUND}
+    with pytest.raises(UserFacingError) as refused:
+        contacts.log(**base, result_code="PP", problem_code="desempleo")  # type: ignore[arg-type]
+    assert refused.value.message == "Una gestión con resultado PP lleva el PCR completo; falta: la circunstancia, la resolución."
+    contacts.log(**base, result_code="NC")  # type: ignore[arg-type]  # no PCR asked for a no-answer
+    logged = contacts.log(**base, result_code="PP", problem_code="desempleo", circumstance="sin empleo desde octubre",  # type: ignore[arg-type]
+                          resolution="promesa del mínimo el día 30")
+    assert logged.attempt.problem_code == "desempleo"
+    engine.dispose()
+
+
+def test_config_check_names_an_unknown_result_code_in_the_pcr_rule(tmp_path: Path) -> None:
+    folder = tmp_path / "policy"
+    shutil.copytree(default_policy_dir(), folder)
+    text = (folder / "offers.toml").read_text().replace('required_with = ["PP", "CONV"]', 'required_with = ["PP", "PROMESA"]')
+    (folder / "offers.toml").write_text(text)
+    problems = check_policy(folder)
+    assert any(p.startswith(f"{folder / 'offers.toml'}: pcr: key required_with has ['PROMESA']") for p in problems)

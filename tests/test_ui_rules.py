@@ -192,7 +192,8 @@ def test_a_callback_the_debtor_asked_for_is_outside_the_daily_cap(tmp_path: Path
     engine = ws.status.engine
     later = build_workstation(engine, load_settings(), FixedClock(NOW + timedelta(hours=3, minutes=2)), policy,
                               "agente01", "demo")
-    logged = later.contacts.log(account_id=account, customer_id=customer, channel=Channel.VOICE, result_code="PP")
+    logged = later.contacts.log(account_id=account, customer_id=customer, channel=Channel.VOICE, result_code="PP",
+                                  problem_code="desempleo", circumstance="perdió el empleo en octubre", resolution="promesa de pago")
     assert logged.attempt.result_code == "PP"
     with pytest.raises(ContactRefused, match="INST-1"):  # an hour after it, the cap holds again
         build_workstation(engine, load_settings(), FixedClock(NOW + timedelta(hours=4)), policy, "agente01",

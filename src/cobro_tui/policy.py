@@ -369,7 +369,7 @@ _PLAN_KEYS = ("min_down_percent", "min_installment", "max_days_to_first", "frequ
 _BAND_KEYS = ("buckets", "min_balance", "max_balance")
 
 
-def _offers(reader: _Reader, buckets: BucketSet | None) -> OfferPolicy | None:
+def _offers(reader: _Reader, buckets: BucketSet | None, result_codes: ResultCodeCatalog | None = None) -> OfferPolicy | None:
     """offers.toml: promise, plan, settlement and restructure policy (amounts in centavos, shares in percent)."""
     data = reader.load("offers.toml")
     if data is None or buckets is None:
@@ -377,7 +377,8 @@ def _offers(reader: _Reader, buckets: BucketSet | None) -> OfferPolicy | None:
     before = len(reader.problems)
     path = str(reader.folder / "offers.toml")
     codes = tuple(b.code for b in buckets.buckets)
-    reader.unknown(path, data, ("version", "calendar", "promise", "plan", "settlement", "restructure", "agreement"))
+    codes_known = tuple(c.code for c in result_codes.codes) if result_codes is not None else ()
+    reader.unknown(path, data, ("version", "calendar", "promise", "plan", "settlement", "restructure", "agreement", "pcr"))
     calendar = reader.field(path, data, "calendar", str)
     import holidays
 
@@ -431,11 +432,14 @@ def _offers(reader: _Reader, buckets: BucketSet | None) -> OfferPolicy | None:
     clabe = words["clabe"] or ""
     if words["clabe"] is not None and not (len(clabe) == 18 and clabe.isdigit()):
         reader.problems.append(f"{agreement.where}: key clabe must be the institution's 18-digit CLABE, not {clabe!r}")
+    pcr = _Section(reader, f"{path}: pcr", data.get("pcr", {}), ("required_with",))
+    pcr_codes = pcr.words("required_with", tuple(codes_known), ()) if codes_known else ()
     if len(reader.problems) != before or calendar is None:
         return None
     institution = Institution(words["institution"] or "", words["bank"] or "", clabe, words["phone"] or "")
     days_off = frozenset(_holidays_of(calendar))  # the country's statutory holidays
-    return OfferPolicy(calendar, promise_policy, plan_policy, settlement_policy, restructure_policy, days_off, institution)
+    return OfferPolicy(calendar, promise_policy, plan_policy, settlement_policy, restructure_policy, days_off, institution,
+                       frozenset(pcr_codes or ()))
 
 
 def preset_rules(preset: str, overlays: tuple[str, ...] = (), folder: Path | None = None) -> RuleSet:
@@ -524,13 +528,13 @@ def check_policy(folder: Path) -> list[str]:
         return [f"{folder}: not a folder; name the folder that holds {', '.join(POLICY_FILES)}"]
     reader = _Reader(folder)
     buckets = _buckets(reader)
-    _result_codes(reader)
+    codes = _result_codes(reader)
     _problems(reader)
     _priority(reader)
     _zones(reader)
     _scripts(reader, buckets)
     _contact_rules(reader)
-    _offers(reader, buckets)
+    _offers(reader, buckets, codes)
     return reader.problems + [p for p in check_presets(folder) if p not in reader.problems]
 
 
@@ -547,7 +551,7 @@ def load_policy(folder: Path | None = None) -> Policy:
     zones = _zones(reader)
     scripts = _scripts(reader, buckets)
     rules = _contact_rules(reader)
-    offers = _offers(reader, buckets)
+    offers = _offers(reader, buckets, codes)
     if reader.problems or None in (buckets, codes, problems, priority, zones, scripts, rules, offers):
         raise PolicyError(reader.problems)
     return Policy(buckets, codes, problems, priority, zones, scripts, rules, offers, policy_hash(folder), folder,  # type: ignore[arg-type]

@@ -120,6 +120,7 @@ class OfferPolicy:
     restructure: RestructurePolicy = RestructurePolicy()
     holidays: frozenset[date] = frozenset()  # the calendar's bank holidays
     institution: Institution = Institution()
+    pcr_required: frozenset[str] = frozenset()  # result codes whose contacts must carry the whole PCR
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,12 @@ class ContactService:
             raise ContactRefused("contact.unknown_code", code=result_code, known=known)
         if result_code not in {c.code for c in catalog.for_channel(channel.value)}:
             raise ContactRefused("contact.code_not_for_channel", code=result_code, channel=t(f"channel.{channel.value}"))
+        if result_code in self.policy.offers.pcr_required:
+            missing = [t(f"contact.pcr_{name}") for name, value in
+                       (("problem", problem_code or ""), ("circumstance", circumstance), ("resolution", resolution))
+                       if not value.strip()]
+            if missing:
+                raise ContactRefused("contact.pcr_required", code=result_code, missing=", ".join(missing))
         now = self.clock.now()
         started = started_at or now
         if ended_at is not None and ended_at < started:
