@@ -179,3 +179,70 @@ def test_the_workstation_judges_a_payment_it_has_before_the_server_does(tmp_path
     assert judged.promises[0].item.status is PromiseStatus.KEPT and judged.open_promises() == []
     partial = copy(file, payments=(paid("x", 400, date(2026, 11, 9)),)).judged(date(2026, 11, 9))
     assert partial.promises[0].item.status is PromiseStatus.PARTIAL and partial.open_promises() == [partial.promises[0].item]
+
+
+def _plan(down: int, dues: list[tuple[int, date]], made: date = date(2026, 11, 1)):  # type: ignore[no-untyped-def]
+    from cobro_tui.domain.models import Installment, PaymentPlan
+
+    return PaymentPlan(id="plan", account_id="a", down_payment=Money(down * 100),
+                       installments=tuple(Installment(n + 1, day, Money(pesos * 100)) for n, (pesos, day) in enumerate(dues)),
+                       created_at=datetime(made.year, made.month, made.day, 15, tzinfo=UTC), created_by="agente01")
+
+
+def plan_state(plan, payments, today, promises=()):  # type: ignore[no-untyped-def]
+    from cobro_tui.domain.keeping import evaluate_all
+
+    _, (judged,) = evaluate_all(list(promises), [plan], payments, today)
+    return judged.status.value, [i.status.value for i in judged.installments]
+
+
+def test_a_plan_becomes_active_with_its_down_payment_and_completes_or_breaks_by_installment() -> None:
+    plan = _plan(100, [(200, date(2026, 11, 15)), (200, date(2026, 11, 30))])
+    assert plan_state(plan, [], date(2026, 11, 2)) == ("proposed", ["due", "due"])
+    down = [paid("d", 100, date(2026, 11, 2))]
+    assert plan_state(plan, down, date(2026, 11, 5)) == ("active", ["due", "due"])
+    first = down + [paid("x", 200, date(2026, 11, 16))]  # within the installment's grace
+    assert plan_state(plan, first, date(2026, 11, 20)) == ("active", ["kept", "due"])
+    assert plan_state(plan, first, date(2026, 12, 3)) == ("broken", ["kept", "broken"])  # the second never came
+    everything = first + [paid("y", 200, date(2026, 11, 29))]
+    assert plan_state(plan, everything, date(2026, 12, 3)) == ("completed", ["kept", "kept"])
+    assert plan_state(plan, [], date(2026, 11, 4)) == ("broken", ["due", "due"])  # no down payment by its grace
+
+
+def test_payments_go_to_promises_and_installments_in_the_order_they_fall_due() -> None:
+    plan = _plan(0, [(300, date(2026, 11, 20))])
+    earlier = promise("p", 500, date(2026, 11, 10))
+    stream = [paid("x", 600, date(2026, 11, 9))]  # covers the promise, 100 towards the installment
+    from cobro_tui.domain.keeping import evaluate_all
+
+    promises, plans = evaluate_all([earlier], [plan], stream, date(2026, 11, 12))
+    assert promises[0].status is PromiseStatus.KEPT
+    assert plans[0].status.value == "active" and plans[0].installments[0].status.value == "partial"
+
+
+def test_a_plans_down_payment_from_the_feed_makes_it_active_on_both_sides(tmp_path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
+    from cobro_tui.bootstrap import build_workstation
+    from cobro_tui.domain.models import PlanStatus
+    from cobro_tui.domain.plans import Frequency
+    from cobro_tui.server.feed import get_doc
+    from cobro_tui.settings import load_settings
+
+    engine, thread = server
+    station = make_station(tmp_path, "plan-kept", thread.url, "agente01", clock, policy)
+    assert station.round().ok
+    ws = build_workstation(station.cache, load_settings(), clock, policy, "agente01", "live")
+    account_id = next(a for a, _ in station.accounts() if not ws.accounts.open(a).file.plans
+                      and ws.accounts.open(a).file.account.balance.centavos > 200_000)
+    balance = ws.accounts.open(account_id).file.account.balance
+    down = ws.plans.least_down(balance)
+    plan = ws.plans.propose(account_id, balance, down, 3, NOW.date() + timedelta(days=10), Frequency.MONTHLY)
+    assert station.round().ok
+    body = {"id": new_id(), "account_id": account_id, "amount_centavos": down.centavos,
+            "paid_on": NOW.date().isoformat(), "channel": "oxxo", "reference": "OXXO-9"}
+    assert httpx.post(f"{thread.url}/v1/payments", json=body, headers=_headers(thread.url, "supervisor01")).status_code == 200
+    with engine.connect() as conn:
+        stored = get_doc(conn, "payment_plan", plan.id)
+    assert stored is not None and stored.data["status"] == "active"
+    assert station.round().ok
+    mine = next(p for p in ws.accounts.open(account_id).file.plans if p.item.id == plan.id)
+    assert mine.item.status is PlanStatus.ACTIVE and mine.sync_state == "synced"

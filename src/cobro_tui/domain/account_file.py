@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from cobro_tui.domain.keeping import evaluate
+from cobro_tui.domain.keeping import evaluate_all
 from cobro_tui.domain.models import (
     Account,
     ContactAttempt,
@@ -55,10 +55,11 @@ class AccountFile:
                 if p.item.status in (PromiseStatus.OPEN, PromiseStatus.PARTIAL) and p.sync_state != "rejected"]
 
     def judged(self, today: date) -> AccountFile:
-        """The promises as this file's payments leave them on `today`, the way the server judges them;
+        """The promises and plans as this file's payments leave them on `today`, the way the server judges them;
         a payment the server has not judged yet counts at once."""
-        items = evaluate([p.item for p in self.promises], list(self.payments), today)
-        return replace(self, promises=tuple(Tracked(item, tracked.sync_state) for tracked, item in zip(self.promises, items)))
+        promises, plans = evaluate_all([p.item for p in self.promises], [p.item for p in self.plans], self.payments, today)
+        return replace(self, promises=tuple(Tracked(item, tracked.sync_state) for tracked, item in zip(self.promises, promises)),
+                       plans=tuple(Tracked(item, tracked.sync_state) for tracked, item in zip(self.plans, plans)))
 
 
 class Alert(StrEnum):

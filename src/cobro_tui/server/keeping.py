@@ -4,12 +4,18 @@ ends without one (the sweep). Changed promises go out to the agent's workstation
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select
 
-from cobro_tui.domain.keeping import deadline, evaluate
-from cobro_tui.domain.models import Payment, Promise, PromiseStatus
+from cobro_tui.domain.keeping import PLAN_GRACE_DAYS, deadline, evaluate_all
+from cobro_tui.domain.models import (
+    Payment,
+    PaymentPlan,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
+)
 from cobro_tui.domain.records import from_record, to_record
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import Doc, Tx, docs_of_account, get_doc
@@ -25,15 +31,23 @@ def judge_account(tx: Tx, account_id: str, now: datetime) -> list[Promise]:
     if account is None:
         return []
     docs = {d.id: d for d in docs_of_account(tx.conn, account_id, "promise")}
+    plan_docs = {d.id: d for d in docs_of_account(tx.conn, account_id, "payment_plan")}
     promises: list[Promise] = [from_record("promise", d.data) for d in docs.values()]
+    plans: list[PaymentPlan] = [from_record("payment_plan", d.data) for d in plan_docs.values()]
     payments: list[Payment] = [from_record("payment", d.data) for d in docs_of_account(tx.conn, account_id, "payment")]
     today = debtor_today(tx.conn, account, now)
-    changed = []
-    for before, after in zip(promises, evaluate(promises, payments, today)):
+    judged_promises, judged_plans = evaluate_all(promises, plans, payments, today)
+    changed: list[Promise] = []
+    for before, after in zip(promises, judged_promises):
         if after != before:
             doc = docs[after.id]
             tx.put(Doc("promise", doc.id, 0, to_record(after), doc.account_id, doc.customer_id, doc.agent), current=doc.version)
             changed.append(after)
+    for before_plan, after_plan in zip(plans, judged_plans):
+        if after_plan != before_plan:
+            doc = plan_docs[after_plan.id]
+            tx.put(Doc("payment_plan", doc.id, 0, to_record(after_plan), doc.account_id, doc.customer_id, doc.agent),
+                   current=doc.version)
     return changed
 
 
@@ -68,12 +82,19 @@ def sweep(engine: Engine, now: datetime, agent: str | None = None) -> int:
 
 def _accounts_with_active_promises(conn: Connection, agent: str | None) -> dict[str, list[date]]:
     found: dict[str, list[date]] = {}
-    query = select(entities.c.account_id, entities.c.data).where(entities.c.kind == "promise")
+    query = select(entities.c.account_id, entities.c.kind, entities.c.data).where(
+        entities.c.kind.in_(("promise", "payment_plan")))
     if agent is not None:
         query = query.where(entities.c.agent == agent)
-    rows = conn.execute(query)
-    for account_id, data in rows:
-        promise: Promise = from_record("promise", json.loads(data))
-        if promise.status.value in ACTIVE:
-            found.setdefault(account_id, []).append(deadline(promise))
+    for account_id, kind, data in conn.execute(query):
+        if kind == "promise":
+            promise: Promise = from_record("promise", json.loads(data))
+            if promise.status.value in ACTIVE:
+                found.setdefault(account_id, []).append(deadline(promise))
+            continue
+        plan: PaymentPlan = from_record("payment_plan", json.loads(data))
+        if plan.status in (PlanStatus.PROPOSED, PlanStatus.ACTIVE):
+            grace = timedelta(days=PLAN_GRACE_DAYS)
+            found.setdefault(account_id, []).extend(
+                [plan.created_at.date() + grace, *(i.due_on + grace for i in plan.installments)])
     return found
