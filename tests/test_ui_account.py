@@ -296,3 +296,39 @@ async def test_a_callback_is_entered_in_the_debtors_time(tmp_path: Path, policy:
             saved = conn.exec_driver_sql("SELECT callback_at FROM contact_attempt WHERE sync_state = 'pending'").scalar_one()
         expected = datetime(2026, 11, 23, 18, 30, tzinfo=zone).astimezone(UTC)
         assert datetime.fromisoformat(saved) == expected
+
+
+async def test_a_settlement_is_proposed_from_f3_with_its_discount_and_shown_on_the_account(tmp_path: Path, policy: Policy) -> None:
+    from cobro_tui.ui.messages import OpenAccount
+    from cobro_tui.ui.screens.plan_form import PlanForm
+
+    app = demo_app(tmp_path, policy, accounts=120)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_first(pilot)
+        accounts = app.workstation.accounts
+        target = next(e.account_id for e in app.workstation.queue.page(None, 120).entries
+                      if accounts.open(e.account_id).file.account.bucket in ("120+", "castigo")
+                      and not accounts.open(e.account_id).file.plans)
+        app.post_message(OpenAccount(target))
+        await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen) and app.screen.account_id == target
+                       and app.screen.view is not None)
+        screen = app.screen
+        offers = text_of(screen.query_one("#panel-offers"))
+        assert "Liquidación" in offers and "de descuento" in offers  # what the policy allows, with its figures
+        balance = screen.view.file.account.balance
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlanForm))
+        form = app.screen
+        form.query_one("#plan-kind", Select).value = "settlement"
+        limits = policy.offers.settlement.discounts(screen.view.file.account.bucket, balance.centavos)
+        pay = balance.centavos - balance.centavos * (limits["agent"] + 5) // 100  # above the agent's discount, a supervisor's to grant
+        form.query_one("#plan-total", Input).value = f"{pay / 100:.2f}"
+        form.query_one("#plan-down", Input).value = "0"
+        form.query_one("#plan-count", Input).value = "1"
+        check = form.query_one("#plan-check", Static)
+        await wait_for(pilot, lambda: "Espera autorización de un supervisor" in str(check.render()))
+        assert "excede su límite" in str(check.render())
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen and bool(screen.view and screen.view.file.plans))
+        promises = text_of(screen.query_one("#panel-promises"))
+        assert "Liquidación propuesta" in promises and "Pendiente" in promises

@@ -225,8 +225,8 @@ REFUSAL_CODES = {
 
 
 def _worded(problem: Problem) -> str:
-    values = {k: money(v) if isinstance(v, Money) else day(v) if isinstance(v, date) else v
-              for k, v in problem.values.items()}
+    values = {k: money(v) if isinstance(v, Money) else day(v) if isinstance(v, date) else
+              t(f"role_name.{v}") if k == "level" else v for k, v in problem.values.items()}
     return t(problem.key, **values)
 
 

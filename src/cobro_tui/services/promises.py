@@ -37,8 +37,9 @@ class PromiseRefused(Refusal):
 
 
 def _worded(values: dict[str, object]) -> dict[str, object]:
-    """Money and dates in the interface's format."""
-    return {k: money(v) if isinstance(v, Money) else day(v) if isinstance(v, date) else v for k, v in values.items()}
+    """Money, dates and authority levels in the interface's words."""
+    return {k: money(v) if isinstance(v, Money) else day(v) if isinstance(v, date) else
+            t(f"role_name.{v}") if k == "level" else v for k, v in values.items()}
 
 
 def problem_text(problem: Problem) -> str:

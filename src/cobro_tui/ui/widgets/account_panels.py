@@ -79,12 +79,12 @@ def promises(view: AccountView) -> Rows:
         rows.append((state, money(promise.amount), day(promise.due_on), t(f"pay_channel.{promise.channel}")))
     for tracked in view.file.plans:
         plan = tracked.item
-        state = t(f"plan.status_{plan.status.value}")
+        state = t(f"{plan.kind.value}.status_{plan.status.value}")  # plan, settlement or restructure
         if tracked.sync_state != "synced":
             state += f" · {t(f'sync_state.{tracked.sync_state}')}"
         first = plan.installments[0] if plan.installments else None
-        rows.append((state, money(plan.total), day(first.due_on) if first else "",
-                     t("account.plan", down=money(plan.down_payment), count=len(plan.installments))))
+        detail = t("account.plan", down=money(plan.down_payment), count=len(plan.installments))
+        rows.append((state, money(plan.total), day(first.due_on) if first else "", detail))
     header = (t("queue.col_state"), t("promise.amount"), t("account.due"), t("promise.channel"))
     return Rows(t("account.promises"), header, tuple(rows) or ((t("account.none"), "", "", ""),),
                 right=frozenset({1}), grow=3)
