@@ -33,17 +33,26 @@ class Rows:
 
 
 def widths(body: list[tuple[str, ...]], grow: int, width: int) -> list[int]:
-    """Each column's width for a panel `width` cells wide."""
+    """Each column's width for a panel `width` cells wide. The growing column takes what is left (at
+    least a third of a narrow panel); when the panel is too narrow, the widest column that can wrap
+    gives way a cell at a time, never below its longest word (amounts and dates are never cut),
+    and only then the growing one."""
     count = len(body[0])
     natural = [max(cell_len(row[i]) for row in body) for i in range(count)]
+    least = [max(max((cell_len(word) for word in row[i].split(" ")), default=0) for row in body) for i in range(count)]
     chosen = list(natural)
-    chosen[grow] = max(width - (sum(natural) - natural[grow] + GAP * (count - 1)), min(natural[grow], NARROWEST))
+    chosen[grow] = max(width - (sum(natural) - natural[grow] + GAP * (count - 1)),
+                       min(natural[grow], max(NARROWEST, width // 3)))
     over = sum(chosen) + GAP * (count - 1) - width
-    while over > 0:  # still too wide: the widest of the other columns gives way, a cell at a time
-        widest = max((i for i in range(count) if i != grow), key=chosen.__getitem__, default=None)
-        if widest is None or chosen[widest] <= 4:
-            break
-        chosen[widest] -= 1
+    while over > 0:
+        wrappable = [i for i in range(count) if i != grow and chosen[i] > least[i]]
+        if wrappable:
+            column = max(wrappable, key=chosen.__getitem__)
+        elif chosen[grow] > max(least[grow], 1):
+            column = grow
+        else:
+            break  # nothing wraps further: the line is cut at the panel's edge
+        chosen[column] -= 1
         over -= 1
     return chosen
 
