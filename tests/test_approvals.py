@@ -194,3 +194,77 @@ def test_settlements_within_the_agents_discount_apply_above_it_and_restructures_
     assert station.round().decided == 2
     states = {p.item.id: (p.item.kind, p.sync_state) for a in late[:3] for p in ws.accounts.open(a).file.plans}
     assert states[above.id] == (PlanKind.SETTLEMENT, "synced") and states[restructure.id] == (PlanKind.RESTRUCTURE, "synced")
+
+
+async def test_the_supervisor_approves_from_the_inbox_and_the_agent_sees_it(tmp_path: Path, server, clock: FixedClock,  # type: ignore[no-untyped-def]
+                                                                          policy: Policy) -> None:
+    from textual.widgets import DataTable, Input, Select, Static
+    from ui_support import wait_for
+
+    from cobro_tui.bootstrap import build_supervisor_app
+    from cobro_tui.settings import load_settings
+    from cobro_tui.ui.screens.approvals import ApprovalsScreen, DecisionForm
+
+    engine, thread = server
+    station = make_station(tmp_path, "inbox", thread.url, "agente01", clock, policy)
+    assert station.round().ok
+    _, promise = _held_promise(station, engine, clock, policy)
+    token = httpx.post(f"{thread.url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
+    app = build_supervisor_app(load_settings(), thread.url, "supervisor01", token)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalsScreen) and app.screen.query_one(DataTable).row_count == 1)
+        screen = app.screen
+        assert "1 pendientes" in str(screen.query_one("#approvals-heading", Static).render())
+        assert "2 promesas incumplidas" in str(screen.query_one("#approvals-why", Static).render())
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DecisionForm))
+        form = app.screen
+        assert app.focused is form.query_one("#decision-reason", Input)
+        await pilot.press(*"corto", "ctrl+s")
+        await wait_for(pilot, lambda: "al menos 10" in str(form.query_one(".form-check", Static).render()))
+        form.query_one("#decision-choice", Select).value = "approve"
+        form.query_one("#decision-reason", Input).value = "nuevo empleo, paga en quincena"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen and screen.query_one(DataTable).row_count == 0)
+        assert "nada pendiente" in str(screen.query_one("#approvals-heading", Static).render())
+    report = station.round()
+    assert report.decided == 1
+    with station.cache.connect() as conn:
+        assert conn.exec_driver_sql("SELECT sync_state FROM promise WHERE id = ?", (promise.id,)).scalar_one() == "synced"
+
+
+def test_a_supervisor_signing_in_is_remembered_as_one(tmp_path: Path, server) -> None:  # type: ignore[no-untyped-def]
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    from cobro_tui.bootstrap import sign_in
+    from cobro_tui.store.sync_store import read_meta
+
+    class Memory(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+        store: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.store.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.store[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.store.pop((service, username), None)
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(Memory())
+    try:
+        from cobro_tui.bootstrap import open_cache
+        from cobro_tui.credentials import KeyringKeyStore
+
+        _, thread = server
+        path = tmp_path / "sup.db"
+        sign_in(path, thread.url, "supervisor01", "demo")
+        engine = open_cache(path, KeyringKeyStore(), create=False)
+        meta = read_meta(engine)
+        engine.dispose()
+        assert meta is not None and meta.role == "supervisor" and meta.agent_id == "supervisor01"
+    finally:
+        keyring.set_keyring(previous)

@@ -95,7 +95,7 @@ def sign_in(path: Path, server_url: str, user: str, password: str, timeout: floa
         if device is not None and device.agent_id != session["username"]:
             raise WrongAgent(t("cli.wrong_agent", owner=device.agent_id, user=session["username"]))
         ensure_device(engine, session["username"])
-        set_server(engine, server_url)
+        set_server(engine, server_url, session.get("role", "agent"))
         save_token(server_url, session["username"], session["token"])
     finally:
         engine.dispose()
@@ -209,6 +209,22 @@ def run_demo(settings: Settings, accounts: int, seed: int, say: Callable[[str], 
     return 0
 
 
+def build_supervisor_app(settings: Settings, server_url: str, user: str, token: str):  # type: ignore[no-untyped-def]
+    """A supervisor's app: the approvals inbox on the server (tests call this with their own server)."""
+    from cobro_tui.services.approvals import ApprovalService
+    from cobro_tui.sync.client import ApiClient
+    from cobro_tui.ui.supervisor_app import SupervisorApp
+
+    return SupervisorApp(settings, ApprovalService(ApiClient(server_url, token, timeout=settings.sync.timeout_seconds), user))
+
+
+def run_supervisor(settings: Settings, server_url: str, user: str) -> int:
+    from cobro_tui.credentials import load_token
+
+    build_supervisor_app(settings, server_url, user, load_token(server_url, user)).run()
+    return 0
+
+
 def run_workstation(settings: Settings) -> int:
     """The workstation on this user's cache, syncing with the server it signed in to."""
     from cobro_tui.credentials import load_token
@@ -223,6 +239,8 @@ def run_workstation(settings: Settings) -> int:
         meta = read_meta(engine)
         if meta is None:
             raise NoCache(t("cli.no_cache", path=path))
+        if meta.role in ("supervisor", "manager") and meta.server_url:
+            return run_supervisor(settings, meta.server_url, meta.agent_id)
         workstation = build_workstation(engine, settings, clock, policy, meta.agent_id, "live")
         if meta.server_url and settings.sync.enabled:
             token = load_token(meta.server_url, meta.agent_id)

@@ -39,6 +39,7 @@ class SyncMeta:
     server_url: str | None
     last_sync_at: datetime | None
     last_sync_error: str | None
+    role: str = "agent"  # agent, supervisor or manager: what the user who signed in here is
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +56,18 @@ class Pending:
 def read_meta(engine: Engine) -> SyncMeta | None:
     with engine.connect() as conn:
         row = conn.exec_driver_sql(
-            "SELECT device_id, device_epoch, agent_id, cursor, server_url, last_sync_at, last_sync_error FROM sync_meta WHERE id = 1"
+            "SELECT device_id, device_epoch, agent_id, cursor, server_url, last_sync_at, last_sync_error, role "
+            "FROM sync_meta WHERE id = 1"
         ).first()
     if row is None:
         return None
-    return SyncMeta(row[0], row[1], row[2], row[3], row[4], datetime.fromisoformat(row[5]) if row[5] else None, row[6])
+    return SyncMeta(row[0], row[1], row[2], row[3], row[4], datetime.fromisoformat(row[5]) if row[5] else None, row[6],
+                    row[7] or "agent")
 
 
-def set_server(engine: Engine, url: str) -> None:
+def set_server(engine: Engine, url: str, role: str = "agent") -> None:
     with write_connection(engine) as conn:
-        conn.exec_driver_sql("UPDATE sync_meta SET server_url = ? WHERE id = 1", (url,))
+        conn.exec_driver_sql("UPDATE sync_meta SET server_url = ?, role = ? WHERE id = 1", (url, role))
 
 
 def note_sync(engine: Engine, at: datetime, error: str | None) -> None:

@@ -257,3 +257,4 @@ class SyncMetaRow(SQLModel, table=True):
     last_sync_error: str | None = None
     priority_day: str | None = Field(default=None, max_length=10)  # the day the queue scores are for
     priority_cursor: str | None = None  # the sync cursor when they were made (all of them, or the touched ones)
+    role: str = Field(default="agent", max_length=16, sa_column_kwargs={"server_default": "agent"})  # who signed in

@@ -109,6 +109,13 @@ class ApiClient:
     def push(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/v1/mutations", json=body)
 
+    def approvals(self, status: str = "pending") -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/approvals", params={"status": status})
+
+    def decide(self, mutation_id: str, approve: bool, reason: str) -> dict[str, Any]:
+        return self._call("POST", f"/v1/approvals/{mutation_id}",
+                          json={"decision": "approve" if approve else "deny", "reason": reason})
+
     def verdict(self, mutation_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/mutations/{mutation_id}")
 

@@ -1,0 +1,140 @@
+"""A supervisor's inbox: offers held above their agents' authority (promises after broken ones,
+settlements with a larger discount, restructures), each approved or denied with a reason."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
+
+from cobro_tui.errors import UserFacingError
+from cobro_tui.i18n import instant, t
+from cobro_tui.services.approvals import ApprovalService, Held
+from cobro_tui.ui.screens.base import CobroForm, CobroScreen
+from cobro_tui.ui.widgets.key_bar import KeyBar
+
+
+class ApprovalsScreen(CobroScreen):
+    BINDINGS = [
+        Binding("enter", "decide", "keys.decide", id="approvals.decide"),
+        Binding("ctrl+r", "reload", "keys.reload", id="approvals.reload"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, held: list[Held] | None, error: str | None = None) -> None:
+            super().__init__()
+            self.held = held
+            self.error = error
+
+    def __init__(self, service: ApprovalService) -> None:
+        super().__init__()
+        self.service = service
+        self.held: dict[str, Held] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("approvals.loading"), id="approvals-heading")
+        yield DataTable(id="approvals-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="approvals-why")
+        yield KeyBar(id="key-bar")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key in ("agent", "account", "what", "level", "requested"):
+            table.add_column(t(f"approvals.col_{key}"), key=key)
+        self.load()
+
+    @work(thread=True, exclusive=True, group="approvals", exit_on_error=False)
+    def load(self) -> None:
+        try:
+            self.post_message(self.Loaded(self.service.pending()))
+        except UserFacingError as exc:
+            self.post_message(self.Loaded(None, exc.message))
+
+    @on(Loaded)
+    def show(self, message: Loaded) -> None:
+        heading = self.query_one("#approvals-heading", Static)
+        if message.held is None:
+            heading.update(message.error or "")
+            return
+        self.held = {h.mutation_id: h for h in message.held}
+        table = self.query_one(DataTable)
+        table.clear()
+        for held in message.held:
+            table.add_row(held.agent, held.account_id[-8:], held.what, t(f"role_name.{held.level}"),
+                          instant(held.requested_at), key=held.mutation_id)
+        heading.update(t("approvals.heading", user=self.service.user, count=len(message.held)) if message.held
+                       else t("approvals.empty", user=self.service.user))
+        self._show_why()
+        table.focus()
+
+    @on(DataTable.RowHighlighted)
+    def _show_why(self) -> None:
+        chosen = self._chosen()
+        self.query_one("#approvals-why", Static).update(t("approvals.why", why=chosen.why) if chosen else "")
+
+    def _chosen(self) -> Held | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.held.get(key or "")
+
+    @on(DataTable.RowSelected)
+    def action_decide(self) -> None:
+        chosen = self._chosen()
+        if chosen is not None:
+            self.app.push_screen(DecisionForm(self.service, chosen), self._decided)
+
+    def _decided(self, said: str | None) -> None:
+        if said:
+            self.notify(said, timeout=8)
+            self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+
+class DecisionForm(CobroForm):
+    """Approve or deny one held offer, with a reason (the server keeps it with the decision)."""
+
+    def __init__(self, service: ApprovalService, held: Held) -> None:
+        super().__init__()
+        self.service = service
+        self.held = held
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="decision-form", classes="form"):
+            yield Static(t("approvals.decide_title"), classes="form-title")
+            yield Static(f"{self.held.agent} · {self.held.what}", classes="form-context")
+            yield Static(t("approvals.why", why=self.held.why))
+            yield Label(t("approvals.decision"))
+            yield Select([(t("approvals.approve"), "approve"), (t("approvals.deny"), "deny")], value="approve",
+                         allow_blank=False, compact=True, id="decision-choice")
+            yield Label(t("approvals.reason"))
+            yield Input(compact=True, id="decision-reason")
+            yield Static("", classes="form-check")
+            with Horizontal(classes="form-buttons"):
+                yield Button(t("form.save"), variant="primary", compact=True, id="decision-save")
+                yield Button(t("form.cancel"), compact=True, id="decision-cancel", classes="cancel")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#decision-reason", Input).focus()
+
+    @on(Button.Pressed, "#decision-save")
+    @on(Input.Submitted)
+    def action_save(self) -> None:
+        approve = self.query_one("#decision-choice", Select).value == "approve"
+        self.save(approve, self.query_one("#decision-reason", Input).value)
+
+    @work(thread=True, exclusive=True, group="decision", exit_on_error=False)
+    def save(self, approve: bool, reason: str) -> None:
+        try:
+            said = self.service.decide(self.held.mutation_id, approve, reason)
+        except UserFacingError as exc:
+            self.post_message(self.Done(exc.message, saved=False))
+            return
+        self.post_message(self.Done(said, saved=True))
