@@ -1,0 +1,194 @@
+"""Supervisor KPIs as formulas over plain facts (docs/kpi.md defines each one). The server feeds
+them from its tables; tests feed them a small portfolio worked out by hand. Pure: no I/O."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from cobro_tui.domain.models import BucketHistoryEntry
+from cobro_tui.domain.result_codes import ResultCodeCatalog
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """part / whole, or None when there is nothing to divide (a rate of nothing is not zero)."""
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptFact:
+    agent: str
+    channel: str
+    started_at: datetime  # UTC
+    result_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseFact:
+    agent: str
+    made_at: datetime
+    amount: int  # centavos
+    deadline: date  # due day plus grace
+    status: str  # open, partial, kept, broken, cancelled
+    paid: int = 0  # centavos
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelFigures:
+    attempts: int
+    contacts: int  # right-party contacts
+    promises: int
+
+    @property
+    def contact_rate(self) -> float | None:
+        return ratio(self.contacts, self.attempts)
+
+    @property
+    def promise_rate(self) -> float | None:
+        return ratio(self.promises, self.contacts)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFigures:
+    attempts: int
+    contacts: int
+    agent_hours: int  # distinct (agent, clock hour) with at least one attempt
+    promises: int
+    by_channel: dict[str, ChannelFigures] = field(default_factory=dict)
+
+    @property
+    def attempts_per_hour(self) -> float | None:
+        return ratio(self.attempts, self.agent_hours)
+
+    @property
+    def contacts_per_hour(self) -> float | None:
+        return ratio(self.contacts, self.agent_hours)
+
+    @property
+    def rpc_rate(self) -> float | None:
+        return ratio(self.contacts, self.attempts)
+
+    @property
+    def promise_rate(self) -> float | None:
+        return ratio(self.promises, self.contacts)
+
+
+def contact_figures(attempts: Iterable[AttemptFact], codes: ResultCodeCatalog,
+                    promises_by_channel: dict[str, int] | None = None) -> ContactFigures:
+    """Attempts and right-party contacts (by the result codes' flags), per agent-hour and per channel.
+    Promises are counted by the channel of the contact they came from (`promises_by_channel`)."""
+    counted = {c.code: (c.attempt, c.right_party_contact) for c in codes.codes}
+    total_attempts = total_contacts = 0
+    per_channel: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    hours: set[tuple[str, datetime]] = set()
+    for fact in attempts:
+        attempt, contact = counted.get(fact.result_code, (False, False))
+        if attempt:
+            total_attempts += 1
+            per_channel[fact.channel][0] += 1
+            hours.add((fact.agent, fact.started_at.replace(minute=0, second=0, microsecond=0)))
+        if contact:
+            total_contacts += 1
+            per_channel[fact.channel][1] += 1
+    promised = promises_by_channel or {}
+    channels = {channel: ChannelFigures(a, c, promised.get(channel, 0)) for channel, (a, c) in per_channel.items()}
+    return ContactFigures(total_attempts, total_contacts, len(hours), sum(promised.values()), channels)
+
+
+@dataclass(frozen=True, slots=True)
+class KeptFigures:
+    judged: int  # promises whose deadline passed: kept or broken
+    kept: int
+    promised_amount: int
+    kept_amount: int  # what was paid on them, kept or not
+
+    @property
+    def kept_rate(self) -> float | None:
+        return ratio(self.kept, self.judged)
+
+    @property
+    def kept_amount_rate(self) -> float | None:
+        return ratio(self.kept_amount, self.promised_amount)
+
+
+def kept_figures(promises: Iterable[PromiseFact], as_of: date) -> KeptFigures:
+    """Promise-kept rate by count and by amount, over the promises already judged (deadline before
+    `as_of`, kept or broken); open and cancelled ones are left out."""
+    judged = kept = promised = paid = 0
+    for promise in promises:
+        if promise.deadline >= as_of or promise.status not in ("kept", "broken"):
+            continue
+        judged += 1
+        kept += promise.status == "kept"
+        promised += promise.amount
+        paid += min(promise.paid, promise.amount)
+    return KeptFigures(judged, kept, promised, paid)
+
+
+def bucket_on(history: Sequence[BucketHistoryEntry], day: date) -> str | None:
+    """The bucket an account was in on `day`, from its history (None: not on the books then)."""
+    for entry in history:
+        if entry.entered_on <= day and (entry.left_on is None or day < entry.left_on):
+            return entry.bucket
+    return None
+
+
+def _histories(entries: Iterable[BucketHistoryEntry]) -> dict[str, list[BucketHistoryEntry]]:
+    found: dict[str, list[BucketHistoryEntry]] = defaultdict(list)
+    for entry in entries:
+        found[entry.account_id].append(entry)
+    return found
+
+
+def roll_rates(entries: Iterable[BucketHistoryEntry], start: date, end: date) -> dict[str, dict[str, float]]:
+    """For the accounts in each bucket on `start`, the share in each bucket on `end` (rows add up to
+    1; an account no longer on the books by `end` counts as "closed")."""
+    moves: dict[str, Counter[str]] = defaultdict(Counter)
+    for history in _histories(entries).values():
+        before = bucket_on(history, start)
+        if before is not None:
+            moves[before][bucket_on(history, end) or "closed"] += 1
+    return {b: {to: n / sum(row.values()) for to, n in row.items()} for b, row in moves.items()}
+
+
+def aging(accounts: Iterable[tuple[str, int]], order: Sequence[str]) -> list[tuple[str, int, int]]:
+    """Accounts and balance (centavos) per bucket, in the bucket set's order."""
+    count: Counter[str] = Counter()
+    balance: Counter[str] = Counter()
+    for bucket, owed in accounts:
+        count[bucket] += 1
+        balance[bucket] += owed
+    return [(bucket, count[bucket], balance[bucket]) for bucket in order]
+
+
+def months_between(start: date, end: date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+def vintage(opened: dict[str, date], entries: Iterable[BucketHistoryEntry], bad: set[str], as_of: date,
+            months: int = 12) -> dict[str, list[float | None]]:
+    """Vintage curves: for each origination month, the share of its accounts that had been in a `bad`
+    bucket by the end of each month on book (1..months; the current month so far); None where that
+    month has not begun."""
+    histories = _histories(entries)
+    cohorts: dict[str, list[str]] = defaultdict(list)
+    for account_id, day in opened.items():
+        cohorts[day.strftime("%Y-%m")].append(account_id)
+    curves: dict[str, list[float | None]] = {}
+    for cohort, members in sorted(cohorts.items()):
+        start = date(int(cohort[:4]), int(cohort[5:]), 1)
+        first_bad = {}
+        for account_id in members:
+            days = [e.entered_on for e in histories.get(account_id, []) if e.bucket in bad]
+            if days:
+                first_bad[account_id] = months_between(start, min(days))
+        curve: list[float | None] = []
+        for k in range(1, months + 1):
+            if months_between(start, as_of) < k - 1:  # the month has not begun (the current one shows so far)
+                curve.append(None)
+            else:
+                curve.append(sum(1 for m in first_bad.values() if m < k) / len(members))
+        curves[cohort] = curve
+    return curves

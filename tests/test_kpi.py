@@ -1,0 +1,96 @@
+"""KPI formulas on a small portfolio worked out by hand (docs/kpi.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from cobro_tui.domain.kpi import (
+    AttemptFact,
+    PromiseFact,
+    aging,
+    contact_figures,
+    kept_figures,
+    roll_rates,
+    vintage,
+)
+from cobro_tui.domain.models import BucketHistoryEntry
+from cobro_tui.policy import Policy
+
+
+def at(hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, 20, hour, minute, tzinfo=UTC)
+
+
+def test_contacts_per_hour_rpc_and_promise_rates(policy: Policy) -> None:
+    # agente01: 9:05 NC, 9:40 PP (right party), 10:10 BZ; agente02: 9:15 TERC (third party), 9:50 PP.
+    # NC, BZ, TERC, PP are attempts; PP is a right-party contact; TERC is not.
+    attempts = [AttemptFact("agente01", "voice", at(9, 5), "NC"), AttemptFact("agente01", "voice", at(9, 40), "PP"),
+                AttemptFact("agente01", "voice", at(10, 10), "BZ"), AttemptFact("agente02", "voice", at(9, 15), "TERC"),
+                AttemptFact("agente02", "whatsapp", at(9, 50), "PP")]
+    codes = policy.result_codes
+    assert all(codes.get(c).attempt for c in ("NC", "PP", "BZ", "TERC"))
+    assert codes.get("PP").right_party_contact and not codes.get("TERC").right_party_contact
+    figures = contact_figures(attempts, codes, {"voice": 1, "whatsapp": 1})
+    assert (figures.attempts, figures.contacts, figures.agent_hours, figures.promises) == (5, 2, 3, 2)
+    assert figures.attempts_per_hour == 5 / 3 and figures.contacts_per_hour == 2 / 3
+    assert figures.rpc_rate == 2 / 5 and figures.promise_rate == 1.0
+    voice, whatsapp = figures.by_channel["voice"], figures.by_channel["whatsapp"]
+    assert (voice.attempts, voice.contacts, voice.contact_rate, voice.promise_rate) == (4, 1, 0.25, 1.0)
+    assert (whatsapp.attempts, whatsapp.contacts, whatsapp.contact_rate) == (1, 1, 1.0)
+    empty = contact_figures([], codes)
+    assert empty.rpc_rate is None and empty.attempts_per_hour is None  # a rate of nothing is not 0 %
+
+
+def test_promise_kept_rate_by_count_and_by_amount() -> None:
+    made = at(9)
+    promises = [
+        PromiseFact("a", made, 100_000, date(2026, 11, 10), "kept", 100_000),
+        PromiseFact("a", made, 50_000, date(2026, 11, 12), "broken", 20_000),  # part paid, then broken
+        PromiseFact("a", made, 30_000, date(2026, 11, 14), "broken", 0),
+        PromiseFact("a", made, 80_000, date(2026, 11, 30), "open", 0),  # deadline still ahead: left out
+        PromiseFact("a", made, 10_000, date(2026, 11, 5), "cancelled", 0),  # cancelled: left out
+    ]
+    figures = kept_figures(promises, date(2026, 11, 20))
+    assert (figures.judged, figures.kept) == (3, 1)
+    assert figures.kept_rate == 1 / 3
+    assert (figures.promised_amount, figures.kept_amount) == (180_000, 120_000)
+    assert figures.kept_amount_rate == 120_000 / 180_000
+
+
+def entry(account: str, bucket: str, entered: date, left: date | None = None) -> BucketHistoryEntry:
+    return BucketHistoryEntry(f"{account}-{bucket}-{entered}", account, bucket, entered, left)
+
+
+HISTORY = [
+    # a: 1-29 all month (stays); b: 1-29 → 30-59 on the 15th (rolls); c: 30-59 → 60-89 on the 10th;
+    # d: 30-59 → cured to preventiva on the 20th; e: 1-29, paid off (leaves the books) on the 25th.
+    entry("a", "1-29", date(2026, 10, 25)),
+    entry("b", "1-29", date(2026, 10, 20), date(2026, 11, 15)), entry("b", "30-59", date(2026, 11, 15)),
+    entry("c", "30-59", date(2026, 10, 5), date(2026, 11, 10)), entry("c", "60-89", date(2026, 11, 10)),
+    entry("d", "30-59", date(2026, 10, 15), date(2026, 11, 20)), entry("d", "preventiva", date(2026, 11, 20)),
+    entry("e", "1-29", date(2026, 10, 28), date(2026, 11, 25)),
+]
+
+
+def test_roll_rates_from_the_bucket_history() -> None:
+    rates = roll_rates(HISTORY, date(2026, 11, 1), date(2026, 11, 30))
+    assert rates["1-29"] == {"1-29": 1 / 3, "30-59": 1 / 3, "closed": 1 / 3}  # a stays, b rolls, e left
+    assert rates["30-59"] == {"60-89": 0.5, "preventiva": 0.5}  # c rolls, d cured
+    assert all(abs(sum(row.values()) - 1) < 1e-9 for row in rates.values())
+
+
+def test_aging_distribution_in_bucket_order(policy: Policy) -> None:
+    order = [b.code for b in policy.buckets.buckets]
+    found = aging([("1-29", 10_000), ("30-59", 20_000), ("1-29", 5_000), ("castigo", 70_000)], order)
+    assert found[:3] == [("preventiva", 0, 0), ("1-29", 2, 15_000), ("30-59", 1, 20_000)]
+    assert found[-1] == ("castigo", 1, 70_000) and len(found) == len(order)
+
+
+def test_vintage_curves_by_origination_month() -> None:
+    opened = {"a": date(2026, 8, 3), "b": date(2026, 8, 20), "c": date(2026, 9, 1), "d": date(2026, 9, 9)}
+    history = [entry("a", "30-59", date(2026, 9, 10)),  # August cohort, bad in its 2nd month on book
+               entry("b", "60-89", date(2026, 11, 2)),  # bad in its 4th month
+               entry("c", "30-59", date(2026, 9, 25))]  # September cohort, bad in its 1st month
+    curves = vintage(opened, history, {"30-59", "60-89"}, as_of=date(2026, 11, 20), months=4)
+    assert curves["2026-08"] == [0.0, 0.5, 0.5, 1.0]
+    assert curves["2026-09"] == [0.5, 0.5, 0.5, None]  # its 4th month is still to come
