@@ -256,7 +256,9 @@ def debtor_today(conn: Connection, account: Doc, now: datetime) -> date:
 
 def promise_create(ctx: Context, args: dict[str, Any]) -> Outcome:
     account = _account(ctx, args.get("account_id"))
-    record = {"status": PromiseStatus.OPEN.value, "paid": None, "created_by": ctx.agent, "grace_days": 2, **args}
+    # The grace days are the policy's, whatever the workstation sent.
+    record = {"status": PromiseStatus.OPEN.value, "paid": None, "created_by": ctx.agent, **args,
+              "grace_days": server_policy().offers.promise.grace_days}
     promise = _decode("promise", record)
     if get_doc(ctx.conn, "promise", promise.id) is not None:
         return Outcome()

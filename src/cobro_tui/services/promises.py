@@ -98,7 +98,7 @@ class PromiseService:
         now = self.clock.now()
         offer = {"amount": amount, "due_on": due_on, "channel": channel}
         promise = Promise(id=new_id(), account_id=account_id, amount=amount, due_on=due_on, channel=channel,
-                          created_at=now, created_by=self.device.agent_id)
+                          created_at=now, created_by=self.device.agent_id, grace_days=self.policy.offers.promise.grace_days)
         snapshot = decisions.of_offer(view, kind="promise" if verdict.allowed else "refusal",
                                       subject_id=promise.id if verdict.allowed else None, taken_at=now,
                                       offer={"type": "promise", **offer}, verdict=verdict, script_steps=script_steps,
