@@ -177,6 +177,9 @@ def test_mexican_holidays_move_a_due_date() -> None:
     assert date(2026, 11, 16) in holidays  # Revolution Day, third Monday of November
     assert business_day(date(2026, 11, 16), holidays) == date(2026, 11, 17)
     assert business_day(date(2026, 12, 25), holidays) == date(2026, 12, 28)  # Christmas, a Friday
+    # The banks' own closing days (offers.toml bank_holidays): Holy Thursday and Friday, 12 December.
+    assert business_day(date(2026, 4, 2), holidays) == date(2026, 4, 6)
+    assert business_day(date(2028, 12, 12), holidays) == date(2028, 12, 13)  # a Tuesday
 
 
 def test_config_check_names_the_file_and_key_of_offer_problems(tmp_path: Path) -> None:
@@ -188,6 +191,7 @@ def test_config_check_names_the_file_and_key_of_offer_problems(tmp_path: Path) -
     text = text.replace("agent = 30\nsupervisor = 45", "agent = 50\nsupervisor = 45")
     text = text.replace('frequencies = ["weekly", "biweekly", "monthly"]', 'frequencies = ["daily"]')
     text = text.replace('calendar = "MX"', 'calendar = "ZZ"')
+    text = text.replace('"12-12",', '"12-32",')
     text = text.replace("max_balance = 5000000\nmax_installments = 6", "max_balance = 0\nmax_installments = 6")
     (folder / "offers.toml").write_text(text)
     problems = check_policy(folder)
@@ -197,6 +201,7 @@ def test_config_check_names_the_file_and_key_of_offer_problems(tmp_path: Path) -
     assert any(p.startswith(f"{where}: settlement.band[3]: discounts must not fall as authority rises") for p in problems)
     assert f"{where}: plan: key frequencies has ['daily']; it takes one or more of weekly, biweekly, monthly" in problems
     assert f"{where}: key calendar is 'ZZ', not a country code the holidays library knows" in problems
+    assert f"{where}: key bank_holidays has '12-32'; write \"YYYY-MM-DD\" or \"MM-DD\"" in problems
     assert f"{where}: plan.term[0]: key max_balance (0) must be above min_balance (0)" in problems
     assert check_policy(default_policy_dir()) == []
 

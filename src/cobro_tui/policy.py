@@ -378,7 +378,8 @@ def _offers(reader: _Reader, buckets: BucketSet | None, result_codes: ResultCode
     path = str(reader.folder / "offers.toml")
     codes = tuple(b.code for b in buckets.buckets)
     codes_known = tuple(c.code for c in result_codes.codes) if result_codes is not None else ()
-    reader.unknown(path, data, ("version", "calendar", "promise", "plan", "settlement", "restructure", "agreement", "pcr"))
+    reader.unknown(path, data, ("version", "calendar", "bank_holidays", "promise", "plan", "settlement", "restructure",
+                                "agreement", "pcr"))
     calendar = reader.field(path, data, "calendar", str)
     import holidays
 
@@ -434,12 +435,31 @@ def _offers(reader: _Reader, buckets: BucketSet | None, result_codes: ResultCode
         reader.problems.append(f"{agreement.where}: key clabe must be the institution's 18-digit CLABE, not {clabe!r}")
     pcr = _Section(reader, f"{path}: pcr", data.get("pcr", {}), ("required_with",))
     pcr_codes = pcr.words("required_with", tuple(codes_known), ()) if codes_known else ()
+    extra = _bank_holidays(reader, path, data.get("bank_holidays", []))
     if len(reader.problems) != before or calendar is None:
         return None
     institution = Institution(words["institution"] or "", words["bank"] or "", clabe, words["phone"] or "")
-    days_off = frozenset(_holidays_of(calendar))  # the country's statutory holidays
+    days_off = frozenset(_holidays_of(calendar)) | extra  # the country's statutory holidays, and the banks' own
     return OfferPolicy(calendar, promise_policy, plan_policy, settlement_policy, restructure_policy, days_off, institution,
                        frozenset(pcr_codes or ()))
+
+
+def _bank_holidays(reader: _Reader, where: str, days: object) -> frozenset[date]:
+    """Extra closing days: "YYYY-MM-DD" once, "MM-DD" every year of the calendar's span."""
+    found: set[date] = set()
+    if not isinstance(days, list):
+        reader.problems.append(f"{where}: key bank_holidays must be a list of dates (\"YYYY-MM-DD\" or \"MM-DD\")")
+        return frozenset()
+    for text in days:
+        try:
+            if isinstance(text, str) and len(text) == 5:
+                month, day_of_month = int(text[:2]), int(text[3:])
+                found |= {date(year, month, day_of_month) for year in range(HOLIDAY_YEARS[0], HOLIDAY_YEARS[1] + 1)}
+            else:
+                found.add(date.fromisoformat(str(text)))
+        except ValueError:
+            reader.problems.append(f"{where}: key bank_holidays has {text!r}; write \"YYYY-MM-DD\" or \"MM-DD\"")
+    return frozenset(found)
 
 
 def preset_rules(preset: str, overlays: tuple[str, ...] = (), folder: Path | None = None) -> RuleSet:
