@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 from cobro_tui.domain.kpi import (
@@ -94,3 +95,70 @@ def test_vintage_curves_by_origination_month() -> None:
     curves = vintage(opened, history, {"30-59", "60-89"}, as_of=date(2026, 11, 20), months=4)
     assert curves["2026-08"] == [0.0, 0.5, 0.5, 1.0]
     assert curves["2026-09"] == [0.5, 0.5, 0.5, None]  # its 4th month is still to come
+
+
+# Through the real server: the projections follow the documents, and the endpoint counts them.
+
+from datetime import timedelta  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+from conftest import NOW  # noqa: E402
+from sync_support import make_station, running_server  # noqa: E402
+
+
+@pytest.fixture
+def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    with running_server(tmp_path, accounts=60, seed=13) as running:
+        yield running
+
+
+def _headers(url: str, user: str) -> dict[str, str]:
+    token = httpx.post(f"{url}/v1/auth/login", json={"username": user, "password": "demo"}).json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_kpi_endpoint_counts_what_the_agents_logged_in_the_period(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
+    engine, thread = server
+    station = make_station(tmp_path, "kpi", thread.url, "agente01", clock, policy)
+    assert station.round().ok
+    accounts = station.accounts()
+    for account, code in zip(accounts, ("NC", "PP", "BZ", "TERC")):
+        station.log_contact(account, code)
+    promised = [a for a, _ in accounts][4]
+    station.promise(promised)
+    assert station.round().ok
+    since, until = NOW - timedelta(minutes=10), NOW + timedelta(minutes=1)
+    params = {"since": since.isoformat(), "until": until.isoformat()}
+    assert httpx.get(f"{thread.url}/v1/kpi", params=params, headers=_headers(thread.url, "agente01")).status_code == 403
+    supervisor = _headers(thread.url, "supervisor01")
+    report = httpx.get(f"{thread.url}/v1/kpi", params=params, headers=supervisor).json()
+    # Four attempts in one agent-hour (16:27 UTC), one right-party contact (PP), one promise made.
+    assert (report["attempts"], report["contacts"], report["agent_hours"], report["promises"]) == (4, 1, 1, 1)
+    assert report["rpc_rate"] == 0.25 and report["attempts_per_hour"] == 4.0 and report["promise_rate"] == 1.0
+    assert report["channels"] == [{"channel": "voice", "attempts": 4, "contacts": 1, "contact_rate": 0.25}]
+    other_team = httpx.get(f"{thread.url}/v1/kpi", params={**params, "team": "sur"}, headers=supervisor).json()
+    assert other_team["agents"] == [] and other_team["attempts"] == 0 and other_team["rpc_rate"] is None
+    bad = httpx.get(f"{thread.url}/v1/kpi", params={"since": until.isoformat(), "until": since.isoformat()}, headers=supervisor)
+    assert bad.status_code == 400
+
+
+def test_the_kept_rate_from_the_server_equals_the_formula_on_its_documents(server) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from cobro_tui.domain.keeping import deadline
+    from cobro_tui.domain.records import from_record
+    from cobro_tui.server.kpi import figures
+    from cobro_tui.server.schema import entities
+
+    engine, _ = server
+    since, until = NOW - timedelta(days=365), NOW
+    with engine.connect() as conn:
+        _, _, kept = figures(conn, since, until, None)
+        docs = [from_record("promise", json.loads(d)) for d in
+                conn.execute(select(entities.c.data).where(entities.c.kind == "promise")).scalars()]
+    expected = kept_figures([PromiseFact(p.created_by, p.created_at, p.amount.centavos, deadline(p), p.status.value,
+                                         p.paid.centavos if p.paid else 0)
+                             for p in docs if since.date() <= deadline(p) < until.date()], until.date())
+    assert kept == expected and kept.judged > 0  # the seed has judged promises

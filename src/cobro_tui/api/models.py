@@ -174,3 +174,38 @@ class PromiseJudged(Wire):
 class PaymentResult(Wire):
     new: bool
     promises: list[PromiseJudged]
+
+
+class KpiChannel(Wire):
+    channel: str
+    attempts: int
+    contacts: int
+    contact_rate: float | None
+
+
+class KpiKept(Wire):
+    judged: int
+    kept: int
+    rate: float | None
+    promised: int  # centavos
+    paid: int  # centavos
+    amount_rate: float | None
+
+
+class KpiReport(Wire):
+    """The KPIs of a period and a team (docs/kpi.md); rates are empty when there is nothing to divide."""
+
+    since: datetime
+    until: datetime
+    team: str | None
+    agents: list[str]
+    attempts: int
+    contacts: int
+    agent_hours: int
+    attempts_per_hour: float | None
+    contacts_per_hour: float | None
+    rpc_rate: float | None
+    promises: int
+    promise_rate: float | None
+    channels: list[KpiChannel]
+    kept: KpiKept

@@ -79,22 +79,33 @@ def contact_figures(attempts: Iterable[AttemptFact], codes: ResultCodeCatalog,
                     promises_by_channel: dict[str, int] | None = None) -> ContactFigures:
     """Attempts and right-party contacts (by the result codes' flags), per agent-hour and per channel.
     Promises are counted by the channel of the contact they came from (`promises_by_channel`)."""
+    counts: Counter[tuple[str, str, str, str]] = Counter(
+        (f.agent, f.channel, f.started_at.strftime("%Y-%m-%dT%H"), f.result_code) for f in attempts)
+    return contact_figures_from_counts(((*key, n) for key, n in counts.items()), codes, promises_by_channel)
+
+
+def contact_figures_from_counts(rows: Iterable[tuple[str, str, str, str, int]], codes: ResultCodeCatalog,
+                                promises_by_channel: dict[str, int] | None = None,
+                                promises: int | None = None) -> ContactFigures:
+    """The same from counts already grouped by (agent, channel, clock hour, result code), as a
+    database returns them. `promises` is the total when it is not known per channel."""
     counted = {c.code: (c.attempt, c.right_party_contact) for c in codes.codes}
     total_attempts = total_contacts = 0
     per_channel: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    hours: set[tuple[str, datetime]] = set()
-    for fact in attempts:
-        attempt, contact = counted.get(fact.result_code, (False, False))
+    hours: set[tuple[str, str]] = set()
+    for agent, channel, hour, code, n in rows:
+        attempt, contact = counted.get(code, (False, False))
         if attempt:
-            total_attempts += 1
-            per_channel[fact.channel][0] += 1
-            hours.add((fact.agent, fact.started_at.replace(minute=0, second=0, microsecond=0)))
+            total_attempts += n
+            per_channel[channel][0] += n
+            hours.add((agent, hour))
         if contact:
-            total_contacts += 1
-            per_channel[fact.channel][1] += 1
+            total_contacts += n
+            per_channel[channel][1] += n
     promised = promises_by_channel or {}
     channels = {channel: ChannelFigures(a, c, promised.get(channel, 0)) for channel, (a, c) in per_channel.items()}
-    return ContactFigures(total_attempts, total_contacts, len(hours), sum(promised.values()), channels)
+    total = promises if promises is not None else sum(promised.values())
+    return ContactFigures(total_attempts, total_contacts, len(hours), total, channels)
 
 
 @dataclass(frozen=True, slots=True)

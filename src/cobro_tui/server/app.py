@@ -5,6 +5,7 @@ No `from __future__ import annotations` here: FastAPI reads the dependency annot
 
 
 import asyncio
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Query, Request
@@ -21,6 +22,7 @@ from cobro_tui.api.models import (
     ChangesResponse,
     DeviceRegistration,
     DeviceState,
+    KpiReport,
     LoginRequest,
     LoginResponse,
     PaymentIn,
@@ -35,7 +37,7 @@ from cobro_tui.api.models import (
 from cobro_tui.clock import Clock
 from cobro_tui.domain.models import Payment
 from cobro_tui.domain.money import Money
-from cobro_tui.server import approvals, auth, keeping
+from cobro_tui.server import approvals, auth, keeping, kpi
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import head_seq, server_epoch
 from cobro_tui.server.pull import (
@@ -188,6 +190,16 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
         return PaymentResult(new=new, promises=[PromiseJudged(id=p.id, status=p.status.value,
                                                               paid_centavos=p.paid.centavos if p.paid else None)
                                                 for p in changed])
+
+    @app.get("/v1/kpi", response_model=KpiReport, responses=problems)
+    def kpi_report(user: Annotated[auth.User, Depends(supervisor_user)], since: datetime, until: datetime | None = None,
+                   team: str | None = None) -> KpiReport:
+        """The KPIs of [since, until) (until: now) for a team's agents, or every agent."""
+        end = until or clock.now()
+        if since.tzinfo is None or end.tzinfo is None or end <= since:
+            raise ApiProblem(400, "MALFORMED_REQUEST", "since and until are instants with an offset, since before until")
+        with engine.connect() as conn:
+            return KpiReport.model_validate(kpi.report(conn, since, end, team))
 
     swept: dict[str, float] = {}
 

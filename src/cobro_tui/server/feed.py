@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from cobro_tui.server.facts import PROJECTED, project
 from cobro_tui.server.schema import change_log, counters, entities, meta
 
 UNKNOWN = object()  # "look the stored version up"
@@ -116,6 +117,8 @@ class Tx:
             self.conn.execute(_UPDATE_ENTITY, {"k": doc.kind, "i": doc.id, "b_account_id": doc.account_id,
                                                "b_customer_id": doc.customer_id, "b_agent": doc.agent,
                                                "b_version": version, "b_data": data})
+        if doc.kind in PROJECTED:
+            project(self.conn, doc.kind, doc.id, doc.agent, doc.account_id, doc.data)
         stored = Doc(doc.kind, doc.id, version, doc.data, doc.account_id, doc.customer_id, doc.agent)
         public = doc.public()
         for audience in self.audiences(stored):

@@ -146,3 +146,30 @@ decisions = Table(
     Column("sha256", String(64), nullable=False),  # of its canonical JSON: the workstation's audit log has the same
     Index("ix_decisions_account", "account_id"),
 )
+
+# Narrow copies of the facts the KPIs count (issue #7), kept by every write of their documents
+# (feed.Tx.put, and the seed): the KPI queries scan these, not the JSON documents.
+contact_facts = Table(
+    "contact_facts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("agent", String(64), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("result_code", String(16), nullable=False),
+    Column("started_at", String(40), nullable=False),  # fixed-width UTC text: text order is time order
+    Index("ix_contact_facts_started", "started_at"),
+)
+
+promise_facts = Table(
+    "promise_facts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("agent", String(64), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("paid", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("deadline", String(10), nullable=False),  # due day plus grace days
+    Index("ix_promise_facts_created", "created_at"),
+    Index("ix_promise_facts_deadline", "deadline"),
+)

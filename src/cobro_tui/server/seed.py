@@ -21,6 +21,7 @@ from cobro_tui.domain.buckets import BucketSet
 from cobro_tui.domain.records import KIND_OF, to_record
 from cobro_tui.server.auth import add_user
 from cobro_tui.server.db import server_engine, write_tx
+from cobro_tui.server.facts import PROJECTED, project_many
 from cobro_tui.server.feed import server_epoch
 from cobro_tui.server.schema import entities, users
 
@@ -65,9 +66,11 @@ def bundle_docs(bundle: CustomerBundle) -> list[tuple[Any, ...]]:
 def _store_chunk(engine: Engine, spec: PortfolioSpec, chunk: int) -> int:
     bundles = generate_chunk(spec, chunk)
     docs = [doc for bundle in bundles for doc in bundle_docs(bundle)]
+    projected = [(d[0], d[1], d[4], d[2], json.loads(d[6])) for d in docs if d[0] in PROJECTED]
     with write_tx(engine) as conn:
         positional = _INSERT if conn.dialect.paramstyle == "qmark" else _INSERT.replace("?", "%s")
         conn.exec_driver_sql(positional, docs)
+        project_many(conn, projected)
     return sum(len(b.accounts) for b in bundles)
 
 

@@ -1,0 +1,46 @@
+"""The KPI projections: a narrow row per contact attempt and per promise, written with their
+documents (feed.Tx.put calls `project`; the seed writes them in bulk)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert
+
+from cobro_tui.server.schema import contact_facts, promise_facts
+
+PROJECTED = ("contact_attempt", "promise")
+
+
+def row_of(kind: str, entity_id: str, agent: str | None, account_id: str | None, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The projection row of one document (None for kinds the KPIs do not count)."""
+    if kind == "contact_attempt":
+        return {"id": entity_id, "agent": data.get("agent") or agent or "", "account_id": account_id or "",
+                "channel": data["channel"], "result_code": data["result_code"], "started_at": data["started_at"]}
+    if kind == "promise":
+        deadline = date.fromisoformat(data["due_on"]) + timedelta(days=int(data.get("grace_days") or 0))
+        paid = data.get("paid")
+        return {"id": entity_id, "agent": data.get("created_by") or agent or "", "account_id": account_id or "",
+                "amount": data["amount"]["centavos"], "paid": paid["centavos"] if paid else 0, "status": data["status"],
+                "created_at": data["created_at"], "deadline": deadline.isoformat()}
+    return None
+
+
+def project(conn: Connection, kind: str, entity_id: str, agent: str | None, account_id: str | None,
+            data: dict[str, Any]) -> None:
+    row = row_of(kind, entity_id, agent, account_id, data)
+    if row is None:
+        return
+    table = contact_facts if kind == "contact_attempt" else promise_facts
+    conn.execute(delete(table).where(table.c.id == entity_id))
+    conn.execute(insert(table).values(**row))
+
+
+def project_many(conn: Connection, docs: list[tuple[str, str, str | None, str | None, dict[str, Any]]]) -> None:
+    """Bulk rows for new documents (kind, id, agent, account id, data): the seed's path."""
+    for kind, table in (("contact_attempt", contact_facts), ("promise", promise_facts)):
+        rows = [row for k, i, agent, account, data in docs if k == kind
+                for row in [row_of(k, i, agent, account, data)] if row is not None]
+        if rows:
+            conn.execute(insert(table), rows)

@@ -1,0 +1,68 @@
+"""The KPIs for a period and a team (docs/kpi.md), from the KPI projections: grouped in the
+database, worked out by domain/kpi.py."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select
+
+from cobro_tui.domain.kpi import (
+    ContactFigures,
+    KeptFigures,
+    PromiseFact,
+    contact_figures_from_counts,
+    kept_figures,
+)
+from cobro_tui.domain.records import instant_text
+from cobro_tui.server.mutations import server_policy
+from cobro_tui.server.schema import contact_facts, promise_facts, users
+
+
+def team_agents(conn: Connection, team: str | None) -> list[str]:
+    query = select(users.c.username).where(users.c.role == "agent")
+    if team is not None:
+        query = query.where(users.c.team == team)
+    return sorted(conn.execute(query).scalars())
+
+
+def figures(conn: Connection, since: datetime, until: datetime, team: str | None) -> tuple[list[str], ContactFigures, KeptFigures]:
+    """Contacts and promises of the period [since, until) for the team's agents (every agent without a team)."""
+    agents = team_agents(conn, team)
+    start, end = instant_text(since), instant_text(until)
+    hour = func.substr(contact_facts.c.started_at, 1, 13)
+    window = and_(contact_facts.c.started_at >= start, contact_facts.c.started_at < end)
+    if team is not None:
+        window = and_(window, contact_facts.c.agent.in_(agents))
+    rows = conn.execute(
+        select(contact_facts.c.agent, contact_facts.c.channel, hour, contact_facts.c.result_code, func.count())
+        .where(window).group_by(contact_facts.c.agent, contact_facts.c.channel, hour, contact_facts.c.result_code)
+    ).all()
+    made = and_(promise_facts.c.created_at >= start, promise_facts.c.created_at < end)
+    judged = and_(promise_facts.c.deadline >= since.date().isoformat(), promise_facts.c.deadline < until.date().isoformat(),
+                  promise_facts.c.status.in_(("kept", "broken")))
+    if team is not None:
+        made = and_(made, promise_facts.c.agent.in_(agents))
+        judged = and_(judged, promise_facts.c.agent.in_(agents))
+    taken = conn.execute(select(func.count()).select_from(promise_facts).where(made)).scalar_one()
+    contacts = contact_figures_from_counts(((r[0], r[1], r[2], r[3], r[4]) for r in rows), server_policy().result_codes,
+                                           promises=taken)
+    promises = [PromiseFact(r.agent, since, r.amount, date.fromisoformat(r.deadline), r.status, r.paid)
+                for r in conn.execute(select(promise_facts.c.agent, promise_facts.c.amount, promise_facts.c.deadline,
+                                             promise_facts.c.status, promise_facts.c.paid).where(judged))]
+    return agents, contacts, kept_figures(promises, until.date())
+
+
+def report(conn: Connection, since: datetime, until: datetime, team: str | None) -> dict[str, Any]:
+    agents, contacts, kept = figures(conn, since, until, team)
+    return {
+        "since": since, "until": until, "team": team, "agents": agents,
+        "attempts": contacts.attempts, "contacts": contacts.contacts, "agent_hours": contacts.agent_hours,
+        "attempts_per_hour": contacts.attempts_per_hour, "contacts_per_hour": contacts.contacts_per_hour,
+        "rpc_rate": contacts.rpc_rate, "promises": contacts.promises, "promise_rate": contacts.promise_rate,
+        "channels": [{"channel": name, "attempts": c.attempts, "contacts": c.contacts, "contact_rate": c.contact_rate}
+                     for name, c in sorted(contacts.by_channel.items())],
+        "kept": {"judged": kept.judged, "kept": kept.kept, "rate": kept.kept_rate, "promised": kept.promised_amount,
+                 "paid": kept.kept_amount, "amount_rate": kept.kept_amount_rate},
+    }
