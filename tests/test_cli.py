@@ -37,14 +37,7 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
         assert f"    {command} " in result.stdout
 
 
-@pytest.mark.parametrize(("args", "issue"), [(("kpi",), "#7")])
-def test_commands_of_later_work_say_so_and_fail(tmp_path: Path, args: tuple[str, ...], issue: str) -> None:
-    result = run(tmp_path, *args)
-    assert result.returncode == 3
-    assert "todavía no está disponible" in result.stderr and issue in result.stderr
-
-
-@pytest.mark.parametrize("args", [(), ("sync",), ("rules", "explain", "A1")])
+@pytest.mark.parametrize("args", [(), ("sync",), ("rules", "explain", "A1"), ("kpi",)])
 def test_the_workstation_without_a_cache_says_how_to_get_one(tmp_path: Path, args: tuple[str, ...]) -> None:
     result = run(tmp_path, *args)
     assert result.returncode == 2

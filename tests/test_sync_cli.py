@@ -137,3 +137,22 @@ def _an_account_number(tmp_path: Path) -> str:
             "SELECT json_extract(a.data, '$.number') FROM entities a WHERE a.kind = 'account' AND a.agent = 'agente01' "
             "AND NOT EXISTS (SELECT 1 FROM entities r WHERE r.kind = 'restriction' AND r.customer_id = a.customer_id) "
             "ORDER BY a.id LIMIT 1").fetchone()[0]
+
+
+@pytest.mark.slow
+def test_kpi_prints_the_servers_figures_for_a_supervisor_and_refuses_an_agent(tmp_path: Path, served: str) -> None:
+    agent_home, supervisor_home = tmp_path / "agent", tmp_path / "supervisor"
+    agent_home.mkdir()
+    supervisor_home.mkdir()
+    assert run(agent_home, "login", "--server", served, "--user", "agente01", stdin="demo\n").returncode == 0
+    refused = run(agent_home, "kpi")
+    assert refused.returncode != 0 and "para supervisores" in refused.stderr
+    assert run(supervisor_home, "login", "--server", served, "--user", "supervisor01", stdin="demo\n").returncode == 0
+    lines = run(supervisor_home, "kpi", "--since", "30d")
+    assert lines.returncode == 0, lines.stderr
+    assert "Indicadores del" in lines.stdout and "tasa de contacto efectivo" in lines.stdout
+    report = json.loads(run(supervisor_home, "kpi", "--since", "30d", "--json").stdout)
+    assert report["attempts"] > 0 and 0 <= report["rpc_rate"] <= 1  # the demo portfolio's last month
+    assert f"Intentos {report['attempts']}" in lines.stdout
+    bad = run(supervisor_home, "kpi", "--since", "ayer")
+    assert bad.returncode == 2 and "7d, 24h, 90m" in bad.stderr

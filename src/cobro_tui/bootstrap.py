@@ -7,8 +7,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -110,6 +111,31 @@ def sync_engine_for(engine: Engine, clock: Clock, token: str, timeout: float) ->
     if meta is None or meta.server_url is None:
         raise NoCache(t("cli.not_signed_in"))
     return SyncEngine(engine, ApiClient(meta.server_url, token, meta.device_id, timeout), clock)
+
+
+def kpi_report(settings: Settings, since: datetime, until: datetime, team: str | None) -> dict[str, Any]:
+    """The server's KPI report for a supervisor signed in on this machine."""
+    from cobro_tui.credentials import load_token
+    from cobro_tui.store.sync_store import read_meta
+    from cobro_tui.sync.client import ApiClient, SyncError
+
+    path = cache_path(settings)
+    engine = open_cache(path, KeyringKeyStore(), create=False)
+    try:
+        meta = read_meta(engine)
+    finally:
+        engine.dispose()
+    if meta is None or meta.server_url is None:
+        raise NoCache(t("cli.no_cache", path=path))
+    if meta.role not in ("supervisor", "manager"):
+        raise UserFacingError(t("kpi.supervisors_only", user=meta.agent_id))
+    api = ApiClient(meta.server_url, load_token(meta.server_url, meta.agent_id), timeout=settings.sync.timeout_seconds)
+    try:
+        return api.kpi(since, until, team)
+    except SyncError as exc:
+        raise UserFacingError(t("kpi.unreachable", error=exc.message)) from None
+    finally:
+        api.close()
 
 
 def sync_once(settings: Settings) -> SyncReport:

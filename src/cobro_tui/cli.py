@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,10 +15,7 @@ from cobro_tui import __version__
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-# Commands whose capability comes with a later issue: they say so and exit non-zero.
-_LATER = {"kpi": 7}
 EXIT_UNREACHABLE = 4
-EXIT_LATER = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,8 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     audit_sub.add_parser("verify", help="walk the hash chain and say where it breaks, if anywhere")
 
     kpi = sub.add_parser("kpi", help="supervisor figures from the server, for scripts")
-    kpi.add_argument("--since", default="7d")
-    kpi.add_argument("--team")
+    kpi.add_argument("--since", default="7d", help="how far back: 7d, 24h, 90m, or an ISO instant with offset")
+    kpi.add_argument("--team", help="one team's agents (default: every agent)")
+    kpi.add_argument("--json", action="store_true", help="the report as JSON, as the server gives it")
     return parser
 
 
@@ -246,11 +245,52 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_later(args: argparse.Namespace) -> int:
-    from cobro_tui.i18n import t
+def _since(text: str, now: datetime) -> datetime:
+    """7d, 24h, 90m back from now, or an ISO-8601 instant with its offset."""
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    if text[:-1].isdigit() and text[-1:] in units:
+        return now - timedelta(**{units[text[-1]]: int(text[:-1])})
+    try:
+        found = datetime.fromisoformat(text)
+    except ValueError:
+        raise _usage(f"--since {text!r}: write 7d, 24h, 90m or an ISO instant such as 2026-11-01T00:00:00-06:00") from None
+    if found.tzinfo is None:
+        raise _usage(f"--since {text!r}: give the instant's offset, such as -06:00")
+    return found
 
-    print(t("cli.not_yet", command=f"cobro-tui {args.command}", issue=f"#{_LATER[args.command]}"), file=sys.stderr)
-    return EXIT_LATER
+
+def _cmd_kpi(args: argparse.Namespace) -> int:
+    from cobro_tui.bootstrap import kpi_report
+    from cobro_tui.clock import clock_for
+    from cobro_tui.i18n import set_language, t
+    from cobro_tui.settings import load_settings
+
+    settings = load_settings()
+    set_language(settings.lang)
+    now = clock_for(settings.now).now()
+    report = kpi_report(settings, _since(args.since, now), now, args.team)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+
+    def rate(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1%}"
+
+    def per_hour(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1f}"
+
+    print(t("kpi.heading", since=report["since"], until=report["until"], team=report["team"] or t("kpi.all_teams"),
+            agents=len(report["agents"])))
+    print(t("kpi.contacts", attempts=report["attempts"], contacts=report["contacts"], hours=report["agent_hours"],
+            per_hour=per_hour(report["attempts_per_hour"]), contacts_per_hour=per_hour(report["contacts_per_hour"]),
+            rpc=rate(report["rpc_rate"])))
+    print(t("kpi.promises", promises=report["promises"], rate=rate(report["promise_rate"])))
+    kept = report["kept"]
+    print(t("kpi.kept", judged=kept["judged"], kept=kept["kept"], rate=rate(kept["rate"]), amount_rate=rate(kept["amount_rate"])))
+    for channel in report["channels"]:
+        print(t("kpi.channel", channel=t(f"channel.{channel['channel']}"), attempts=channel["attempts"],
+                contacts=channel["contacts"], rate=rate(channel["contact_rate"])))
+    return 0
 
 
 class _UsageError(Exception):
@@ -271,7 +311,7 @@ _COMMANDS = {
     "serve": _cmd_serve,
     "login": _cmd_login,
     "sync": _cmd_sync,
-    **{name: _cmd_later for name in _LATER},
+    "kpi": _cmd_kpi,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -108,6 +109,10 @@ class ApiClient:
 
     def push(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/v1/mutations", json=body)
+
+    def kpi(self, since: datetime, until: datetime, team: str | None = None) -> dict[str, Any]:
+        params = {"since": since.isoformat(), "until": until.isoformat(), **({"team": team} if team else {})}
+        return self._call("GET", "/v1/kpi", params=params)
 
     def approvals(self, status: str = "pending") -> list[dict[str, Any]]:
         return self._call("GET", "/v1/approvals", params={"status": status})
