@@ -22,6 +22,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
     ("workstation.py", ["--accounts", "600", "--samples", "20"], "open an account, p95"),
     ("rules.py", ["--accounts", "500"], "decide"),
     ("queue_ui.py", ["--accounts", "300", "--presses", "10", "--opens", "3"], "ratio DataTable / paged queue: start"),
+    ("kpi.py", ["--accounts", "300", "--attempts", "3000", "--repeat", "1"], "KPI report, 90 days, every agent"),
 ])
 def test_benchmark_runs_small(tmp_path: Path, script: str, args: list[str], expected: str) -> None:
     result = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,

@@ -1,0 +1,100 @@
+"""Benchmark: the KPI report of the reference server (issue #7) over a large history.
+
+    python bench/kpi.py --accounts 100000 --attempts 1000000
+
+Seeds a SQLite server with the demo portfolio (its own contacts and promises), then adds contact
+attempts up to --attempts, spread over the last 90 days across the demo agents (not timed). Then
+times the report (GET /v1/kpi's work: grouped queries on the KPI projections and the formulas) for
+the last 7 days, 30 days and the whole 90, for every agent and for one team.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "bench")]
+
+from _common import figure, peak_mib  # noqa: E402
+
+from cobro_tui.domain.ids import new_id  # noqa: E402
+from cobro_tui.domain.records import instant_text  # noqa: E402
+from cobro_tui.policy import load_policy  # noqa: E402
+from cobro_tui.server.db import migrate, server_engine, write_tx  # noqa: E402
+from cobro_tui.server.kpi import report  # noqa: E402
+from cobro_tui.server.schema import contact_facts  # noqa: E402
+from cobro_tui.server.seed import DEMO_AGENTS, ensure_demo_users, load_demo_portfolio  # noqa: E402
+
+NOW = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)
+CODES = (("NC", 30), ("BZ", 18), ("OCUP", 6), ("TERC", 8), ("PP", 12), ("NEG", 5), ("CB", 6), ("YAPAGO", 3), ("MSJ", 4))
+CHANNELS = (("voice", 85), ("whatsapp", 10), ("sms", 5))
+
+
+def top_up(engine, attempts: int, seed: int = 11) -> int:  # type: ignore[no-untyped-def]
+    """Contact attempts added straight to the projection until it holds `attempts` rows."""
+    with engine.connect() as conn:
+        have = conn.execute(contact_facts.select().with_only_columns(contact_facts.c.id).limit(attempts)).all()
+    missing = attempts - len(have)
+    rng = random.Random(seed)
+    codes, code_weights = zip(*CODES)
+    channels, channel_weights = zip(*CHANNELS)
+    batch = 50_000
+    for start in range(0, max(missing, 0), batch):
+        rows = []
+        for _ in range(min(batch, missing - start)):
+            # Working hours: 08:00-21:00 in Mexico City (14:00-03:00 UTC), on any of the last 90 days.
+            at = NOW - timedelta(days=rng.randrange(90), hours=rng.randrange(13), minutes=rng.randrange(60))
+            rows.append({"id": new_id(), "agent": rng.choice(DEMO_AGENTS), "account_id": "bench",
+                         "channel": rng.choices(channels, channel_weights)[0],
+                         "result_code": rng.choices(codes, code_weights)[0], "started_at": instant_text(at)})
+        with write_tx(engine) as conn:
+            conn.execute(contact_facts.insert(), rows)
+    return max(missing, 0)
+
+
+def timed(engine, days: int, team: str | None, repeat: int) -> float:  # type: ignore[no-untyped-def]
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        with engine.connect() as conn:
+            report(conn, NOW - timedelta(days=days), NOW, team)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--attempts", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        engine = server_engine(f"sqlite:///{Path(folder) / 'server.db'}")
+        migrate(engine)
+        ensure_demo_users(engine)
+        started = time.perf_counter()
+        load_demo_portfolio(engine, args.accounts, 7, NOW, load_policy().buckets)
+        added = top_up(engine, args.attempts)
+        with engine.connect() as conn:
+            total = conn.execute(contact_facts.select().with_only_columns(contact_facts.c.id)).all()
+        print(f"kpi: {args.accounts:,} accounts, {len(total):,} contact attempts ({added:,} added), SQLite; "
+              f"prepared in {time.perf_counter() - started:.0f} s")
+        report_all = timed(engine, 90, None, args.repeat)
+        figure("KPI report, 90 days, every agent", report_all, "s", "< 1 s")
+        figure("KPI report, 30 days, every agent", timed(engine, 30, None, args.repeat), "s")
+        figure("KPI report, 7 days, every agent", timed(engine, 7, None, args.repeat), "s")
+        figure("KPI report, 90 days, one team", timed(engine, 90, "norte", args.repeat), "s")
+        figure("attempts counted per second (90 days)", len(total) / report_all, "/s")
+        figure("peak memory", peak_mib()[0], "MiB")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
