@@ -16,6 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from cobro_tui.domain.ids import new_id  # noqa: E402
 from cobro_tui.domain.records import instant_text  # noqa: E402
 from cobro_tui.policy import load_policy  # noqa: E402
 from cobro_tui.server.db import migrate, server_engine, write_tx  # noqa: E402
+from cobro_tui.server.facts import count_hours  # noqa: E402
 from cobro_tui.server.kpi import report  # noqa: E402
 from cobro_tui.server.schema import contact_facts  # noqa: E402
 from cobro_tui.server.seed import DEMO_AGENTS, ensure_demo_users, load_demo_portfolio  # noqa: E402
@@ -56,6 +58,7 @@ def top_up(engine, attempts: int, seed: int = 11) -> int:  # type: ignore[no-unt
                          "result_code": rng.choices(codes, code_weights)[0], "started_at": instant_text(at)})
         with write_tx(engine) as conn:
             conn.execute(contact_facts.insert(), rows)
+            count_hours(conn, Counter((r["started_at"][:13], r["agent"], r["channel"], r["result_code"]) for r in rows))
     return max(missing, 0)
 
 

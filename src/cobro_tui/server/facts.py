@@ -3,12 +3,13 @@ documents (feed.Tx.put calls `project`; the seed writes them in bulk)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert
 
-from cobro_tui.server.schema import contact_facts, promise_facts
+from cobro_tui.server.schema import contact_facts, contact_hours, promise_facts
 
 PROJECTED = ("contact_attempt", "promise")
 
@@ -33,8 +34,10 @@ def project(conn: Connection, kind: str, entity_id: str, agent: str | None, acco
     if row is None:
         return
     table = contact_facts if kind == "contact_attempt" else promise_facts
-    conn.execute(delete(table).where(table.c.id == entity_id))
+    replaced = conn.execute(delete(table).where(table.c.id == entity_id)).rowcount
     conn.execute(insert(table).values(**row))
+    if kind == "contact_attempt" and not replaced:  # a new attempt: one more in its hour
+        count_hours(conn, Counter([_hour_key(row)]))
 
 
 def project_many(conn: Connection, docs: list[tuple[str, str, str | None, str | None, dict[str, Any]]]) -> None:
@@ -44,3 +47,22 @@ def project_many(conn: Connection, docs: list[tuple[str, str, str | None, str | 
                 for row in [row_of(k, i, agent, account, data)] if row is not None]
         if rows:
             conn.execute(insert(table), rows)
+            if kind == "contact_attempt":
+                count_hours(conn, Counter(_hour_key(row) for row in rows))
+
+
+def _hour_key(row: dict[str, Any]) -> tuple[str, str, str, str]:
+    return row["started_at"][:13], row["agent"], row["channel"], row["result_code"]
+
+
+def count_hours(conn: Connection, counts: Counter[tuple[str, str, str, str]]) -> None:
+    """Add attempts to their hours' counts (insert, or add to the count already there)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    rows = [{"hour": h, "agent": a, "channel": c, "result_code": r, "n": n} for (h, a, c, r), n in counts.items()]
+    if rows:
+        statement = upsert(contact_hours)
+        conn.execute(statement.on_conflict_do_update(index_elements=["hour", "agent", "channel", "result_code"],
+                                                     set_={"n": contact_hours.c.n + statement.excluded.n}), rows)

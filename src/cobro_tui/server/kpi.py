@@ -3,7 +3,7 @@ database, worked out by domain/kpi.py."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
@@ -17,7 +17,7 @@ from cobro_tui.domain.kpi import (
 )
 from cobro_tui.domain.records import instant_text
 from cobro_tui.server.mutations import server_policy
-from cobro_tui.server.schema import contact_facts, promise_facts, users
+from cobro_tui.server.schema import contact_facts, contact_hours, promise_facts, users
 
 
 def team_agents(conn: Connection, team: str | None) -> list[str]:
@@ -27,18 +27,43 @@ def team_agents(conn: Connection, team: str | None) -> list[str]:
     return sorted(conn.execute(query).scalars())
 
 
+def _hour(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _attempt_counts(conn: Connection, since: datetime, until: datetime,
+                    agents: list[str] | None) -> list[tuple[str, str, str, str, int]]:
+    """Attempts by (agent, channel, clock hour, result code) in [since, until): whole hours from
+    contact_hours, the hours the window cuts from contact_facts."""
+    first_whole = _hour(since) if _hour(since) == since else _hour(since) + timedelta(hours=1)
+    last_whole = _hour(until)
+    rows: list[tuple[str, str, str, str, int]] = []
+    edges = [(since, until)]
+    if first_whole < last_whole:
+        hours = and_(contact_hours.c.hour >= instant_text(first_whole)[:13], contact_hours.c.hour < instant_text(last_whole)[:13])
+        if agents is not None:
+            hours = and_(hours, contact_hours.c.agent.in_(agents))
+        rows += [tuple(r) for r in conn.execute(select(contact_hours.c.agent, contact_hours.c.channel, contact_hours.c.hour,
+                                                       contact_hours.c.result_code, contact_hours.c.n).where(hours))]
+        edges = [(since, first_whole), (last_whole, until)]
+    hour = func.substr(contact_facts.c.started_at, 1, 13)
+    for low, high in edges:
+        if low >= high:
+            continue
+        window = and_(contact_facts.c.started_at >= instant_text(low), contact_facts.c.started_at < instant_text(high))
+        if agents is not None:
+            window = and_(window, contact_facts.c.agent.in_(agents))
+        rows += [tuple(r) for r in conn.execute(
+            select(contact_facts.c.agent, contact_facts.c.channel, hour, contact_facts.c.result_code, func.count())
+            .where(window).group_by(contact_facts.c.agent, contact_facts.c.channel, hour, contact_facts.c.result_code))]
+    return rows  # type: ignore[return-value]
+
+
 def figures(conn: Connection, since: datetime, until: datetime, team: str | None) -> tuple[list[str], ContactFigures, KeptFigures]:
     """Contacts and promises of the period [since, until) for the team's agents (every agent without a team)."""
     agents = team_agents(conn, team)
     start, end = instant_text(since), instant_text(until)
-    hour = func.substr(contact_facts.c.started_at, 1, 13)
-    window = and_(contact_facts.c.started_at >= start, contact_facts.c.started_at < end)
-    if team is not None:
-        window = and_(window, contact_facts.c.agent.in_(agents))
-    rows = conn.execute(
-        select(contact_facts.c.agent, contact_facts.c.channel, hour, contact_facts.c.result_code, func.count())
-        .where(window).group_by(contact_facts.c.agent, contact_facts.c.channel, hour, contact_facts.c.result_code)
-    ).all()
+    rows = _attempt_counts(conn, since, until, agents if team is not None else None)
     made = and_(promise_facts.c.created_at >= start, promise_facts.c.created_at < end)
     judged = and_(promise_facts.c.deadline >= since.date().isoformat(), promise_facts.c.deadline < until.date().isoformat(),
                   promise_facts.c.status.in_(("kept", "broken")))
@@ -46,8 +71,7 @@ def figures(conn: Connection, since: datetime, until: datetime, team: str | None
         made = and_(made, promise_facts.c.agent.in_(agents))
         judged = and_(judged, promise_facts.c.agent.in_(agents))
     taken = conn.execute(select(func.count()).select_from(promise_facts).where(made)).scalar_one()
-    contacts = contact_figures_from_counts(((r[0], r[1], r[2], r[3], r[4]) for r in rows), server_policy().result_codes,
-                                           promises=taken)
+    contacts = contact_figures_from_counts(rows, server_policy().result_codes, promises=taken)
     promises = [PromiseFact(r.agent, since, r.amount, date.fromisoformat(r.deadline), r.status, r.paid)
                 for r in conn.execute(select(promise_facts.c.agent, promise_facts.c.amount, promise_facts.c.deadline,
                                              promise_facts.c.status, promise_facts.c.paid).where(judged))]

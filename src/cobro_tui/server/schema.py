@@ -160,6 +160,17 @@ contact_facts = Table(
     Index("ix_contact_facts_started", "started_at"),
 )
 
+# Contact attempts counted by clock hour (UTC), agent, channel and result code: the KPI report reads
+# whole hours here and only the hours cut by its window from contact_facts.
+contact_hours = Table(
+    "contact_hours", metadata,
+    Column("hour", String(13), primary_key=True),  # "2026-11-22T16"
+    Column("agent", String(64), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("result_code", String(16), primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+
 promise_facts = Table(
     "promise_facts", metadata,
     Column("id", String(64), primary_key=True),

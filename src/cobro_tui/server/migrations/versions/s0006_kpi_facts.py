@@ -1,5 +1,5 @@
-"""KPI projections: a narrow row per contact attempt and per promise (kept with their documents
-from now on), filled here from the documents already stored.
+"""KPI projections: a narrow row per contact attempt and per promise, and attempts counted by hour
+(kept with their documents from now on), filled here from the documents already stored.
 
 Revision ID: s0006
 Revises: s0005
@@ -44,6 +44,15 @@ def upgrade() -> None:
     )
     op.create_index('ix_promise_facts_created', 'promise_facts', ['created_at'], unique=False)
     op.create_index('ix_promise_facts_deadline', 'promise_facts', ['deadline'], unique=False)
+    op.create_table(
+        'contact_hours',
+        sa.Column('hour', sa.String(length=13), nullable=False),
+        sa.Column('agent', sa.String(length=64), nullable=False),
+        sa.Column('channel', sa.String(length=16), nullable=False),
+        sa.Column('result_code', sa.String(length=16), nullable=False),
+        sa.Column('n', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('hour', 'agent', 'channel', 'result_code'),
+    )
     # The documents already stored: projected in batches (portable: no JSON functions of one database).
     from cobro_tui.server.facts import project_many
 
@@ -63,6 +72,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('contact_hours')
     op.drop_index('ix_promise_facts_deadline', table_name='promise_facts')
     op.drop_index('ix_promise_facts_created', table_name='promise_facts')
     op.drop_table('promise_facts')
