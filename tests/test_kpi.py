@@ -164,21 +164,21 @@ def test_the_kept_rate_from_the_server_equals_the_formula_on_its_documents(serve
     assert kept == expected and kept.judged > 0  # the seed has judged promises
 
 
-def test_whole_hours_from_the_hourly_counts_and_cut_hours_from_the_attempts_agree(server) -> None:  # type: ignore[no-untyped-def]
+def test_whole_hours_from_the_hourly_counts_and_cut_hours_from_the_attempts_agree(server, policy) -> None:  # type: ignore[no-untyped-def]
     from collections import Counter
 
     from sqlalchemy import select
 
-    from cobro_tui.server.kpi import _attempt_counts
+    from cobro_tui.server.kpi import _attempts
     from cobro_tui.server.schema import contact_facts
 
     engine, _ = server
     since, until = NOW - timedelta(days=40, minutes=17), NOW - timedelta(days=3, minutes=41)  # both cut an hour
+    attempt_codes = {c.code for c in policy.result_codes.codes if c.attempt}
     with engine.connect() as conn:
-        mixed = Counter()
-        for agent, channel, hour, code, n in _attempt_counts(conn, since, until, None):
-            mixed[(agent, channel, hour, code)] += n
-        direct = Counter((r.agent, r.channel, r.started_at[:13], r.result_code) for r in conn.execute(
-            select(contact_facts).where(contact_facts.c.started_at >= since.isoformat(timespec="microseconds"),
-                                        contact_facts.c.started_at < until.isoformat(timespec="microseconds"))))
-    assert mixed == direct and sum(direct.values()) > 50
+        sums, agent_hours = _attempts(conn, since, until, None, sorted(attempt_codes))
+        direct = conn.execute(select(contact_facts).where(
+            contact_facts.c.started_at >= since.isoformat(timespec="microseconds"),
+            contact_facts.c.started_at < until.isoformat(timespec="microseconds"))).all()
+    assert sums == Counter((r.channel, r.result_code) for r in direct) and sum(sums.values()) > 50
+    assert agent_hours == len({(r.agent, r.started_at[:13]) for r in direct if r.result_code in attempt_codes})

@@ -87,25 +87,37 @@ def contact_figures(attempts: Iterable[AttemptFact], codes: ResultCodeCatalog,
 def contact_figures_from_counts(rows: Iterable[tuple[str, str, str, str, int]], codes: ResultCodeCatalog,
                                 promises_by_channel: dict[str, int] | None = None,
                                 promises: int | None = None) -> ContactFigures:
-    """The same from counts already grouped by (agent, channel, clock hour, result code), as a
-    database returns them. `promises` is the total when it is not known per channel."""
+    """The same from counts already grouped by (agent, channel, clock hour, result code)."""
+    attempt_codes = {c.code for c in codes.codes if c.attempt}
+    sums: Counter[tuple[str, str]] = Counter()
+    hours: set[tuple[str, str]] = set()
+    for agent, channel, hour, code, n in rows:
+        sums[(channel, code)] += n
+        if code in attempt_codes:
+            hours.add((agent, hour))
+    return contact_figures_from_sums(sums.items(), len(hours), codes, promises_by_channel, promises)
+
+
+def contact_figures_from_sums(sums: Iterable[tuple[tuple[str, str], int]], agent_hours: int, codes: ResultCodeCatalog,
+                              promises_by_channel: dict[str, int] | None = None,
+                              promises: int | None = None) -> ContactFigures:
+    """The same from counts by (channel, result code) and the agent-hours counted apart, as a
+    database sums them. `promises` is the total when it is not known per channel."""
     counted = {c.code: (c.attempt, c.right_party_contact) for c in codes.codes}
     total_attempts = total_contacts = 0
     per_channel: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    hours: set[tuple[str, str]] = set()
-    for agent, channel, hour, code, n in rows:
+    for (channel, code), n in sums:
         attempt, contact = counted.get(code, (False, False))
         if attempt:
             total_attempts += n
             per_channel[channel][0] += n
-            hours.add((agent, hour))
         if contact:
             total_contacts += n
             per_channel[channel][1] += n
     promised = promises_by_channel or {}
     channels = {channel: ChannelFigures(a, c, promised.get(channel, 0)) for channel, (a, c) in per_channel.items()}
     total = promises if promises is not None else sum(promised.values())
-    return ContactFigures(total_attempts, total_contacts, len(hours), total, channels)
+    return ContactFigures(total_attempts, total_contacts, agent_hours, total, channels)
 
 
 @dataclass(frozen=True, slots=True)

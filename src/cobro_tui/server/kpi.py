@@ -3,18 +3,13 @@ database, worked out by domain/kpi.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, case, func, select
 
-from cobro_tui.domain.kpi import (
-    ContactFigures,
-    KeptFigures,
-    PromiseFact,
-    contact_figures_from_counts,
-    kept_figures,
-)
+from cobro_tui.domain.kpi import ContactFigures, KeptFigures, contact_figures_from_sums
 from cobro_tui.domain.records import instant_text
 from cobro_tui.server.mutations import server_policy
 from cobro_tui.server.schema import contact_facts, contact_hours, promise_facts, users
@@ -31,39 +26,49 @@ def _hour(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def _attempt_counts(conn: Connection, since: datetime, until: datetime,
-                    agents: list[str] | None) -> list[tuple[str, str, str, str, int]]:
-    """Attempts by (agent, channel, clock hour, result code) in [since, until): whole hours from
-    contact_hours, the hours the window cuts from contact_facts."""
+def _attempts(conn: Connection, since: datetime, until: datetime, agents: list[str] | None,
+              attempt_codes: list[str]) -> tuple[Counter[tuple[str, str]], int]:
+    """Attempts by (channel, result code) in [since, until), and the agent-hours with an attempt:
+    whole hours from contact_hours, the hours the window cuts from contact_facts, summed in the database."""
     first_whole = _hour(since) if _hour(since) == since else _hour(since) + timedelta(hours=1)
     last_whole = _hour(until)
-    rows: list[tuple[str, str, str, str, int]] = []
+    sums: Counter[tuple[str, str]] = Counter()
+    hours: set[tuple[str, str]] = set()
     edges = [(since, until)]
     if first_whole < last_whole:
-        hours = and_(contact_hours.c.hour >= instant_text(first_whole)[:13], contact_hours.c.hour < instant_text(last_whole)[:13])
+        table = contact_hours
+        where = and_(table.c.hour >= instant_text(first_whole)[:13], table.c.hour < instant_text(last_whole)[:13])
         if agents is not None:
-            hours = and_(hours, contact_hours.c.agent.in_(agents))
-        rows += [tuple(r) for r in conn.execute(select(contact_hours.c.agent, contact_hours.c.channel, contact_hours.c.hour,
-                                                       contact_hours.c.result_code, contact_hours.c.n).where(hours))]
+            where = and_(where, table.c.agent.in_(agents))
+        for channel, code, n in conn.execute(select(table.c.channel, table.c.result_code, func.sum(table.c.n))
+                                             .where(where).group_by(table.c.channel, table.c.result_code)):
+            sums[(channel, code)] += int(n)
+        hours.update(tuple(r) for r in conn.execute(select(table.c.agent, table.c.hour).distinct()
+                                                    .where(where, table.c.result_code.in_(attempt_codes))))
         edges = [(since, first_whole), (last_whole, until)]
-    hour = func.substr(contact_facts.c.started_at, 1, 13)
+    facts = contact_facts
+    hour = func.substr(facts.c.started_at, 1, 13)
     for low, high in edges:
         if low >= high:
             continue
-        window = and_(contact_facts.c.started_at >= instant_text(low), contact_facts.c.started_at < instant_text(high))
+        where = and_(facts.c.started_at >= instant_text(low), facts.c.started_at < instant_text(high))
         if agents is not None:
-            window = and_(window, contact_facts.c.agent.in_(agents))
-        rows += [tuple(r) for r in conn.execute(
-            select(contact_facts.c.agent, contact_facts.c.channel, hour, contact_facts.c.result_code, func.count())
-            .where(window).group_by(contact_facts.c.agent, contact_facts.c.channel, hour, contact_facts.c.result_code))]
-    return rows  # type: ignore[return-value]
+            where = and_(where, facts.c.agent.in_(agents))
+        for channel, code, n in conn.execute(select(facts.c.channel, facts.c.result_code, func.count())
+                                             .where(where).group_by(facts.c.channel, facts.c.result_code)):
+            sums[(channel, code)] += int(n)
+        hours.update(tuple(r) for r in conn.execute(select(facts.c.agent, hour).distinct()
+                                                    .where(where, facts.c.result_code.in_(attempt_codes))))
+    return sums, len(hours)
 
 
 def figures(conn: Connection, since: datetime, until: datetime, team: str | None) -> tuple[list[str], ContactFigures, KeptFigures]:
     """Contacts and promises of the period [since, until) for the team's agents (every agent without a team)."""
     agents = team_agents(conn, team)
     start, end = instant_text(since), instant_text(until)
-    rows = _attempt_counts(conn, since, until, agents if team is not None else None)
+    codes = server_policy().result_codes
+    sums, agent_hours = _attempts(conn, since, until, agents if team is not None else None,
+                                  [c.code for c in codes.codes if c.attempt])
     made = and_(promise_facts.c.created_at >= start, promise_facts.c.created_at < end)
     judged = and_(promise_facts.c.deadline >= since.date().isoformat(), promise_facts.c.deadline < until.date().isoformat(),
                   promise_facts.c.status.in_(("kept", "broken")))
@@ -71,11 +76,13 @@ def figures(conn: Connection, since: datetime, until: datetime, team: str | None
         made = and_(made, promise_facts.c.agent.in_(agents))
         judged = and_(judged, promise_facts.c.agent.in_(agents))
     taken = conn.execute(select(func.count()).select_from(promise_facts).where(made)).scalar_one()
-    contacts = contact_figures_from_counts(rows, server_policy().result_codes, promises=taken)
-    promises = [PromiseFact(r.agent, since, r.amount, date.fromisoformat(r.deadline), r.status, r.paid)
-                for r in conn.execute(select(promise_facts.c.agent, promise_facts.c.amount, promise_facts.c.deadline,
-                                             promise_facts.c.status, promise_facts.c.paid).where(judged))]
-    return agents, contacts, kept_figures(promises, until.date())
+    contacts = contact_figures_from_sums(sums.items(), agent_hours, codes, promises=taken)
+    # The kept figures (domain.kpi.kept_figures) summed in the database: judged, kept, promised, paid up to each amount.
+    paid = case((promise_facts.c.paid < promise_facts.c.amount, promise_facts.c.paid), else_=promise_facts.c.amount)
+    judged_count, kept_count, promised, kept_amount = conn.execute(select(
+        func.count(), func.coalesce(func.sum(case((promise_facts.c.status == "kept", 1), else_=0)), 0),
+        func.coalesce(func.sum(promise_facts.c.amount), 0), func.coalesce(func.sum(paid), 0)).where(judged)).one()
+    return agents, contacts, KeptFigures(judged_count, int(kept_count), int(promised), int(kept_amount))
 
 
 def report(conn: Connection, since: datetime, until: datetime, team: str | None) -> dict[str, Any]:
