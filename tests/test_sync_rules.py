@@ -185,3 +185,31 @@ def test_a_contact_made_at_night_is_flagged_and_one_in_hours_is_not(served, stat
     assert report.warned == 1 and report.applied == 1 and report.rejected == 0
     [flagged] = _exceptions(served[0])
     assert flagged["account_id"] == first and "MX-1" in flagged["message"]
+
+
+def test_a_supervisor_reviews_the_flagged_contacts_and_an_agent_cannot(served, station: Station) -> None:  # type: ignore[no-untyped-def]
+    from cobro_tui.domain.models import Channel
+
+    account_id, customer_id = station.accounts()[3]
+    station.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code="NC",
+                         contact_point_id=_phone_of(station, customer_id), started_at=NOW.replace(hour=8, minute=0))
+    assert station.round().warned == 1
+    url = served[1].url
+
+    def headers(user: str) -> dict[str, str]:
+        token = httpx.post(f"{url}/v1/auth/login", json={"username": user, "password": "demo"}).json()["token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    assert httpx.get(f"{url}/v1/compliance-exceptions", headers=headers("agente01")).status_code == 403
+    supervisor = headers("supervisor01")
+    [flagged] = httpx.get(f"{url}/v1/compliance-exceptions", headers=supervisor).json()
+    assert flagged["account_id"] == account_id and flagged["status"] == "open" and "MX-1" in flagged["message"]
+    assert flagged["details"]["ruleset"].startswith("mx_condusef@")
+    review = f"{url}/v1/compliance-exceptions/{flagged['id']}"
+    assert httpx.post(review, json={"note": "ok"}, headers=supervisor).status_code == 422
+    done = httpx.post(review, json={"note": "llamada fuera de horario; se habló con el agente"}, headers=supervisor).json()
+    assert done["status"] == "reviewed" and done["reviewed_by"] == "supervisor01"
+    assert httpx.post(review, json={"note": "otra revisión más tarde"}, headers=supervisor).status_code == 409
+    assert httpx.get(f"{url}/v1/compliance-exceptions", headers=supervisor).json() == []
+    everything = httpx.get(f"{url}/v1/compliance-exceptions", params={"status": "all"}, headers=supervisor).json()
+    assert [e["review_note"] for e in everything] == ["llamada fuera de horario; se habló con el agente"]

@@ -209,3 +209,24 @@ class KpiReport(Wire):
     promise_rate: float | None
     channels: list[KpiChannel]
     kept: KpiKept
+
+
+class ComplianceException(Wire):
+    """A contact recorded although the rules blocked it (or under a supervisor's override), for review."""
+
+    id: int
+    mutation_id: str
+    account_id: str
+    agent: str
+    code: str
+    message: str
+    created_at: datetime
+    status: Literal["open", "reviewed"]
+    details: dict[str, Any] | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    review_note: str | None = None
+
+
+class ExceptionReview(Wire):
+    note: str

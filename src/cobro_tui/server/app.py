@@ -5,6 +5,7 @@ No `from __future__ import annotations` here: FastAPI reads the dependency annot
 
 
 import asyncio
+import json
 from datetime import datetime
 from typing import Annotated
 
@@ -20,8 +21,10 @@ from cobro_tui.api.models import (
     Approval,
     ApprovalDecision,
     ChangesResponse,
+    ComplianceException,
     DeviceRegistration,
     DeviceState,
+    ExceptionReview,
     KpiReport,
     LoginRequest,
     LoginResponse,
@@ -48,7 +51,7 @@ from cobro_tui.server.pull import (
     snapshot_page,
 )
 from cobro_tui.server.push import PushRefused, process_push
-from cobro_tui.server.schema import mutation_log, sync_clients
+from cobro_tui.server.schema import compliance_exceptions, mutation_log, sync_clients
 
 RETENTION_DAYS = 90
 MAX_WAIT_S = 25
@@ -190,6 +193,39 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
         return PaymentResult(new=new, promises=[PromiseJudged(id=p.id, status=p.status.value,
                                                               paid_centavos=p.paid.centavos if p.paid else None)
                                                 for p in changed])
+
+    @app.get("/v1/compliance-exceptions", response_model=list[ComplianceException], responses=problems)
+    def exception_list(user: Annotated[auth.User, Depends(supervisor_user)],
+                       status: Annotated[str, Query(pattern="^(open|reviewed|all)$")] = "open") -> list[ComplianceException]:
+        """Contacts recorded although the rules blocked them, oldest first, with the rule decision behind each."""
+        query = select(compliance_exceptions).order_by(compliance_exceptions.c.id)
+        if status != "all":
+            query = query.where(compliance_exceptions.c.status == status)
+        with engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+        return [ComplianceException.model_validate({**r, "details": json.loads(r["details"]) if r["details"] else None})
+                for r in rows]
+
+    @app.post("/v1/compliance-exceptions/{exception_id}", response_model=ComplianceException,
+              responses={**problems, 404: {"model": Problem}, 409: {"model": Problem}})
+    def exception_review(exception_id: int, body: ExceptionReview,
+                         user: Annotated[auth.User, Depends(supervisor_user)]) -> ComplianceException:
+        """Mark an exception reviewed, with what the supervisor found (10 characters at least)."""
+        if len(body.note.strip()) < 10:
+            raise ApiProblem(422, "NOTE_TOO_SHORT", "say what you found in at least 10 characters")
+        with write_tx(engine) as conn:
+            row = conn.execute(select(compliance_exceptions).where(compliance_exceptions.c.id == exception_id)).first()
+            if row is None:
+                raise ApiProblem(404, "UNKNOWN_EXCEPTION", f"no compliance exception {exception_id}")
+            if row.status != "open":
+                raise ApiProblem(409, "ALREADY_REVIEWED", f"{row.reviewed_by} already reviewed it")
+            conn.execute(update(compliance_exceptions).where(compliance_exceptions.c.id == exception_id).values(
+                status="reviewed", reviewed_by=user.username, reviewed_at=clock.now().isoformat(),
+                review_note=body.note.strip()))
+            stored = dict(conn.execute(select(compliance_exceptions).where(
+                compliance_exceptions.c.id == exception_id)).one()._mapping)
+        return ComplianceException.model_validate(
+            {**stored, "details": json.loads(stored["details"]) if stored["details"] else None})
 
     @app.get("/v1/kpi", response_model=KpiReport, responses=problems)
     def kpi_report(user: Annotated[auth.User, Depends(supervisor_user)], since: datetime, until: datetime | None = None,

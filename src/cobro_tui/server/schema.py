@@ -111,6 +111,9 @@ compliance_exceptions = Table(
     Column("status", String(16), nullable=False, server_default="open"),
     # The contact-rule decision behind it (JSON: blocking rule ids, rule set, config hash, tz version).
     Column("details", Text, nullable=True),
+    Column("reviewed_by", String(64), nullable=True),
+    Column("reviewed_at", String(40), nullable=True),
+    Column("review_note", Text, nullable=True),
 )
 
 
