@@ -213,3 +213,34 @@ def test_a_supervisor_reviews_the_flagged_contacts_and_an_agent_cannot(served, s
     assert httpx.get(f"{url}/v1/compliance-exceptions", headers=supervisor).json() == []
     everything = httpx.get(f"{url}/v1/compliance-exceptions", params={"status": "all"}, headers=supervisor).json()
     assert [e["review_note"] for e in everything] == ["llamada fuera de horario; se habló con el agente"]
+
+
+async def test_the_supervisor_reviews_an_exception_from_the_queue_screen(served, station: Station) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import DataTable, Static
+    from ui_support import wait_for
+
+    from cobro_tui.bootstrap import build_supervisor_app
+    from cobro_tui.domain.models import Channel
+    from cobro_tui.settings import load_settings
+    from cobro_tui.ui.screens.exceptions import ExceptionsScreen, ReviewForm
+
+    account_id, customer_id = station.accounts()[4]
+    station.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code="NC",
+                         contact_point_id=_phone_of(station, customer_id), started_at=NOW.replace(hour=8, minute=0))
+    assert station.round().warned == 1
+    url = served[1].url
+    token = httpx.post(f"{url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
+    app = build_supervisor_app(load_settings(), url, "supervisor01", token)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExceptionsScreen) and app.screen.query_one(DataTable).row_count == 1)
+        screen = app.screen
+        assert "MX-1" in str(screen.query_one(DataTable).get_row_at(0)[2])
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewForm))
+        await pilot.press(*"horario mal configurado en la estación", "enter")
+        await wait_for(pilot, lambda: app.screen is screen and screen.query_one(DataTable).row_count == 0)
+        assert "nada por revisar" in str(screen.query_one("#exceptions-heading", Static).render())
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ExceptionsScreen))

@@ -237,11 +237,11 @@ def run_demo(settings: Settings, accounts: int, seed: int, say: Callable[[str], 
 
 def build_supervisor_app(settings: Settings, server_url: str, user: str, token: str):  # type: ignore[no-untyped-def]
     """A supervisor's app: the approvals inbox on the server (tests call this with their own server)."""
-    from cobro_tui.services.approvals import ApprovalService
+    from cobro_tui.services.approvals import SupervisorService
     from cobro_tui.sync.client import ApiClient
     from cobro_tui.ui.supervisor_app import SupervisorApp
 
-    return SupervisorApp(settings, ApprovalService(ApiClient(server_url, token, timeout=settings.sync.timeout_seconds), user))
+    return SupervisorApp(settings, SupervisorService(ApiClient(server_url, token, timeout=settings.sync.timeout_seconds), user))
 
 
 def run_supervisor(settings: Settings, server_url: str, user: str) -> int:

@@ -1,5 +1,6 @@
-"""A supervisor's approvals inbox: the offers held above their agents' authority, decided here
-with a reason. Online only: the decision is the server's to record."""
+"""What a supervisor works on the server: the approvals inbox (offers held above their agents'
+authority, decided with a reason) and the compliance-exception queue (contacts recorded although
+the rules blocked them, reviewed with a note). Online only: the decisions are the server's to record."""
 
 from __future__ import annotations
 
@@ -40,7 +41,20 @@ def _what(name: str, args: dict[str, Any]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class ApprovalService:
+class Flagged:
+    """One compliance exception, as the queue shows it."""
+
+    id: int
+    agent: str
+    account_id: str
+    code: str
+    message: str
+    created_at: datetime
+    rules: str  # the blocking rule ids
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorService:
     api: ApiClient
     user: str
 
@@ -66,3 +80,23 @@ class ApprovalService:
         if approve:  # approved, but the account changed since: the server refused it now
             return t("approvals.approved_but_refused", reason=verdict["reason"]["message"])
         return t("approvals.denied")
+
+    def exceptions(self) -> list[Flagged]:
+        try:
+            found = self.api.compliance_exceptions("open")
+        except SyncError as exc:
+            raise UserFacingError(t("exceptions.unreachable", error=exc.message)) from None
+        return [Flagged(item["id"], item["agent"], item["account_id"], item["code"], item["message"],
+                        datetime.fromisoformat(item["created_at"]),
+                        ", ".join(sorted({rule[0] for rule in (item.get("details") or {}).get("rules", [])})))
+                for item in found]
+
+    def review(self, exception_id: int, note: str) -> str:
+        note = note.strip()
+        if len(note) < MIN_REASON:
+            raise UserFacingError(t("exceptions.note_short", chars=MIN_REASON))
+        try:
+            self.api.review_exception(exception_id, note)
+        except SyncError as exc:
+            raise UserFacingError(t("approvals.refused", error=exc.message)) from None
+        return t("exceptions.reviewed")

@@ -114,6 +114,12 @@ class ApiClient:
         params = {"since": since.isoformat(), "until": until.isoformat(), **({"team": team} if team else {})}
         return self._call("GET", "/v1/kpi", params=params)
 
+    def compliance_exceptions(self, status: str = "open") -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/compliance-exceptions", params={"status": status})
+
+    def review_exception(self, exception_id: int, note: str) -> dict[str, Any]:
+        return self._call("POST", f"/v1/compliance-exceptions/{exception_id}", json={"note": note})
+
     def approvals(self, status: str = "pending") -> list[dict[str, Any]]:
         return self._call("GET", "/v1/approvals", params={"status": status})
 

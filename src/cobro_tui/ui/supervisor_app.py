@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App
 from textual.binding import Binding
 
-from cobro_tui.services.approvals import ApprovalService
+from cobro_tui.services.approvals import SupervisorService
 from cobro_tui.settings import Settings
 from cobro_tui.ui.screens.approvals import ApprovalsScreen
 from cobro_tui.ui.themes import THEMES
@@ -16,7 +16,7 @@ class SupervisorApp(App[None]):
     TITLE = "cobro-tui"
     BINDINGS = [Binding("ctrl+q", "quit", "app.quit", id="app.quit", priority=True)]
 
-    def __init__(self, settings: Settings, service: ApprovalService) -> None:
+    def __init__(self, settings: Settings, service: SupervisorService) -> None:
         super().__init__()
         self.settings = settings
         self.service = service

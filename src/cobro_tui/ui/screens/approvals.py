@@ -12,7 +12,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import instant, t
-from cobro_tui.services.approvals import ApprovalService, Held
+from cobro_tui.services.approvals import Held, SupervisorService
 from cobro_tui.ui.screens.base import CobroForm, CobroScreen
 from cobro_tui.ui.widgets.key_bar import KeyBar
 
@@ -20,6 +20,7 @@ from cobro_tui.ui.widgets.key_bar import KeyBar
 class ApprovalsScreen(CobroScreen):
     BINDINGS = [
         Binding("enter", "decide", "keys.decide", id="approvals.decide"),
+        Binding("e", "exceptions", "keys.exceptions", id="approvals.exceptions"),
         Binding("ctrl+r", "reload", "keys.reload", id="approvals.reload"),
     ]
 
@@ -29,7 +30,7 @@ class ApprovalsScreen(CobroScreen):
             self.held = held
             self.error = error
 
-    def __init__(self, service: ApprovalService) -> None:
+    def __init__(self, service: SupervisorService) -> None:
         super().__init__()
         self.service = service
         self.held: dict[str, Held] = {}
@@ -96,11 +97,17 @@ class ApprovalsScreen(CobroScreen):
     def action_reload(self) -> None:
         self.load()
 
+    def action_exceptions(self) -> None:
+        """The compliance-exception queue; escape comes back here."""
+        from cobro_tui.ui.screens.exceptions import ExceptionsScreen
+
+        self.app.push_screen(ExceptionsScreen(self.service))
+
 
 class DecisionForm(CobroForm):
     """Approve or deny one held offer, with a reason (the server keeps it with the decision)."""
 
-    def __init__(self, service: ApprovalService, held: Held) -> None:
+    def __init__(self, service: SupervisorService, held: Held) -> None:
         super().__init__()
         self.service = service
         self.held = held

@@ -1,0 +1,137 @@
+"""A supervisor's compliance-exception queue: contacts recorded although the rules blocked them
+(or under an override), each reviewed with a note of what was found."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, DataTable, Input, Label, Static
+
+from cobro_tui.errors import UserFacingError
+from cobro_tui.i18n import instant, t
+from cobro_tui.services.approvals import Flagged, SupervisorService
+from cobro_tui.ui.screens.base import CobroForm, CobroScreen
+from cobro_tui.ui.widgets.key_bar import KeyBar
+
+
+class ExceptionsScreen(CobroScreen):
+    BINDINGS = [
+        Binding("enter", "review", "keys.review", id="exceptions.review"),
+        Binding("escape", "back", "keys.approvals", id="exceptions.back"),
+        Binding("ctrl+r", "reload", "keys.reload", id="exceptions.reload"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, flagged: list[Flagged] | None, error: str | None = None) -> None:
+            super().__init__()
+            self.flagged = flagged
+            self.error = error
+
+    def __init__(self, service: SupervisorService) -> None:
+        super().__init__()
+        self.service = service
+        self.flagged: dict[str, Flagged] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("exceptions.loading"), id="exceptions-heading")
+        yield DataTable(id="exceptions-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="exceptions-message")
+        yield KeyBar(id="key-bar")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key in ("agent", "account", "rules", "when"):
+            table.add_column(t(f"exceptions.col_{key}"), key=key)
+        self.load()
+
+    @work(thread=True, exclusive=True, group="exceptions", exit_on_error=False)
+    def load(self) -> None:
+        try:
+            self.post_message(self.Loaded(self.service.exceptions()))
+        except UserFacingError as exc:
+            self.post_message(self.Loaded(None, exc.message))
+
+    @on(Loaded)
+    def show(self, message: Loaded) -> None:
+        heading = self.query_one("#exceptions-heading", Static)
+        if message.flagged is None:
+            heading.update(message.error or "")
+            return
+        self.flagged = {str(f.id): f for f in message.flagged}
+        table = self.query_one(DataTable)
+        table.clear()
+        for flagged in message.flagged:
+            table.add_row(flagged.agent, flagged.account_id[-8:], flagged.rules or flagged.code, instant(flagged.created_at),
+                          key=str(flagged.id))
+        heading.update(t("exceptions.heading", count=len(message.flagged)) if message.flagged else t("exceptions.empty"))
+        self._show_message()
+        table.focus()
+
+    @on(DataTable.RowHighlighted)
+    def _show_message(self) -> None:
+        chosen = self._chosen()
+        self.query_one("#exceptions-message", Static).update(chosen.message if chosen else "")
+
+    def _chosen(self) -> Flagged | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return self.flagged.get(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or "")
+
+    @on(DataTable.RowSelected)
+    def action_review(self) -> None:
+        chosen = self._chosen()
+        if chosen is not None:
+            self.app.push_screen(ReviewForm(self.service, chosen), self._reviewed)
+
+    def _reviewed(self, said: str | None) -> None:
+        if said:
+            self.notify(said, timeout=6)
+            self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+
+class ReviewForm(CobroForm):
+    """What the supervisor found about one flagged contact (kept with the exception)."""
+
+    def __init__(self, service: SupervisorService, flagged: Flagged) -> None:
+        super().__init__()
+        self.service = service
+        self.flagged = flagged
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="review-form", classes="form"):
+            yield Static(t("exceptions.review_title"), classes="form-title")
+            yield Static(f"{self.flagged.agent} · {self.flagged.message}", classes="form-context")
+            yield Label(t("exceptions.note"))
+            yield Input(compact=True, id="review-note")
+            yield Static("", classes="form-check")
+            with Horizontal(classes="form-buttons"):
+                yield Button(t("form.save"), variant="primary", compact=True, id="review-save")
+                yield Button(t("form.cancel"), compact=True, id="review-cancel", classes="cancel")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#review-note", Input).focus()
+
+    @on(Button.Pressed, "#review-save")
+    @on(Input.Submitted)
+    def action_save(self) -> None:
+        self.save(self.query_one("#review-note", Input).value)
+
+    @work(thread=True, exclusive=True, group="review", exit_on_error=False)
+    def save(self, note: str) -> None:
+        try:
+            said = self.service.review(self.flagged.id, note)
+        except UserFacingError as exc:
+            self.post_message(self.Done(exc.message, saved=False))
+            return
+        self.post_message(self.Done(said, saved=True))
