@@ -182,3 +182,42 @@ def test_whole_hours_from_the_hourly_counts_and_cut_hours_from_the_attempts_agre
             contact_facts.c.started_at < until.isoformat(timespec="microseconds"))).all()
     assert sums == Counter((r.channel, r.result_code) for r in direct) and sum(sums.values()) > 50
     assert agent_hours == len({(r.agent, r.started_at[:13]) for r in direct if r.result_code in attempt_codes})
+
+
+def test_supervisors_see_each_workstations_sync_health(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
+    from cobro_tui import __version__
+
+    _, thread = server
+    station = make_station(tmp_path, "health", thread.url, "agente01", clock, policy)
+    assert station.round().ok
+    assert httpx.get(f"{thread.url}/v1/workstations", headers=_headers(thread.url, "agente01")).status_code == 403
+    [seen] = httpx.get(f"{thread.url}/v1/workstations", headers=_headers(thread.url, "supervisor01")).json()
+    assert (seen["agent"], seen["device_id"], seen["app_version"]) == ("agente01", station.device.device_id, __version__)
+    assert seen["pending_items"] == 0 and seen["oldest_pending_at"] is None
+    # An item that cannot go yet (the push is answered, then another is recorded before the pull): the
+    # next page read says so.
+    station.log_contact(station.accounts()[0])
+    station.sync.api.changes(None, 1, pending=(1, NOW.isoformat()))
+    [seen] = httpx.get(f"{thread.url}/v1/workstations", headers=_headers(thread.url, "supervisor01")).json()
+    assert seen["pending_items"] == 1 and seen["oldest_pending_at"].startswith("2026-11-22T16:30")
+
+
+async def test_the_supervisor_app_shows_the_workstations(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import DataTable
+    from ui_support import wait_for
+
+    from cobro_tui.bootstrap import build_supervisor_app
+    from cobro_tui.settings import load_settings
+    from cobro_tui.ui.screens.health import HealthScreen
+
+    _, thread = server
+    station = make_station(tmp_path, "seen", thread.url, "agente01", clock, policy)
+    assert station.round().ok
+    token = httpx.post(f"{thread.url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
+    app = build_supervisor_app(load_settings(), thread.url, "supervisor01", token)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, HealthScreen) and app.screen.query_one(DataTable).row_count == 1)
+        row = app.screen.query_one(DataTable).get_row_at(0)
+        assert row[0] == "agente01" and row[1] == station.device.device_id[:8] and row[4] == "0"

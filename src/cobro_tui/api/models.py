@@ -230,3 +230,15 @@ class ComplianceException(Wire):
 
 class ExceptionReview(Wire):
     note: str
+
+
+class WorkstationHealth(Wire):
+    """A workstation as the server last saw it (GET /v1/workstations)."""
+
+    device_id: str
+    agent: str
+    app_version: str
+    schema_version: int
+    last_seen_at: datetime
+    pending_items: int | None = None  # items waiting to be sent, as the workstation said
+    oldest_pending_at: datetime | None = None

@@ -36,6 +36,7 @@ from cobro_tui.api.models import (
     PushResponse,
     SnapshotPage,
     Verdict,
+    WorkstationHealth,
 )
 from cobro_tui.clock import Clock
 from cobro_tui.domain.models import Payment
@@ -227,6 +228,16 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
         return ComplianceException.model_validate(
             {**stored, "details": json.loads(stored["details"]) if stored["details"] else None})
 
+    @app.get("/v1/workstations", response_model=list[WorkstationHealth], responses=problems)
+    def workstations(user: Annotated[auth.User, Depends(supervisor_user)]) -> list[WorkstationHealth]:
+        """Every workstation (its latest epoch): whose, which version, last seen, items waiting to be sent."""
+        with engine.connect() as conn:
+            rows = conn.execute(select(sync_clients).order_by(sync_clients.c.device_id, sync_clients.c.device_epoch)).all()
+        latest = {row.device_id: row for row in rows}
+        fields = WorkstationHealth.model_fields
+        return [WorkstationHealth.model_validate({k: v for k, v in row._mapping.items() if k in fields})
+                for row in sorted(latest.values(), key=lambda r: (r.agent, r.device_id))]
+
     @app.get("/v1/kpi", response_model=KpiReport, responses=problems)
     def kpi_report(user: Annotated[auth.User, Depends(supervisor_user)], since: datetime, until: datetime | None = None,
                    team: str | None = None) -> KpiReport:
@@ -258,13 +269,27 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
             return ChangesResponse(server_time=clock.now(), server_epoch=server_epoch(conn), changes=page.changes,
                                    next_cursor=make_cursor(conn, page.next_seq), has_more=page.has_more)
 
+    def _note_health(agent: str, device_id: str | None, pending: int | None, oldest: str | None) -> None:
+        """What a workstation says of itself when it reads its changes: seen now, with its pending items."""
+        if device_id is None:
+            return
+        with write_tx(engine) as conn:
+            conn.execute(update(sync_clients).where(sync_clients.c.device_id == device_id, sync_clients.c.agent == agent)
+                         .values(last_seen_at=clock.now().isoformat(), pending_items=pending, oldest_pending_at=oldest))
+
     @app.get("/v1/changes", response_model=ChangesResponse, responses={**problems, 410: {"model": Problem}})
     async def changes(
         user: Annotated[auth.User, Depends(agent_user)],
         cursor: str | None = None,
         limit: Annotated[int, Query(ge=1, le=5000)] = 500,
         wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0,
+        device_id: Annotated[str | None, Header(alias="Device-Id")] = None,
+        pending_items: Annotated[int | None, Header(alias="Pending-Items", ge=0)] = None,
+        oldest_pending: Annotated[datetime | None, Header(alias="Oldest-Pending")] = None,
     ) -> ChangesResponse:
+        if pending_items is not None:
+            await run_in_threadpool(_note_health, user.username, device_id, pending_items,
+                                    oldest_pending.isoformat() if oldest_pending else None)
         response = await run_in_threadpool(_changes, user.username, cursor, limit)
         deadline = asyncio.get_running_loop().time() + wait
         while not response.changes and asyncio.get_running_loop().time() < deadline:

@@ -97,6 +97,9 @@ sync_clients = Table(
     Column("last_seen_at", String(40), nullable=False),
     Column("app_version", String(32), nullable=False),
     Column("schema_version", Integer, nullable=False),
+    # What the workstation said when it last read its changes: items waiting to be sent, the oldest's age.
+    Column("pending_items", Integer, nullable=True),
+    Column("oldest_pending_at", String(40), nullable=True),
 )
 
 compliance_exceptions = Table(

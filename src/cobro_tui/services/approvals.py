@@ -54,6 +54,18 @@ class Flagged:
 
 
 @dataclass(frozen=True, slots=True)
+class Seen:
+    """One workstation's sync health, as the server last saw it."""
+
+    agent: str
+    device_id: str
+    app_version: str
+    last_seen_at: datetime
+    pending_items: int | None
+    oldest_pending_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class SupervisorService:
     api: ApiClient
     user: str
@@ -100,3 +112,13 @@ class SupervisorService:
         except SyncError as exc:
             raise UserFacingError(t("approvals.refused", error=exc.message)) from None
         return t("exceptions.reviewed")
+
+    def workstations(self) -> list[Seen]:
+        try:
+            found = self.api.workstations()
+        except SyncError as exc:
+            raise UserFacingError(t("health.unreachable", error=exc.message)) from None
+        return [Seen(w["agent"], w["device_id"], w["app_version"], datetime.fromisoformat(w["last_seen_at"]),
+                     w.get("pending_items"),
+                     datetime.fromisoformat(w["oldest_pending_at"]) if w.get("oldest_pending_at") else None)
+                for w in found]

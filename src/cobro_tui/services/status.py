@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from cobro_tui.clock import Clock
+from cobro_tui.store.sync_store import pending_summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +29,8 @@ class StatusService:
     mode: str
 
     def snapshot(self) -> WorkstationStatus:
+        count, oldest = pending_summary(self.engine)
         with self.engine.connect() as conn:
-            count, oldest = conn.exec_driver_sql(
-                "SELECT count(*), min(occurred_at_client) FROM outbox WHERE state IN ('pending', 'inflight')"
-            ).one()
             last_sync, error = conn.exec_driver_sql("SELECT last_sync_at, last_sync_error FROM sync_meta WHERE id = 1").one()
         return WorkstationStatus(
             now=self.clock.now(), mode=self.mode, online=last_sync is not None and error is None, pending=count,

@@ -159,6 +159,14 @@ def record_verdicts(engine: Engine, verdicts: Sequence[dict[str, Any]]) -> None:
                 )
 
 
+def pending_summary(engine: Engine) -> tuple[int, str | None]:
+    """Items waiting to be sent (or in flight), and when the oldest was made (UTC text)."""
+    with engine.connect() as conn:
+        count, oldest = conn.exec_driver_sql(
+            "SELECT count(*), min(occurred_at_client) FROM outbox WHERE state IN ('pending', 'inflight')").one()
+    return int(count), oldest
+
+
 def held_mutations(engine: Engine) -> list[str]:
     """Outbox items the server holds for a supervisor's decision."""
     with engine.connect() as conn:

@@ -114,6 +114,9 @@ class ApiClient:
         params = {"since": since.isoformat(), "until": until.isoformat(), **({"team": team} if team else {})}
         return self._call("GET", "/v1/kpi", params=params)
 
+    def workstations(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/workstations")
+
     def compliance_exceptions(self, status: str = "open") -> list[dict[str, Any]]:
         return self._call("GET", "/v1/compliance-exceptions", params={"status": status})
 
@@ -130,11 +133,19 @@ class ApiClient:
     def verdict(self, mutation_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/mutations/{mutation_id}")
 
-    def changes(self, cursor: str | None, limit: int = 500, wait: float = 0) -> dict[str, Any]:
+    def changes(self, cursor: str | None, limit: int = 500, wait: float = 0,
+                pending: tuple[int, str | None] | None = None) -> dict[str, Any]:
+        """A page of changes; `pending` (items waiting here, the oldest's instant) goes along for the
+        supervisors' view of each workstation's sync health."""
         params: dict[str, Any] = {"limit": limit, "wait": wait}
         if cursor:
             params["cursor"] = cursor
-        return self._call("GET", "/v1/changes", params=params, read_timeout=wait + 10)
+        headers = {}
+        if pending is not None:
+            headers["Pending-Items"] = str(pending[0])
+            if pending[1]:
+                headers["Oldest-Pending"] = pending[1]
+        return self._call("GET", "/v1/changes", params=params, read_timeout=wait + 10, headers=headers)
 
     def snapshot_text(self, page: str | None, limit: int = 5000) -> str:
         """A snapshot page as the server sent it, for the cache to parse (see sync_store)."""

@@ -158,9 +158,10 @@ class SyncEngine:
         meta = sync_store.read_meta(self.cache)
         assert meta is not None
         cursor = meta.cursor or self._snapshot(report)
+        pending = sync_store.pending_summary(self.cache)
         while True:
             try:
-                page = self.api.changes(cursor, PULL_LIMIT)
+                page = self.api.changes(cursor, PULL_LIMIT, pending=pending)
             except ResetRequired:
                 report.notes.append("the server ordered a new snapshot; pending items were kept")
                 cursor = self._snapshot(report)

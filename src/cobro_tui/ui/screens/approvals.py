@@ -21,6 +21,7 @@ class ApprovalsScreen(CobroScreen):
     BINDINGS = [
         Binding("enter", "decide", "keys.decide", id="approvals.decide"),
         Binding("e", "exceptions", "keys.exceptions", id="approvals.exceptions"),
+        Binding("w", "health", "keys.health", id="approvals.health"),
         Binding("ctrl+r", "reload", "keys.reload", id="approvals.reload"),
     ]
 
@@ -102,6 +103,12 @@ class ApprovalsScreen(CobroScreen):
         from cobro_tui.ui.screens.exceptions import ExceptionsScreen
 
         self.app.push_screen(ExceptionsScreen(self.service))
+
+    def action_health(self) -> None:
+        """Every workstation's sync health; escape comes back here."""
+        from cobro_tui.ui.screens.health import HealthScreen
+
+        self.app.push_screen(HealthScreen(self.service))
 
 
 class DecisionForm(CobroForm):
