@@ -268,3 +268,29 @@ def test_a_supervisor_signing_in_is_remembered_as_one(tmp_path: Path, server) ->
         assert meta is not None and meta.role == "supervisor" and meta.agent_id == "supervisor01"
     finally:
         keyring.set_keyring(previous)
+
+
+def test_a_supervisor_reassigns_an_account_with_if_match_and_both_workstations_follow(tmp_path: Path, server,  # type: ignore[no-untyped-def]
+                                                                                     clock: FixedClock, policy: Policy) -> None:
+    engine, thread = server
+    first = make_station(tmp_path, "first", thread.url, "agente01", clock, policy)
+    second = make_station(tmp_path, "second", thread.url, "agente02", clock, policy)
+    assert first.round().ok and second.round().ok
+    account_id = first.accounts()[0][0]
+    assert account_id not in dict(second.accounts())
+    supervisor = _login(thread.url, "supervisor01")
+    where = f"{thread.url}/v1/accounts/{account_id}/assignment"
+    assert httpx.get(where, headers=_login(thread.url, "agente01")).status_code == 403
+    read = httpx.get(where, headers=supervisor)
+    assert read.json()["agent"] == "agente01" and read.headers["ETag"] == f'"{read.json()["version"]}"'
+    assert httpx.put(where, json={"agent": "agente02"}, headers=supervisor).status_code == 428  # no If-Match
+    stale = httpx.put(where, json={"agent": "agente02"}, headers={**supervisor, "If-Match": f'"{read.json()["version"] - 1}"'})
+    assert stale.status_code == 412 and stale.json()["details"]["current_version"] == read.json()["version"]
+    nobody = httpx.put(where, json={"agent": "supervisor01"}, headers={**supervisor, "If-Match": read.headers["ETag"]})
+    assert nobody.status_code == 422
+    moved = httpx.put(where, json={"agent": "agente02"}, headers={**supervisor, "If-Match": read.headers["ETag"]})
+    assert moved.status_code == 200 and moved.json()["agent"] == "agente02"
+    assert first.round().revoked == 1 and account_id not in dict(first.accounts())
+    assert second.round().ok and account_id in dict(second.accounts())
+    again = httpx.put(where, json={"agent": "agente01"}, headers={**supervisor, "If-Match": read.headers["ETag"]})
+    assert again.status_code == 412  # the version moved with the reassignment

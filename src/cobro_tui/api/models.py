@@ -242,3 +242,15 @@ class WorkstationHealth(Wire):
     last_seen_at: datetime
     pending_items: int | None = None  # items waiting to be sent, as the workstation said
     oldest_pending_at: datetime | None = None
+
+
+class Assignment(Wire):
+    """Whose an account is, at which version (its ETag; PUT needs it in If-Match)."""
+
+    account_id: str
+    agent: str | None
+    version: int
+
+
+class Reassignment(Wire):
+    agent: str

@@ -20,6 +20,7 @@ from cobro_tui.api.models import (
     CLIENT_SCHEMA,
     Approval,
     ApprovalDecision,
+    Assignment,
     ChangesResponse,
     ComplianceException,
     DeviceRegistration,
@@ -34,6 +35,7 @@ from cobro_tui.api.models import (
     PromiseJudged,
     PushRequest,
     PushResponse,
+    Reassignment,
     SnapshotPage,
     Verdict,
     WorkstationHealth,
@@ -42,8 +44,9 @@ from cobro_tui.clock import Clock
 from cobro_tui.domain.models import Payment
 from cobro_tui.domain.money import Money
 from cobro_tui.server import approvals, auth, keeping, kpi
+from cobro_tui.server.assign import UnknownAccount, VersionMismatch, reassign
 from cobro_tui.server.db import write_tx
-from cobro_tui.server.feed import head_seq, server_epoch
+from cobro_tui.server.feed import get_doc, head_seq, server_epoch
 from cobro_tui.server.pull import (
     ResetRequired,
     changes_after,
@@ -52,7 +55,12 @@ from cobro_tui.server.pull import (
     snapshot_page,
 )
 from cobro_tui.server.push import PushRefused, process_push
-from cobro_tui.server.schema import compliance_exceptions, mutation_log, sync_clients
+from cobro_tui.server.schema import (
+    compliance_exceptions,
+    mutation_log,
+    sync_clients,
+    users,
+)
 
 RETENTION_DAYS = 90
 MAX_WAIT_S = 25
@@ -227,6 +235,43 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
                 compliance_exceptions.c.id == exception_id)).one()._mapping)
         return ComplianceException.model_validate(
             {**stored, "details": json.loads(stored["details"]) if stored["details"] else None})
+
+    def _assignment(account_id: str) -> Assignment:
+        with engine.connect() as conn:
+            doc = get_doc(conn, "account", account_id)
+        if doc is None:
+            raise ApiProblem(404, "UNKNOWN_ACCOUNT", f"no account {account_id}")
+        return Assignment(account_id=account_id, agent=doc.agent, version=doc.version)
+
+    @app.get("/v1/accounts/{account_id}/assignment", response_model=Assignment,
+             responses={**problems, 404: {"model": Problem}})
+    def assignment(account_id: str, response: Response, user: Annotated[auth.User, Depends(supervisor_user)]) -> Assignment:
+        """Whose the account is; the ETag is what a reassignment must send in If-Match."""
+        found = _assignment(account_id)
+        response.headers["ETag"] = f'"{found.version}"'
+        return found
+
+    @app.put("/v1/accounts/{account_id}/assignment", response_model=Assignment,
+             responses={**problems, 404: {"model": Problem}, 412: {"model": Problem}, 428: {"model": Problem}})
+    def reassignment(account_id: str, body: Reassignment, user: Annotated[auth.User, Depends(supervisor_user)],
+                     if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> Assignment:
+        """Give the account to another agent: the loser's workstation gets a revoke, the gainer's the
+        account, at their next sync. Only if it is still at the version read (If-Match)."""
+        if not if_match or not if_match.strip('"').isdigit():
+            raise ApiProblem(428, "IF_MATCH_REQUIRED", 'send If-Match with the ETag read (GET .../assignment), such as "3"')
+        with engine.connect() as conn:
+            known = conn.execute(select(users.c.username).where(users.c.username == body.agent,
+                                                                     users.c.role == "agent")).first()
+        if known is None:
+            raise ApiProblem(422, "UNKNOWN_AGENT", f"{body.agent} is not an agent of this server")
+        try:
+            reassign(engine, account_id, body.agent, clock.now(), int(if_match.strip('"')))
+        except UnknownAccount:
+            raise ApiProblem(404, "UNKNOWN_ACCOUNT", f"no account {account_id}") from None
+        except VersionMismatch as stale:
+            raise ApiProblem(412, "VERSION_CHANGED", "the account changed since it was read; read it again",
+                             {"current_version": stale.current}) from None
+        return _assignment(account_id)
 
     @app.get("/v1/workstations", response_model=list[WorkstationHealth], responses=problems)
     def workstations(user: Annotated[auth.User, Depends(supervisor_user)]) -> list[WorkstationHealth]:

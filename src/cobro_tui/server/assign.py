@@ -23,12 +23,23 @@ class UnknownAccount(LookupError):
     pass
 
 
-def reassign(engine: Engine, account_id: str, to_agent: str, now: datetime) -> int:
-    """Give the account (and everything it owns) to `to_agent`; returns the seq of the revoke."""
+class VersionMismatch(Exception):
+    """The account changed since the caller read it (If-Match)."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(current)
+        self.current = current
+
+
+def reassign(engine: Engine, account_id: str, to_agent: str, now: datetime, expected_version: int | None = None) -> int:
+    """Give the account (and everything it owns) to `to_agent`; returns the seq of the revoke.
+    With `expected_version`, only if the account is still at that version (VersionMismatch otherwise)."""
     with write_tx(engine) as conn:
         account = get_doc(conn, "account", account_id)
         if account is None:
             raise UnknownAccount(account_id)
+        if expected_version is not None and account.version != expected_version:
+            raise VersionMismatch(account.version)
         old = account.agent
         if old == to_agent:
             return 0
