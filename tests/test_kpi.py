@@ -221,3 +221,43 @@ async def test_the_supervisor_app_shows_the_workstations(tmp_path: Path, server,
         await wait_for(pilot, lambda: isinstance(app.screen, HealthScreen) and app.screen.query_one(DataTable).row_count == 1)
         row = app.screen.query_one(DataTable).get_row_at(0)
         assert row[0] == "agente01" and row[1] == station.device.device_id[:8] and row[4] == "0"
+
+
+def test_a_supervisor_sees_the_teams_queues(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
+    engine, thread = server
+    station = make_station(tmp_path, "team", thread.url, "agente01", clock, policy)
+    assert station.round().ok
+    mine = station.accounts()
+    station.log_contact(mine[0])
+    station.log_contact(mine[1])
+    station.log_contact(mine[1], "BZ")  # the same account twice: worked once
+    assert station.round().ok
+    assert httpx.get(f"{thread.url}/v1/team", headers=_headers(thread.url, "agente01")).status_code == 403
+    view = httpx.get(f"{thread.url}/v1/team", headers=_headers(thread.url, "supervisor01")).json()
+    assert view["buckets"] == [b.code for b in policy.buckets.buckets]
+    first = next(a for a in view["agents"] if a["agent"] == "agente01")
+    assert first["accounts"] == len(mine) == sum(first["by_bucket"].values())
+    assert first["worked_today"] >= 2  # the two accounts just called (the seed may have worked others today)
+    with station.cache.connect() as conn:
+        due = conn.exec_driver_sql("SELECT count(*) FROM promise WHERE due_on = '2026-11-22' AND status IN ('open', 'partial')").scalar_one()
+    assert first["promises_due_today"] == due
+
+
+async def test_the_supervisor_app_shows_the_teams_queues(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import DataTable
+    from ui_support import wait_for
+
+    from cobro_tui.bootstrap import build_supervisor_app
+    from cobro_tui.settings import load_settings
+    from cobro_tui.ui.screens.team import TeamScreen
+
+    _, thread = server
+    token = httpx.post(f"{thread.url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
+    app = build_supervisor_app(load_settings(), thread.url, "supervisor01", token)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TeamScreen) and app.screen.query_one(DataTable).row_count == 10)
+        table = app.screen.query_one(DataTable)
+        first = table.get_row_at(0)
+        assert first[0] == "agente01" and int(first[1]) == sum(int(c) for c in first[2:2 + len(policy.buckets.buckets)])

@@ -254,3 +254,20 @@ class Assignment(Wire):
 
 class Reassignment(Wire):
     agent: str
+
+
+class AgentQueue(Wire):
+    agent: str
+    accounts: int
+    by_bucket: dict[str, int]
+    worked_today: int
+    promises_due_today: int
+
+
+class TeamQueues(Wire):
+    """A team's queues (GET /v1/team): per agent, accounts by bucket, worked today, promises due today."""
+
+    team: str | None
+    day: date
+    buckets: list[str]
+    agents: list[AgentQueue]

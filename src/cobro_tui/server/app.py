@@ -37,6 +37,7 @@ from cobro_tui.api.models import (
     PushResponse,
     Reassignment,
     SnapshotPage,
+    TeamQueues,
     Verdict,
     WorkstationHealth,
 )
@@ -61,6 +62,7 @@ from cobro_tui.server.schema import (
     sync_clients,
     users,
 )
+from cobro_tui.server.team import team_queues
 
 RETENTION_DAYS = 90
 MAX_WAIT_S = 25
@@ -272,6 +274,12 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
             raise ApiProblem(412, "VERSION_CHANGED", "the account changed since it was read; read it again",
                              {"current_version": stale.current}) from None
         return _assignment(account_id)
+
+    @app.get("/v1/team", response_model=TeamQueues, responses=problems)
+    def team_view(user: Annotated[auth.User, Depends(supervisor_user)], team: str | None = None) -> TeamQueues:
+        """Per agent of the team (every agent without one): accounts by bucket, worked today, promises due today."""
+        with engine.connect() as conn:
+            return TeamQueues.model_validate(team_queues(conn, team, clock.now()))
 
     @app.get("/v1/workstations", response_model=list[WorkstationHealth], responses=problems)
     def workstations(user: Annotated[auth.User, Depends(supervisor_user)]) -> list[WorkstationHealth]:

@@ -122,3 +122,10 @@ class SupervisorService:
                      w.get("pending_items"),
                      datetime.fromisoformat(w["oldest_pending_at"]) if w.get("oldest_pending_at") else None)
                 for w in found]
+
+    def team(self, team: str | None = None) -> dict[str, Any]:
+        """The team's queues: per agent, accounts by bucket, worked today, promises due today."""
+        try:
+            return self.api.team(team)
+        except SyncError as exc:
+            raise UserFacingError(t("team.unreachable", error=exc.message)) from None

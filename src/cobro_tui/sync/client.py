@@ -114,6 +114,9 @@ class ApiClient:
         params = {"since": since.isoformat(), "until": until.isoformat(), **({"team": team} if team else {})}
         return self._call("GET", "/v1/kpi", params=params)
 
+    def team(self, team: str | None = None) -> dict[str, Any]:
+        return self._call("GET", "/v1/team", params={"team": team} if team else {})
+
     def workstations(self) -> list[dict[str, Any]]:
         return self._call("GET", "/v1/workstations")
 

@@ -22,6 +22,7 @@ class ApprovalsScreen(CobroScreen):
         Binding("enter", "decide", "keys.decide", id="approvals.decide"),
         Binding("e", "exceptions", "keys.exceptions", id="approvals.exceptions"),
         Binding("w", "health", "keys.health", id="approvals.health"),
+        Binding("t", "team", "keys.team", id="approvals.team"),
         Binding("ctrl+r", "reload", "keys.reload", id="approvals.reload"),
     ]
 
@@ -103,6 +104,12 @@ class ApprovalsScreen(CobroScreen):
         from cobro_tui.ui.screens.exceptions import ExceptionsScreen
 
         self.app.push_screen(ExceptionsScreen(self.service))
+
+    def action_team(self) -> None:
+        """The team's queues; escape comes back here."""
+        from cobro_tui.ui.screens.team import TeamScreen
+
+        self.app.push_screen(TeamScreen(self.service))
 
     def action_health(self) -> None:
         """Every workstation's sync health; escape comes back here."""

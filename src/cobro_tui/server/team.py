@@ -1,0 +1,45 @@
+"""A team's queues for its supervisor: per agent, accounts by bucket, accounts worked today and
+promises due today (the institution's day, in the policy's fallback zone)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, and_, func, select
+
+from cobro_tui.domain.records import instant_text
+from cobro_tui.server.kpi import team_agents
+from cobro_tui.server.mutations import server_policy
+from cobro_tui.server.schema import contact_facts, entities
+
+
+def team_queues(conn: Connection, team: str | None, now: datetime) -> dict[str, Any]:
+    agents = team_agents(conn, team)
+    policy = server_policy()
+    zone = ZoneInfo(policy.zones.fallback)
+    today = now.astimezone(zone).date()
+    day_start = datetime.combine(today, time(0), zone)
+    buckets: dict[str, Counter[str]] = defaultdict(Counter)
+    for agent, data in conn.execute(select(entities.c.agent, entities.c.data).where(
+            entities.c.kind == "account", entities.c.agent.in_(agents))):
+        buckets[agent][json.loads(data)["bucket"]] += 1
+    worked = dict(conn.execute(select(contact_facts.c.agent, func.count(func.distinct(contact_facts.c.account_id))).where(
+        and_(contact_facts.c.started_at >= instant_text(day_start), contact_facts.c.agent.in_(agents)))
+        .group_by(contact_facts.c.agent)).all())
+    due: Counter[str] = Counter()
+    for agent, data in conn.execute(select(entities.c.agent, entities.c.data).where(
+            entities.c.kind == "promise", entities.c.agent.in_(agents))):
+        promise = json.loads(data)
+        if promise["due_on"] == today.isoformat() and promise["status"] in ("open", "partial"):
+            due[agent] += 1
+    order = [b.code for b in policy.buckets.buckets]
+    return {
+        "team": team, "day": today.isoformat(), "buckets": order,
+        "agents": [{"agent": agent, "accounts": sum(buckets[agent].values()),
+                    "by_bucket": {code: buckets[agent][code] for code in order},
+                    "worked_today": int(worked.get(agent, 0)), "promises_due_today": due[agent]} for agent in agents],
+    }
