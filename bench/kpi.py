@@ -5,7 +5,8 @@
 Seeds a SQLite server with the demo portfolio (its own contacts and promises), then adds contact
 attempts up to --attempts, spread over the last 90 days across the demo agents (not timed). Then
 times the report (GET /v1/kpi's work: grouped queries on the KPI projections and the formulas) for
-the last 7 days, 30 days and the whole 90, for every agent and for one team.
+the last 7 days, 30 days and the whole 90, for every agent and for one team; and the portfolio
+report (GET /v1/kpi/portfolio: aging, roll rates over 30 days, vintage curves).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from cobro_tui.domain.records import instant_text  # noqa: E402
 from cobro_tui.policy import load_policy  # noqa: E402
 from cobro_tui.server.db import migrate, server_engine, write_tx  # noqa: E402
 from cobro_tui.server.facts import count_hours  # noqa: E402
-from cobro_tui.server.kpi import report  # noqa: E402
+from cobro_tui.server.kpi import portfolio, report  # noqa: E402
 from cobro_tui.server.schema import contact_facts  # noqa: E402
 from cobro_tui.server.seed import DEMO_AGENTS, ensure_demo_users, load_demo_portfolio  # noqa: E402
 
@@ -62,12 +63,12 @@ def top_up(engine, attempts: int, seed: int = 11) -> int:  # type: ignore[no-unt
     return max(missing, 0)
 
 
-def timed(engine, days: int, team: str | None, repeat: int) -> float:  # type: ignore[no-untyped-def]
+def timed(engine, days: int, team: str | None, repeat: int, what=report) -> float:  # type: ignore[no-untyped-def]
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
         with engine.connect() as conn:
-            report(conn, NOW - timedelta(days=days), NOW, team)
+            what(conn, NOW - timedelta(days=days), NOW, team)
         samples.append(time.perf_counter() - started)
     return statistics.median(samples)
 
@@ -95,6 +96,8 @@ def main() -> None:
         figure("KPI report, 7 days, every agent", timed(engine, 7, None, args.repeat), "s")
         figure("KPI report, 90 days, one team", timed(engine, 90, "norte", args.repeat), "s")
         figure("attempts counted per second (90 days)", len(total) / report_all, "/s")
+        figure("portfolio (aging, roll rates, vintage), every agent", timed(engine, 30, None, args.repeat, portfolio), "s")
+        figure("portfolio, one team", timed(engine, 30, "norte", args.repeat, portfolio), "s")
         figure("peak memory", peak_mib()[0], "MiB")
         engine.dispose()
 

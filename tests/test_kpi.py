@@ -261,3 +261,32 @@ async def test_the_supervisor_app_shows_the_teams_queues(tmp_path: Path, server,
         table = app.screen.query_one(DataTable)
         first = table.get_row_at(0)
         assert first[0] == "agente01" and int(first[1]) == sum(int(c) for c in first[2:2 + len(policy.buckets.buckets)])
+
+
+def test_aging_roll_rates_and_vintage_from_the_server_equal_the_formulas_on_its_documents(server, policy) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from cobro_tui.domain.records import from_record
+    from cobro_tui.server.kpi import portfolio
+    from cobro_tui.server.schema import entities
+
+    engine, thread = server
+    since, until = NOW - timedelta(days=30), NOW
+    with engine.connect() as conn:
+        found = portfolio(conn, since, until, None)
+        accounts = [from_record("account", json.loads(d)) for d in
+                    conn.execute(select(entities.c.data).where(entities.c.kind == "account")).scalars()]
+        history = [from_record("bucket_history", json.loads(d)) for d in
+                   conn.execute(select(entities.c.data).where(entities.c.kind == "bucket_history")).scalars()]
+    order = [b.code for b in policy.buckets.buckets]
+    assert [(r["bucket"], r["accounts"], r["balance"]) for r in found["aging"]] == aging(
+        [(a.bucket, a.balance.centavos) for a in accounts], order)
+    assert sum(r["accounts"] for r in found["aging"]) == len(accounts) == 60
+    assert found["roll_rates"] == roll_rates(history, since.date(), until.date()) and found["roll_rates"]
+    bad = {b.code for b in policy.buckets.buckets if b.min_dpd >= 30}
+    assert found["vintage"] == vintage({a.id: a.opened_on for a in accounts}, history, bad, until.date())
+    report = httpx.get(f"{thread.url}/v1/kpi/portfolio", params={"since": since.isoformat()},
+                       headers=_headers(thread.url, "supervisor01")).json()
+    assert report["bad_buckets"][0] == "30-59" and len(report["aging"]) == len(order)
+    assert httpx.get(f"{thread.url}/v1/kpi/portfolio", params={"since": since.isoformat()},
+                     headers=_headers(thread.url, "agente01")).status_code == 403

@@ -271,3 +271,21 @@ class TeamQueues(Wire):
     day: date
     buckets: list[str]
     agents: list[AgentQueue]
+
+
+class AgingRow(Wire):
+    bucket: str
+    accounts: int
+    balance: int  # centavos
+
+
+class PortfolioReport(Wire):
+    """Aging, roll rates and vintage curves of a team's accounts (GET /v1/kpi/portfolio; docs/kpi.md)."""
+
+    since: datetime
+    until: datetime
+    team: str | None
+    aging: list[AgingRow]
+    roll_rates: dict[str, dict[str, float]]
+    vintage: dict[str, list[float | None]]
+    bad_buckets: list[str]

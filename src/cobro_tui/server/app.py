@@ -31,6 +31,7 @@ from cobro_tui.api.models import (
     LoginResponse,
     PaymentIn,
     PaymentResult,
+    PortfolioReport,
     Problem,
     PromiseJudged,
     PushRequest,
@@ -290,6 +291,16 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
         fields = WorkstationHealth.model_fields
         return [WorkstationHealth.model_validate({k: v for k, v in row._mapping.items() if k in fields})
                 for row in sorted(latest.values(), key=lambda r: (r.agent, r.device_id))]
+
+    @app.get("/v1/kpi/portfolio", response_model=PortfolioReport, responses=problems)
+    def kpi_portfolio(user: Annotated[auth.User, Depends(supervisor_user)], since: datetime, until: datetime | None = None,
+                      team: str | None = None) -> PortfolioReport:
+        """Aging at the end of the period, roll rates across it, vintage curves (docs/kpi.md)."""
+        end = until or clock.now()
+        if since.tzinfo is None or end.tzinfo is None or end <= since:
+            raise ApiProblem(400, "MALFORMED_REQUEST", "since and until are instants with an offset, since before until")
+        with engine.connect() as conn:
+            return PortfolioReport.model_validate(kpi.portfolio(conn, since, end, team))
 
     @app.get("/v1/kpi", response_model=KpiReport, responses=problems)
     def kpi_report(user: Annotated[auth.User, Depends(supervisor_user)], since: datetime, until: datetime | None = None,

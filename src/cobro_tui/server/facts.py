@@ -9,9 +9,18 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert
 
-from cobro_tui.server.schema import contact_facts, contact_hours, promise_facts
+from cobro_tui.server.schema import (
+    account_facts,
+    bucket_facts,
+    contact_facts,
+    contact_hours,
+    promise_facts,
+)
 
-PROJECTED = ("contact_attempt", "promise")
+TABLES = {"contact_attempt": contact_facts, "promise": promise_facts, "account": account_facts,
+          "bucket_history": bucket_facts}
+
+PROJECTED = ("contact_attempt", "promise", "account", "bucket_history")
 
 
 def row_of(kind: str, entity_id: str, agent: str | None, account_id: str | None, data: dict[str, Any]) -> dict[str, Any] | None:
@@ -25,6 +34,13 @@ def row_of(kind: str, entity_id: str, agent: str | None, account_id: str | None,
         return {"id": entity_id, "agent": data.get("created_by") or agent or "", "account_id": account_id or "",
                 "amount": data["amount"]["centavos"], "paid": paid["centavos"] if paid else 0, "status": data["status"],
                 "created_at": data["created_at"], "deadline": deadline.isoformat()}
+    if kind == "account":
+        balance = sum(data[part]["centavos"] for part in ("principal", "interest", "fees", "vat"))
+        return {"id": entity_id, "agent": agent, "bucket": data["bucket"], "balance": balance,
+                "opened_on": data["opened_on"]}
+    if kind == "bucket_history":
+        return {"id": entity_id, "account_id": data["account_id"], "bucket": data["bucket"],
+                "entered_on": data["entered_on"], "left_on": data.get("left_on")}
     return None
 
 
@@ -33,7 +49,7 @@ def project(conn: Connection, kind: str, entity_id: str, agent: str | None, acco
     row = row_of(kind, entity_id, agent, account_id, data)
     if row is None:
         return
-    table = contact_facts if kind == "contact_attempt" else promise_facts
+    table = TABLES[kind]
     replaced = conn.execute(delete(table).where(table.c.id == entity_id)).rowcount
     conn.execute(insert(table).values(**row))
     if kind == "contact_attempt" and not replaced:  # a new attempt: one more in its hour
@@ -42,7 +58,7 @@ def project(conn: Connection, kind: str, entity_id: str, agent: str | None, acco
 
 def project_many(conn: Connection, docs: list[tuple[str, str, str | None, str | None, dict[str, Any]]]) -> None:
     """Bulk rows for new documents (kind, id, agent, account id, data): the seed's path."""
-    for kind, table in (("contact_attempt", contact_facts), ("promise", promise_facts)):
+    for kind, table in TABLES.items():
         rows = [row for k, i, agent, account, data in docs if k == kind
                 for row in [row_of(k, i, agent, account, data)] if row is not None]
         if rows:

@@ -4,15 +4,30 @@ database, worked out by domain/kpi.py."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select
 
-from cobro_tui.domain.kpi import ContactFigures, KeptFigures, contact_figures_from_sums
+from cobro_tui.domain.kpi import (
+    ContactFigures,
+    KeptFigures,
+    aging,
+    contact_figures_from_sums,
+    roll_rates,
+    vintage,
+)
+from cobro_tui.domain.models import BucketHistoryEntry
 from cobro_tui.domain.records import instant_text
 from cobro_tui.server.mutations import server_policy
-from cobro_tui.server.schema import contact_facts, contact_hours, promise_facts, users
+from cobro_tui.server.schema import (
+    account_facts,
+    bucket_facts,
+    contact_facts,
+    contact_hours,
+    promise_facts,
+    users,
+)
 
 
 def team_agents(conn: Connection, team: str | None) -> list[str]:
@@ -96,4 +111,31 @@ def report(conn: Connection, since: datetime, until: datetime, team: str | None)
                      for name, c in sorted(contacts.by_channel.items())],
         "kept": {"judged": kept.judged, "kept": kept.kept, "rate": kept.kept_rate, "promised": kept.promised_amount,
                  "paid": kept.kept_amount, "amount_rate": kept.kept_amount_rate},
+    }
+
+
+def portfolio(conn: Connection, since: datetime, until: datetime, team: str | None) -> dict[str, Any]:
+    """Aging at `until`, roll rates from `since` to `until`, and vintage curves (12 months on book; bad:
+    30 days past due or more), over the team's accounts (every account without a team)."""
+    policy = server_policy()
+    accounts = select(account_facts.c.id, account_facts.c.bucket, account_facts.c.balance, account_facts.c.opened_on)
+    history = select(bucket_facts.c.id, bucket_facts.c.account_id, bucket_facts.c.bucket, bucket_facts.c.entered_on,
+                     bucket_facts.c.left_on)
+    if team is not None:
+        agents = team_agents(conn, team)
+        accounts = accounts.where(account_facts.c.agent.in_(agents))
+        history = history.join(account_facts, account_facts.c.id == bucket_facts.c.account_id).where(
+            account_facts.c.agent.in_(agents))
+    rows = conn.execute(accounts).all()
+    entries = [BucketHistoryEntry(r[0], r[1], r[2], date.fromisoformat(r[3]), date.fromisoformat(r[4]) if r[4] else None)
+               for r in conn.execute(history)]
+    order = [b.code for b in policy.buckets.buckets]
+    bad = {b.code for b in policy.buckets.buckets if b.min_dpd >= 30}
+    return {
+        "since": since, "until": until, "team": team,
+        "aging": [{"bucket": b, "accounts": n, "balance": owed}
+                  for b, n, owed in aging(((r.bucket, r.balance) for r in rows), order)],
+        "roll_rates": roll_rates(entries, since.date(), until.date()),
+        "vintage": vintage({r.id: date.fromisoformat(r.opened_on) for r in rows}, entries, bad, until.date()),
+        "bad_buckets": sorted(bad, key=order.index),
     }

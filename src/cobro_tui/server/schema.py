@@ -190,3 +190,25 @@ promise_facts = Table(
     Index("ix_promise_facts_created", "created_at"),
     Index("ix_promise_facts_deadline", "deadline"),
 )
+
+# The portfolio side of the KPIs: each account's bucket, balance and opening day, and its bucket
+# history (aging, roll rates, vintage curves).
+account_facts = Table(
+    "account_facts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("agent", String(64), nullable=True),
+    Column("bucket", String(16), nullable=False),
+    Column("balance", BigInteger, nullable=False),
+    Column("opened_on", String(10), nullable=False),
+    Index("ix_account_facts_agent", "agent"),
+)
+
+bucket_facts = Table(
+    "bucket_facts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("bucket", String(16), nullable=False),
+    Column("entered_on", String(10), nullable=False),
+    Column("left_on", String(10), nullable=True),
+    Index("ix_bucket_facts_account", "account_id"),
+)
