@@ -290,3 +290,33 @@ def test_aging_roll_rates_and_vintage_from_the_server_equal_the_formulas_on_its_
     assert report["bad_buckets"][0] == "30-59" and len(report["aging"]) == len(order)
     assert httpx.get(f"{thread.url}/v1/kpi/portfolio", params={"since": since.isoformat()},
                      headers=_headers(thread.url, "agente01")).status_code == 403
+
+
+async def test_the_dashboard_shows_the_weeks_kpis_aging_bars_and_roll_rates_and_exports_them(
+        tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import DataTable, Static
+    from ui_support import wait_for
+
+    from cobro_tui.bootstrap import build_supervisor_app
+    from cobro_tui.settings import load_settings
+    from cobro_tui.ui.screens.dashboard import DashboardScreen
+
+    _, thread = server
+    token = httpx.post(f"{thread.url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
+    settings = load_settings().model_copy(update={"data_dir": tmp_path, "now": NOW})
+    app = build_supervisor_app(settings, thread.url, "supervisor01", token)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("k")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.portfolio is not None)
+        screen = app.screen
+        summary = str(screen.query_one("#dashboard-kpi", Static).render())
+        assert "Últimos 7 días" in summary and "Intentos" in summary and "cumplimiento" in summary
+        bars = str(screen.query_one("#dashboard-aging", Static).render())
+        assert "█" in bars and "castigo" in bars
+        assert screen.query_one(DataTable).row_count > 0
+        await pilot.press("c")
+        await wait_for(pilot, lambda: (tmp_path / "kpi" / "roll_rates.csv").exists())
+    aging = (tmp_path / "kpi" / "aging.csv").read_text().splitlines()
+    assert aging[0] == "bucket,accounts,balance" and len(aging) == 1 + len(policy.buckets.buckets)
+    assert sum(int(line.split(",")[1]) for line in aging[1:]) == 60

@@ -241,7 +241,8 @@ def build_supervisor_app(settings: Settings, server_url: str, user: str, token: 
     from cobro_tui.sync.client import ApiClient
     from cobro_tui.ui.supervisor_app import SupervisorApp
 
-    return SupervisorApp(settings, SupervisorService(ApiClient(server_url, token, timeout=settings.sync.timeout_seconds), user))
+    api = ApiClient(server_url, token, timeout=settings.sync.timeout_seconds)
+    return SupervisorApp(settings, SupervisorService(api, user, clock_for(settings.now)))
 
 
 def run_supervisor(settings: Settings, server_url: str, user: str) -> int:

@@ -4,10 +4,13 @@ the rules blocked them, reviewed with a note). Online only: the decisions are th
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from cobro_tui.clock import Clock
 from cobro_tui.domain.money import Money
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import day, money, t
@@ -69,6 +72,7 @@ class Seen:
 class SupervisorService:
     api: ApiClient
     user: str
+    clock: Clock  # the one clock (COBRO_NOW): the dashboard's periods end now
 
     def pending(self) -> list[Held]:
         try:
@@ -129,3 +133,32 @@ class SupervisorService:
             return self.api.team(team)
         except SyncError as exc:
             raise UserFacingError(t("team.unreachable", error=exc.message)) from None
+
+    def dashboard(self, days: int = 7, roll_days: int = 30) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The KPIs of the last `days` days and the portfolio (aging, roll rates over `roll_days`, vintage)."""
+        now = self.clock.now()
+        try:
+            return (self.api.kpi(now - timedelta(days=days), now),
+                    self.api.portfolio(now - timedelta(days=roll_days), now))
+        except SyncError as exc:
+            raise UserFacingError(t("kpi.unreachable", error=exc.message)) from None
+
+    def export(self, portfolio: dict[str, Any], folder: Path) -> list[Path]:
+        """The aging and the roll-rate matrix as CSV files in `folder` (amounts in pesos with two decimals)."""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            aging_path, roll_path = folder / "aging.csv", folder / "roll_rates.csv"
+            with aging_path.open("w", newline="", encoding="utf-8") as handle:
+                out = csv.writer(handle)
+                out.writerow(["bucket", "accounts", "balance"])
+                for row in portfolio["aging"]:
+                    out.writerow([row["bucket"], row["accounts"], f"{row['balance'] / 100:.2f}"])
+            order = [row["bucket"] for row in portfolio["aging"]] + ["closed"]
+            with roll_path.open("w", newline="", encoding="utf-8") as handle:
+                out = csv.writer(handle)
+                out.writerow(["from", *order])
+                for start, row in portfolio["roll_rates"].items():
+                    out.writerow([start, *(f"{row[c]:.4f}" if c in row else "" for c in order)])
+        except OSError as exc:
+            raise UserFacingError(t("dashboard.export_failed", error=str(exc))) from None
+        return [aging_path, roll_path]

@@ -126,6 +126,10 @@ class ApiClient:
     def review_exception(self, exception_id: int, note: str) -> dict[str, Any]:
         return self._call("POST", f"/v1/compliance-exceptions/{exception_id}", json={"note": note})
 
+    def portfolio(self, since: datetime, until: datetime, team: str | None = None) -> dict[str, Any]:
+        params = {"since": since.isoformat(), "until": until.isoformat(), **({"team": team} if team else {})}
+        return self._call("GET", "/v1/kpi/portfolio", params=params)
+
     def approvals(self, status: str = "pending") -> list[dict[str, Any]]:
         return self._call("GET", "/v1/approvals", params={"status": status})
 

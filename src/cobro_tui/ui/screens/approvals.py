@@ -23,6 +23,7 @@ class ApprovalsScreen(CobroScreen):
         Binding("e", "exceptions", "keys.exceptions", id="approvals.exceptions"),
         Binding("w", "health", "keys.health", id="approvals.health"),
         Binding("t", "team", "keys.team", id="approvals.team"),
+        Binding("k", "dashboard", "keys.dashboard", id="approvals.dashboard"),
         Binding("ctrl+r", "reload", "keys.reload", id="approvals.reload"),
     ]
 
@@ -104,6 +105,12 @@ class ApprovalsScreen(CobroScreen):
         from cobro_tui.ui.screens.exceptions import ExceptionsScreen
 
         self.app.push_screen(ExceptionsScreen(self.service))
+
+    def action_dashboard(self) -> None:
+        """The KPI dashboard; escape comes back here."""
+        from cobro_tui.ui.screens.dashboard import DashboardScreen
+
+        self.app.push_screen(DashboardScreen(self.service))
 
     def action_team(self) -> None:
         """The team's queues; escape comes back here."""
