@@ -320,3 +320,45 @@ async def test_the_dashboard_shows_the_weeks_kpis_aging_bars_and_roll_rates_and_
     aging = (tmp_path / "kpi" / "aging.csv").read_text().splitlines()
     assert aging[0] == "bucket,accounts,balance" and len(aging) == 1 + len(policy.buckets.buckets)
     assert sum(int(line.split(",")[1]) for line in aging[1:]) == 60
+
+
+def test_the_migrations_fill_the_projections_from_the_documents_already_stored(server) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import func, select
+
+    from cobro_tui.server.db import MIGRATIONS
+    from cobro_tui.server.schema import (
+        account_facts,
+        bucket_facts,
+        contact_facts,
+        contact_hours,
+        entities,
+        promise_facts,
+    )
+
+    engine, _ = server
+
+    def counts() -> dict[str, int]:
+        with engine.connect() as conn:
+            docs = dict(conn.execute(select(entities.c.kind, func.count()).group_by(entities.c.kind)).all())
+            return {"contact_attempt": docs["contact_attempt"], "promise": docs["promise"], "account": docs["account"],
+                    "bucket_history": docs["bucket_history"],
+                    "contact_facts": conn.execute(select(func.count()).select_from(contact_facts)).scalar_one(),
+                    "promise_facts": conn.execute(select(func.count()).select_from(promise_facts)).scalar_one(),
+                    "account_facts": conn.execute(select(func.count()).select_from(account_facts)).scalar_one(),
+                    "bucket_facts": conn.execute(select(func.count()).select_from(bucket_facts)).scalar_one(),
+                    "hours": conn.execute(select(func.sum(contact_hours.c.n))).scalar_one()}
+
+    seeded = counts()
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "s0005")  # the projections dropped: the documents stay
+        command.upgrade(config, "head")  # and filled again from them
+        conn.commit()
+    again = counts()
+    assert again == seeded
+    assert again["contact_facts"] == again["contact_attempt"] == again["hours"] and again["account_facts"] == 60
+    assert again["promise_facts"] == again["promise"] and again["bucket_facts"] == again["bucket_history"]

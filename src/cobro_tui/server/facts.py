@@ -82,3 +82,23 @@ def count_hours(conn: Connection, counts: Counter[tuple[str, str, str, str]]) ->
         statement = upsert(contact_hours)
         conn.execute(statement.on_conflict_do_update(index_elements=["hour", "agent", "channel", "result_code"],
                                                      set_={"n": contact_hours.c.n + statement.excluded.n}), rows)
+
+
+def backfill(conn: Connection, kinds: tuple[str, ...], batch: int = 5000) -> None:
+    """Project the documents of `kinds` already stored (a migration's path; portable: no JSON SQL)."""
+    import json
+
+    from sqlalchemy import select
+
+    from cobro_tui.server.schema import entities
+
+    query = select(entities.c.kind, entities.c.id, entities.c.agent, entities.c.account_id, entities.c.data).where(
+        entities.c.kind.in_(kinds))
+    docs: list[tuple[str, str, str | None, str | None, dict[str, Any]]] = []
+    for kind, entity_id, agent, account_id, data in conn.execute(query):
+        docs.append((kind, entity_id, agent, account_id, json.loads(data)))
+        if len(docs) >= batch:
+            project_many(conn, docs)
+            docs = []
+    if docs:
+        project_many(conn, docs)

@@ -7,8 +7,6 @@ Create Date: 2026-11-22
 """
 from __future__ import annotations
 
-import json
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -53,22 +51,10 @@ def upgrade() -> None:
         sa.Column('n', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('hour', 'agent', 'channel', 'result_code'),
     )
-    # The documents already stored: projected in batches (portable: no JSON functions of one database).
-    from cobro_tui.server.facts import project_many
+    # The documents already stored, projected in batches.
+    from cobro_tui.server.facts import backfill
 
-    conn = op.get_bind()
-    entities = sa.table('entities', sa.column('kind'), sa.column('id'), sa.column('agent'), sa.column('account_id'),
-                        sa.column('data'))
-    query = sa.select(entities.c.kind, entities.c.id, entities.c.agent, entities.c.account_id, entities.c.data).where(
-        entities.c.kind.in_(('contact_attempt', 'promise')))
-    batch = []
-    for kind, entity_id, agent, account_id, data in conn.execute(query):
-        batch.append((kind, entity_id, agent, account_id, json.loads(data)))
-        if len(batch) >= 5000:
-            project_many(conn, batch)
-            batch = []
-    if batch:
-        project_many(conn, batch)
+    backfill(op.get_bind(), ('contact_attempt', 'promise'))
 
 
 def downgrade() -> None:
