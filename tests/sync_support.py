@@ -142,3 +142,11 @@ def server_view(server: Engine, agent: str) -> dict[tuple[str, str], int]:
 
 def seen_at(now: datetime, minutes: int) -> datetime:
     return now - timedelta(minutes=minutes)
+
+
+def auth_headers(url: str, user: str, password: str = "demo") -> dict[str, str]:
+    """A bearer header for `user` on the server at `url` (demo users share one password)."""
+    import httpx
+
+    token = httpx.post(f"{url}/v1/auth/login", json={"username": user, "password": password}).json()["token"]
+    return {"Authorization": f"Bearer {token}"}

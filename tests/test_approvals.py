@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import NOW
-from sync_support import Station, make_station, running_server
+from sync_support import Station, auth_headers, make_station, running_server
 
 from cobro_tui.clock import FixedClock
 from cobro_tui.domain.ids import new_id
@@ -28,9 +28,6 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
         yield running
 
 
-def _login(url: str, user: str) -> dict[str, str]:
-    token = httpx.post(f"{url}/v1/auth/login", json={"username": user, "password": "demo"}).json()["token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _two_broken_promises(engine, account_id: str) -> None:  # type: ignore[no-untyped-def]
@@ -78,13 +75,13 @@ def test_a_promise_after_broken_ones_waits_for_a_supervisor_who_approves_it(tmp_
     assert station.round().ok
     account_id, promise = _held_promise(station, engine, clock, policy)
     # An agent can neither see nor decide approvals.
-    agent = _login(thread.url, "agente01")
+    agent = auth_headers(thread.url, "agente01")
     assert httpx.get(f"{thread.url}/v1/approvals", headers=agent).status_code == 403
     mutation_id = next(m for m, state, _ in station.outbox() if state == "deferred")
     refused = httpx.post(f"{thread.url}/v1/approvals/{mutation_id}", headers=agent,
                          json={"decision": "approve", "reason": "me lo apruebo yo mismo"})
     assert refused.status_code == 403
-    supervisor = _login(thread.url, "supervisor01")
+    supervisor = auth_headers(thread.url, "supervisor01")
     waiting = httpx.get(f"{thread.url}/v1/approvals", headers=supervisor).json()
     assert [(w["mutation_id"], w["agent"], w["account_id"], w["level"]) for w in waiting] == [
         (mutation_id, "agente01", account_id, "supervisor")]
@@ -113,7 +110,7 @@ def test_a_denied_promise_comes_back_rejected_with_the_supervisors_reason(tmp_pa
     station = make_station(tmp_path, "deny", thread.url, "agente01", clock, policy)
     assert station.round().ok
     _, promise = _held_promise(station, engine, clock, policy)
-    supervisor = _login(thread.url, "supervisor01")
+    supervisor = auth_headers(thread.url, "supervisor01")
     mutation_id = next(m for m, state, _ in station.outbox() if state == "deferred")
     decided = httpx.post(f"{thread.url}/v1/approvals/{mutation_id}", headers=supervisor,
                          json={"decision": "deny", "reason": "ya incumplió dos veces; ofrecer convenio"})
@@ -183,7 +180,7 @@ def test_settlements_within_the_agents_discount_apply_above_it_and_restructures_
         applied = get_doc(conn, "payment_plan", mine.id)
     assert applied is not None and applied.data["kind"] == "settlement"
     assert applied.data["forgiven"]["centavos"] == account.balance.centavos - mine.total.centavos
-    supervisor = _login(thread.url, "supervisor01")
+    supervisor = auth_headers(thread.url, "supervisor01")
     waiting = {w["args"]["id"]: w for w in httpx.get(f"{thread.url}/v1/approvals", headers=supervisor).json()}
     assert set(waiting) == {above.id, restructure.id}
     assert "excede su límite" in waiting[above.id]["why"] and "supervisor" in waiting[restructure.id]["why"]
@@ -278,9 +275,9 @@ def test_a_supervisor_reassigns_an_account_with_if_match_and_both_workstations_f
     assert first.round().ok and second.round().ok
     account_id = first.accounts()[0][0]
     assert account_id not in dict(second.accounts())
-    supervisor = _login(thread.url, "supervisor01")
+    supervisor = auth_headers(thread.url, "supervisor01")
     where = f"{thread.url}/v1/accounts/{account_id}/assignment"
-    assert httpx.get(where, headers=_login(thread.url, "agente01")).status_code == 403
+    assert httpx.get(where, headers=auth_headers(thread.url, "agente01")).status_code == 403
     read = httpx.get(where, headers=supervisor)
     assert read.json()["agent"] == "agente01" and read.headers["ETag"] == f'"{read.json()["version"]}"'
     assert httpx.put(where, json={"agent": "agente02"}, headers=supervisor).status_code == 428  # no If-Match

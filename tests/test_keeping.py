@@ -94,7 +94,7 @@ def test_no_payment_is_counted_twice_and_kept_means_paid_in_full(promised, payme
 import httpx  # noqa: E402
 import pytest  # noqa: E402
 from conftest import NOW  # noqa: E402
-from sync_support import make_station, running_server  # noqa: E402
+from sync_support import auth_headers, make_station, running_server  # noqa: E402
 
 from cobro_tui.domain.ids import new_id  # noqa: E402
 
@@ -105,9 +105,6 @@ def server(tmp_path):  # type: ignore[no-untyped-def]
         yield running
 
 
-def _headers(url: str, user: str) -> dict[str, str]:
-    token = httpx.post(f"{url}/v1/auth/login", json={"username": user, "password": "demo"}).json()["token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_a_payment_from_the_feed_keeps_the_promise_and_the_workstation_sees_it(tmp_path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
@@ -123,8 +120,8 @@ def test_a_payment_from_the_feed_keeps_the_promise_and_the_workstation_sees_it(t
     assert station.round().ok
     body = {"id": new_id(), "account_id": account_id, "amount_centavos": promise.amount.centavos,
             "paid_on": (NOW.date() + timedelta(days=1)).isoformat(), "channel": "spei", "reference": "SPEI-123"}
-    assert httpx.post(f"{thread.url}/v1/payments", json=body, headers=_headers(thread.url, "agente01")).status_code == 403
-    supervisor = _headers(thread.url, "supervisor01")
+    assert httpx.post(f"{thread.url}/v1/payments", json=body, headers=auth_headers(thread.url, "agente01")).status_code == 403
+    supervisor = auth_headers(thread.url, "supervisor01")
     answer = httpx.post(f"{thread.url}/v1/payments", json=body, headers=supervisor).json()
     assert answer == {"new": True, "promises": [{"id": promise.id, "status": "kept", "paid_centavos": promise.amount.centavos}]}
     again = httpx.post(f"{thread.url}/v1/payments", json=body, headers=supervisor).json()
@@ -239,7 +236,7 @@ def test_a_plans_down_payment_from_the_feed_makes_it_active_on_both_sides(tmp_pa
     assert station.round().ok
     body = {"id": new_id(), "account_id": account_id, "amount_centavos": down.centavos,
             "paid_on": NOW.date().isoformat(), "channel": "oxxo", "reference": "OXXO-9"}
-    assert httpx.post(f"{thread.url}/v1/payments", json=body, headers=_headers(thread.url, "supervisor01")).status_code == 200
+    assert httpx.post(f"{thread.url}/v1/payments", json=body, headers=auth_headers(thread.url, "supervisor01")).status_code == 200
     with engine.connect() as conn:
         stored = get_doc(conn, "payment_plan", plan.id)
     assert stored is not None and stored.data["status"] == "active"

@@ -105,7 +105,7 @@ from pathlib import Path  # noqa: E402
 import httpx  # noqa: E402
 import pytest  # noqa: E402
 from conftest import NOW  # noqa: E402
-from sync_support import make_station, running_server  # noqa: E402
+from sync_support import auth_headers, make_station, running_server  # noqa: E402
 
 
 @pytest.fixture
@@ -114,9 +114,6 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
         yield running
 
 
-def _headers(url: str, user: str) -> dict[str, str]:
-    token = httpx.post(f"{url}/v1/auth/login", json={"username": user, "password": "demo"}).json()["token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_the_kpi_endpoint_counts_what_the_agents_logged_in_the_period(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
@@ -131,8 +128,8 @@ def test_the_kpi_endpoint_counts_what_the_agents_logged_in_the_period(tmp_path: 
     assert station.round().ok
     since, until = NOW - timedelta(minutes=10), NOW + timedelta(minutes=1)
     params = {"since": since.isoformat(), "until": until.isoformat()}
-    assert httpx.get(f"{thread.url}/v1/kpi", params=params, headers=_headers(thread.url, "agente01")).status_code == 403
-    supervisor = _headers(thread.url, "supervisor01")
+    assert httpx.get(f"{thread.url}/v1/kpi", params=params, headers=auth_headers(thread.url, "agente01")).status_code == 403
+    supervisor = auth_headers(thread.url, "supervisor01")
     report = httpx.get(f"{thread.url}/v1/kpi", params=params, headers=supervisor).json()
     # Four attempts in one agent-hour (16:27 UTC), one right-party contact (PP), one promise made.
     assert (report["attempts"], report["contacts"], report["agent_hours"], report["promises"]) == (4, 1, 1, 1)
@@ -190,15 +187,15 @@ def test_supervisors_see_each_workstations_sync_health(tmp_path: Path, server, c
     _, thread = server
     station = make_station(tmp_path, "health", thread.url, "agente01", clock, policy)
     assert station.round().ok
-    assert httpx.get(f"{thread.url}/v1/workstations", headers=_headers(thread.url, "agente01")).status_code == 403
-    [seen] = httpx.get(f"{thread.url}/v1/workstations", headers=_headers(thread.url, "supervisor01")).json()
+    assert httpx.get(f"{thread.url}/v1/workstations", headers=auth_headers(thread.url, "agente01")).status_code == 403
+    [seen] = httpx.get(f"{thread.url}/v1/workstations", headers=auth_headers(thread.url, "supervisor01")).json()
     assert (seen["agent"], seen["device_id"], seen["app_version"]) == ("agente01", station.device.device_id, __version__)
     assert seen["pending_items"] == 0 and seen["oldest_pending_at"] is None
     # An item that cannot go yet (the push is answered, then another is recorded before the pull): the
     # next page read says so.
     station.log_contact(station.accounts()[0])
     station.sync.api.changes(None, 1, pending=(1, NOW.isoformat()))
-    [seen] = httpx.get(f"{thread.url}/v1/workstations", headers=_headers(thread.url, "supervisor01")).json()
+    [seen] = httpx.get(f"{thread.url}/v1/workstations", headers=auth_headers(thread.url, "supervisor01")).json()
     assert seen["pending_items"] == 1 and seen["oldest_pending_at"].startswith("2026-11-22T16:30")
 
 
@@ -232,8 +229,8 @@ def test_a_supervisor_sees_the_teams_queues(tmp_path: Path, server, clock, polic
     station.log_contact(mine[1])
     station.log_contact(mine[1], "BZ")  # the same account twice: worked once
     assert station.round().ok
-    assert httpx.get(f"{thread.url}/v1/team", headers=_headers(thread.url, "agente01")).status_code == 403
-    view = httpx.get(f"{thread.url}/v1/team", headers=_headers(thread.url, "supervisor01")).json()
+    assert httpx.get(f"{thread.url}/v1/team", headers=auth_headers(thread.url, "agente01")).status_code == 403
+    view = httpx.get(f"{thread.url}/v1/team", headers=auth_headers(thread.url, "supervisor01")).json()
     assert view["buckets"] == [b.code for b in policy.buckets.buckets]
     first = next(a for a in view["agents"] if a["agent"] == "agente01")
     assert first["accounts"] == len(mine) == sum(first["by_bucket"].values())
@@ -286,10 +283,10 @@ def test_aging_roll_rates_and_vintage_from_the_server_equal_the_formulas_on_its_
     bad = {b.code for b in policy.buckets.buckets if b.min_dpd >= 30}
     assert found["vintage"] == vintage({a.id: a.opened_on for a in accounts}, history, bad, until.date())
     report = httpx.get(f"{thread.url}/v1/kpi/portfolio", params={"since": since.isoformat()},
-                       headers=_headers(thread.url, "supervisor01")).json()
+                       headers=auth_headers(thread.url, "supervisor01")).json()
     assert report["bad_buckets"][0] == "30-59" and len(report["aging"]) == len(order)
     assert httpx.get(f"{thread.url}/v1/kpi/portfolio", params={"since": since.isoformat()},
-                     headers=_headers(thread.url, "agente01")).status_code == 403
+                     headers=auth_headers(thread.url, "agente01")).status_code == 403
 
 
 async def test_the_dashboard_shows_the_weeks_kpis_aging_bars_and_roll_rates_and_exports_them(

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from conftest import NOW
 from sqlalchemy import Engine, and_, select, update
-from sync_support import Station, make_station, running_server
+from sync_support import Station, auth_headers, make_station, running_server
 
 from cobro_tui.clock import FixedClock
 from cobro_tui.domain.ids import new_id
@@ -196,12 +196,8 @@ def test_a_supervisor_reviews_the_flagged_contacts_and_an_agent_cannot(served, s
     assert station.round().warned == 1
     url = served[1].url
 
-    def headers(user: str) -> dict[str, str]:
-        token = httpx.post(f"{url}/v1/auth/login", json={"username": user, "password": "demo"}).json()["token"]
-        return {"Authorization": f"Bearer {token}"}
-
-    assert httpx.get(f"{url}/v1/compliance-exceptions", headers=headers("agente01")).status_code == 403
-    supervisor = headers("supervisor01")
+    assert httpx.get(f"{url}/v1/compliance-exceptions", headers=auth_headers(url, "agente01")).status_code == 403
+    supervisor = auth_headers(url, "supervisor01")
     [flagged] = httpx.get(f"{url}/v1/compliance-exceptions", headers=supervisor).json()
     assert flagged["account_id"] == account_id and flagged["status"] == "open" and "MX-1" in flagged["message"]
     assert flagged["details"]["ruleset"].startswith("mx_condusef@")
