@@ -7,17 +7,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import instant, t
 from cobro_tui.services.approvals import Held, SupervisorService
-from cobro_tui.ui.screens.base import CobroForm, CobroScreen
+from cobro_tui.ui.screens.base import CobroForm
+from cobro_tui.ui.screens.server_screen import ServerScreen
 from cobro_tui.ui.widgets.key_bar import KeyBar
 
 
-class ApprovalsScreen(CobroScreen):
+class ApprovalsScreen(ServerScreen):
+    HEADING = "#approvals-heading"
     BINDINGS = [
         Binding("enter", "decide", "keys.decide", id="approvals.decide"),
         Binding("e", "exceptions", "keys.exceptions", id="approvals.exceptions"),
@@ -26,12 +27,6 @@ class ApprovalsScreen(CobroScreen):
         Binding("k", "dashboard", "keys.dashboard", id="approvals.dashboard"),
         Binding("ctrl+r", "reload", "keys.reload", id="approvals.reload"),
     ]
-
-    class Loaded(Message):
-        def __init__(self, held: list[Held] | None, error: str | None = None) -> None:
-            super().__init__()
-            self.held = held
-            self.error = error
 
     def __init__(self, service: SupervisorService) -> None:
         super().__init__()
@@ -50,26 +45,18 @@ class ApprovalsScreen(CobroScreen):
             table.add_column(t(f"approvals.col_{key}"), key=key)
         self.load()
 
-    @work(thread=True, exclusive=True, group="approvals", exit_on_error=False)
-    def load(self) -> None:
-        try:
-            self.post_message(self.Loaded(self.service.pending()))
-        except UserFacingError as exc:
-            self.post_message(self.Loaded(None, exc.message))
+    def fetch(self) -> list[Held]:
+        return self.service.pending()
 
-    @on(Loaded)
-    def show(self, message: Loaded) -> None:
+    def show(self, data: list[Held]) -> None:
         heading = self.query_one("#approvals-heading", Static)
-        if message.held is None:
-            heading.update(message.error or "")
-            return
-        self.held = {h.mutation_id: h for h in message.held}
+        self.held = {h.mutation_id: h for h in data}
         table = self.query_one(DataTable)
         table.clear()
-        for held in message.held:
+        for held in data:
             table.add_row(held.agent, held.account_id[-8:], held.what, t(f"role_name.{held.level}"),
                           instant(held.requested_at), key=held.mutation_id)
-        heading.update(t("approvals.heading", user=self.service.user, count=len(message.held)) if message.held
+        heading.update(t("approvals.heading", user=self.service.user, count=len(data)) if data
                        else t("approvals.empty", user=self.service.user))
         self._show_why()
         table.focus()

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from cobro_tui.domain.money import Money
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import money, t
 from cobro_tui.services.approvals import SupervisorService
-from cobro_tui.ui.screens.base import CobroScreen
+from cobro_tui.ui.screens.server_screen import ServerScreen
 from cobro_tui.ui.widgets.key_bar import KeyBar
 
 BAR = 40  # cells for the longest aging bar
@@ -34,19 +33,13 @@ def aging_bars(rows: list[dict[str, Any]]) -> str:
                      f"{r['accounts']:>6}  {money(Money(r['balance']))}" for r in rows)
 
 
-class DashboardScreen(CobroScreen):
+class DashboardScreen(ServerScreen):
+    HEADING = "#dashboard-kpi"
     BINDINGS = [
         Binding("escape", "back", "keys.approvals", id="dashboard.back"),
         Binding("c", "export", "keys.export", id="dashboard.export"),
         Binding("ctrl+r", "reload", "keys.reload", id="dashboard.reload"),
     ]
-
-    class Loaded(Message):
-        def __init__(self, kpi: dict[str, Any] | None, portfolio: dict[str, Any] | None, error: str | None = None) -> None:
-            super().__init__()
-            self.kpi = kpi
-            self.portfolio = portfolio
-            self.error = error
 
     def __init__(self, service: SupervisorService) -> None:
         super().__init__()
@@ -64,20 +57,12 @@ class DashboardScreen(CobroScreen):
     def on_mount(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
-    def load(self) -> None:
-        try:
-            self.post_message(self.Loaded(*self.service.dashboard()))
-        except UserFacingError as exc:
-            self.post_message(self.Loaded(None, None, exc.message))
+    def fetch(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        return self.service.dashboard()
 
-    @on(Loaded)
-    def show(self, message: Loaded) -> None:
+    def show(self, data: tuple[dict[str, Any], dict[str, Any]]) -> None:
         summary = self.query_one("#dashboard-kpi", Static)
-        if message.kpi is None or message.portfolio is None:
-            summary.update(message.error or "")
-            return
-        kpi, self.portfolio = message.kpi, message.portfolio
+        kpi, self.portfolio = data
         kept = kpi["kept"]
         summary.update("\n".join([
             t("dashboard.week", agents=len(kpi["agents"])),
@@ -113,8 +98,3 @@ class DashboardScreen(CobroScreen):
             return
         self.app.call_from_thread(self.notify, t("dashboard.exported", paths=", ".join(str(p) for p in written)), timeout=8)
 
-    def action_reload(self) -> None:
-        self.load()
-
-    def action_back(self) -> None:
-        self.dismiss()

@@ -7,28 +7,23 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Static
 
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import instant, t
 from cobro_tui.services.approvals import Flagged, SupervisorService
-from cobro_tui.ui.screens.base import CobroForm, CobroScreen
+from cobro_tui.ui.screens.base import CobroForm
+from cobro_tui.ui.screens.server_screen import ServerScreen
 from cobro_tui.ui.widgets.key_bar import KeyBar
 
 
-class ExceptionsScreen(CobroScreen):
+class ExceptionsScreen(ServerScreen):
+    HEADING = "#exceptions-heading"
     BINDINGS = [
         Binding("enter", "review", "keys.review", id="exceptions.review"),
         Binding("escape", "back", "keys.approvals", id="exceptions.back"),
         Binding("ctrl+r", "reload", "keys.reload", id="exceptions.reload"),
     ]
-
-    class Loaded(Message):
-        def __init__(self, flagged: list[Flagged] | None, error: str | None = None) -> None:
-            super().__init__()
-            self.flagged = flagged
-            self.error = error
 
     def __init__(self, service: SupervisorService) -> None:
         super().__init__()
@@ -47,26 +42,18 @@ class ExceptionsScreen(CobroScreen):
             table.add_column(t(f"exceptions.col_{key}"), key=key)
         self.load()
 
-    @work(thread=True, exclusive=True, group="exceptions", exit_on_error=False)
-    def load(self) -> None:
-        try:
-            self.post_message(self.Loaded(self.service.exceptions()))
-        except UserFacingError as exc:
-            self.post_message(self.Loaded(None, exc.message))
+    def fetch(self) -> list[Flagged]:
+        return self.service.exceptions()
 
-    @on(Loaded)
-    def show(self, message: Loaded) -> None:
+    def show(self, data: list[Flagged]) -> None:
         heading = self.query_one("#exceptions-heading", Static)
-        if message.flagged is None:
-            heading.update(message.error or "")
-            return
-        self.flagged = {str(f.id): f for f in message.flagged}
+        self.flagged = {str(f.id): f for f in data}
         table = self.query_one(DataTable)
         table.clear()
-        for flagged in message.flagged:
+        for flagged in data:
             table.add_row(flagged.agent, flagged.account_id[-8:], flagged.rules or flagged.code, instant(flagged.created_at),
                           key=str(flagged.id))
-        heading.update(t("exceptions.heading", count=len(message.flagged)) if message.flagged else t("exceptions.empty"))
+        heading.update(t("exceptions.heading", count=len(data)) if data else t("exceptions.empty"))
         self._show_message()
         table.focus()
 
@@ -91,13 +78,6 @@ class ExceptionsScreen(CobroScreen):
         if said:
             self.notify(said, timeout=6)
             self.load()
-
-    def action_reload(self) -> None:
-        self.load()
-
-    def action_back(self) -> None:
-        self.dismiss()
-
 
 class ReviewForm(CobroForm):
     """What the supervisor found about one flagged contact (kept with the exception)."""

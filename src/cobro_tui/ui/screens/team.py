@@ -4,30 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import t
 from cobro_tui.services.approvals import SupervisorService
-from cobro_tui.ui.screens.base import CobroScreen
+from cobro_tui.ui.screens.server_screen import ServerScreen
 from cobro_tui.ui.widgets.key_bar import KeyBar
 
 
-class TeamScreen(CobroScreen):
+class TeamScreen(ServerScreen):
+    HEADING = "#team-heading"
     BINDINGS = [
         Binding("escape", "back", "keys.approvals", id="team.back"),
         Binding("ctrl+r", "reload", "keys.reload", id="team.reload"),
     ]
-
-    class Loaded(Message):
-        def __init__(self, view: dict[str, Any] | None, error: str | None = None) -> None:
-            super().__init__()
-            self.view = view
-            self.error = error
 
     def __init__(self, service: SupervisorService) -> None:
         super().__init__()
@@ -41,20 +33,11 @@ class TeamScreen(CobroScreen):
     def on_mount(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="team", exit_on_error=False)
-    def load(self) -> None:
-        try:
-            self.post_message(self.Loaded(self.service.team()))
-        except UserFacingError as exc:
-            self.post_message(self.Loaded(None, exc.message))
+    def fetch(self) -> dict[str, Any]:
+        return self.service.team()
 
-    @on(Loaded)
-    def show(self, message: Loaded) -> None:
+    def show(self, view: dict[str, Any]) -> None:
         heading = self.query_one("#team-heading", Static)
-        if message.view is None:
-            heading.update(message.error or "")
-            return
-        view = message.view
         table = self.query_one(DataTable)
         table.clear(columns=True)
         table.add_column(t("team.col_agent"), key="agent")
@@ -68,9 +51,3 @@ class TeamScreen(CobroScreen):
                           str(agent["worked_today"]), str(agent["promises_due_today"]), key=agent["agent"])
         heading.update(t("team.heading", day=view["day"], agents=len(view["agents"])))
         table.focus()
-
-    def action_reload(self) -> None:
-        self.load()
-
-    def action_back(self) -> None:
-        self.dismiss()
