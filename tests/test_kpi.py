@@ -135,8 +135,8 @@ def test_the_kpi_endpoint_counts_what_the_agents_logged_in_the_period(tmp_path: 
     assert (report["attempts"], report["contacts"], report["agent_hours"], report["promises"]) == (4, 1, 1, 1)
     assert report["rpc_rate"] == 0.25 and report["attempts_per_hour"] == 4.0 and report["promise_rate"] == 1.0
     assert report["channels"] == [{"channel": "voice", "attempts": 4, "contacts": 1, "contact_rate": 0.25}]
-    other_team = httpx.get(f"{thread.url}/v1/kpi", params={**params, "team": "sur"}, headers=supervisor).json()
-    assert other_team["agents"] == [] and other_team["attempts"] == 0 and other_team["rpc_rate"] is None
+    other_team = httpx.get(f"{thread.url}/v1/kpi", params={**params, "team": "sur"}, headers=supervisor)
+    assert other_team.status_code == 403 and other_team.json()["code"] == "OTHER_TEAM"  # supervisor01 is of team norte
     bad = httpx.get(f"{thread.url}/v1/kpi", params={"since": until.isoformat(), "until": since.isoformat()}, headers=supervisor)
     assert bad.status_code == 400
 

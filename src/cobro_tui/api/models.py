@@ -273,6 +273,27 @@ class TeamQueues(Wire):
     agents: list[AgentQueue]
 
 
+class AgentAccount(Wire):
+    """One account in an agent's list, as a supervisor sees it to reassign it."""
+
+    account_id: str
+    number_tail: str  # the account number's last four digits
+    product: str
+    bucket: str
+    dpd: int
+    balance: int  # centavos
+    version: int  # what a reassignment sends in If-Match
+    last_contact_at: datetime | None
+
+
+class AgentAccounts(Wire):
+    """An agent's accounts (GET /v1/team/agents/{agent}/accounts), most days past due first."""
+
+    agent: str
+    team: str
+    accounts: list[AgentAccount]
+
+
 class AgingRow(Wire):
     bucket: str
     accounts: int

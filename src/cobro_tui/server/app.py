@@ -18,6 +18,7 @@ from sqlalchemy import Engine, insert, select, update
 from cobro_tui import __version__
 from cobro_tui.api.models import (
     CLIENT_SCHEMA,
+    AgentAccounts,
     Approval,
     ApprovalDecision,
     Assignment,
@@ -57,13 +58,14 @@ from cobro_tui.server.pull import (
     snapshot_page,
 )
 from cobro_tui.server.push import PushRefused, process_push
+from cobro_tui.server.schema import approvals as approvals_table
 from cobro_tui.server.schema import (
     compliance_exceptions,
     mutation_log,
     sync_clients,
     users,
 )
-from cobro_tui.server.team import team_queues
+from cobro_tui.server.team import agent_accounts, team_queues
 
 RETENTION_DAYS = 90
 MAX_WAIT_S = 25
@@ -119,6 +121,27 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
         if user.role not in ("supervisor", "manager"):
             raise ApiProblem(403, "SUPERVISORS_ONLY", "only supervisors and managers review approvals")
         return user
+
+    def team_scope(user: auth.User, team: str | None) -> str | None:
+        """The team a user may review: a supervisor their own; a manager the one named (every team without one)."""
+        if user.role == "manager":
+            return team
+        if team is not None and team != user.team:
+            raise ApiProblem(403, "OTHER_TEAM", f"you supervise team {user.team}; a manager reviews team {team}")
+        return user.team
+
+    def team_members(user: auth.User) -> set[str] | None:
+        """The agents a supervisor's reviews cover (None: every agent, for a manager)."""
+        scope = team_scope(user, None)
+        if scope is None:
+            return None
+        with engine.connect() as conn:
+            return set(kpi.team_agents(conn, scope))
+
+    def ensure_member(user: auth.User, agent: str | None) -> None:
+        members = team_members(user)
+        if members is not None and agent not in members:
+            raise ApiProblem(403, "OTHER_TEAM", f"that belongs to an agent outside team {user.team}")
 
     @app.get("/v1/health")
     def health() -> dict[str, str]:
@@ -180,12 +203,19 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
     def approval_list(user: Annotated[auth.User, Depends(supervisor_user)],
                       status: Annotated[str, Query(pattern="^(pending|approved|denied|all)$")] = "pending") -> list[Approval]:
         held = approvals.listing(engine, None if status == "all" else status)
-        return [Approval.model_validate(item, from_attributes=True) for item in held]
+        members = team_members(user)
+        return [Approval.model_validate(item, from_attributes=True) for item in held
+                if members is None or item.agent in members]
 
     @app.post("/v1/approvals/{mutation_id}", response_model=Verdict,
               responses={**problems, 404: {"model": Problem}, 409: {"model": Problem}})
     def approval_decide(mutation_id: str, body: ApprovalDecision,
                         user: Annotated[auth.User, Depends(supervisor_user)]) -> Verdict:
+        with engine.connect() as conn:
+            asked_by = conn.execute(select(approvals_table.c.agent).where(
+                approvals_table.c.mutation_id == mutation_id)).scalar()
+        if asked_by is not None:
+            ensure_member(user, asked_by)
         try:
             with write_tx(engine) as conn:
                 return approvals.decide(conn, mutation_id, user.username, user.role, body.decision == "approve",
@@ -211,6 +241,9 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
                        status: Annotated[str, Query(pattern="^(open|reviewed|all)$")] = "open") -> list[ComplianceException]:
         """Contacts recorded although the rules blocked them, oldest first, with the rule decision behind each."""
         query = select(compliance_exceptions).order_by(compliance_exceptions.c.id)
+        members = team_members(user)
+        if members is not None:
+            query = query.where(compliance_exceptions.c.agent.in_(sorted(members)))
         if status != "all":
             query = query.where(compliance_exceptions.c.status == status)
         with engine.connect() as conn:
@@ -229,6 +262,7 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
             row = conn.execute(select(compliance_exceptions).where(compliance_exceptions.c.id == exception_id)).first()
             if row is None:
                 raise ApiProblem(404, "UNKNOWN_EXCEPTION", f"no compliance exception {exception_id}")
+            ensure_member(user, row.agent)
             if row.status != "open":
                 raise ApiProblem(409, "ALREADY_REVIEWED", f"{row.reviewed_by} already reviewed it")
             conn.execute(update(compliance_exceptions).where(compliance_exceptions.c.id == exception_id).values(
@@ -251,6 +285,7 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
     def assignment(account_id: str, response: Response, user: Annotated[auth.User, Depends(supervisor_user)]) -> Assignment:
         """Whose the account is; the ETag is what a reassignment must send in If-Match."""
         found = _assignment(account_id)
+        ensure_member(user, found.agent)
         response.headers["ETag"] = f'"{found.version}"'
         return found
 
@@ -267,6 +302,8 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
                                                                      users.c.role == "agent")).first()
         if known is None:
             raise ApiProblem(422, "UNKNOWN_AGENT", f"{body.agent} is not an agent of this server")
+        ensure_member(user, _assignment(account_id).agent)
+        ensure_member(user, body.agent)
         try:
             reassign(engine, account_id, body.agent, clock.now(), int(if_match.strip('"')))
         except UnknownAccount:
@@ -280,14 +317,26 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
     def team_view(user: Annotated[auth.User, Depends(supervisor_user)], team: str | None = None) -> TeamQueues:
         """Per agent of the team (every agent without one): accounts by bucket, worked today, promises due today."""
         with engine.connect() as conn:
-            return TeamQueues.model_validate(team_queues(conn, team, clock.now()))
+            return TeamQueues.model_validate(team_queues(conn, team_scope(user, team), clock.now()))
+
+    @app.get("/v1/team/agents/{agent}/accounts", response_model=AgentAccounts,
+             responses={**problems, 404: {"model": Problem}})
+    def agent_account_list(agent: str, user: Annotated[auth.User, Depends(supervisor_user)]) -> AgentAccounts:
+        """An agent's accounts, most days past due first, with the version a reassignment sends in If-Match."""
+        with engine.connect() as conn:
+            team = conn.execute(select(users.c.team).where(users.c.username == agent, users.c.role == "agent")).scalar()
+            if team is None:
+                raise ApiProblem(404, "UNKNOWN_AGENT", f"{agent} is not an agent of this server")
+            ensure_member(user, agent)
+            return AgentAccounts.model_validate({"agent": agent, "team": team, "accounts": agent_accounts(conn, agent)})
 
     @app.get("/v1/workstations", response_model=list[WorkstationHealth], responses=problems)
     def workstations(user: Annotated[auth.User, Depends(supervisor_user)]) -> list[WorkstationHealth]:
         """Every workstation (its latest epoch): whose, which version, last seen, items waiting to be sent."""
         with engine.connect() as conn:
             rows = conn.execute(select(sync_clients).order_by(sync_clients.c.device_id, sync_clients.c.device_epoch)).all()
-        latest = {row.device_id: row for row in rows}
+        members = team_members(user)
+        latest = {row.device_id: row for row in rows if members is None or row.agent in members}
         fields = WorkstationHealth.model_fields
         return [WorkstationHealth.model_validate({k: v for k, v in row._mapping.items() if k in fields})
                 for row in sorted(latest.values(), key=lambda r: (r.agent, r.device_id))]
@@ -300,7 +349,7 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
         if since.tzinfo is None or end.tzinfo is None or end <= since:
             raise ApiProblem(400, "MALFORMED_REQUEST", "since and until are instants with an offset, since before until")
         with engine.connect() as conn:
-            return PortfolioReport.model_validate(kpi.portfolio(conn, since, end, team))
+            return PortfolioReport.model_validate(kpi.portfolio(conn, since, end, team_scope(user, team)))
 
     @app.get("/v1/kpi", response_model=KpiReport, responses=problems)
     def kpi_report(user: Annotated[auth.User, Depends(supervisor_user)], since: datetime, until: datetime | None = None,
@@ -310,7 +359,7 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
         if since.tzinfo is None or end.tzinfo is None or end <= since:
             raise ApiProblem(400, "MALFORMED_REQUEST", "since and until are instants with an offset, since before until")
         with engine.connect() as conn:
-            return KpiReport.model_validate(kpi.report(conn, since, end, team))
+            return KpiReport.model_validate(kpi.report(conn, since, end, team_scope(user, team)))
 
     swept: dict[str, float] = {}
 

@@ -27,10 +27,11 @@ from cobro_tui.server.schema import entities, users
 
 DEMO_PASSWORD = "demo"
 SUPERVISOR = "supervisor01"
+MANAGER = "gerente01"
 
 
 def ensure_demo_users(engine: Engine) -> None:
-    """agente01..agente10 and supervisor01, all with the password `demo`, once."""
+    """agente01..agente10, supervisor01 and gerente01 (a manager), all of team norte, with the password `demo`, once."""
     with write_tx(engine) as conn:
         server_epoch(conn)
         known = set(conn.execute(select(users.c.username)).scalars())
@@ -39,6 +40,8 @@ def ensure_demo_users(engine: Engine) -> None:
                 add_user(conn, name, DEMO_PASSWORD, "agent")
         if SUPERVISOR not in known:
             add_user(conn, SUPERVISOR, DEMO_PASSWORD, "supervisor")
+        if MANAGER not in known:
+            add_user(conn, MANAGER, DEMO_PASSWORD, "manager")
 
 
 def _doc(entity: Any, account_id: str | None, customer_id: str, agent: str | None) -> tuple[Any, ...]:

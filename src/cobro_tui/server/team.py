@@ -43,3 +43,16 @@ def team_queues(conn: Connection, team: str | None, now: datetime) -> dict[str, 
                     "by_bucket": {code: buckets[agent][code] for code in order},
                     "worked_today": int(worked.get(agent, 0)), "promises_due_today": due[agent]} for agent in agents],
     }
+
+
+def agent_accounts(conn: Connection, agent: str) -> list[dict[str, Any]]:
+    """The agent's accounts, most days past due first (then the largest balance)."""
+    found = []
+    for account_id, version, data in conn.execute(select(entities.c.id, entities.c.version, entities.c.data).where(
+            entities.c.kind == "account", entities.c.agent == agent)):
+        account = json.loads(data)
+        found.append({"account_id": account_id, "number_tail": account["number"][-4:], "product": account["product"],
+                      "bucket": account["bucket"], "dpd": account["dpd"], "version": version,
+                      "balance": sum(account[part]["centavos"] for part in ("principal", "interest", "fees", "vat")),
+                      "last_contact_at": account.get("last_contact_at")})
+    return sorted(found, key=lambda a: (-a["dpd"], -a["balance"], a["account_id"]))

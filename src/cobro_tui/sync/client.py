@@ -117,6 +117,13 @@ class ApiClient:
     def team(self, team: str | None = None) -> dict[str, Any]:
         return self._call("GET", "/v1/team", params={"team": team} if team else {})
 
+    def agent_accounts(self, agent: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/team/agents/{agent}/accounts")
+
+    def reassign(self, account_id: str, agent: str, version: int) -> dict[str, Any]:
+        return self._call("PUT", f"/v1/accounts/{account_id}/assignment", json={"agent": agent},
+                          headers={"If-Match": f'"{version}"'})
+
     def workstations(self) -> list[dict[str, Any]]:
         return self._call("GET", "/v1/workstations")
 

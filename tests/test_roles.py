@@ -1,0 +1,111 @@
+"""Roles enforced by the server (issue #7): an agent's token is refused every supervisor endpoint and
+other agents' accounts; a supervisor reviews only their own team; a manager reviews every team."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+from sqlalchemy import select
+from sync_support import NOW, auth_headers, make_station, running_server
+
+from cobro_tui.clock import FixedClock
+from cobro_tui.policy import Policy
+from cobro_tui.server.app import create_app
+from cobro_tui.server.auth import add_user
+from cobro_tui.server.db import write_tx
+from cobro_tui.server.schema import entities, users
+from cobro_tui.sync.client import ApiClient
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
+    with running_server(tmp_path, accounts=40, seed=21) as (engine, thread):
+        with write_tx(engine) as conn:  # a second team: one agent and its supervisor (the demo's manager, gerente01, reviews both)
+            add_user(conn, "agente_sur", "demo", "agent", team="sur")
+            add_user(conn, "supervisor_sur", "demo", "supervisor", team="sur")
+        yield engine, thread
+
+
+def _depends_on(dependant, name: str) -> bool:  # type: ignore[no-untyped-def]
+    return any(getattr(d.call, "__name__", "") == name or _depends_on(d, name) for d in dependant.dependencies)
+
+
+def _supervisor_routes(engine) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    app = create_app(engine, FixedClock(NOW))
+    found = [(method, re.sub(r"\{[^}]+\}", "x", route.path)) for route in app.routes if isinstance(route, APIRoute)
+             if _depends_on(route.dependant, "supervisor_user") for method in route.methods]
+    return sorted(found)
+
+
+def test_an_agents_token_is_refused_every_supervisor_endpoint(server) -> None:  # type: ignore[no-untyped-def]
+    engine, thread = server
+    routes = _supervisor_routes(engine)
+    # Every review surface is behind the supervisor check (a new endpoint is covered by being found here).
+    assert {path for _, path in routes} >= {"/v1/approvals", "/v1/approvals/x", "/v1/payments", "/v1/compliance-exceptions",
+                                            "/v1/compliance-exceptions/x", "/v1/accounts/x/assignment", "/v1/team",
+                                            "/v1/team/agents/x/accounts", "/v1/workstations", "/v1/kpi", "/v1/kpi/portfolio"}
+    agent = auth_headers(thread.url, "agente01")
+    params = {"since": (NOW - timedelta(days=1)).isoformat()}
+    for method, path in routes:
+        answer = httpx.request(method, f"{thread.url}{path}", params=params, json={}, headers=agent)
+        assert answer.status_code == 403, (method, path, answer.text)
+        assert answer.json()["code"] == "SUPERVISORS_ONLY"
+        assert httpx.request(method, f"{thread.url}{path}", params=params, json={}).status_code == 401
+
+
+def test_an_agent_cannot_read_or_work_another_agents_accounts(tmp_path: Path, server, clock: FixedClock,  # type: ignore[no-untyped-def]
+                                                              policy: Policy) -> None:
+    engine, thread = server
+    station = make_station(tmp_path, "one", thread.url, "agente01", clock, policy)
+    assert station.round().ok
+    with engine.connect() as conn:
+        theirs = set(conn.execute(select(entities.c.id).where(entities.c.kind == "account",
+                                                              entities.c.agent == "agente02")).scalars())
+    assert theirs and not theirs & {a for a, _ in station.accounts()}  # nothing of agente02's reached agente01's cache
+    token = ApiClient(thread.url).login("agente01", "demo")["token"]
+    api = ApiClient(thread.url, token, station.device.device_id)
+    pages = [api.snapshot_text(None, 20000), json.dumps(api.changes(None, 1000))]
+    assert all(account in pages[0] for account, _ in station.accounts())  # their own are there...
+    assert not [account for account in theirs for page in pages if account in page]  # ...not one id of another's
+    assert httpx.get(f"{thread.url}/v1/accounts/{sorted(theirs)[0]}/assignment",
+                     headers={"Authorization": f"Bearer {token}"}).status_code == 403
+
+
+def test_a_supervisor_reviews_only_their_team_and_a_manager_every_team(server) -> None:  # type: ignore[no-untyped-def]
+    engine, thread = server
+    with write_tx(engine) as conn:  # one account of team norte moves to the south agent
+        moved = conn.execute(select(entities.c.id).where(entities.c.kind == "account", entities.c.agent == "agente03")
+                             .order_by(entities.c.id)).scalars().first()
+        conn.execute(entities.update().where(entities.c.account_id == moved).values(agent="agente_sur"))
+        assert conn.execute(select(users.c.team).where(users.c.username == "supervisor01")).scalar() == "norte"
+    north, south, manager = (auth_headers(thread.url, u) for u in ("supervisor01", "supervisor_sur", "gerente01"))
+    url = thread.url
+    assert [a["agent"] for a in httpx.get(f"{url}/v1/team", headers=south).json()["agents"]] == ["agente_sur"]
+    assert "agente_sur" not in [a["agent"] for a in httpx.get(f"{url}/v1/team", headers=north).json()["agents"]]
+    refused = httpx.get(f"{url}/v1/team", params={"team": "norte"}, headers=south)
+    assert refused.status_code == 403 and refused.json()["code"] == "OTHER_TEAM"
+    since = {"since": (NOW - timedelta(days=7)).isoformat()}
+    assert httpx.get(f"{url}/v1/kpi", params={**since, "team": "sur"}, headers=north).status_code == 403
+    assert httpx.get(f"{url}/v1/kpi", params=since, headers=south).json()["agents"] == ["agente_sur"]
+    assert httpx.get(f"{url}/v1/kpi/portfolio", params={**since, "team": "norte"}, headers=south).status_code == 403
+    everyone = httpx.get(f"{url}/v1/kpi", params=since, headers=manager).json()["agents"]
+    assert "agente_sur" in everyone and "agente01" in everyone
+    assert httpx.get(f"{url}/v1/kpi", params={**since, "team": "sur"}, headers=manager).json()["agents"] == ["agente_sur"]
+    # Accounts: the south supervisor reads the south account, not the north ones, and cannot move either way.
+    where = f"{url}/v1/accounts/{moved}/assignment"
+    etag = httpx.get(where, headers=south).headers["ETag"]
+    assert httpx.get(where, headers=north).status_code == 403
+    north_account = httpx.get(f"{url}/v1/team/agents/agente01/accounts", headers=north).json()["accounts"][0]["account_id"]
+    assert httpx.get(f"{url}/v1/accounts/{north_account}/assignment", headers=south).status_code == 403
+    assert httpx.get(f"{url}/v1/team/agents/agente01/accounts", headers=south).status_code == 403
+    taken = httpx.put(where, json={"agent": "agente01"}, headers={**south, "If-Match": etag})
+    assert taken.status_code == 403 and taken.json()["code"] == "OTHER_TEAM"
+    given = httpx.put(where, json={"agent": "agente01"}, headers={**manager, "If-Match": etag})
+    assert given.status_code == 200 and given.json()["agent"] == "agente01"
