@@ -11,6 +11,8 @@ from cobro_tui.domain.kpi import (
     aging,
     contact_figures,
     kept_figures,
+    period_target,
+    recovery_figures,
     roll_rates,
     vintage,
 )
@@ -31,13 +33,14 @@ def test_contacts_per_hour_rpc_and_promise_rates(policy: Policy) -> None:
     codes = policy.result_codes
     assert all(codes.get(c).attempt for c in ("NC", "PP", "BZ", "TERC"))
     assert codes.get("PP").right_party_contact and not codes.get("TERC").right_party_contact
-    figures = contact_figures(attempts, codes, {"voice": 1, "whatsapp": 1})
+    assert codes.get("PP").promise and not codes.get("NC").promise  # PP records a promise
+    figures = contact_figures(attempts, codes)
     assert (figures.attempts, figures.contacts, figures.agent_hours, figures.promises) == (5, 2, 3, 2)
     assert figures.attempts_per_hour == 5 / 3 and figures.contacts_per_hour == 2 / 3
     assert figures.rpc_rate == 2 / 5 and figures.promise_rate == 1.0
     voice, whatsapp = figures.by_channel["voice"], figures.by_channel["whatsapp"]
     assert (voice.attempts, voice.contacts, voice.contact_rate, voice.promise_rate) == (4, 1, 0.25, 1.0)
-    assert (whatsapp.attempts, whatsapp.contacts, whatsapp.contact_rate) == (1, 1, 1.0)
+    assert (whatsapp.attempts, whatsapp.contacts, whatsapp.contact_rate, whatsapp.promises) == (1, 1, 1.0, 1)
     empty = contact_figures([], codes)
     assert empty.rpc_rate is None and empty.attempts_per_hour is None  # a rate of nothing is not 0 %
 
@@ -134,7 +137,9 @@ def test_the_kpi_endpoint_counts_what_the_agents_logged_in_the_period(tmp_path: 
     # Four attempts in one agent-hour (16:27 UTC), one right-party contact (PP), one promise made.
     assert (report["attempts"], report["contacts"], report["agent_hours"], report["promises"]) == (4, 1, 1, 1)
     assert report["rpc_rate"] == 0.25 and report["attempts_per_hour"] == 4.0 and report["promise_rate"] == 1.0
-    assert report["channels"] == [{"channel": "voice", "attempts": 4, "contacts": 1, "contact_rate": 0.25}]
+    assert report["channels"] == [{"channel": "voice", "attempts": 4, "contacts": 1, "contact_rate": 0.25,
+                                   "promises": 1, "promise_rate": 1.0}]  # the PP contact records a promise
+    assert report["hours"] == [{"hour": 10, "attempts": 4, "contacts": 1, "agent_hours": 1}]  # 16:27 UTC is 10:27 local
     other_team = httpx.get(f"{thread.url}/v1/kpi", params={**params, "team": "sur"}, headers=supervisor)
     assert other_team.status_code == 403 and other_team.json()["code"] == "OTHER_TEAM"  # supervisor01 is of team norte
     bad = httpx.get(f"{thread.url}/v1/kpi", params={"since": until.isoformat(), "until": since.isoformat()}, headers=supervisor)
@@ -152,7 +157,7 @@ def test_the_kept_rate_from_the_server_equals_the_formula_on_its_documents(serve
     engine, _ = server
     since, until = NOW - timedelta(days=365), NOW
     with engine.connect() as conn:
-        _, _, kept = figures(conn, since, until, None)
+        kept = figures(conn, since, until, None).kept
         docs = [from_record("promise", json.loads(d)) for d in
                 conn.execute(select(entities.c.data).where(entities.c.kind == "promise")).scalars()]
     expected = kept_figures([PromiseFact(p.created_by, p.created_at, p.amount.centavos, deadline(p), p.status.value,
@@ -163,22 +168,33 @@ def test_the_kept_rate_from_the_server_equals_the_formula_on_its_documents(serve
 
 def test_whole_hours_from_the_hourly_counts_and_cut_hours_from_the_attempts_agree(server, policy) -> None:  # type: ignore[no-untyped-def]
     from collections import Counter
+    from zoneinfo import ZoneInfo
 
     from sqlalchemy import select
 
-    from cobro_tui.server.kpi import _attempts
+    from cobro_tui.server.kpi import _attempts, by_hour_of_day
     from cobro_tui.server.schema import contact_facts
 
     engine, _ = server
     since, until = NOW - timedelta(days=40, minutes=17), NOW - timedelta(days=3, minutes=41)  # both cut an hour
     attempt_codes = {c.code for c in policy.result_codes.codes if c.attempt}
+    contact_codes = {c.code for c in policy.result_codes.codes if c.right_party_contact}
     with engine.connect() as conn:
-        sums, agent_hours = _attempts(conn, since, until, None, sorted(attempt_codes))
+        sums, hours = _attempts(conn, since, until, None, sorted(attempt_codes), sorted(contact_codes))
         direct = conn.execute(select(contact_facts).where(
             contact_facts.c.started_at >= since.isoformat(timespec="microseconds"),
             contact_facts.c.started_at < until.isoformat(timespec="microseconds"))).all()
     assert sums == Counter((r.channel, r.result_code) for r in direct) and sum(sums.values()) > 50
-    assert agent_hours == len({(r.agent, r.started_at[:13]) for r in direct if r.result_code in attempt_codes})
+    tried = [r for r in direct if r.result_code in attempt_codes]
+    assert sum(h[2] for h in hours.values()) == len({(r.agent, r.started_at[:13]) for r in tried})
+    assert hours == {key: [sum(1 for r in tried if r.started_at[:13] == key),
+                           sum(1 for r in direct if r.started_at[:13] == key and r.result_code in contact_codes),
+                           len({r.agent for r in tried if r.started_at[:13] == key})]
+                     for key in {r.started_at[:13] for r in direct}}
+    # Folded onto the hours of the day in Mexico City (UTC-6 all year): 15 UTC is 9 local.
+    folded = {row["hour"]: row for row in by_hour_of_day(hours, ZoneInfo("America/Mexico_City"))}
+    assert sum(row["attempts"] for row in folded.values()) == len(tried)
+    assert folded[9]["attempts"] == sum(1 for r in tried if r.started_at[11:13] == "15")
 
 
 def test_supervisors_see_each_workstations_sync_health(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
@@ -309,14 +325,31 @@ async def test_the_dashboard_shows_the_weeks_kpis_aging_bars_and_roll_rates_and_
         screen = app.screen
         summary = str(screen.query_one("#dashboard-kpi", Static).render())
         assert "Últimos 7 días" in summary and "Intentos" in summary and "cumplimiento" in summary
+        assert "Recuperado del 15/11/2026 al 22/11/2026" in summary and "meta $240,000.00" in summary
         bars = str(screen.query_one("#dashboard-aging", Static).render())
         assert "█" in bars and "castigo" in bars
+        hours = str(screen.query_one("#dashboard-hours", Static).render()).splitlines()
+        kpi = screen.kpi
+        assert [line[:5] for line in hours] == [f"{row['hour']:02d}:00" for row in kpi["hours"]] and kpi["hours"]
+        assert sum(row["attempts"] for row in kpi["hours"]) == kpi["attempts"]
+        curves = str(screen.query_one("#dashboard-vintage", Static).render()).splitlines()
+        assert [line[:7] for line in curves] == list(screen.portfolio["vintage"])[-12:]
         assert screen.query_one(DataTable).row_count > 0
+        week = kpi["attempts"]
+        await pilot.press("p")  # the next period: 30 days
+        await wait_for(pilot, lambda: "Últimos 30 días" in str(screen.query_one("#dashboard-kpi", Static).render()))
+        assert screen.kpi["attempts"] >= week and screen.kpi["recovered"]["first_day"] == "2026-10-23"
         await pilot.press("c")
-        await wait_for(pilot, lambda: (tmp_path / "kpi" / "roll_rates.csv").exists())
-    aging = (tmp_path / "kpi" / "aging.csv").read_text().splitlines()
+        await wait_for(pilot, lambda: (tmp_path / "kpi" / "channels.csv").exists())
+    folder = tmp_path / "kpi"
+    assert sorted(p.name for p in folder.iterdir()) == ["aging.csv", "channels.csv", "hours.csv", "roll_rates.csv",
+                                                         "vintage.csv"]
+    aging = (folder / "aging.csv").read_text().splitlines()
     assert aging[0] == "bucket,accounts,balance" and len(aging) == 1 + len(policy.buckets.buckets)
     assert sum(int(line.split(",")[1]) for line in aging[1:]) == 60
+    hours = (folder / "hours.csv").read_text().splitlines()
+    assert hours[0] == "hour,attempts,contacts,agent_hours" and sum(int(h.split(",")[1]) for h in hours[1:]) == screen.kpi["attempts"]
+    assert (folder / "vintage.csv").read_text().splitlines()[0].endswith(",month_12")
 
 
 def test_the_migrations_fill_the_projections_from_the_documents_already_stored(server) -> None:  # type: ignore[no-untyped-def]
@@ -359,3 +392,54 @@ def test_the_migrations_fill_the_projections_from_the_documents_already_stored(s
     assert again == seeded
     assert again["contact_facts"] == again["contact_attempt"] == again["hours"] and again["account_facts"] == 60
     assert again["promise_facts"] == again["promise"] and again["bucket_facts"] == again["bucket_history"]
+
+
+def test_a_recovery_target_is_prorated_by_the_periods_days() -> None:
+    # $900,000.00 a month: November has 30 days, so a day is $30,000.00; December 31 days.
+    assert period_target(90_000_000, date(2026, 11, 1), date(2026, 11, 30)) == 90_000_000
+    assert period_target(90_000_000, date(2026, 11, 16), date(2026, 11, 22)) == 7 * 3_000_000
+    # 28 Nov to 3 Dec: 3 days of November (3/30) and 3 of December (3/31), rounded once.
+    assert period_target(90_000_000, date(2026, 11, 28), date(2026, 12, 3)) == round(90_000_000 * (3 / 30 + 3 / 31))
+    payments = [(date(2026, 11, 15), 50_000), (date(2026, 11, 16), 120_000), (date(2026, 11, 22), 30_000)]
+    week = recovery_figures(payments, date(2026, 11, 16), date(2026, 11, 22), 900_000)
+    assert (week.amount, week.payments, week.target) == (150_000, 2, 210_000) and week.share == 150_000 / 210_000
+    assert recovery_figures(payments, date(2026, 11, 16), date(2026, 11, 22), None).share is None  # no target set
+
+
+def test_the_amount_recovered_follows_the_payments_the_server_receives(server) -> None:  # type: ignore[no-untyped-def]
+    engine, thread = server
+    supervisor = auth_headers(thread.url, "supervisor01")
+    params = {"since": (NOW - timedelta(days=7)).isoformat(), "until": NOW.isoformat()}
+    before = httpx.get(f"{thread.url}/v1/kpi", params=params, headers=supervisor).json()["recovered"]
+    # 7 days to 10:27 local on 22 Nov touch the days 15 to 22 Nov: 8 of November's 30, of $900,000.00.
+    assert (before["first_day"], before["last_day"]) == ("2026-11-15", "2026-11-22")
+    assert before["target"] == 24_000_000
+    with engine.connect() as conn:
+        account_id = conn.execute(select_accounts_of("agente01")).scalars().first()
+    paid = httpx.post(f"{thread.url}/v1/payments", headers=supervisor, json={
+        "id": "pay-kpi-1", "account_id": account_id, "amount_centavos": 123_456, "paid_on": "2026-11-21",
+        "channel": "spei", "reference": "REF-1"})
+    assert paid.status_code == 200
+    after = httpx.get(f"{thread.url}/v1/kpi", params=params, headers=supervisor).json()["recovered"]
+    assert after["amount"] == before["amount"] + 123_456 and after["payments"] == before["payments"] + 1
+    assert after["share"] == after["amount"] / 24_000_000
+    manager = httpx.get(f"{thread.url}/v1/kpi", params={**params, "team": "sur"},
+                        headers=auth_headers(thread.url, "gerente01")).json()["recovered"]
+    assert manager["target"] is None and manager["share"] is None and manager["amount"] == 0  # no team sur, no target
+
+
+def select_accounts_of(agent: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from cobro_tui.server.schema import entities
+
+    return select(entities.c.id).where(entities.c.kind == "account", entities.c.agent == agent).order_by(entities.c.id)
+
+
+def test_text_charts_draw_bars_to_the_eighth_and_curves_with_gaps() -> None:
+    from cobro_tui.ui.widgets.charts import bar, bars, curve
+
+    assert bar(50, 100, 4) == "██  " and bar(100, 100, 4) == "████" and bar(0, 100, 4) == "    "
+    assert bar(1, 2, 1) == "▌" and bar(5, 0, 2) == "  "  # half a cell; nothing to scale against
+    assert bars([("a", 2, "dos"), ("bb", 4, "cuatro")], 4).splitlines() == ["a  ██   dos", "bb ████ cuatro"]
+    assert curve([0.0, 0.25, 0.5, None], 0.5) == "▁▅█ "

@@ -60,3 +60,23 @@ def test_an_entry_that_is_not_a_table_is_named(tmp_path: Path) -> None:
     (folder / "buckets.toml").write_text("bucket = [1, 2]\n")
     problems = check_policy(folder)
     assert f"{folder / 'buckets.toml'}: bucket[0]: must be a [[bucket]] table, not 1" in problems
+
+
+def test_recovery_targets_and_promise_codes_are_checked(tmp_path: Path) -> None:
+    folder = _copy_policy(tmp_path)
+    assert load_policy(folder).targets == {"norte": 90_000_000}
+    targets = folder / "targets.toml"
+    targets.write_text('[[team]]\nteam = "norte"\nmonthly = 0\n\n[[team]]\nteam = "sur"\nmonthly = "mucho"\n'
+                       '\n[[team]]\nteam = "sur"\nmonthly = 5\nweekly = 1\n')
+    codes = folder / "result_codes.toml"
+    shipped = codes.read_text()
+    codes.write_text(shipped.replace('code = "NC"', 'code = "NC"\npromise = true', 1))
+    problems = check_policy(folder)
+    assert f"{targets}: team[0]: key monthly is 0; it is the amount to recover a month, in centavos, above 0" in problems
+    assert f"{targets}: team[1]: key monthly must be int, not 'mucho'" in problems
+    assert any(f"{targets}: team[2]: key weekly is not known here" in p for p in problems)
+    assert any("key promise is true but right_party_contact is false" in p for p in problems)
+    codes.write_text(shipped)
+    before = policy_hash(folder)
+    targets.unlink()  # the file may be left out: no targets, and the policy's hash says so
+    assert load_policy(folder).targets == {} and policy_hash(folder) != before

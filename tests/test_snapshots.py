@@ -115,3 +115,50 @@ def test_plan_form_with_its_schedule(snap_compare, tmp_path: Path, policy: Polic
 def test_account_screen_high_contrast(snap_compare, tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("COBRO_UI__THEME", "cobro-high-contrast")
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=_open_account)
+
+
+# The supervisor's dashboard, on a seeded reference server with the clock fixed: the figures are the same every run.
+
+@pytest.fixture(scope="module")
+def kpi_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from sync_support import running_server
+
+    with running_server(tmp_path_factory.mktemp("kpi-server"), accounts=300, seed=3) as running:
+        yield running
+
+
+def _supervisor_app(tmp_path: Path, url: str):  # type: ignore[no-untyped-def]
+    import httpx
+    from conftest import NOW
+
+    from cobro_tui.bootstrap import build_supervisor_app
+    from cobro_tui.settings import load_settings
+
+    token = httpx.post(f"{url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
+    settings = load_settings().model_copy(update={"data_dir": tmp_path, "now": NOW})
+    return build_supervisor_app(settings, url, "supervisor01", token)
+
+
+async def _open_dashboard(pilot) -> None:  # type: ignore[no-untyped-def]
+    from cobro_tui.ui.screens.dashboard import DashboardScreen
+
+    await pilot.pause(0.2)
+    await pilot.press("k")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen) and pilot.app.screen.portfolio is not None)
+    await pilot.pause()
+
+
+def test_dashboard_spanish(snap_compare, tmp_path: Path, kpi_server) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_supervisor_app(tmp_path, kpi_server[1].url), terminal_size=(120, 40), run_before=_open_dashboard)
+
+
+def test_dashboard_english_roll_rates_and_vintage_curves(snap_compare, tmp_path: Path, kpi_server,  # type: ignore[no-untyped-def]
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COBRO_LANG", "en")
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _open_dashboard(pilot)
+        await pilot.press("end")
+        await pilot.pause(0.3)
+
+    assert snap_compare(_supervisor_app(tmp_path, kpi_server[1].url), terminal_size=(120, 40), run_before=run_before)

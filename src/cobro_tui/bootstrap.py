@@ -196,28 +196,40 @@ def _print_progress(done: int, total: int) -> None:
         print(f"\r  {done:,} / {total:,}", end="" if done < total else "\n", flush=True)
 
 
-def run_demo(settings: Settings, accounts: int, seed: int, say: Callable[[str], None] = print) -> int:
+def run_demo(settings: Settings, accounts: int, seed: int, say: Callable[[str], None] = print,
+             user: str | None = None) -> int:
     """Start the reference server on loopback with a generated portfolio, sign in a demo agent,
-    sync a private cache from it and open the workstation; quitting stops the server.
+    sync a private cache from it and open the workstation; quitting stops the server. A supervisor
+    or manager (`user`) gets the supervisor's screens on the same server instead.
 
     The cache key lives only in this process (no desktop keyring needed); everything is removed on exit.
     """
     from cobro_tui.server.run import ServerThread, prepare
     from cobro_tui.server.seed import DEMO_PASSWORD
     from cobro_tui.store.sync_store import set_server
-    from cobro_tui.sync.client import ApiClient
+    from cobro_tui.sync.client import ApiClient, SyncError
     from cobro_tui.sync.engine import SyncEngine
 
     set_language(settings.lang)
     clock = clock_for(settings.now)
     policy = load_policy()
-    agent = settings.demo.agent
+    agent = user or settings.demo.agent
     with tempfile.TemporaryDirectory(prefix="cobro-demo-") as folder:
         say(t("cli.demo_generating", accounts=accounts, seed=seed))
         started = time.perf_counter()
         server_db = prepare(f"sqlite:///{Path(folder) / 'server.db'}", clock, accounts, seed, progress=_print_progress)
         with ServerThread(server_db, clock) as server:
-            token = ApiClient(server.url).login(agent, DEMO_PASSWORD)["token"]
+            try:
+                signed = ApiClient(server.url).login(agent, DEMO_PASSWORD)
+            except SyncError as exc:
+                raise UserFacingError(t("cli.demo_user_unknown", user=agent, error=exc.message)) from None
+            token = signed["token"]
+            if signed["role"] != "agent":
+                say(t("cli.demo_supervisor_ready", seconds=time.perf_counter() - started, accounts=accounts, user=agent,
+                      url=server.url))
+                build_supervisor_app(settings, server.url, agent, token).run()
+                server_db.dispose()
+                return 0
             engine = open_cache(Path(folder) / CACHE_NAME, MemoryKeyStore(), create=True)
             try:
                 device = ensure_device(engine, agent)
@@ -241,6 +253,7 @@ def build_supervisor_app(settings: Settings, server_url: str, user: str, token: 
     from cobro_tui.sync.client import ApiClient
     from cobro_tui.ui.supervisor_app import SupervisorApp
 
+    set_language(settings.lang)
     api = ApiClient(server_url, token, timeout=settings.sync.timeout_seconds)
     return SupervisorApp(settings, SupervisorService(api, user, clock_for(settings.now)))
 

@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="open the workstation on a generated Mexican demo portfolio; nothing to configure")
     demo.add_argument("--accounts", type=int, help="accounts in the demo portfolio (default from settings: demo.accounts)")
     demo.add_argument("--seed", type=int, help="seed that makes the portfolio reproducible (default: demo.seed)")
+    demo.add_argument("--as", dest="user", metavar="USER",
+                      help="the demo user to sign in as: agente01..agente10 open the workstation, "
+                           "supervisor01 or gerente01 the supervisor's screens (default: demo.agent)")
 
     serve = sub.add_parser("serve", help="the reference backend (FastAPI + uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -78,7 +81,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else settings.demo.seed
     if not 1 <= accounts <= 1_000_000:
         raise _usage(f"--accounts must be between 1 and 1000000, not {accounts}")
-    return run_demo(settings, accounts, seed)
+    return run_demo(settings, accounts, seed, user=args.user)
 
 
 def _cmd_workstation(args: argparse.Namespace) -> int:
@@ -263,6 +266,7 @@ def _cmd_kpi(args: argparse.Namespace) -> int:
     from cobro_tui.bootstrap import kpi_report
     from cobro_tui.clock import clock_for
     from cobro_tui.i18n import set_language, t
+    from cobro_tui.services.kpi_text import summary_lines
     from cobro_tui.settings import load_settings
 
     settings = load_settings()
@@ -273,23 +277,10 @@ def _cmd_kpi(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
 
-    def rate(value: float | None) -> str:
-        return "—" if value is None else f"{value:.1%}"
-
-    def per_hour(value: float | None) -> str:
-        return "—" if value is None else f"{value:.1f}"
-
     print(t("kpi.heading", since=report["since"], until=report["until"], team=report["team"] or t("kpi.all_teams"),
             agents=len(report["agents"])))
-    print(t("kpi.contacts", attempts=report["attempts"], contacts=report["contacts"], hours=report["agent_hours"],
-            per_hour=per_hour(report["attempts_per_hour"]), contacts_per_hour=per_hour(report["contacts_per_hour"]),
-            rpc=rate(report["rpc_rate"])))
-    print(t("kpi.promises", promises=report["promises"], rate=rate(report["promise_rate"])))
-    kept = report["kept"]
-    print(t("kpi.kept", judged=kept["judged"], kept=kept["kept"], rate=rate(kept["rate"]), amount_rate=rate(kept["amount_rate"])))
-    for channel in report["channels"]:
-        print(t("kpi.channel", channel=t(f"channel.{channel['channel']}"), attempts=channel["attempts"],
-                contacts=channel["contacts"], rate=rate(channel["contact_rate"])))
+    for line in summary_lines(report):
+        print(line)
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,8 @@ from cobro_tui.rules.zones import ZoneTable, zone_problems
 
 POLICY_FILES = ("buckets.toml", "result_codes.toml", "problems.toml", "priority.toml", "zones.toml", "contact_rules.toml",
                 "offers.toml")
+# Read when present: the recovery targets per team (the KPI report sets payments against them).
+OPTIONAL_FILES = ("targets.toml",)
 # Years of holidays a rule set carries (the calendar library computes them; a release spans a few).
 HOLIDAY_YEARS = (2020, 2040)
 CHANNELS = ("voice", "sms", "whatsapp", "email", "visit", "letter")
@@ -57,6 +59,7 @@ class Policy:
     folder: Path
     tz_version: str = ""  # the tz database the zones come from, for every rule decision's record
     calendar_version: str = ""  # the holiday calendar's library and version
+    targets: dict[str, int] = field(default_factory=dict)  # team -> amount to recover a month, centavos
 
 
 def default_policy_dir() -> Path:
@@ -122,7 +125,7 @@ class _Reader:
 
 _BUCKET_KEYS = ("code", "label_es", "label_en", "min_dpd", "max_dpd")
 _PROBLEM_KEYS = ("code", "label_es", "label_en")
-_CODE_KEYS = ("code", "label_es", "label_en", "worked", "right_party_contact", "attempt", "channels")
+_CODE_KEYS = ("code", "label_es", "label_en", "worked", "right_party_contact", "attempt", "channels", "promise")
 
 
 def _buckets(reader: _Reader) -> BucketSet | None:
@@ -159,6 +162,10 @@ def _result_codes(reader: _Reader) -> ResultCodeCatalog | None:
         values = [reader.field(where, row, key, str) for key in ("label_es", "label_en")]
         flags = [reader.field(where, row, key, bool) for key in ("worked", "right_party_contact", "attempt")]
         channels = reader.field(where, row, "channels", list, required=False) or []
+        promise = bool(reader.field(where, row, "promise", bool, required=False))
+        if promise and flags[1] is False:
+            reader.problems.append(f"{where}: key promise is true but right_party_contact is false; "
+                                   "only a right-party contact records a promise")
         for channel in channels:
             if channel not in CHANNELS:
                 reader.problems.append(f"{where}: key channels has {channel!r}; channels are {', '.join(CHANNELS)}")
@@ -166,7 +173,7 @@ def _result_codes(reader: _Reader) -> ResultCodeCatalog | None:
             reader.problems.append(f"{where}: code {code!r} appears more than once")
         seen.add(code)
         if code is not None and None not in values and None not in flags:
-            codes.append(ResultCode(code, values[0], values[1], flags[0], flags[1], flags[2], tuple(channels)))
+            codes.append(ResultCode(code, values[0], values[1], flags[0], flags[1], flags[2], tuple(channels), promise))
     if len(codes) != len(found[1]):
         return None
     return ResultCodeCatalog(tuple(codes))
@@ -530,10 +537,31 @@ def calendar_version() -> str:
     return f"holidays {version('holidays')}"
 
 
+def _targets(reader: _Reader) -> dict[str, int]:
+    """targets.toml, when there is one: [[team]] tables with the team's name and its monthly amount in centavos."""
+    if not (reader.folder / "targets.toml").is_file():
+        return {}
+    found = reader.tables("targets.toml", "team", ("team", "monthly"))
+    if found is None:
+        return {}
+    targets: dict[str, int] = {}
+    for where, row in found[1]:
+        team = reader.field(where, row, "team", str)
+        monthly = reader.field(where, row, "monthly", int)
+        if team in targets:
+            reader.problems.append(f"{where}: team {team!r} appears more than once")
+        elif monthly is not None and monthly <= 0:
+            reader.problems.append(f"{where}: key monthly is {monthly}; it is the amount to recover a month, "
+                                   "in centavos, above 0")
+        elif team is not None and monthly is not None:
+            targets[team] = monthly
+    return targets
+
+
 def policy_hash(folder: Path) -> str:
     """SHA-256 over the policy files' names and bytes: which policy was in force."""
     digest = hashlib.sha256()
-    names = [*POLICY_FILES, *(f"scripts/{p.name}" for p in sorted((folder / "scripts").glob("*.toml"))),
+    names = [*POLICY_FILES, *OPTIONAL_FILES, *(f"scripts/{p.name}" for p in sorted((folder / "scripts").glob("*.toml"))),
              *(f"rules/{p.name}" for p in sorted((folder / "rules").glob("*.toml")))]
     for name in names:
         path = folder / name
@@ -555,6 +583,7 @@ def check_policy(folder: Path) -> list[str]:
     _scripts(reader, buckets)
     _contact_rules(reader)
     _offers(reader, buckets, codes)
+    _targets(reader)
     return reader.problems + [p for p in check_presets(folder) if p not in reader.problems]
 
 
@@ -572,7 +601,8 @@ def load_policy(folder: Path | None = None) -> Policy:
     scripts = _scripts(reader, buckets)
     rules = _contact_rules(reader)
     offers = _offers(reader, buckets, codes)
+    targets = _targets(reader)
     if reader.problems or None in (buckets, codes, problems, priority, zones, scripts, rules, offers):
         raise PolicyError(reader.problems)
     return Policy(buckets, codes, problems, priority, zones, scripts, rules, offers, policy_hash(folder), folder,  # type: ignore[arg-type]
-                  tz_database_version(), calendar_version())
+                  tz_database_version(), calendar_version(), targets)

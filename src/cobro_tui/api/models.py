@@ -181,6 +181,28 @@ class KpiChannel(Wire):
     attempts: int
     contacts: int
     contact_rate: float | None
+    promises: int  # contacts whose result code records a promise or an agreement
+    promise_rate: float | None
+
+
+class KpiRecovered(Wire):
+    """Payments received on the period's days (in the institution's zone) against the prorated target."""
+
+    first_day: date
+    last_day: date
+    payments: int
+    amount: int  # centavos
+    target: int | None  # centavos; none when the team has no target (targets.toml)
+    share: float | None
+
+
+class KpiHour(Wire):
+    """One hour of the day (the institution's zone) over the period."""
+
+    hour: int = Field(ge=0, le=23)
+    attempts: int
+    contacts: int
+    agent_hours: int
 
 
 class KpiKept(Wire):
@@ -209,6 +231,8 @@ class KpiReport(Wire):
     promise_rate: float | None
     channels: list[KpiChannel]
     kept: KpiKept
+    recovered: KpiRecovered
+    hours: list[KpiHour]
 
 
 class ComplianceException(Wire):

@@ -3,10 +3,12 @@ them from its tables; tests feed them a small portfolio worked out by hand. Pure
 
 from __future__ import annotations
 
+import calendar
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from fractions import Fraction
 
 from cobro_tui.domain.models import BucketHistoryEntry
 from cobro_tui.domain.result_codes import ResultCodeCatalog
@@ -75,17 +77,15 @@ class ContactFigures:
         return ratio(self.promises, self.contacts)
 
 
-def contact_figures(attempts: Iterable[AttemptFact], codes: ResultCodeCatalog,
-                    promises_by_channel: dict[str, int] | None = None) -> ContactFigures:
-    """Attempts and right-party contacts (by the result codes' flags), per agent-hour and per channel.
-    Promises are counted by the channel of the contact they came from (`promises_by_channel`)."""
+def contact_figures(attempts: Iterable[AttemptFact], codes: ResultCodeCatalog, promises: int | None = None) -> ContactFigures:
+    """Attempts, right-party contacts and promises (by the result codes' flags), per agent-hour and
+    per channel. `promises`, when given, is the period's total counted from the promises themselves."""
     counts: Counter[tuple[str, str, str, str]] = Counter(
         (f.agent, f.channel, f.started_at.strftime("%Y-%m-%dT%H"), f.result_code) for f in attempts)
-    return contact_figures_from_counts(((*key, n) for key, n in counts.items()), codes, promises_by_channel)
+    return contact_figures_from_counts(((*key, n) for key, n in counts.items()), codes, promises)
 
 
 def contact_figures_from_counts(rows: Iterable[tuple[str, str, str, str, int]], codes: ResultCodeCatalog,
-                                promises_by_channel: dict[str, int] | None = None,
                                 promises: int | None = None) -> ContactFigures:
     """The same from counts already grouped by (agent, channel, clock hour, result code)."""
     attempt_codes = {c.code for c in codes.codes if c.attempt}
@@ -95,28 +95,29 @@ def contact_figures_from_counts(rows: Iterable[tuple[str, str, str, str, int]], 
         sums[(channel, code)] += n
         if code in attempt_codes:
             hours.add((agent, hour))
-    return contact_figures_from_sums(sums.items(), len(hours), codes, promises_by_channel, promises)
+    return contact_figures_from_sums(sums.items(), len(hours), codes, promises)
 
 
 def contact_figures_from_sums(sums: Iterable[tuple[tuple[str, str], int]], agent_hours: int, codes: ResultCodeCatalog,
-                              promises_by_channel: dict[str, int] | None = None,
                               promises: int | None = None) -> ContactFigures:
     """The same from counts by (channel, result code) and the agent-hours counted apart, as a
-    database sums them. `promises` is the total when it is not known per channel."""
-    counted = {c.code: (c.attempt, c.right_party_contact) for c in codes.codes}
+    database sums them. A channel's promises are its contacts whose result code records one
+    (`promise = true`); the total is `promises` when given, their sum otherwise."""
+    counted = {c.code: (c.attempt, c.right_party_contact, c.promise) for c in codes.codes}
     total_attempts = total_contacts = 0
-    per_channel: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    per_channel: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for (channel, code), n in sums:
-        attempt, contact = counted.get(code, (False, False))
+        attempt, contact, promise = counted.get(code, (False, False, False))
         if attempt:
             total_attempts += n
             per_channel[channel][0] += n
         if contact:
             total_contacts += n
             per_channel[channel][1] += n
-    promised = promises_by_channel or {}
-    channels = {channel: ChannelFigures(a, c, promised.get(channel, 0)) for channel, (a, c) in per_channel.items()}
-    total = promises if promises is not None else sum(promised.values())
+        if promise:
+            per_channel[channel][2] += n
+    channels = {channel: ChannelFigures(a, c, p) for channel, (a, c, p) in per_channel.items()}
+    total = promises if promises is not None else sum(c.promises for c in channels.values())
     return ContactFigures(total_attempts, total_contacts, agent_hours, total, channels)
 
 
@@ -148,6 +149,39 @@ def kept_figures(promises: Iterable[PromiseFact], as_of: date) -> KeptFigures:
         promised += promise.amount
         paid += min(promise.paid, promise.amount)
     return KeptFigures(judged, kept, promised, paid)
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryFigures:
+    amount: int  # centavos received in the period
+    payments: int
+    target: int | None  # centavos; None when the team has none
+
+    @property
+    def share(self) -> float | None:
+        """What was recovered as a share of the target."""
+        return ratio(self.amount, self.target) if self.target else None
+
+
+def period_target(monthly: int, first: date, last: date) -> int:
+    """A monthly target over the days `first` to `last` (both counted): each day is its month's
+    1/days-in-month share; rounded to the centavo (half up) once, at the end."""
+    total = Fraction(0)
+    day = first
+    while day <= last:
+        in_month = calendar.monthrange(day.year, day.month)[1]
+        month_end = date(day.year, day.month, in_month)
+        total += Fraction(monthly * ((min(last, month_end) - day).days + 1), in_month)
+        day = month_end + timedelta(days=1)
+    return int(total + Fraction(1, 2))
+
+
+def recovery_figures(payments: Iterable[tuple[date, int]], first: date, last: date,
+                     monthly_target: int | None) -> RecoveryFigures:
+    """Payments (day, centavos) received from `first` to `last`, against the prorated target."""
+    received = [amount for day, amount in payments if first <= day <= last]
+    target = period_target(monthly_target, first, last) if monthly_target else None
+    return RecoveryFigures(sum(received), len(received), target)
 
 
 def bucket_on(history: Sequence[BucketHistoryEntry], day: date) -> str | None:

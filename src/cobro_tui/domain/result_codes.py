@@ -16,6 +16,7 @@ class ResultCode:
     right_party_contact: bool
     attempt: bool
     channels: tuple[str, ...] = ()
+    promise: bool = False  # records a promise or an agreement taken (the promise rate per channel)
 
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_es

@@ -1,4 +1,4 @@
-"""The KPI projections: a narrow row per contact attempt and per promise, written with their
+"""The KPI projections: a narrow row per contact attempt, promise, account, bucket stay and payment, written with their
 documents (feed.Tx.put calls `project`; the seed writes them in bulk)."""
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from cobro_tui.server.schema import (
     bucket_facts,
     contact_facts,
     contact_hours,
+    payment_facts,
     promise_facts,
 )
 
 TABLES = {"contact_attempt": contact_facts, "promise": promise_facts, "account": account_facts,
-          "bucket_history": bucket_facts}
+          "bucket_history": bucket_facts, "payment": payment_facts}
 
-PROJECTED = ("contact_attempt", "promise", "account", "bucket_history")
+PROJECTED = tuple(TABLES)
 
 
 def row_of(kind: str, entity_id: str, agent: str | None, account_id: str | None, data: dict[str, Any]) -> dict[str, Any] | None:
@@ -41,6 +42,9 @@ def row_of(kind: str, entity_id: str, agent: str | None, account_id: str | None,
     if kind == "bucket_history":
         return {"id": entity_id, "account_id": data["account_id"], "bucket": data["bucket"],
                 "entered_on": data["entered_on"], "left_on": data.get("left_on")}
+    if kind == "payment":
+        return {"id": entity_id, "account_id": data["account_id"], "agent": agent, "amount": data["amount"]["centavos"],
+                "paid_on": data["paid_on"], "channel": data["channel"]}
     return None
 
 

@@ -4,16 +4,20 @@ database, worked out by domain/kpi.py."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import Connection, and_, case, func, literal, select
 
 from cobro_tui.domain.kpi import (
     ContactFigures,
     KeptFigures,
+    RecoveryFigures,
     aging,
     contact_figures_from_sums,
+    period_target,
     roll_rates,
     vintage,
 )
@@ -25,6 +29,7 @@ from cobro_tui.server.schema import (
     bucket_facts,
     contact_facts,
     contact_hours,
+    payment_facts,
     promise_facts,
     users,
 )
@@ -41,76 +46,118 @@ def _hour(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def _attempts(conn: Connection, since: datetime, until: datetime, agents: list[str] | None,
-              attempt_codes: list[str]) -> tuple[Counter[tuple[str, str]], int]:
-    """Attempts by (channel, result code) in [since, until), and the agent-hours with an attempt:
-    whole hours from contact_hours, the hours the window cuts from contact_facts, summed in the database."""
+def _attempts(conn: Connection, since: datetime, until: datetime, agents: list[str] | None, attempt_codes: list[str],
+              contact_codes: list[str]) -> tuple[Counter[tuple[str, str]], dict[str, list[int]]]:
+    """Attempts by (channel, result code) in [since, until), and per clock hour (UTC, "2026-11-20T15"):
+    attempts, right-party contacts, agents with an attempt. Whole hours come from contact_hours, the
+    hours the window cuts from contact_facts; both are summed in the database."""
     first_whole = _hour(since) if _hour(since) == since else _hour(since) + timedelta(hours=1)
     last_whole = _hour(until)
     sums: Counter[tuple[str, str]] = Counter()
-    hours: set[tuple[str, str]] = set()
+    hours: dict[str, list[int]] = {}
+
+    def add(table: Any, hour: Any, value: Any, where: Any) -> None:
+        """Sums of `value` (the row's count) by (channel, code) and by hour, over the rows `where` picks."""
+        if agents is not None:
+            where = and_(where, table.c.agent.in_(agents))
+        for channel, code, n in conn.execute(select(table.c.channel, table.c.result_code, func.sum(value))
+                                             .where(where).group_by(table.c.channel, table.c.result_code)):
+            sums[(channel, code)] += int(n)
+        attempt = table.c.result_code.in_(attempt_codes)
+        for key, tried, reached, agents_in in conn.execute(select(
+                hour, func.sum(case((attempt, value), else_=0)),
+                func.sum(case((table.c.result_code.in_(contact_codes), value), else_=0)),
+                func.count(func.distinct(case((attempt, table.c.agent))))).where(where).group_by(hour)):
+            hours[key] = [int(tried or 0), int(reached or 0), int(agents_in or 0)]
+
     edges = [(since, until)]
     if first_whole < last_whole:
         table = contact_hours
-        where = and_(table.c.hour >= instant_text(first_whole)[:13], table.c.hour < instant_text(last_whole)[:13])
-        if agents is not None:
-            where = and_(where, table.c.agent.in_(agents))
-        for channel, code, n in conn.execute(select(table.c.channel, table.c.result_code, func.sum(table.c.n))
-                                             .where(where).group_by(table.c.channel, table.c.result_code)):
-            sums[(channel, code)] += int(n)
-        hours.update(tuple(r) for r in conn.execute(select(table.c.agent, table.c.hour).distinct()
-                                                    .where(where, table.c.result_code.in_(attempt_codes))))
+        add(table, table.c.hour, table.c.n,
+            and_(table.c.hour >= instant_text(first_whole)[:13], table.c.hour < instant_text(last_whole)[:13]))
         edges = [(since, first_whole), (last_whole, until)]
     facts = contact_facts
-    hour = func.substr(facts.c.started_at, 1, 13)
     for low, high in edges:
-        if low >= high:
-            continue
-        where = and_(facts.c.started_at >= instant_text(low), facts.c.started_at < instant_text(high))
-        if agents is not None:
-            where = and_(where, facts.c.agent.in_(agents))
-        for channel, code, n in conn.execute(select(facts.c.channel, facts.c.result_code, func.count())
-                                             .where(where).group_by(facts.c.channel, facts.c.result_code)):
-            sums[(channel, code)] += int(n)
-        hours.update(tuple(r) for r in conn.execute(select(facts.c.agent, hour).distinct()
-                                                    .where(where, facts.c.result_code.in_(attempt_codes))))
-    return sums, len(hours)
+        if low < high:
+            add(facts, func.substr(facts.c.started_at, 1, 13), literal(1),
+                and_(facts.c.started_at >= instant_text(low), facts.c.started_at < instant_text(high)))
+    return sums, hours
 
 
-def figures(conn: Connection, since: datetime, until: datetime, team: str | None) -> tuple[list[str], ContactFigures, KeptFigures]:
-    """Contacts and promises of the period [since, until) for the team's agents (every agent without a team)."""
+def by_hour_of_day(hours: dict[str, list[int]], zone: ZoneInfo) -> list[dict[str, int]]:
+    """The per-hour counts folded onto the hours of the day in `zone` (0..23, only those with attempts)."""
+    folded: dict[int, list[int]] = {}
+    for key, (tried, reached, agents) in hours.items():
+        local = datetime.fromisoformat(f"{key}:00+00:00").astimezone(zone).hour
+        row = folded.setdefault(local, [0, 0, 0])
+        row[0], row[1], row[2] = row[0] + tried, row[1] + reached, row[2] + agents
+    return [{"hour": h, "attempts": a, "contacts": c, "agent_hours": n} for h, (a, c, n) in sorted(folded.items()) if a]
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    agents: list[str]
+    contacts: ContactFigures
+    kept: KeptFigures
+    hours: dict[str, list[int]]  # UTC clock hour -> attempts, right-party contacts, agents dialling
+    recovered: RecoveryFigures
+    first_day: date  # the period's days in the institution's zone, both counted
+    last_day: date
+
+
+def period_days(since: datetime, until: datetime, zone: ZoneInfo) -> tuple[date, date]:
+    """The days in `zone` that [since, until) touches: from since's day to the day of its last instant."""
+    return since.astimezone(zone).date(), (until - timedelta(microseconds=1)).astimezone(zone).date()
+
+
+def figures(conn: Connection, since: datetime, until: datetime, team: str | None) -> Figures:
+    """Contacts, promises and payments of the period [since, until) for the team's agents (every agent without a team)."""
+    policy = server_policy()
     agents = team_agents(conn, team)
     start, end = instant_text(since), instant_text(until)
-    codes = server_policy().result_codes
-    sums, agent_hours = _attempts(conn, since, until, agents if team is not None else None,
-                                  [c.code for c in codes.codes if c.attempt])
+    codes = policy.result_codes
+    sums, hours = _attempts(conn, since, until, agents if team is not None else None,
+                            [c.code for c in codes.codes if c.attempt], [c.code for c in codes.codes if c.right_party_contact])
     made = and_(promise_facts.c.created_at >= start, promise_facts.c.created_at < end)
     judged = and_(promise_facts.c.deadline >= since.date().isoformat(), promise_facts.c.deadline < until.date().isoformat(),
                   promise_facts.c.status.in_(("kept", "broken")))
+    first, last = period_days(since, until, ZoneInfo(policy.zones.fallback))
+    received = and_(payment_facts.c.paid_on >= first.isoformat(), payment_facts.c.paid_on <= last.isoformat())
     if team is not None:
         made = and_(made, promise_facts.c.agent.in_(agents))
         judged = and_(judged, promise_facts.c.agent.in_(agents))
+        received = and_(received, payment_facts.c.agent.in_(agents))
     taken = conn.execute(select(func.count()).select_from(promise_facts).where(made)).scalar_one()
-    contacts = contact_figures_from_sums(sums.items(), agent_hours, codes, promises=taken)
+    contacts = contact_figures_from_sums(sums.items(), sum(h[2] for h in hours.values()), codes, promises=taken)
     # The kept figures (domain.kpi.kept_figures) summed in the database: judged, kept, promised, paid up to each amount.
     paid = case((promise_facts.c.paid < promise_facts.c.amount, promise_facts.c.paid), else_=promise_facts.c.amount)
     judged_count, kept_count, promised, kept_amount = conn.execute(select(
         func.count(), func.coalesce(func.sum(case((promise_facts.c.status == "kept", 1), else_=0)), 0),
         func.coalesce(func.sum(promise_facts.c.amount), 0), func.coalesce(func.sum(paid), 0)).where(judged)).one()
-    return agents, contacts, KeptFigures(judged_count, int(kept_count), int(promised), int(kept_amount))
+    # The amount recovered (domain.kpi.recovery_figures) summed in the database, against the prorated target.
+    count, amount = conn.execute(select(func.count(), func.coalesce(func.sum(payment_facts.c.amount), 0)).where(received)).one()
+    monthly = policy.targets.get(team) if team is not None else (sum(policy.targets.values()) or None)
+    recovered = RecoveryFigures(int(amount), count, period_target(monthly, first, last) if monthly else None)
+    return Figures(agents, contacts, KeptFigures(judged_count, int(kept_count), int(promised), int(kept_amount)), hours,
+                   recovered, first, last)
 
 
 def report(conn: Connection, since: datetime, until: datetime, team: str | None) -> dict[str, Any]:
-    agents, contacts, kept = figures(conn, since, until, team)
+    found = figures(conn, since, until, team)
+    contacts, kept, recovered = found.contacts, found.kept, found.recovered
     return {
-        "since": since, "until": until, "team": team, "agents": agents,
+        "since": since, "until": until, "team": team, "agents": found.agents,
         "attempts": contacts.attempts, "contacts": contacts.contacts, "agent_hours": contacts.agent_hours,
         "attempts_per_hour": contacts.attempts_per_hour, "contacts_per_hour": contacts.contacts_per_hour,
         "rpc_rate": contacts.rpc_rate, "promises": contacts.promises, "promise_rate": contacts.promise_rate,
-        "channels": [{"channel": name, "attempts": c.attempts, "contacts": c.contacts, "contact_rate": c.contact_rate}
+        "channels": [{"channel": name, "attempts": c.attempts, "contacts": c.contacts, "contact_rate": c.contact_rate,
+                      "promises": c.promises, "promise_rate": c.promise_rate}
                      for name, c in sorted(contacts.by_channel.items())],
         "kept": {"judged": kept.judged, "kept": kept.kept, "rate": kept.kept_rate, "promised": kept.promised_amount,
                  "paid": kept.kept_amount, "amount_rate": kept.kept_amount_rate},
+        "recovered": {"first_day": found.first_day, "last_day": found.last_day, "payments": recovered.payments,
+                      "amount": recovered.amount, "target": recovered.target, "share": recovered.share},
+        "hours": by_hour_of_day(found.hours, ZoneInfo(server_policy().zones.fallback)),
     }
 
 

@@ -212,3 +212,15 @@ bucket_facts = Table(
     Column("left_on", String(10), nullable=True),
     Index("ix_bucket_facts_account", "account_id"),
 )
+
+# Payments received, for the amount recovered against the team's target (issue #7).
+payment_facts = Table(
+    "payment_facts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("agent", String(64), nullable=True),  # whose the account was when the payment was stored
+    Column("amount", BigInteger, nullable=False),
+    Column("paid_on", String(10), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Index("ix_payment_facts_paid_on", "paid_on"),
+)

@@ -143,22 +143,45 @@ class SupervisorService:
         except SyncError as exc:
             raise UserFacingError(t("kpi.unreachable", error=exc.message)) from None
 
-    def export(self, portfolio: dict[str, Any], folder: Path) -> list[Path]:
-        """The aging and the roll-rate matrix as CSV files in `folder` (amounts in pesos with two decimals)."""
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            aging_path, roll_path = folder / "aging.csv", folder / "roll_rates.csv"
-            with aging_path.open("w", newline="", encoding="utf-8") as handle:
+    def export(self, kpi: dict[str, Any], portfolio: dict[str, Any], folder: Path) -> list[Path]:
+        """The dashboard's tables as CSV files in `folder` (amounts in pesos with two decimals, shares to 4 places)."""
+        order = [row["bucket"] for row in portfolio["aging"]] + ["closed"]
+        tables = {
+            "aging": (["bucket", "accounts", "balance"],
+                      [[r["bucket"], r["accounts"], pesos(r["balance"])] for r in portfolio["aging"]]),
+            "roll_rates": (["from", *order], [[start, *(fraction(row.get(c)) for c in order)]
+                                              for start, row in portfolio["roll_rates"].items()]),
+            "vintage": (["cohort", *(f"month_{k}" for k in range(1, 13))],
+                        [[cohort, *(fraction(v) for v in curve)] for cohort, curve in portfolio["vintage"].items()]),
+            "hours": (["hour", "attempts", "contacts", "agent_hours"],
+                      [[r["hour"], r["attempts"], r["contacts"], r["agent_hours"]] for r in kpi["hours"]]),
+            "channels": (["channel", "attempts", "contacts", "contact_rate", "promises", "promise_rate"],
+                         [[c["channel"], c["attempts"], c["contacts"], fraction(c["contact_rate"]), c["promises"],
+                           fraction(c["promise_rate"])] for c in kpi["channels"]]),
+        }
+        return write_tables(folder, tables)
+
+
+def fraction(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+def pesos(centavos: int) -> str:
+    return f"{centavos / 100:.2f}"
+
+
+def write_tables(folder: Path, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> list[Path]:
+    """Each table as `<name>.csv` in `folder` (UTF-8, a header row); the paths written."""
+    written = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, (header, rows) in tables.items():
+            path = folder / f"{name}.csv"
+            with path.open("w", newline="", encoding="utf-8") as handle:
                 out = csv.writer(handle)
-                out.writerow(["bucket", "accounts", "balance"])
-                for row in portfolio["aging"]:
-                    out.writerow([row["bucket"], row["accounts"], f"{row['balance'] / 100:.2f}"])
-            order = [row["bucket"] for row in portfolio["aging"]] + ["closed"]
-            with roll_path.open("w", newline="", encoding="utf-8") as handle:
-                out = csv.writer(handle)
-                out.writerow(["from", *order])
-                for start, row in portfolio["roll_rates"].items():
-                    out.writerow([start, *(f"{row[c]:.4f}" if c in row else "" for c in order)])
-        except OSError as exc:
-            raise UserFacingError(t("dashboard.export_failed", error=str(exc))) from None
-        return [aging_path, roll_path]
+                out.writerow(header)
+                out.writerows(rows)
+            written.append(path)
+    except OSError as exc:
+        raise UserFacingError(t("dashboard.export_failed", error=str(exc))) from None
+    return written

@@ -1,5 +1,6 @@
-"""The supervisor's dashboard: the week's contact KPIs, the portfolio's aging as bars, the month's
-roll rates as a matrix (docs/kpi.md). `c` writes the tables as CSV for a spreadsheet."""
+"""The supervisor's dashboard (docs/kpi.md): the period's contact, promise and recovery KPIs, the
+portfolio's aging as bars, contacts per hour of the day as bars, the month's roll rates as a matrix
+and vintage curves by origination month. `p` changes the period; `c` writes every table as CSV."""
 
 from __future__ import annotations
 
@@ -15,28 +16,46 @@ from cobro_tui.domain.money import Money
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import money, t
 from cobro_tui.services.approvals import SupervisorService
+from cobro_tui.services.kpi_text import per_hour, rate, summary_lines
 from cobro_tui.ui.screens.server_screen import ServerScreen
+from cobro_tui.ui.widgets.charts import bars, curve
 from cobro_tui.ui.widgets.key_bar import KeyBar
 
-BAR = 40  # cells for the longest aging bar
-
-
-def rate(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1%}"
+BAR = 40  # cells for the longest bar
+PERIODS = (7, 30, 90, 1)  # days; `p` goes to the next
+COHORTS = 12  # the latest origination months drawn
 
 
 def aging_bars(rows: list[dict[str, Any]]) -> str:
     """One line per bucket: a bar as long as its share of the largest balance, then accounts and balance."""
-    top = max((r["balance"] for r in rows), default=0) or 1
-    width = max((len(r["bucket"]) for r in rows), default=0)
-    return "\n".join(f"{r['bucket']:<{width}} {'█' * round(BAR * r['balance'] / top):<{BAR}} "
-                     f"{r['accounts']:>6}  {money(Money(r['balance']))}" for r in rows)
+    return bars([(r["bucket"], r["balance"], f"{r['accounts']:>6}  {money(Money(r['balance']))}") for r in rows], BAR)
+
+
+def hour_bars(rows: list[dict[str, Any]]) -> str:
+    """One line per hour of the day with attempts: right-party contacts per agent-hour as a bar."""
+    return bars([(f"{r['hour']:02d}:00", r["contacts"] / r["agent_hours"] if r["agent_hours"] else 0,
+                  t("dashboard.hour_text", per_hour=per_hour(r["contacts"] / r["agent_hours"] if r["agent_hours"] else None),
+                    contacts=r["contacts"], attempts=r["attempts"])) for r in rows], BAR) or t("dashboard.no_contacts")
+
+
+def vintage_lines(curves: dict[str, list[float | None]]) -> str:
+    """The latest cohorts: a curve over months on book (one cell a month, scaled to the worst cohort),
+    then the share at the latest month known."""
+    shown = list(curves.items())[-COHORTS:]
+    top = max((v for _, values in shown for v in values if v is not None), default=0.0)
+    lines = []
+    for cohort, values in shown:
+        known = [(k, v) for k, v in enumerate(values, 1) if v is not None]
+        last = t("dashboard.vintage_at", month=known[-1][0], share=rate(known[-1][1])) if known else ""
+        lines.append(f"{cohort}  {curve(values, top)}  {last}")
+    return "\n".join(lines)
 
 
 class DashboardScreen(ServerScreen):
     HEADING = "#dashboard-kpi"
     BINDINGS = [
         Binding("escape", "back", "keys.approvals", id="dashboard.back"),
+        Binding("p", "period", "keys.period", id="dashboard.period"),
         Binding("c", "export", "keys.export", id="dashboard.export"),
         Binding("ctrl+r", "reload", "keys.reload", id="dashboard.reload"),
     ]
@@ -44,37 +63,40 @@ class DashboardScreen(ServerScreen):
     def __init__(self, service: SupervisorService) -> None:
         super().__init__()
         self.service = service
+        self.days = PERIODS[0]
+        self.kpi: dict[str, Any] | None = None
         self.portfolio: dict[str, Any] | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dashboard"):
             yield Static(t("dashboard.loading"), id="dashboard-kpi")
+            yield Static(t("dashboard.aging_title"), classes="form-title")
             yield Static("", id="dashboard-aging")
+            yield Static(t("dashboard.hours_title"), classes="form-title")
+            yield Static("", id="dashboard-hours")
             yield Static(t("dashboard.roll_title"), classes="form-title")
             yield DataTable(id="dashboard-roll", cursor_type="none", zebra_stripes=True)
+            yield Static("", id="dashboard-vintage-title", classes="form-title")
+            yield Static("", id="dashboard-vintage")
         yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
         self.load()
 
     def fetch(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        return self.service.dashboard()
+        return self.service.dashboard(self.days)
+
+    def action_period(self) -> None:
+        self.days = PERIODS[(PERIODS.index(self.days) + 1) % len(PERIODS)]
+        self.query_one("#dashboard-kpi", Static).update(t("dashboard.loading"))
+        self.load()
 
     def show(self, data: tuple[dict[str, Any], dict[str, Any]]) -> None:
-        summary = self.query_one("#dashboard-kpi", Static)
-        kpi, self.portfolio = data
-        kept = kpi["kept"]
-        summary.update("\n".join([
-            t("dashboard.week", agents=len(kpi["agents"])),
-            t("kpi.contacts", attempts=kpi["attempts"], contacts=kpi["contacts"], hours=kpi["agent_hours"],
-              per_hour=rate(None) if kpi["attempts_per_hour"] is None else f"{kpi['attempts_per_hour']:.1f}",
-              contacts_per_hour="—" if kpi["contacts_per_hour"] is None else f"{kpi['contacts_per_hour']:.1f}",
-              rpc=rate(kpi["rpc_rate"])),
-            t("kpi.promises", promises=kpi["promises"], rate=rate(kpi["promise_rate"])),
-            t("kpi.kept", judged=kept["judged"], kept=kept["kept"], rate=rate(kept["rate"]),
-              amount_rate=rate(kept["amount_rate"])),
-        ]))
-        self.query_one("#dashboard-aging", Static).update(t("dashboard.aging_title") + "\n" + aging_bars(self.portfolio["aging"]))
+        self.kpi, self.portfolio = data
+        heading = t("dashboard.period", days=self.days, agents=len(self.kpi["agents"]))
+        self.query_one("#dashboard-kpi", Static).update("\n".join([heading, *summary_lines(self.kpi)]))
+        self.query_one("#dashboard-aging", Static).update(aging_bars(self.portfolio["aging"]))
+        self.query_one("#dashboard-hours", Static).update(hour_bars(self.kpi["hours"]))
         order = [row["bucket"] for row in self.portfolio["aging"]] + ["closed"]
         table = self.query_one(DataTable)
         table.clear(columns=True)
@@ -85,16 +107,19 @@ class DashboardScreen(ServerScreen):
             row = self.portfolio["roll_rates"].get(start)
             if row:
                 table.add_row(start, *(rate(row.get(code)) if code in row else "" for code in order), key=start)
+        bad = self.portfolio["bad_buckets"][0] if self.portfolio["bad_buckets"] else "—"
+        self.query_one("#dashboard-vintage-title", Static).update(t("dashboard.vintage_title", bucket=bad))
+        self.query_one("#dashboard-vintage", Static).update(vintage_lines(self.portfolio["vintage"]))
 
     @work(thread=True, exclusive=True, group="dashboard-export", exit_on_error=False)
     def action_export(self) -> None:
-        if self.portfolio is None:
+        if self.kpi is None or self.portfolio is None:
             return
         folder = self.app.settings.resolved_data_dir() / "kpi"  # type: ignore[attr-defined]
         try:
-            written = self.service.export(self.portfolio, folder)
+            written = self.service.export(self.kpi, self.portfolio, folder)
         except UserFacingError as exc:
             self.app.call_from_thread(self.notify, exc.message, severity="error")
             return
-        self.app.call_from_thread(self.notify, t("dashboard.exported", paths=", ".join(str(p) for p in written)), timeout=8)
-
+        self.app.call_from_thread(self.notify, t("dashboard.exported", paths=", ".join(p.name for p in written),
+                                                 folder=str(folder)), timeout=8)
