@@ -291,3 +291,51 @@ def test_a_supervisor_reassigns_an_account_with_if_match_and_both_workstations_f
     assert second.round().ok and account_id in dict(second.accounts())
     again = httpx.put(where, json={"agent": "agente01"}, headers={**supervisor, "If-Match": read.headers["ETag"]})
     assert again.status_code == 412  # the version moved with the reassignment
+
+
+async def test_a_supervisor_moves_marked_accounts_from_the_team_screen_and_both_workstations_follow(  # type: ignore[no-untyped-def]
+        tmp_path: Path, server, clock: FixedClock, policy: Policy) -> None:
+    from textual.widgets import Select, Static
+    from ui_support import wait_for
+
+    from cobro_tui.bootstrap import build_supervisor_app
+    from cobro_tui.settings import load_settings
+    from cobro_tui.ui.screens.reassign import AgentAccountsScreen, ReassignForm
+    from cobro_tui.ui.screens.team import TeamScreen
+
+    engine, thread = server
+    first = make_station(tmp_path, "first", thread.url, "agente01", clock, policy)
+    second = make_station(tmp_path, "second", thread.url, "agente02", clock, policy)
+    assert first.round().ok and second.round().ok
+    token = httpx.post(f"{thread.url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
+    settings = load_settings().model_copy(update={"data_dir": tmp_path})
+    app = build_supervisor_app(settings, thread.url, "supervisor01", token)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TeamScreen) and app.screen.view is not None)
+        await pilot.press("enter")  # the first row: agente01
+        await wait_for(pilot, lambda: isinstance(app.screen, AgentAccountsScreen) and bool(app.screen.accounts))
+        screen = app.screen
+        assert screen.agent == "agente01" and set(screen.accounts) == {a for a, _ in first.accounts()}
+        chosen = list(screen.accounts)[:3]
+        await pilot.press("space", "space", "space")
+        assert screen.marked == set(chosen)
+        assert "3 marcadas" in str(screen.query_one("#agent-accounts-heading", Static).render())
+        # Meanwhile the agent works the third account: it changes on the server after the list was read.
+        first.log_contact(next(a for a in first.accounts() if a[0] == chosen[2]), "NC")
+        assert first.round().ok
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReassignForm))
+        assert app.screen.query_one("#reassign-to", Select).value == "agente02"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen and chosen[0] not in screen.accounts and bool(screen.accounts))
+        said = [n.message for n in app._notifications]
+        assert any("2 cuentas pasaron a agente02" in m and "1 cambiaron desde que se leyeron" in m for m in said)
+        assert chosen[2] in screen.accounts and not screen.marked  # the stale one stayed, read again
+        await pilot.press("c")
+        await wait_for(pilot, lambda: (tmp_path / "kpi" / "accounts_agente01.csv").exists())
+    assert first.round().revoked == 2
+    mine = {a for a, _ in first.accounts()}
+    assert chosen[2] in mine and not {chosen[0], chosen[1]} & mine
+    assert second.round().ok and {chosen[0], chosen[1]} <= {a for a, _ in second.accounts()}

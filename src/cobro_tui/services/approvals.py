@@ -14,7 +14,7 @@ from cobro_tui.clock import Clock
 from cobro_tui.domain.money import Money
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import day, money, t
-from cobro_tui.sync.client import ApiClient, SyncError
+from cobro_tui.sync.client import ApiClient, Refused, SyncError
 
 MIN_REASON = 10  # the server's rule, said before sending
 
@@ -66,6 +66,20 @@ class Seen:
     last_seen_at: datetime
     pending_items: int | None
     oldest_pending_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Assigned:
+    """One account in an agent's list, with the version a reassignment must match."""
+
+    account_id: str
+    number_tail: str
+    product: str
+    bucket: str
+    dpd: int
+    balance: Money
+    version: int
+    last_contact_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +147,41 @@ class SupervisorService:
             return self.api.team(team)
         except SyncError as exc:
             raise UserFacingError(t("team.unreachable", error=exc.message)) from None
+
+    def agent_accounts(self, agent: str) -> list[Assigned]:
+        """The agent's accounts, most days past due first."""
+        try:
+            found = self.api.agent_accounts(agent)
+        except SyncError as exc:
+            raise UserFacingError(t("reassign.unreachable", error=exc.message)) from None
+        return [Assigned(a["account_id"], a["number_tail"], a["product"], a["bucket"], a["dpd"], Money(a["balance"]),
+                         a["version"], datetime.fromisoformat(a["last_contact_at"]) if a["last_contact_at"] else None)
+                for a in found["accounts"]]
+
+    def reassign(self, accounts: list[Assigned], to_agent: str) -> str:
+        """Give each account to `to_agent` if it is still as it was read (If-Match); the sentence says
+        how many moved, how many changed meanwhile (read again) and what the server refused."""
+        if not accounts:
+            raise UserFacingError(t("reassign.nothing"))
+        moved = stale = 0
+        refused: list[str] = []
+        for account in accounts:
+            try:
+                self.api.reassign(account.account_id, to_agent, account.version)
+                moved += 1
+            except Refused as exc:
+                if exc.status == 412:
+                    stale += 1
+                else:
+                    refused.append(exc.message)
+            except SyncError as exc:
+                raise UserFacingError(t("reassign.cut", moved=moved, error=exc.message)) from None
+        said = [t("reassign.done", moved=moved, agent=to_agent)]
+        if stale:
+            said.append(t("reassign.stale", count=stale))
+        if refused:
+            said.append(t("reassign.refused", count=len(refused), error=refused[0]))
+        return " ".join(said)
 
     def dashboard(self, days: int = 7, roll_days: int = 30) -> tuple[dict[str, Any], dict[str, Any]]:
         """The KPIs of the last `days` days and the portfolio (aging, roll rates over `roll_days`, vintage)."""

@@ -1,15 +1,18 @@
-"""A team's queues: per agent, accounts by bucket, accounts worked today, promises due today."""
+"""A team's queues: per agent, accounts by bucket, accounts worked today, promises due today.
+Enter opens the agent's accounts, to move them to another agent; `c` writes the table as CSV."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import t
-from cobro_tui.services.approvals import SupervisorService
+from cobro_tui.services.approvals import SupervisorService, write_tables
 from cobro_tui.ui.screens.server_screen import ServerScreen
 from cobro_tui.ui.widgets.key_bar import KeyBar
 
@@ -17,6 +20,8 @@ from cobro_tui.ui.widgets.key_bar import KeyBar
 class TeamScreen(ServerScreen):
     HEADING = "#team-heading"
     BINDINGS = [
+        Binding("enter", "accounts", "keys.accounts", id="team.accounts"),
+        Binding("c", "export", "keys.export", id="team.export"),
         Binding("escape", "back", "keys.approvals", id="team.back"),
         Binding("ctrl+r", "reload", "keys.reload", id="team.reload"),
     ]
@@ -24,6 +29,7 @@ class TeamScreen(ServerScreen):
     def __init__(self, service: SupervisorService) -> None:
         super().__init__()
         self.service = service
+        self.view: dict[str, Any] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(t("team.loading"), id="team-heading")
@@ -37,6 +43,7 @@ class TeamScreen(ServerScreen):
         return self.service.team()
 
     def show(self, view: dict[str, Any]) -> None:
+        self.view = view
         heading = self.query_one("#team-heading", Static)
         table = self.query_one(DataTable)
         table.clear(columns=True)
@@ -51,3 +58,31 @@ class TeamScreen(ServerScreen):
                           str(agent["worked_today"]), str(agent["promises_due_today"]), key=agent["agent"])
         heading.update(t("team.heading", day=view["day"], agents=len(view["agents"])))
         table.focus()
+
+    @on(DataTable.RowSelected)
+    def action_accounts(self) -> None:
+        """The highlighted agent's accounts; escape comes back here."""
+        from cobro_tui.ui.screens.reassign import AgentAccountsScreen
+
+        table = self.query_one(DataTable)
+        if self.view is None or not table.row_count:
+            return
+        agent = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""
+        self.app.push_screen(AgentAccountsScreen(self.service, agent, [a["agent"] for a in self.view["agents"]]),
+                             lambda _: self.load())
+
+    @work(thread=True, exclusive=True, group="team-export", exit_on_error=False)
+    def action_export(self) -> None:
+        if self.view is None:
+            return
+        folder = self.app.settings.resolved_data_dir() / "kpi"  # type: ignore[attr-defined]
+        buckets = self.view["buckets"]
+        rows = [[a["agent"], a["accounts"], *(a["by_bucket"][b] for b in buckets), a["worked_today"], a["promises_due_today"]]
+                for a in self.view["agents"]]
+        try:
+            written = write_tables(folder, {"team": (["agent", "accounts", *buckets, "worked_today", "promises_due_today"],
+                                                     rows)})
+        except UserFacingError as exc:
+            self.app.call_from_thread(self.notify, exc.message, severity="error")
+            return
+        self.app.call_from_thread(self.notify, t("dashboard.exported", paths=written[0].name, folder=str(folder)), timeout=8)
