@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from cobro_tui.errors import UserFacingError
-from cobro_tui.i18n import instant, t
+from cobro_tui.i18n import t
 from cobro_tui.services.approvals import Held, SupervisorService
 from cobro_tui.ui.screens.base import CobroForm
 from cobro_tui.ui.screens.server_screen import ServerScreen
@@ -55,7 +55,7 @@ class ApprovalsScreen(ServerScreen):
         table.clear()
         for held in data:
             table.add_row(held.agent, held.account_id[-8:], held.what, t(f"role_name.{held.level}"),
-                          instant(held.requested_at), key=held.mutation_id)
+                          self.local(held.requested_at), key=held.mutation_id)
         heading.update(t("approvals.heading", user=self.service.user, count=len(data)) if data
                        else t("approvals.empty", user=self.service.user))
         self._show_why()

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, Static
 
 from cobro_tui.errors import UserFacingError
-from cobro_tui.i18n import instant, t
+from cobro_tui.i18n import t
 from cobro_tui.services.approvals import Flagged, SupervisorService
 from cobro_tui.ui.screens.base import CobroForm
 from cobro_tui.ui.screens.server_screen import ServerScreen
@@ -51,7 +51,7 @@ class ExceptionsScreen(ServerScreen):
         table = self.query_one(DataTable)
         table.clear()
         for flagged in data:
-            table.add_row(flagged.agent, flagged.account_id[-8:], flagged.rules or flagged.code, instant(flagged.created_at),
+            table.add_row(flagged.agent, flagged.account_id[-8:], flagged.rules or flagged.code, self.local(flagged.created_at),
                           key=str(flagged.id))
         heading.update(t("exceptions.heading", count=len(data)) if data else t("exceptions.empty"))
         self._show_message()

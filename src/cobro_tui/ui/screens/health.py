@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from cobro_tui.i18n import instant, t
+from cobro_tui.i18n import t
 from cobro_tui.services.approvals import Seen, SupervisorService
 from cobro_tui.ui.screens.server_screen import ServerScreen
 from cobro_tui.ui.widgets.key_bar import KeyBar
@@ -43,8 +43,8 @@ class HealthScreen(ServerScreen):
         table = self.query_one(DataTable)
         table.clear()
         for seen in data:
-            table.add_row(seen.agent, seen.device_id[:8], seen.app_version, instant(seen.last_seen_at),
+            table.add_row(seen.agent, seen.device_id[:8], seen.app_version, self.local(seen.last_seen_at),
                           "—" if seen.pending_items is None else str(seen.pending_items),
-                          instant(seen.oldest_pending_at) if seen.oldest_pending_at else "—", key=seen.device_id)
+                          self.local(seen.oldest_pending_at), key=seen.device_id)
         heading.update(t("health.heading", count=len(data)))
         table.focus()

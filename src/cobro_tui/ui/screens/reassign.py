@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Label, Select, Static
 
 from cobro_tui.errors import UserFacingError
-from cobro_tui.i18n import instant, money, t
+from cobro_tui.i18n import money, t
 from cobro_tui.services.approvals import (
     Assigned,
     SupervisorService,
@@ -66,7 +66,7 @@ class AgentAccountsScreen(ServerScreen):
         table.clear()
         for a in data:
             table.add_row(MARK if a.account_id in self.marked else "", f"•••{a.number_tail}", t(f"product.{a.product}"),
-                          a.bucket, str(a.dpd), money(a.balance), instant(a.last_contact_at) if a.last_contact_at else "—",
+                          a.bucket, str(a.dpd), money(a.balance), self.local(a.last_contact_at),
                           key=a.account_id)
         self._heading()
         table.focus()

@@ -3,13 +3,16 @@ failure is said in the screen's heading; ctrl+r reads again, escape goes back.""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from textual import on
 from textual.message import Message
 from textual.widgets import Static
 
 from cobro_tui.errors import UserFacingError
+from cobro_tui.i18n import instant
 from cobro_tui.ui.screens.base import CobroScreen
 
 
@@ -44,6 +47,12 @@ class ServerScreen(CobroScreen):
             self.query_one(self.HEADING, Static).update(message.error)
         else:
             self.show(message.data)
+
+    def local(self, when: datetime | None) -> str:
+        """An instant from the server, on the floor's clock (ui.agent_zone); a dash for none."""
+        if when is None:
+            return "—"
+        return instant(when.astimezone(ZoneInfo(self.app.settings.ui.agent_zone)))  # type: ignore[attr-defined]
 
     def action_reload(self) -> None:
         self.load()
