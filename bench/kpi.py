@@ -6,7 +6,8 @@ Seeds a SQLite server with the demo portfolio (its own contacts and promises), t
 attempts up to --attempts, spread over the last 90 days across the demo agents (not timed). Then
 times the report (GET /v1/kpi's work: grouped queries on the KPI projections and the formulas) for
 the last 7 days, 30 days and the whole 90, for every agent and for one team; and the portfolio
-report (GET /v1/kpi/portfolio: aging, roll rates over 30 days, vintage curves).
+report (GET /v1/kpi/portfolio: aging, roll rates over 30 days, vintage curves), the team's queues and one
+agent's account list (the supervisor's reassignment screen).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from cobro_tui.server.facts import count_hours  # noqa: E402
 from cobro_tui.server.kpi import portfolio, report  # noqa: E402
 from cobro_tui.server.schema import contact_facts  # noqa: E402
 from cobro_tui.server.seed import DEMO_AGENTS, ensure_demo_users, load_demo_portfolio  # noqa: E402
+from cobro_tui.server.team import agent_accounts, team_queues  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)
 CODES = (("NC", 30), ("BZ", 18), ("OCUP", 6), ("TERC", 8), ("PP", 12), ("NEG", 5), ("CB", 6), ("YAPAGO", 3), ("MSJ", 4))
@@ -73,6 +75,14 @@ def timed(engine, days: int, team: str | None, repeat: int, what=report) -> floa
     return statistics.median(samples)
 
 
+def queues(conn, since: datetime, until: datetime, team: str | None) -> object:  # type: ignore[no-untyped-def]
+    return team_queues(conn, team, until)
+
+
+def accounts_of(conn, since: datetime, until: datetime, agent: str) -> object:  # type: ignore[no-untyped-def]
+    return agent_accounts(conn, agent)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=100_000)
@@ -98,6 +108,9 @@ def main() -> None:
         figure("attempts counted per second (90 days)", len(total) / report_all, "/s")
         figure("portfolio (aging, roll rates, vintage), every agent", timed(engine, 30, None, args.repeat, portfolio), "s")
         figure("portfolio, one team", timed(engine, 30, "norte", args.repeat, portfolio), "s")
+        figure("team queues (GET /v1/team), every agent", timed(engine, 0, "norte", args.repeat, queues), "s")
+        figure("one agent's accounts (GET /v1/team/agents/{agent}/accounts)",
+               timed(engine, 0, DEMO_AGENTS[0], args.repeat, accounts_of), "s")
         figure("peak memory", peak_mib()[0], "MiB")
         engine.dispose()
 

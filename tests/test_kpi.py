@@ -298,6 +298,21 @@ def test_aging_roll_rates_and_vintage_from_the_server_equal_the_formulas_on_its_
     assert found["roll_rates"] == roll_rates(history, since.date(), until.date()) and found["roll_rates"]
     bad = {b.code for b in policy.buckets.buckets if b.min_dpd >= 30}
     assert found["vintage"] == vintage({a.id: a.opened_on for a in accounts}, history, bad, until.date())
+    # One team's: agente01 alone in team sur; the same formulas over their accounts only.
+    from cobro_tui.server.db import write_tx
+    from cobro_tui.server.schema import users
+
+    with write_tx(engine) as conn:
+        conn.execute(users.update().where(users.c.username == "agente01").values(team="sur"))
+    with engine.connect() as conn:
+        theirs = portfolio(conn, since, until, "sur")
+        ids = set(conn.execute(select(entities.c.id).where(entities.c.kind == "account", entities.c.agent == "agente01"))
+                  .scalars())
+    own = [a for a in accounts if a.id in ids]
+    assert 0 < sum(r["accounts"] for r in theirs["aging"]) == len(own) < len(accounts)
+    own_history = [h for h in history if h.account_id in ids]
+    assert theirs["roll_rates"] == roll_rates(own_history, since.date(), until.date())
+    assert theirs["vintage"] == vintage({a.id: a.opened_on for a in own}, own_history, bad, until.date())
     report = httpx.get(f"{thread.url}/v1/kpi/portfolio", params={"since": since.isoformat()},
                        headers=auth_headers(thread.url, "supervisor01")).json()
     assert report["bad_buckets"][0] == "30-59" and len(report["aging"]) == len(order)

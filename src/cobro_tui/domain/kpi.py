@@ -202,12 +202,20 @@ def _histories(entries: Iterable[BucketHistoryEntry]) -> dict[str, list[BucketHi
 def roll_rates(entries: Iterable[BucketHistoryEntry], start: date, end: date) -> dict[str, dict[str, float]]:
     """For the accounts in each bucket on `start`, the share in each bucket on `end` (rows add up to
     1; an account no longer on the books by `end` counts as "closed")."""
-    moves: dict[str, Counter[str]] = defaultdict(Counter)
+    moves: Counter[tuple[str, str]] = Counter()
     for history in _histories(entries).values():
         before = bucket_on(history, start)
         if before is not None:
-            moves[before][bucket_on(history, end) or "closed"] += 1
-    return {b: {to: n / sum(row.values()) for to, n in row.items()} for b, row in moves.items()}
+            moves[(before, bucket_on(history, end) or "closed")] += 1
+    return roll_rates_from_moves(moves.items())
+
+
+def roll_rates_from_moves(moves: Iterable[tuple[tuple[str, str], int]]) -> dict[str, dict[str, float]]:
+    """The same from accounts counted by (bucket at the start, bucket at the end), as a database counts them."""
+    rows: dict[str, dict[str, int]] = defaultdict(dict)
+    for (before, after), n in moves:
+        rows[before][after] = rows[before].get(after, 0) + n
+    return {b: {to: n / sum(row.values()) for to, n in row.items()} for b, row in rows.items()}
 
 
 def aging(accounts: Iterable[tuple[str, int]], order: Sequence[str]) -> list[tuple[str, int, int]]:
@@ -220,6 +228,12 @@ def aging(accounts: Iterable[tuple[str, int]], order: Sequence[str]) -> list[tup
     return [(bucket, count[bucket], balance[bucket]) for bucket in order]
 
 
+def aging_from_sums(sums: Iterable[tuple[str, int, int]], order: Sequence[str]) -> list[tuple[str, int, int]]:
+    """The same from (bucket, accounts, balance) already summed, as a database sums them."""
+    found = {bucket: (n, owed) for bucket, n, owed in sums}
+    return [(bucket, *found.get(bucket, (0, 0))) for bucket in order]
+
+
 def months_between(start: date, end: date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month
 
@@ -229,23 +243,35 @@ def vintage(opened: dict[str, date], entries: Iterable[BucketHistoryEntry], bad:
     """Vintage curves: for each origination month, the share of its accounts that had been in a `bad`
     bucket by the end of each month on book (1..months; the current month so far); None where that
     month has not begun."""
-    histories = _histories(entries)
-    cohorts: dict[str, list[str]] = defaultdict(list)
+    first_bad: dict[str, date] = {}
+    for entry in entries:
+        if entry.bucket in bad and (entry.account_id not in first_bad or entry.entered_on < first_bad[entry.account_id]):
+            first_bad[entry.account_id] = entry.entered_on
+    sizes: Counter[str] = Counter()
+    went_bad: Counter[tuple[str, int]] = Counter()
     for account_id, day in opened.items():
-        cohorts[day.strftime("%Y-%m")].append(account_id)
+        cohort = day.strftime("%Y-%m")
+        sizes[cohort] += 1
+        if account_id in first_bad:
+            went_bad[(cohort, months_between(day.replace(day=1), first_bad[account_id]))] += 1
+    return vintage_from_counts(sizes, went_bad, as_of, months)
+
+
+def vintage_from_counts(sizes: dict[str, int], went_bad: dict[tuple[str, int], int], as_of: date,
+                        months: int = 12) -> dict[str, list[float | None]]:
+    """The same from counts, as a database makes them: accounts per origination month ("2026-03"),
+    and per (origination month, months from its first day to the first bad day)."""
+    by_month: dict[str, Counter[int]] = defaultdict(Counter)
+    for (cohort, month), n in went_bad.items():
+        by_month[cohort][month] += n
     curves: dict[str, list[float | None]] = {}
-    for cohort, members in sorted(cohorts.items()):
+    for cohort, size in sorted(sizes.items()):
         start = date(int(cohort[:4]), int(cohort[5:]), 1)
-        first_bad = {}
-        for account_id in members:
-            days = [e.entered_on for e in histories.get(account_id, []) if e.bucket in bad]
-            if days:
-                first_bad[account_id] = months_between(start, min(days))
         curve: list[float | None] = []
         for k in range(1, months + 1):
             if months_between(start, as_of) < k - 1:  # the month has not begun (the current one shows so far)
                 curve.append(None)
             else:
-                curve.append(sum(1 for m in first_bad.values() if m < k) / len(members))
+                curve.append(sum(n for m, n in by_month[cohort].items() if m < k) / size)
         curves[cohort] = curve
     return curves

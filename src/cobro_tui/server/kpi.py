@@ -9,19 +9,18 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, case, func, literal, select
+from sqlalchemy import Connection, Integer, and_, case, func, literal, or_, select, true
 
 from cobro_tui.domain.kpi import (
     ContactFigures,
     KeptFigures,
     RecoveryFigures,
-    aging,
+    aging_from_sums,
     contact_figures_from_sums,
     period_target,
-    roll_rates,
-    vintage,
+    roll_rates_from_moves,
+    vintage_from_counts,
 )
-from cobro_tui.domain.models import BucketHistoryEntry
 from cobro_tui.domain.records import instant_text
 from cobro_tui.server.mutations import server_policy
 from cobro_tui.server.schema import (
@@ -63,12 +62,16 @@ def _attempts(conn: Connection, since: datetime, until: datetime, agents: list[s
         for channel, code, n in conn.execute(select(table.c.channel, table.c.result_code, func.sum(value))
                                              .where(where).group_by(table.c.channel, table.c.result_code)):
             sums[(channel, code)] += int(n)
+        # Per (hour, agent): one pass in the order of contact_hours' key, folded per hour here.
         attempt = table.c.result_code.in_(attempt_codes)
-        for key, tried, reached, agents_in in conn.execute(select(
-                hour, func.sum(case((attempt, value), else_=0)),
-                func.sum(case((table.c.result_code.in_(contact_codes), value), else_=0)),
-                func.count(func.distinct(case((attempt, table.c.agent))))).where(where).group_by(hour)):
-            hours[key] = [int(tried or 0), int(reached or 0), int(agents_in or 0)]
+        for key, _agent, tried, reached in conn.execute(select(
+                hour, table.c.agent, func.sum(case((attempt, value), else_=0)),
+                func.sum(case((table.c.result_code.in_(contact_codes), value), else_=0))).where(where)
+                .group_by(hour, table.c.agent)):
+            row = hours.setdefault(key, [0, 0, 0])
+            row[0] += int(tried or 0)
+            row[1] += int(reached or 0)
+            row[2] += 1 if tried else 0
 
     edges = [(since, until)]
     if first_whole < last_whole:
@@ -161,28 +164,50 @@ def report(conn: Connection, since: datetime, until: datetime, team: str | None)
     }
 
 
+def _months(text: Any) -> Any:
+    """A "YYYY-MM-DD" column as a count of months (year * 12 + month), in SQL."""
+    return func.cast(func.substr(text, 1, 4), Integer) * 12 + func.cast(func.substr(text, 6, 2), Integer)
+
+
+def _on(table: Any, day: date) -> Any:
+    """The bucket-history rows in force on `day`."""
+    return and_(table.c.entered_on <= day.isoformat(), or_(table.c.left_on.is_(None), table.c.left_on > day.isoformat()))
+
+
 def portfolio(conn: Connection, since: datetime, until: datetime, team: str | None) -> dict[str, Any]:
     """Aging at `until`, roll rates from `since` to `until`, and vintage curves (12 months on book; bad:
-    30 days past due or more), over the team's accounts (every account without a team)."""
+    30 days past due or more), over the team's accounts (every account without a team). Counted in
+    the database; domain/kpi.py turns the counts into shares."""
     policy = server_policy()
-    accounts = select(account_facts.c.id, account_facts.c.bucket, account_facts.c.balance, account_facts.c.opened_on)
-    history = select(bucket_facts.c.id, bucket_facts.c.account_id, bucket_facts.c.bucket, bucket_facts.c.entered_on,
-                     bucket_facts.c.left_on)
-    if team is not None:
-        agents = team_agents(conn, team)
-        accounts = accounts.where(account_facts.c.agent.in_(agents))
-        history = history.join(account_facts, account_facts.c.id == bucket_facts.c.account_id).where(
-            account_facts.c.agent.in_(agents))
-    rows = conn.execute(accounts).all()
-    entries = [BucketHistoryEntry(r[0], r[1], r[2], date.fromisoformat(r[3]), date.fromisoformat(r[4]) if r[4] else None)
-               for r in conn.execute(history)]
     order = [b.code for b in policy.buckets.buckets]
-    bad = {b.code for b in policy.buckets.buckets if b.min_dpd >= 30}
+    bad = sorted((b.code for b in policy.buckets.buckets if b.min_dpd >= 30), key=order.index)
+    accounts = account_facts
+    mine = true()
+    if team is not None:
+        mine = accounts.c.agent.in_(team_agents(conn, team))
+    owed = conn.execute(select(accounts.c.bucket, func.count(), func.sum(accounts.c.balance)).where(mine)
+                        .group_by(accounts.c.bucket)).all()
+    # Roll rates: each account's bucket on the first day against its bucket on the last (closed: none).
+    before, after = bucket_facts.alias("before"), bucket_facts.alias("after")
+    theirs = select(accounts.c.id).where(mine).scalar_subquery() if team is not None else None
+    moves = select(before.c.bucket, func.coalesce(after.c.bucket, "closed"), func.count()).select_from(
+        before.outerjoin(after, and_(after.c.account_id == before.c.account_id, _on(after, until.date())))).where(
+        _on(before, since.date())).group_by(before.c.bucket, func.coalesce(after.c.bucket, "closed"))
+    if theirs is not None:
+        moves = moves.where(before.c.account_id.in_(theirs))
+    # Vintage: accounts per origination month, and per months from its first day to the first bad day.
+    cohort = func.substr(accounts.c.opened_on, 1, 7)
+    sizes = dict(conn.execute(select(cohort, func.count()).where(mine).group_by(cohort)).all())
+    first_bad = select(bucket_facts.c.account_id, func.min(bucket_facts.c.entered_on).label("day")).where(
+        bucket_facts.c.bucket.in_(bad)).group_by(bucket_facts.c.account_id).subquery()
+    month = _months(first_bad.c.day) - _months(accounts.c.opened_on)
+    went_bad = conn.execute(select(cohort, month, func.count()).select_from(
+        accounts.join(first_bad, first_bad.c.account_id == accounts.c.id)).where(mine).group_by(cohort, month)).all()
     return {
         "since": since, "until": until, "team": team,
-        "aging": [{"bucket": b, "accounts": n, "balance": owed}
-                  for b, n, owed in aging(((r.bucket, r.balance) for r in rows), order)],
-        "roll_rates": roll_rates(entries, since.date(), until.date()),
-        "vintage": vintage({r.id: date.fromisoformat(r.opened_on) for r in rows}, entries, bad, until.date()),
-        "bad_buckets": sorted(bad, key=order.index),
+        "aging": [{"bucket": b, "accounts": n, "balance": total}
+                  for b, n, total in aging_from_sums(((b, n, int(total)) for b, n, total in owed), order)],
+        "roll_rates": roll_rates_from_moves(((b, a), n) for b, a, n in conn.execute(moves)),
+        "vintage": vintage_from_counts(sizes, {(c, int(m)): n for c, m, n in went_bad}, until.date()),
+        "bad_buckets": bad,
     }

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, and_, func, select
 from cobro_tui.domain.records import instant_text
 from cobro_tui.server.kpi import team_agents
 from cobro_tui.server.mutations import server_policy
-from cobro_tui.server.schema import contact_facts, entities
+from cobro_tui.server.schema import account_facts, contact_facts, entities
 
 
 def team_queues(conn: Connection, team: str | None, now: datetime) -> dict[str, Any]:
@@ -24,9 +24,9 @@ def team_queues(conn: Connection, team: str | None, now: datetime) -> dict[str, 
     today = now.astimezone(zone).date()
     day_start = datetime.combine(today, time(0), zone)
     buckets: dict[str, Counter[str]] = defaultdict(Counter)
-    for agent, data in conn.execute(select(entities.c.agent, entities.c.data).where(
-            entities.c.kind == "account", entities.c.agent.in_(agents))):
-        buckets[agent][json.loads(data)["bucket"]] += 1
+    for agent, bucket, n in conn.execute(select(account_facts.c.agent, account_facts.c.bucket, func.count()).where(
+            account_facts.c.agent.in_(agents)).group_by(account_facts.c.agent, account_facts.c.bucket)):
+        buckets[agent][bucket] += n
     worked = dict(conn.execute(select(contact_facts.c.agent, func.count(func.distinct(contact_facts.c.account_id))).where(
         and_(contact_facts.c.started_at >= instant_text(day_start), contact_facts.c.agent.in_(agents)))
         .group_by(contact_facts.c.agent)).all())
