@@ -234,6 +234,12 @@ async def test_the_supervisor_app_shows_the_workstations(tmp_path: Path, server,
         await wait_for(pilot, lambda: isinstance(app.screen, HealthScreen) and app.screen.query_one(DataTable).row_count == 1)
         row = app.screen.query_one(DataTable).get_row_at(0)
         assert row[0] == "agente01" and row[1] == station.device.device_id[:8] and row[4] == "0"
+        await pilot.press("c")  # the table as CSV, as on every supervisor screen
+        written = app.settings.resolved_data_dir() / "kpi" / "workstations.csv"
+        await wait_for(pilot, written.exists)
+    lines = written.read_text().splitlines()
+    assert lines[0] == "agent,device_id,app_version,last_seen_at,pending_items,oldest_pending_at"
+    assert lines[1].startswith(f"agente01,{station.device.device_id},") and len(lines) == 2
 
 
 def test_a_supervisor_sees_the_teams_queues(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from cobro_tui.i18n import day, money, t
 from cobro_tui.sync.client import ApiClient, Refused, SyncError
 
 MIN_REASON = 10  # the server's rule, said before sending
+Table = tuple[list[str], list[list[Any]]]  # a CSV file's header and rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,10 +193,11 @@ class SupervisorService:
         except SyncError as exc:
             raise UserFacingError(t("kpi.unreachable", error=exc.message)) from None
 
-    def export(self, kpi: dict[str, Any], portfolio: dict[str, Any], folder: Path) -> list[Path]:
-        """The dashboard's tables as CSV files in `folder` (amounts in pesos with two decimals, shares to 4 places)."""
+    @staticmethod
+    def dashboard_tables(kpi: dict[str, Any], portfolio: dict[str, Any]) -> dict[str, Table]:
+        """The dashboard's tables for CSV (amounts in pesos with two decimals, shares to four places)."""
         order = [row["bucket"] for row in portfolio["aging"]] + ["closed"]
-        tables = {
+        tables: dict[str, Table] = {
             "aging": (["bucket", "accounts", "balance"],
                       [[r["bucket"], r["accounts"], pesos(r["balance"])] for r in portfolio["aging"]]),
             "roll_rates": (["from", *order], [[start, *(fraction(row.get(c)) for c in order)]
@@ -208,7 +210,7 @@ class SupervisorService:
                          [[c["channel"], c["attempts"], c["contacts"], fraction(c["contact_rate"]), c["promises"],
                            fraction(c["promise_rate"])] for c in kpi["channels"]]),
         }
-        return write_tables(folder, tables)
+        return tables
 
 
 def fraction(value: float | None) -> str:
@@ -219,7 +221,7 @@ def pesos(centavos: int) -> str:
     return f"{centavos / 100:.2f}"
 
 
-def write_tables(folder: Path, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> list[Path]:
+def write_tables(folder: Path, tables: dict[str, Table]) -> list[Path]:
     """Each table as `<name>.csv` in `folder` (UTF-8, a header row); the paths written."""
     written = []
     try:

@@ -11,7 +11,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import t
-from cobro_tui.services.approvals import Held, SupervisorService
+from cobro_tui.services.approvals import Held, SupervisorService, Table
 from cobro_tui.ui.screens.base import CobroForm
 from cobro_tui.ui.screens.server_screen import ServerScreen
 from cobro_tui.ui.widgets.key_bar import KeyBar
@@ -25,6 +25,7 @@ class ApprovalsScreen(ServerScreen):
         Binding("w", "health", "keys.health", id="approvals.health"),
         Binding("t", "team", "keys.team", id="approvals.team"),
         Binding("k", "dashboard", "keys.dashboard", id="approvals.dashboard"),
+        Binding("c", "export", "keys.export", id="approvals.export"),
         Binding("ctrl+r", "reload", "keys.reload", id="approvals.reload"),
     ]
 
@@ -44,6 +45,11 @@ class ApprovalsScreen(ServerScreen):
         for key in ("agent", "account", "what", "level", "requested"):
             table.add_column(t(f"approvals.col_{key}"), key=key)
         self.load()
+
+    def tables(self) -> dict[str, Table]:
+        return {"approvals": (["mutation_id", "agent", "account_id", "offer", "level", "why", "requested_at"],
+                              [[h.mutation_id, h.agent, h.account_id, h.what, h.level, h.why, h.requested_at.isoformat()]
+                               for h in self.held.values()])}
 
     def fetch(self) -> list[Held]:
         return self.service.pending()

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from cobro_tui.domain.money import Money
-from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import money, t
-from cobro_tui.services.approvals import SupervisorService
+from cobro_tui.services.approvals import SupervisorService, Table
 from cobro_tui.services.kpi_text import per_hour, rate, summary_lines
 from cobro_tui.ui.screens.server_screen import ServerScreen
 from cobro_tui.ui.widgets.charts import bars, curve
@@ -111,15 +109,7 @@ class DashboardScreen(ServerScreen):
         self.query_one("#dashboard-vintage-title", Static).update(t("dashboard.vintage_title", bucket=bad))
         self.query_one("#dashboard-vintage", Static).update(vintage_lines(self.portfolio["vintage"]))
 
-    @work(thread=True, exclusive=True, group="dashboard-export", exit_on_error=False)
-    def action_export(self) -> None:
+    def tables(self) -> dict[str, Table]:
         if self.kpi is None or self.portfolio is None:
-            return
-        folder = self.app.settings.resolved_data_dir() / "kpi"  # type: ignore[attr-defined]
-        try:
-            written = self.service.export(self.kpi, self.portfolio, folder)
-        except UserFacingError as exc:
-            self.app.call_from_thread(self.notify, exc.message, severity="error")
-            return
-        self.app.call_from_thread(self.notify, t("dashboard.exported", paths=", ".join(p.name for p in written),
-                                                 folder=str(folder)), timeout=8)
+            return {}
+        return self.service.dashboard_tables(self.kpi, self.portfolio)

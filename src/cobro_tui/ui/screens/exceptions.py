@@ -11,7 +11,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import t
-from cobro_tui.services.approvals import Flagged, SupervisorService
+from cobro_tui.services.approvals import Flagged, SupervisorService, Table
 from cobro_tui.ui.screens.base import CobroForm
 from cobro_tui.ui.screens.server_screen import ServerScreen
 from cobro_tui.ui.widgets.key_bar import KeyBar
@@ -22,6 +22,7 @@ class ExceptionsScreen(ServerScreen):
     BINDINGS = [
         Binding("enter", "review", "keys.review", id="exceptions.review"),
         Binding("escape", "back", "keys.approvals", id="exceptions.back"),
+        Binding("c", "export", "keys.export", id="exceptions.export"),
         Binding("ctrl+r", "reload", "keys.reload", id="exceptions.reload"),
     ]
 
@@ -41,6 +42,11 @@ class ExceptionsScreen(ServerScreen):
         for key in ("agent", "account", "rules", "when"):
             table.add_column(t(f"exceptions.col_{key}"), key=key)
         self.load()
+
+    def tables(self) -> dict[str, Table]:
+        return {"compliance_exceptions": (["id", "agent", "account_id", "code", "rules", "message", "created_at"],
+                                          [[f.id, f.agent, f.account_id, f.code, f.rules, f.message, f.created_at.isoformat()]
+                                           for f in self.flagged.values()])}
 
     def fetch(self) -> list[Flagged]:
         return self.service.exceptions()

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from cobro_tui.i18n import t
-from cobro_tui.services.approvals import Seen, SupervisorService
+from cobro_tui.services.approvals import Seen, SupervisorService, Table
 from cobro_tui.ui.screens.server_screen import ServerScreen
 from cobro_tui.ui.widgets.key_bar import KeyBar
 
@@ -17,12 +17,14 @@ class HealthScreen(ServerScreen):
     HEADING = "#health-heading"
     BINDINGS = [
         Binding("escape", "back", "keys.approvals", id="health.back"),
+        Binding("c", "export", "keys.export", id="health.export"),
         Binding("ctrl+r", "reload", "keys.reload", id="health.reload"),
     ]
 
     def __init__(self, service: SupervisorService) -> None:
         super().__init__()
         self.service = service
+        self.seen: list[Seen] = []
 
     def compose(self) -> ComposeResult:
         yield Static(t("health.loading"), id="health-heading")
@@ -35,10 +37,17 @@ class HealthScreen(ServerScreen):
             table.add_column(t(f"health.col_{key}"), key=key)
         self.load()
 
+    def tables(self) -> dict[str, Table]:
+        return {"workstations": (["agent", "device_id", "app_version", "last_seen_at", "pending_items", "oldest_pending_at"],
+                                 [[w.agent, w.device_id, w.app_version, w.last_seen_at.isoformat(),
+                                   "" if w.pending_items is None else w.pending_items,
+                                   w.oldest_pending_at.isoformat() if w.oldest_pending_at else ""] for w in self.seen])}
+
     def fetch(self) -> list[Seen]:
         return self.service.workstations()
 
     def show(self, data: list[Seen]) -> None:
+        self.seen = data
         heading = self.query_one("#health-heading", Static)
         table = self.query_one(DataTable)
         table.clear()

@@ -13,12 +13,7 @@ from textual.widgets import Button, DataTable, Label, Select, Static
 
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import money, t
-from cobro_tui.services.approvals import (
-    Assigned,
-    SupervisorService,
-    pesos,
-    write_tables,
-)
+from cobro_tui.services.approvals import Assigned, SupervisorService, Table, pesos
 from cobro_tui.ui.screens.base import CobroForm
 from cobro_tui.ui.screens.server_screen import ServerScreen
 from cobro_tui.ui.widgets.key_bar import KeyBar
@@ -108,18 +103,11 @@ class AgentAccountsScreen(ServerScreen):
             self.notify(said, timeout=8)
             self.load()
 
-    @work(thread=True, exclusive=True, group="agent-accounts-export", exit_on_error=False)
-    def action_export(self) -> None:
-        folder = self.app.settings.resolved_data_dir() / "kpi"  # type: ignore[attr-defined]
-        rows = [[a.account_id, a.number_tail, a.product, a.bucket, a.dpd, pesos(a.balance.centavos),
-                 a.last_contact_at.isoformat() if a.last_contact_at else ""] for a in self.accounts.values()]
-        try:
-            written = write_tables(folder, {f"accounts_{self.agent}": (
-                ["account_id", "number_tail", "product", "bucket", "dpd", "balance", "last_contact_at"], rows)})
-        except UserFacingError as exc:
-            self.app.call_from_thread(self.notify, exc.message, severity="error")
-            return
-        self.app.call_from_thread(self.notify, t("dashboard.exported", paths=written[0].name, folder=str(folder)), timeout=8)
+    def tables(self) -> dict[str, Table]:
+        return {f"accounts_{self.agent}": (
+            ["account_id", "number_tail", "product", "bucket", "dpd", "balance", "last_contact_at"],
+            [[a.account_id, a.number_tail, a.product, a.bucket, a.dpd, pesos(a.balance.centavos),
+              a.last_contact_at.isoformat() if a.last_contact_at else ""] for a in self.accounts.values()])}
 
 
 class ReassignForm(CobroForm):

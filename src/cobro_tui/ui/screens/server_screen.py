@@ -1,5 +1,6 @@
 """What the supervisor's screens share: their figures are read from the server in a worker, and a
-failure is said in the screen's heading; ctrl+r reads again, escape goes back."""
+failure is said in the screen's heading; ctrl+r reads again, escape goes back, `c` writes the
+screen's tables as CSV into `<data>/kpi/`."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from textual import on
+from textual import on, work
 from textual.message import Message
 from textual.widgets import Static
 
 from cobro_tui.errors import UserFacingError
-from cobro_tui.i18n import instant
+from cobro_tui.i18n import instant, t
+from cobro_tui.services.approvals import Table, write_tables
 from cobro_tui.ui.screens.base import CobroScreen
 
 
@@ -53,6 +55,26 @@ class ServerScreen(CobroScreen):
         if when is None:
             return "—"
         return instant(when.astimezone(ZoneInfo(self.app.settings.ui.agent_zone)))  # type: ignore[attr-defined]
+
+    def tables(self) -> dict[str, Table]:
+        """The screen's tables as `c` writes them (file name -> header and rows); none until loaded."""
+        return {}
+
+    def action_export(self) -> None:
+        tables = self.tables()
+        if tables:
+            self._export(tables)
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def _export(self, tables: dict[str, Table]) -> None:
+        folder = self.app.settings.resolved_data_dir() / "kpi"  # type: ignore[attr-defined]
+        try:
+            written = write_tables(folder, tables)
+        except UserFacingError as exc:
+            self.app.call_from_thread(self.notify, exc.message, severity="error")
+            return
+        self.app.call_from_thread(self.notify, t("dashboard.exported", paths=", ".join(p.name for p in written),
+                                                 folder=str(folder)), timeout=8)
 
     def action_reload(self) -> None:
         self.load()

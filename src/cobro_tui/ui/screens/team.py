@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import t
-from cobro_tui.services.approvals import SupervisorService, write_tables
+from cobro_tui.services.approvals import SupervisorService, Table
 from cobro_tui.ui.screens.server_screen import ServerScreen
 from cobro_tui.ui.widgets.key_bar import KeyBar
 
@@ -71,18 +70,10 @@ class TeamScreen(ServerScreen):
         self.app.push_screen(AgentAccountsScreen(self.service, agent, [a["agent"] for a in self.view["agents"]]),
                              lambda _: self.load())
 
-    @work(thread=True, exclusive=True, group="team-export", exit_on_error=False)
-    def action_export(self) -> None:
+    def tables(self) -> dict[str, Table]:
         if self.view is None:
-            return
-        folder = self.app.settings.resolved_data_dir() / "kpi"  # type: ignore[attr-defined]
+            return {}
         buckets = self.view["buckets"]
-        rows = [[a["agent"], a["accounts"], *(a["by_bucket"][b] for b in buckets), a["worked_today"], a["promises_due_today"]]
-                for a in self.view["agents"]]
-        try:
-            written = write_tables(folder, {"team": (["agent", "accounts", *buckets, "worked_today", "promises_due_today"],
-                                                     rows)})
-        except UserFacingError as exc:
-            self.app.call_from_thread(self.notify, exc.message, severity="error")
-            return
-        self.app.call_from_thread(self.notify, t("dashboard.exported", paths=written[0].name, folder=str(folder)), timeout=8)
+        return {"team": (["agent", "accounts", *buckets, "worked_today", "promises_due_today"],
+                         [[a["agent"], a["accounts"], *(a["by_bucket"][b] for b in buckets), a["worked_today"],
+                           a["promises_due_today"]] for a in self.view["agents"]])}
