@@ -140,6 +140,11 @@ def test_the_kpi_endpoint_counts_what_the_agents_logged_in_the_period(tmp_path: 
     assert report["channels"] == [{"channel": "voice", "attempts": 4, "contacts": 1, "contact_rate": 0.25,
                                    "promises": 1, "promise_rate": 1.0}]  # the PP contact records a promise
     assert report["hours"] == [{"hour": 10, "attempts": 4, "contacts": 1, "agent_hours": 1}]  # 16:27 UTC is 10:27 local
+    mine = next(a for a in report["agents_figures"] if a["agent"] == "agente01")
+    assert (mine["attempts"], mine["contacts"], mine["agent_hours"], mine["promises"]) == (4, 1, 1, 1)
+    assert mine["rpc_rate"] == 0.25 and mine["promise_rate"] == 1.0 and mine["kept_rate"] is None
+    assert [a["agent"] for a in report["agents_figures"]] == report["agents"]  # every agent, idle ones at zero
+    assert all(a["attempts"] == 0 for a in report["agents_figures"] if a["agent"] != "agente01")
     other_team = httpx.get(f"{thread.url}/v1/kpi", params={**params, "team": "sur"}, headers=supervisor)
     assert other_team.status_code == 403 and other_team.json()["code"] == "OTHER_TEAM"  # supervisor01 is of team norte
     bad = httpx.get(f"{thread.url}/v1/kpi", params={"since": until.isoformat(), "until": since.isoformat()}, headers=supervisor)
@@ -157,13 +162,16 @@ def test_the_kept_rate_from_the_server_equals_the_formula_on_its_documents(serve
     engine, _ = server
     since, until = NOW - timedelta(days=365), NOW
     with engine.connect() as conn:
-        kept = figures(conn, since, until, None).kept
+        found = figures(conn, since, until, None)
+        kept = found.kept
         docs = [from_record("promise", json.loads(d)) for d in
                 conn.execute(select(entities.c.data).where(entities.c.kind == "promise")).scalars()]
     expected = kept_figures([PromiseFact(p.created_by, p.created_at, p.amount.centavos, deadline(p), p.status.value,
                                          p.paid.centavos if p.paid else 0)
                              for p in docs if since.date() <= deadline(p) < until.date()], until.date())
     assert kept == expected and kept.judged > 0  # the seed has judged promises
+    assert sum(a.judged for a in found.by_agent) == kept.judged and sum(a.kept for a in found.by_agent) == kept.kept
+    assert sum(a.recovered for a in found.by_agent) == found.recovered.amount > 0
 
 
 def test_whole_hours_from_the_hourly_counts_and_cut_hours_from_the_attempts_agree(server, policy) -> None:  # type: ignore[no-untyped-def]
@@ -180,12 +188,16 @@ def test_whole_hours_from_the_hourly_counts_and_cut_hours_from_the_attempts_agre
     attempt_codes = {c.code for c in policy.result_codes.codes if c.attempt}
     contact_codes = {c.code for c in policy.result_codes.codes if c.right_party_contact}
     with engine.connect() as conn:
-        sums, hours = _attempts(conn, since, until, None, sorted(attempt_codes), sorted(contact_codes))
+        sums, hours, by_agent = _attempts(conn, since, until, None, sorted(attempt_codes), sorted(contact_codes))
         direct = conn.execute(select(contact_facts).where(
             contact_facts.c.started_at >= since.isoformat(timespec="microseconds"),
             contact_facts.c.started_at < until.isoformat(timespec="microseconds"))).all()
     assert sums == Counter((r.channel, r.result_code) for r in direct) and sum(sums.values()) > 50
     tried = [r for r in direct if r.result_code in attempt_codes]
+    assert by_agent == {agent: [sum(1 for r in tried if r.agent == agent),
+                                sum(1 for r in direct if r.agent == agent and r.result_code in contact_codes),
+                                len({r.started_at[:13] for r in tried if r.agent == agent})]
+                        for agent in {r.agent for r in direct}}
     assert sum(h[2] for h in hours.values()) == len({(r.agent, r.started_at[:13]) for r in tried})
     assert hours == {key: [sum(1 for r in tried if r.started_at[:13] == key),
                            sum(1 for r in direct if r.started_at[:13] == key and r.result_code in contact_codes),
@@ -305,6 +317,8 @@ def test_aging_roll_rates_and_vintage_from_the_server_equal_the_formulas_on_its_
     bad = {b.code for b in policy.buckets.buckets if b.min_dpd >= 30}
     assert found["vintage"] == vintage({a.id: a.opened_on for a in accounts}, history, bad, until.date())
     # One team's: agente01 alone in team sur; the same formulas over their accounts only.
+    from collections import Counter
+
     from cobro_tui.server.db import write_tx
     from cobro_tui.server.schema import users
 
@@ -319,6 +333,7 @@ def test_aging_roll_rates_and_vintage_from_the_server_equal_the_formulas_on_its_
     own_history = [h for h in history if h.account_id in ids]
     assert theirs["roll_rates"] == roll_rates(own_history, since.date(), until.date())
     assert theirs["vintage"] == vintage({a.id: a.opened_on for a in own}, own_history, bad, until.date())
+    assert theirs["cohorts"] == Counter(a.opened_on.strftime("%Y-%m") for a in own)
     report = httpx.get(f"{thread.url}/v1/kpi/portfolio", params={"since": since.isoformat()},
                        headers=auth_headers(thread.url, "supervisor01")).json()
     assert report["bad_buckets"][0] == "30-59" and len(report["aging"]) == len(order)
@@ -355,7 +370,10 @@ async def test_the_dashboard_shows_the_weeks_kpis_aging_bars_and_roll_rates_and_
         assert sum(row["attempts"] for row in kpi["hours"]) == kpi["attempts"]
         curves = str(screen.query_one("#dashboard-vintage", Static).render()).splitlines()
         assert [line[:7] for line in curves] == list(screen.portfolio["vintage"])[-12:]
-        assert screen.query_one(DataTable).row_count > 0
+        assert screen.query_one("#dashboard-roll", DataTable).row_count > 0
+        agents = screen.query_one("#dashboard-agents", DataTable)
+        assert agents.row_count == len(kpi["agents"]) == 10
+        assert sum(int(agents.get_row(a)[1]) for a in kpi["agents"]) == kpi["attempts"]
         week = kpi["attempts"]
         await pilot.press("p")  # the next period: 30 days
         await wait_for(pilot, lambda: "Últimos 30 días" in str(screen.query_one("#dashboard-kpi", Static).render()))
@@ -363,7 +381,7 @@ async def test_the_dashboard_shows_the_weeks_kpis_aging_bars_and_roll_rates_and_
         await pilot.press("c")
         await wait_for(pilot, lambda: (tmp_path / "kpi" / "channels.csv").exists())
     folder = tmp_path / "kpi"
-    assert sorted(p.name for p in folder.iterdir()) == ["aging.csv", "channels.csv", "hours.csv", "roll_rates.csv",
+    assert sorted(p.name for p in folder.iterdir()) == ["agents.csv", "aging.csv", "channels.csv", "hours.csv", "roll_rates.csv",
                                                          "vintage.csv"]
     aging = (folder / "aging.csv").read_text().splitlines()
     assert aging[0] == "bucket,accounts,balance" and len(aging) == 1 + len(policy.buckets.buckets)

@@ -154,5 +154,8 @@ def test_kpi_prints_the_servers_figures_for_a_supervisor_and_refuses_an_agent(tm
     report = json.loads(run(supervisor_home, "kpi", "--since", "30d", "--json").stdout)
     assert report["attempts"] > 0 and 0 <= report["rpc_rate"] <= 1  # the demo portfolio's last month
     assert f"Intentos {report['attempts']}" in lines.stdout
+    assert "Recuperado del" in lines.stdout and "  agente01: intentos" in lines.stdout  # the amount, then a line per agent
+    other = run(supervisor_home, "kpi", "--team", "sur")
+    assert other.returncode != 0 and "OTHER_TEAM" in other.stderr  # supervisor01 reviews team norte only
     bad = run(supervisor_home, "kpi", "--since", "ayer")
     assert bad.returncode == 2 and "7d, 24h, 90m" in bad.stderr

@@ -266,7 +266,7 @@ def _cmd_kpi(args: argparse.Namespace) -> int:
     from cobro_tui.bootstrap import kpi_report
     from cobro_tui.clock import clock_for
     from cobro_tui.i18n import set_language, t
-    from cobro_tui.services.kpi_text import summary_lines
+    from cobro_tui.services.kpi_text import agent_lines, summary_lines
     from cobro_tui.settings import load_settings
 
     settings = load_settings()
@@ -279,7 +279,7 @@ def _cmd_kpi(args: argparse.Namespace) -> int:
 
     print(t("kpi.heading", since=report["since"], until=report["until"], team=report["team"] or t("kpi.all_teams"),
             agents=len(report["agents"])))
-    for line in summary_lines(report):
+    for line in [*summary_lines(report), *agent_lines(report)]:
         print(line)
     return 0
 

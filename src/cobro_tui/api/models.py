@@ -214,6 +214,23 @@ class KpiKept(Wire):
     amount_rate: float | None
 
 
+class KpiAgent(Wire):
+    """One agent's figures over the period (docs/kpi.md, "per agent")."""
+
+    agent: str
+    attempts: int
+    contacts: int
+    agent_hours: int
+    contacts_per_hour: float | None
+    rpc_rate: float | None
+    promises: int
+    promise_rate: float | None
+    judged: int
+    kept: int
+    kept_rate: float | None
+    recovered: int  # centavos
+
+
 class KpiReport(Wire):
     """The KPIs of a period and a team (docs/kpi.md); rates are empty when there is nothing to divide."""
 
@@ -233,6 +250,7 @@ class KpiReport(Wire):
     kept: KpiKept
     recovered: KpiRecovered
     hours: list[KpiHour]
+    agents_figures: list[KpiAgent]
 
 
 class ComplianceException(Wire):
@@ -333,4 +351,5 @@ class PortfolioReport(Wire):
     aging: list[AgingRow]
     roll_rates: dict[str, dict[str, float]]
     vintage: dict[str, list[float | None]]
+    cohorts: dict[str, int]  # accounts opened per month, the vintage curves' denominators
     bad_buckets: list[str]

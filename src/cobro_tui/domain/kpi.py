@@ -122,6 +122,36 @@ def contact_figures_from_sums(sums: Iterable[tuple[tuple[str, str], int]], agent
 
 
 @dataclass(frozen=True, slots=True)
+class AgentFigures:
+    """One agent's figures over the period, to set agents side by side."""
+
+    agent: str
+    attempts: int
+    contacts: int
+    agent_hours: int
+    promises: int
+    judged: int  # promises whose deadline passed in the period: kept or broken
+    kept: int
+    recovered: int  # centavos received on the accounts the agent held
+
+    @property
+    def contacts_per_hour(self) -> float | None:
+        return ratio(self.contacts, self.agent_hours)
+
+    @property
+    def rpc_rate(self) -> float | None:
+        return ratio(self.contacts, self.attempts)
+
+    @property
+    def promise_rate(self) -> float | None:
+        return ratio(self.promises, self.contacts)
+
+    @property
+    def kept_rate(self) -> float | None:
+        return ratio(self.kept, self.judged)
+
+
+@dataclass(frozen=True, slots=True)
 class KeptFigures:
     judged: int  # promises whose deadline passed: kept or broken
     kept: int

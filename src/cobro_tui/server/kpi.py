@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Integer, and_, case, func, literal, or_, select, true
 
 from cobro_tui.domain.kpi import (
+    AgentFigures,
     ContactFigures,
     KeptFigures,
     RecoveryFigures,
@@ -46,14 +47,16 @@ def _hour(at: datetime) -> datetime:
 
 
 def _attempts(conn: Connection, since: datetime, until: datetime, agents: list[str] | None, attempt_codes: list[str],
-              contact_codes: list[str]) -> tuple[Counter[tuple[str, str]], dict[str, list[int]]]:
-    """Attempts by (channel, result code) in [since, until), and per clock hour (UTC, "2026-11-20T15"):
-    attempts, right-party contacts, agents with an attempt. Whole hours come from contact_hours, the
-    hours the window cuts from contact_facts; both are summed in the database."""
+              contact_codes: list[str]) -> tuple[Counter[tuple[str, str]], dict[str, list[int]], dict[str, list[int]]]:
+    """Attempts by (channel, result code) in [since, until); per clock hour (UTC, "2026-11-20T15"):
+    attempts, right-party contacts, agents with an attempt; per agent: attempts, right-party contacts,
+    hours with an attempt. Whole hours come from contact_hours, the hours the window cuts from
+    contact_facts; both are summed in the database."""
     first_whole = _hour(since) if _hour(since) == since else _hour(since) + timedelta(hours=1)
     last_whole = _hour(until)
     sums: Counter[tuple[str, str]] = Counter()
     hours: dict[str, list[int]] = {}
+    by_agent: dict[str, list[int]] = {}
 
     def add(table: Any, hour: Any, value: Any, where: Any) -> None:
         """Sums of `value` (the row's count) by (channel, code) and by hour, over the rows `where` picks."""
@@ -64,14 +67,14 @@ def _attempts(conn: Connection, since: datetime, until: datetime, agents: list[s
             sums[(channel, code)] += int(n)
         # Per (hour, agent): one pass in the order of contact_hours' key, folded per hour here.
         attempt = table.c.result_code.in_(attempt_codes)
-        for key, _agent, tried, reached in conn.execute(select(
+        for key, agent, tried, reached in conn.execute(select(
                 hour, table.c.agent, func.sum(case((attempt, value), else_=0)),
                 func.sum(case((table.c.result_code.in_(contact_codes), value), else_=0))).where(where)
                 .group_by(hour, table.c.agent)):
-            row = hours.setdefault(key, [0, 0, 0])
-            row[0] += int(tried or 0)
-            row[1] += int(reached or 0)
-            row[2] += 1 if tried else 0
+            for row in (hours.setdefault(key, [0, 0, 0]), by_agent.setdefault(agent, [0, 0, 0])):
+                row[0] += int(tried or 0)
+                row[1] += int(reached or 0)
+                row[2] += 1 if tried else 0
 
     edges = [(since, until)]
     if first_whole < last_whole:
@@ -84,7 +87,7 @@ def _attempts(conn: Connection, since: datetime, until: datetime, agents: list[s
         if low < high:
             add(facts, func.substr(facts.c.started_at, 1, 13), literal(1),
                 and_(facts.c.started_at >= instant_text(low), facts.c.started_at < instant_text(high)))
-    return sums, hours
+    return sums, hours, by_agent
 
 
 def by_hour_of_day(hours: dict[str, list[int]], zone: ZoneInfo) -> list[dict[str, int]]:
@@ -103,6 +106,7 @@ class Figures:
     contacts: ContactFigures
     kept: KeptFigures
     hours: dict[str, list[int]]  # UTC clock hour -> attempts, right-party contacts, agents dialling
+    by_agent: list[AgentFigures]
     recovered: RecoveryFigures
     first_day: date  # the period's days in the institution's zone, both counted
     last_day: date
@@ -119,7 +123,7 @@ def figures(conn: Connection, since: datetime, until: datetime, team: str | None
     agents = team_agents(conn, team)
     start, end = instant_text(since), instant_text(until)
     codes = policy.result_codes
-    sums, hours = _attempts(conn, since, until, agents if team is not None else None,
+    sums, hours, dialled = _attempts(conn, since, until, agents if team is not None else None,
                             [c.code for c in codes.codes if c.attempt], [c.code for c in codes.codes if c.right_party_contact])
     made = and_(promise_facts.c.created_at >= start, promise_facts.c.created_at < end)
     judged = and_(promise_facts.c.deadline >= since.date().isoformat(), promise_facts.c.deadline < until.date().isoformat(),
@@ -130,18 +134,24 @@ def figures(conn: Connection, since: datetime, until: datetime, team: str | None
         made = and_(made, promise_facts.c.agent.in_(agents))
         judged = and_(judged, promise_facts.c.agent.in_(agents))
         received = and_(received, payment_facts.c.agent.in_(agents))
-    taken = conn.execute(select(func.count()).select_from(promise_facts).where(made)).scalar_one()
+    taken_by = dict(conn.execute(select(promise_facts.c.agent, func.count()).where(made).group_by(promise_facts.c.agent)).all())
+    taken = sum(taken_by.values())
     contacts = contact_figures_from_sums(sums.items(), sum(h[2] for h in hours.values()), codes, promises=taken)
     # The kept figures (domain.kpi.kept_figures) summed in the database: judged, kept, promised, paid up to each amount.
     paid = case((promise_facts.c.paid < promise_facts.c.amount, promise_facts.c.paid), else_=promise_facts.c.amount)
-    judged_count, kept_count, promised, kept_amount = conn.execute(select(
-        func.count(), func.coalesce(func.sum(case((promise_facts.c.status == "kept", 1), else_=0)), 0),
-        func.coalesce(func.sum(promise_facts.c.amount), 0), func.coalesce(func.sum(paid), 0)).where(judged)).one()
+    kept_by = {agent: (n, int(k), int(owed), int(got)) for agent, n, k, owed, got in conn.execute(select(
+        promise_facts.c.agent, func.count(), func.sum(case((promise_facts.c.status == "kept", 1), else_=0)),
+        func.sum(promise_facts.c.amount), func.sum(paid)).where(judged).group_by(promise_facts.c.agent))}
+    judged_count, kept_count, promised, kept_amount = (sum(v[i] for v in kept_by.values()) for i in range(4))
     # The amount recovered (domain.kpi.recovery_figures) summed in the database, against the prorated target.
-    count, amount = conn.execute(select(func.count(), func.coalesce(func.sum(payment_facts.c.amount), 0)).where(received)).one()
+    received_by = {agent: (n, int(total)) for agent, n, total in conn.execute(select(
+        payment_facts.c.agent, func.count(), func.sum(payment_facts.c.amount)).where(received).group_by(payment_facts.c.agent))}
+    count, amount = sum(n for n, _ in received_by.values()), sum(total for _, total in received_by.values())
     monthly = policy.targets.get(team) if team is not None else (sum(policy.targets.values()) or None)
     recovered = RecoveryFigures(int(amount), count, period_target(monthly, first, last) if monthly else None)
-    return Figures(agents, contacts, KeptFigures(judged_count, int(kept_count), int(promised), int(kept_amount)), hours,
+    by_agent = [AgentFigures(agent, *dialled.get(agent, [0, 0, 0]), taken_by.get(agent, 0),
+                             *kept_by.get(agent, (0, 0, 0, 0))[:2], received_by.get(agent, (0, 0))[1]) for agent in agents]
+    return Figures(agents, contacts, KeptFigures(judged_count, kept_count, promised, kept_amount), hours, by_agent,
                    recovered, first, last)
 
 
@@ -161,6 +171,10 @@ def report(conn: Connection, since: datetime, until: datetime, team: str | None)
         "recovered": {"first_day": found.first_day, "last_day": found.last_day, "payments": recovered.payments,
                       "amount": recovered.amount, "target": recovered.target, "share": recovered.share},
         "hours": by_hour_of_day(found.hours, ZoneInfo(server_policy().zones.fallback)),
+        "agents_figures": [{"agent": a.agent, "attempts": a.attempts, "contacts": a.contacts, "agent_hours": a.agent_hours,
+                            "contacts_per_hour": a.contacts_per_hour, "rpc_rate": a.rpc_rate, "promises": a.promises,
+                            "promise_rate": a.promise_rate, "judged": a.judged, "kept": a.kept, "kept_rate": a.kept_rate,
+                            "recovered": a.recovered} for a in found.by_agent],
     }
 
 
@@ -209,5 +223,6 @@ def portfolio(conn: Connection, since: datetime, until: datetime, team: str | No
                   for b, n, total in aging_from_sums(((b, n, int(total)) for b, n, total in owed), order)],
         "roll_rates": roll_rates_from_moves(((b, a), n) for b, a, n in conn.execute(moves)),
         "vintage": vintage_from_counts(sizes, {(c, int(m)): n for c, m, n in went_bad}, until.date()),
+        "cohorts": sizes,
         "bad_buckets": bad,
     }

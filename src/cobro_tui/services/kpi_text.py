@@ -41,3 +41,10 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             rate=rate(c["contact_rate"]), promises=c["promises"], promise_rate=rate(c["promise_rate"]))
           for c in report["channels"]),
     ]
+
+
+def agent_lines(report: dict[str, Any]) -> list[str]:
+    """One line per agent of the report."""
+    return [t("kpi.agent", agent=a["agent"], attempts=a["attempts"], contacts=a["contacts"], rpc=rate(a["rpc_rate"]),
+              promises=a["promises"], kept=rate(a["kept_rate"]), recovered=money(Money(a["recovered"])))
+            for a in report["agents_figures"]]

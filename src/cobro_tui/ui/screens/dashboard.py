@@ -22,6 +22,7 @@ from cobro_tui.ui.widgets.key_bar import KeyBar
 BAR = 40  # cells for the longest bar
 PERIODS = (7, 30, 90, 1)  # days; `p` goes to the next
 COHORTS = 12  # the latest origination months drawn
+AGENT_COLUMNS = ("agent", "attempts", "contacts", "per_hour", "rpc", "promises", "promise_rate", "kept_rate", "recovered")
 
 
 def aging_bars(rows: list[dict[str, Any]]) -> str:
@@ -36,16 +37,16 @@ def hour_bars(rows: list[dict[str, Any]]) -> str:
                     contacts=r["contacts"], attempts=r["attempts"])) for r in rows], BAR) or t("dashboard.no_contacts")
 
 
-def vintage_lines(curves: dict[str, list[float | None]]) -> str:
-    """The latest cohorts: a curve over months on book (one cell a month, scaled to the worst cohort),
-    then the share at the latest month known."""
+def vintage_lines(curves: dict[str, list[float | None]], sizes: dict[str, int]) -> str:
+    """The latest cohorts with their accounts: a curve over months on book (one cell a month, scaled
+    to the worst cohort), then the share at the latest month known."""
     shown = list(curves.items())[-COHORTS:]
     top = max((v for _, values in shown for v in values if v is not None), default=0.0)
     lines = []
     for cohort, values in shown:
         known = [(k, v) for k, v in enumerate(values, 1) if v is not None]
         last = t("dashboard.vintage_at", month=known[-1][0], share=rate(known[-1][1])) if known else ""
-        lines.append(f"{cohort}  {curve(values, top)}  {last}")
+        lines.append(f"{cohort} {sizes.get(cohort, 0):>6}  {curve(values, top)}  {last}")
     return "\n".join(lines)
 
 
@@ -68,6 +69,8 @@ class DashboardScreen(ServerScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dashboard"):
             yield Static(t("dashboard.loading"), id="dashboard-kpi")
+            yield Static(t("dashboard.agents_title"), classes="form-title")
+            yield DataTable(id="dashboard-agents", cursor_type="none", zebra_stripes=True)
             yield Static(t("dashboard.aging_title"), classes="form-title")
             yield Static("", id="dashboard-aging")
             yield Static(t("dashboard.hours_title"), classes="form-title")
@@ -96,7 +99,8 @@ class DashboardScreen(ServerScreen):
         self.query_one("#dashboard-aging", Static).update(aging_bars(self.portfolio["aging"]))
         self.query_one("#dashboard-hours", Static).update(hour_bars(self.kpi["hours"]))
         order = [row["bucket"] for row in self.portfolio["aging"]] + ["closed"]
-        table = self.query_one(DataTable)
+        self._agents(self.kpi["agents_figures"])
+        table = self.query_one("#dashboard-roll", DataTable)
         table.clear(columns=True)
         table.add_column(t("dashboard.roll_from"), key="from")
         for code in order:
@@ -107,7 +111,17 @@ class DashboardScreen(ServerScreen):
                 table.add_row(start, *(rate(row.get(code)) if code in row else "" for code in order), key=start)
         bad = self.portfolio["bad_buckets"][0] if self.portfolio["bad_buckets"] else "—"
         self.query_one("#dashboard-vintage-title", Static).update(t("dashboard.vintage_title", bucket=bad))
-        self.query_one("#dashboard-vintage", Static).update(vintage_lines(self.portfolio["vintage"]))
+        self.query_one("#dashboard-vintage", Static).update(vintage_lines(self.portfolio["vintage"], self.portfolio["cohorts"]))
+
+    def _agents(self, rows: list[dict[str, Any]]) -> None:
+        table = self.query_one("#dashboard-agents", DataTable)
+        table.clear(columns=True)
+        for key in AGENT_COLUMNS:
+            table.add_column(t(f"dashboard.col_{key}"), key=key)
+        for a in rows:
+            table.add_row(a["agent"], str(a["attempts"]), str(a["contacts"]), per_hour(a["contacts_per_hour"]),
+                          rate(a["rpc_rate"]), str(a["promises"]), rate(a["promise_rate"]), rate(a["kept_rate"]),
+                          money(Money(a["recovered"])), key=a["agent"])
 
     def tables(self) -> dict[str, Table]:
         if self.kpi is None or self.portfolio is None:
