@@ -23,7 +23,7 @@ from cobro_tui.domain.models import (
     ReferenceRole,
     RestrictionKind,
 )
-from cobro_tui.policy import Policy
+from cobro_tui.policy import Policy, load_policy
 from cobro_tui.store.engine import CacheFile
 from cobro_tui.store.migrate import upgrade
 
@@ -165,3 +165,25 @@ def test_inconvenient_words_are_never_issued_as_initials() -> None:
     issued_rfc = make_rfc("Olga", "Puente", "Torres", date(1990, 5, 4), 77)
     assert issued_curp.startswith("PXTO") and curp.is_valid(issued_curp)
     assert issued_rfc.startswith("PXTO") and rfc.is_valid(issued_rfc, validate_check_digits=True)
+
+
+def test_bucket_histories_follow_on_without_gaps_and_some_accounts_cured_before() -> None:
+    from collections import defaultdict
+    from datetime import timedelta
+
+    from cobro_tui.domain.kpi import roll_rates
+
+    spec = PortfolioSpec(400, 3, NOW, load_policy().buckets)
+    accounts = [a for bundle in generate_portfolio(spec) for a in bundle.accounts]
+    histories: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
+    for item in accounts:
+        for entry in item.bucket_history:
+            histories[item.account.id].append(entry)
+    for item in accounts:
+        steps = sorted(histories[item.account.id], key=lambda e: e.entered_on)
+        assert steps[0].entered_on == item.account.opened_on  # on the books from its opening day...
+        assert all(a.left_on == b.entered_on for a, b in zip(steps, steps[1:]))  # ...one stay after another
+        assert steps[-1].left_on is None and steps[-1].bucket == item.account.bucket
+    today = NOW.date()
+    rates = roll_rates([e for h in histories.values() for e in h], today - timedelta(days=30), today)
+    assert rates["1-29"].get("preventiva", 0) > 0  # some accounts late a month ago are current again

@@ -128,6 +128,7 @@ async def test_a_filter_narrows_the_queue_and_says_so(tmp_path: Path, policy: Po
         await wait_for(pilot, lambda: isinstance(app.screen, FilterForm))
         app.screen.query_one("#filter-bucket", Select).value = code
         await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, FilterForm))  # the form gone, the queue on top
         queue = app.screen
         heading = queue.query_one("#queue-heading", Static)
         await wait_for(pilot, lambda: "filtro:" in str(heading.render()) and table.row_count > 0)

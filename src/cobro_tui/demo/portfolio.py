@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from itertools import accumulate
 from typing import TypeVar
@@ -286,7 +286,8 @@ class _Generator:
         else:
             stage = Stage.COLLECTION
         risk = "ABCDE"[min(4, max(0, dpd // 45 + self.pick((-1, 0, 0, 1))))]
-        opened = self.today - timedelta(days=self.between(200, 8 * 365))
+        # Opened at least three months before it first fell behind (drawn as before, then moved back if needed).
+        opened = min(self.today - timedelta(days=self.between(200, 8 * 365)), self.today - timedelta(days=max(dpd, 0) + 90))
         account = Account(
             id=self.uid(), customer_id=bundle.customer.id, number=number,
             product=product, principal=_pesos(principal_pesos), interest=_pesos(interest), fees=_pesos(fees),
@@ -318,6 +319,33 @@ class _Generator:
                 relationship=self.pick(RELATIONSHIPS),
             ))
 
+    def cured_episode(self, result: AccountBundle) -> None:
+        """Half the accounts fell behind once before and cured, most of them lately: their time in the
+        first bucket is split by an episode in the next one (a third of those rolled one bucket further).
+        Drawn from a generator of the account's own, so the rest of the portfolio stays as it was."""
+        rng = random.Random(f"{result.account.id}:cure")
+        history, codes = result.bucket_history, [b.code for b in self.buckets.buckets]
+        if len(codes) < 3 or not history or history[0].bucket != codes[0] or rng.random() >= 0.5:
+            return
+        first = history[0]
+        end = first.left_on or self.today
+        rolled = rng.random() < 0.3
+        late, worse = (29, rng.randint(1, 25)) if rolled else (rng.randint(3, 25), 0)
+        cured = end - timedelta(days=rng.randint(3, 60))
+        start = cured - timedelta(days=late + worse)
+        if (start - first.entered_on).days < 30:
+            return
+
+        def entry(bucket: str, entered: date, left: date | None) -> BucketHistoryEntry:
+            return BucketHistoryEntry(seeded_uuid7(self.id_base_ms + self.id_serial, rng), result.account.id, bucket,
+                                      entered, left)
+
+        episode = [replace(first, left_on=start), entry(codes[1], start, start + timedelta(days=late))]
+        if rolled:
+            episode.append(entry(codes[2], start + timedelta(days=late), cured))
+        episode.append(entry(codes[0], cured, first.left_on))
+        history[0:1] = episode
+
     def history(self, result: AccountBundle, bundle: CustomerBundle, installment: float) -> None:
         rng, account, today = self.rng, result.account, self.today
         # Bucket history: one entry per bucket the account walked through on its way to today.
@@ -327,6 +355,7 @@ class _Generator:
             entered = today - timedelta(days=account.dpd - max(bucket.min_dpd, 0)) if bucket.min_dpd > 0 else account.opened_on
             left = None if bucket.holds(account.dpd) else today - timedelta(days=account.dpd - (bucket.max_dpd or 0) - 1)
             result.bucket_history.append(BucketHistoryEntry(self.uid(), account.id, bucket.code, entered, left))
+        self.cured_episode(result)
         # Payments: the last ones came before the account fell behind.
         last_paid = None
         for _ in range(self.pick((0, 1, 1, 2, 3))):
