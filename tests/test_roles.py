@@ -109,3 +109,56 @@ def test_a_supervisor_reviews_only_their_team_and_a_manager_every_team(server) -
     assert taken.status_code == 403 and taken.json()["code"] == "OTHER_TEAM"
     given = httpx.put(where, json={"agent": "agente01"}, headers={**manager, "If-Match": etag})
     assert given.status_code == 200 and given.json()["agent"] == "agente01"
+
+
+async def test_a_manager_moves_the_team_screens_through_every_team_and_a_supervisor_cannot(tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                                            server) -> None:
+    from textual.widgets import DataTable, Static
+    from ui_support import wait_for
+
+    from cobro_tui.bootstrap import build_supervisor_app
+    from cobro_tui.settings import load_settings
+    from cobro_tui.ui.screens.dashboard import DashboardScreen
+    from cobro_tui.ui.screens.team import TeamScreen
+
+    _, thread = server
+    url = thread.url
+    assert httpx.get(f"{url}/v1/teams", headers=auth_headers(url, "supervisor01")).json() == ["norte"]
+    assert httpx.get(f"{url}/v1/teams", headers=auth_headers(url, "gerente01")).json() == ["norte", "sur"]
+    settings = load_settings().model_copy(update={"data_dir": tmp_path, "now": NOW})
+
+    def app_for(user: str):  # type: ignore[no-untyped-def]
+        token = httpx.post(f"{url}/v1/auth/login", json={"username": user, "password": "demo"}).json()["token"]
+        return build_supervisor_app(settings, url, user, token)
+
+    app = app_for("gerente01")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.teams == ["norte", "sur"])
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TeamScreen) and app.screen.view is not None)
+        screen = app.screen
+        heading = screen.query_one("#team-heading", Static)
+        assert screen.query_one(DataTable).row_count == 11 and "todos" in str(heading.render())  # every team's agents
+        assert "g Otro equipo" in str(screen.query_one("#key-bar", Static).render())
+        await pilot.press("g")
+        await wait_for(pilot, lambda: "equipo norte" in str(heading.render()))
+        assert screen.query_one(DataTable).row_count == 10
+        await pilot.press("g")
+        await wait_for(pilot, lambda: "equipo sur" in str(heading.render()))
+        assert [r.value for r in screen.query_one(DataTable).rows] == ["agente_sur"]
+        await pilot.press("escape", "k")  # the dashboard keeps the team chosen
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.kpi is not None)
+        assert app.screen.kpi["agents"] == ["agente_sur"] and app.screen.kpi["team"] == "sur"
+        assert "equipo sur" in str(app.screen.query_one("#dashboard-kpi", Static).render())
+        await pilot.press("g")  # back to every team
+        await wait_for(pilot, lambda: app.screen.kpi["team"] is None and len(app.screen.kpi["agents"]) == 11)
+    app = app_for("supervisor01")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.teams == ["norte"])
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TeamScreen) and app.screen.view is not None)
+        assert "equipo norte" in str(app.screen.query_one("#team-heading", Static).render())
+        assert "Otro equipo" not in str(app.screen.query_one("#key-bar", Static).render())  # one team: no key to move
+        await pilot.press("g")
+        await pilot.pause(0.2)
+        assert app.team is None and app.screen.query_one(DataTable).row_count == 10

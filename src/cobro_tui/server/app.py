@@ -319,6 +319,14 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
         with engine.connect() as conn:
             return TeamQueues.model_validate(team_queues(conn, team_scope(user, team), clock.now()))
 
+    @app.get("/v1/teams", response_model=list[str], responses=problems)
+    def team_list(user: Annotated[auth.User, Depends(supervisor_user)]) -> list[str]:
+        """The teams the caller may review: a supervisor's own; every team with agents for a manager."""
+        if user.role != "manager":
+            return [user.team]
+        with engine.connect() as conn:
+            return sorted(set(conn.execute(select(users.c.team).where(users.c.role == "agent")).scalars()))
+
     @app.get("/v1/team/agents/{agent}/accounts", response_model=AgentAccounts,
              responses={**problems, 404: {"model": Problem}})
     def agent_account_list(agent: str, user: Annotated[auth.User, Depends(supervisor_user)]) -> AgentAccounts:

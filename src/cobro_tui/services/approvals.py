@@ -149,6 +149,13 @@ class SupervisorService:
         except SyncError as exc:
             raise UserFacingError(t("team.unreachable", error=exc.message)) from None
 
+    def teams(self) -> list[str]:
+        """The teams this user may review (one for a supervisor)."""
+        try:
+            return self.api.teams()
+        except SyncError as exc:
+            raise UserFacingError(t("team.unreachable", error=exc.message)) from None
+
     def agent_accounts(self, agent: str) -> list[Assigned]:
         """The agent's accounts, most days past due first."""
         try:
@@ -184,12 +191,14 @@ class SupervisorService:
             said.append(t("reassign.refused", count=len(refused), error=refused[0]))
         return " ".join(said)
 
-    def dashboard(self, days: int = 7, roll_days: int = 30) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The KPIs of the last `days` days and the portfolio (aging, roll rates over `roll_days`, vintage)."""
+    def dashboard(self, days: int = 7, roll_days: int = 30,
+                  team: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The KPIs of the last `days` days and the portfolio (aging, roll rates over `roll_days`, vintage)
+        of a team (the server's default without one: a supervisor's own team, every team for a manager)."""
         now = self.clock.now()
         try:
-            return (self.api.kpi(now - timedelta(days=days), now),
-                    self.api.portfolio(now - timedelta(days=roll_days), now))
+            return (self.api.kpi(now - timedelta(days=days), now, team),
+                    self.api.portfolio(now - timedelta(days=roll_days), now, team))
         except SyncError as exc:
             raise UserFacingError(t("kpi.unreachable", error=exc.message)) from None
 

@@ -117,6 +117,9 @@ class ApiClient:
     def team(self, team: str | None = None) -> dict[str, Any]:
         return self._call("GET", "/v1/team", params={"team": team} if team else {})
 
+    def teams(self) -> list[str]:
+        return self._call("GET", "/v1/teams")
+
     def agent_accounts(self, agent: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/team/agents/{agent}/accounts")
 

@@ -1,10 +1,14 @@
-"""The app a supervisor's sign-in opens: the approvals inbox (online; the decisions are the server's)."""
+"""The app a supervisor's sign-in opens: the approvals inbox (online; the decisions are the server's).
+It remembers which team the team and dashboard screens show: a supervisor's own; a manager moves
+through every team and all of them together with `g`."""
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 
+from cobro_tui.errors import UserFacingError
 from cobro_tui.services.approvals import SupervisorService
 from cobro_tui.settings import Settings
 from cobro_tui.ui.screens.approvals import ApprovalsScreen
@@ -21,6 +25,8 @@ class SupervisorApp(App[None]):
         self.settings = settings
         self.service = service
         self.animation_level = settings.ui.animation
+        self.teams: list[str] = []  # the teams this user may review, read from the server at start
+        self.team: str | None = None  # the team on screen; None: the server's default (own team, or all)
 
     def on_mount(self) -> None:
         for theme in THEMES:
@@ -28,3 +34,24 @@ class SupervisorApp(App[None]):
         if self.settings.ui.theme in self.available_themes:
             self.theme = self.settings.ui.theme
         self.push_screen(ApprovalsScreen(self.service))
+        self._read_teams()
+
+    @work(thread=True, exclusive=True, group="teams", exit_on_error=False)
+    def _read_teams(self) -> None:
+        try:
+            teams = self.service.teams()
+        except UserFacingError:
+            return  # the screens say the server cannot be reached when they read it
+        self.call_from_thread(self._teams_known, teams)
+
+    def _teams_known(self, teams: list[str]) -> None:
+        self.teams = teams
+        self.screen.refresh_bindings()  # `g` shows where there is more than one team
+
+    def next_team(self) -> bool:
+        """Show the next team (then all of them again); False when there is only one to show."""
+        if len(self.teams) < 2:
+            return False
+        choices: list[str | None] = [None, *self.teams]
+        self.team = choices[(choices.index(self.team) + 1) % len(choices)]
+        return True

@@ -55,6 +55,7 @@ class DashboardScreen(ServerScreen):
     BINDINGS = [
         Binding("escape", "back", "keys.approvals", id="dashboard.back"),
         Binding("p", "period", "keys.period", id="dashboard.period"),
+        Binding("g", "next_team", "keys.next_team", id="dashboard.next_team"),
         Binding("c", "export", "keys.export", id="dashboard.export"),
         Binding("ctrl+r", "reload", "keys.reload", id="dashboard.reload"),
     ]
@@ -85,7 +86,7 @@ class DashboardScreen(ServerScreen):
         self.load()
 
     def fetch(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        return self.service.dashboard(self.days)
+        return self.service.dashboard(self.days, team=self.app.team)  # type: ignore[attr-defined]
 
     def action_period(self) -> None:
         self.days = PERIODS[(PERIODS.index(self.days) + 1) % len(PERIODS)]
@@ -94,7 +95,7 @@ class DashboardScreen(ServerScreen):
 
     def show(self, data: tuple[dict[str, Any], dict[str, Any]]) -> None:
         self.kpi, self.portfolio = data
-        heading = t("dashboard.period", days=self.days, agents=len(self.kpi["agents"]))
+        heading = t("dashboard.period", days=self.days, team=self.team_name(self.kpi["team"]), agents=len(self.kpi["agents"]))
         self.query_one("#dashboard-kpi", Static).update("\n".join([heading, *summary_lines(self.kpi)]))
         self.query_one("#dashboard-aging", Static).update(aging_bars(self.portfolio["aging"]))
         self.query_one("#dashboard-hours", Static).update(hour_bars(self.kpi["hours"]))

@@ -76,6 +76,21 @@ class ServerScreen(CobroScreen):
         self.app.call_from_thread(self.notify, t("dashboard.exported", paths=", ".join(p.name for p in written),
                                                  folder=str(folder)), timeout=8)
 
+    def action_next_team(self) -> None:
+        """Another team on this screen (managers: each team, then all of them)."""
+        if self.app.next_team():  # type: ignore[attr-defined]
+            self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_team":
+            return len(getattr(self.app, "teams", [])) > 1  # shown to those who review more than one team
+        return True
+
+    @staticmethod
+    def team_name(team: str | None) -> str:
+        """The team the server answered for, in words (none: every team)."""
+        return team if team is not None else t("kpi.all_teams")
+
     def action_reload(self) -> None:
         self.load()
 

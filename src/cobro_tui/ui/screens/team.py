@@ -21,6 +21,7 @@ class TeamScreen(ServerScreen):
     BINDINGS = [
         Binding("enter", "accounts", "keys.accounts", id="team.accounts"),
         Binding("c", "export", "keys.export", id="team.export"),
+        Binding("g", "next_team", "keys.next_team", id="team.next_team"),
         Binding("escape", "back", "keys.approvals", id="team.back"),
         Binding("ctrl+r", "reload", "keys.reload", id="team.reload"),
     ]
@@ -39,7 +40,7 @@ class TeamScreen(ServerScreen):
         self.load()
 
     def fetch(self) -> dict[str, Any]:
-        return self.service.team()
+        return self.service.team(self.app.team)  # type: ignore[attr-defined]
 
     def show(self, view: dict[str, Any]) -> None:
         self.view = view
@@ -55,7 +56,7 @@ class TeamScreen(ServerScreen):
         for agent in view["agents"]:
             table.add_row(agent["agent"], str(agent["accounts"]), *(str(agent["by_bucket"][c]) for c in view["buckets"]),
                           str(agent["worked_today"]), str(agent["promises_due_today"]), key=agent["agent"])
-        heading.update(t("team.heading", day=view["day"], agents=len(view["agents"])))
+        heading.update(t("team.heading", team=self.team_name(view["team"]), day=view["day"], agents=len(view["agents"])))
         table.focus()
 
     @on(DataTable.RowSelected)
