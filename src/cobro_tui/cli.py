@@ -266,7 +266,7 @@ def _cmd_kpi(args: argparse.Namespace) -> int:
     from cobro_tui.bootstrap import kpi_report
     from cobro_tui.clock import clock_for
     from cobro_tui.i18n import set_language, t
-    from cobro_tui.services.kpi_text import agent_lines, summary_lines
+    from cobro_tui.services.kpi_text import agent_lines, summary_lines, team_words
     from cobro_tui.settings import load_settings
 
     settings = load_settings()
@@ -277,7 +277,7 @@ def _cmd_kpi(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
 
-    print(t("kpi.heading", since=report["since"], until=report["until"], team=report["team"] or t("kpi.all_teams"),
+    print(t("kpi.heading", since=report["since"], until=report["until"], team=team_words(report["team"]),
             agents=len(report["agents"])))
     for line in [*summary_lines(report), *agent_lines(report)]:
         print(line)

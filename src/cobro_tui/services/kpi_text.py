@@ -18,6 +18,11 @@ def per_hour(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
+def team_words(team: str | None) -> str:
+    """The team a report is of, in words (none: every team)."""
+    return t("kpi.team_named", team=team) if team is not None else t("kpi.all_teams")
+
+
 def recovered_line(recovered: dict[str, Any]) -> str:
     amount = money(Money(recovered["amount"]))
     span = {"first": day(date.fromisoformat(str(recovered["first_day"]))),

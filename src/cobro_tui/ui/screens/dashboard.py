@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 from cobro_tui.domain.money import Money
 from cobro_tui.i18n import money, t
 from cobro_tui.services.approvals import SupervisorService, Table
-from cobro_tui.services.kpi_text import per_hour, rate, summary_lines
+from cobro_tui.services.kpi_text import per_hour, rate, summary_lines, team_words
 from cobro_tui.ui.screens.server_screen import ServerScreen
 from cobro_tui.ui.widgets.charts import bars, curve
 from cobro_tui.ui.widgets.key_bar import KeyBar
@@ -95,7 +95,7 @@ class DashboardScreen(ServerScreen):
 
     def show(self, data: tuple[dict[str, Any], dict[str, Any]]) -> None:
         self.kpi, self.portfolio = data
-        heading = t("dashboard.period", days=self.days, team=self.team_name(self.kpi["team"]), agents=len(self.kpi["agents"]))
+        heading = t("dashboard.period", days=self.days, team=team_words(self.kpi["team"]), agents=len(self.kpi["agents"]))
         self.query_one("#dashboard-kpi", Static).update("\n".join([heading, *summary_lines(self.kpi)]))
         self.query_one("#dashboard-aging", Static).update(aging_bars(self.portfolio["aging"]))
         self.query_one("#dashboard-hours", Static).update(hour_bars(self.kpi["hours"]))

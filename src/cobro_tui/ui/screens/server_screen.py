@@ -86,11 +86,6 @@ class ServerScreen(CobroScreen):
             return len(getattr(self.app, "teams", [])) > 1  # shown to those who review more than one team
         return True
 
-    @staticmethod
-    def team_name(team: str | None) -> str:
-        """The team the server answered for, in words (none: every team)."""
-        return team if team is not None else t("kpi.all_teams")
-
     def action_reload(self) -> None:
         self.load()
 

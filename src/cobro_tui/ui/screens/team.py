@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 
 from cobro_tui.i18n import t
 from cobro_tui.services.approvals import SupervisorService, Table
+from cobro_tui.services.kpi_text import team_words
 from cobro_tui.ui.screens.server_screen import ServerScreen
 from cobro_tui.ui.widgets.key_bar import KeyBar
 
@@ -56,7 +57,7 @@ class TeamScreen(ServerScreen):
         for agent in view["agents"]:
             table.add_row(agent["agent"], str(agent["accounts"]), *(str(agent["by_bucket"][c]) for c in view["buckets"]),
                           str(agent["worked_today"]), str(agent["promises_due_today"]), key=agent["agent"])
-        heading.update(t("team.heading", team=self.team_name(view["team"]), day=view["day"], agents=len(view["agents"])))
+        heading.update(t("team.heading", team=team_words(view["team"]), day=view["day"], agents=len(view["agents"])))
         table.focus()
 
     @on(DataTable.RowSelected)
