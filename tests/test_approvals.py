@@ -339,3 +339,78 @@ async def test_a_supervisor_moves_marked_accounts_from_the_team_screen_and_both_
     mine = {a for a, _ in first.accounts()}
     assert chosen[2] in mine and not {chosen[0], chosen[1]} & mine
     assert second.round().ok and {chosen[0], chosen[1]} <= {a for a, _ in second.accounts()}
+
+
+def _push(station: Station, server_engine, *mutations: tuple[str, dict]) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
+    """Mutations pushed as a workstation would, after what it has already pushed."""
+    from sqlalchemy import select
+
+    from cobro_tui.server.schema import sync_clients
+
+    with server_engine.connect() as conn:
+        last = conn.execute(select(sync_clients.c.last_client_seq).where(
+            sync_clients.c.device_id == station.device.device_id)).scalar_one()
+    body = {"device_id": station.device.device_id, "device_epoch": 1, "client_time": NOW.isoformat(),
+            "mutations": [{"mutation_id": new_id(), "client_seq": last + i, "name": name, "args": args,
+                           "occurred_at_client": NOW.isoformat()} for i, (name, args) in enumerate(mutations, 1)]}
+    return station.sync.api.push(body)["results"]
+
+
+def test_a_cancellation_waits_behind_its_held_promise_and_runs_once_it_is_approved(tmp_path: Path, server,  # type: ignore[no-untyped-def]
+                                                                                  clock: FixedClock, policy: Policy) -> None:
+    engine, thread = server
+    station = make_station(tmp_path, "b4", thread.url, "agente01", clock, policy)
+    assert station.round().ok
+    account_id, promise = _held_promise(station, engine, clock, policy)
+    customer_id = dict(station.accounts())[account_id]
+    other = next(a for a, _ in station.accounts() if a != account_id)
+    contact = {"id": new_id(), "account_id": account_id, "customer_id": customer_id, "contact_point_id": None,
+               "channel": "voice", "direction": "outbound", "started_at": NOW.isoformat(), "ended_at": None,
+               "result_code": "NC", "problem_code": None, "circumstance": "", "resolution": "", "notes": "",
+               "script_steps": []}
+    cancel, logged, elsewhere = _push(station, engine, ("promise.cancel@1", {"promise_id": promise.id}),
+                                      ("contact.log@1", contact), ("note.add@1", {"id": new_id(), "account_id": other,
+                                                                                  "author": "agente01", "created_at": NOW.isoformat(),
+                                                                                  "text": "otra cuenta"}))
+    # The cancellation waits for the decision on its promise; the contact (a fact) and the other account do not.
+    assert cancel["status"] == "deferred" and cancel["reason"]["code"] == "BLOCKED_BY"
+    assert "oferta anterior de esta cuenta" in cancel["reason"]["message"]
+    assert logged["status"] == "applied" and elsewhere["status"] == "applied"
+    supervisor = auth_headers(thread.url, "supervisor01")
+    inbox = httpx.get(f"{thread.url}/v1/approvals", headers=supervisor).json()
+    assert [item["mutation_id"] for item in inbox] == [next(i["mutation_id"] for i in inbox)]  # only the offer is decided
+    decided = httpx.post(f"{thread.url}/v1/approvals/{inbox[0]['mutation_id']}", headers=supervisor,
+                         json={"decision": "approve", "reason": "nuevo empleo, paga en quincena"})
+    assert decided.json()["status"] == "applied"
+    # The promise was created, then the cancellation ran in its turn.
+    with engine.connect() as conn:
+        assert get_doc(conn, "promise", promise.id).data["status"] == "cancelled"  # type: ignore[union-attr]
+    assert station.sync.api.verdict(cancel["mutation_id"])["status"] == "applied"
+    report = station.round()
+    assert report.decided == 1  # the promise's verdict, read again; the feed brings it cancelled
+    with station.cache.connect() as conn:
+        assert conn.exec_driver_sql("SELECT status FROM promise WHERE id = ?", (promise.id,)).scalar_one() == "cancelled"
+    everything = httpx.get(f"{thread.url}/v1/approvals", params={"status": "all"}, headers=supervisor).json()
+    assert {i["mutation_id"]: i["status"] for i in everything}[cancel["mutation_id"]] == "released"
+
+
+def test_a_second_offer_behind_a_denied_one_is_judged_then_and_may_wait_for_a_decision_itself(  # type: ignore[no-untyped-def]
+        tmp_path: Path, server, clock: FixedClock, policy: Policy) -> None:
+    engine, thread = server
+    station = make_station(tmp_path, "b4deny", thread.url, "agente01", clock, policy)
+    assert station.round().ok
+    account_id, promise = _held_promise(station, engine, clock, policy)
+    supervisor = auth_headers(thread.url, "supervisor01")
+    first = httpx.get(f"{thread.url}/v1/approvals", headers=supervisor).json()[0]
+    again = {**first["args"], "id": new_id()}  # the agent promises again on the same account, still offline
+    (second,) = _push(station, engine, ("promise.create@1", again))
+    assert second["status"] == "deferred" and second["reason"]["code"] == "BLOCKED_BY"
+    httpx.post(f"{thread.url}/v1/approvals/{first['mutation_id']}", headers=supervisor,
+               json={"decision": "deny", "reason": "ya incumplió dos veces este mes"}).raise_for_status()
+    # Judged once the first was denied: two broken promises still send it to a supervisor.
+    verdict = station.sync.api.verdict(second["mutation_id"])
+    assert verdict["status"] == "deferred" and verdict["reason"]["code"] == "NEEDS_APPROVAL"
+    inbox = httpx.get(f"{thread.url}/v1/approvals", headers=supervisor).json()
+    assert [i["mutation_id"] for i in inbox] == [second["mutation_id"]]
+    with engine.connect() as conn:
+        assert get_doc(conn, "promise", promise.id) is None and get_doc(conn, "promise", again["id"]) is None

@@ -142,7 +142,7 @@ class Approval(Wire):
     level: str
     why: str
     requested_at: datetime
-    status: Literal["pending", "approved", "denied"]
+    status: Literal["pending", "approved", "denied", "blocked", "released"]
     decided_by: str | None = None
     decided_at: datetime | None = None
     reason: str | None = None

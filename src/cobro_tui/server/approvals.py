@@ -1,23 +1,33 @@
 """Approvals: commands held above their requester's authority, decided by a supervisor (or a manager)
 with a reason. Approving applies the command as pushed, checked again against the account as it is
 now; denying rejects it with the reason. Either way the stored verdict changes, and the agent's
-workstation reads it at its next sync."""
+workstation reads it at its next sync.
+
+While one waits, the same agent's later offers and cancellations on that account wait behind it
+(`blocked`; sync-protocol B4), so a cancellation never overtakes the promise it cancels. Once no
+decision is pending on the account they run in the order they were pushed. Facts (contacts, notes,
+restrictions) never wait."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from cobro_tui.api.models import Reason, Verdict, Warning
 from cobro_tui.domain.offers import AUTHORITY
-from cobro_tui.server.feed import Tx
-from cobro_tui.server.mutations import MUTATORS, Context, split_decision
+from cobro_tui.i18n import t
+from cobro_tui.server.feed import Tx, get_doc
+from cobro_tui.server.mutations import MUTATORS, Context, Outcome, split_decision
 from cobro_tui.server.schema import approvals, mutation_log
 
 MIN_REASON = 10  # characters: a decision says why
+# Commands whose order on an account matters; anything else (facts) never waits behind a decision.
+ORDERED = ("promise.create@1", "promise.cancel@1", "plan.propose@1")
+WAITING = ("pending", "blocked")
 
 
 class ApprovalRefused(Exception):
@@ -74,15 +84,94 @@ def decide(conn: Connection, mutation_id: str, decider: str, role: str, approve:
     if approve:
         tx = Tx(conn, now)
         ctx = Context(tx, row.agent, now, now, row.observed_seq, approved_by=decider)
-        outcome = MUTATORS[row.name](ctx, split_decision(json.loads(row.args))[0])
-        verdict = Verdict(mutation_id=mutation_id, client_seq=logged.client_seq, status=outcome.status,  # type: ignore[arg-type]
-                          server_seq=tx.last_seq, reason=Reason(**outcome.reason) if outcome.reason else None,
-                          warnings=[Warning(**w) for w in outcome.warnings])
+        verdict = _verdict(mutation_id, logged.client_seq, MUTATORS[row.name](ctx, split_decision(json.loads(row.args))[0]), tx)
     else:
         verdict = Verdict(mutation_id=mutation_id, client_seq=logged.client_seq, status="rejected",
                           reason=Reason(code="DENIED", message=f"{decider}: {reason.strip()}", retryable=False))
-    conn.execute(update(mutation_log).where(mutation_log.c.mutation_id == mutation_id).values(
-        status=verdict.status, verdict=verdict.model_dump_json(exclude={"replayed"}), server_seq=verdict.server_seq))
+    _store(conn, verdict)
     conn.execute(update(approvals).where(approvals.c.mutation_id == mutation_id).values(
         status="approved" if approve else "denied", decided_by=decider, decided_at=now.isoformat(), reason=reason.strip()))
+    release(conn, row.agent, row.account_id, now)
     return verdict
+
+
+def _verdict(mutation_id: str, client_seq: int, outcome: Outcome, tx: Tx) -> Verdict:
+    return Verdict(mutation_id=mutation_id, client_seq=client_seq, status=outcome.status,  # type: ignore[arg-type]
+                   server_seq=tx.last_seq, reason=Reason(**outcome.reason) if outcome.reason else None,
+                   warnings=[Warning(**w) for w in outcome.warnings])
+
+
+def _store(conn: Connection, verdict: Verdict) -> None:
+    """The command's verdict replaced in the mutation log (the workstation reads it again)."""
+    conn.execute(update(mutation_log).where(mutation_log.c.mutation_id == verdict.mutation_id).values(
+        status=verdict.status, verdict=verdict.model_dump_json(exclude={"replayed"}), server_seq=verdict.server_seq))
+
+
+def account_of(conn: Connection, agent: str, name: str, args: dict[str, Any]) -> str | None:
+    """The account a command acts on: named in it, or for a cancellation its promise's (stored, or
+    itself still waiting for approval)."""
+    if isinstance(args.get("account_id"), str):
+        return str(args["account_id"])
+    if name == "promise.cancel@1" and isinstance(args.get("promise_id"), str):
+        doc = get_doc(conn, "promise", args["promise_id"])
+        if doc is not None:
+            return doc.account_id
+        for account_id, stored in conn.execute(select(approvals.c.account_id, approvals.c.args).where(
+                approvals.c.agent == agent, approvals.c.name == "promise.create@1", approvals.c.status.in_(WAITING))):
+            if json.loads(stored).get("id") == args["promise_id"]:
+                return str(account_id)
+    return None
+
+
+def blocker(conn: Connection, agent: str, name: str, args: dict[str, Any]) -> tuple[str, str] | None:
+    """For an offer or cancellation: the account and the first of the agent's commands on it still
+    waiting, if any (the new one must wait behind it)."""
+    if name not in ORDERED:
+        return None
+    account_id = account_of(conn, agent, name, args)
+    if account_id is None:
+        return None
+    first = conn.execute(select(approvals.c.mutation_id).where(
+        approvals.c.account_id == account_id, approvals.c.agent == agent, approvals.c.status.in_(WAITING))
+        .order_by(approvals.c.requested_at, approvals.c.mutation_id).limit(1)).scalar()
+    return (account_id, first) if first is not None else None
+
+
+def block(conn: Connection, mutation_id: str, name: str, agent: str, account_id: str, args: dict[str, Any], waits_for: str,
+          now: datetime, occurred_at: datetime, observed_seq: int | None) -> Outcome:
+    """Park a command behind `waits_for`, the command its account waits on; its verdict says so."""
+    message = t("offer.blocked")
+    conn.execute(insert(approvals).values(
+        mutation_id=mutation_id, name=name, agent=agent, account_id=account_id,
+        args=json.dumps(args, separators=(",", ":"), ensure_ascii=False), level="agent", why=message,
+        requested_at=now.isoformat(), observed_seq=observed_seq, status="blocked", occurred_at=occurred_at.isoformat()))
+    return Outcome("deferred", {"code": "BLOCKED_BY", "message": message, "retryable": False})
+
+
+def release(conn: Connection, agent: str, account_id: str, now: datetime) -> list[Verdict]:
+    """Once no decision is pending on the account, the agent's blocked commands run in the order they
+    were pushed; one that needs approval itself becomes pending, and the rest keep waiting behind it."""
+    pending = conn.execute(select(func.count()).select_from(approvals).where(
+        approvals.c.account_id == account_id, approvals.c.agent == agent, approvals.c.status == "pending")).scalar_one()
+    if pending:
+        return []
+    waiting = conn.execute(select(approvals, mutation_log.c.client_seq).join(
+        mutation_log, mutation_log.c.mutation_id == approvals.c.mutation_id).where(
+        approvals.c.account_id == account_id, approvals.c.agent == agent, approvals.c.status == "blocked")
+        .order_by(approvals.c.requested_at, mutation_log.c.client_seq)).all()
+    released = []
+    for row in waiting:
+        tx = Tx(conn, now)
+        occurred = datetime.fromisoformat(row.occurred_at) if row.occurred_at else now
+        outcome = MUTATORS[row.name](Context(tx, agent, now, occurred, row.observed_seq),
+                                     split_decision(json.loads(row.args))[0])
+        verdict = _verdict(row.mutation_id, row.client_seq, outcome, tx)
+        _store(conn, verdict)
+        if outcome.status == "deferred" and outcome.approval is not None:
+            conn.execute(update(approvals).where(approvals.c.mutation_id == row.mutation_id).values(
+                status="pending", level=outcome.approval["level"], why=outcome.approval["why"], requested_at=now.isoformat()))
+            break
+        conn.execute(update(approvals).where(approvals.c.mutation_id == row.mutation_id).values(
+            status="released", decided_at=now.isoformat()))
+        released.append(verdict)
+    return released

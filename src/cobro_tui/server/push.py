@@ -21,6 +21,7 @@ from cobro_tui.api.models import (
 )
 from cobro_tui.domain.audit import canonical_json
 from cobro_tui.domain.decisions import digest
+from cobro_tui.server import approvals as approval_queue
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import Tx, server_epoch
 from cobro_tui.server.mutations import MUTATORS, Context, Malformed, split_decision
@@ -109,7 +110,12 @@ def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn
         try:
             _check_new_id(m.args.get("id"))
             args, decision = split_decision(m.args)
-            outcome = mutator(ctx, args)
+            waits = approval_queue.blocker(conn, agent, m.name, m.args)
+            if waits is not None:  # behind a command of the same account waiting for a decision (B4)
+                outcome = approval_queue.block(conn, m.mutation_id, m.name, agent, waits[0], m.args, waits[1], now,
+                                               m.occurred_at_client, ctx.observed_seq)
+            else:
+                outcome = mutator(ctx, args)
         except Malformed as exc:
             raise PushRefused(400, "MALFORMED_MUTATION", f"{m.name} (client_seq {m.client_seq}): {exc}") from None
         verdict = Verdict(

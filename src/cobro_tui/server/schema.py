@@ -132,11 +132,15 @@ approvals = Table(
     Column("why", Text, nullable=False),  # the policy's reasons, worded
     Column("requested_at", String(40), nullable=False),
     Column("observed_seq", BigInteger().with_variant(Integer, "sqlite"), nullable=True),
-    Column("status", String(16), nullable=False, server_default="pending"),  # pending | approved | denied
+    # pending | approved | denied; blocked (a later command of the same agent and account, waiting for
+    # the pending one: sync-protocol B4) | released (applied or judged once nothing pending was left)
+    Column("status", String(16), nullable=False, server_default="pending"),
     Column("decided_by", String(64), nullable=True),
     Column("decided_at", String(40), nullable=True),
     Column("reason", Text, nullable=True),
+    Column("occurred_at", String(40), nullable=True),  # when the agent acted (the client's clock), for a blocked one
     Index("ix_approvals_status", "status"),
+    Index("ix_approvals_account", "account_id", "agent"),
 )
 
 # What the agent saw at each promise, plan or refusal (issue #6): evidence for complaints.
