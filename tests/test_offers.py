@@ -180,6 +180,9 @@ def test_mexican_holidays_move_a_due_date() -> None:
     # The banks' own closing days (offers.toml bank_holidays): Holy Thursday and Friday, 12 December.
     assert business_day(date(2026, 4, 2), holidays) == date(2026, 4, 6)
     assert business_day(date(2028, 12, 12), holidays) == date(2028, 12, 13)  # a Tuesday
+    # Holy Week from Easter every year ("easter-3", "easter-2"), past any year written out: Easter 2035 is 25 March.
+    assert {date(2035, 3, 22), date(2035, 3, 23), date(2029, 3, 29), date(2029, 3, 30)} <= holidays
+    assert date(2035, 3, 21) not in holidays and date(2035, 3, 24) not in holidays  # a Wednesday and a Saturday
 
 
 def test_config_check_names_the_file_and_key_of_offer_problems(tmp_path: Path) -> None:
@@ -191,7 +194,7 @@ def test_config_check_names_the_file_and_key_of_offer_problems(tmp_path: Path) -
     text = text.replace("agent = 30\nsupervisor = 45", "agent = 50\nsupervisor = 45")
     text = text.replace('frequencies = ["weekly", "biweekly", "monthly"]', 'frequencies = ["daily"]')
     text = text.replace('calendar = "MX"', 'calendar = "ZZ"')
-    text = text.replace('"12-12",', '"12-32",')
+    text = text.replace('"12-12",', '"12-32", "easter+x",')
     text = text.replace("max_balance = 5000000\nmax_installments = 6", "max_balance = 0\nmax_installments = 6")
     (folder / "offers.toml").write_text(text)
     problems = check_policy(folder)
@@ -201,7 +204,9 @@ def test_config_check_names_the_file_and_key_of_offer_problems(tmp_path: Path) -
     assert any(p.startswith(f"{where}: settlement.band[3]: discounts must not fall as authority rises") for p in problems)
     assert f"{where}: plan: key frequencies has ['daily']; it takes one or more of weekly, biweekly, monthly" in problems
     assert f"{where}: key calendar is 'ZZ', not a country code the holidays library knows" in problems
-    assert f"{where}: key bank_holidays has '12-32'; write \"YYYY-MM-DD\" or \"MM-DD\"" in problems
+    written = '; write "YYYY-MM-DD", "MM-DD" or days from Easter Sunday such as "easter-2" (Good Friday)'
+    assert f"{where}: key bank_holidays has '12-32'{written}" in problems
+    assert f"{where}: key bank_holidays has 'easter+x'{written}" in problems
     assert f"{where}: plan.term[0]: key max_balance (0) must be above min_balance (0)" in problems
     assert check_policy(default_policy_dir()) == []
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+
+from dateutil.easter import easter
 
 from cobro_tui.domain.buckets import Bucket, BucketSet, bucket_set_problems
 from cobro_tui.domain.offers import (
@@ -38,6 +41,7 @@ POLICY_FILES = ("buckets.toml", "result_codes.toml", "problems.toml", "priority.
                 "offers.toml")
 # Read when present: the recovery targets per team (the KPI report sets payments against them).
 OPTIONAL_FILES = ("targets.toml",)
+EASTER = re.compile(r"easter([+-]\d{1,2})?")
 # Years of holidays a rule set carries (the calendar library computes them; a release spans a few).
 HOLIDAY_YEARS = (2020, 2040)
 CHANNELS = ("voice", "sms", "whatsapp", "email", "visit", "letter")
@@ -452,20 +456,26 @@ def _offers(reader: _Reader, buckets: BucketSet | None, result_codes: ResultCode
 
 
 def _bank_holidays(reader: _Reader, where: str, days: object) -> frozenset[date]:
-    """Extra closing days: "YYYY-MM-DD" once, "MM-DD" every year of the calendar's span."""
+    """Extra closing days: "YYYY-MM-DD" once; "MM-DD" every year of the calendar's span; "easter-3"
+    (Holy Thursday), "easter-2" (Good Friday): days from Easter Sunday, every year."""
     found: set[date] = set()
+    years = range(HOLIDAY_YEARS[0], HOLIDAY_YEARS[1] + 1)
     if not isinstance(days, list):
-        reader.problems.append(f"{where}: key bank_holidays must be a list of dates (\"YYYY-MM-DD\" or \"MM-DD\")")
+        reader.problems.append(f"{where}: key bank_holidays must be a list of dates (\"YYYY-MM-DD\", \"MM-DD\" or "
+                               "\"easter-2\")")
         return frozenset()
     for text in days:
         try:
-            if isinstance(text, str) and len(text) == 5:
+            if isinstance(text, str) and EASTER.fullmatch(text):
+                found |= {easter(year) + timedelta(days=int(text[6:] or 0)) for year in years}
+            elif isinstance(text, str) and len(text) == 5:
                 month, day_of_month = int(text[:2]), int(text[3:])
-                found |= {date(year, month, day_of_month) for year in range(HOLIDAY_YEARS[0], HOLIDAY_YEARS[1] + 1)}
+                found |= {date(year, month, day_of_month) for year in years}
             else:
                 found.add(date.fromisoformat(str(text)))
         except ValueError:
-            reader.problems.append(f"{where}: key bank_holidays has {text!r}; write \"YYYY-MM-DD\" or \"MM-DD\"")
+            reader.problems.append(f"{where}: key bank_holidays has {text!r}; write \"YYYY-MM-DD\", \"MM-DD\" or days "
+                                   "from Easter Sunday such as \"easter-2\" (Good Friday)")
     return frozenset(found)
 
 
