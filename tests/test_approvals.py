@@ -414,3 +414,21 @@ def test_a_second_offer_behind_a_denied_one_is_judged_then_and_may_wait_for_a_de
     assert [i["mutation_id"] for i in inbox] == [second["mutation_id"]]
     with engine.connect() as conn:
         assert get_doc(conn, "promise", promise.id) is None and get_doc(conn, "promise", again["id"]) is None
+
+
+def test_held_verdicts_are_read_again_many_at_a_time_and_only_the_agents_own(tmp_path: Path, server,  # type: ignore[no-untyped-def]
+                                                                            clock: FixedClock, policy: Policy) -> None:
+    engine, thread = server
+    station = make_station(tmp_path, "many", thread.url, "agente01", clock, policy)
+    assert station.round().ok
+    _held_promise(station, engine, clock, policy)
+    with station.cache.connect() as conn:
+        held = conn.exec_driver_sql("SELECT mutation_id FROM outbox WHERE state = 'deferred'").scalars().all()
+    assert len(held) == 1
+    found = station.sync.api.verdicts([*held, "no-such-mutation"])
+    assert [(v["mutation_id"], v["status"]) for v in found] == [(held[0], "deferred")]
+    other = httpx.post(f"{thread.url}/v1/mutations/verdicts", json={"mutation_ids": held},
+                       headers=auth_headers(thread.url, "agente02"))
+    assert other.status_code == 200 and other.json() == []  # another agent's items are not theirs to read
+    assert httpx.post(f"{thread.url}/v1/mutations/verdicts", json={"mutation_ids": []},
+                      headers=auth_headers(thread.url, "agente01")).status_code == 400

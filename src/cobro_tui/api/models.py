@@ -131,6 +131,12 @@ class Problem(Wire):
     details: dict[str, Any] = {}
 
 
+class VerdictQuery(Wire):
+    """Mutations whose verdicts a workstation reads again (POST /v1/mutations/verdicts)."""
+
+    mutation_ids: list[str] = Field(min_length=1, max_length=500)
+
+
 class Approval(Wire):
     """A command held above its requester's authority (GET /v1/approvals)."""
 

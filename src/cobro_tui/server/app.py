@@ -41,6 +41,7 @@ from cobro_tui.api.models import (
     SnapshotPage,
     TeamQueues,
     Verdict,
+    VerdictQuery,
     WorkstationHealth,
 )
 from cobro_tui.clock import Clock
@@ -187,6 +188,17 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
             raise ApiProblem(refused.status, refused.code, refused.message, refused.details) from None
         return PushResponse(server_time=now, last_client_seq=result.last_client_seq, results=result.results,
                             halted=result.halted)
+
+    @app.post("/v1/mutations/verdicts", response_model=list[Verdict], responses=problems)
+    def verdicts(body: VerdictQuery, user: Annotated[auth.User, Depends(agent_user)]) -> list[Verdict]:
+        """The current verdicts of many mutations at once (a workstation's held items, read each round);
+        ids that are not from this agent's devices are left out."""
+        with engine.connect() as conn:
+            rows = conn.execute(select(mutation_log.c.verdict).join(
+                sync_clients, (sync_clients.c.device_id == mutation_log.c.device_id)
+                & (sync_clients.c.device_epoch == mutation_log.c.device_epoch)
+            ).where(mutation_log.c.mutation_id.in_(body.mutation_ids), sync_clients.c.agent == user.username)).scalars()
+            return [Verdict.model_validate_json(row) for row in rows]
 
     @app.get("/v1/mutations/{mutation_id}", response_model=Verdict, responses={**problems, 404: {"model": Problem}})
     def verdict(mutation_id: str, user: Annotated[auth.User, Depends(agent_user)]) -> Verdict:

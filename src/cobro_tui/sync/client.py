@@ -150,6 +150,10 @@ class ApiClient:
     def verdict(self, mutation_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/mutations/{mutation_id}")
 
+    def verdicts(self, mutation_ids: list[str]) -> list[dict[str, Any]]:
+        """The current verdicts of up to 500 mutations of this agent's, in one request."""
+        return self._call("POST", "/v1/mutations/verdicts", json={"mutation_ids": mutation_ids})
+
     def changes(self, cursor: str | None, limit: int = 500, wait: float = 0,
                 pending: tuple[int, str | None] | None = None) -> dict[str, Any]:
         """A page of changes; `pending` (items waiting here, the oldest's instant) goes along for the

@@ -28,6 +28,7 @@ PUSH_BATCH = 100
 PULL_LIMIT = 1000
 SNAPSHOT_LIMIT = 10000
 PAGES_AHEAD = 3
+VERDICTS_PER_REQUEST = 500  # held items whose verdicts one request reads again
 SCHEMA_VERSION = 1
 
 
@@ -145,11 +146,10 @@ class SyncEngine:
     def _decisions(self, report: SyncReport) -> None:
         """Items held for a supervisor: their verdicts, read again; a decided one is recorded like any
         verdict (approved: the server's copy comes with this pull; denied: rejected, with the reason)."""
+        held = sync_store.held_mutations(self.cache)
         decided = []
-        for mutation_id in sync_store.held_mutations(self.cache):
-            verdict = self.api.verdict(mutation_id)
-            if verdict["status"] != "deferred":
-                decided.append(verdict)
+        for start in range(0, len(held), VERDICTS_PER_REQUEST):  # one request per 500 held items
+            decided += [v for v in self.api.verdicts(held[start:start + VERDICTS_PER_REQUEST]) if v["status"] != "deferred"]
         sync_store.record_verdicts(self.cache, decided)
         report.decided += len(decided)
         report.touched_accounts.update(sync_store.accounts_of(self.cache, [v["mutation_id"] for v in decided]))
