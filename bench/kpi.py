@@ -7,7 +7,8 @@ attempts up to --attempts, spread over the last 90 days across the demo agents (
 times the report (GET /v1/kpi's work: grouped queries on the KPI projections and the formulas) for
 the last 7 days, 30 days and the whole 90, for every agent and for one team; and the portfolio
 report (GET /v1/kpi/portfolio: aging, roll rates over 30 days, vintage curves), the team's queues and one
-agent's account list (the supervisor's reassignment screen).
+agent's account list (the supervisor's reassignment screen); last, reassignment one account at a time
+and 1,000 in one transaction.
 """
 
 from __future__ import annotations
@@ -26,14 +27,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bench")]
 
 from _common import figure, peak_mib  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from cobro_tui.domain.ids import new_id  # noqa: E402
 from cobro_tui.domain.records import instant_text  # noqa: E402
 from cobro_tui.policy import load_policy  # noqa: E402
+from cobro_tui.server.assign import move, reassign  # noqa: E402
 from cobro_tui.server.db import migrate, server_engine, write_tx  # noqa: E402
 from cobro_tui.server.facts import count_hours  # noqa: E402
 from cobro_tui.server.kpi import portfolio, report  # noqa: E402
-from cobro_tui.server.schema import contact_facts  # noqa: E402
+from cobro_tui.server.schema import contact_facts, entities  # noqa: E402
 from cobro_tui.server.seed import DEMO_AGENTS, ensure_demo_users, load_demo_portfolio  # noqa: E402
 from cobro_tui.server.team import agent_accounts, team_queues  # noqa: E402
 
@@ -83,6 +86,23 @@ def accounts_of(conn, since: datetime, until: datetime, agent: str) -> object:  
     return agent_accounts(conn, agent)
 
 
+def time_reassignments(engine, singles: int = 50, many: int = 1000) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Seconds per account moved one at a time, and for `many` accounts moved in one transaction
+    (agente01's accounts to agente02; last, since it changes the portfolio)."""
+    with engine.connect() as conn:
+        ids = list(conn.execute(select(entities.c.id).where(entities.c.kind == "account", entities.c.agent == "agente01")
+                                .limit(singles + many)).scalars())
+    started = time.perf_counter()
+    for account_id in ids[:singles]:
+        reassign(engine, account_id, "agente02", NOW)
+    per_account = (time.perf_counter() - started) / max(1, len(ids[:singles]))
+    started = time.perf_counter()
+    with write_tx(engine) as conn:
+        for account_id in ids[singles:]:
+            move(conn, account_id, "agente02", NOW)
+    return per_account, time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=100_000)
@@ -111,6 +131,9 @@ def main() -> None:
         figure("team queues (GET /v1/team), every agent", timed(engine, 0, "norte", args.repeat, queues), "s")
         figure("one agent's accounts (GET /v1/team/agents/{agent}/accounts)",
                timed(engine, 0, DEMO_AGENTS[0], args.repeat, accounts_of), "s")
+        per_account, bulk = time_reassignments(engine)
+        figure("reassign one account (PUT .../assignment's work)", per_account * 1000, "ms")
+        figure("reassign 1,000 accounts in one transaction (POST /v1/assignments' work)", bulk, "s")
         figure("peak memory", peak_mib()[0], "MiB")
         engine.dispose()
 

@@ -333,6 +333,11 @@ async def test_a_supervisor_moves_marked_accounts_from_the_team_screen_and_both_
         said = [n.message for n in app._notifications]
         assert any("2 cuentas pasaron a agente02" in m and "1 cambiaron desde que se leyeron" in m for m in said)
         assert chosen[2] in screen.accounts and not screen.marked  # the stale one stayed, read again
+        await pilot.press("a")  # every account of the agent, then none
+        assert screen.marked == set(screen.accounts) and f"{len(screen.accounts)} marcadas" in str(
+            screen.query_one("#agent-accounts-heading", Static).render())
+        await pilot.press("a")
+        assert not screen.marked
         await pilot.press("c")
         await wait_for(pilot, lambda: (tmp_path / "kpi" / "accounts_agente01.csv").exists())
     assert first.round().revoked == 2

@@ -162,3 +162,24 @@ async def test_a_manager_moves_the_team_screens_through_every_team_and_a_supervi
         await pilot.press("g")
         await pilot.pause(0.2)
         assert app.team is None and app.screen.query_one(DataTable).row_count == 10
+
+
+def test_many_accounts_move_in_one_request_and_only_the_supervisors_own(server) -> None:  # type: ignore[no-untyped-def]
+    engine, thread = server
+    url = thread.url
+    north, south = auth_headers(url, "supervisor01"), auth_headers(url, "supervisor_sur")
+    listed = httpx.get(f"{url}/v1/team/agents/agente01/accounts", headers=north).json()["accounts"]
+    book = [{"account_id": a["account_id"], "version": a["version"]} for a in listed]
+    stale = {**book[0], "version": book[0]["version"] - 1}
+    body = {"agent": "agente02", "accounts": [stale, *book[1:], {"account_id": "no-such-account", "version": 1}]}
+    # Another team's supervisor moves none of it, and learns that they are not theirs.
+    theirs = httpx.post(f"{url}/v1/assignments", json={**body, "agent": "agente_sur"}, headers=south).json()
+    assert theirs["moved"] == [] and len(theirs["other_team"]) == len(book) and theirs["unknown"] == ["no-such-account"]
+    refused = httpx.post(f"{url}/v1/assignments", json=body, headers=south)
+    assert refused.status_code == 403 and refused.json()["code"] == "OTHER_TEAM"  # agente02 is not of team sur
+    found = httpx.post(f"{url}/v1/assignments", json=body, headers=north).json()
+    assert found["moved"] == [a["account_id"] for a in book[1:]] and found["unknown"] == ["no-such-account"]
+    assert found["stale"] == [{"account_id": book[0]["account_id"], "current_version": book[0]["version"]}]
+    after = httpx.get(f"{url}/v1/team/agents/agente01/accounts", headers=north).json()["accounts"]
+    assert [a["account_id"] for a in after] == [book[0]["account_id"]]  # the stale one stayed
+    assert httpx.post(f"{url}/v1/assignments", json={"agent": "agente02", "accounts": []}, headers=north).status_code == 400

@@ -304,6 +304,32 @@ class Reassignment(Wire):
     agent: str
 
 
+class AccountVersion(Wire):
+    account_id: str
+    version: int  # as read: the account moves only if it is still at this version
+
+
+class BulkReassignment(Wire):
+    """Many accounts to one agent (POST /v1/assignments), in one transaction."""
+
+    agent: str
+    accounts: list[AccountVersion] = Field(min_length=1, max_length=1000)
+
+
+class StaleAccount(Wire):
+    account_id: str
+    current_version: int
+
+
+class BulkReassignmentResult(Wire):
+    """What moved; what changed since it was read (read again); what is unknown or another team's."""
+
+    moved: list[str]
+    stale: list[StaleAccount]
+    unknown: list[str]
+    other_team: list[str]
+
+
 class AgentQueue(Wire):
     agent: str
     accounts: int

@@ -7,7 +7,7 @@ No `from __future__ import annotations` here: FastAPI reads the dependency annot
 import asyncio
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -22,6 +22,8 @@ from cobro_tui.api.models import (
     Approval,
     ApprovalDecision,
     Assignment,
+    BulkReassignment,
+    BulkReassignmentResult,
     ChangesResponse,
     ComplianceException,
     DeviceRegistration,
@@ -48,7 +50,7 @@ from cobro_tui.clock import Clock
 from cobro_tui.domain.models import Payment
 from cobro_tui.domain.money import Money
 from cobro_tui.server import approvals, auth, keeping, kpi
-from cobro_tui.server.assign import UnknownAccount, VersionMismatch, reassign
+from cobro_tui.server.assign import UnknownAccount, VersionMismatch, move, reassign
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import get_doc, head_seq, server_epoch
 from cobro_tui.server.pull import (
@@ -309,13 +311,8 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
         account, at their next sync. Only if it is still at the version read (If-Match)."""
         if not if_match or not if_match.strip('"').isdigit():
             raise ApiProblem(428, "IF_MATCH_REQUIRED", 'send If-Match with the ETag read (GET .../assignment), such as "3"')
-        with engine.connect() as conn:
-            known = conn.execute(select(users.c.username).where(users.c.username == body.agent,
-                                                                     users.c.role == "agent")).first()
-        if known is None:
-            raise ApiProblem(422, "UNKNOWN_AGENT", f"{body.agent} is not an agent of this server")
+        _receiver(user, body.agent)
         ensure_member(user, _assignment(account_id).agent)
-        ensure_member(user, body.agent)
         try:
             reassign(engine, account_id, body.agent, clock.now(), int(if_match.strip('"')))
         except UnknownAccount:
@@ -324,6 +321,36 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
             raise ApiProblem(412, "VERSION_CHANGED", "the account changed since it was read; read it again",
                              {"current_version": stale.current}) from None
         return _assignment(account_id)
+
+    def _receiver(user: auth.User, agent: str) -> None:
+        """The agent who receives accounts: an agent of this server, and of the supervisor's team."""
+        with engine.connect() as conn:
+            known = conn.execute(select(users.c.username).where(users.c.username == agent, users.c.role == "agent")).first()
+        if known is None:
+            raise ApiProblem(422, "UNKNOWN_AGENT", f"{agent} is not an agent of this server")
+        ensure_member(user, agent)
+
+    @app.post("/v1/assignments", response_model=BulkReassignmentResult, responses=problems)
+    def reassign_many(body: BulkReassignment, user: Annotated[auth.User, Depends(supervisor_user)]) -> BulkReassignmentResult:
+        """Give many accounts to one agent in one transaction, each only if it is still at the version
+        read; the others are listed (changed since: read again; unknown; another team's) and keep their agent."""
+        _receiver(user, body.agent)
+        members = team_members(user)
+        found: dict[str, list[Any]] = {"moved": [], "stale": [], "unknown": [], "other_team": []}
+        now = clock.now()
+        with write_tx(engine) as conn:
+            for item in body.accounts:
+                doc = get_doc(conn, "account", item.account_id)
+                if doc is None:
+                    found["unknown"].append(item.account_id)
+                elif members is not None and doc.agent not in members:
+                    found["other_team"].append(item.account_id)
+                elif doc.version != item.version:
+                    found["stale"].append({"account_id": item.account_id, "current_version": doc.version})
+                else:
+                    move(conn, item.account_id, body.agent, now, item.version)
+                    found["moved"].append(item.account_id)
+        return BulkReassignmentResult.model_validate(found)
 
     @app.get("/v1/team", response_model=TeamQueues, responses=problems)
     def team_view(user: Annotated[auth.User, Depends(supervisor_user)], team: str | None = None) -> TeamQueues:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Connection, Engine, update
 
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import (
@@ -35,29 +35,33 @@ def reassign(engine: Engine, account_id: str, to_agent: str, now: datetime, expe
     """Give the account (and everything it owns) to `to_agent`; returns the seq of the revoke.
     With `expected_version`, only if the account is still at that version (VersionMismatch otherwise)."""
     with write_tx(engine) as conn:
-        account = get_doc(conn, "account", account_id)
-        if account is None:
-            raise UnknownAccount(account_id)
-        if expected_version is not None and account.version != expected_version:
-            raise VersionMismatch(account.version)
-        old = account.agent
-        if old == to_agent:
-            return 0
-        tx = Tx(conn, now)
-        had_customer = to_agent in customer_agents(conn, account.customer_id)
-        revoke_seq = tx.emit(old, "account", account_id, "revoke", account.version, {"reason": "reassigned"}) if old else 0
-        # The gainer receives, in this transaction and parents first: the person (if new to them),
-        # the account, and every child of the account.
-        if not had_customer and account.customer_id:
-            for kind in CUSTOMER_KINDS:
-                for doc in docs_of_customer(conn, account.customer_id, kind):
-                    tx.emit(to_agent, kind, doc.id, "upsert", doc.version, doc.public())
-        conn.execute(update(entities).where(entities.c.account_id == account_id).values(agent=to_agent))
-        former = sorted({*account.data.get("_former_agents", []), *([old] if old else [])})
-        data = {**account.data, "assigned_agent": to_agent, "_former_agents": former, "_reassigned_seq": revoke_seq}
-        tx.put(Doc("account", account_id, 0, data, account_id, account.customer_id, to_agent))
-        for doc in docs_of_account(conn, account_id):
-            if doc.kind != "account":
-                tx.emit(to_agent, doc.kind, doc.id, "upsert", doc.version, doc.public())
-        return revoke_seq
+        return move(conn, account_id, to_agent, now, expected_version)
 
+
+def move(conn: Connection, account_id: str, to_agent: str, now: datetime, expected_version: int | None = None) -> int:
+    """The reassignment of one account, in the caller's transaction (see reassign)."""
+    account = get_doc(conn, "account", account_id)
+    if account is None:
+        raise UnknownAccount(account_id)
+    if expected_version is not None and account.version != expected_version:
+        raise VersionMismatch(account.version)
+    old = account.agent
+    if old == to_agent:
+        return 0
+    tx = Tx(conn, now)
+    had_customer = to_agent in customer_agents(conn, account.customer_id)
+    revoke_seq = tx.emit(old, "account", account_id, "revoke", account.version, {"reason": "reassigned"}) if old else 0
+    # The gainer receives, in this transaction and parents first: the person (if new to them),
+    # the account, and every child of the account.
+    if not had_customer and account.customer_id:
+        for kind in CUSTOMER_KINDS:
+            for doc in docs_of_customer(conn, account.customer_id, kind):
+                tx.emit(to_agent, kind, doc.id, "upsert", doc.version, doc.public())
+    conn.execute(update(entities).where(entities.c.account_id == account_id).values(agent=to_agent))
+    former = sorted({*account.data.get("_former_agents", []), *([old] if old else [])})
+    data = {**account.data, "assigned_agent": to_agent, "_former_agents": former, "_reassigned_seq": revoke_seq}
+    tx.put(Doc("account", account_id, 0, data, account_id, account.customer_id, to_agent))
+    for doc in docs_of_account(conn, account_id):
+        if doc.kind != "account":
+            tx.emit(to_agent, doc.kind, doc.id, "upsert", doc.version, doc.public())
+    return revoke_seq

@@ -14,9 +14,10 @@ from cobro_tui.clock import Clock
 from cobro_tui.domain.money import Money
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import day, money, t
-from cobro_tui.sync.client import ApiClient, Refused, SyncError
+from cobro_tui.sync.client import ApiClient, SyncError
 
 MIN_REASON = 10  # the server's rule, said before sending
+REASSIGN_PER_REQUEST = 500  # accounts moved per request (the server takes up to 1,000 in one transaction)
 Table = tuple[list[str], list[list[Any]]]  # a CSV file's header and rows
 
 
@@ -171,24 +172,21 @@ class SupervisorService:
         how many moved, how many changed meanwhile (read again) and what the server refused."""
         if not accounts:
             raise UserFacingError(t("reassign.nothing"))
-        moved = stale = 0
-        refused: list[str] = []
-        for account in accounts:
+        moved = stale = refused = 0
+        for start in range(0, len(accounts), REASSIGN_PER_REQUEST):  # each request one transaction on the server
+            chunk = accounts[start:start + REASSIGN_PER_REQUEST]
             try:
-                self.api.reassign(account.account_id, to_agent, account.version)
-                moved += 1
-            except Refused as exc:
-                if exc.status == 412:
-                    stale += 1
-                else:
-                    refused.append(exc.message)
+                found = self.api.reassign_many(to_agent, [(a.account_id, a.version) for a in chunk])
             except SyncError as exc:
                 raise UserFacingError(t("reassign.cut", moved=moved, error=exc.message)) from None
+            moved += len(found["moved"])
+            stale += len(found["stale"])
+            refused += len(found["unknown"]) + len(found["other_team"])
         said = [t("reassign.done", moved=moved, agent=to_agent)]
         if stale:
             said.append(t("reassign.stale", count=stale))
         if refused:
-            said.append(t("reassign.refused", count=len(refused), error=refused[0]))
+            said.append(t("reassign.refused", count=refused))
         return " ".join(said)
 
     def dashboard(self, days: int = 7, roll_days: int = 30,

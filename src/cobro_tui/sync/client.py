@@ -117,15 +117,16 @@ class ApiClient:
     def team(self, team: str | None = None) -> dict[str, Any]:
         return self._call("GET", "/v1/team", params={"team": team} if team else {})
 
+    def reassign_many(self, agent: str, accounts: list[tuple[str, int]]) -> dict[str, Any]:
+        """Up to 1,000 accounts (id, version read) to one agent, in one request."""
+        return self._call("POST", "/v1/assignments", json={
+            "agent": agent, "accounts": [{"account_id": a, "version": v} for a, v in accounts]})
+
     def teams(self) -> list[str]:
         return self._call("GET", "/v1/teams")
 
     def agent_accounts(self, agent: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/team/agents/{agent}/accounts")
-
-    def reassign(self, account_id: str, agent: str, version: int) -> dict[str, Any]:
-        return self._call("PUT", f"/v1/accounts/{account_id}/assignment", json={"agent": agent},
-                          headers={"If-Match": f'"{version}"'})
 
     def workstations(self) -> list[dict[str, Any]]:
         return self._call("GET", "/v1/workstations")

@@ -1,7 +1,7 @@
-"""An agent's accounts, for their supervisor to move between agents: space marks accounts, r (or
-Enter) gives the marked ones (or the highlighted one) to another agent of the team. The server
-moves each only if it is still as it was read (If-Match); the agents' workstations receive the
-revoke and the grant at their next sync."""
+"""An agent's accounts, for their supervisor to move between agents: space marks accounts (a: all
+of them), r (or Enter) gives the marked ones (or the highlighted one) to another agent of the team.
+The server moves each only if it is still at the version read (500 to a request, each request one
+transaction); the agents' workstations receive the revoke and the grant at their next sync."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ class AgentAccountsScreen(ServerScreen):
     HEADING = "#agent-accounts-heading"
     BINDINGS = [
         Binding("space", "mark", "keys.mark", id="agent_accounts.mark"),
+        Binding("a", "mark_all", "keys.mark_all", id="agent_accounts.mark_all"),
         Binding("r", "reassign", "keys.reassign", id="agent_accounts.reassign"),
         Binding("c", "export", "keys.export", id="agent_accounts.export"),
         Binding("escape", "back", "keys.team", id="agent_accounts.back"),
@@ -84,6 +85,15 @@ class AgentAccountsScreen(ServerScreen):
         table = self.query_one(DataTable)
         table.update_cell(chosen, "mark", MARK if chosen in self.marked else "")
         table.action_cursor_down()
+        self._heading()
+
+    def action_mark_all(self) -> None:
+        """Mark every account of the agent (all of them marked already: none)."""
+        everything = set(self.accounts)
+        self.marked = set() if self.marked == everything else everything
+        table = self.query_one(DataTable)
+        for key in self.accounts:
+            table.update_cell(key, "mark", MARK if key in self.marked else "")
         self._heading()
 
     @on(DataTable.RowSelected)
