@@ -437,3 +437,34 @@ def test_held_verdicts_are_read_again_many_at_a_time_and_only_the_agents_own(tmp
     assert other.status_code == 200 and other.json() == []  # another agent's items are not theirs to read
     assert httpx.post(f"{thread.url}/v1/mutations/verdicts", json={"mutation_ids": []},
                       headers=auth_headers(thread.url, "agente01")).status_code == 400
+
+
+async def test_a_large_book_shows_its_most_overdue_accounts_and_a_marks_every_one(tmp_path: Path, server,  # type: ignore[no-untyped-def]
+                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.widgets import DataTable, Static
+    from ui_support import wait_for
+
+    from cobro_tui.bootstrap import build_supervisor_app
+    from cobro_tui.settings import load_settings
+    from cobro_tui.ui.screens import reassign
+    from cobro_tui.ui.screens.reassign import AgentAccountsScreen
+    from cobro_tui.ui.screens.team import TeamScreen
+
+    monkeypatch.setattr(reassign, "SHOWN", 2)  # the test portfolio's books are small: draw two rows of each
+    _, thread = server
+    token = httpx.post(f"{thread.url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
+    app = build_supervisor_app(load_settings().model_copy(update={"data_dir": tmp_path}), thread.url, "supervisor01", token)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TeamScreen) and app.screen.view is not None)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, AgentAccountsScreen) and bool(app.screen.accounts))
+        screen = app.screen
+        assert screen.query_one(DataTable).row_count == 2 < len(screen.accounts)
+        dpd = [a.dpd for a in screen.accounts.values()]
+        assert [int(screen.query_one(DataTable).get_row_at(i)[4]) for i in range(2)] == sorted(dpd, reverse=True)[:2]
+        heading = screen.query_one("#agent-accounts-heading", Static)
+        assert "Se muestran las 2 más atrasadas" in str(heading.render())
+        await pilot.press("a")
+        assert screen.marked == set(screen.accounts) and f"{len(screen.accounts)} marcadas" in str(heading.render())

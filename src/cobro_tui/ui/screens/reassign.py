@@ -12,13 +12,14 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Label, Select, Static
 
 from cobro_tui.errors import UserFacingError
-from cobro_tui.i18n import money, t
+from cobro_tui.i18n import money, number, t
 from cobro_tui.services.approvals import Assigned, SupervisorService, Table, pesos
 from cobro_tui.ui.screens.base import CobroForm
 from cobro_tui.ui.screens.server_screen import ServerScreen
 from cobro_tui.ui.widgets.key_bar import KeyBar
 
 MARK = "✓"
+SHOWN = 500  # rows drawn: the most days past due first; `a` marks every account, shown or not
 
 
 class AgentAccountsScreen(ServerScreen):
@@ -60,7 +61,7 @@ class AgentAccountsScreen(ServerScreen):
         self.marked &= set(self.accounts)
         table = self.query_one(DataTable)
         table.clear()
-        for a in data:
+        for a in data[:SHOWN]:
             table.add_row(MARK if a.account_id in self.marked else "", f"•••{a.number_tail}", t(f"product.{a.product}"),
                           a.bucket, str(a.dpd), money(a.balance), self.local(a.last_contact_at),
                           key=a.account_id)
@@ -68,8 +69,10 @@ class AgentAccountsScreen(ServerScreen):
         table.focus()
 
     def _heading(self) -> None:
-        self.query_one(self.HEADING, Static).update(
-            t("reassign.heading", agent=self.agent, count=len(self.accounts), marked=len(self.marked)))
+        heading = t("reassign.heading", agent=self.agent, count=number(len(self.accounts)), marked=number(len(self.marked)))
+        if len(self.accounts) > SHOWN:
+            heading += " " + t("reassign.shown", shown=number(SHOWN))
+        self.query_one(self.HEADING, Static).update(heading)
 
     def _highlighted(self) -> str | None:
         table = self.query_one(DataTable)
@@ -92,8 +95,8 @@ class AgentAccountsScreen(ServerScreen):
         everything = set(self.accounts)
         self.marked = set() if self.marked == everything else everything
         table = self.query_one(DataTable)
-        for key in self.accounts:
-            table.update_cell(key, "mark", MARK if key in self.marked else "")
+        for row in list(table.rows):
+            table.update_cell(row, "mark", MARK if row.value in self.marked else "")
         self._heading()
 
     @on(DataTable.RowSelected)
