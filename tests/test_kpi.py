@@ -139,7 +139,8 @@ def test_the_kpi_endpoint_counts_what_the_agents_logged_in_the_period(tmp_path: 
     assert report["rpc_rate"] == 0.25 and report["attempts_per_hour"] == 4.0 and report["promise_rate"] == 1.0
     assert report["channels"] == [{"channel": "voice", "attempts": 4, "contacts": 1, "contact_rate": 0.25,
                                    "promises": 1, "promise_rate": 1.0}]  # the PP contact records a promise
-    assert report["hours"] == [{"hour": 10, "attempts": 4, "contacts": 1, "agent_hours": 1}]  # 16:27 UTC is 10:27 local
+    assert report["hours"] == [{"hour": 10, "attempts": 4, "contacts": 1, "agent_hours": 1,  # 16:27 UTC is 10:27 local
+                                "contacts_per_hour": 1.0}]
     mine = next(a for a in report["agents_figures"] if a["agent"] == "agente01")
     assert (mine["attempts"], mine["contacts"], mine["agent_hours"], mine["promises"]) == (4, 1, 1, 1)
     assert mine["rpc_rate"] == 0.25 and mine["promise_rate"] == 1.0 and mine["kept_rate"] is None

@@ -209,6 +209,7 @@ class KpiHour(Wire):
     attempts: int
     contacts: int
     agent_hours: int
+    contacts_per_hour: float | None  # right-party contacts per agent-hour
 
 
 class KpiKept(Wire):

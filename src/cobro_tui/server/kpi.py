@@ -19,6 +19,7 @@ from cobro_tui.domain.kpi import (
     aging_from_sums,
     contact_figures_from_sums,
     period_target,
+    ratio,
     roll_rates_from_moves,
     vintage_from_counts,
 )
@@ -97,7 +98,8 @@ def by_hour_of_day(hours: dict[str, list[int]], zone: ZoneInfo) -> list[dict[str
         local = datetime.fromisoformat(f"{key}:00+00:00").astimezone(zone).hour
         row = folded.setdefault(local, [0, 0, 0])
         row[0], row[1], row[2] = row[0] + tried, row[1] + reached, row[2] + agents
-    return [{"hour": h, "attempts": a, "contacts": c, "agent_hours": n} for h, (a, c, n) in sorted(folded.items()) if a]
+    return [{"hour": h, "attempts": a, "contacts": c, "agent_hours": n, "contacts_per_hour": ratio(c, n)}
+            for h, (a, c, n) in sorted(folded.items()) if a]
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,9 +32,9 @@ def aging_bars(rows: list[dict[str, Any]]) -> str:
 
 def hour_bars(rows: list[dict[str, Any]]) -> str:
     """One line per hour of the day with attempts: right-party contacts per agent-hour as a bar."""
-    return bars([(f"{r['hour']:02d}:00", r["contacts"] / r["agent_hours"] if r["agent_hours"] else 0,
-                  t("dashboard.hour_text", per_hour=per_hour(r["contacts"] / r["agent_hours"] if r["agent_hours"] else None),
-                    contacts=r["contacts"], attempts=r["attempts"])) for r in rows], BAR) or t("dashboard.no_contacts")
+    return bars([(f"{r['hour']:02d}:00", r["contacts_per_hour"] or 0,
+                  t("dashboard.hour_text", per_hour=per_hour(r["contacts_per_hour"]), contacts=r["contacts"],
+                    attempts=r["attempts"])) for r in rows], BAR) or t("dashboard.no_contacts")
 
 
 def vintage_lines(curves: dict[str, list[float | None]], sizes: dict[str, int]) -> str:
