@@ -468,3 +468,30 @@ async def test_a_large_book_shows_its_most_overdue_accounts_and_a_marks_every_on
         assert "Se muestran las 2 más atrasadas" in str(heading.render())
         await pilot.press("a")
         assert screen.marked == set(screen.accounts) and f"{len(screen.accounts)} marcadas" in str(heading.render())
+
+
+def test_an_agent_cancels_a_promise_still_held_and_both_are_settled_in_order(tmp_path: Path, server,  # type: ignore[no-untyped-def]
+                                                                            clock: FixedClock, policy: Policy) -> None:
+    from cobro_tui.bootstrap import build_workstation
+    from cobro_tui.settings import load_settings
+
+    engine, thread = server
+    station = make_station(tmp_path, "cancel", thread.url, "agente01", clock, policy)
+    assert station.round().ok
+    account_id, promise = _held_promise(station, engine, clock, policy)
+    ws = build_workstation(station.cache, load_settings(), clock, policy, "agente01", "live")
+    assert ws.promises.cancel(account_id).id == promise.id  # the debtor calls back: it will not be paid that way
+    report = station.round()
+    assert report.held == 1  # the cancellation waits behind its promise
+    supervisor = auth_headers(thread.url, "supervisor01")
+    held = httpx.get(f"{thread.url}/v1/approvals", headers=supervisor).json()
+    assert [h["name"] for h in held] == ["promise.create@1"]  # the supervisor decides the offer only
+    httpx.post(f"{thread.url}/v1/approvals/{held[0]['mutation_id']}", headers=supervisor,
+               json={"decision": "approve", "reason": "aprobada, el deudor la cancela luego"}).raise_for_status()
+    report = station.round()
+    assert report.decided == 2  # the promise applied, then its cancellation
+    with station.cache.connect() as conn:
+        status, state = conn.exec_driver_sql("SELECT status, sync_state FROM promise WHERE id = ?", (promise.id,)).one()
+    assert (status, state) == ("cancelled", "synced")
+    with engine.connect() as conn:
+        assert get_doc(conn, "promise", promise.id).data["status"] == "cancelled"  # type: ignore[union-attr]

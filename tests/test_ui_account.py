@@ -3,6 +3,7 @@ read it masked, show data (audited), take a promise, log a contact, see them pen
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -332,3 +333,38 @@ async def test_a_settlement_is_proposed_from_f3_with_its_discount_and_shown_on_t
         await wait_for(pilot, lambda: app.screen is screen and bool(screen.view and screen.view.file.plans))
         promises = text_of(screen.query_one("#panel-promises"))
         assert "Liquidación" in promises and "propuesta" in promises and "Pendiente" in promises  # the state wraps
+
+
+async def test_c_cancels_the_running_promise_once_the_agent_says_yes(tmp_path: Path, policy: Policy) -> None:
+    from cobro_tui.ui.screens.base import Confirm
+
+    app = demo_app(tmp_path, policy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_free(pilot)
+        account_id = screen.account_id
+        await pilot.press("c")  # nothing running yet: said, nothing asked
+        await pilot.pause()
+        assert not isinstance(app.screen, Confirm)
+        assert any("no tiene una promesa en curso" in n.message for n in app._notifications)
+        least = policy.offers.promise.minimum(screen.view.file.account)  # type: ignore[union-attr]
+        due = screen.view.debtor_now.date() + timedelta(days=3)  # type: ignore[union-attr]
+        promise = app.workstation.promises.take(account_id, least, due, "spei")
+        screen.load()
+        await wait_for(pilot, lambda: bool(screen.view and screen.view.file.open_promises()))
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        assert "¿Cancelar la promesa de" in str(app.screen.query_one(".form-title", Static).render())
+        await pilot.press("escape")  # no: nothing changes
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert screen.view.file.open_promises()  # type: ignore[union-attr]
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.screen is screen and not screen.view.file.open_promises())  # type: ignore[union-attr]
+        assert "Cancelada" in text_of(screen.query_one("#panel-promises"))
+        with _db(app).connect() as conn:
+            outbox = conn.exec_driver_sql("SELECT name, args_json FROM outbox ORDER BY client_seq").all()
+            events = conn.exec_driver_sql("SELECT body FROM audit_event WHERE body LIKE '%promise.cancelled%'").all()
+        assert [r[0] for r in outbox] == ["promise.create@1", "promise.cancel@1"]
+        assert json.loads(outbox[1][1]) == {"promise_id": promise.id, "account_id": account_id}
+        assert len(events) == 1

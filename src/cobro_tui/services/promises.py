@@ -21,7 +21,11 @@ from cobro_tui.i18n import day, money, t
 from cobro_tui.policy import Policy
 from cobro_tui.services import decisions
 from cobro_tui.services.accounts import AccountService, AccountView
-from cobro_tui.store.actions import record_promise, record_refusal
+from cobro_tui.store.actions import (
+    record_promise,
+    record_promise_cancel,
+    record_refusal,
+)
 from cobro_tui.store.device import Device
 
 PAYMENT_CHANNELS = ("spei", "ventanilla", "oxxo", "domiciliacion", "tarjeta")
@@ -110,6 +114,18 @@ class PromiseService:
             raise PromiseRefused(list(verdict.problems))
         record_promise(self.engine, promise, device=self.device, at=now, config_hash=self.policy.config_hash,
                        decision=snapshot)
+        self._written([account_id])
+        return promise
+
+    def cancel(self, account_id: str) -> Promise:
+        """Call off the account's running promise (the latest, if there were several); Refusal when
+        there is none. The debtor may then promise again."""
+        running = self.accounts.open(account_id).file.open_promises()
+        if not running:
+            raise Refusal("promise.none_open")
+        promise = max(running, key=lambda p: p.created_at)
+        record_promise_cancel(self.engine, promise, device=self.device, at=self.clock.now(),
+                              config_hash=self.policy.config_hash)
         self._written([account_id])
         return promise
 

@@ -83,6 +83,20 @@ def record_promise(engine: Engine, promise: Promise, *, device: Device, at: date
     )
 
 
+def record_promise_cancel(engine: Engine, promise: Promise, *, device: Device, at: datetime,
+                          config_hash: str) -> OutboxItem:
+    """A promise called off: cancelled here at once, on the server when promise.cancel@1 reaches it
+    (behind its own promise when that one still waits for a supervisor)."""
+
+    def cancel(conn: Connection) -> None:
+        conn.exec_driver_sql("UPDATE promise SET status = 'cancelled', sync_state = 'pending' WHERE id = ?", (promise.id,))
+
+    ids = {"promise_id": promise.id, "account_id": promise.account_id}
+    return _record(engine, name="promise.cancel@1", args=dict(ids), account_id=promise.account_id, rows=None,
+                   event="promise.cancelled", data=dict(ids), actor=device.agent_id, device=device, at=at,
+                   config_hash=config_hash, also=cancel)
+
+
 def record_plan(engine: Engine, plan: PaymentPlan, *, device: Device, at: datetime, config_hash: str,
                 decision: dict[str, Any] | None = None) -> OutboxItem:
     """A payment plan proposed: the plan and its installments, pending until the server answers (plan.propose@1)."""

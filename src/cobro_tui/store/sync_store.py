@@ -23,6 +23,7 @@ MUTATION_ROWS = {
     "note.add@1": ("note", "id"),
     "restriction.request@1": ("restriction", "id"),
     "promise.create@1": ("promise", "id"),
+    "promise.cancel@1": ("promise", "promise_id"),
     "plan.propose@1": ("payment_plan", "id"),
 }
 # Local states the server's copy may replace; warnings and rejections stay until acknowledged.

@@ -28,7 +28,7 @@ from cobro_tui.services.promises import PAYMENT_CHANNELS
 from cobro_tui.services.status import WorkstationStatus
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.ui.messages import NextAccountWanted, SyncFinished
-from cobro_tui.ui.screens.base import CobroScreen
+from cobro_tui.ui.screens.base import CobroScreen, Confirm
 from cobro_tui.ui.screens.contact_form import POINTS_FOR, ContactForm
 from cobro_tui.ui.screens.plan_form import PlanForm
 from cobro_tui.ui.screens.promise_form import PromiseForm
@@ -56,6 +56,7 @@ class AccountScreen(CobroScreen):
         Binding("x", "rules", "keys.rules", id="account.rules"),
         Binding("o", "restrict", "keys.restrict", id="account.restrict"),
         Binding("d", "document", "keys.document", id="account.document"),
+        Binding("c", "cancel_promise", "keys.cancel_promise", id="account.cancel_promise"),
     ]
 
     class Loaded(Message):
@@ -302,6 +303,28 @@ class AccountScreen(CobroScreen):
     def action_promise(self) -> None:
         if self.view is not None:
             self.app.push_screen(PromiseForm(self.workstation, self.view, tuple(sorted(self.steps_done))), self._after_form)
+
+    def action_cancel_promise(self) -> None:
+        """Call off the account's running promise, once the agent confirms which one."""
+        if self.view is None:
+            return
+        running = self.view.file.open_promises()
+        if not running:
+            self.notify(t("promise.none_open"), severity="warning")
+            return
+        promise = max(running, key=lambda p: p.created_at)
+        question = t("promise.cancel_question", amount=money(promise.amount), due_on=day(promise.due_on))
+        self.app.push_screen(Confirm(question, t("promise.cancel_yes")), self._cancel_answered)
+
+    def _cancel_answered(self, yes: bool | None) -> None:
+        if not yes or self.account_id is None:
+            return
+        try:
+            promise = self.workstation.promises.cancel(self.account_id)
+        except UserFacingError as exc:
+            self.notify(exc.message, severity="warning")
+            return
+        self._after_form(t("promise.cancelled", amount=money(promise.amount), due_on=day(promise.due_on)))
 
     def action_plan(self) -> None:
         if self.view is not None:

@@ -6,7 +6,9 @@ from dataclasses import replace
 from typing import TypeVar
 
 from textual import on
+from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Static
@@ -88,6 +90,37 @@ class CobroForm(CobroModal[str | None]):
     @on(Button.Pressed, ".cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class Confirm(CobroModal[bool]):
+    """A question with a yes and a no: enter or `y` (`s`) says yes, escape or `n` says no."""
+
+    BINDINGS = [
+        Binding("escape,n", "answer(False)", "keys.no", id="confirm.no"),
+        Binding("y,s", "answer(True)", "keys.yes", id="confirm.yes", show=False),
+    ]
+
+    def __init__(self, question: str, yes: str) -> None:
+        super().__init__()
+        self.question, self.yes = question, yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form", id="confirm"):
+            yield Static(self.question, classes="form-title")
+            with Horizontal(classes="form-buttons"):
+                yield Button(self.yes, variant="warning", compact=True, id="confirm-yes")
+                yield Button(t("confirm.no"), compact=True, id="confirm-no")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#confirm-no", Button).focus()  # the safe answer first
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm-yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
 
 
 class AccountForm(CobroForm):
