@@ -151,6 +151,7 @@ def test_kpi_prints_the_servers_figures_for_a_supervisor_and_refuses_an_agent(tm
     lines = run(supervisor_home, "kpi", "--since", "30d")
     assert lines.returncode == 0, lines.stderr
     assert "Indicadores del" in lines.stdout and "tasa de contacto efectivo" in lines.stdout
+    assert "Indicadores del 23/10/2026 10:30 al 22/11/2026 10:30 · equipo norte" in lines.stdout  # the floor's clock
     report = json.loads(run(supervisor_home, "kpi", "--since", "30d", "--json").stdout)
     assert report["attempts"] > 0 and 0 <= report["rpc_rate"] <= 1  # the demo portfolio's last month
     assert f"Intentos {report['attempts']}" in lines.stdout

@@ -263,9 +263,11 @@ def _since(text: str, now: datetime) -> datetime:
 
 
 def _cmd_kpi(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
     from cobro_tui.bootstrap import kpi_report
     from cobro_tui.clock import clock_for
-    from cobro_tui.i18n import set_language, t
+    from cobro_tui.i18n import instant, set_language, t
     from cobro_tui.services.kpi_text import agent_lines, summary_lines, team_words
     from cobro_tui.settings import load_settings
 
@@ -277,7 +279,12 @@ def _cmd_kpi(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
 
-    print(t("kpi.heading", since=report["since"], until=report["until"], team=team_words(report["team"]),
+    zone = ZoneInfo(settings.ui.agent_zone)  # the period on the floor's clock
+
+    def local(text: str) -> str:
+        return instant(datetime.fromisoformat(text).astimezone(zone))
+
+    print(t("kpi.heading", since=local(report["since"]), until=local(report["until"]), team=team_words(report["team"]),
             agents=len(report["agents"])))
     for line in [*summary_lines(report), *agent_lines(report)]:
         print(line)
