@@ -213,6 +213,12 @@ async def test_the_supervisor_approves_from_the_inbox_and_the_agent_sees_it(tmp_
         screen = app.screen
         assert "1 pendientes" in str(screen.query_one("#approvals-heading", Static).render())
         assert "2 promesas incumplidas" in str(screen.query_one("#approvals-why", Static).render())
+        row = screen.query_one(DataTable).get_row_at(0)  # whose debt, how late, how much: the account as it is now
+        with station.cache.connect() as conn:
+            name, bucket, dpd = conn.exec_driver_sql(
+                "SELECT c.full_name, a.bucket, a.dpd FROM account a JOIN customer c ON c.id = a.customer_id WHERE a.id = ?",
+                (promise.account_id,)).one()
+        assert row[1] == name and row[2].startswith(f"{bucket} · {dpd} d · $")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DecisionForm))
         form = app.screen

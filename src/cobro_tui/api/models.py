@@ -152,6 +152,11 @@ class Approval(Wire):
     decided_by: str | None = None
     decided_at: datetime | None = None
     reason: str | None = None
+    # The account as it is now, for the one who decides: whose debt, how late, how much.
+    customer_name: str | None = None
+    bucket: str | None = None
+    dpd: int | None = None
+    balance: int | None = None  # centavos
 
 
 class ApprovalDecision(Wire):

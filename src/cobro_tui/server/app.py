@@ -5,6 +5,7 @@ No `from __future__ import annotations` here: FastAPI reads the dependency annot
 
 
 import asyncio
+import dataclasses
 import json
 from datetime import datetime
 from typing import Annotated, Any
@@ -218,8 +219,10 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
                       status: Annotated[str, Query(pattern="^(pending|approved|denied|all)$")] = "pending") -> list[Approval]:
         held = approvals.listing(engine, None if status == "all" else status)
         members = team_members(user)
-        return [Approval.model_validate(item, from_attributes=True) for item in held
-                if members is None or item.agent in members]
+        shown = [item for item in held if members is None or item.agent in members]
+        with engine.connect() as conn:
+            return [Approval.model_validate({**dataclasses.asdict(item), **approvals.account_summary(conn, item.account_id)})
+                    for item in shown]
 
     @app.post("/v1/approvals/{mutation_id}", response_model=Verdict,
               responses={**problems, 404: {"model": Problem}, 409: {"model": Problem}})

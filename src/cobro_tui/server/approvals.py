@@ -52,6 +52,17 @@ class Held:
     reason: str | None
 
 
+def account_summary(conn: Connection, account_id: str) -> dict[str, Any]:
+    """Whose debt an offer is about, how late and how much, as the account is now."""
+    account = get_doc(conn, "account", account_id)
+    if account is None:
+        return {}
+    customer = get_doc(conn, "customer", account.customer_id) if account.customer_id else None
+    data = account.data
+    return {"customer_name": customer.data.get("full_name") if customer else None, "bucket": data["bucket"],
+            "dpd": data["dpd"], "balance": sum(data[part]["centavos"] for part in ("principal", "interest", "fees", "vat"))}
+
+
 def may_decide(role: str, level: str) -> bool:
     """A role decides at its own level and below (agents decide nothing)."""
     return role in AUTHORITY[1:] and AUTHORITY.index(role) >= AUTHORITY.index(level)

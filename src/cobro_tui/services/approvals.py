@@ -32,6 +32,14 @@ class Held:
     level: str
     why: str
     requested_at: datetime
+    customer: str  # the debtor's name ("—" when the account is gone)
+    standing: str  # bucket, days past due and balance, in words
+
+
+def _standing(item: dict[str, Any]) -> str:
+    if item.get("bucket") is None:
+        return "—"
+    return t("approvals.standing", bucket=item["bucket"], dpd=item["dpd"], balance=money(Money(item["balance"])))
 
 
 def _what(name: str, args: dict[str, Any]) -> str:
@@ -96,7 +104,8 @@ class SupervisorService:
         except SyncError as exc:
             raise UserFacingError(t("approvals.unreachable", error=exc.message)) from None
         return [Held(item["mutation_id"], item["agent"], item["account_id"], _what(item["name"], item["args"]),
-                     item["level"], item["why"], datetime.fromisoformat(item["requested_at"])) for item in found]
+                     item["level"], item["why"], datetime.fromisoformat(item["requested_at"]),
+                     item.get("customer_name") or "—", _standing(item)) for item in found]
 
     def decide(self, mutation_id: str, approve: bool, reason: str) -> str:
         """Approve or deny with a reason; returns the sentence that says what came of it."""

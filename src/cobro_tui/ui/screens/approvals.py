@@ -42,14 +42,15 @@ class ApprovalsScreen(ServerScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for key in ("agent", "account", "what", "level", "requested"):
+        for key in ("agent", "customer", "standing", "what", "level", "requested"):
             table.add_column(t(f"approvals.col_{key}"), key=key)
         self.load()
 
     def tables(self) -> dict[str, Table]:
-        return {"approvals": (["mutation_id", "agent", "account_id", "offer", "level", "why", "requested_at"],
-                              [[h.mutation_id, h.agent, h.account_id, h.what, h.level, h.why, h.requested_at.isoformat()]
-                               for h in self.held.values()])}
+        return {"approvals": (["mutation_id", "agent", "account_id", "customer", "standing", "offer", "level", "why",
+                               "requested_at"],
+                              [[h.mutation_id, h.agent, h.account_id, h.customer, h.standing, h.what, h.level, h.why,
+                                h.requested_at.isoformat()] for h in self.held.values()])}
 
     def fetch(self) -> list[Held]:
         return self.service.pending()
@@ -60,7 +61,7 @@ class ApprovalsScreen(ServerScreen):
         table = self.query_one(DataTable)
         table.clear()
         for held in data:
-            table.add_row(held.agent, held.account_id[-8:], held.what, t(f"role_name.{held.level}"),
+            table.add_row(held.agent, held.customer, held.standing, held.what, t(f"role_name.{held.level}"),
                           self.local(held.requested_at), key=held.mutation_id)
         heading.update(t("approvals.heading", user=self.service.user, count=len(data)) if data
                        else t("approvals.empty", user=self.service.user))
