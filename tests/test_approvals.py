@@ -302,7 +302,7 @@ def test_a_supervisor_reassigns_an_account_with_if_match_and_both_workstations_f
 async def test_a_supervisor_moves_marked_accounts_from_the_team_screen_and_both_workstations_follow(  # type: ignore[no-untyped-def]
         tmp_path: Path, server, clock: FixedClock, policy: Policy) -> None:
     from textual.widgets import Select, Static
-    from ui_support import wait_for
+    from ui_support import text_of, wait_for
 
     from cobro_tui.bootstrap import build_supervisor_app
     from cobro_tui.settings import load_settings
@@ -339,6 +339,14 @@ async def test_a_supervisor_moves_marked_accounts_from_the_team_screen_and_both_
         said = [n.message for n in app._notifications]
         assert any("2 cuentas pasaron a agente02" in m and "1 cambiaron desde que se leyeron" in m for m in said)
         assert chosen[2] in screen.accounts and not screen.marked  # the stale one stayed, read again
+        await pilot.press("f1")  # the keys of this screen, as in the agent's app
+        from cobro_tui.ui.screens.help import HelpScreen
+
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        listed = text_of(app.screen.query_one("#help-keys", Static))
+        assert "Marcar todas" in listed and "Reasignar" in listed
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
         await pilot.press("a")  # every account of the agent, then none
         assert screen.marked == set(screen.accounts) and f"{len(screen.accounts)} marcadas" in str(
             screen.query_one("#agent-accounts-heading", Static).render())

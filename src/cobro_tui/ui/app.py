@@ -5,14 +5,10 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Iterable
-from functools import partial
-from typing import Any
 
 from textual import events, on, work
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.timer import Timer
 
 from cobro_tui.i18n import t
@@ -21,33 +17,24 @@ from cobro_tui.services.workstation import Workstation
 from cobro_tui.settings import Settings
 from cobro_tui.ui.commands import AccountSearch
 from cobro_tui.ui.messages import NextAccountWanted, OpenAccount, SyncFinished
+from cobro_tui.ui.screen_keys import HELP, ScreenKeys
 from cobro_tui.ui.screens.account import AccountScreen
-from cobro_tui.ui.screens.help import HelpScreen
 from cobro_tui.ui.screens.queue import QueueScreen
 from cobro_tui.ui.themes import THEMES
 
 
-class CobroApp(App[None]):
+class CobroApp(ScreenKeys):
     CSS_PATH = "styles/app.tcss"
     TITLE = "cobro-tui"
     # Below 100 columns the account screen stacks its two columns.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("ctrl+q", "quit", "app.quit", id="app.quit", priority=True),
-        Binding("f1", "help", "keys.help", id="app.help"),
+        HELP,
         Binding("ctrl+r", "sync_now", "keys.sync", id="app.sync"),
     ]
 
     COMMANDS = App.COMMANDS | {AccountSearch}
-
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Every key of the screen in front is also a command, by its description."""
-        yield from super().get_system_commands(screen)
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if binding.show and binding.description and binding.action not in ("quit", "help", "command_palette"):
-                yield SystemCommand(binding.description, f"{self.get_key_display(binding)}",
-                                    partial(screen.run_action, binding.action))
 
     def __init__(self, settings: Settings, workstation: Workstation) -> None:
         super().__init__()
@@ -125,14 +112,6 @@ class CobroApp(App[None]):
         """A round now, whatever the timer says (offline in the demo without a server: nothing to do)."""
         if self.workstation.sync is not None:
             self.run_sync()
-
-    def action_help(self) -> None:
-        """The keys of the screen in front, described in the interface language."""
-        if isinstance(self.screen, HelpScreen):
-            return
-        keys = [(self.get_key_display(active.binding), active.binding.description)
-                for active in self.screen.active_bindings.values() if active.binding.show and active.binding.description]
-        self.push_screen(HelpScreen(keys))
 
     @on(OpenAccount)
     def open_account(self, message: OpenAccount) -> None:

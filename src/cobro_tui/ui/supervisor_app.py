@@ -5,20 +5,20 @@ through every team and all of them together with `g`."""
 from __future__ import annotations
 
 from textual import work
-from textual.app import App
 from textual.binding import Binding
 
 from cobro_tui.errors import UserFacingError
 from cobro_tui.services.approvals import SupervisorService
 from cobro_tui.settings import Settings
+from cobro_tui.ui.screen_keys import HELP, ScreenKeys
 from cobro_tui.ui.screens.approvals import ApprovalsScreen
 from cobro_tui.ui.themes import THEMES
 
 
-class SupervisorApp(App[None]):
+class SupervisorApp(ScreenKeys):
     CSS_PATH = "styles/app.tcss"
     TITLE = "cobro-tui"
-    BINDINGS = [Binding("ctrl+q", "quit", "app.quit", id="app.quit", priority=True)]
+    BINDINGS = [Binding("ctrl+q", "quit", "app.quit", id="app.quit", priority=True), HELP]
 
     def __init__(self, settings: Settings, service: SupervisorService) -> None:
         super().__init__()
