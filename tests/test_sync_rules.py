@@ -232,7 +232,10 @@ async def test_the_supervisor_reviews_an_exception_from_the_queue_screen(served,
         await pilot.press("e")
         await wait_for(pilot, lambda: isinstance(app.screen, ExceptionsScreen) and app.screen.query_one(DataTable).row_count == 1)
         screen = app.screen
-        assert "MX-1" in str(screen.query_one(DataTable).get_row_at(0)[2])
+        row = screen.query_one(DataTable).get_row_at(0)
+        with station.cache.connect() as conn:
+            name = conn.exec_driver_sql("SELECT full_name FROM customer WHERE id = ?", (customer_id,)).scalar_one()
+        assert row[1] == name and " d · $" in row[2] and "MX-1" in str(row[3])  # whose contact, and the rule it broke
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ReviewForm))
         await pilot.press(*"horario mal configurado en la estación", "enter")

@@ -137,7 +137,16 @@ class VerdictQuery(Wire):
     mutation_ids: list[str] = Field(min_length=1, max_length=500)
 
 
-class Approval(Wire):
+class AccountStanding(Wire):
+    """Whose debt an item is about, how late and how much, as the account is now (for a reviewer)."""
+
+    customer_name: str | None = None
+    bucket: str | None = None
+    dpd: int | None = None
+    balance: int | None = None  # centavos
+
+
+class Approval(AccountStanding):
     """A command held above its requester's authority (GET /v1/approvals)."""
 
     mutation_id: str
@@ -152,11 +161,6 @@ class Approval(Wire):
     decided_by: str | None = None
     decided_at: datetime | None = None
     reason: str | None = None
-    # The account as it is now, for the one who decides: whose debt, how late, how much.
-    customer_name: str | None = None
-    bucket: str | None = None
-    dpd: int | None = None
-    balance: int | None = None  # centavos
 
 
 class ApprovalDecision(Wire):
@@ -265,7 +269,7 @@ class KpiReport(Wire):
     agents_figures: list[KpiAgent]
 
 
-class ComplianceException(Wire):
+class ComplianceException(AccountStanding):
     """A contact recorded although the rules blocked it (or under a supervisor's override), for review."""
 
     id: int

@@ -264,9 +264,9 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
         if status != "all":
             query = query.where(compliance_exceptions.c.status == status)
         with engine.connect() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(query)]
-        return [ComplianceException.model_validate({**r, "details": json.loads(r["details"]) if r["details"] else None})
-                for r in rows]
+            return [ComplianceException.model_validate({**r._mapping, **approvals.account_summary(conn, r.account_id),
+                                                        "details": json.loads(r.details) if r.details else None})
+                    for r in conn.execute(query).all()]
 
     @app.post("/v1/compliance-exceptions/{exception_id}", response_model=ComplianceException,
               responses={**problems, 404: {"model": Problem}, 409: {"model": Problem}})

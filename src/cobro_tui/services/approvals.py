@@ -39,7 +39,7 @@ class Held:
 def _standing(item: dict[str, Any]) -> str:
     if item.get("bucket") is None:
         return "—"
-    return t("approvals.standing", bucket=item["bucket"], dpd=item["dpd"], balance=money(Money(item["balance"])))
+    return t("review.standing", bucket=item["bucket"], dpd=item["dpd"], balance=money(Money(item["balance"])))
 
 
 def _what(name: str, args: dict[str, Any]) -> str:
@@ -64,6 +64,8 @@ class Flagged:
     message: str
     created_at: datetime
     rules: str  # the blocking rule ids
+    customer: str
+    standing: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +131,8 @@ class SupervisorService:
             raise UserFacingError(t("exceptions.unreachable", error=exc.message)) from None
         return [Flagged(item["id"], item["agent"], item["account_id"], item["code"], item["message"],
                         datetime.fromisoformat(item["created_at"]),
-                        ", ".join(sorted({rule[0] for rule in (item.get("details") or {}).get("rules", [])})))
+                        ", ".join(sorted({rule[0] for rule in (item.get("details") or {}).get("rules", [])})),
+                        item.get("customer_name") or "—", _standing(item))
                 for item in found]
 
     def review(self, exception_id: int, note: str) -> str:

@@ -43,7 +43,7 @@ class ApprovalsScreen(ServerScreen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for key in ("agent", "customer", "standing", "what", "level", "requested"):
-            table.add_column(t(f"approvals.col_{key}"), key=key)
+            table.add_column(t(f"review.col_{key}" if key in ("customer", "standing") else f"approvals.col_{key}"), key=key)
         self.load()
 
     def tables(self) -> dict[str, Table]:

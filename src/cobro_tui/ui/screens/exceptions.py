@@ -39,8 +39,8 @@ class ExceptionsScreen(ServerScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for key in ("agent", "account", "rules", "when"):
-            table.add_column(t(f"exceptions.col_{key}"), key=key)
+        for key in ("agent", "customer", "standing", "rules", "when"):
+            table.add_column(t(f"review.col_{key}" if key in ("customer", "standing") else f"exceptions.col_{key}"), key=key)
         self.load()
 
     def tables(self) -> dict[str, Table]:
@@ -57,7 +57,8 @@ class ExceptionsScreen(ServerScreen):
         table = self.query_one(DataTable)
         table.clear()
         for flagged in data:
-            table.add_row(flagged.agent, flagged.account_id[-8:], flagged.rules or flagged.code, self.local(flagged.created_at),
+            table.add_row(flagged.agent, flagged.customer, flagged.standing, flagged.rules or flagged.code,
+                          self.local(flagged.created_at),
                           key=str(flagged.id))
         heading.update(t("exceptions.heading", count=len(data)) if data else t("exceptions.empty"))
         self._show_message()
