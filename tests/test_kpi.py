@@ -39,8 +39,8 @@ def test_contacts_per_hour_rpc_and_promise_rates(policy: Policy) -> None:
     assert figures.attempts_per_hour == 5 / 3 and figures.contacts_per_hour == 2 / 3
     assert figures.rpc_rate == 2 / 5 and figures.promise_rate == 1.0
     voice, whatsapp = figures.by_channel["voice"], figures.by_channel["whatsapp"]
-    assert (voice.attempts, voice.contacts, voice.contact_rate, voice.promise_rate) == (4, 1, 0.25, 1.0)
-    assert (whatsapp.attempts, whatsapp.contacts, whatsapp.contact_rate, whatsapp.promises) == (1, 1, 1.0, 1)
+    assert (voice.attempts, voice.contacts, voice.rpc_rate, voice.promise_rate) == (4, 1, 0.25, 1.0)
+    assert (whatsapp.attempts, whatsapp.contacts, whatsapp.rpc_rate, whatsapp.promises) == (1, 1, 1.0, 1)
     empty = contact_figures([], codes)
     assert empty.rpc_rate is None and empty.attempts_per_hour is None  # a rate of nothing is not 0 %
 

@@ -37,14 +37,17 @@ class PromiseFact:
     paid: int = 0  # centavos
 
 
-@dataclass(frozen=True, slots=True)
-class ChannelFigures:
+class Rates:
+    """The rates of whatever counts attempts, right-party contacts and promises (and, when it has
+    them, the hours agents dialled)."""
+
+    __slots__ = ()
     attempts: int
     contacts: int  # right-party contacts
     promises: int
 
     @property
-    def contact_rate(self) -> float | None:
+    def rpc_rate(self) -> float | None:
         return ratio(self.contacts, self.attempts)
 
     @property
@@ -52,13 +55,9 @@ class ChannelFigures:
         return ratio(self.promises, self.contacts)
 
 
-@dataclass(frozen=True, slots=True)
-class ContactFigures:
-    attempts: int
-    contacts: int
+class HourlyRates(Rates):
+    __slots__ = ()
     agent_hours: int  # distinct (agent, clock hour) with at least one attempt
-    promises: int
-    by_channel: dict[str, ChannelFigures] = field(default_factory=dict)
 
     @property
     def attempts_per_hour(self) -> float | None:
@@ -68,13 +67,21 @@ class ContactFigures:
     def contacts_per_hour(self) -> float | None:
         return ratio(self.contacts, self.agent_hours)
 
-    @property
-    def rpc_rate(self) -> float | None:
-        return ratio(self.contacts, self.attempts)
 
-    @property
-    def promise_rate(self) -> float | None:
-        return ratio(self.promises, self.contacts)
+@dataclass(frozen=True, slots=True)
+class ChannelFigures(Rates):
+    attempts: int
+    contacts: int
+    promises: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFigures(HourlyRates):
+    attempts: int
+    contacts: int
+    agent_hours: int
+    promises: int
+    by_channel: dict[str, ChannelFigures] = field(default_factory=dict)
 
 
 def contact_figures(attempts: Iterable[AttemptFact], codes: ResultCodeCatalog, promises: int | None = None) -> ContactFigures:
@@ -122,7 +129,7 @@ def contact_figures_from_sums(sums: Iterable[tuple[tuple[str, str], int]], agent
 
 
 @dataclass(frozen=True, slots=True)
-class AgentFigures:
+class AgentFigures(HourlyRates):
     """One agent's figures over the period, to set agents side by side."""
 
     agent: str
@@ -133,18 +140,6 @@ class AgentFigures:
     judged: int  # promises whose deadline passed in the period: kept or broken
     kept: int
     recovered: int  # centavos received on the accounts the agent held
-
-    @property
-    def contacts_per_hour(self) -> float | None:
-        return ratio(self.contacts, self.agent_hours)
-
-    @property
-    def rpc_rate(self) -> float | None:
-        return ratio(self.contacts, self.attempts)
-
-    @property
-    def promise_rate(self) -> float | None:
-        return ratio(self.promises, self.contacts)
 
     @property
     def kept_rate(self) -> float | None:

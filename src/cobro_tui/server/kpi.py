@@ -165,7 +165,7 @@ def report(conn: Connection, since: datetime, until: datetime, team: str | None)
         "attempts": contacts.attempts, "contacts": contacts.contacts, "agent_hours": contacts.agent_hours,
         "attempts_per_hour": contacts.attempts_per_hour, "contacts_per_hour": contacts.contacts_per_hour,
         "rpc_rate": contacts.rpc_rate, "promises": contacts.promises, "promise_rate": contacts.promise_rate,
-        "channels": [{"channel": name, "attempts": c.attempts, "contacts": c.contacts, "contact_rate": c.contact_rate,
+        "channels": [{"channel": name, "attempts": c.attempts, "contacts": c.contacts, "contact_rate": c.rpc_rate,
                       "promises": c.promises, "promise_rate": c.promise_rate}
                      for name, c in sorted(contacts.by_channel.items())],
         "kept": {"judged": kept.judged, "kept": kept.kept, "rate": kept.kept_rate, "promised": kept.promised_amount,
