@@ -240,18 +240,18 @@ async def test_the_supervisor_app_shows_the_workstations(tmp_path: Path, server,
     station = make_station(tmp_path, "seen", thread.url, "agente01", clock, policy)
     assert station.round().ok
     token = httpx.post(f"{thread.url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
-    app = build_supervisor_app(load_settings(), thread.url, "supervisor01", token)
+    app = build_supervisor_app(load_settings().model_copy(update={"now": NOW}), thread.url, "supervisor01", token)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)
         await pilot.press("w")
         await wait_for(pilot, lambda: isinstance(app.screen, HealthScreen) and app.screen.query_one(DataTable).row_count == 1)
         row = app.screen.query_one(DataTable).get_row_at(0)
-        assert row[0] == "agente01" and row[1] == station.device.device_id[:8] and row[4] == "0"
+        assert row[0] == "agente01" and row[1] == station.device.device_id[:8] and row[4] == "0" and row[6] == "al día"
         await pilot.press("c")  # the table as CSV, as on every supervisor screen
         written = app.settings.resolved_data_dir() / "kpi" / "workstations.csv"
         await wait_for(pilot, written.exists)
     lines = written.read_text().splitlines()
-    assert lines[0] == "agent,device_id,app_version,last_seen_at,pending_items,oldest_pending_at"
+    assert lines[0] == "agent,device_id,app_version,last_seen_at,pending_items,oldest_pending_at,attention"
     assert lines[1].startswith(f"agente01,{station.device.device_id},") and len(lines) == 2
 
 
@@ -483,3 +483,19 @@ def test_text_charts_draw_bars_to_the_eighth_and_curves_with_gaps() -> None:
     assert bar(1, 2, 1) == "▌" and bar(5, 0, 2) == "  "  # half a cell; nothing to scale against
     assert bars([("a", 2, "dos"), ("bb", 4, "cuatro")], 4).splitlines() == ["a  ██   dos", "bb ████ cuatro"]
     assert curve([0.0, 0.25, 0.5, None], 0.5) == "▁▅█ "
+
+
+def test_a_workstation_needs_a_look_when_it_goes_quiet_or_its_items_wait() -> None:
+    from cobro_tui.clock import FixedClock
+    from cobro_tui.services.approvals import Seen, SupervisorService
+
+    service = SupervisorService(None, "supervisor01", FixedClock(NOW))  # type: ignore[arg-type]
+
+    def seen(minutes_ago: int, pending: int | None = None, oldest_minutes: int | None = None) -> Seen:
+        oldest = NOW - timedelta(minutes=oldest_minutes) if oldest_minutes is not None else None
+        return Seen("agente01", "dev", "0.1", NOW - timedelta(minutes=minutes_ago), pending, oldest)
+
+    assert service.attention(seen(2, 0)) is None and service.attention(seen(15)) is None  # 15 minutes: still fine
+    assert service.attention(seen(20)) == "sin sincronizar hace 20 min"
+    assert service.attention(seen(1, 3, 12)) == "3 por enviar desde hace 12 min"
+    assert service.attention(seen(1, 3, 5)) is None

@@ -17,6 +17,8 @@ from cobro_tui.i18n import day, money, t
 from cobro_tui.sync.client import ApiClient, SyncError
 
 MIN_REASON = 10  # the server's rule, said before sending
+QUIET_AFTER = timedelta(minutes=15)  # a workstation that has not synced for this long needs a look
+BEHIND_AFTER = timedelta(minutes=10)  # ...and one whose oldest unsent item is this old
 REASSIGN_PER_REQUEST = 500  # accounts moved per request (the server takes up to 1,000 in one transaction)
 Table = tuple[list[str], list[list[Any]]]  # a CSV file's header and rows
 
@@ -154,6 +156,16 @@ class SupervisorService:
                      w.get("pending_items"),
                      datetime.fromisoformat(w["oldest_pending_at"]) if w.get("oldest_pending_at") else None)
                 for w in found]
+
+    def attention(self, seen: Seen) -> str | None:
+        """Why a workstation needs a look (not seen lately, or items waiting too long), or None."""
+        now = self.clock.now()
+        if now - seen.last_seen_at > QUIET_AFTER:
+            return t("health.quiet", minutes=int((now - seen.last_seen_at).total_seconds() // 60))
+        if seen.pending_items and seen.oldest_pending_at is not None and now - seen.oldest_pending_at > BEHIND_AFTER:
+            return t("health.behind", count=seen.pending_items,
+                     minutes=int((now - seen.oldest_pending_at).total_seconds() // 60))
+        return None
 
     def team(self, team: str | None = None) -> dict[str, Any]:
         """The team's queues: per agent, accounts by bucket, worked today, promises due today."""

@@ -33,15 +33,17 @@ class HealthScreen(ServerScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for key in ("agent", "device", "version", "seen", "pending", "oldest"):
+        for key in ("agent", "device", "version", "seen", "pending", "oldest", "state"):
             table.add_column(t(f"health.col_{key}"), key=key)
         self.load()
 
     def tables(self) -> dict[str, Table]:
-        return {"workstations": (["agent", "device_id", "app_version", "last_seen_at", "pending_items", "oldest_pending_at"],
+        return {"workstations": (["agent", "device_id", "app_version", "last_seen_at", "pending_items", "oldest_pending_at",
+                                  "attention"],
                                  [[w.agent, w.device_id, w.app_version, w.last_seen_at.isoformat(),
                                    "" if w.pending_items is None else w.pending_items,
-                                   w.oldest_pending_at.isoformat() if w.oldest_pending_at else ""] for w in self.seen])}
+                                   w.oldest_pending_at.isoformat() if w.oldest_pending_at else "",
+                                   self.service.attention(w) or ""] for w in self.seen])}
 
     def fetch(self) -> list[Seen]:
         return self.service.workstations()
@@ -51,9 +53,13 @@ class HealthScreen(ServerScreen):
         heading = self.query_one("#health-heading", Static)
         table = self.query_one(DataTable)
         table.clear()
+        flagged = 0
         for seen in data:
+            attention = self.service.attention(seen)
+            flagged += attention is not None
             table.add_row(seen.agent, seen.device_id[:8], seen.app_version, self.local(seen.last_seen_at),
                           "—" if seen.pending_items is None else str(seen.pending_items),
-                          self.local(seen.oldest_pending_at), key=seen.device_id)
-        heading.update(t("health.heading", count=len(data)))
+                          self.local(seen.oldest_pending_at), f"⚠ {attention}" if attention else t("health.ok"),
+                          key=seen.device_id)
+        heading.update(t("health.heading", count=len(data)) + (" · " + t("health.flagged", count=flagged) if flagged else ""))
         table.focus()
