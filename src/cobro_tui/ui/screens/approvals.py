@@ -3,13 +3,12 @@ settlements with a larger discount, restructures), each approved or denied with 
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
-from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import t
 from cobro_tui.services.approvals import Held, SupervisorService, Table
 from cobro_tui.ui.screens.base import CobroForm
@@ -138,9 +137,7 @@ class DecisionForm(CobroForm):
             yield Label(t("approvals.reason"))
             yield Input(compact=True, id="decision-reason")
             yield Static("", classes="form-check")
-            with Horizontal(classes="form-buttons"):
-                yield Button(t("form.save"), variant="primary", compact=True, id="decision-save")
-                yield Button(t("form.cancel"), compact=True, id="decision-cancel", classes="cancel")
+            yield from self.save_buttons("decision")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -150,13 +147,5 @@ class DecisionForm(CobroForm):
     @on(Input.Submitted)
     def action_save(self) -> None:
         approve = self.query_one("#decision-choice", Select).value == "approve"
-        self.save(approve, self.query_one("#decision-reason", Input).value)
-
-    @work(thread=True, exclusive=True, group="decision", exit_on_error=False)
-    def save(self, approve: bool, reason: str) -> None:
-        try:
-            said = self.service.decide(self.held.mutation_id, approve, reason)
-        except UserFacingError as exc:
-            self.post_message(self.Done(exc.message, saved=False))
-            return
-        self.post_message(self.Done(said, saved=True))
+        reason = self.query_one("#decision-reason", Input).value
+        self.saving(lambda: self.service.decide(self.held.mutation_id, approve, reason))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal, Vertical
@@ -13,6 +14,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Static
 
+from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import t
 from cobro_tui.services.accounts import AccountView
 from cobro_tui.services.workstation import Workstation
@@ -74,6 +76,23 @@ class CobroForm(CobroModal[str | None]):
             super().__init__()
             self.text = text
             self.saved = saved
+
+    @staticmethod
+    def save_buttons(prefix: str) -> ComposeResult:
+        """The form's save and cancel buttons (ids `<prefix>-save`, `<prefix>-cancel`)."""
+        with Horizontal(classes="form-buttons"):
+            yield Button(t("form.save"), variant="primary", compact=True, id=f"{prefix}-save")
+            yield Button(t("form.cancel"), compact=True, id=f"{prefix}-cancel", classes="cancel")
+
+    @work(thread=True, exclusive=True, group="form-save", exit_on_error=False)
+    def saving(self, save: Callable[[], str]) -> None:
+        """Save off the interface's thread: what `save` says dismisses the form; a refusal is shown in it."""
+        try:
+            said = save()
+        except UserFacingError as exc:
+            self.post_message(self.Done(exc.message, saved=False))
+            return
+        self.post_message(self.Done(said, saved=True))
 
     def refuse(self, text: str) -> None:
         check = self.query_one(self.CHECK, Static)

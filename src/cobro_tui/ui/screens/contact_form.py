@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
 from cobro_tui.domain.entry import parse_day, parse_time
 from cobro_tui.domain.models import POINT_KINDS, Channel, ContactPoint, Direction
-from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import day, language, t
 from cobro_tui.services.accounts import AccountView
 from cobro_tui.services.workstation import Workstation
@@ -76,9 +75,7 @@ class ContactForm(AccountForm):
                 yield Input(compact=True, placeholder=t("contact.override_hint"), id="contact-override")
             yield Static(self._rule_hint(self._points(Channel.VOICE)[:1], Channel.VOICE), id="contact-check",
                          classes="form-check")
-            with Horizontal(classes="form-buttons"):
-                yield Button(compact=True, label=t("form.save"), variant="primary", id="contact-save")
-                yield Button(compact=True, label=t("form.cancel"), id="contact-cancel", classes="cancel")
+            yield from self.save_buttons("contact")
 
     def _points(self, channel: Channel) -> list[ContactPoint]:
         kinds = POINTS_FOR[channel]
@@ -132,7 +129,7 @@ class ContactForm(AccountForm):
             self.refuse(callback)
             return
         override = self.query(Input).filter("#contact-override")
-        self.save(
+        entered = dict(
             callback_at=callback,
             direction=Direction(self._value("#contact-direction") or Direction.OUTBOUND.value),
             override_reason=override.first().value.strip() or None if override else None,
@@ -142,16 +139,12 @@ class ContactForm(AccountForm):
             resolution=self.query_one("#contact-resolution", Input).value.strip(),
             notes=self.query_one("#contact-notes", Input).value.strip(), script_steps=self.script_steps,
         )
+        self.saving(lambda: self._log(entered))
 
-    @work(thread=True, exclusive=True, group="contact-save", exit_on_error=False)
-    def save(self, **entered: Any) -> None:
+    def _log(self, entered: dict[str, Any]) -> str:
         account = self.view.file.account
-        try:
-            self.workstation.contacts.log(account_id=account.id, customer_id=account.customer_id, **entered)
-        except UserFacingError as exc:
-            self.post_message(self.Done(exc.message, saved=False))
-            return
-        self.post_message(self.Done(t("contact.saved", code=entered["result_code"]), saved=True))
+        self.workstation.contacts.log(account_id=account.id, customer_id=account.customer_id, **entered)
+        return t("contact.saved", code=entered["result_code"])
 
     def _callback(self) -> datetime | None | str:
         """The callback typed, as an instant (the day and time are the debtor's); or what is wrong."""

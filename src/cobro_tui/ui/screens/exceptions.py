@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.widgets import Button, DataTable, Input, Label, Static
 
-from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import t
 from cobro_tui.services.approvals import Flagged, SupervisorService, Table
 from cobro_tui.ui.screens.base import CobroForm
@@ -101,9 +100,7 @@ class ReviewForm(CobroForm):
             yield Label(t("exceptions.note"))
             yield Input(compact=True, id="review-note")
             yield Static("", classes="form-check")
-            with Horizontal(classes="form-buttons"):
-                yield Button(t("form.save"), variant="primary", compact=True, id="review-save")
-                yield Button(t("form.cancel"), compact=True, id="review-cancel", classes="cancel")
+            yield from self.save_buttons("review")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -112,13 +109,5 @@ class ReviewForm(CobroForm):
     @on(Button.Pressed, "#review-save")
     @on(Input.Submitted)
     def action_save(self) -> None:
-        self.save(self.query_one("#review-note", Input).value)
-
-    @work(thread=True, exclusive=True, group="review", exit_on_error=False)
-    def save(self, note: str) -> None:
-        try:
-            said = self.service.review(self.flagged.id, note)
-        except UserFacingError as exc:
-            self.post_message(self.Done(exc.message, saved=False))
-            return
-        self.post_message(self.Done(said, saved=True))
+        note = self.query_one("#review-note", Input).value
+        self.saving(lambda: self.service.review(self.flagged.id, note))

@@ -66,9 +66,7 @@ class PlanForm(AccountForm):
             yield Input(day(today), compact=True, id="plan-first")
             yield Static("", id="plan-check", classes="form-check")
             yield Static("", id="plan-preview")
-            with Horizontal(classes="form-buttons"):
-                yield Button(t("form.save"), variant="primary", compact=True, id="plan-save")
-                yield Button(t("form.cancel"), compact=True, id="plan-cancel", classes="cancel")
+            yield from self.save_buttons("plan")
 
     def on_mount(self) -> None:
         self.recheck()
@@ -139,18 +137,13 @@ class PlanForm(AccountForm):
         if isinstance(entered, str):
             self._show([entered], ())
             return
-        self.save(*entered)
+        self.saving(lambda: self._propose(*entered))
 
-    @work(thread=True, exclusive=True, group="plan-save", exit_on_error=False)
-    def save(self, total: Money, down: Money, count: int, first: date, frequency: Frequency, kind: PlanKind) -> None:
-        try:
-            plan = self.workstation.plans.propose(self.view.file.account.id, total, down, count, first, frequency,
-                                                  self.script_steps, kind)
-        except UserFacingError as exc:
-            self.post_message(self.Done(exc.message, saved=False))
-            return
+    def _propose(self, total: Money, down: Money, count: int, first: date, frequency: Frequency, kind: PlanKind) -> str:
+        plan = self.workstation.plans.propose(self.view.file.account.id, total, down, count, first, frequency,
+                                              self.script_steps, kind)
         saved = t(f"plan.saved_{plan.kind.value}", total=money(plan.total), count=len(plan.installments))
         held = self.workstation.plans.preview(plan.account_id, total, down, count, first, frequency, kind).approval
-        self.post_message(self.Done(f"{saved} {held}" if held else saved, saved=True))
+        return f"{saved} {held}" if held else saved
 
 

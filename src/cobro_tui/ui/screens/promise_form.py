@@ -6,7 +6,7 @@ from datetime import date
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -47,9 +47,7 @@ class PromiseForm(AccountForm):
             yield Select(compact=True, options=[(t(f"pay_channel.{c}"), c) for c in PAYMENT_CHANNELS], value=PAYMENT_CHANNELS[0],
                          allow_blank=False, id="promise-channel")
             yield Static("", id="promise-check", classes="form-check")
-            with Horizontal(classes="form-buttons"):
-                yield Button(compact=True, label=t("form.save"), variant="primary", id="promise-save")
-                yield Button(compact=True, label=t("form.cancel"), id="promise-cancel", classes="cancel")
+            yield from self.save_buttons("promise")
 
     def _entered(self) -> tuple[Money, date] | str:
         """The amount and day typed, or the sentence that says what is wrong with them."""
@@ -101,18 +99,14 @@ class PromiseForm(AccountForm):
         if isinstance(entered, str):
             self._show_check([entered])
             return
-        self.save(*entered, str(self.query_one("#promise-channel", Select).value))
+        channel = str(self.query_one("#promise-channel", Select).value)
+        self.saving(lambda: self._take(*entered, channel))
 
-    @work(thread=True, exclusive=True, group="promise-save", exit_on_error=False)
-    def save(self, amount: Money, due: date, channel: str) -> None:
-        try:
-            promise = self.workstation.promises.take(self.view.file.account.id, amount, due, channel, self.script_steps)
-        except UserFacingError as exc:
-            self.post_message(self.Done(exc.message, saved=False))
-            return
+    def _take(self, amount: Money, due: date, channel: str) -> str:
+        promise = self.workstation.promises.take(self.view.file.account.id, amount, due, channel, self.script_steps)
         saved = t("promise.saved", amount=money(promise.amount), due_on=day(promise.due_on))
         held = approval_text(self.workstation.promises.verdict(promise.account_id, promise.amount, promise.due_on))
-        self.post_message(self.Done(f"{saved} {held}" if held else saved, saved=True))
+        return f"{saved} {held}" if held else saved
 
 
 

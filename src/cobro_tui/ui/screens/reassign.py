@@ -5,13 +5,12 @@ transaction); the agents' workstations receive the revoke and the grant at their
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.widgets import Button, DataTable, Label, Select, Static
 
-from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import money, number, t
 from cobro_tui.services.approvals import Assigned, SupervisorService, Table, pesos
 from cobro_tui.ui.screens.base import CobroForm
@@ -143,9 +142,7 @@ class ReassignForm(CobroForm):
             yield Select([(name, name) for name in self.others], value=self.others[0], allow_blank=False, compact=True,
                          id="reassign-to")
             yield Static("", classes="form-check")
-            with Horizontal(classes="form-buttons"):
-                yield Button(t("form.save"), variant="primary", compact=True, id="reassign-save")
-                yield Button(t("form.cancel"), compact=True, id="reassign-cancel", classes="cancel")
+            yield from self.save_buttons("reassign")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -153,13 +150,5 @@ class ReassignForm(CobroForm):
 
     @on(Button.Pressed, "#reassign-save")
     def action_save(self) -> None:
-        self.save(str(self.query_one("#reassign-to", Select).value))
-
-    @work(thread=True, exclusive=True, group="reassign", exit_on_error=False)
-    def save(self, to_agent: str) -> None:
-        try:
-            said = self.service.reassign(self.accounts, to_agent)
-        except UserFacingError as exc:
-            self.post_message(self.Done(exc.message, saved=False))
-            return
-        self.post_message(self.Done(said, saved=True))
+        to_agent = str(self.query_one("#reassign-to", Select).value)
+        self.saving(lambda: self.service.reassign(self.accounts, to_agent))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
 from cobro_tui.domain.models import Channel, RestrictionKind
-from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import t
 from cobro_tui.services.accounts import AccountView
 from cobro_tui.services.workstation import Workstation
@@ -41,9 +40,7 @@ class RestrictionForm(AccountForm):
             yield Label(t("restriction.note"))
             yield Input(compact=True, id="restriction-note")
             yield Static("", classes="form-check")
-            with Horizontal(classes="form-buttons"):
-                yield Button(compact=True, label=t("form.save"), variant="primary", id="restriction-save")
-                yield Button(compact=True, label=t("form.cancel"), classes="cancel")
+            yield from self.save_buttons("restriction")
 
     @on(Button.Pressed, "#restriction-save")
     @on(Input.Submitted)
@@ -61,13 +58,8 @@ class RestrictionForm(AccountForm):
         else:
             entered["kind"] = RestrictionKind.OPT_OUT
             entered["contact_point_id" if scope == "point" else "channel"] = target if scope == "point" else Channel(target)
-        self.save(label, **entered)
+        self.saving(lambda: self._request(label, entered))
 
-    @work(thread=True, exclusive=True, group="restriction-save", exit_on_error=False)
-    def save(self, label: str, **entered: Any) -> None:
-        try:
-            self.workstation.restrictions.request(self.view.file.customer.id, **entered)
-        except UserFacingError as exc:
-            self.post_message(self.Done(exc.message, saved=False))
-            return
-        self.post_message(self.Done(t("restriction.saved", what=label), saved=True))
+    def _request(self, label: str, entered: dict[str, Any]) -> str:
+        self.workstation.restrictions.request(self.view.file.customer.id, **entered)
+        return t("restriction.saved", what=label)
