@@ -196,18 +196,15 @@ def test_settlements_within_the_agents_discount_apply_above_it_and_restructures_
 async def test_the_supervisor_approves_from_the_inbox_and_the_agent_sees_it(tmp_path: Path, server, clock: FixedClock,  # type: ignore[no-untyped-def]
                                                                           policy: Policy) -> None:
     from textual.widgets import DataTable, Input, Select, Static
-    from ui_support import wait_for
+    from ui_support import supervisor_app, wait_for
 
-    from cobro_tui.bootstrap import build_supervisor_app
-    from cobro_tui.settings import load_settings
     from cobro_tui.ui.screens.approvals import ApprovalsScreen, DecisionForm
 
     engine, thread = server
     station = make_station(tmp_path, "inbox", thread.url, "agente01", clock, policy)
     assert station.round().ok
     _, promise = _held_promise(station, engine, clock, policy)
-    token = httpx.post(f"{thread.url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
-    app = build_supervisor_app(load_settings(), thread.url, "supervisor01", token)
+    app = supervisor_app(thread.url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalsScreen) and app.screen.query_one(DataTable).row_count == 1)
         screen = app.screen
@@ -302,10 +299,8 @@ def test_a_supervisor_reassigns_an_account_with_if_match_and_both_workstations_f
 async def test_a_supervisor_moves_marked_accounts_from_the_team_screen_and_both_workstations_follow(  # type: ignore[no-untyped-def]
         tmp_path: Path, server, clock: FixedClock, policy: Policy) -> None:
     from textual.widgets import Select, Static
-    from ui_support import text_of, wait_for
+    from ui_support import supervisor_app, text_of, wait_for
 
-    from cobro_tui.bootstrap import build_supervisor_app
-    from cobro_tui.settings import load_settings
     from cobro_tui.ui.screens.reassign import AgentAccountsScreen, ReassignForm
     from cobro_tui.ui.screens.team import TeamScreen
 
@@ -313,9 +308,7 @@ async def test_a_supervisor_moves_marked_accounts_from_the_team_screen_and_both_
     first = make_station(tmp_path, "first", thread.url, "agente01", clock, policy)
     second = make_station(tmp_path, "second", thread.url, "agente02", clock, policy)
     assert first.round().ok and second.round().ok
-    token = httpx.post(f"{thread.url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
-    settings = load_settings().model_copy(update={"data_dir": tmp_path})
-    app = build_supervisor_app(settings, thread.url, "supervisor01", token)
+    app = supervisor_app(thread.url, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.2)
         await pilot.press("t")
@@ -456,18 +449,15 @@ def test_held_verdicts_are_read_again_many_at_a_time_and_only_the_agents_own(tmp
 async def test_a_large_book_shows_its_most_overdue_accounts_and_a_marks_every_one(tmp_path: Path, server,  # type: ignore[no-untyped-def]
                                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from textual.widgets import DataTable, Static
-    from ui_support import wait_for
+    from ui_support import supervisor_app, wait_for
 
-    from cobro_tui.bootstrap import build_supervisor_app
-    from cobro_tui.settings import load_settings
     from cobro_tui.ui.screens import reassign
     from cobro_tui.ui.screens.reassign import AgentAccountsScreen
     from cobro_tui.ui.screens.team import TeamScreen
 
     monkeypatch.setattr(reassign, "SHOWN", 2)  # the test portfolio's books are small: draw two rows of each
     _, thread = server
-    token = httpx.post(f"{thread.url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
-    app = build_supervisor_app(load_settings().model_copy(update={"data_dir": tmp_path}), thread.url, "supervisor01", token)
+    app = supervisor_app(thread.url, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.2)
         await pilot.press("t")

@@ -230,17 +230,14 @@ def test_supervisors_see_each_workstations_sync_health(tmp_path: Path, server, c
 
 async def test_the_supervisor_app_shows_the_workstations(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
     from textual.widgets import DataTable
-    from ui_support import wait_for
+    from ui_support import supervisor_app, wait_for
 
-    from cobro_tui.bootstrap import build_supervisor_app
-    from cobro_tui.settings import load_settings
     from cobro_tui.ui.screens.health import HealthScreen
 
     _, thread = server
     station = make_station(tmp_path, "seen", thread.url, "agente01", clock, policy)
     assert station.round().ok
-    token = httpx.post(f"{thread.url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
-    app = build_supervisor_app(load_settings().model_copy(update={"now": NOW}), thread.url, "supervisor01", token)
+    app = supervisor_app(thread.url)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)
         await pilot.press("w")
@@ -277,15 +274,12 @@ def test_a_supervisor_sees_the_teams_queues(tmp_path: Path, server, clock, polic
 
 async def test_the_supervisor_app_shows_the_teams_queues(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
     from textual.widgets import DataTable
-    from ui_support import wait_for
+    from ui_support import supervisor_app, wait_for
 
-    from cobro_tui.bootstrap import build_supervisor_app
-    from cobro_tui.settings import load_settings
     from cobro_tui.ui.screens.team import TeamScreen
 
     _, thread = server
-    token = httpx.post(f"{thread.url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
-    app = build_supervisor_app(load_settings(), thread.url, "supervisor01", token)
+    app = supervisor_app(thread.url)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)
         await pilot.press("t")
@@ -345,16 +339,12 @@ def test_aging_roll_rates_and_vintage_from_the_server_equal_the_formulas_on_its_
 async def test_the_dashboard_shows_the_weeks_kpis_aging_bars_and_roll_rates_and_exports_them(
         tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
     from textual.widgets import DataTable, Static
-    from ui_support import wait_for
+    from ui_support import supervisor_app, wait_for
 
-    from cobro_tui.bootstrap import build_supervisor_app
-    from cobro_tui.settings import load_settings
     from cobro_tui.ui.screens.dashboard import DashboardScreen
 
     _, thread = server
-    token = httpx.post(f"{thread.url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
-    settings = load_settings().model_copy(update={"data_dir": tmp_path, "now": NOW})
-    app = build_supervisor_app(settings, thread.url, "supervisor01", token)
+    app = supervisor_app(thread.url, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)
         await pilot.press("k")

@@ -114,10 +114,8 @@ def test_a_supervisor_reviews_only_their_team_and_a_manager_every_team(server) -
 async def test_a_manager_moves_the_team_screens_through_every_team_and_a_supervisor_cannot(tmp_path: Path,  # type: ignore[no-untyped-def]
                                                                                             server) -> None:
     from textual.widgets import DataTable, Static
-    from ui_support import wait_for
+    from ui_support import supervisor_app, wait_for
 
-    from cobro_tui.bootstrap import build_supervisor_app
-    from cobro_tui.settings import load_settings
     from cobro_tui.ui.screens.dashboard import DashboardScreen
     from cobro_tui.ui.screens.team import TeamScreen
 
@@ -125,13 +123,7 @@ async def test_a_manager_moves_the_team_screens_through_every_team_and_a_supervi
     url = thread.url
     assert httpx.get(f"{url}/v1/teams", headers=auth_headers(url, "supervisor01")).json() == ["norte"]
     assert httpx.get(f"{url}/v1/teams", headers=auth_headers(url, "gerente01")).json() == ["norte", "sur"]
-    settings = load_settings().model_copy(update={"data_dir": tmp_path, "now": NOW})
-
-    def app_for(user: str):  # type: ignore[no-untyped-def]
-        token = httpx.post(f"{url}/v1/auth/login", json={"username": user, "password": "demo"}).json()["token"]
-        return build_supervisor_app(settings, url, user, token)
-
-    app = app_for("gerente01")
+    app = supervisor_app(url, tmp_path, "gerente01")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.teams == ["norte", "sur"])
         await pilot.press("t")
@@ -152,7 +144,7 @@ async def test_a_manager_moves_the_team_screens_through_every_team_and_a_supervi
         assert "equipo sur" in str(app.screen.query_one("#dashboard-kpi", Static).render())
         await pilot.press("g")  # back to every team
         await wait_for(pilot, lambda: app.screen.kpi["team"] is None and len(app.screen.kpi["agents"]) == 11)
-    app = app_for("supervisor01")
+    app = supervisor_app(url, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.teams == ["norte"])
         await pilot.press("t")

@@ -128,15 +128,9 @@ def kpi_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unt
 
 
 def _supervisor_app(tmp_path: Path, url: str):  # type: ignore[no-untyped-def]
-    import httpx
-    from conftest import NOW
+    from ui_support import supervisor_app
 
-    from cobro_tui.bootstrap import build_supervisor_app
-    from cobro_tui.settings import load_settings
-
-    token = httpx.post(f"{url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
-    settings = load_settings().model_copy(update={"data_dir": tmp_path, "now": NOW})
-    return build_supervisor_app(settings, url, "supervisor01", token)
+    return supervisor_app(url, tmp_path)
 
 
 async def _open_dashboard(pilot) -> None:  # type: ignore[no-untyped-def]

@@ -213,11 +213,9 @@ def test_a_supervisor_reviews_the_flagged_contacts_and_an_agent_cannot(served, s
 
 async def test_the_supervisor_reviews_an_exception_from_the_queue_screen(served, station: Station) -> None:  # type: ignore[no-untyped-def]
     from textual.widgets import DataTable, Static
-    from ui_support import wait_for
+    from ui_support import supervisor_app, wait_for
 
-    from cobro_tui.bootstrap import build_supervisor_app
     from cobro_tui.domain.models import Channel
-    from cobro_tui.settings import load_settings
     from cobro_tui.ui.screens.exceptions import ExceptionsScreen, ReviewForm
 
     account_id, customer_id = station.accounts()[4]
@@ -225,8 +223,7 @@ async def test_the_supervisor_reviews_an_exception_from_the_queue_screen(served,
                          contact_point_id=_phone_of(station, customer_id), started_at=NOW.replace(hour=8, minute=0))
     assert station.round().warned == 1
     url = served[1].url
-    token = httpx.post(f"{url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
-    app = build_supervisor_app(load_settings(), url, "supervisor01", token)
+    app = supervisor_app(url)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)
         await pilot.press("e")

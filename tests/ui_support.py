@@ -53,3 +53,15 @@ async def wait_for(pilot, condition, tries: int = 750) -> None:  # type: ignore[
             return
         await pilot.pause(0.02)
     raise AssertionError("the screen never reached the expected state")
+
+
+def supervisor_app(url: str, data_dir: Path | None = None, user: str = "supervisor01"):  # type: ignore[no-untyped-def]
+    """The supervisor's app signed in to the server at `url` as `user`, its clock at NOW (the test
+    servers' clock), writing its CSV files under `data_dir` when given."""
+    import httpx
+
+    from cobro_tui.bootstrap import build_supervisor_app
+
+    token = httpx.post(f"{url}/v1/auth/login", json={"username": user, "password": "demo"}).json()["token"]
+    update: dict[str, object] = {"now": NOW, **({"data_dir": data_dir} if data_dir is not None else {})}
+    return build_supervisor_app(load_settings().model_copy(update=update), url, user, token)
