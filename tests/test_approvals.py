@@ -43,9 +43,14 @@ def _two_broken_promises(engine, account_id: str) -> None:  # type: ignore[no-un
             tx.put(Doc("promise", broken.id, 0, to_record(broken), account_id, account.customer_id, account.agent), current=None)
 
 
-def _held_promise(station: Station, server_engine, clock: FixedClock, policy: Policy) -> tuple[str, Promise]:  # type: ignore[no-untyped-def]
+def _held_promise(tmp_path: Path, server, clock: FixedClock, policy: Policy) -> tuple[Station, str, Promise]:  # type: ignore[no-untyped-def]
+    """agente01's workstation, synced, with a promise the server holds for a supervisor (two broken before)."""
     from cobro_tui.bootstrap import build_workstation
     from cobro_tui.settings import load_settings
+
+    server_engine, thread = server
+    station = make_station(tmp_path, "agent", thread.url, "agente01", clock, policy)
+    assert station.round().ok
 
     ws = build_workstation(station.cache, load_settings(), clock, policy, "agente01", "live")
     account_id = next(a for a, _ in station.accounts() if not ws.accounts.open(a).file.open_promises()
@@ -65,15 +70,13 @@ def _held_promise(station: Station, server_engine, clock: FixedClock, policy: Po
     assert report.ok and report.held == 1
     with station.cache.connect() as conn:
         assert conn.exec_driver_sql("SELECT sync_state FROM promise WHERE id = ?", (promise.id,)).scalar_one() == "held"
-    return account_id, promise
+    return station, account_id, promise
 
 
 def test_a_promise_after_broken_ones_waits_for_a_supervisor_who_approves_it(tmp_path: Path, server, clock: FixedClock,  # type: ignore[no-untyped-def]
                                                                            policy: Policy) -> None:
     engine, thread = server
-    station = make_station(tmp_path, "approve", thread.url, "agente01", clock, policy)
-    assert station.round().ok
-    account_id, promise = _held_promise(station, engine, clock, policy)
+    station, account_id, promise = _held_promise(tmp_path, server, clock, policy)
     # An agent can neither see nor decide approvals.
     agent = auth_headers(thread.url, "agente01")
     assert httpx.get(f"{thread.url}/v1/approvals", headers=agent).status_code == 403
@@ -107,9 +110,7 @@ def test_a_promise_after_broken_ones_waits_for_a_supervisor_who_approves_it(tmp_
 def test_a_denied_promise_comes_back_rejected_with_the_supervisors_reason(tmp_path: Path, server, clock: FixedClock,  # type: ignore[no-untyped-def]
                                                                         policy: Policy) -> None:
     engine, thread = server
-    station = make_station(tmp_path, "deny", thread.url, "agente01", clock, policy)
-    assert station.round().ok
-    _, promise = _held_promise(station, engine, clock, policy)
+    station, _, promise = _held_promise(tmp_path, server, clock, policy)
     supervisor = auth_headers(thread.url, "supervisor01")
     mutation_id = next(m for m, state, _ in station.outbox() if state == "deferred")
     decided = httpx.post(f"{thread.url}/v1/approvals/{mutation_id}", headers=supervisor,
@@ -201,9 +202,7 @@ async def test_the_supervisor_approves_from_the_inbox_and_the_agent_sees_it(tmp_
     from cobro_tui.ui.screens.approvals import ApprovalsScreen, DecisionForm
 
     engine, thread = server
-    station = make_station(tmp_path, "inbox", thread.url, "agente01", clock, policy)
-    assert station.round().ok
-    _, promise = _held_promise(station, engine, clock, policy)
+    station, _, promise = _held_promise(tmp_path, server, clock, policy)
     app = supervisor_app(thread.url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalsScreen) and app.screen.query_one(DataTable).row_count == 1)
@@ -371,9 +370,7 @@ def _push(station: Station, server_engine, *mutations: tuple[str, dict]) -> list
 def test_a_cancellation_waits_behind_its_held_promise_and_runs_once_it_is_approved(tmp_path: Path, server,  # type: ignore[no-untyped-def]
                                                                                   clock: FixedClock, policy: Policy) -> None:
     engine, thread = server
-    station = make_station(tmp_path, "b4", thread.url, "agente01", clock, policy)
-    assert station.round().ok
-    account_id, promise = _held_promise(station, engine, clock, policy)
+    station, account_id, promise = _held_promise(tmp_path, server, clock, policy)
     customer_id = dict(station.accounts())[account_id]
     other = next(a for a, _ in station.accounts() if a != account_id)
     contact = {"id": new_id(), "account_id": account_id, "customer_id": customer_id, "contact_point_id": None,
@@ -409,9 +406,7 @@ def test_a_cancellation_waits_behind_its_held_promise_and_runs_once_it_is_approv
 def test_a_second_offer_behind_a_denied_one_is_judged_then_and_may_wait_for_a_decision_itself(  # type: ignore[no-untyped-def]
         tmp_path: Path, server, clock: FixedClock, policy: Policy) -> None:
     engine, thread = server
-    station = make_station(tmp_path, "b4deny", thread.url, "agente01", clock, policy)
-    assert station.round().ok
-    account_id, promise = _held_promise(station, engine, clock, policy)
+    station, account_id, promise = _held_promise(tmp_path, server, clock, policy)
     supervisor = auth_headers(thread.url, "supervisor01")
     first = httpx.get(f"{thread.url}/v1/approvals", headers=supervisor).json()[0]
     again = {**first["args"], "id": new_id()}  # the agent promises again on the same account, still offline
@@ -431,9 +426,7 @@ def test_a_second_offer_behind_a_denied_one_is_judged_then_and_may_wait_for_a_de
 def test_held_verdicts_are_read_again_many_at_a_time_and_only_the_agents_own(tmp_path: Path, server,  # type: ignore[no-untyped-def]
                                                                             clock: FixedClock, policy: Policy) -> None:
     engine, thread = server
-    station = make_station(tmp_path, "many", thread.url, "agente01", clock, policy)
-    assert station.round().ok
-    _held_promise(station, engine, clock, policy)
+    station, _, _ = _held_promise(tmp_path, server, clock, policy)
     with station.cache.connect() as conn:
         held = conn.exec_driver_sql("SELECT mutation_id FROM outbox WHERE state = 'deferred'").scalars().all()
     assert len(held) == 1
@@ -480,9 +473,7 @@ def test_an_agent_cancels_a_promise_still_held_and_both_are_settled_in_order(tmp
     from cobro_tui.settings import load_settings
 
     engine, thread = server
-    station = make_station(tmp_path, "cancel", thread.url, "agente01", clock, policy)
-    assert station.round().ok
-    account_id, promise = _held_promise(station, engine, clock, policy)
+    station, account_id, promise = _held_promise(tmp_path, server, clock, policy)
     ws = build_workstation(station.cache, load_settings(), clock, policy, "agente01", "live")
     assert ws.promises.cancel(account_id).id == promise.id  # the debtor calls back: it will not be paid that way
     report = station.round()
