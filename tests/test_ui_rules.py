@@ -56,7 +56,7 @@ async def test_at_night_nobody_is_callable_and_a_call_is_refused_with_its_reason
         assert sum(cell == "07:00" for cell in calls) > table.row_count // 2, calls  # the Centro zone opens at 07:00
         screen = await _open(pilot)
         points = text_of(screen.query_one("#panel-contact-points"))
-        assert "✗ MX-1" in points
+        assert "✗ MX-1" in " ".join(points.split())  # the cell may wrap between the mark and the rule
         before = _count(app, "SELECT count(*) FROM contact_attempt")
         await pilot.press("f4")
         await wait_for(pilot, lambda: isinstance(app.screen, ContactForm))
