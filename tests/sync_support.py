@@ -21,6 +21,7 @@ from cobro_tui.policy import Policy
 from cobro_tui.server.feed import CUSTOMER_KINDS
 from cobro_tui.server.run import ServerThread, prepare
 from cobro_tui.server.schema import entities
+from cobro_tui.settings import ServerSettings
 from cobro_tui.services.contacts import ContactService, LoggedContact
 from cobro_tui.store.account_file import read_account_file
 from cobro_tui.store.actions import record_promise
@@ -119,11 +120,12 @@ def reopen(station: Station) -> Station:
 
 
 @contextmanager
-def running_server(folder: Path, accounts: int, seed: int) -> Iterator[tuple[Engine, ServerThread]]:
+def running_server(folder: Path, accounts: int, seed: int, clock: Clock | None = None,
+                   settings: ServerSettings | None = None) -> Iterator[tuple[Engine, ServerThread]]:
     """A seeded reference server on a loopback port, in a thread of this process."""
     engine = prepare(f"sqlite:///{folder / 'server.db'}", FixedClock(NOW), demo_accounts=accounts, seed=seed)
     try:
-        with ServerThread(engine, FixedClock(NOW)) as thread:
+        with ServerThread(engine, clock or FixedClock(NOW), settings=settings) as thread:
             yield engine, thread
     finally:
         engine.dispose()
@@ -150,3 +152,29 @@ def auth_headers(url: str, user: str, password: str = "demo") -> dict[str, str]:
 
     token = httpx.post(f"{url}/v1/auth/login", json={"username": user, "password": password}).json()["token"]
     return {"Authorization": f"Bearer {token}"}
+
+
+def integration_headers(url: str, scopes: tuple[str, ...] = ("payments",), name: str = "core") -> dict[str, str]:
+    """A bearer header with a machine credential for `scopes`, made by the demo's manager as an
+    institution's administrator would (POST /v1/admin/integrations)."""
+    import httpx
+
+    made = httpx.post(f"{url}/v1/admin/integrations", json={"name": name, "scopes": list(scopes)},
+                      headers=auth_headers(url, "gerente01"))
+    made.raise_for_status()
+    return {"Authorization": f"Bearer {made.json()['key']}"}
+
+
+def push_commands(station: Station, server_engine: Engine, *mutations: tuple[str, dict],  # type: ignore[type-arg]
+                  at: datetime = NOW) -> list[dict]:  # type: ignore[type-arg]
+    """Hand-made commands pushed from the station's device after what it has already pushed, as a
+    workstation (or an attacker holding its token) would; the server's verdicts."""
+    from cobro_tui.server.schema import sync_clients
+
+    with server_engine.connect() as conn:
+        last = conn.execute(select(sync_clients.c.last_client_seq).where(
+            sync_clients.c.device_id == station.device.device_id)).scalar_one()
+    body = {"device_id": station.device.device_id, "device_epoch": 1, "client_time": at.isoformat(),
+            "mutations": [{"mutation_id": new_id(), "client_seq": last + i, "name": name, "args": args,
+                           "occurred_at_client": at.isoformat()} for i, (name, args) in enumerate(mutations, 1)]}
+    return station.sync.api.push(body)["results"]

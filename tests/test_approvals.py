@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import NOW
-from sync_support import Station, auth_headers, make_station, running_server
+from sync_support import Station, auth_headers, make_station, push_commands, running_server
 
 from cobro_tui.clock import FixedClock
 from cobro_tui.domain.ids import new_id
@@ -352,21 +352,6 @@ async def test_a_supervisor_moves_marked_accounts_from_the_team_screen_and_both_
     assert second.round().ok and {chosen[0], chosen[1]} <= {a for a, _ in second.accounts()}
 
 
-def _push(station: Station, server_engine, *mutations: tuple[str, dict]) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
-    """Mutations pushed as a workstation would, after what it has already pushed."""
-    from sqlalchemy import select
-
-    from cobro_tui.server.schema import sync_clients
-
-    with server_engine.connect() as conn:
-        last = conn.execute(select(sync_clients.c.last_client_seq).where(
-            sync_clients.c.device_id == station.device.device_id)).scalar_one()
-    body = {"device_id": station.device.device_id, "device_epoch": 1, "client_time": NOW.isoformat(),
-            "mutations": [{"mutation_id": new_id(), "client_seq": last + i, "name": name, "args": args,
-                           "occurred_at_client": NOW.isoformat()} for i, (name, args) in enumerate(mutations, 1)]}
-    return station.sync.api.push(body)["results"]
-
-
 def test_a_cancellation_waits_behind_its_held_promise_and_runs_once_it_is_approved(tmp_path: Path, server,  # type: ignore[no-untyped-def]
                                                                                   clock: FixedClock, policy: Policy) -> None:
     engine, thread = server
@@ -377,9 +362,8 @@ def test_a_cancellation_waits_behind_its_held_promise_and_runs_once_it_is_approv
                "channel": "voice", "direction": "outbound", "started_at": NOW.isoformat(), "ended_at": None,
                "result_code": "NC", "problem_code": None, "circumstance": "", "resolution": "", "notes": "",
                "script_steps": []}
-    cancel, logged, elsewhere = _push(station, engine, ("promise.cancel@1", {"promise_id": promise.id}),
+    cancel, logged, elsewhere = push_commands(station, engine, ("promise.cancel@1", {"promise_id": promise.id}),
                                       ("contact.log@1", contact), ("note.add@1", {"id": new_id(), "account_id": other,
-                                                                                  "author": "agente01", "created_at": NOW.isoformat(),
                                                                                   "text": "otra cuenta"}))
     # The cancellation waits for the decision on its promise; the contact (a fact) and the other account do not.
     assert cancel["status"] == "deferred" and cancel["reason"]["code"] == "BLOCKED_BY"
@@ -410,7 +394,7 @@ def test_a_second_offer_behind_a_denied_one_is_judged_then_and_may_wait_for_a_de
     supervisor = auth_headers(thread.url, "supervisor01")
     first = httpx.get(f"{thread.url}/v1/approvals", headers=supervisor).json()[0]
     again = {**first["args"], "id": new_id()}  # the agent promises again on the same account, still offline
-    (second,) = _push(station, engine, ("promise.create@1", again))
+    (second,) = push_commands(station, engine, ("promise.create@1", again))
     assert second["status"] == "deferred" and second["reason"]["code"] == "BLOCKED_BY"
     httpx.post(f"{thread.url}/v1/approvals/{first['mutation_id']}", headers=supervisor,
                json={"decision": "deny", "reason": "ya incumplió dos veces este mes"}).raise_for_status()
@@ -436,7 +420,7 @@ def test_held_verdicts_are_read_again_many_at_a_time_and_only_the_agents_own(tmp
                        headers=auth_headers(thread.url, "agente02"))
     assert other.status_code == 200 and other.json() == []  # another agent's items are not theirs to read
     assert httpx.post(f"{thread.url}/v1/mutations/verdicts", json={"mutation_ids": []},
-                      headers=auth_headers(thread.url, "agente01")).status_code == 400
+                      headers=auth_headers(thread.url, "agente01")).status_code == 422
 
 
 async def test_a_large_book_shows_its_most_overdue_accounts_and_a_marks_every_one(tmp_path: Path, server,  # type: ignore[no-untyped-def]

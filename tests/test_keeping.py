@@ -94,7 +94,7 @@ def test_no_payment_is_counted_twice_and_kept_means_paid_in_full(promised, payme
 import httpx  # noqa: E402
 import pytest  # noqa: E402
 from conftest import NOW  # noqa: E402
-from sync_support import auth_headers, make_station, running_server  # noqa: E402
+from sync_support import auth_headers, integration_headers, make_station, running_server  # noqa: E402
 
 from cobro_tui.domain.ids import new_id  # noqa: E402
 
@@ -119,13 +119,22 @@ def test_a_payment_from_the_feed_keeps_the_promise_and_the_workstation_sees_it(t
     promise, _ = station.promise(account_id, due=NOW.date() + timedelta(days=4))
     assert station.round().ok
     body = {"id": new_id(), "account_id": account_id, "amount_centavos": promise.amount.centavos,
-            "paid_on": (NOW.date() + timedelta(days=1)).isoformat(), "channel": "spei", "reference": "SPEI-123"}
-    assert httpx.post(f"{thread.url}/v1/payments", json=body, headers=auth_headers(thread.url, "agente01")).status_code == 403
-    supervisor = auth_headers(thread.url, "supervisor01")
-    answer = httpx.post(f"{thread.url}/v1/payments", json=body, headers=supervisor).json()
+            "paid_on": NOW.date().isoformat(), "channel": "spei", "reference": "SPEI-123"}
+    # Only the institution's feed (a machine credential with the payments scope) posts payments.
+    for person in ("agente01", "supervisor01", "gerente01"):
+        refused = httpx.post(f"{thread.url}/v1/payments", json=body, headers=auth_headers(thread.url, person))
+        assert refused.status_code == 403 and refused.json()["code"] == "INTEGRATION_ONLY"
+    no_scope = integration_headers(thread.url, ("export",), name="crm")
+    assert httpx.post(f"{thread.url}/v1/payments", json=body, headers=no_scope).json()["code"] == "SCOPE_MISSING"
+    feed = integration_headers(thread.url)
+    tomorrow = {**body, "paid_on": (NOW.date() + timedelta(days=1)).isoformat()}
+    assert httpx.post(f"{thread.url}/v1/payments", json=tomorrow, headers=feed).json()["code"] == "PAID_ON_OUT_OF_RANGE"
+    answer = httpx.post(f"{thread.url}/v1/payments", json=body, headers=feed).json()
     assert answer == {"new": True, "promises": [{"id": promise.id, "status": "kept", "paid_centavos": promise.amount.centavos}]}
-    again = httpx.post(f"{thread.url}/v1/payments", json=body, headers=supervisor).json()
+    again = httpx.post(f"{thread.url}/v1/payments", json=body, headers=feed).json()
     assert again == {"new": False, "promises": []}  # the same payment twice changes nothing
+    forged = httpx.post(f"{thread.url}/v1/payments", json={**body, "amount_centavos": 1}, headers=feed)
+    assert forged.status_code == 409 and forged.json()["code"] == "PAYMENT_ID_REUSED"
     assert station.round().ok
     tracked = next(p for p in ws.accounts.open(account_id).file.promises if p.item.id == promise.id)
     assert tracked.item.status is PromiseStatus.KEPT and tracked.sync_state == "synced"
@@ -236,7 +245,7 @@ def test_a_plans_down_payment_from_the_feed_makes_it_active_on_both_sides(tmp_pa
     assert station.round().ok
     body = {"id": new_id(), "account_id": account_id, "amount_centavos": down.centavos,
             "paid_on": NOW.date().isoformat(), "channel": "oxxo", "reference": "OXXO-9"}
-    assert httpx.post(f"{thread.url}/v1/payments", json=body, headers=auth_headers(thread.url, "supervisor01")).status_code == 200
+    assert httpx.post(f"{thread.url}/v1/payments", json=body, headers=integration_headers(thread.url)).status_code == 200
     with engine.connect() as conn:
         stored = get_doc(conn, "payment_plan", plan.id)
     assert stored is not None and stored.data["status"] == "active"

@@ -108,7 +108,7 @@ from pathlib import Path  # noqa: E402
 import httpx  # noqa: E402
 import pytest  # noqa: E402
 from conftest import NOW  # noqa: E402
-from sync_support import auth_headers, make_station, running_server  # noqa: E402
+from sync_support import auth_headers, integration_headers, make_station, running_server  # noqa: E402
 
 
 @pytest.fixture
@@ -149,7 +149,7 @@ def test_the_kpi_endpoint_counts_what_the_agents_logged_in_the_period(tmp_path: 
     other_team = httpx.get(f"{thread.url}/v1/kpi", params={**params, "team": "sur"}, headers=supervisor)
     assert other_team.status_code == 403 and other_team.json()["code"] == "OTHER_TEAM"  # supervisor01 is of team norte
     bad = httpx.get(f"{thread.url}/v1/kpi", params={"since": until.isoformat(), "until": since.isoformat()}, headers=supervisor)
-    assert bad.status_code == 400
+    assert bad.status_code == 422
 
 
 def test_the_kept_rate_from_the_server_equals_the_formula_on_its_documents(server) -> None:  # type: ignore[no-untyped-def]
@@ -446,7 +446,7 @@ def test_the_amount_recovered_follows_the_payments_the_server_receives(server) -
     assert before["target"] == 24_000_000
     with engine.connect() as conn:
         account_id = conn.execute(select_accounts_of("agente01")).scalars().first()
-    paid = httpx.post(f"{thread.url}/v1/payments", headers=supervisor, json={
+    paid = httpx.post(f"{thread.url}/v1/payments", headers=integration_headers(thread.url), json={
         "id": "pay-kpi-1", "account_id": account_id, "amount_centavos": 123_456, "paid_on": "2026-11-21",
         "channel": "spei", "reference": "REF-1"})
     assert paid.status_code == 200

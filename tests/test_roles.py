@@ -33,14 +33,19 @@ def server(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
         yield engine, thread
 
 
-def _depends_on(dependant, name: str) -> bool:  # type: ignore[no-untyped-def]
-    return any(getattr(d.call, "__name__", "") == name or _depends_on(d, name) for d in dependant.dependencies)
+def _allowed_roles(dependant) -> tuple[str, ...] | None:  # type: ignore[no-untyped-def]
+    """The roles the route's guard lets through (None: no guard)."""
+    for d in dependant.dependencies:
+        found = getattr(d.call, "allowed_roles", None) or _allowed_roles(d)
+        if found:
+            return found
+    return None
 
 
 def _supervisor_routes(engine) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     app = create_app(engine, FixedClock(NOW))
     found = [(method, re.sub(r"\{[^}]+\}", "x", route.path)) for route in app.routes if isinstance(route, APIRoute)
-             if _depends_on(route.dependant, "supervisor_user") for method in route.methods]
+             if _allowed_roles(route.dependant) == ("supervisor", "manager") for method in route.methods]
     return sorted(found)
 
 
@@ -48,7 +53,7 @@ def test_an_agents_token_is_refused_every_supervisor_endpoint(server) -> None:  
     engine, thread = server
     routes = _supervisor_routes(engine)
     # Every review surface is behind the supervisor check (a new endpoint is covered by being found here).
-    assert {path for _, path in routes} >= {"/v1/approvals", "/v1/approvals/x", "/v1/payments", "/v1/compliance-exceptions",
+    assert {path for _, path in routes} >= {"/v1/approvals", "/v1/approvals/x", "/v1/compliance-exceptions",
                                             "/v1/compliance-exceptions/x", "/v1/accounts/x/assignment", "/v1/team",
                                             "/v1/team/agents/x/accounts", "/v1/workstations", "/v1/kpi", "/v1/kpi/portfolio"}
     agent = auth_headers(thread.url, "agente01")
@@ -174,4 +179,4 @@ def test_many_accounts_move_in_one_request_and_only_the_supervisors_own(server) 
     assert found["stale"] == [{"account_id": book[0]["account_id"], "current_version": book[0]["version"]}]
     after = httpx.get(f"{url}/v1/team/agents/agente01/accounts", headers=north).json()["accounts"]
     assert [a["account_id"] for a in after] == [book[0]["account_id"]]  # the stale one stayed
-    assert httpx.post(f"{url}/v1/assignments", json={"agent": "agente02", "accounts": []}, headers=north).status_code == 400
+    assert httpx.post(f"{url}/v1/assignments", json={"agent": "agente02", "accounts": []}, headers=north).status_code == 422

@@ -169,15 +169,19 @@ def test_reassignment_while_the_agent_is_offline(tmp_path: Path, server, proxy: 
     proxy.mode = "pass"
     report = station.round()
     assert report.ok and report.revoked == 1
-    outcomes = {verdict["status"] for _, _, verdict in station.outbox() if verdict}
-    assert outcomes == {"applied_with_warnings", "applied"}  # the contact is a fact; the promise predates the move
+    verdicts = [verdict for _, _, verdict in station.outbox() if verdict]
+    # The contact is a fact of a moment the agent held the account: recorded, with a word that it moved.
+    # The promise is an intention: only whoever holds the account now may take one.
+    assert [v["status"] for v in verdicts] == ["applied_with_warnings", "rejected"]
+    assert verdicts[0]["warnings"][0]["code"] == "ACCOUNT_REASSIGNED"
+    assert verdicts[1]["reason"]["code"] == "ACCOUNT_REASSIGNED"
     assert account[0] not in dict(station.accounts())
     assert station.view() == server_view(server[0], "agente01")
     assert other.round().ok
     assert account[0] in dict(other.accounts())
     assert other.view() == server_view(server[0], "agente02")
     with other.cache.connect() as conn:
-        assert conn.exec_driver_sql("SELECT status FROM promise WHERE id = ?", (promise.id,)).scalar() == "open"
+        assert conn.exec_driver_sql("SELECT count(*) FROM promise WHERE id = ?", (promise.id,)).scalar() == 0
     # A first sync after the move brings the account without what only the server keeps about it.
     fresh = make_station(tmp_path, "a2-fresh", server[1].url, "agente02", clock, policy)
     fresh.sync.api.register(fresh.device.device_id, 1, 1)
@@ -267,12 +271,14 @@ def test_roles_and_ownership_are_decided_by_the_server(server, station: Station)
 def test_an_id_that_could_break_a_page_is_refused(server, station: Station) -> None:  # type: ignore[no-untyped-def]
     station.round()
     account_id, customer_id = station.accounts()[0]
-    note = {"id": 'n"1', "account_id": account_id, "author": "agente01", "created_at": NOW.isoformat(), "text": "hola"}
-    with pytest.raises(Refused) as refused:
-        station.sync.api.push({"device_id": station.device.device_id, "device_epoch": 1, "client_time": NOW.isoformat(),
-                               "mutations": [{"mutation_id": "m-quote", "client_seq": 1, "name": "note.add@1",
-                                              "args": note, "occurred_at_client": NOW.isoformat()}]})
-    assert refused.value.status == 400 and "id must be" in str(refused.value)
+    note = {"id": 'n"1', "account_id": account_id, "text": "hola"}
+    answer = station.sync.api.push({"device_id": station.device.device_id, "device_epoch": 1, "client_time": NOW.isoformat(),
+                                    "mutations": [{"mutation_id": "m-quote", "client_seq": 1, "name": "note.add@1",
+                                                   "args": note, "occurred_at_client": NOW.isoformat()}]})
+    # The command gets a verdict of its own (the rest of the outbox is not held up), and nothing is stored.
+    verdict = answer["results"][0]
+    assert verdict["status"] == "rejected" and verdict["reason"]["code"] == "INVALID_ARGUMENTS"
+    assert "note.add@1: id" in verdict["reason"]["message"]
     assert station.round().ok
 
 

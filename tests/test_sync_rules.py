@@ -126,9 +126,9 @@ def test_the_server_refuses_malformed_requests_with_a_code(served) -> None:  # t
     url = served[1].url
     token = httpx.post(f"{url}/v1/auth/login", json={"username": "agente01", "password": "demo"}).json()["token"]
     answer = httpx.post(f"{url}/v1/mutations", json={"mutations": "nope"}, headers={"Authorization": f"Bearer {token}"})
-    assert answer.status_code == 400 and answer.json()["code"] == "MALFORMED_REQUEST"
+    assert answer.status_code == 422 and answer.json()["code"] == "MALFORMED_REQUEST"
     page = httpx.get(f"{url}/v1/snapshot", params={"page": "garbage"}, headers={"Authorization": f"Bearer {token}"})
-    assert page.status_code == 400
+    assert page.status_code == 422
 
 
 def _phone_of(station: Station, customer_id: str) -> str:

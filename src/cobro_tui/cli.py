@@ -209,7 +209,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if args.demo is not None and not 1 <= args.demo <= 1_000_000:
         raise _usage(f"--demo must be between 1 and 1000000, not {args.demo}")
     db_url = args.db or default_db_url(settings.resolved_data_dir())
-    serve(args.host, args.port, db_url, clock_for(settings.now), args.demo, args.seed)
+    serve(args.host, args.port, db_url, clock_for(settings.now), args.demo, args.seed, settings.server)
     return 0
 
 

@@ -75,6 +75,27 @@ class DemoSettings(Section):
     """Seed that makes the demo portfolio reproducible."""
 
 
+class ServerSettings(Section):
+    """What `cobro-tui serve` enforces (the workstation's settings do not reach the server)."""
+
+    session_hours: int = Field(10, ge=1, le=24)
+    """Hours a session token lives after sign-in (about one shift); then the user signs in again."""
+    sessions_per_user: int = Field(3, ge=1, le=10)
+    """Sessions a user may hold at once; a new sign-in beyond that ends their oldest (1: one workstation per person)."""
+    lockout_failures: int = Field(10, ge=3, le=10)
+    """Wrong passwords in a row that lock a user out (PCI DSS 8.3.4 asks for at most 10)."""
+    lockout_minutes: int = Field(30, ge=30, le=1440)
+    """Minutes a locked-out user waits, unless a manager unlocks them first (at least 30)."""
+    source_failures: int = Field(50, ge=5, le=10_000)
+    """Failed sign-ins from one address within `source_window_minutes` after which that address is throttled."""
+    source_window_minutes: int = Field(10, ge=1, le=1440)
+    """The window over which failed sign-ins per address are counted, and how long a throttle lasts."""
+    clock_skew_seconds: int = Field(300, ge=0, le=3600)
+    """How far ahead of the server's clock a workstation's instants may be."""
+    fact_horizon_days: int = Field(90, ge=1, le=3650)
+    """How far back a contact, note or opt-out may be dated (the retention horizon of the change feed)."""
+
+
 class Settings(BaseSettings):
     """Everything the workstation can be told, without secrets (those live in the keyring)."""
 
@@ -97,6 +118,7 @@ class Settings(BaseSettings):
     ui: UISettings = UISettings()
     sync: SyncSettings = SyncSettings()
     demo: DemoSettings = DemoSettings()
+    server: ServerSettings = ServerSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -2,24 +2,85 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from cobro_tui.api.text import lone_surrogate, without_controls
 
 PROTOCOL = "1"
 CLIENT_SCHEMA = 1
 MUTATION_NAMES = ("contact.log@1", "note.add@1", "restriction.request@1", "promise.create@1", "promise.cancel@1",
                   "plan.propose@1", "decision.record@1")
 Status = Literal["applied", "applied_with_warnings", "rejected", "deferred"]
-Role = Literal["agent", "supervisor", "manager"]
+Role = Literal["agent", "supervisor", "manager", "auditor", "integration"]
+
+# Bounds of what a client may send: integers fit a signed 32-bit column (sequence numbers, epochs,
+# versions) or are money below a hundred billion pesos; instants and days fall in years a debt can.
+INT32 = 2**31 - 1
+MAX_CENTAVOS = 10**13
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+def _utc(value: datetime) -> datetime:
+    """An instant as UTC, refused when it (or its UTC form) falls outside the years a debt can."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"the year must be between {FIRST_YEAR} and {LAST_YEAR}")
+    return value.astimezone(UTC)
+
+
+def _day(value: date) -> date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"the year must be between {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
+"""An ISO-8601 instant with its UTC offset (an instant without one is refused: whose clock would it be?)."""
+Day = Annotated[date, AfterValidator(_day)]
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
+"""A record's id: 1 to 64 letters, digits, '.', '_', ':' or '-' (a UUID, as cobro-tui makes them)."""
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")]
+"""A code of a catalog (result codes, problems, channels): 1 to 32 letters, digits, '_', '.' or '-'."""
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]
+Seq = Annotated[int, Field(ge=1, le=INT32)]
+
+
+# Free text of at most so many characters, with control characters removed on the way in.
+_Clean = AfterValidator(without_controls)
+Text64 = Annotated[str, _Clean, Field(max_length=64)]
+Text500 = Annotated[str, _Clean, Field(max_length=500)]
+Text1000 = Annotated[str, _Clean, Field(max_length=1000)]
+Text2000 = Annotated[str, _Clean, Field(max_length=2000)]
+Text4000 = Annotated[str, _Clean, Field(max_length=4000)]
 
 
 class Wire(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class LoginRequest(Wire):
+class Body(Wire):
+    """A request body: refused whole when any text in it is not Unicode (a lone surrogate)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unicode_only(cls, data: Any) -> Any:
+        where = lone_surrogate(data)
+        if where is not None:
+            raise ValueError(f"{where} is not valid Unicode text (a lone surrogate)")
+        return data
+
+
+class LoginRequest(Body):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
@@ -31,12 +92,54 @@ class LoginResponse(Wire):
     expires_at: datetime
 
 
-class DeviceRegistration(Wire):
-    device_id: str = Field(min_length=1, max_length=64)
-    device_epoch: int = Field(ge=1)
-    app_version: str = Field(max_length=32)
-    schema_version: int = Field(ge=1)
-    resume_after_seq: int = Field(0, ge=0)
+class UserState(Wire):
+    """A person who signs in, as a manager sees them (GET /v1/admin/users)."""
+
+    username: str
+    role: Role
+    team: str
+    disabled: bool
+    locked_until: datetime | None
+    failed_logins: int
+
+
+class IntegrationRequest(Body):
+    """A machine credential to make (POST /v1/admin/integrations): a name and the feeds it may use."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    scopes: list[Literal["payments", "portfolio", "export"]] = Field(min_length=1, max_length=3)
+
+
+class Integration(Wire):
+    """A machine credential; `key` only in the answer that made it (it is never shown again)."""
+
+    id: str
+    name: str
+    scopes: list[str]
+    created_by: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+    key: str | None = None
+
+
+class SecurityEvent(Wire):
+    """What the server refused as an attempt on what is not the caller's (GET /v1/security-events)."""
+
+    id: int
+    at: datetime
+    code: str
+    actor: str | None
+    source: str | None
+    subject: str | None
+    details: dict[str, Any] | None = None
+
+
+class DeviceRegistration(Body):
+    device_id: Id
+    device_epoch: Seq
+    app_version: str = Field(max_length=32, pattern=r"^[A-Za-z0-9._+-]*$")
+    schema_version: Seq
+    resume_after_seq: int = Field(0, ge=0, le=INT32)
     """For a new epoch only: the client_seq the device continues after (its pending items keep their numbers)."""
 
 
@@ -48,19 +151,24 @@ class DeviceState(Wire):
 
 
 class MutationIn(Wire):
-    mutation_id: str = Field(min_length=1, max_length=64)
-    client_seq: int = Field(ge=1)
-    name: str = Field(max_length=48)
+    """One command as pushed. Its `args` are checked against the model of its `name` (see
+    api/commands.py and docs/openapi.json): a command that does not fit gets a rejected verdict of its
+    own, so one bad item never stops a workstation's outbox."""
+
+    mutation_id: Id
+    client_seq: Seq
+    name: str = Field(max_length=48, pattern=r"^[a-z][a-z_.]*@[0-9]{1,3}$")
     args: dict[str, Any]
-    occurred_at_client: datetime
-    observed_cursor: str | None = None
-    base_version: int | None = None
+    occurred_at_client: Instant
+    observed_cursor: str | None = Field(None, max_length=64)
+    """What the workstation had read when it acted (informational: the server decides from its own history)."""
+    base_version: int | None = Field(None, ge=0, le=INT32)
 
 
-class PushRequest(Wire):
-    device_id: str = Field(min_length=1, max_length=64)
-    device_epoch: int = Field(ge=1)
-    client_time: datetime
+class PushRequest(Body):
+    device_id: Id
+    device_epoch: Seq
+    client_time: Instant
     mutations: list[MutationIn] = Field(max_length=200)
 
 
@@ -131,10 +239,10 @@ class Problem(Wire):
     details: dict[str, Any] = {}
 
 
-class VerdictQuery(Wire):
+class VerdictQuery(Body):
     """Mutations whose verdicts a workstation reads again (POST /v1/mutations/verdicts)."""
 
-    mutation_ids: list[str] = Field(min_length=1, max_length=500)
+    mutation_ids: list[Id] = Field(min_length=1, max_length=500)
 
 
 class AccountStanding(Wire):
@@ -163,21 +271,21 @@ class Approval(AccountStanding):
     reason: str | None = None
 
 
-class ApprovalDecision(Wire):
+class ApprovalDecision(Body):
     decision: Literal["approve", "deny"]
-    reason: str
+    reason: Text1000
 
 
-class PaymentIn(Wire):
-    """A payment from the institution's feed (the reference backend takes it from a supervisor's token)."""
+class PaymentIn(Body):
+    """A payment from the institution's feed (an integration credential with the `payments` scope)."""
 
-    id: str
-    account_id: str
-    amount_centavos: int = Field(gt=0)
-    currency: str = "MXN"
-    paid_on: date
-    channel: str
-    reference: str
+    id: Id
+    account_id: Id
+    amount_centavos: int = Field(gt=0, le=MAX_CENTAVOS)
+    currency: str = Field("MXN", pattern=r"^[A-Z]{3}$")
+    paid_on: Day
+    channel: Code
+    reference: Text64
 
 
 class PromiseJudged(Wire):
@@ -286,8 +394,8 @@ class ComplianceException(AccountStanding):
     review_note: str | None = None
 
 
-class ExceptionReview(Wire):
-    note: str
+class ExceptionReview(Body):
+    note: Text2000
 
 
 class WorkstationHealth(Wire):
@@ -310,19 +418,19 @@ class Assignment(Wire):
     version: int
 
 
-class Reassignment(Wire):
-    agent: str
+class Reassignment(Body):
+    agent: Username
 
 
 class AccountVersion(Wire):
-    account_id: str
-    version: int  # as read: the account moves only if it is still at this version
+    account_id: Id
+    version: int = Field(ge=0, le=INT32)  # as read: the account moves only if it is still at this version
 
 
-class BulkReassignment(Wire):
+class BulkReassignment(Body):
     """Many accounts to one agent (POST /v1/assignments), in one transaction."""
 
-    agent: str
+    agent: Username
     accounts: list[AccountVersion] = Field(min_length=1, max_length=1000)
 
 

@@ -207,6 +207,10 @@ class Reference:
     relationship: str
 
 
+# How a debtor may pay: the channels a promise can name (worded in the interface's catalog).
+PAYMENT_CHANNELS = ("spei", "ventanilla", "oxxo", "domiciliacion", "tarjeta", "app")
+
+
 @dataclass(frozen=True, slots=True)
 class Payment:
     id: str

@@ -31,8 +31,6 @@ from cobro_tui.api.models import (
     DeviceState,
     ExceptionReview,
     KpiReport,
-    LoginRequest,
-    LoginResponse,
     PaymentIn,
     PaymentResult,
     PortfolioReport,
@@ -41,6 +39,7 @@ from cobro_tui.api.models import (
     PushRequest,
     PushResponse,
     Reassignment,
+    SecurityEvent,
     SnapshotPage,
     TeamQueues,
     Verdict,
@@ -50,7 +49,12 @@ from cobro_tui.api.models import (
 from cobro_tui.clock import Clock
 from cobro_tui.domain.models import Payment
 from cobro_tui.domain.money import Money
-from cobro_tui.server import approvals, auth, keeping, kpi
+from cobro_tui.api.text import without_controls
+from cobro_tui.server import approvals, auth, keeping, kpi, openapi
+from cobro_tui.server.deps import PROBLEMS, ApiProblem, Gate, problem_response, source_of
+from cobro_tui.server.routes_auth import auth_router
+from cobro_tui.server.security import security_listing
+from cobro_tui.settings import ServerSettings
 from cobro_tui.server.assign import UnknownAccount, VersionMismatch, move, reassign
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import get_doc, head_seq, server_epoch
@@ -75,90 +79,48 @@ RETENTION_DAYS = 90
 MAX_WAIT_S = 25
 
 
-class ApiProblem(Exception):
-    def __init__(self, status: int, code: str, message: str, details: dict[str, object] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.details, self.headers = details or {}, headers
-
-
-def _problem(status: int, code: str, message: str, details: dict[str, object] | None = None,
-             headers: dict[str, str] | None = None) -> JSONResponse:
-    body = Problem(code=code, message=message, details=details or {})
-    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
-
-
-def create_app(engine: Engine, clock: Clock) -> FastAPI:
+def create_app(engine: Engine, clock: Clock, config: ServerSettings | None = None) -> FastAPI:
     """The API on a migrated database."""
+    config = config or ServerSettings()
+    gate = Gate(engine, clock, config)
     app = FastAPI(title="cobro-tui reference backend", version=__version__,
-                  description="CSP/1: the sync contract of the cobro-tui workstation (DESIGN.md section 6).")
-    problems = {401: {"model": Problem}, 403: {"model": Problem}, 422: {"model": Problem}}
+                  description="CSP/1: the sync contract of the cobro-tui workstation (DESIGN.md section 6). Every "
+                              "error is a Problem body; a request that does not fit its schema is answered 422.")
+    problems = PROBLEMS
+    app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
 
     @app.exception_handler(ApiProblem)
     async def _api_problem(_: Request, exc: ApiProblem) -> JSONResponse:
-        return _problem(exc.status, exc.code, exc.message, exc.details, exc.headers)
+        return problem_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid"}
         where = ".".join(str(p) for p in first["loc"])
-        return _problem(400, "MALFORMED_REQUEST", f"{where}: {first['msg']}")
+        return problem_response(422, "MALFORMED_REQUEST", without_controls(f"{where}: {first['msg']}")[:500])
 
-    def current_user(authorization: Annotated[str | None, Header()] = None) -> auth.User:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            raise ApiProblem(401, "UNAUTHENTICATED", "sign in first (Authorization: Bearer <token>)",
-                             headers={"WWW-Authenticate": "Bearer"})
-        with engine.connect() as conn:
-            user = auth.user_for_token(conn, authorization[7:].strip(), clock.now())
-        if user is None:
-            raise ApiProblem(401, "TOKEN_INVALID", "the session expired or is not valid; sign in again",
-                             headers={"WWW-Authenticate": "Bearer"})
-        return user
-
-    def agent_user(user: Annotated[auth.User, Depends(current_user)]) -> auth.User:
-        if user.role != "agent":
-            raise ApiProblem(403, "AGENTS_ONLY", "only agents sync a portfolio to a workstation")
-        return user
-
-    def supervisor_user(user: Annotated[auth.User, Depends(current_user)]) -> auth.User:
-        if user.role not in ("supervisor", "manager"):
-            raise ApiProblem(403, "SUPERVISORS_ONLY", "only supervisors and managers review approvals")
-        return user
-
-    def team_scope(user: auth.User, team: str | None) -> str | None:
-        """The team a user may review: a supervisor their own; a manager the one named (every team without one)."""
-        if user.role == "manager":
-            return team
-        if team is not None and team != user.team:
-            raise ApiProblem(403, "OTHER_TEAM", f"you supervise team {user.team}; a manager reviews team {team}")
-        return user.team
-
-    def team_members(user: auth.User) -> set[str] | None:
-        """The agents a supervisor's reviews cover (None: every agent, for a manager)."""
-        scope = team_scope(user, None)
-        if scope is None:
-            return None
-        with engine.connect() as conn:
-            return set(kpi.team_agents(conn, scope))
-
-    def ensure_member(user: auth.User, agent: str | None) -> None:
-        members = team_members(user)
-        if members is not None and agent not in members:
-            raise ApiProblem(403, "OTHER_TEAM", f"that belongs to an agent outside team {user.team}")
+    current_user = gate.current_user()
+    agent_user = gate.role("agent", code="AGENTS_ONLY", message="only agents sync a portfolio to a workstation")
+    supervisor_user = gate.role("supervisor", "manager", code="SUPERVISORS_ONLY",
+                                message="only supervisors and managers review approvals")
+    reviewer = gate.role("supervisor", "manager", "auditor", code="REVIEWERS_ONLY",
+                         message="only supervisors, managers and auditors read the evidence")
+    team_scope, team_members, ensure_member = gate.team_scope, gate.team_members, gate.ensure_member
+    app.include_router(auth_router(gate))
 
     @app.get("/v1/health")
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.post("/v1/auth/login", response_model=LoginResponse, responses=problems)
-    def login(body: LoginRequest) -> LoginResponse:
-        with write_tx(engine) as conn:
-            user = auth.authenticate(conn, body.username, body.password)
-            if user is None:
-                raise ApiProblem(401, "BAD_CREDENTIALS", "wrong user or password")
-            token, expires = auth.issue_token(conn, user, clock.now())
-        return LoginResponse(token=token, username=user.username, role=user.role, expires_at=expires)  # type: ignore[arg-type]
+    @app.get("/v1/security-events", response_model=list[SecurityEvent], responses=problems)
+    def security_event_list(user: Annotated[auth.User, Depends(reviewer)], since: datetime | None = None,
+                            limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[SecurityEvent]:
+        """Refused attempts on what was not the caller's, newest first (a supervisor: their team's agents)."""
+        if since is not None and since.tzinfo is None:
+            raise ApiProblem(422, "MALFORMED_REQUEST", "since is an instant with an offset")
+        with engine.connect() as conn:
+            return [SecurityEvent.model_validate(e) for e in security_listing(conn, since, team_members(user), limit)]
 
     @app.post("/v1/devices/register", response_model=DeviceState, responses=problems)
     def register(body: DeviceRegistration, user: Annotated[auth.User, Depends(agent_user)]) -> DeviceState:
@@ -183,10 +145,12 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
                            retention_days=RETENTION_DAYS)
 
     @app.post("/v1/mutations", response_model=PushResponse, responses={**problems, 409: {"model": Problem}})
-    def push(body: PushRequest, user: Annotated[auth.User, Depends(agent_user)]) -> PushResponse:
+    def push(body: PushRequest, request: Request, user: Annotated[auth.User, Depends(agent_user)]) -> PushResponse:
+        """A batch of commands, each judged on the server's state (api/commands.py has their arguments):
+        one verdict per command, whatever is retried, duplicated or raced."""
         now = clock.now()
         try:
-            result = process_push(engine, user.username, body, now)
+            result = process_push(engine, user.username, body, now, gate.limits, source_of(request))
         except PushRefused as refused:
             raise ApiProblem(refused.status, refused.code, refused.message, refused.details) from None
         return PushResponse(server_time=now, last_client_seq=result.last_client_seq, results=result.results,
@@ -236,19 +200,25 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
         try:
             with write_tx(engine) as conn:
                 return approvals.decide(conn, mutation_id, user.username, user.role, body.decision == "approve",
-                                        body.reason, clock.now())
+                                        body.reason, clock.now(), gate.limits)
         except approvals.ApprovalRefused as refused:
             raise ApiProblem(refused.status, refused.code, refused.message) from None
 
-    @app.post("/v1/payments", response_model=PaymentResult, responses={**problems, 404: {"model": Problem}})
-    def payment(body: PaymentIn, user: Annotated[auth.User, Depends(supervisor_user)]) -> PaymentResult:
-        """A payment from the institution's feed: stored once, and the account's promises judged again."""
+    payments_feed = gate.integration("payments")
+
+    @app.post("/v1/payments", response_model=PaymentResult,
+              responses={**problems, 404: {"model": Problem}, 409: {"model": Problem}})
+    def payment(body: PaymentIn, user: Annotated[auth.User, Depends(payments_feed)]) -> PaymentResult:
+        """A payment from the institution's feed (an integration credential with the payments scope):
+        stored once per id, and the account's promises judged again."""
         paid = Payment(body.id, body.account_id, Money(body.amount_centavos, body.currency), body.paid_on, body.channel,
                        body.reference)
         try:
             new, changed = keeping.record_payment(engine, paid, clock.now())
         except LookupError:
             raise ApiProblem(404, "UNKNOWN_ACCOUNT", f"no account {body.account_id}") from None
+        except keeping.PaymentRefused as refused:
+            raise ApiProblem(refused.status, refused.code, refused.message) from None
         return PaymentResult(new=new, promises=[PromiseJudged(id=p.id, status=p.status.value,
                                                               paid_centavos=p.paid.centavos if p.paid else None)
                                                 for p in changed])
@@ -397,7 +367,7 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
         """Aging at the end of the period, roll rates across it, vintage curves (docs/kpi.md)."""
         end = until or clock.now()
         if since.tzinfo is None or end.tzinfo is None or end <= since:
-            raise ApiProblem(400, "MALFORMED_REQUEST", "since and until are instants with an offset, since before until")
+            raise ApiProblem(422, "MALFORMED_REQUEST", "since and until are instants with an offset, since before until")
         with engine.connect() as conn:
             return PortfolioReport.model_validate(kpi.portfolio(conn, since, end, team_scope(user, team)))
 
@@ -407,7 +377,7 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
         """The KPIs of [since, until) (until: now) for a team's agents, or every agent."""
         end = until or clock.now()
         if since.tzinfo is None or end.tzinfo is None or end <= since:
-            raise ApiProblem(400, "MALFORMED_REQUEST", "since and until are instants with an offset, since before until")
+            raise ApiProblem(422, "MALFORMED_REQUEST", "since and until are instants with an offset, since before until")
         with engine.connect() as conn:
             return KpiReport.model_validate(kpi.report(conn, since, end, team_scope(user, team)))
 
@@ -472,7 +442,7 @@ def create_app(engine: Engine, clock: Clock) -> FastAPI:
                     seq_text, kind_text, after_id = page.split(":", 2)
                     seq, kind_index = int(seq_text), int(kind_text)
                 except ValueError:
-                    raise ApiProblem(400, "MALFORMED_REQUEST", "page is not a token this server gave") from None
+                    raise ApiProblem(422, "MALFORMED_REQUEST", "page is not a token this server gave") from None
             else:
                 seq, kind_index, after_id = head_seq(conn), 0, ""
             items, following = snapshot_page(conn, user.username, kind_index, after_id, limit)

@@ -21,7 +21,8 @@ from cobro_tui.api.models import Reason, Verdict, Warning
 from cobro_tui.domain.offers import AUTHORITY
 from cobro_tui.i18n import t
 from cobro_tui.server.feed import Tx, get_doc
-from cobro_tui.server.mutations import MUTATORS, Context, Outcome, split_decision
+from cobro_tui.api.commands import Args
+from cobro_tui.server.mutations import Context, Limits, Outcome, Refused, rejected, run, stored_args
 from cobro_tui.server.schema import approvals, mutation_log
 
 MIN_REASON = 10  # characters: a decision says why
@@ -78,7 +79,7 @@ def listing(engine: Engine, status: str | None = "pending") -> list[Held]:
 
 
 def decide(conn: Connection, mutation_id: str, decider: str, role: str, approve: bool, reason: str,
-           now: datetime) -> Verdict:
+           now: datetime, limits: Limits = Limits()) -> Verdict:
     """Approve or deny a held command; the new verdict replaces the stored one."""
     row = conn.execute(select(approvals).where(approvals.c.mutation_id == mutation_id)).first()
     if row is None:
@@ -94,16 +95,29 @@ def decide(conn: Connection, mutation_id: str, decider: str, role: str, approve:
         raise ApprovalRefused(404, "UNKNOWN_MUTATION", "the held command is not in the mutation log")
     if approve:
         tx = Tx(conn, now)
-        ctx = Context(tx, row.agent, now, now, row.observed_seq, approved_by=decider)
-        verdict = _verdict(mutation_id, logged.client_seq, MUTATORS[row.name](ctx, split_decision(json.loads(row.args))[0]), tx)
+        ctx = Context(tx, row.agent, now, _acted_at(row, now), approved_by=decider, limits=limits)
+        verdict = _verdict(mutation_id, logged.client_seq, _judged(ctx, row.name, row.args), tx)
     else:
         verdict = Verdict(mutation_id=mutation_id, client_seq=logged.client_seq, status="rejected",
                           reason=Reason(code="DENIED", message=f"{decider}: {reason.strip()}", retryable=False))
     _store(conn, verdict)
     conn.execute(update(approvals).where(approvals.c.mutation_id == mutation_id).values(
         status="approved" if approve else "denied", decided_by=decider, decided_at=now.isoformat(), reason=reason.strip()))
-    release(conn, row.agent, row.account_id, now)
+    release(conn, row.agent, row.account_id, now, limits)
     return verdict
+
+
+def _acted_at(row: Any, now: datetime) -> datetime:
+    return datetime.fromisoformat(row.occurred_at) if row.occurred_at else now
+
+
+def _judged(ctx: Context, name: str, args_text: str) -> Outcome:
+    """A held command judged now, on the account as it is now (its holder may have changed)."""
+    try:
+        args = stored_args(name, args_text)
+    except Refused as refusal:
+        return rejected(refusal.code, refusal.message)
+    return run(ctx, name, args)
 
 
 def _verdict(mutation_id: str, client_seq: int, outcome: Outcome, tx: Tx) -> Verdict:
@@ -118,23 +132,25 @@ def _store(conn: Connection, verdict: Verdict) -> None:
         status=verdict.status, verdict=verdict.model_dump_json(exclude={"replayed"}), server_seq=verdict.server_seq))
 
 
-def account_of(conn: Connection, agent: str, name: str, args: dict[str, Any]) -> str | None:
+def account_of(conn: Connection, agent: str, name: str, args: Args) -> str | None:
     """The account a command acts on: named in it, or for a cancellation its promise's (stored, or
     itself still waiting for approval)."""
-    if isinstance(args.get("account_id"), str):
-        return str(args["account_id"])
-    if name == "promise.cancel@1" and isinstance(args.get("promise_id"), str):
-        doc = get_doc(conn, "promise", args["promise_id"])
+    named = getattr(args, "account_id", None)
+    if named is not None:
+        return str(named)
+    promise_id = getattr(args, "promise_id", None)
+    if name == "promise.cancel@1" and promise_id is not None:
+        doc = get_doc(conn, "promise", promise_id)
         if doc is not None:
             return doc.account_id
         for account_id, stored in conn.execute(select(approvals.c.account_id, approvals.c.args).where(
                 approvals.c.agent == agent, approvals.c.name == "promise.create@1", approvals.c.status.in_(WAITING))):
-            if json.loads(stored).get("id") == args["promise_id"]:
+            if json.loads(stored).get("id") == promise_id:
                 return str(account_id)
     return None
 
 
-def blocker(conn: Connection, agent: str, name: str, args: dict[str, Any]) -> tuple[str, str] | None:
+def blocker(conn: Connection, agent: str, name: str, args: Args) -> tuple[str, str] | None:
     """For an offer or cancellation: the account and the first of the agent's commands on it still
     waiting, if any (the new one must wait behind it)."""
     if name not in ORDERED:
@@ -149,17 +165,17 @@ def blocker(conn: Connection, agent: str, name: str, args: dict[str, Any]) -> tu
 
 
 def block(conn: Connection, mutation_id: str, name: str, agent: str, account_id: str, args: dict[str, Any], waits_for: str,
-          now: datetime, occurred_at: datetime, observed_seq: int | None) -> Outcome:
+          now: datetime, occurred_at: datetime) -> Outcome:
     """Park a command behind `waits_for`, the command its account waits on; its verdict says so."""
     message = t("offer.blocked")
     conn.execute(insert(approvals).values(
         mutation_id=mutation_id, name=name, agent=agent, account_id=account_id,
         args=json.dumps(args, separators=(",", ":"), ensure_ascii=False), level="agent", why=message,
-        requested_at=now.isoformat(), observed_seq=observed_seq, status="blocked", occurred_at=occurred_at.isoformat()))
+        requested_at=now.isoformat(), status="blocked", occurred_at=occurred_at.isoformat()))
     return Outcome("deferred", {"code": "BLOCKED_BY", "message": message, "retryable": False})
 
 
-def release(conn: Connection, agent: str, account_id: str, now: datetime) -> list[Verdict]:
+def release(conn: Connection, agent: str, account_id: str, now: datetime, limits: Limits = Limits()) -> list[Verdict]:
     """Once no decision is pending on the account, the agent's blocked commands run in the order they
     were pushed; one that needs approval itself becomes pending, and the rest keep waiting behind it."""
     pending = conn.execute(select(func.count()).select_from(approvals).where(
@@ -173,9 +189,7 @@ def release(conn: Connection, agent: str, account_id: str, now: datetime) -> lis
     released = []
     for row in waiting:
         tx = Tx(conn, now)
-        occurred = datetime.fromisoformat(row.occurred_at) if row.occurred_at else now
-        outcome = MUTATORS[row.name](Context(tx, agent, now, occurred, row.observed_seq),
-                                     split_decision(json.loads(row.args))[0])
+        outcome = _judged(Context(tx, agent, now, _acted_at(row, now), limits=limits), row.name, row.args)
         verdict = _verdict(row.mutation_id, row.client_seq, outcome, tx)
         _store(conn, verdict)
         if outcome.status == "deferred" and outcome.approval is not None:

@@ -16,6 +16,7 @@ from cobro_tui.server.feed import (
     docs_of_customer,
     get_doc,
 )
+from cobro_tui.server.holdings import hand_over
 from cobro_tui.server.schema import entities
 
 
@@ -58,8 +59,10 @@ def move(conn: Connection, account_id: str, to_agent: str, now: datetime, expect
             for doc in docs_of_customer(conn, account.customer_id, kind):
                 tx.emit(to_agent, kind, doc.id, "upsert", doc.version, doc.public())
     conn.execute(update(entities).where(entities.c.account_id == account_id).values(agent=to_agent))
-    former = sorted({*account.data.get("_former_agents", []), *([old] if old else [])})
-    data = {**account.data, "assigned_agent": to_agent, "_former_agents": former, "_reassigned_seq": revoke_seq}
+    hand_over(conn, account_id, to_agent, now)
+    # Who held it before lives in the assignment history now; older documents may still carry these.
+    data = {k: v for k, v in account.data.items() if k not in ("_former_agents", "_reassigned_seq")}
+    data["assigned_agent"] = to_agent
     tx.put(Doc("account", account_id, 0, data, account_id, account.customer_id, to_agent))
     for doc in docs_of_account(conn, account_id):
         if doc.kind != "account":

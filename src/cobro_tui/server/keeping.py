@@ -51,15 +51,35 @@ def judge_account(tx: Tx, account_id: str, now: datetime) -> list[Promise]:
     return changed
 
 
+class PaymentRefused(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+PAYMENT_HORIZON_DAYS = 366  # a payment older than this is a file from another era, not a feed
+
+
 def record_payment(engine: Engine, payment: Payment, now: datetime) -> tuple[bool, list[Promise]]:
     """A payment from the bank's feed (once per id): stored, and the account's promises judged again.
-    Returns whether it was new and the promises that changed."""
+    Returns whether it was new and the promises that changed. The same id again with other content
+    is refused (PAYMENT_ID_REUSED), as are a currency that is not the account's and a day that has
+    not come yet where the debtor lives."""
     with write_tx(engine) as conn:
         account = get_doc(conn, "account", payment.account_id)
         if account is None:
             raise LookupError(payment.account_id)
+        stored = get_doc(conn, "payment", payment.id)
+        if stored is not None and stored.data != to_record(payment):
+            raise PaymentRefused(409, "PAYMENT_ID_REUSED", f"payment {payment.id} was already received with other content")
+        if payment.amount.currency != account.data["principal"]["currency"]:
+            raise PaymentRefused(422, "CURRENCY_MISMATCH", f"the account is in {account.data['principal']['currency']}")
+        today = debtor_today(conn, account, now)
+        if not today - timedelta(days=PAYMENT_HORIZON_DAYS) <= payment.paid_on <= today:
+            raise PaymentRefused(422, "PAID_ON_OUT_OF_RANGE", f"paid_on must fall between "
+                                 f"{today - timedelta(days=PAYMENT_HORIZON_DAYS)} and {today} (the debtor's today)")
         tx = Tx(conn, now)
-        new = get_doc(conn, "payment", payment.id) is None
+        new = stored is None
         if new:
             tx.put(Doc("payment", payment.id, 0, to_record(payment), account.id, account.customer_id, account.agent),
                    current=None)

@@ -1,18 +1,41 @@
-"""The domain commands a workstation pushes. Facts (contacts, notes, opt-outs) are never rejected;
-intentions (promises) are validated against the server's current state."""
+"""The domain commands a workstation pushes, each judged on the server's own state.
+
+Who may: an agent records a fact (a contact, a note, an opt-out, a refusal seen) about an account
+for an instant when the server's assignment history says they held it, and an intention (a
+promise, a plan, a cancellation) only on an account they hold now; nothing the client sends
+decides that. What: the arguments fit their model (api/commands.py), codes exist in the policy in
+force, records named belong to the account's customer, instants fall in the window the server
+takes. Facts are never rejected for business rules (a contact the rules blocked is recorded and
+flagged for review); intentions are checked against the offer policy."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
 from sqlalchemy import Connection
 
+from cobro_tui.api.commands import (
+    ARGS,
+    SERVER_OWNED,
+    Args,
+    ContactLog,
+    DecisionRecord,
+    NoteAdd,
+    PlanPropose,
+    PromiseCancel,
+    PromiseCreate,
+    RestrictionRequest,
+)
+
 from cobro_tui.domain.models import (
+    PAYMENT_CHANNELS,
     ContactAttempt,
     Direction,
     PlanKind,
@@ -30,13 +53,19 @@ from cobro_tui.policy import Policy, load_policy
 from cobro_tui.rules.engine import Party, Question, decide
 from cobro_tui.rules.facts import CodeCounts, past_of, point_of, suppressions_of
 from cobro_tui.server.feed import Doc, Tx, docs_of_account, docs_of_customer, get_doc
+from cobro_tui.server.holdings import customer_held_at, ever_held, held_at
 
 HOLDS = {RestrictionKind.DISPUTE.value, RestrictionKind.LEGAL_HOLD.value, RestrictionKind.DECEASED.value}
-STOPS = {RestrictionKind.OPT_OUT.value, RestrictionKind.CEASE.value}
 
 
-class Malformed(ValueError):
-    """Arguments that do not describe the command: a client bug, answered 400."""
+class Refused(Exception):
+    """The command is refused as sent: its verdict is `rejected` with this code. `security` marks an
+    attempt on what is not the caller's (another agent's account, a forged field), which supervisors
+    review as a security event."""
+
+    def __init__(self, code: str, message: str, security: bool = False) -> None:
+        super().__init__(message)
+        self.code, self.message, self.security = code, message, security
 
 
 @dataclass
@@ -46,6 +75,7 @@ class Outcome:
     warnings: list[dict[str, str]] = field(default_factory=list)
     compliance: dict[str, Any] | None = None  # the rule decision behind a COMPLIANCE_ warning
     approval: dict[str, str] | None = None  # when held: the level that must decide, and why
+    security: bool = False  # refused as an attempt on what is not the agent's (a security event)
 
     def warn(self, code: str, message: str) -> None:
         self.status = "applied_with_warnings"
@@ -65,51 +95,121 @@ def held(verdict: OfferVerdict) -> Outcome:
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """How far from the server's now a client's instants may fall."""
+
+    skew_s: int = 300  # a workstation's clock may be this far ahead
+    horizon_days: int = 90  # facts older than this are not taken (the retention horizon)
+    callback_days: int = 366  # how far ahead a callback may be asked for
+
+
+@dataclass(frozen=True, slots=True)
 class Context:
     tx: Tx
     agent: str
     now: datetime
     occurred_at: datetime
-    observed_seq: int | None
     approved_by: str | None = None  # a supervisor approved this command: the authority check is met
+    limits: Limits = Limits()
 
     @property
     def conn(self) -> Connection:
         return self.tx.conn
 
 
-def _account(ctx: Context, account_id: Any) -> Doc:
-    if not isinstance(account_id, str):
-        raise Malformed("account_id must be text")
+def parse_args(name: str, raw: dict[str, Any]) -> Args:
+    """The command's arguments as its model says, or Refused naming the first field that does not fit."""
+    try:
+        return ARGS[name].model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        forged = sorted(".".join(str(p) for p in e["loc"]) for e in errors
+                        if e["type"] == "extra_forbidden" and str(e["loc"][-1]) in SERVER_OWNED)
+        if forged:
+            raise Refused("SERVER_OWNED_FIELD", f"{name}: the server sets {', '.join(forged)}; do not send it",
+                          security=True) from None
+        first = errors[0]
+        where = ".".join(str(p) for p in first["loc"]) or "args"
+        raise Refused("INVALID_ARGUMENTS", f"{name}: {where}: {first['msg']}") from None
+
+
+def stored_args(name: str, text: str) -> Args:
+    """A held command's arguments as stored when it was pushed."""
+    return parse_args(name, {k: v for k, v in json.loads(text).items() if k not in SERVER_OWNED})
+
+
+def check_instant(ctx: Context, what: str, at: datetime) -> None:
+    """A fact's instant falls between the retention horizon and the server's now (plus the skew allowed)."""
+    earliest = ctx.now - timedelta(days=ctx.limits.horizon_days)
+    latest = ctx.now + timedelta(seconds=ctx.limits.skew_s)
+    if not earliest <= at <= latest:
+        raise Refused("INSTANT_OUT_OF_RANGE", t("command.instant_out_of_range", what=what, earliest=instant_text(earliest),
+                                                latest=instant_text(latest)))
+
+
+def _account(ctx: Context, account_id: str) -> Doc:
+    """The account a command names; one that does not exist is refused as not the caller's, so that
+    an agent cannot tell another agent's account from none."""
     doc = get_doc(ctx.conn, "account", account_id)
     if doc is None:
-        raise Malformed(f"account {account_id} does not exist")
+        raise Refused("NOT_YOUR_ACCOUNT", t("command.not_your_account"), security=True)
     return doc
 
 
-def _decode(kind: str, data: dict[str, Any]) -> Any:
-    try:
-        return from_record(kind, data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise Malformed(f"{kind}: {exc}") from None
+def account_for_fact(ctx: Context, account_id: str, at: datetime) -> tuple[Doc, Outcome]:
+    """The account of a fact the agent records for the instant `at`: they must have held it then, as
+    the server's assignment history says. Held then but not now: recorded, with a warning."""
+    account = _account(ctx, account_id)
+    outcome = Outcome()
+    if not held_at(ctx.conn, account.id, ctx.agent, at, ctx.limits.skew_s):
+        raise Refused("NOT_YOUR_ACCOUNT", t("command.not_held_then"), security=True)
+    if account.agent != ctx.agent:
+        outcome.warn("ACCOUNT_REASSIGNED", t("command.reassigned_fact"))
+    return account, outcome
+
+
+def account_for_intention(ctx: Context, account_id: str) -> Doc:
+    """The account of an intention (promise, plan, cancellation): the agent must hold it now."""
+    account = _account(ctx, account_id)
+    if account.agent != ctx.agent:
+        if ever_held(ctx.conn, account.id, ctx.agent):
+            raise Refused("ACCOUNT_REASSIGNED", t("command.reassigned_intention"))
+        raise Refused("NOT_YOUR_ACCOUNT", t("command.not_your_account"), security=True)
+    return account
 
 
 def _restrictions(ctx: Context, customer_id: str) -> list[dict[str, Any]]:
     return [d.data for d in docs_of_customer(ctx.conn, customer_id, "restriction")]
 
 
-def contact_log(ctx: Context, args: dict[str, Any]) -> Outcome:
-    account = _account(ctx, args.get("account_id"))
-    record = {**args, "agent": ctx.agent}
-    attempt = _decode("contact_attempt", record)
-    outcome = Outcome()
-    existing = get_doc(ctx.conn, "contact_attempt", attempt.id)
-    if existing is not None:
-        return outcome  # the same fact again under another mutation: already recorded
-    if account.agent != ctx.agent:
-        if ctx.agent not in account.data.get("_former_agents", []):
-            return rejected("NOT_YOUR_ACCOUNT", "La cuenta nunca estuvo asignada a este agente.")
-        outcome.warn("ACCOUNT_REASSIGNED", "La cuenta ya estaba asignada a otro agente; la gestión se registró a su nombre.")
+def _customer_point(ctx: Context, customer_id: str, point_id: str | None) -> Doc | None:
+    """A contact point the command names: it must be the customer's."""
+    if point_id is None:
+        return None
+    point = get_doc(ctx.conn, "contact_point", point_id)
+    if point is None or point.customer_id != customer_id:
+        raise Refused("FOREIGN_RECORD", t("command.foreign_point"), security=True)
+    return point
+
+
+def contact_log(ctx: Context, args: ContactLog) -> Outcome:
+    check_instant(ctx, "started_at", args.started_at)
+    if args.ended_at is not None:
+        check_instant(ctx, "ended_at", args.ended_at)
+    if args.callback_at is not None and args.callback_at > ctx.now + timedelta(days=ctx.limits.callback_days):
+        raise Refused("INSTANT_OUT_OF_RANGE", t("command.callback_too_far", days=ctx.limits.callback_days))
+    account, outcome = account_for_fact(ctx, args.account_id, args.started_at)
+    if args.customer_id != account.customer_id:
+        raise Refused("FOREIGN_RECORD", t("command.foreign_customer"), security=True)
+    _customer_point(ctx, account.customer_id or "", args.contact_point_id)
+    policy = server_policy()
+    if args.result_code not in policy.result_codes:
+        raise Refused("UNKNOWN_CODE", t("command.unknown_result_code", code=args.result_code))
+    if args.problem_code is not None and args.problem_code not in {p.code for p in policy.problems}:
+        raise Refused("UNKNOWN_CODE", t("command.unknown_problem_code", code=args.problem_code))
+    if get_doc(ctx.conn, "contact_attempt", args.id) is not None:
+        return Outcome()  # the same fact again under another mutation: already recorded
+    attempt = _decode("contact_attempt", {**args.model_dump(mode="json"), "agent": ctx.agent})
     if attempt.direction is Direction.OUTBOUND:
         _judge_contact(ctx, attempt, outcome)
     ctx.tx.put(Doc("contact_attempt", attempt.id, 0, to_record(attempt), account.id, account.customer_id, account.agent),
@@ -119,6 +219,13 @@ def contact_log(ctx: Context, args: dict[str, Any]) -> Outcome:
         ctx.tx.put(Doc("account", account.id, 0, {**account.data, "last_contact_at": instant_text(attempt.started_at)},
                        account.id, account.customer_id, account.agent), current=account.version)
     return outcome
+
+
+def _decode(kind: str, data: dict[str, Any]) -> Any:
+    try:
+        return from_record(kind, data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Refused("INVALID_ARGUMENTS", f"{kind}: {exc}") from None
 
 
 def _judge_contact(ctx: Context, attempt: ContactAttempt, outcome: Outcome) -> None:
@@ -164,48 +271,35 @@ def server_policy() -> Policy:
     return load_policy()
 
 
-def note_add(ctx: Context, args: dict[str, Any]) -> Outcome:
-    account = _account(ctx, args.get("account_id"))
-    if account.agent != ctx.agent and ctx.agent not in account.data.get("_former_agents", []):
-        return rejected("NOT_YOUR_ACCOUNT", "La cuenta nunca estuvo asignada a este agente.")
-    text = args.get("text")
-    note_id = args.get("id")
-    if not isinstance(text, str) or not isinstance(note_id, str) or not text.strip():
-        raise Malformed("note.add needs id and a non-empty text")
-    if get_doc(ctx.conn, "note", note_id) is None:
-        data = {"id": note_id, "account_id": account.id, "author": ctx.agent, "created_at": ctx.occurred_at.isoformat(), "text": text}
-        ctx.tx.put(Doc("note", note_id, 0, data, account.id, account.customer_id, account.agent), current=None)
-    return Outcome()
+def note_add(ctx: Context, args: NoteAdd) -> Outcome:
+    account, outcome = account_for_fact(ctx, args.account_id, ctx.occurred_at)
+    if get_doc(ctx.conn, "note", args.id) is None:
+        data = {"id": args.id, "account_id": account.id, "author": ctx.agent, "created_at": instant_text(ctx.occurred_at),
+                "text": args.text}
+        ctx.tx.put(Doc("note", args.id, 0, data, account.id, account.customer_id, account.agent), current=None)
+    return outcome
 
 
-def restriction_request(ctx: Context, args: dict[str, Any]) -> Outcome:
-    restriction = _decode("restriction", args)
-    if restriction.kind.value not in STOPS:
-        raise Malformed("restriction.request records opt_out or cease; other holds come from the back office")
-    if get_doc(ctx.conn, "customer", restriction.customer_id) is None:
-        raise Malformed(f"customer {restriction.customer_id} does not exist")
-    if get_doc(ctx.conn, "restriction", restriction.id) is None:
+def restriction_request(ctx: Context, args: RestrictionRequest) -> Outcome:
+    """An opt-out or cease request the debtor made to the agent: a fact about a person whose account
+    the agent held when it was made."""
+    check_instant(ctx, "created_at", args.created_at)
+    if not customer_held_at(ctx.conn, args.customer_id, ctx.agent, args.created_at, ctx.limits.skew_s):
+        raise Refused("NOT_YOUR_ACCOUNT", t("command.not_your_customer"), security=True)
+    point = _customer_point(ctx, args.customer_id, args.contact_point_id)
+    if get_doc(ctx.conn, "restriction", args.id) is None:
+        restriction = _decode("restriction", {**args.model_dump(mode="json"), "source": "agent"})
         ctx.tx.put(Doc("restriction", restriction.id, 0, to_record(restriction), None, restriction.customer_id, None),
                    current=None)
-        if restriction.contact_point_id:
-            point = get_doc(ctx.conn, "contact_point", restriction.contact_point_id)
-            if point is not None and not point.data.get("opted_out"):
-                ctx.tx.put(Doc("contact_point", point.id, 0, {**point.data, "opted_out": True}, None, point.customer_id, None),
-                           current=point.version)
+        if point is not None and args.kind == RestrictionKind.OPT_OUT.value and not point.data.get("opted_out"):
+            ctx.tx.put(Doc("contact_point", point.id, 0, {**point.data, "opted_out": True}, None, point.customer_id, None),
+                       current=point.version)
     return Outcome()
 
 
 def _holds(ctx: Context, account: Doc) -> list[str]:
     """The holds (dispute, legal hold, deceased) on the account's customer: no intentions then."""
     return [r["kind"] for r in _restrictions(ctx, account.customer_id or "") if r["kind"] in HOLDS]
-
-
-def _owned_when_acted(ctx: Context, account: Doc) -> bool:
-    """The agent owned the account, or could not yet know it had moved (observed cursor before the move)."""
-    if account.agent == ctx.agent:
-        return True
-    moved = account.data.get("_reassigned_seq")
-    return moved is not None and ctx.observed_seq is not None and ctx.observed_seq < moved
 
 
 # Reason codes of the offer policy's refusals, by the problem's message id.
@@ -254,16 +348,20 @@ def debtor_today(conn: Connection, account: Doc, now: datetime) -> date:
     return now.astimezone(zone).date()
 
 
-def promise_create(ctx: Context, args: dict[str, Any]) -> Outcome:
-    account = _account(ctx, args.get("account_id"))
-    # The grace days are the policy's, whatever the workstation sent.
-    record = {"status": PromiseStatus.OPEN.value, "paid": None, "created_by": ctx.agent, **args,
-              "grace_days": server_policy().offers.promise.grace_days}
-    promise = _decode("promise", record)
-    if get_doc(ctx.conn, "promise", promise.id) is not None:
+def promise_create(ctx: Context, args: PromiseCreate) -> Outcome:
+    check_instant(ctx, "created_at", args.created_at)
+    if args.channel not in PAYMENT_CHANNELS:
+        raise Refused("UNKNOWN_CODE", t("command.unknown_pay_channel", channel=args.channel,
+                                        known=", ".join(PAYMENT_CHANNELS)))
+    if get_doc(ctx.conn, "promise", args.id) is not None:
         return Outcome()
-    if not _owned_when_acted(ctx, account):
-        return rejected("ACCOUNT_REASSIGNED", "La cuenta fue reasignada a otro agente antes de tomar la promesa.")
+    account = account_for_intention(ctx, args.account_id)
+    # Status, what was paid, who made it and the grace days are the server's.
+    promise = _decode("promise", {"id": args.id, "account_id": account.id, "amount": args.amount.model_dump(),
+                                  "due_on": args.due_on.isoformat(), "channel": args.channel,
+                                  "created_at": instant_text(args.created_at), "created_by": ctx.agent,
+                                  "status": PromiseStatus.OPEN.value, "paid": None,
+                                  "grace_days": server_policy().offers.promise.grace_days})
     acc = _decode("account", account.public())
     if acc.balance.centavos <= 0:
         return rejected("ACCOUNT_PAID", "La cuenta ya no tiene saldo; no hace falta una promesa.")
@@ -288,13 +386,14 @@ def promise_create(ctx: Context, args: dict[str, Any]) -> Outcome:
     return Outcome()
 
 
-def promise_cancel(ctx: Context, args: dict[str, Any]) -> Outcome:
-    promise_id = args.get("promise_id")
-    if not isinstance(promise_id, str):
-        raise Malformed("promise.cancel needs promise_id")
-    doc = get_doc(ctx.conn, "promise", promise_id)
+def promise_cancel(ctx: Context, args: PromiseCancel) -> Outcome:
+    """A promise called off: only by whoever holds its account now."""
+    doc = get_doc(ctx.conn, "promise", args.promise_id)
     if doc is None:
         return rejected("PROMISE_UNKNOWN", "La promesa no existe en el servidor.")
+    if args.account_id is not None and args.account_id != doc.account_id:
+        raise Refused("FOREIGN_RECORD", t("command.foreign_promise"), security=True)
+    account_for_intention(ctx, doc.account_id or "")
     if doc.data["status"] == PromiseStatus.CANCELLED.value:
         return Outcome()
     if doc.data["status"] not in ("open", "partial"):
@@ -304,21 +403,24 @@ def promise_cancel(ctx: Context, args: dict[str, Any]) -> Outcome:
     return Outcome()
 
 
-def plan_propose(ctx: Context, args: dict[str, Any]) -> Outcome:
+def plan_propose(ctx: Context, args: PlanPropose) -> Outcome:
     """A plan, settlement or restructure the agent agreed with the debtor: checked against the
     account as it is now; above the agent's authority it waits for a supervisor (see approvals)."""
-    account = _account(ctx, args.get("account_id"))
-    record = {"status": PlanStatus.PROPOSED.value, "created_by": ctx.agent, **args}
-    plan = _decode("payment_plan", record)
-    if get_doc(ctx.conn, "payment_plan", plan.id) is not None:
+    check_instant(ctx, "created_at", args.created_at)
+    if get_doc(ctx.conn, "payment_plan", args.id) is not None:
         return Outcome()
-    if not _owned_when_acted(ctx, account):
-        return rejected("ACCOUNT_REASSIGNED", "La cuenta fue reasignada a otro agente antes de proponer el convenio.")
+    account = account_for_intention(ctx, args.account_id)
+    installments = [{"number": i.number, "due_on": i.due_on.isoformat(), "amount": i.amount.model_dump()}
+                    for i in args.installments]
+    plan = _decode("payment_plan", {"id": args.id, "account_id": account.id, "down_payment": args.down_payment.model_dump(),
+                                    "installments": installments, "created_at": instant_text(args.created_at),
+                                    "created_by": ctx.agent, "status": PlanStatus.PROPOSED.value, "kind": args.kind})
     acc = _decode("account", account.public())
     holds = _holds(ctx, account)
     if holds:
         return rejected("ACCOUNT_ON_HOLD", f"La cuenta está en {holds[0]}; no se pueden proponer convenios.")
-    if not plan.installments or any(i.amount.centavos <= 0 or i.amount.currency != acc.currency for i in plan.installments):
+    if plan.down_payment.currency != acc.currency or any(
+            i.amount.centavos <= 0 or i.amount.currency != acc.currency for i in plan.installments):
         return rejected("PLAN_INVALID", "Cada pago del convenio debe ser positivo y en la moneda de la cuenta.")
     if plan.total.centavos > acc.balance.centavos:
         return rejected("PLAN_ABOVE_BALANCE", "El convenio suma más que el saldo de la cuenta.")
@@ -340,21 +442,27 @@ def plan_propose(ctx: Context, args: dict[str, Any]) -> Outcome:
     return Outcome()
 
 
-def decision_record(ctx: Context, args: dict[str, Any]) -> Outcome:
+def decision_record(ctx: Context, args: DecisionRecord) -> Outcome:
     """A refusal the agent saw: a fact, kept with its snapshot (see push); nothing else changes."""
-    _account(ctx, args.get("account_id"))
-    return Outcome()
+    return account_for_fact(ctx, args.account_id, ctx.occurred_at)[1]
 
 
-def split_decision(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The command's own arguments, and the decision snapshot that travels with it (if any)."""
-    decision = args.get("decision")
-    if decision is not None and not isinstance(decision, dict):
-        raise Malformed("decision must be an object")
-    return {k: v for k, v in args.items() if k != "decision"}, decision
+def account_named(args: Args) -> str | None:
+    """The account a command names, if it names one."""
+    return getattr(args, "account_id", None)
 
 
-MUTATORS: dict[str, Callable[[Context, dict[str, Any]], Outcome]] = {
+def run(ctx: Context, name: str, args: Args) -> Outcome:
+    """Judge one command on the server's state: a refusal becomes a rejected verdict."""
+    try:
+        return MUTATORS[name](ctx, args)
+    except Refused as refusal:
+        outcome = rejected(refusal.code, refusal.message)
+        outcome.security = refusal.security
+        return outcome
+
+
+MUTATORS: dict[str, Callable[[Context, Any], Outcome]] = {
     "contact.log@1": contact_log,
     "note.add@1": note_add,
     "restriction.request@1": restriction_request,

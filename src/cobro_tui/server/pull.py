@@ -110,7 +110,7 @@ def snapshot_page(conn: Connection, agent: str, kind_index: int, after_id: str, 
         if last_id:
             where.append(entities.c.id > last_id)
         private = entities.c.data.contains('"_', autoescape=True) if kind == "account" else literal(False)
-        # Ids are checked on the way in (push.ENTITY_ID): no quoting needed.
+        # Ids are checked on the way in (api.models.Id): no quoting needed.
         item = (literal(f'{{"seq":0,"entity":"{kind}","op":"upsert","id":"') + entities.c.id + literal('","version":')
                 + cast(entities.c.version, String) + literal(',"data":') + entities.c.data + literal("}"))
         window = (select(entities.c.id, case((private, None), else_=item).label("item"))

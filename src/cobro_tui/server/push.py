@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import OperationalError
 
+from cobro_tui.api.commands import ARGS, Args
 from cobro_tui.api.models import (
     Halted,
     MutationIn,
@@ -23,8 +23,19 @@ from cobro_tui.domain.audit import canonical_json
 from cobro_tui.domain.decisions import digest
 from cobro_tui.server import approvals as approval_queue
 from cobro_tui.server.db import write_tx
-from cobro_tui.server.feed import Tx, server_epoch
-from cobro_tui.server.mutations import MUTATORS, Context, Malformed, split_decision
+from cobro_tui.server.feed import Tx
+from cobro_tui.server.mutations import (
+    Context,
+    Limits,
+    Outcome,
+    Refused,
+    account_named,
+    check_instant,
+    parse_args,
+    rejected,
+    run,
+)
+from cobro_tui.server.security import record_security_event
 from cobro_tui.server.schema import (
     approvals,
     compliance_exceptions,
@@ -53,13 +64,6 @@ def fingerprint(m: MutationIn) -> str:
     return hashlib.sha256(canonical_json({"name": m.name, "args": m.args}).encode()).hexdigest()
 
 
-def _observed_seq(cursor: str | None, epoch: str) -> int | None:
-    if not cursor or "." not in cursor:
-        return None
-    cursor_epoch, _, seq = cursor.partition(".")
-    return int(seq) if cursor_epoch == epoch and seq.isdigit() else None
-
-
 _CLIENT = select(sync_clients).where(sync_clients.c.device_id == bindparam("d"), sync_clients.c.device_epoch == bindparam("e"))
 _LOGGED = select(mutation_log).where(mutation_log.c.mutation_id == bindparam("m"))
 _LOG = insert(mutation_log)
@@ -68,21 +72,30 @@ _ADVANCE = update(sync_clients).where(
 ).values(last_client_seq=bindparam("b_seq"), last_seen_at=bindparam("b_seen"))
 
 
-# Ids of the records a workstation creates: letters, digits and a little punctuation (they are
-# written into JSON pages without escaping, see pull.snapshot_page).
-ENTITY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
-
-
-def _check_new_id(value: object) -> None:
-    if value is not None and not (isinstance(value, str) and ENTITY_ID.fullmatch(value)):
-        raise Malformed("id must be 1 to 64 letters, digits, '.', '_', ':' or '-' (a UUID, as cobro-tui makes them)")
-
-
 def _client_row(conn: Connection, device_id: str, epoch: int):  # type: ignore[no-untyped-def]
     return conn.execute(_CLIENT, {"d": device_id, "e": epoch}).first()
 
 
-def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn, now: datetime, epoch: str) -> Verdict:
+def _judge(ctx: Context, m: MutationIn) -> tuple[Outcome, Args | None]:
+    """The outcome of one new command, and its arguments when they fit their model."""
+    if m.name not in ARGS:
+        return rejected("UNKNOWN_MUTATION", f"{m.name} is not a command this server knows"), None
+    try:
+        check_instant(ctx, "occurred_at_client", m.occurred_at_client)
+        args = parse_args(m.name, m.args)
+    except Refused as refusal:
+        outcome = rejected(refusal.code, refusal.message)
+        outcome.security = refusal.security
+        return outcome, None
+    waits = approval_queue.blocker(ctx.conn, ctx.agent, m.name, args)
+    if waits is not None:  # behind a command of the same account waiting for a decision (B4)
+        return approval_queue.block(ctx.conn, m.mutation_id, m.name, ctx.agent, waits[0], m.args, waits[1], ctx.now,
+                                    m.occurred_at_client), args
+    return run(ctx, m.name, args), args
+
+
+def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn, now: datetime, limits: Limits,
+               source: str | None) -> Verdict:
     stored = conn.execute(_LOGGED, {"m": m.mutation_id}).first()
     if stored is not None:
         if stored.payload_sha256 != fingerprint(m):
@@ -100,49 +113,39 @@ def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn
                           {"last_client_seq": last})
     if m.client_seq > last + 1:
         raise PushRefused(409, "SEQ_GAP", f"expected client_seq {last + 1}", {"expected": last + 1})
-    mutator = MUTATORS.get(m.name)
     tx = Tx(conn, now)
-    if mutator is None:
-        verdict = Verdict(mutation_id=m.mutation_id, client_seq=m.client_seq, status="rejected",
-                          reason=Reason(code="UNKNOWN_MUTATION", message=f"{m.name} is not a command this server knows"))
-    else:
-        ctx = Context(tx, agent, now, m.occurred_at_client, _observed_seq(m.observed_cursor, epoch))
-        try:
-            _check_new_id(m.args.get("id"))
-            args, decision = split_decision(m.args)
-            waits = approval_queue.blocker(conn, agent, m.name, m.args)
-            if waits is not None:  # behind a command of the same account waiting for a decision (B4)
-                outcome = approval_queue.block(conn, m.mutation_id, m.name, agent, waits[0], m.args, waits[1], now,
-                                               m.occurred_at_client, ctx.observed_seq)
-            else:
-                outcome = mutator(ctx, args)
-        except Malformed as exc:
-            raise PushRefused(400, "MALFORMED_MUTATION", f"{m.name} (client_seq {m.client_seq}): {exc}") from None
-        verdict = Verdict(
-            mutation_id=m.mutation_id, client_seq=m.client_seq, status=outcome.status,  # type: ignore[arg-type]
-            server_seq=tx.last_seq, reason=Reason(**outcome.reason) if outcome.reason else None,
-            warnings=[Warning(**w) for w in outcome.warnings],
-        )
-        if decision is not None:  # evidence of what the agent saw, whatever the verdict
-            conn.execute(insert(decisions).values(
-                mutation_id=m.mutation_id, account_id=str(m.args.get("account_id")), agent=agent,
-                kind=str(decision.get("kind", "unknown"))[:24], subject_id=decision.get("subject_id"),
-                taken_at=str(decision.get("taken_at", now.isoformat())),
-                snapshot=json.dumps(decision, ensure_ascii=False), sha256=digest(decision),
+    outcome, args = _judge(Context(tx, agent, now, m.occurred_at_client, limits=limits), m)
+    verdict = Verdict(
+        mutation_id=m.mutation_id, client_seq=m.client_seq, status=outcome.status,  # type: ignore[arg-type]
+        server_seq=tx.last_seq, reason=Reason(**outcome.reason) if outcome.reason else None,
+        warnings=[Warning(**w) for w in outcome.warnings],
+    )
+    account_id = account_named(args) if args is not None else None
+    if outcome.security:
+        record_security_event(conn, now, verdict.reason.code if verdict.reason else "REFUSED", agent, source,
+                              f"{m.name} {account_id or m.mutation_id}", {"mutation_id": m.mutation_id, "name": m.name,
+                                                                           "account_id": account_id})
+    decision = getattr(args, "decision", None)
+    if decision is not None and not outcome.security:  # evidence of what the agent saw, whatever the verdict
+        conn.execute(insert(decisions).values(
+            mutation_id=m.mutation_id, account_id=str(account_id), agent=agent,
+            kind=str(decision.get("kind", "unknown"))[:24], subject_id=_short(decision.get("subject_id")),
+            taken_at=_short(decision.get("taken_at")) or now.isoformat(),
+            snapshot=json.dumps(decision, ensure_ascii=False), sha256=digest(decision),
+        ))
+    if outcome.status == "deferred" and outcome.approval is not None:
+        conn.execute(insert(approvals).values(
+            mutation_id=m.mutation_id, name=m.name, agent=agent, account_id=str(account_id),
+            args=json.dumps(m.args, separators=(",", ":"), ensure_ascii=False), level=outcome.approval["level"],
+            why=outcome.approval["why"], requested_at=now.isoformat(), occurred_at=m.occurred_at_client.isoformat(),
+        ))
+    for warning in outcome.warnings:
+        if warning["code"].startswith("COMPLIANCE_"):
+            conn.execute(insert(compliance_exceptions).values(
+                mutation_id=m.mutation_id, account_id=str(account_id), agent=agent,
+                code=warning["code"], message=warning["message"], created_at=now.isoformat(),
+                details=json.dumps(outcome.compliance, separators=(",", ":")) if outcome.compliance else None,
             ))
-        if outcome.status == "deferred" and outcome.approval is not None:
-            conn.execute(insert(approvals).values(
-                mutation_id=m.mutation_id, name=m.name, agent=agent, account_id=str(m.args.get("account_id")),
-                args=json.dumps(m.args, separators=(",", ":"), ensure_ascii=False), level=outcome.approval["level"],
-                why=outcome.approval["why"], requested_at=now.isoformat(), observed_seq=ctx.observed_seq,
-            ))
-        for warning in outcome.warnings:
-            if warning["code"].startswith("COMPLIANCE_"):
-                conn.execute(insert(compliance_exceptions).values(
-                    mutation_id=m.mutation_id, account_id=str(m.args.get("account_id")), agent=agent,
-                    code=warning["code"], message=warning["message"], created_at=now.isoformat(),
-                    details=json.dumps(outcome.compliance, separators=(",", ":")) if outcome.compliance else None,
-                ))
     conn.execute(_LOG, {
         "mutation_id": m.mutation_id, "device_id": request.device_id, "device_epoch": request.device_epoch,
         "client_seq": m.client_seq, "name": m.name, "payload_sha256": fingerprint(m), "status": verdict.status,
@@ -154,16 +157,20 @@ def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn
     return verdict
 
 
-def process_push(engine: Engine, agent: str, request: PushRequest, now: datetime) -> PushResult:
+def _short(value: object) -> str | None:
+    """A text of the snapshot kept in its own column (bounded there)."""
+    return None if value is None else str(value)[:64]
+
+
+def process_push(engine: Engine, agent: str, request: PushRequest, now: datetime, limits: Limits = Limits(),
+                 source: str | None = None) -> PushResult:
     """Each mutation in its own transaction, in client_seq order; a transient failure halts the batch."""
     results: list[Verdict] = []
     halted = None
-    with engine.connect() as conn:
-        epoch = server_epoch(conn)
     for m in sorted(request.mutations, key=lambda item: item.client_seq):
         try:
             with write_tx(engine) as conn:
-                results.append(_apply_one(conn, agent, request, m, now, epoch))
+                results.append(_apply_one(conn, agent, request, m, now, limits, source))
         except PushRefused as refused:
             if results:  # what was applied stays applied; the client learns where to resume
                 refused.details["results"] = [r.model_dump(mode="json") for r in results]

@@ -17,6 +17,7 @@ from cobro_tui.policy import load_policy
 from cobro_tui.server.app import create_app
 from cobro_tui.server.db import migrate, server_engine
 from cobro_tui.server.seed import ensure_demo_users, load_demo_portfolio
+from cobro_tui.settings import ServerSettings
 
 
 def default_db_url(data_dir: Path) -> str:
@@ -49,10 +50,11 @@ class ServerThread:
     clock: Clock
     host: str = "127.0.0.1"
     port: int = 0
+    settings: ServerSettings | None = None
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port(self.host)
-        config = uvicorn.Config(create_app(self.engine, self.clock), host=self.host, port=self.port,
+        config = uvicorn.Config(create_app(self.engine, self.clock, self.settings), host=self.host, port=self.port,
                                 log_level="warning", access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="cobro-server", daemon=True)
@@ -81,6 +83,7 @@ class ServerThread:
         self.stop()
 
 
-def serve(host: str, port: int, db_url: str, clock: Clock, demo_accounts: int | None, seed: int) -> None:
+def serve(host: str, port: int, db_url: str, clock: Clock, demo_accounts: int | None, seed: int,
+          settings: ServerSettings | None = None) -> None:
     engine = prepare(db_url, clock, demo_accounts, seed)
-    uvicorn.run(create_app(engine, clock), host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(create_app(engine, clock, settings), host=host, port=port, log_level="info", access_log=False)

@@ -20,15 +20,43 @@ users = Table(
     "users", metadata,
     Column("username", String(64), primary_key=True),
     Column("password_hash", String(256), nullable=False),
-    Column("role", String(16), nullable=False),  # agent | supervisor
+    Column("role", String(16), nullable=False),  # agent | supervisor | manager | auditor
     Column("team", String(32), nullable=False, server_default="norte"),
+    # Sign-in (issue #14): wrong passwords in a row, locked until when, disabled since when.
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", String(40), nullable=True),
+    Column("disabled_at", String(40), nullable=True),
 )
 
+# Session tokens, stored as their SHA-256 only: logout, disabling a user and a new sign-in delete rows.
 tokens = Table(
     "tokens", metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("username", String(64), nullable=False, index=True),
     Column("expires_at", String(40), nullable=False),
+    Column("created_at", String(40), nullable=True),
+    Column("source", String(64), nullable=True),  # the address it was issued to
+)
+
+# Failed sign-ins per client address in the current window: past a threshold the address waits.
+login_throttle = Table(
+    "login_throttle", metadata,
+    Column("source", String(64), primary_key=True),
+    Column("window_start", String(40), nullable=False),
+    Column("failures", Integer, nullable=False),
+)
+
+# Machine credentials for the institution's feeds (payments now; the portfolio and the export next):
+# made and revoked by a manager, scoped, never a person's password. The secret is kept as its SHA-256.
+integration_keys = Table(
+    "integration_keys", metadata,
+    Column("id", String(16), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("scopes", String(256), nullable=False),  # space-separated
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("revoked_at", String(40), nullable=True),
 )
 
 # Every domain entity as a versioned document; `agent` is who the account is assigned to now.
@@ -229,4 +257,32 @@ payment_facts = Table(
     Column("paid_on", String(10), nullable=False),
     Column("channel", String(32), nullable=False),
     Index("ix_payment_facts_paid_on", "paid_on", "agent", "amount"),  # covering: sums from the index alone
+)
+
+# Who held each account when (issue #14): the server's own record, from which it decides whether an
+# agent may record a fact about an account for a moment (they held it then) or an intention (they
+# hold it now). `held_until` is empty while the holding lasts. Instants are fixed-width UTC text.
+assignment_history = Table(
+    "assignment_history", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("agent", String(64), nullable=False),
+    Column("held_from", String(40), nullable=False),
+    Column("held_until", String(40), nullable=True),
+    Index("ix_assignment_history_account", "account_id", "agent"),
+)
+
+# What the server refused as an attempt on what is not the caller's (another agent's account, a
+# forged server field, a failed or throttled sign-in, an audit chain that does not extend the one
+# kept): who, what, when, from where. Ids and codes only, never personal data.
+security_events = Table(
+    "security_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("code", String(48), nullable=False),
+    Column("actor", String(64), nullable=True),  # the authenticated user, or the username tried
+    Column("source", String(64), nullable=True),  # the client's address
+    Column("subject", String(128), nullable=True),  # the account, mutation, device or user it was about
+    Column("details", Text, nullable=True),  # JSON
+    Index("ix_security_events_at", "at"),
 )

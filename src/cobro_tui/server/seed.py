@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from functools import cache
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 
 from cobro_tui.demo.portfolio import (
     DEMO_AGENTS,
@@ -19,29 +20,36 @@ from cobro_tui.demo.portfolio import (
 )
 from cobro_tui.domain.buckets import BucketSet
 from cobro_tui.domain.records import KIND_OF, to_record
-from cobro_tui.server.auth import add_user
+from cobro_tui.server.auth import add_user, hash_password
 from cobro_tui.server.db import server_engine, write_tx
 from cobro_tui.server.facts import PROJECTED, project_many
 from cobro_tui.server.feed import server_epoch
-from cobro_tui.server.schema import entities, users
+from cobro_tui.server.holdings import first_holdings
+from cobro_tui.server.schema import assignment_history, entities, users
 
 DEMO_PASSWORD = "demo"
 SUPERVISOR = "supervisor01"
 MANAGER = "gerente01"
+AUDITOR = "auditor01"
+
+
+@cache
+def _demo_hash() -> str:
+    """One hash of the demo password for every demo user (each Argon2id hash takes ~25 ms)."""
+    return hash_password(DEMO_PASSWORD)
 
 
 def ensure_demo_users(engine: Engine) -> None:
-    """agente01..agente10, supervisor01 and gerente01 (a manager), all of team norte, with the password `demo`, once."""
+    """agente01..agente10, supervisor01, gerente01 (a manager) and auditor01, all of team norte, with
+    the password `demo`, once."""
     with write_tx(engine) as conn:
         server_epoch(conn)
         known = set(conn.execute(select(users.c.username)).scalars())
-        for name in DEMO_AGENTS:
+        wanted = [(name, "agent") for name in DEMO_AGENTS] + [(SUPERVISOR, "supervisor"), (MANAGER, "manager"),
+                                                              (AUDITOR, "auditor")]
+        for name, role in wanted:
             if name not in known:
-                add_user(conn, name, DEMO_PASSWORD, "agent")
-        if SUPERVISOR not in known:
-            add_user(conn, SUPERVISOR, DEMO_PASSWORD, "supervisor")
-        if MANAGER not in known:
-            add_user(conn, MANAGER, DEMO_PASSWORD, "manager")
+                add_user(conn, name, DEMO_PASSWORD, role, password_hash=_demo_hash())
 
 
 def _doc(entity: Any, account_id: str | None, customer_id: str, agent: str | None) -> tuple[Any, ...]:
@@ -74,6 +82,9 @@ def _store_chunk(engine: Engine, spec: PortfolioSpec, chunk: int) -> int:
         positional = _INSERT if conn.dialect.paramstyle == "qmark" else _INSERT.replace("?", "%s")
         conn.exec_driver_sql(positional, docs)
         project_many(conn, projected)
+        held = first_holdings((d[1], d[4], json.loads(d[6])["opened_on"]) for d in docs if d[0] == "account")
+        if held:
+            conn.execute(insert(assignment_history), held)
     return sum(len(b.accounts) for b in bundles)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from cobro_tui.clock import Clock
 from cobro_tui.domain.ids import new_id
+from cobro_tui.domain.models import PAYMENT_CHANNELS as ALL_PAYMENT_CHANNELS
 from cobro_tui.domain.models import Promise
 from cobro_tui.domain.money import Money, MoneyError
 from cobro_tui.domain.offers import Verdict, broken_recently, check_promise
@@ -28,7 +29,8 @@ from cobro_tui.store.actions import (
 )
 from cobro_tui.store.device import Device
 
-PAYMENT_CHANNELS = ("spei", "ventanilla", "oxxo", "domiciliacion", "tarjeta")
+# The channels the promise form offers (the bank's app is where payments arrive, not a promise's channel).
+PAYMENT_CHANNELS = tuple(c for c in ALL_PAYMENT_CHANNELS if c != "app")
 
 
 class PromiseRefused(Refusal):

@@ -71,7 +71,8 @@ def record_promise(engine: Engine, promise: Promise, *, device: Device, at: date
                    decision: dict[str, Any] | None = None) -> OutboxItem:
     """A promise to pay, pending until the server validates it (promise.create@1)."""
     record = to_record(promise)
-    args = {k: record[k] for k in ("id", "account_id", "amount", "due_on", "channel", "created_at", "grace_days")}
+    # What the agent agreed; status, payments and grace days are the server's (api/commands.py).
+    args = {k: record[k] for k in ("id", "account_id", "amount", "due_on", "channel", "created_at")}
     data = {"promise_id": promise.id, "account_id": promise.account_id, "amount": promise.amount.centavos,
             "due_on": promise.due_on.isoformat()}
     _with_decision(args, data, decision)
@@ -106,7 +107,8 @@ def record_plan(engine: Engine, plan: PaymentPlan, *, device: Device, at: dateti
         R.insert_rows(conn, "plan_installment", R.INSTALLMENT, installments)
 
     record = to_record(plan)
-    args = {k: record[k] for k in ("id", "account_id", "down_payment", "installments", "created_at", "kind")}
+    args = {k: record[k] for k in ("id", "account_id", "down_payment", "created_at", "kind")}
+    args["installments"] = [{k: i[k] for k in ("number", "due_on", "amount")} for i in record["installments"]]
     data = {"plan_id": plan.id, "account_id": plan.account_id, "kind": plan.kind.value, "total": plan.total.centavos,
             "installments": len(plan.installments)}
     _with_decision(args, data, decision)
@@ -139,8 +141,10 @@ def record_restriction(engine: Engine, restriction: Restriction, *, actor: str, 
         if restriction.contact_point_id and restriction.kind is RestrictionKind.OPT_OUT:
             conn.exec_driver_sql("UPDATE contact_point SET opted_out = 1 WHERE id = ?", (restriction.contact_point_id,))
 
+    record = to_record(restriction)
+    args = {k: v for k, v in record.items() if k != "source"}  # the server says who recorded it
     return _record(
-        engine, name="restriction.request@1", args=to_record(restriction), account_id=None,
+        engine, name="restriction.request@1", args=args, account_id=None,
         rows=("restriction", R.RESTRICTION, R.restriction_row(restriction, SyncState.PENDING, 0)),
         event="restriction.requested",
         data={"restriction_id": restriction.id, "customer_id": restriction.customer_id, "kind": restriction.kind.value,

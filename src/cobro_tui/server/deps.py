@@ -1,0 +1,131 @@
+"""What every route of the API shares: the errors it answers with, and who the caller is (the
+user behind the bearer token, their role and their team), decided here from the server's state.
+
+No `from __future__ import annotations` here: FastAPI reads the dependency annotations at runtime.
+"""
+
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from cobro_tui.api.models import Problem
+from cobro_tui.clock import Clock
+from cobro_tui.server import auth, kpi
+from cobro_tui.server.mutations import Limits
+from cobro_tui.settings import ServerSettings
+
+# Every route may answer these, always with a Problem body (a code for programs, a sentence for people).
+PROBLEMS = {401: {"model": Problem, "description": "no valid session or credential"},
+            403: {"model": Problem, "description": "the caller's role or team may not do this"},
+            422: {"model": Problem, "description": "the request does not fit its schema (the one status for a bad body)"}}
+
+
+BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
+                    description="A session token from POST /v1/auth/login, or an integration key a manager made.")
+
+
+class ApiProblem(Exception):
+    def __init__(self, status: int, code: str, message: str, details: dict[str, object] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.details, self.headers = details or {}, headers
+
+
+def problem_response(status: int, code: str, message: str, details: dict[str, object] | None = None,
+                     headers: dict[str, str] | None = None) -> JSONResponse:
+    body = Problem(code=code, message=message, details=details or {})
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def source_of(request: Request) -> str | None:
+    """The client's address, as this server sees the connection (behind a proxy: the proxy's, unless
+    uvicorn is told to trust its forwarded headers)."""
+    return request.client.host if request.client else None
+
+
+@dataclass
+class Gate:
+    """The server's parts the routes use, and the dependencies that say who is calling."""
+
+    engine: Engine
+    clock: Clock
+    config: ServerSettings
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(skew_s=self.config.clock_skew_seconds, horizon_days=self.config.fact_horizon_days)
+
+    def current_user(self) -> Callable[..., auth.User]:
+        engine, clock = self.engine, self.clock
+
+        def dependency(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> auth.User:
+            if credentials is None:
+                raise ApiProblem(401, "UNAUTHENTICATED", "sign in first (Authorization: Bearer <token>)",
+                                 headers={"WWW-Authenticate": "Bearer"})
+            token = credentials.credentials.strip()
+            user = None
+            if token.isascii() and len(token) <= 256:
+                with engine.connect() as conn:
+                    user = auth.user_for_token(conn, token, clock.now())
+            if user is None:
+                raise ApiProblem(401, "TOKEN_INVALID", "the session expired or is not valid; sign in again",
+                                 headers={"WWW-Authenticate": "Bearer"})
+            return user
+
+        dependency.allowed_roles = ("agent", "supervisor", "manager", "auditor", "integration")  # type: ignore[attr-defined]
+        return dependency
+
+    def role(self, *roles: str, code: str, message: str) -> Callable[..., auth.User]:
+        """A dependency that lets only users of `roles` through (403 `code` otherwise)."""
+        current = self.current_user()
+
+        def dependency(user: Annotated[auth.User, Depends(current)]) -> auth.User:
+            if user.role not in roles:
+                raise ApiProblem(403, code, message)
+            return user
+
+        dependency.allowed_roles = roles  # type: ignore[attr-defined]  # read by the tests of every route
+        return dependency
+
+    def integration(self, scope: str) -> Callable[..., auth.User]:
+        """A dependency for a machine feed: an integration credential with `scope`, never a person."""
+        current = self.current_user()
+
+        def dependency(user: Annotated[auth.User, Depends(current)]) -> auth.User:
+            if user.role != "integration":
+                raise ApiProblem(403, "INTEGRATION_ONLY", "this feed takes an integration credential, not a person's "
+                                                          "session (a manager makes one: cobro-tui admin integration add)")
+            if scope not in user.scopes:
+                raise ApiProblem(403, "SCOPE_MISSING", f"this credential is not allowed the {scope} feed")
+            return user
+
+        dependency.allowed_roles = ("integration",)  # type: ignore[attr-defined]
+        return dependency
+
+    def team_scope(self, user: auth.User, team: str | None) -> str | None:
+        """The team a user may review: a supervisor their own; a manager or auditor the one named (every team without one)."""
+        if user.role in ("manager", "auditor"):
+            return team
+        if team is not None and team != user.team:
+            raise ApiProblem(403, "OTHER_TEAM", f"you supervise team {user.team}; a manager reviews team {team}")
+        return user.team
+
+    def team_members(self, user: auth.User) -> set[str] | None:
+        """The agents a supervisor's reviews cover (None: every agent, for a manager or an auditor)."""
+        scope = self.team_scope(user, None)
+        if scope is None:
+            return None
+        with self.engine.connect() as conn:
+            return set(kpi.team_agents(conn, scope))
+
+    def ensure_member(self, user: auth.User, agent: str | None) -> None:
+        members = self.team_members(user)
+        if members is not None and agent not in members:
+            raise ApiProblem(403, "OTHER_TEAM", f"that belongs to an agent outside team {user.team}")
