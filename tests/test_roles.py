@@ -180,3 +180,32 @@ def test_many_accounts_move_in_one_request_and_only_the_supervisors_own(server) 
     after = httpx.get(f"{url}/v1/team/agents/agente01/accounts", headers=north).json()["accounts"]
     assert [a["account_id"] for a in after] == [book[0]["account_id"]]  # the stale one stayed
     assert httpx.post(f"{url}/v1/assignments", json={"agent": "agente02", "accounts": []}, headers=north).status_code == 422
+
+
+def test_every_route_refuses_every_role_its_guard_does_not_name(server) -> None:  # type: ignore[no-untyped-def]
+    """Found from the app's routes, so a new endpoint is covered the day it is added: each role's valid
+    token is refused (403) wherever the route's guard does not let that role through, and no token
+    gets 401; only the health check and the sign-in take no token at all."""
+    from sync_support import integration_headers
+
+    engine, thread = server
+    app = create_app(engine, FixedClock(NOW))
+    routes = [(method, re.sub(r"\{[^}]+\}", "x", route.path), _allowed_roles(route.dependant))
+              for route in app.routes if isinstance(route, APIRoute) for method in route.methods]
+    assert {path for _, path, roles in routes if roles is None} == {"/v1/health", "/v1/auth/login"}
+    tokens = {role: auth_headers(thread.url, user) for role, user in (
+        ("agent", "agente01"), ("supervisor", "supervisor01"), ("manager", "gerente01"), ("auditor", "auditor01"))}
+    tokens["integration"] = integration_headers(thread.url, ("payments", "portfolio", "export"))
+    params = {"since": (NOW - timedelta(days=1)).isoformat()}
+    checked = 0
+    for method, path, roles in routes:
+        if roles is None:
+            continue
+        assert httpx.request(method, f"{thread.url}{path}", params=params, json={}).status_code == 401, (method, path)
+        for role, headers in tokens.items():
+            if role in roles:
+                continue
+            answer = httpx.request(method, f"{thread.url}{path}", params=params, json={}, headers=headers)
+            assert answer.status_code == 403, (method, path, role, answer.text)
+            checked += 1
+    assert checked > 90  # (method, route, role) refusals

@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy import Engine, insert, select, update
 
 from cobro_tui import __version__
@@ -52,7 +53,7 @@ from cobro_tui.domain.money import Money
 from cobro_tui.api.text import without_controls
 from cobro_tui.server import approvals, auth, keeping, kpi, openapi
 from cobro_tui.server.deps import PROBLEMS, ApiProblem, Gate, problem_response, source_of
-from cobro_tui.server.routes_auth import auth_router
+from cobro_tui.server.routes_auth import add_auth_routes
 from cobro_tui.server.security import security_listing
 from cobro_tui.settings import ServerSettings
 from cobro_tui.server.assign import UnknownAccount, VersionMismatch, move, reassign
@@ -100,6 +101,14 @@ def create_app(engine: Engine, clock: Clock, config: ServerSettings | None = Non
         where = ".".join(str(p) for p in first["loc"])
         return problem_response(422, "MALFORMED_REQUEST", without_controls(f"{where}: {first['msg']}")[:500])
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # FastAPI's own refusals (a body that is not JSON, an unknown path or method) as Problems too;
+        # a body that cannot be read is a bad body like any other: 422.
+        status = 422 if exc.status_code == 400 else exc.status_code
+        code = {422: "MALFORMED_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status, "HTTP_ERROR")
+        return problem_response(status, code, str(exc.detail)[:200], headers=getattr(exc, "headers", None))
+
     current_user = gate.current_user()
     agent_user = gate.role("agent", code="AGENTS_ONLY", message="only agents sync a portfolio to a workstation")
     supervisor_user = gate.role("supervisor", "manager", code="SUPERVISORS_ONLY",
@@ -107,7 +116,7 @@ def create_app(engine: Engine, clock: Clock, config: ServerSettings | None = Non
     reviewer = gate.role("supervisor", "manager", "auditor", code="REVIEWERS_ONLY",
                          message="only supervisors, managers and auditors read the evidence")
     team_scope, team_members, ensure_member = gate.team_scope, gate.team_members, gate.ensure_member
-    app.include_router(auth_router(gate))
+    add_auth_routes(app, gate)
 
     @app.get("/v1/health")
     def health() -> dict[str, str]:

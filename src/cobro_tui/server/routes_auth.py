@@ -6,7 +6,7 @@ No `from __future__ import annotations` here: FastAPI reads the dependency annot
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import Depends, FastAPI, Header, Path, Request, Response
 from sqlalchemy import select, update
 
 from cobro_tui.api.models import (
@@ -27,8 +27,8 @@ from cobro_tui.server.security import record_security_event
 UserName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]
 
 
-def auth_router(gate: Gate) -> APIRouter:
-    router = APIRouter()
+def add_auth_routes(router: FastAPI, gate: Gate) -> None:
+    """Sign-in, sign-out and administration, on the app itself (its routes stay one flat list)."""
     manager = gate.role("manager", code="MANAGERS_ONLY", message="only a manager looks after users and credentials")
     current = gate.current_user()
     engine, clock = gate.engine, gate.clock
@@ -138,5 +138,3 @@ def auth_router(gate: Gate) -> APIRouter:
                 record_security_event(conn, now, "INTEGRATION_REVOKED", user.username, source_of(request), key_id)
             row = conn.execute(select(integration_keys).where(integration_keys.c.id == key_id)).one()
         return _integration(row)
-
-    return router
