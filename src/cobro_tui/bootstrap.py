@@ -138,6 +138,23 @@ def kpi_report(settings: Settings, since: datetime, until: datetime, team: str |
         api.close()
 
 
+def server_audit_head(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """The audit chain the server keeps for this workstation's device (raises SyncError or a
+    UserFacingError when it cannot be asked)."""
+    from cobro_tui.credentials import load_token
+    from cobro_tui.store.sync_store import read_meta
+    from cobro_tui.sync.client import ApiClient
+
+    meta = read_meta(engine)
+    if meta is None or meta.server_url is None:
+        raise NoCache(t("cli.not_signed_in"))
+    api = ApiClient(meta.server_url, load_token(meta.server_url, meta.agent_id), timeout=settings.sync.timeout_seconds)
+    try:
+        return api.audit_device(meta.device_id)
+    finally:
+        api.close()
+
+
 def sync_once(settings: Settings) -> SyncReport:
     """One headless round against the configured server with the token in the keyring."""
     from cobro_tui.credentials import load_token

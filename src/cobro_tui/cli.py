@@ -146,19 +146,53 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from cobro_tui.i18n import t
-    from cobro_tui.store.audit_log import verify
+    """Walk the local chain, then compare it with the chain the server keeps (or, when the server
+    cannot be asked, with the head it last acknowledged): a cut tail or a rebuilt chain is found."""
+    from cobro_tui.bootstrap import server_audit_head
+    from cobro_tui.domain.audit import against_anchor
+    from cobro_tui.errors import UserFacingError
+    from cobro_tui.i18n import instant, t
+    from cobro_tui.settings import load_settings
+    from cobro_tui.store.audit_log import chain_head, event_hash, verify
+    from cobro_tui.store.sync_store import audit_anchor, read_meta
+    from cobro_tui.sync.client import Refused, SyncError
 
     _, engine = _open_user_cache()
     try:
         report = verify(engine)
+        if not report.intact:
+            print(t("cli.audit_broken", seq=report.broken_at, reason=report.reason, events=report.events), file=sys.stderr)
+            return 1
+        print(t("cli.audit_intact", events=report.events, head=report.head[:16]))
+        meta = read_meta(engine)
+        if meta is None or meta.server_url is None:
+            return 0  # a cache of its own (the demo's): there is no server to compare with
+        anchor = audit_anchor(engine)
+        kept_seq, kept_hash, alarm = anchor.seq, anchor.hash, None
+        try:
+            server = server_audit_head(engine, load_settings())
+            kept_seq, kept_hash = server["head_seq"], server["head_hash"]
+            alarm = (server["alarm"], server.get("alarm_detail") or "") if server.get("alarm") else None
+        except Refused as refused:
+            if refused.code != "UNKNOWN_DEVICE":
+                raise UserFacingError(refused.message) from None
+            kept_seq, kept_hash = 0, None  # the server keeps nothing of this device yet
+        except (SyncError, UserFacingError) as exc:
+            error = exc.message
+            if anchor.at is None:
+                print(t("audit.never_acknowledged", error=error))
+                return 0
+            print(t("audit.unreachable", error=error, at=f"{instant(anchor.at)} UTC"))
+        with engine.connect() as conn:
+            local_seq, _ = chain_head(conn)
+            found = against_anchor(local_seq, event_hash(conn, kept_seq) if kept_seq else None, kept_seq, kept_hash)
     finally:
         engine.dispose()
-    if report.intact:
-        print(t("cli.audit_intact", events=report.events, head=report.head[:16]))
-        return 0
-    print(t("cli.audit_broken", seq=report.broken_at, reason=report.reason, events=report.events), file=sys.stderr)
-    return 1
+    print(t(f"audit.server_{found.state}", kept=found.kept, events=local_seq),
+          file=sys.stderr if found.state in ("truncated", "rebuilt") else sys.stdout)
+    if alarm is not None:
+        print(t("audit.server_alarm", alarm=alarm[0], detail=alarm[1]), file=sys.stderr)
+    return 1 if found.state in ("truncated", "rebuilt") or alarm is not None else 0
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:

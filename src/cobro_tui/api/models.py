@@ -165,11 +165,74 @@ class MutationIn(Wire):
     base_version: int | None = Field(None, ge=0, le=INT32)
 
 
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class AuditHead(Wire):
+    """Where a workstation's audit chain stands: its last event's number and hash (0 and 64 zeros: empty)."""
+
+    seq: int = Field(ge=0, le=INT32)
+    hash: Sha256
+
+
 class PushRequest(Body):
     device_id: Id
     device_epoch: Seq
     client_time: Instant
     mutations: list[MutationIn] = Field(max_length=200)
+    audit_head: AuditHead | None = None
+    """The head of the device's audit chain now: the server compares it with the chain it keeps."""
+
+
+class AuditEventIn(Wire):
+    """One event of a workstation's audit chain as the workstation stored it (its canonical body)."""
+
+    seq: Seq
+    hash: Sha256
+    body: str = Field(max_length=16384)
+
+
+class AuditUpload(Body):
+    """The next events of a device's audit chain (POST /v1/audit/events), in order from the server's head."""
+
+    device_id: Id
+    events: list[AuditEventIn] = Field(max_length=500)
+    head: AuditHead | None = None
+    """The head of the workstation's chain now (compared with the chain kept, like a push's)."""
+
+
+class AuditAck(Wire):
+    """The head of the chain the server now keeps for the device."""
+
+    device_id: str
+    head_seq: int
+    head_hash: str
+    acknowledged_at: datetime
+    alarm: str | None = None  # truncated, rebuilt or forked: what the server found of this device's chain
+
+
+class AuditDevice(Wire):
+    """A device's chain on the server, for a reviewer: its head, any alarm, and (for one device) the
+    verification of the events kept."""
+
+    device_id: str
+    agent: str
+    head_seq: int
+    head_hash: str
+    updated_at: datetime
+    alarm: Literal["truncated", "rebuilt", "forked"] | None = None
+    alarm_at: datetime | None = None
+    alarm_detail: str | None = None
+    intact: bool | None = None  # the stored events verified, when asked for one device
+    broken_at: int | None = None
+    reason: str | None = None
+
+
+class AuditEventOut(Wire):
+    seq: int
+    hash: str
+    body: dict[str, Any]
+    received_at: datetime
 
 
 class Reason(Wire):

@@ -95,3 +95,24 @@ def verify_chain(events: Iterable[StoredEvent]) -> ChainReport:
         prev = event.hash
         expected_seq += 1
     return ChainReport(count, None, "", prev)
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorCheck:
+    """A local chain against the head the server keeps: it extends it, its tail was cut (truncated),
+    it differs at an event the server keeps (rebuilt), or the server keeps nothing yet."""
+
+    state: str  # extends | truncated | rebuilt | unanchored
+    kept: int  # events the server keeps
+
+
+def against_anchor(local_seq: int, local_hash_at_anchor: str | None, anchor_seq: int, anchor_hash: str | None) -> AnchorCheck:
+    """Compare a chain whose head is `local_seq` (and whose event number `anchor_seq` hashes to
+    `local_hash_at_anchor`) with the head the server keeps."""
+    if anchor_seq <= 0 or anchor_hash is None:
+        return AnchorCheck("unanchored", 0)
+    if local_seq < anchor_seq:
+        return AnchorCheck("truncated", anchor_seq)
+    if local_hash_at_anchor != anchor_hash:
+        return AnchorCheck("rebuilt", anchor_seq)
+    return AnchorCheck("extends", anchor_seq)

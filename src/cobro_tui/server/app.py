@@ -40,7 +40,6 @@ from cobro_tui.api.models import (
     PushRequest,
     PushResponse,
     Reassignment,
-    SecurityEvent,
     SnapshotPage,
     TeamQueues,
     Verdict,
@@ -54,7 +53,7 @@ from cobro_tui.api.text import without_controls
 from cobro_tui.server import approvals, auth, keeping, kpi, openapi
 from cobro_tui.server.deps import PROBLEMS, ApiProblem, Gate, problem_response, source_of
 from cobro_tui.server.routes_auth import add_auth_routes
-from cobro_tui.server.security import security_listing
+from cobro_tui.server.routes_evidence import add_evidence_routes, compare_audit_head
 from cobro_tui.settings import ServerSettings
 from cobro_tui.server.assign import UnknownAccount, VersionMismatch, move, reassign
 from cobro_tui.server.db import write_tx
@@ -113,23 +112,13 @@ def create_app(engine: Engine, clock: Clock, config: ServerSettings | None = Non
     agent_user = gate.role("agent", code="AGENTS_ONLY", message="only agents sync a portfolio to a workstation")
     supervisor_user = gate.role("supervisor", "manager", code="SUPERVISORS_ONLY",
                                 message="only supervisors and managers review approvals")
-    reviewer = gate.role("supervisor", "manager", "auditor", code="REVIEWERS_ONLY",
-                         message="only supervisors, managers and auditors read the evidence")
     team_scope, team_members, ensure_member = gate.team_scope, gate.team_members, gate.ensure_member
     add_auth_routes(app, gate)
+    add_evidence_routes(app, gate)
 
     @app.get("/v1/health")
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
-
-    @app.get("/v1/security-events", response_model=list[SecurityEvent], responses=problems)
-    def security_event_list(user: Annotated[auth.User, Depends(reviewer)], since: datetime | None = None,
-                            limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[SecurityEvent]:
-        """Refused attempts on what was not the caller's, newest first (a supervisor: their team's agents)."""
-        if since is not None and since.tzinfo is None:
-            raise ApiProblem(422, "MALFORMED_REQUEST", "since is an instant with an offset")
-        with engine.connect() as conn:
-            return [SecurityEvent.model_validate(e) for e in security_listing(conn, since, team_members(user), limit)]
 
     @app.post("/v1/devices/register", response_model=DeviceState, responses=problems)
     def register(body: DeviceRegistration, user: Annotated[auth.User, Depends(agent_user)]) -> DeviceState:
@@ -160,6 +149,8 @@ def create_app(engine: Engine, clock: Clock, config: ServerSettings | None = Non
         now = clock.now()
         try:
             result = process_push(engine, user.username, body, now, gate.limits, source_of(request))
+            if body.audit_head is not None:
+                compare_audit_head(gate, user, body.device_id, body.audit_head, source_of(request))
         except PushRefused as refused:
             raise ApiProblem(refused.status, refused.code, refused.message, refused.details) from None
         return PushResponse(server_time=now, last_client_seq=result.last_client_seq, results=result.results,

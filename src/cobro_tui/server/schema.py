@@ -286,3 +286,29 @@ security_events = Table(
     Column("details", Text, nullable=True),  # JSON
     Index("ix_security_events_at", "at"),
 )
+
+# Each workstation's audit chain (issue #14), as it sent it: the institution keeps the evidence
+# when a workstation is wiped, and a chain that does not extend this one is refused. Bodies hold ids
+# and codes only (the workstation writes no personal data into its audit log).
+audit_chain = Table(
+    "audit_chain", metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("received_at", String(40), nullable=False),
+)
+
+# Where each device's chain stands: its head, whose device it is, and an alarm once its pushes showed
+# a chain shorter than the one kept (truncated) or different from it (rebuilt, forked).
+audit_heads = Table(
+    "audit_heads", metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("agent", String(64), nullable=False),
+    Column("head_seq", Integer, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    Column("alarm", String(32), nullable=True),
+    Column("alarm_at", String(40), nullable=True),
+    Column("alarm_detail", Text, nullable=True),
+)

@@ -48,3 +48,21 @@ def verify(engine: Engine) -> ChainReport:
     """Walk the whole local chain and report the first broken link, if any."""
     with engine.connect() as conn:
         return verify_chain(iter_events(conn))
+
+
+def chain_head(conn: Connection) -> tuple[int, str]:
+    """The last event's number and hash (0 and the genesis hash for an empty chain)."""
+    row = conn.exec_driver_sql("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1").fetchone()
+    return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+
+
+def events_after(engine: Engine, seq: int, limit: int) -> list[StoredEvent]:
+    """The events after `seq`, in order: what the server has not acknowledged yet."""
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT seq, body, hash FROM audit_event WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
+    return [StoredEvent(r[0], r[1], r[2]) for r in rows]
+
+
+def event_hash(conn: Connection, seq: int) -> str | None:
+    return conn.exec_driver_sql("SELECT hash FROM audit_event WHERE seq = ?", (seq,)).scalar()

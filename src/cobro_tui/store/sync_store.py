@@ -430,3 +430,33 @@ def _check_stage(conn: Connection, kinds: Sequence[str]) -> None:
         ).first()
         if row is not None:
             raise PageUnreadable(f"a {kind} record lacks fields this version needs; update cobro-tui")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditAnchor:
+    """The head of the audit chain the server last acknowledged keeping, and its word on the chain."""
+
+    seq: int
+    hash: str | None
+    at: datetime | None
+    alarm: str | None
+
+
+def audit_anchor(engine: Engine) -> AuditAnchor:
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT audit_acked_seq, audit_acked_hash, audit_acked_at, audit_alarm FROM sync_meta WHERE id = 1").first()
+    if row is None:
+        return AuditAnchor(0, None, None, None)
+    return AuditAnchor(int(row[0] or 0), row[1], datetime.fromisoformat(row[2]) if row[2] else None, row[3])
+
+
+def note_audit_ack(engine: Engine, seq: int, head_hash: str, at: datetime, alarm: str | None) -> None:
+    with write_connection(engine) as conn:
+        conn.exec_driver_sql("UPDATE sync_meta SET audit_acked_seq = ?, audit_acked_hash = ?, audit_acked_at = ?, "
+                             "audit_alarm = ? WHERE id = 1", (seq, head_hash, instant_text(at), alarm))
+
+
+def note_audit_alarm(engine: Engine, message: str) -> None:
+    with write_connection(engine) as conn:
+        conn.exec_driver_sql("UPDATE sync_meta SET audit_alarm = ? WHERE id = 1", (message,))

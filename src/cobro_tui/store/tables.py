@@ -258,3 +258,9 @@ class SyncMetaRow(SQLModel, table=True):
     priority_day: str | None = Field(default=None, max_length=10)  # the day the queue scores are for
     priority_cursor: str | None = None  # the sync cursor when they were made (all of them, or the touched ones)
     role: str = Field(default="agent", max_length=16, sa_column_kwargs={"server_default": "agent"})  # who signed in
+    # The head of the audit chain the server last acknowledged keeping (issue #14), and the server's
+    # word when it refused the chain: `audit verify` compares with these when it cannot ask.
+    audit_acked_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    audit_acked_hash: str | None = Field(default=None, max_length=64)
+    audit_acked_at: datetime | None = _instant(nullable=True)  # type: ignore[assignment]
+    audit_alarm: str | None = None

@@ -78,6 +78,8 @@ class ApiClient:
         except httpx.TransportError as exc:
             raise Unreachable(f"the server at {self.http.base_url} did not answer ({type(exc).__name__})") from None
         status = response.status_code
+        if status == 204:
+            return None
         if status == 200:
             try:
                 return body.decode() if raw else json.loads(body)
@@ -109,6 +111,18 @@ class ApiClient:
 
     def push(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/v1/mutations", json=body)
+
+    def audit_events(self, device_id: str, events: list[dict[str, Any]], head: dict[str, Any]) -> dict[str, Any]:
+        """Audit events for the server to keep (it refuses a chain that does not extend its own)."""
+        return self._call("POST", "/v1/audit/events", json={"device_id": device_id, "events": events, "head": head})
+
+    def audit_device(self, device_id: str) -> dict[str, Any]:
+        """The chain the server keeps for this device, and its verification."""
+        return self._call("GET", f"/v1/audit/devices/{device_id}")
+
+    def logout(self) -> None:
+        """End this session on the server (204; a token already invalid answers 401)."""
+        self._call("POST", "/v1/auth/logout", raw=True)
 
     def kpi(self, since: datetime, until: datetime, team: str | None = None) -> dict[str, Any]:
         params = {"since": since.isoformat(), "until": until.isoformat(), **({"team": team} if team else {})}

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from cobro_tui.clock import Clock
-from cobro_tui.store import sync_store
+from cobro_tui.store import audit_log, sync_store
 from cobro_tui.store.types import instant_text
 from cobro_tui.sync.client import (
     ApiClient,
@@ -29,6 +29,7 @@ PULL_LIMIT = 1000
 SNAPSHOT_LIMIT = 10000
 PAGES_AHEAD = 3
 VERDICTS_PER_REQUEST = 500  # held items whose verdicts one request reads again
+AUDIT_EVENTS_PER_REQUEST = 500
 SCHEMA_VERSION = 1
 
 
@@ -73,6 +74,7 @@ class SyncEngine:
             except Refused as refused:
                 self._push(self._recover(refused, meta, report), report)
             self._decisions(report)
+            self._anchor_audit(meta, report)
             self._pull(report)
         except RetryLater as exc:
             report.error, report.retry_after = exc.message, exc.retry_after
@@ -120,6 +122,7 @@ class SyncEngine:
                      "base_version": p.base_version}
                     for p in batch
                 ],
+                "audit_head": self._audit_head(),
             }
             try:
                 answer = self.api.push(body)
@@ -142,6 +145,40 @@ class SyncEngine:
             if answer.get("halted"):
                 raise_after = float(answer["halted"].get("retry_after_s", 2))
                 raise RetryLater(f"the server paused at item {answer['halted']['at_client_seq']}", raise_after)
+
+    def _audit_head(self) -> dict[str, Any]:
+        with self.cache.connect() as conn:
+            seq, head = audit_log.chain_head(conn)
+        return {"seq": seq, "hash": head}
+
+    def _anchor_audit(self, meta: sync_store.SyncMeta, report: SyncReport) -> None:
+        """The audit events the server has not acknowledged yet, sent to it (ids and codes only), with
+        this chain's head: the institution keeps the evidence when a workstation is wiped. A chain the
+        server refuses is an alarm kept here for `audit verify`; it never stops the sync of the work."""
+        anchor = sync_store.audit_anchor(self.cache)
+        head = self._audit_head()
+        if head["seq"] == anchor.seq and head["hash"] == anchor.hash:
+            return
+        after = min(anchor.seq, head["seq"])
+        while True:
+            events = audit_log.events_after(self.cache, after, AUDIT_EVENTS_PER_REQUEST)
+            try:
+                ack = self.api.audit_events(meta.device_id, [{"seq": e.seq, "hash": e.hash, "body": e.body} for e in events],
+                                            head)
+            except Refused as refused:
+                if refused.code == "AUDIT_CHAIN_GAP" and isinstance(refused.details.get("head_seq"), int) \
+                        and refused.details["head_seq"] < after:
+                    after = refused.details["head_seq"]  # the server keeps less than it had said: send from there
+                    continue
+                sync_store.note_audit_alarm(self.cache, f"{refused.code}: {refused.message}")
+                report.notes.append(f"the server refused this workstation's audit chain ({refused.code})")
+                return
+            sync_store.note_audit_ack(self.cache, ack["head_seq"], ack["head_hash"], self.clock.now(), ack.get("alarm"))
+            if ack.get("alarm"):
+                report.notes.append(f"the server found this workstation's audit chain {ack['alarm']}")
+            if len(events) < AUDIT_EVENTS_PER_REQUEST:
+                return
+            after = ack["head_seq"]
 
     def _decisions(self, report: SyncReport) -> None:
         """Items held for a supervisor: their verdicts, read again; a decided one is recorded like any
