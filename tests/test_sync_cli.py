@@ -160,3 +160,32 @@ def test_kpi_prints_the_servers_figures_for_a_supervisor_and_refuses_an_agent(tm
     assert other.returncode != 0 and "OTHER_TEAM" in other.stderr  # supervisor01 reviews team norte only
     bad = run(supervisor_home, "kpi", "--since", "ayer")
     assert bad.returncode == 2 and "7d, 24h, 90m" in bad.stderr
+
+
+@pytest.mark.slow
+def test_a_manager_administers_users_and_machine_credentials_from_the_command_line(tmp_path: Path, served: str) -> None:
+    agent_home, manager_home = tmp_path / "agent", tmp_path / "manager"
+    agent_home.mkdir()
+    manager_home.mkdir()
+    assert run(agent_home, "login", "--server", served, "--user", "agente02", stdin="demo\n").returncode == 0
+    refused = run(agent_home, "admin", "users")
+    assert refused.returncode == 2 and "La administración es para gerentes" in refused.stderr
+    assert run(manager_home, "login", "--server", served, "--user", "gerente01", stdin="demo\n").returncode == 0
+    made = run(manager_home, "admin", "integration", "add", "core-pagos", "--scope", "payments")
+    assert made.returncode == 0 and "se muestra solo esta vez" in made.stdout
+    key = made.stdout.strip().splitlines()[-1]
+    assert key.startswith("cbi_")
+    payment = {"id": "pay-cli-1", "account_id": "nope", "amount_centavos": 100, "paid_on": "2026-11-22",
+               "channel": "spei", "reference": "R-1"}
+    assert httpx.post(f"{served}/v1/payments", json=payment, headers={"Authorization": f"Bearer {key}"}).status_code == 404
+    listed = run(manager_home, "admin", "integration", "list")
+    assert "core-pagos" in listed.stdout and key not in listed.stdout and "activa" in listed.stdout
+    key_id = key.removeprefix("cbi_").split("_")[0]
+    assert run(manager_home, "admin", "integration", "revoke", key_id).returncode == 0
+    assert httpx.post(f"{served}/v1/payments", json=payment, headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    assert run(manager_home, "admin", "user", "disable", "agente02").returncode == 0
+    assert run(agent_home, "sync").returncode == 4  # the session ended on the server: sign in again
+    users = run(manager_home, "admin", "users").stdout
+    assert any(line.startswith("agente02") and "deshabilitado" in line for line in users.splitlines())
+    unknown = run(manager_home, "admin", "user", "unlock", "nadie")
+    assert unknown.returncode == 2 and "no user nadie" in unknown.stderr

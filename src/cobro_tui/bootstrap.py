@@ -113,11 +113,12 @@ def sync_engine_for(engine: Engine, clock: Clock, token: str, timeout: float) ->
     return SyncEngine(engine, ApiClient(meta.server_url, token, meta.device_id, timeout), clock)
 
 
-def kpi_report(settings: Settings, since: datetime, until: datetime, team: str | None) -> dict[str, Any]:
-    """The server's KPI report for a supervisor signed in on this machine."""
+def signed_in_api(settings: Settings, roles: tuple[str, ...], refusal: str) -> tuple[Any, Any]:
+    """The API client of the user signed in on this machine, when their role is one of `roles`
+    (else the message `refusal`), and the cache's sync record; the caller closes the client."""
     from cobro_tui.credentials import load_token
     from cobro_tui.store.sync_store import read_meta
-    from cobro_tui.sync.client import ApiClient, SyncError
+    from cobro_tui.sync.client import ApiClient
 
     path = cache_path(settings)
     engine = open_cache(path, KeyringKeyStore(), create=False)
@@ -127,9 +128,17 @@ def kpi_report(settings: Settings, since: datetime, until: datetime, team: str |
         engine.dispose()
     if meta is None or meta.server_url is None:
         raise NoCache(t("cli.no_cache", path=path))
-    if meta.role not in ("supervisor", "manager"):
-        raise UserFacingError(t("kpi.supervisors_only", user=meta.agent_id))
-    api = ApiClient(meta.server_url, load_token(meta.server_url, meta.agent_id), timeout=settings.sync.timeout_seconds)
+    if meta.role not in roles:
+        raise UserFacingError(t(refusal, user=meta.agent_id))
+    return ApiClient(meta.server_url, load_token(meta.server_url, meta.agent_id),
+                     timeout=settings.sync.timeout_seconds), meta
+
+
+def kpi_report(settings: Settings, since: datetime, until: datetime, team: str | None) -> dict[str, Any]:
+    """The server's KPI report for a supervisor signed in on this machine."""
+    from cobro_tui.sync.client import SyncError
+
+    api, _ = signed_in_api(settings, ("supervisor", "manager"), "kpi.supervisors_only")
     try:
         return api.kpi(since, until, team)
     except SyncError as exc:

@@ -67,7 +67,8 @@ class ApiClient:
     def close(self) -> None:
         self.http.close()
 
-    def _call(self, method: str, path: str, read_timeout: float | None = None, raw: bool = False, **kwargs: Any) -> Any:
+    def _call(self, method: str, path: str, read_timeout: float | None = None, raw: bool = False, expect: int = 200,
+              **kwargs: Any) -> Any:
         if read_timeout is not None:
             kwargs["timeout"] = httpx.Timeout(read_timeout, connect=3.0)
         try:
@@ -80,7 +81,7 @@ class ApiClient:
         status = response.status_code
         if status == 204:
             return None
-        if status == 200:
+        if status == expect:
             try:
                 return body.decode() if raw else json.loads(body)
             except ValueError:
@@ -123,6 +124,22 @@ class ApiClient:
     def logout(self) -> None:
         """End this session on the server (204; a token already invalid answers 401)."""
         self._call("POST", "/v1/auth/logout", raw=True)
+
+    def admin_users(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/admin/users")
+
+    def admin_user(self, username: str, action: str) -> dict[str, Any]:
+        """disable, enable or unlock a user (a manager's session)."""
+        return self._call("POST", f"/v1/admin/users/{username}/{action}")
+
+    def admin_integration_add(self, name: str, scopes: list[str]) -> dict[str, Any]:
+        return self._call("POST", "/v1/admin/integrations", json={"name": name, "scopes": scopes}, expect=201)
+
+    def admin_integrations(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/admin/integrations")
+
+    def admin_integration_revoke(self, key_id: str) -> dict[str, Any]:
+        return self._call("DELETE", f"/v1/admin/integrations/{key_id}")
 
     def kpi(self, since: datetime, until: datetime, team: str | None = None) -> dict[str, Any]:
         params = {"since": since.isoformat(), "until": until.isoformat(), **({"team": team} if team else {})}
