@@ -154,7 +154,7 @@ async def test_the_palette_finds_accounts_by_name_number_or_phone_and_offers_the
         first = app.workstation.queue.page(None, 1).entries[0]
         view = app.workstation.accounts.open(first.account_id)
         phone = next(p.value for p in view.file.contact_points if p.kind.value == "mobile")
-        for query in (first.customer_name.split()[1], view.file.account.number[-6:], phone[-7:]):
+        for query in (first.customer_name.split()[1], view.file.account.number[-4:], phone[-7:]):
             await pilot.press("ctrl+p")
             await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
             await pilot.press(*query)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from functools import cache
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from functools import cache
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,8 @@ from cobro_tui.demo.portfolio import (
     generate_chunk,
 )
 from cobro_tui.domain.buckets import BucketSet
+from cobro_tui.domain.cards import truncate_pan
+from cobro_tui.domain.models import Account, Product
 from cobro_tui.domain.records import KIND_OF, to_record
 from cobro_tui.server.auth import add_user, hash_password
 from cobro_tui.server.db import server_engine, write_tx
@@ -57,6 +60,14 @@ def _doc(entity: Any, account_id: str | None, customer_id: str, agent: str | Non
             json.dumps(to_record(entity), ensure_ascii=False))
 
 
+def as_kept(account: Account) -> Account:
+    """An account as the server keeps it: a card's number truncated to its first six and last four
+    digits (checked by Luhn on the way in; the core keeps the full number, PCI DSS 3.4.1)."""
+    if account.product is Product.CREDIT_CARD:
+        return replace(account, number=truncate_pan(account.number))
+    return account
+
+
 _INSERT = "INSERT INTO entities (kind, id, account_id, customer_id, agent, version, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -68,7 +79,7 @@ def bundle_docs(bundle: CustomerBundle) -> list[tuple[Any, ...]]:
     for item in bundle.accounts:
         account = item.account
         agent = account.assigned_agent
-        docs.append(_doc(account, account.id, cid, agent))
+        docs.append(_doc(as_kept(account), account.id, cid, agent))
         for child in (*item.references, *item.payments, *item.promises, *item.plans, *item.contacts, *item.bucket_history):
             docs.append(_doc(child, account.id, cid, agent))
     return docs

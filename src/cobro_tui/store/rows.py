@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from cobro_tui.domain.cards import PAN_LENGTHS, STAR, holdable_number
 from cobro_tui.domain.models import (
     Account,
     BucketHistoryEntry,
@@ -57,7 +58,7 @@ ACCOUNT = (
 
 def account_row(a: Account, state: SyncState = SyncState.SYNCED) -> tuple[Any, ...]:
     return (
-        a.id, a.customer_id, a.number, a.product.value, a.currency, a.principal.centavos,
+        a.id, a.customer_id, holdable_number(a.number), a.product.value, a.currency, a.principal.centavos,
         a.interest.centavos, a.fees.centavos, a.vat.centavos, a.past_due.centavos, a.min_to_cure.centavos,
         a.dpd, a.bucket, a.stage.value, a.risk_segment, a.assigned_agent, a.opened_on.isoformat(),
         _day(a.last_payment_on), _instant(a.last_contact_at), a.version, state.value, a.version,
@@ -256,6 +257,8 @@ def _column_reader(kind: str, column: str) -> Callable[[dict[str, Any], int], An
     if column in OPTIONAL_FIELDS:
         absent = _ABSENT.get(column)
         return lambda data, version: data.get(column, absent)
+    if kind == "account" and column == "number":
+        return lambda data, version: holdable_number(data["number"])
     return lambda data, version: data[column]
 
 
@@ -274,7 +277,17 @@ def column_sql(kind: str, column: str) -> str:
         return f"data->>'$.{column}.centavos'"
     if column in _ABSENT:
         return f"coalesce(data->>'$.{column}', '{_ABSENT[column]}')"
+    if kind == "account" and column == "number":
+        return _HOLDABLE_NUMBER_SQL
     return f"data->>'$.{column}'"
+
+
+# holdable_number in SQL: a run of 13 to 19 digits keeps its first six and last four.
+_HOLDABLE_NUMBER_SQL = (
+    "CASE WHEN length(data->>'$.number') BETWEEN {low} AND {high} AND data->>'$.number' NOT GLOB '*[^0-9]*' "
+    "THEN substr(data->>'$.number', 1, 6) || substr('{stars}', 1, length(data->>'$.number') - 10) "
+    "|| substr(data->>'$.number', -4) ELSE data->>'$.number' END"
+).format(low=PAN_LENGTHS.start, high=PAN_LENGTHS.stop - 1, stars=STAR * 9)
 
 
 def wire_fields(kind: str) -> tuple[str, ...]:

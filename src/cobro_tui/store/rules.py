@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from cobro_tui.domain.cards import holdable_number
 from cobro_tui.domain.models import ContactPoint, Reference, Restriction
 from cobro_tui.store import rows as R
 from cobro_tui.store.engine import write_connection
@@ -137,6 +138,8 @@ def contact_times_crossed(engine: Engine, agent: str, after: datetime, until: da
 
 
 def find_account(engine: Engine, text: str) -> str | None:
-    """An account by its id or its full number."""
+    """An account by its id or its number (a card's, full or truncated, is looked up truncated: the
+    cache holds no more)."""
+    number = holdable_number(text)
     with engine.connect() as conn:
-        return conn.exec_driver_sql("SELECT id FROM account WHERE id = ? OR number = ? LIMIT 1", (text, text)).scalar()
+        return conn.exec_driver_sql("SELECT id FROM account WHERE id = ? OR number = ? LIMIT 1", (text, number)).scalar()
