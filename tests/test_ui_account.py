@@ -7,15 +7,18 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from conftest import NOW
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, OptionList, Select, Static
 from ui_support import demo_app, text_of, wait_for
 
+from cobro_tui.errors import UserFacingError
 from cobro_tui.policy import Policy
 from cobro_tui.ui.screens.account import AccountScreen
 from cobro_tui.ui.screens.contact_form import ContactForm
 from cobro_tui.ui.screens.help import HelpScreen
 from cobro_tui.ui.screens.promise_form import PromiseForm
+from cobro_tui.ui.screens.reveal_reason import RevealReason
 from cobro_tui.ui.widgets.queue_table import QueueTable
 
 
@@ -64,8 +67,14 @@ async def test_enter_opens_the_account_masked_and_showing_data_is_audited(tmp_pa
         assert "Saldo total" in balances and "$" in balances
         with _db(app).connect() as conn:
             before = conn.exec_driver_sql("SELECT count(*) FROM audit_event WHERE body LIKE '%pii.revealed%'").scalar_one()
-        await pilot.press("v")
-        await pilot.pause()
+        await pilot.press("v")  # asks why first
+        await wait_for(pilot, lambda: isinstance(app.screen, RevealReason))
+        asked = app.screen
+        assert "motivo" in text_of(asked.query(Static).nodes[1])
+        options = asked.query_one(OptionList)
+        assert [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)][-1] == "Revisión de supervisión"
+        await pilot.press("down", "enter")  # the second reason
+        await wait_for(pilot, lambda: app.screen is screen and screen.revealed)
         points = text_of(screen.query_one("#panel-contact-points"))
         assert all(phone in points for phone in phones)
         assert "bitácora" in str(screen.query_one("#account-privacy", Static).render())
@@ -73,9 +82,63 @@ async def test_enter_opens_the_account_masked_and_showing_data_is_audited(tmp_pa
             after = conn.exec_driver_sql("SELECT count(*) FROM audit_event WHERE body LIKE '%pii.revealed%'").scalar_one()
             bodies = [r[0] for r in conn.exec_driver_sql("SELECT body FROM audit_event WHERE body LIKE '%pii.revealed%'")]
         assert after == before + 1
+        event = json.loads(bodies[-1])
+        assert event["data"]["reason"] == "payment_arrangement" and event["data"]["account_id"] == screen.account_id
         assert all(phone not in body for phone in phones for body in bodies)  # ids only, never the data
+        assert view.file.account.number not in bodies[-1]
+        await pilot.press("v")  # hides again, asking nothing
+        await wait_for(pilot, lambda: not screen.revealed)
+        assert app.screen is screen
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, AccountScreen))
+
+
+async def test_escape_at_the_reason_shows_nothing_and_records_nothing(tmp_path: Path, policy: Policy) -> None:
+    app = demo_app(tmp_path, policy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_first(pilot)
+        view = screen.view
+        phones = [p.value for p in view.file.contact_points if p.kind.value in ("mobile", "home", "work")]
+        with _db(app).connect() as conn:
+            before = conn.exec_driver_sql("SELECT count(*) FROM audit_event").scalar_one()
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, RevealReason))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        await pilot.pause()
+        assert not screen.revealed
+        points = text_of(screen.query_one("#panel-contact-points"))
+        assert phones and not any(phone in points for phone in phones)
+        heading = text_of(screen.query_one("#account-heading", Static))
+        assert view.file.customer.rfc not in heading
+        with pytest.raises(UserFacingError, match="catálogo"):  # a reason outside the catalog, neither
+            app.workstation.accounts.reveal(screen.account_id, "contact_data", "curiosity")
+        with _db(app).connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM audit_event").scalar_one() == before
+
+
+async def test_a_revealed_card_number_shows_no_more_than_its_first_six_and_last_four(tmp_path: Path,
+                                                                                    policy: Policy) -> None:
+    app = demo_app(tmp_path, policy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_first(pilot)
+        accounts = app.workstation.accounts
+        card = next(e.account_id for e in app.workstation.queue.page(None, 200).entries
+                    if accounts.open(e.account_id).file.account.product.value == "tarjeta_credito")
+        from cobro_tui.ui.messages import OpenAccount
+
+        app.post_message(OpenAccount(card))
+        await wait_for(pilot, lambda: screen.account_id == card and screen.view is not None
+                       and screen.view.file.account.id == card)
+        number = screen.view.file.account.number
+        assert number[6:-4] == "*" * (len(number) - 10)  # the cache holds the cut form only
+        masked = text_of(screen.query_one("#account-heading", Static))
+        assert number[:6] not in masked and number[-4:] in masked  # masked: the last four at most
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, RevealReason))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.revealed)
+        assert number in text_of(screen.query_one("#account-heading", Static))
 
 
 async def test_a_promise_taken_in_the_form_is_saved_pending_and_shown(tmp_path: Path, policy: Policy) -> None:

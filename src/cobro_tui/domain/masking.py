@@ -34,3 +34,8 @@ def address(value: str) -> str:
     """A postal address: only what follows the last comma (town, state)."""
     head, comma, tail = value.rpartition(",")
     return f"{HIDDEN * 3},{tail}" if comma else HIDDEN * 3
+
+
+# Why an agent shows personal data in full: the reason is asked every time and kept in the audit log
+# by its code (PCI DSS 3.4.1, 10.2: access to cardholder data is for a business need, and recorded).
+REVEAL_REASONS = ("customer_verification", "payment_arrangement", "dispute", "data_correction", "supervisor_review")

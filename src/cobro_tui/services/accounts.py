@@ -13,9 +13,11 @@ from sqlalchemy import Engine
 from cobro_tui.clock import Clock
 from cobro_tui.domain.account_file import AccountFile, Alert, alerts_for
 from cobro_tui.domain.buckets import Bucket
+from cobro_tui.domain.masking import REVEAL_REASONS
 from cobro_tui.domain.models import ContactPoint
 from cobro_tui.domain.offers import Offer, broken_recently, offers_for
-from cobro_tui.errors import Refusal
+from cobro_tui.errors import Refusal, UserFacingError
+from cobro_tui.i18n import t
 from cobro_tui.policy import Policy
 from cobro_tui.services.rules import PointDecision, RulesService
 from cobro_tui.store.account_file import contacted_since, read_account_file
@@ -80,10 +82,13 @@ class AccountService:
                                     debtor_now.date(), "agent", self.policy.offers)),
         )
 
-    def reveal(self, account_id: str, what: str) -> None:
-        """Record that the agent chose to see personal data of this account in full."""
-        record_reveal(self.engine, account_id=account_id, what=what, actor=self.device.agent_id, device=self.device,
-                      at=self.clock.now(), config_hash=self.policy.config_hash)
+    def reveal(self, account_id: str, what: str, reason: str) -> None:
+        """Record that the agent chose to see personal data of this account in full, and why (a code
+        of masking.REVEAL_REASONS; anything else is refused and nothing is recorded)."""
+        if reason not in REVEAL_REASONS:
+            raise UserFacingError(t("reveal.unknown_reason", reason=reason, known=", ".join(REVEAL_REASONS)))
+        record_reveal(self.engine, account_id=account_id, what=what, reason=reason, actor=self.device.agent_id,
+                      device=self.device, at=self.clock.now(), config_hash=self.policy.config_hash)
 
     def next_best(self, skip: Sequence[str] = ()) -> str | None:
         """The next account worth calling: first in queue order among those not worked today

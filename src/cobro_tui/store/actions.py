@@ -212,10 +212,11 @@ def record_rule_decision(engine: Engine, *, kind: str, data: dict[str, Any], act
         append_event(conn, at=at, type=kind, actor=actor, device=device.device_id, data=data)
 
 
-def record_reveal(engine: Engine, *, account_id: str, what: str, actor: str, device: Device, at: datetime,
-                  config_hash: str) -> None:
-    """Personal data shown in full: an audit event only (nothing to send, nothing changes)."""
+def record_reveal(engine: Engine, *, account_id: str, what: str, reason: str, actor: str, device: Device,
+                  at: datetime, config_hash: str) -> None:
+    """Personal data shown in full: an audit event only (nothing to send, nothing changes), with the
+    reason the agent gave as its code."""
     with write_connection(engine) as conn:
         _account_version(conn, account_id)
         append_event(conn, at=at, type="pii.revealed", actor=actor, device=device.device_id,
-                     data={"account_id": account_id, "what": what, "config_hash": config_hash})
+                     data={"account_id": account_id, "what": what, "reason": reason, "config_hash": config_hash})

@@ -33,6 +33,7 @@ from cobro_tui.ui.screens.contact_form import POINTS_FOR, ContactForm
 from cobro_tui.ui.screens.plan_form import PlanForm
 from cobro_tui.ui.screens.promise_form import PromiseForm
 from cobro_tui.ui.screens.restriction_form import RestrictionForm
+from cobro_tui.ui.screens.reveal_reason import RevealReason
 from cobro_tui.ui.screens.rules_view import RulesView
 from cobro_tui.ui.widgets import account_panels as panels
 from cobro_tui.ui.widgets.key_bar import KeyBar
@@ -289,12 +290,22 @@ class AccountScreen(CobroScreen):
         self.app.call_from_thread(self.notify, t("agreement.saved", text=str(text), html=page.name), timeout=10)
 
     def action_reveal(self) -> None:
-        """Show personal data in full (written to the audit log), or hide it again."""
+        """Show personal data in full once the agent says why (the reason's code goes to the audit
+        log), or hide it again."""
         if self.view is None:
             return
-        if not self.revealed and self.account_id is not None:
-            self.workstation.accounts.reveal(self.account_id, "contact_data")
-        self.revealed = not self.revealed
+        if self.revealed:
+            self.revealed = False
+            self._fill()
+        elif self.account_id is not None:
+            self.app.push_screen(RevealReason(), self._reveal_for)
+
+    def _reveal_for(self, reason: str | None) -> None:
+        account_id = self.account_id
+        if reason is None or account_id is None or self.view is None:
+            return  # cancelled: nothing shown, nothing recorded
+        self.workstation.accounts.reveal(account_id, "contact_data", reason)
+        self.revealed = True
         self._fill()
 
     def action_next_account(self) -> None:
