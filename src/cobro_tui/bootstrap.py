@@ -41,6 +41,7 @@ from cobro_tui.store.migrate import upgrade
 
 if TYPE_CHECKING:
     from cobro_tui.sync.engine import SyncEngine, SyncReport
+    from cobro_tui.sync.transport import TransportSecurity
     from cobro_tui.ui.app import CobroApp
 
 CACHE_NAME = "cache.db"
@@ -72,17 +73,31 @@ def open_cache(path: Path, keys: KeyStore, *, create: bool, migrate: bool = True
     return engine
 
 
+def transport_security(settings: Settings) -> TransportSecurity:
+    """How this workstation may reach its server ([sync] allow_insecure_http, ca_file)."""
+    from cobro_tui.sync.transport import TransportSecurity
+
+    return TransportSecurity(settings.sync.allow_insecure_http, settings.sync.ca_file)
+
+
+def warn_insecure(api: Any, say: Callable[[str], None] | None = None) -> None:
+    """Say, on every start, that the connection to the server is plain http (allowed by a setting)."""
+    if api.insecure_warning:
+        (say or (lambda text: print(text, file=sys.stderr)))(api.insecure_warning)
+
+
 class WrongAgent(UserFacingError):
     """The cache on this workstation belongs to another agent."""
 
 
-def sign_in(path: Path, server_url: str, user: str, password: str, timeout: float = 10.0) -> None:
+def sign_in(path: Path, server_url: str, user: str, password: str, timeout: float = 10.0,
+            security: TransportSecurity | None = None) -> None:
     """Log in, keep the token in the keyring, and tie this user's cache to the server."""
     from cobro_tui.credentials import save_token
     from cobro_tui.store.sync_store import set_server
     from cobro_tui.sync.client import ApiClient, SyncError
 
-    api = ApiClient(server_url, timeout=timeout)
+    api = ApiClient(server_url, timeout=timeout, security=security)
     try:
         session = api.login(user, password)
     except SyncError as exc:
@@ -102,7 +117,8 @@ def sign_in(path: Path, server_url: str, user: str, password: str, timeout: floa
         engine.dispose()
 
 
-def sync_engine_for(engine: Engine, clock: Clock, token: str, timeout: float) -> SyncEngine:
+def sync_engine_for(engine: Engine, clock: Clock, token: str, timeout: float,
+                    security: TransportSecurity | None = None) -> SyncEngine:
     from cobro_tui.store.sync_store import read_meta
     from cobro_tui.sync.client import ApiClient
     from cobro_tui.sync.engine import SyncEngine
@@ -110,7 +126,7 @@ def sync_engine_for(engine: Engine, clock: Clock, token: str, timeout: float) ->
     meta = read_meta(engine)
     if meta is None or meta.server_url is None:
         raise NoCache(t("cli.not_signed_in"))
-    return SyncEngine(engine, ApiClient(meta.server_url, token, meta.device_id, timeout), clock)
+    return SyncEngine(engine, ApiClient(meta.server_url, token, meta.device_id, timeout, security=security), clock)
 
 
 def signed_in_api(settings: Settings, roles: tuple[str, ...], refusal: str) -> tuple[Any, Any]:
@@ -130,8 +146,10 @@ def signed_in_api(settings: Settings, roles: tuple[str, ...], refusal: str) -> t
         raise NoCache(t("cli.no_cache", path=path))
     if meta.role not in roles:
         raise UserFacingError(t(refusal, user=meta.agent_id))
-    return ApiClient(meta.server_url, load_token(meta.server_url, meta.agent_id),
-                     timeout=settings.sync.timeout_seconds), meta
+    api = ApiClient(meta.server_url, load_token(meta.server_url, meta.agent_id),
+                    timeout=settings.sync.timeout_seconds, security=transport_security(settings))
+    warn_insecure(api)
+    return api, meta
 
 
 def kpi_report(settings: Settings, since: datetime, until: datetime, team: str | None) -> dict[str, Any]:
@@ -157,7 +175,9 @@ def server_audit_head(engine: Engine, settings: Settings) -> dict[str, Any]:
     meta = read_meta(engine)
     if meta is None or meta.server_url is None:
         raise NoCache(t("cli.not_signed_in"))
-    api = ApiClient(meta.server_url, load_token(meta.server_url, meta.agent_id), timeout=settings.sync.timeout_seconds)
+    api = ApiClient(meta.server_url, load_token(meta.server_url, meta.agent_id), timeout=settings.sync.timeout_seconds,
+                    security=transport_security(settings))
+    warn_insecure(api)
     try:
         return api.audit_device(meta.device_id)
     finally:
@@ -176,7 +196,9 @@ def sync_once(settings: Settings) -> SyncReport:
         if meta is None or meta.server_url is None:
             raise NoCache(t("cli.no_cache", path=path))
         token = load_token(meta.server_url, meta.agent_id)
-        sync = sync_engine_for(engine, clock_for(settings.now), token, settings.sync.timeout_seconds)
+        sync = sync_engine_for(engine, clock_for(settings.now), token, settings.sync.timeout_seconds,
+                               transport_security(settings))
+        warn_insecure(sync.api)
         try:
             return sync.run_round()
         finally:
@@ -280,7 +302,7 @@ def build_supervisor_app(settings: Settings, server_url: str, user: str, token: 
     from cobro_tui.ui.supervisor_app import SupervisorApp
 
     set_language(settings.lang)
-    api = ApiClient(server_url, token, timeout=settings.sync.timeout_seconds)
+    api = ApiClient(server_url, token, timeout=settings.sync.timeout_seconds, security=transport_security(settings))
     return SupervisorApp(settings, SupervisorService(api, user, clock_for(settings.now)))
 
 
@@ -310,7 +332,7 @@ def run_workstation(settings: Settings) -> int:
         workstation = build_workstation(engine, settings, clock, policy, meta.agent_id, "live")
         if meta.server_url and settings.sync.enabled:
             token = load_token(meta.server_url, meta.agent_id)
-            sync = sync_engine_for(engine, clock, token, settings.sync.timeout_seconds)
+            sync = sync_engine_for(engine, clock, token, settings.sync.timeout_seconds, transport_security(settings))
             workstation = replace(workstation, sync=SyncService(sync, settings.sync.interval_seconds))
         build_app(settings, clock, workstation).run()
     finally:

@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=7, help="seed of the --demo portfolio")
     serve.add_argument("--db", help="database URL: a SQLite file by default, postgresql://... for PostgreSQL")
     serve.add_argument("--demo", type=int, metavar="N", help="load a generated portfolio of N accounts")
+    serve.add_argument("--tls-cert", type=Path, metavar="FILE", help="serve https with this certificate (PEM, with its chain)")
+    serve.add_argument("--tls-key", type=Path, metavar="FILE", help="the private key of --tls-cert (PEM)")
 
     login = sub.add_parser("login", help="sign in and keep the token in the OS keyring")
     login.add_argument("--server", required=True, metavar="URL")
@@ -252,31 +254,38 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     from cobro_tui.clock import clock_for
-    from cobro_tui.server.run import default_db_url, serve
+    from cobro_tui.i18n import set_language
+    from cobro_tui.server.run import default_db_url, serve, tls_files
     from cobro_tui.settings import load_settings
 
     settings = load_settings()
+    set_language(settings.lang)
     if args.demo is not None and not 1 <= args.demo <= 1_000_000:
         raise _usage(f"--demo must be between 1 and 1000000, not {args.demo}")
+    tls = tls_files(args.tls_cert, args.tls_key)  # before anything starts
     db_url = args.db or default_db_url(settings.resolved_data_dir())
-    serve(args.host, args.port, db_url, clock_for(settings.now), args.demo, args.seed, settings.server)
+    serve(args.host, args.port, db_url, clock_for(settings.now), args.demo, args.seed, settings.server, tls)
     return 0
 
 
 def _cmd_login(args: argparse.Namespace) -> int:
     import getpass
 
-    from cobro_tui.bootstrap import cache_path, sign_in
+    from cobro_tui.bootstrap import cache_path, sign_in, transport_security
     from cobro_tui.i18n import set_language, t
     from cobro_tui.settings import load_settings
 
     settings = load_settings()
     set_language(settings.lang)
+    security = transport_security(settings)
+    warning = security.check(args.server)  # refused before the password is asked, or warned
+    if warning:
+        print(warning, file=sys.stderr)
     try:
         password = getpass.getpass(t("cli.password_prompt", user=args.user))
     except EOFError:
         raise _usage("no password was given; type it when asked") from None
-    sign_in(cache_path(settings), args.server, args.user, password, settings.sync.timeout_seconds)
+    sign_in(cache_path(settings), args.server, args.user, password, settings.sync.timeout_seconds, security)
     print(t("cli.logged_in", user=args.user, server=args.server))
     return 0
 

@@ -64,6 +64,12 @@ class SyncSettings(Section):
     """Seconds between background sync rounds (1 to 3600)."""
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     """Seconds before an HTTP request to the server gives up."""
+    allow_insecure_http: bool = False
+    """Whether plain http to a server other than this machine is allowed (warned at every start);
+    off, only https and loopback http (127.0.0.0/8, ::1, localhost) are used."""
+    ca_file: Path | None = None
+    """A PEM file of the certificate authority that signed the server's certificate, when the
+    institution uses its own; unset, the system's authorities are trusted."""
 
 
 class DemoSettings(Section):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +14,8 @@ import uvicorn
 from sqlalchemy import Engine
 
 from cobro_tui.clock import Clock
+from cobro_tui.errors import UserFacingError
+from cobro_tui.i18n import t
 from cobro_tui.policy import load_policy
 from cobro_tui.server.app import create_app
 from cobro_tui.server.db import migrate, server_engine
@@ -36,6 +39,34 @@ def prepare(db_url: str, clock: Clock, demo_accounts: int | None = None, seed: i
     return engine
 
 
+@dataclass(frozen=True, slots=True)
+class Tls:
+    """The server's certificate (PEM, with its chain) and private key for https."""
+
+    cert: Path
+    key: Path
+
+    def uvicorn_options(self) -> dict[str, str]:
+        return {"ssl_certfile": str(self.cert), "ssl_keyfile": str(self.key)}
+
+
+def tls_files(cert: Path | None, key: Path | None) -> Tls | None:
+    """--tls-cert and --tls-key, both or neither, checked before anything starts: each file must be
+    readable and the key must be the certificate's (a clear message otherwise)."""
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise UserFacingError(t("cli.tls_both"))
+    for what, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not path.is_file():
+            raise UserFacingError(t("cli.tls_missing", option=what, path=path))
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(str(cert), str(key))
+    except (OSError, ssl.SSLError) as exc:
+        raise UserFacingError(t("cli.tls_unusable", cert=cert, keyfile=key, error=exc)) from None
+    return Tls(cert, key)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
@@ -51,17 +82,19 @@ class ServerThread:
     host: str = "127.0.0.1"
     port: int = 0
     settings: ServerSettings | None = None
+    tls: Tls | None = None
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port(self.host)
         config = uvicorn.Config(create_app(self.engine, self.clock, self.settings), host=self.host, port=self.port,
-                                log_level="warning", access_log=False, lifespan="off")
+                                log_level="warning", access_log=False, lifespan="off",
+                                **(self.tls.uvicorn_options() if self.tls else {}))
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="cobro-server", daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self, timeout: float = 15) -> ServerThread:
         self.thread.start()
@@ -84,6 +117,9 @@ class ServerThread:
 
 
 def serve(host: str, port: int, db_url: str, clock: Clock, demo_accounts: int | None, seed: int,
-          settings: ServerSettings | None = None) -> None:
+          settings: ServerSettings | None = None, tls: Tls | None = None) -> None:
+    """`cobro-tui serve`: http, or https with `tls` (behind a TLS proxy, run it on loopback and let
+    the proxy speak https; see the README's "Transport security")."""
     engine = prepare(db_url, clock, demo_accounts, seed)
-    uvicorn.run(create_app(engine, clock, settings), host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(create_app(engine, clock, settings), host=host, port=port, log_level="info", access_log=False,
+                **(tls.uvicorn_options() if tls else {}))

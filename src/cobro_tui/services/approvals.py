@@ -102,6 +102,11 @@ class SupervisorService:
     user: str
     clock: Clock  # the one clock (COBRO_NOW): the dashboard's periods end now
 
+    @property
+    def transport_warning(self) -> str | None:
+        """What to tell the person at every start about the connection (plain http allowed by a setting)."""
+        return self.api.insecure_warning
+
     def pending(self) -> list[Held]:
         try:
             found = self.api.approvals("pending")

@@ -42,6 +42,11 @@ class SyncService:
     failures: int = 0
     _one_at_a_time: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    @property
+    def transport_warning(self) -> str | None:
+        """What to tell the person at every start about the connection (plain http allowed by a setting)."""
+        return self.engine.api.insecure_warning
+
     def round(self) -> SyncReport:
         """One round; rounds never overlap (a timer and a local write may ask at the same moment)."""
         with self._one_at_a_time:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,8 @@ import httpx
 
 from cobro_tui import __version__
 from cobro_tui.api.models import CLIENT_SCHEMA, PROTOCOL
+from cobro_tui.i18n import t
+from cobro_tui.sync.transport import TransportSecurity
 
 
 class SyncError(Exception):
@@ -53,16 +56,29 @@ def _retry_after(response: httpx.Response) -> float:
         return 5.0
 
 
+def _certificate_refused(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate check that failed under an httpx error, if that is what it was."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 class ApiClient:
     def __init__(self, base_url: str, token: str | None = None, device_id: str | None = None, timeout: float = 10.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, security: TransportSecurity | None = None) -> None:
+        security = security or TransportSecurity()
+        # Before any connection: plain http off this machine is refused unless the settings allow it.
+        self.insecure_warning = security.check(base_url)
         headers = {"Sync-Protocol": PROTOCOL, "Client-Schema": str(CLIENT_SCHEMA), "User-Agent": f"cobro-tui/{__version__}"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if device_id:
             headers["Device-Id"] = device_id
         self.http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, transport=transport,
-                                 timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)))
+                                 timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)), verify=security.verify())
 
     def close(self) -> None:
         self.http.close()
@@ -77,6 +93,10 @@ class ApiClient:
             with self.http.stream(method, path, **kwargs) as response:
                 body = b"".join(response.iter_bytes())
         except httpx.TransportError as exc:
+            refused = _certificate_refused(exc)
+            if refused is not None:
+                raise Unreachable(t("transport.tls_untrusted", url=self.http.base_url,
+                                    error=refused.verify_message or refused.reason)) from None
             raise Unreachable(f"the server at {self.http.base_url} did not answer ({type(exc).__name__})") from None
         status = response.status_code
         if status == 204:

@@ -57,6 +57,8 @@ class CobroApp(ScreenKeys):
                         severity="warning")
         self.push_screen(QueueScreen(self.workstation, self.settings.ui.agent_zone))
         if self.workstation.sync is not None:
+            if self.workstation.sync.transport_warning:
+                self.notify(self.workstation.sync.transport_warning, severity="warning", timeout=30)
             self.workstation.after_write(self.request_sync)
             self.run_sync()
         # Once started, the objects of the start (modules, styles, the first screens) live as long

@@ -34,6 +34,8 @@ class SupervisorApp(ScreenKeys):
         if self.settings.ui.theme in self.available_themes:
             self.theme = self.settings.ui.theme
         self.push_screen(ApprovalsScreen(self.service))
+        if self.service.transport_warning:
+            self.notify(self.service.transport_warning, severity="warning", timeout=30)
         self._read_teams()
 
     @work(thread=True, exclusive=True, group="teams", exit_on_error=False)
