@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert
+from sqlalchemy import Connection, bindparam, delete, insert
 
 from cobro_tui.server.schema import (
     account_facts,
@@ -22,6 +22,11 @@ TABLES = {"contact_attempt": contact_facts, "promise": promise_facts, "account":
           "bucket_history": bucket_facts, "payment": payment_facts}
 
 PROJECTED = tuple(TABLES)
+
+# Built once per table: every pushed contact or promise writes its projection row.
+_DELETE = {kind: delete(table).where(table.c.id == bindparam("i")) for kind, table in TABLES.items()}
+_INSERT = {kind: insert(table) for kind, table in TABLES.items()}
+_COUNT_HOURS: dict[str, Any] = {}
 
 
 def row_of(kind: str, entity_id: str, agent: str | None, account_id: str | None, data: dict[str, Any]) -> dict[str, Any] | None:
@@ -49,13 +54,13 @@ def row_of(kind: str, entity_id: str, agent: str | None, account_id: str | None,
 
 
 def project(conn: Connection, kind: str, entity_id: str, agent: str | None, account_id: str | None,
-            data: dict[str, Any]) -> None:
+            data: dict[str, Any], new: bool = False) -> None:
+    """The projection row of a document just written (`new`: it did not exist, so no row to replace)."""
     row = row_of(kind, entity_id, agent, account_id, data)
     if row is None:
         return
-    table = TABLES[kind]
-    replaced = conn.execute(delete(table).where(table.c.id == entity_id)).rowcount
-    conn.execute(insert(table).values(**row))
+    replaced = 0 if new else conn.execute(_DELETE[kind], {"i": entity_id}).rowcount
+    conn.execute(_INSERT[kind], row)
     if kind == "contact_attempt" and not replaced:  # a new attempt: one more in its hour
         count_hours(conn, Counter([_hour_key(row)]))
 
@@ -77,15 +82,21 @@ def _hour_key(row: dict[str, Any]) -> tuple[str, str, str, str]:
 
 def count_hours(conn: Connection, counts: Counter[tuple[str, str, str, str]]) -> None:
     """Add attempts to their hours' counts (insert, or add to the count already there)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
     rows = [{"hour": h, "agent": a, "channel": c, "result_code": r, "n": n} for (h, a, c, r), n in counts.items()]
     if rows:
+        conn.execute(_count_hours_statement(conn.dialect.name), rows)
+
+
+def _count_hours_statement(dialect: str) -> Any:
+    if dialect not in _COUNT_HOURS:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
         statement = upsert(contact_hours)
-        conn.execute(statement.on_conflict_do_update(index_elements=["hour", "agent", "channel", "result_code"],
-                                                     set_={"n": contact_hours.c.n + statement.excluded.n}), rows)
+        _COUNT_HOURS[dialect] = statement.on_conflict_do_update(
+            index_elements=["hour", "agent", "channel", "result_code"], set_={"n": contact_hours.c.n + statement.excluded.n})
+    return _COUNT_HOURS[dialect]
 
 
 def backfill(conn: Connection, kinds: tuple[str, ...], batch: int = 5000) -> None:

@@ -118,7 +118,7 @@ class Tx:
                                                "b_customer_id": doc.customer_id, "b_agent": doc.agent,
                                                "b_version": version, "b_data": data})
         if doc.kind in PROJECTED:
-            project(self.conn, doc.kind, doc.id, doc.agent, doc.account_id, doc.data)
+            project(self.conn, doc.kind, doc.id, doc.agent, doc.account_id, doc.data, new=current is None)
         stored = Doc(doc.kind, doc.id, version, doc.data, doc.account_id, doc.customer_id, doc.agent)
         public = doc.public()
         for audience in self.audiences(stored):

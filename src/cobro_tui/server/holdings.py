@@ -36,14 +36,27 @@ def first_holdings(rows: Iterable[tuple[str, str | None, str]]) -> list[dict[str
             for account_id, agent, opened_on in rows if agent]
 
 
+# Built once: these run for every command a workstation pushes.
+_HELD_AT = select(assignment_history.c.id).where(
+    assignment_history.c.account_id == bindparam("a"), assignment_history.c.agent == bindparam("g"),
+    assignment_history.c.held_from <= bindparam("latest"),
+    or_(assignment_history.c.held_until.is_(None), assignment_history.c.held_until >= bindparam("earliest")),
+).limit(1)
+_EVER_HELD = select(assignment_history.c.id).where(
+    assignment_history.c.account_id == bindparam("a"), assignment_history.c.agent == bindparam("g")).limit(1)
+_CUSTOMER_ACCOUNT = entities.alias("account")
+_CUSTOMER_HELD_AT = select(assignment_history.c.id).where(
+    exists().where(_CUSTOMER_ACCOUNT.c.kind == "account", _CUSTOMER_ACCOUNT.c.customer_id == bindparam("c"),
+                   _CUSTOMER_ACCOUNT.c.id == assignment_history.c.account_id),
+    assignment_history.c.agent == bindparam("g"), assignment_history.c.held_from <= bindparam("latest"),
+    or_(assignment_history.c.held_until.is_(None), assignment_history.c.held_until >= bindparam("earliest")),
+).limit(1)
+
+
 def held_at(conn: Connection, account_id: str, agent: str, at: datetime, slack_s: int) -> bool:
     """Whether `agent` held the account at `at`, give or take `slack_s` seconds of clock skew."""
     earliest, latest = _window(at, slack_s)
-    found = conn.execute(select(assignment_history.c.id).where(
-        assignment_history.c.account_id == account_id, assignment_history.c.agent == agent,
-        assignment_history.c.held_from <= latest,
-        or_(assignment_history.c.held_until.is_(None), assignment_history.c.held_until >= earliest),
-    ).limit(1)).first()
+    found = conn.execute(_HELD_AT, {"a": account_id, "g": agent, "latest": latest, "earliest": earliest}).first()
     return found is not None
 
 
@@ -53,21 +66,14 @@ def _window(at: datetime, slack_s: int) -> tuple[str, str]:
 
 
 def ever_held(conn: Connection, account_id: str, agent: str) -> bool:
-    return conn.execute(select(assignment_history.c.id).where(
-        assignment_history.c.account_id == account_id, assignment_history.c.agent == agent).limit(1)).first() is not None
+    return conn.execute(_EVER_HELD, {"a": account_id, "g": agent}).first() is not None
 
 
 def customer_held_at(conn: Connection, customer_id: str, agent: str, at: datetime, slack_s: int) -> bool:
     """Whether `agent` held one of the customer's accounts at `at` (facts about a person)."""
     earliest, latest = _window(at, slack_s)
-    account = entities.alias("account")
-    query = select(assignment_history.c.id).where(
-        exists().where(account.c.kind == "account", account.c.customer_id == customer_id,
-                       account.c.id == assignment_history.c.account_id),
-        assignment_history.c.agent == agent, assignment_history.c.held_from <= latest,
-        or_(assignment_history.c.held_until.is_(None), assignment_history.c.held_until >= earliest),
-    ).limit(1)
-    return conn.execute(query).first() is not None
+    found = conn.execute(_CUSTOMER_HELD_AT, {"c": customer_id, "g": agent, "latest": latest, "earliest": earliest})
+    return found.first() is not None
 
 
 def backfill(conn: Connection) -> None:

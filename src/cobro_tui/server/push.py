@@ -164,20 +164,32 @@ def _short(value: object) -> str | None:
 
 def process_push(engine: Engine, agent: str, request: PushRequest, now: datetime, limits: Limits = Limits(),
                  source: str | None = None) -> PushResult:
-    """Each mutation in its own transaction, in client_seq order; a transient failure halts the batch."""
+    """The batch in client_seq order in one transaction, each mutation inside its own savepoint (a
+    refusal undoes only that one), committed once: one disk sync per push instead of one per command.
+    A transient failure halts the batch; a commit that fails reports nothing applied."""
     results: list[Verdict] = []
     halted = None
-    for m in sorted(request.mutations, key=lambda item: item.client_seq):
-        try:
-            with write_tx(engine) as conn:
-                results.append(_apply_one(conn, agent, request, m, now, limits, source))
-        except PushRefused as refused:
-            if results:  # what was applied stays applied; the client learns where to resume
-                refused.details["results"] = [r.model_dump(mode="json") for r in results]
-            raise
-        except OperationalError:
-            halted = Halted(at_client_seq=m.client_seq, code="DB_BUSY", retry_after_s=2)
-            break
+    refused: PushRefused | None = None
+    ordered = sorted(request.mutations, key=lambda item: item.client_seq)
+    try:
+        with write_tx(engine) as conn:
+            for m in ordered:
+                try:
+                    with conn.begin_nested():
+                        results.append(_apply_one(conn, agent, request, m, now, limits, source))
+                except PushRefused as exc:
+                    refused = exc
+                    break
+                except OperationalError:
+                    halted = Halted(at_client_seq=m.client_seq, code="DB_BUSY", retry_after_s=2)
+                    break
+    except OperationalError:  # the lock could not be taken or the commit failed: nothing was kept
+        results, refused = [], None
+        halted = Halted(at_client_seq=ordered[0].client_seq if ordered else 0, code="DB_BUSY", retry_after_s=2)
+    if refused is not None:
+        if results:  # what was applied stays applied; the client learns where to resume
+            refused.details["results"] = [r.model_dump(mode="json") for r in results]
+        raise refused
     last = results[-1].client_seq if results else 0
     if not results:
         with engine.connect() as conn:
