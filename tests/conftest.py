@@ -26,6 +26,9 @@ from support.keyrings import MemoryKeyring  # noqa: E402
 # Nothing in this process may reach a real keychain, even before the fixture below runs.
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
+# The test keyrings stand in for a desktop's secure one: the institution's setting names them trusted.
+TEST_KEYRINGS = '["support.keyrings.MemoryKeyring", "support.keyrings.FileKeyring"]'
+
 NOW = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)  # 10:30 in Mexico City
 
 
@@ -39,6 +42,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Memory
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("COBRO_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COBRO_UI__CURSOR_BLINK", "false")  # a blinking cursor makes screenshots differ
+    monkeypatch.setenv("COBRO_CREDENTIALS__TRUSTED_KEYRINGS", TEST_KEYRINGS)  # stand-ins for a desktop keyring
     set_language("es")
     ring = MemoryKeyring()
     previous = keyring.get_keyring()
@@ -74,6 +78,7 @@ def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         PYTHON_KEYRING_BACKEND="support.keyrings.FileKeyring",
         PYTHONPATH=os.pathsep.join([str(TESTS), env.get("PYTHONPATH", "")]),
         COBRO_TEST_KEYRING_FILE=str(tmp_path / "keyring.json"),
+        COBRO_CREDENTIALS__TRUSTED_KEYRINGS=TEST_KEYRINGS,
         COBRO_DATA_DIR=str(tmp_path / "data"),
         XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
     )

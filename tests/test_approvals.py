@@ -233,40 +233,17 @@ async def test_the_supervisor_approves_from_the_inbox_and_the_agent_sees_it(tmp_
 
 
 def test_a_supervisor_signing_in_is_remembered_as_one(tmp_path: Path, server) -> None:  # type: ignore[no-untyped-def]
-    import keyring
-    from keyring.backend import KeyringBackend
-
-    from cobro_tui.bootstrap import sign_in
+    from cobro_tui.bootstrap import open_user_cache, sign_in
+    from cobro_tui.settings import load_settings
     from cobro_tui.store.sync_store import read_meta
 
-    class Memory(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-        store: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.store.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.store[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            self.store.pop((service, username), None)
-
-    previous = keyring.get_keyring()
-    keyring.set_keyring(Memory())
-    try:
-        from cobro_tui.bootstrap import open_cache
-        from cobro_tui.credentials import KeyringKeyStore
-
-        _, thread = server
-        path = tmp_path / "sup.db"
-        sign_in(path, thread.url, "supervisor01", "demo")
-        engine = open_cache(path, KeyringKeyStore(), create=False)
-        meta = read_meta(engine)
-        engine.dispose()
-        assert meta is not None and meta.role == "supervisor" and meta.agent_id == "supervisor01"
-    finally:
-        keyring.set_keyring(previous)
+    _, thread = server
+    settings = load_settings()
+    sign_in(settings, thread.url, "supervisor01", "demo")
+    _, engine = open_user_cache(settings)
+    meta = read_meta(engine)
+    engine.dispose()
+    assert meta is not None and meta.role == "supervisor" and meta.agent_id == "supervisor01"
 
 
 def test_a_supervisor_reassigns_an_account_with_if_match_and_both_workstations_follow(tmp_path: Path, server,  # type: ignore[no-untyped-def]

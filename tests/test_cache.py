@@ -22,6 +22,8 @@ from cobro_tui.credentials import (
     MissingCacheKey,
 )
 from cobro_tui.domain.models import Channel
+
+TRUSTED = ("support.keyrings.MemoryKeyring",)  # the test keyring stands in for a desktop's
 from cobro_tui.policy import Policy
 from cobro_tui.services.contacts import ContactRefused
 from cobro_tui.settings import load_settings
@@ -74,41 +76,46 @@ def test_durability_settings_are_in_force(cache_file: CacheFile) -> None:
 
 def test_the_key_lives_in_the_keyring_and_opens_the_cache_again(tmp_path: Path) -> None:
     path = tmp_path / "data" / "cache.db"
-    engine = open_cache(path, KeyringKeyStore(), create=True)
+    engine = open_cache(path, KeyringKeyStore(TRUSTED), create=True)
     engine.dispose()
     stored = [value for (service, _), value in keyring.get_keyring().secrets.items() if service == "cobro-tui"]  # type: ignore[attr-defined]
     assert len(stored) == 1 and len(bytes.fromhex(stored[0])) == 32
-    open_cache(path, KeyringKeyStore(), create=False).dispose()
+    open_cache(path, KeyringKeyStore(TRUSTED), create=False).dispose()
 
 
 def test_a_cache_whose_key_is_gone_is_refused_with_what_to_do(tmp_path: Path) -> None:
     path = tmp_path / "data" / "cache.db"
-    open_cache(path, KeyringKeyStore(), create=True).dispose()
+    open_cache(path, KeyringKeyStore(TRUSTED), create=True).dispose()
     keyring.get_keyring().secrets.clear()  # type: ignore[attr-defined]
     with pytest.raises(MissingCacheKey, match="key is not in the keyring.*Move the file aside"):
-        open_cache(path, KeyringKeyStore(), create=False)
+        open_cache(path, KeyringKeyStore(TRUSTED), create=False)
 
 
 def test_no_cache_yet_says_how_to_get_one(tmp_path: Path) -> None:
     with pytest.raises(NoCache, match="cobro-tui login"):
-        open_cache(tmp_path / "none.db", KeyringKeyStore(), create=False)
+        open_cache(tmp_path / "none.db", KeyringKeyStore(TRUSTED), create=False)
 
 
 @pytest.mark.parametrize("backend", [fail.Keyring(), null.Keyring()])
 def test_a_keyring_that_cannot_keep_secrets_is_refused(backend: object, tmp_path: Path) -> None:
     keyring.set_keyring(backend)  # type: ignore[arg-type]
-    with pytest.raises(KeyringUnavailable, match="No secure keyring is available.*cobro-tui demo"):
-        KeyringKeyStore().cache_key(tmp_path / "c.db", create=True)
+    with pytest.raises(KeyringUnavailable, match="No hay un llavero seguro.*bóveda"):
+        KeyringKeyStore(TRUSTED).cache_key(tmp_path / "c.db", create=True)
 
 
-def test_a_plaintext_keyring_is_refused(tmp_path: Path) -> None:
-    class PlaintextKeyring(null.Keyring):
-        pass
+def test_a_keyring_off_the_allow_list_is_refused_however_it_calls_itself(tmp_path: Path) -> None:
+    """An allow-list, not a deny-list: a home-made plain-text JSON backend is not used, whatever its name."""
+    from support.keyrings import FileKeyring
 
-    PlaintextKeyring.__module__ = "keyrings.alt.file"
-    keyring.set_keyring(PlaintextKeyring())
-    with pytest.raises(KeyringUnavailable):
-        KeyringKeyStore().cache_key(tmp_path / "c.db", create=True)
+    class PlaintextKeyring(FileKeyring):
+        priority = 50  # type: ignore[assignment]
+
+    for module in ("keyrings.alt.file", "mycompany.keyring", "keyring.backends.SecretServiceLookalike"):
+        PlaintextKeyring.__module__ = module
+        keyring.set_keyring(PlaintextKeyring())
+        with pytest.raises(KeyringUnavailable, match=module.replace(".", r"\.")):
+            KeyringKeyStore(TRUSTED).cache_key(tmp_path / "c.db", create=True)
+        assert not (tmp_path / "keyring.json").exists()
 
 
 def test_memory_key_store_keeps_keys_in_the_process_only(tmp_path: Path) -> None:

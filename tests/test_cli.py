@@ -56,10 +56,20 @@ def test_migrate_creates_and_then_finds_the_cache_current(tmp_path: Path) -> Non
     assert second.returncode == 0 and f"already at version {head}" in second.stdout
 
 
-def test_a_missing_keyring_is_refused_with_a_clear_message(tmp_path: Path) -> None:
-    result = run(tmp_path, "migrate", PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+def test_a_keyring_asked_for_but_missing_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    result = run(tmp_path, "migrate", PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+                 COBRO_CREDENTIALS__STORE="keyring", COBRO_LANG="en")
     assert result.returncode == 2
-    assert "No secure keyring is available" in result.stderr
+    assert "No secure system keyring is available (found: keyring.backends.fail.Keyring)" in result.stderr
+    assert 'store = "vault"' in result.stderr
+    assert not (tmp_path / "data" / "cache.db").exists()
+
+
+def test_without_a_keyring_and_without_a_terminal_the_vault_says_what_it_needs(tmp_path: Path) -> None:
+    result = run(tmp_path, "migrate", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    assert result.returncode == 2
+    assert "bóveda sellada con la contraseña" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def _user_cache(tmp_path: Path) -> CacheFile:
@@ -96,7 +106,7 @@ def test_config_show_prints_effective_settings_without_secrets(tmp_path: Path) -
     shown = json.loads(result.stdout)
     assert shown["lang"] == "en" and shown["ui"]["page_size"] == 400
     assert shown["data_dir"] == str(tmp_path / "data")
-    assert "key" not in json.dumps(shown).lower().replace("keymap", "")
+    assert "key" not in json.dumps(shown).lower().replace("keymap", "").replace("keyring", "")
 
 
 def test_a_bad_setting_names_the_variable_and_exits_non_zero(tmp_path: Path) -> None:

@@ -94,12 +94,6 @@ def test_a_wrong_password_or_an_absent_server_is_refused_with_a_message(tmp_path
     assert absent.returncode == 2 and "did not answer" in absent.stderr
 
 
-def test_a_keyring_that_cannot_keep_secrets_is_refused_at_login(tmp_path: Path, served: str) -> None:
-    result = run(tmp_path, "login", "--server", served, "--user", "agente01", stdin="demo\n",
-                 PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
-    assert result.returncode == 2 and "No secure keyring" in result.stderr
-
-
 @pytest.mark.parametrize(("url", "message"), [
     ("mysql://x", "--db takes sqlite:///"),
     ("sqlite:////nonexistent/dir/x.db", "cannot be opened"),

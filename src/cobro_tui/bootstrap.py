@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import tempfile
 import time
@@ -16,10 +17,11 @@ from sqlalchemy import Engine
 
 from cobro_tui.clock import Clock, clock_for
 from cobro_tui.credentials import (
-    KeyringKeyStore,
+    CredentialStore,
     KeyStore,
     MemoryKeyStore,
     MissingCacheKey,
+    credential_store,
 )
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import set_language, t
@@ -40,6 +42,7 @@ from cobro_tui.store.engine import CacheFile
 from cobro_tui.store.migrate import upgrade
 
 if TYPE_CHECKING:
+    from cobro_tui.services.session import SessionGuard
     from cobro_tui.sync.engine import SyncEngine, SyncReport
     from cobro_tui.sync.transport import TransportSecurity
     from cobro_tui.ui.app import CobroApp
@@ -53,6 +56,41 @@ class NoCache(UserFacingError):
 
 def cache_path(settings: Settings) -> Path:
     return settings.resolved_data_dir() / CACHE_NAME
+
+
+def terminal_password(prompt: str) -> Callable[[], str]:
+    """Asks the password on the terminal (without echo) when called; a clear refusal when none is typed."""
+    def ask() -> str:
+        import getpass
+
+        try:
+            return getpass.getpass(prompt)
+        except EOFError:
+            raise UserFacingError(t("credentials.vault_needs_password")) from None
+    return ask
+
+
+def secret_store(settings: Settings, ask_password: Callable[[], str] | None = None) -> CredentialStore:
+    """This workstation's credential store ([credentials] store): the secure keyring, or the vault
+    opened with the password `ask_password` gives (the terminal's by default)."""
+    found = settings.credentials
+    ask = ask_password or terminal_password(t("credentials.vault_prompt_any"))
+    return credential_store(found.store, settings.resolved_data_dir(), found.trusted_keyrings, ask)
+
+
+def store_description(settings: Settings, store: CredentialStore) -> str:
+    from cobro_tui.credentials import vault_path
+
+    if store.kind == "vault":
+        return t("credentials.where_vault", path=vault_path(settings.resolved_data_dir()))
+    return t("credentials.where_keyring")
+
+
+def open_user_cache(settings: Settings, ask_password: Callable[[], str] | None = None,
+                    create: bool = False, migrate: bool = True) -> tuple[CredentialStore, Engine]:
+    """The credential store and this user's cache, opened with the key kept there."""
+    store = secret_store(settings, ask_password)
+    return store, open_cache(cache_path(settings), store, create=create, migrate=migrate)
 
 
 def open_cache(path: Path, keys: KeyStore, *, create: bool, migrate: bool = True) -> Engine:
@@ -90,31 +128,92 @@ class WrongAgent(UserFacingError):
     """The cache on this workstation belongs to another agent."""
 
 
-def sign_in(path: Path, server_url: str, user: str, password: str, timeout: float = 10.0,
-            security: TransportSecurity | None = None) -> None:
-    """Log in, keep the token in the keyring, and tie this user's cache to the server."""
-    from cobro_tui.credentials import save_token
+def sign_in(settings: Settings, server_url: str, user: str, password: str) -> CredentialStore:
+    """Log in and tie this user's cache to the server, keeping the token in the credential store.
+
+    The local store is asked first (a keyring that would refuse, a vault this password does not
+    open, a cache of another agent): only then is the server asked for a token, and a token that
+    could not be kept here is revoked on the server at once, so none is left alive.
+    """
     from cobro_tui.store.sync_store import set_server
     from cobro_tui.sync.client import ApiClient, SyncError
 
-    api = ApiClient(server_url, timeout=timeout, security=security)
+    store = secret_store(settings, lambda: password)
+    store.check()
+    path = cache_path(settings)
+    if path.exists():
+        engine = open_cache(path, store, create=False)
+        try:
+            with engine.connect() as conn:
+                device = read_device(conn)
+        finally:
+            engine.dispose()
+        if device is not None and device.agent_id != user:
+            raise WrongAgent(t("cli.wrong_agent", owner=device.agent_id, user=user))
+    api = ApiClient(server_url, timeout=settings.sync.timeout_seconds, security=transport_security(settings))
     try:
-        session = api.login(user, password)
-    except SyncError as exc:
-        raise UserFacingError(exc.message) from None
+        try:
+            session = api.login(user, password)
+        except SyncError as exc:
+            raise UserFacingError(exc.message) from None
+        try:
+            engine = open_cache(path, store, create=True)
+            try:
+                with engine.connect() as conn:
+                    device = read_device(conn)
+                if device is not None and device.agent_id != session["username"]:
+                    raise WrongAgent(t("cli.wrong_agent", owner=device.agent_id, user=session["username"]))
+                ensure_device(engine, session["username"])
+                set_server(engine, server_url, session.get("role", "agent"))
+                store.save_session(server_url, session["username"], session["token"], password)
+            finally:
+                engine.dispose()
+        except Exception as exc:
+            _revoke(server_url, session["token"], settings)
+            if isinstance(exc, UserFacingError):
+                raise UserFacingError(t("credentials.save_failed", error=exc.message)) from None
+            raise
     finally:
         api.close()
-    engine = open_cache(path, KeyringKeyStore(), create=True)
+    return store
+
+
+def _revoke(server_url: str, token: str, settings: Settings) -> str | None:
+    """End `token` on the server; the error when it could not be told."""
+    from cobro_tui.sync.client import ApiClient, AuthFailed, SyncError
+
+    api = ApiClient(server_url, token, timeout=settings.sync.timeout_seconds, security=transport_security(settings))
     try:
-        with engine.connect() as conn:
-            device = read_device(conn)
-        if device is not None and device.agent_id != session["username"]:
-            raise WrongAgent(t("cli.wrong_agent", owner=device.agent_id, user=session["username"]))
-        ensure_device(engine, session["username"])
-        set_server(engine, server_url, session.get("role", "agent"))
-        save_token(server_url, session["username"], session["token"])
+        api.logout()
+    except AuthFailed:
+        return None  # already ended
+    except SyncError as exc:
+        return exc.message
+    finally:
+        api.close()
+    return None
+
+
+def sign_out(settings: Settings, ask_password: Callable[[], str] | None = None) -> tuple[str, str, str | None]:
+    """End this workstation's session on the server and remove its token here; the cache and its
+    outbox stay. (user, server, the error when the server could not be told)."""
+    from cobro_tui.credentials import MissingToken
+    from cobro_tui.store.sync_store import read_meta
+
+    store, engine = open_user_cache(settings, ask_password)
+    try:
+        meta = read_meta(engine)
     finally:
         engine.dispose()
+    if meta is None or meta.server_url is None:
+        raise NoCache(t("credentials.not_signed_in"))
+    try:
+        token = store.load_token(meta.server_url, meta.agent_id)
+    except MissingToken:
+        raise UserFacingError(t("credentials.not_signed_in")) from None
+    error = _revoke(meta.server_url, token, settings)
+    store.forget_session(meta.server_url, meta.agent_id)
+    return meta.agent_id, meta.server_url, error
 
 
 def sync_engine_for(engine: Engine, clock: Clock, token: str, timeout: float,
@@ -132,21 +231,19 @@ def sync_engine_for(engine: Engine, clock: Clock, token: str, timeout: float,
 def signed_in_api(settings: Settings, roles: tuple[str, ...], refusal: str) -> tuple[Any, Any]:
     """The API client of the user signed in on this machine, when their role is one of `roles`
     (else the message `refusal`), and the cache's sync record; the caller closes the client."""
-    from cobro_tui.credentials import load_token
     from cobro_tui.store.sync_store import read_meta
     from cobro_tui.sync.client import ApiClient
 
-    path = cache_path(settings)
-    engine = open_cache(path, KeyringKeyStore(), create=False)
+    store, engine = open_user_cache(settings)
     try:
         meta = read_meta(engine)
     finally:
         engine.dispose()
     if meta is None or meta.server_url is None:
-        raise NoCache(t("cli.no_cache", path=path))
+        raise NoCache(t("cli.no_cache", path=cache_path(settings)))
     if meta.role not in roles:
         raise UserFacingError(t(refusal, user=meta.agent_id))
-    api = ApiClient(meta.server_url, load_token(meta.server_url, meta.agent_id),
+    api = ApiClient(meta.server_url, store.load_token(meta.server_url, meta.agent_id),
                     timeout=settings.sync.timeout_seconds, security=transport_security(settings))
     warn_insecure(api)
     return api, meta
@@ -165,17 +262,16 @@ def kpi_report(settings: Settings, since: datetime, until: datetime, team: str |
         api.close()
 
 
-def server_audit_head(engine: Engine, settings: Settings) -> dict[str, Any]:
+def server_audit_head(engine: Engine, settings: Settings, store: CredentialStore) -> dict[str, Any]:
     """The audit chain the server keeps for this workstation's device (raises SyncError or a
     UserFacingError when it cannot be asked)."""
-    from cobro_tui.credentials import load_token
     from cobro_tui.store.sync_store import read_meta
     from cobro_tui.sync.client import ApiClient
 
     meta = read_meta(engine)
     if meta is None or meta.server_url is None:
         raise NoCache(t("cli.not_signed_in"))
-    api = ApiClient(meta.server_url, load_token(meta.server_url, meta.agent_id), timeout=settings.sync.timeout_seconds,
+    api = ApiClient(meta.server_url, store.load_token(meta.server_url, meta.agent_id), timeout=settings.sync.timeout_seconds,
                     security=transport_security(settings))
     warn_insecure(api)
     try:
@@ -185,17 +281,15 @@ def server_audit_head(engine: Engine, settings: Settings) -> dict[str, Any]:
 
 
 def sync_once(settings: Settings) -> SyncReport:
-    """One headless round against the configured server with the token in the keyring."""
-    from cobro_tui.credentials import load_token
+    """One headless round against the configured server with the token in the credential store."""
     from cobro_tui.store.sync_store import read_meta
 
-    path = cache_path(settings)
-    engine = open_cache(path, KeyringKeyStore(), create=False)
+    store, engine = open_user_cache(settings)
     try:
         meta = read_meta(engine)
         if meta is None or meta.server_url is None:
-            raise NoCache(t("cli.no_cache", path=path))
-        token = load_token(meta.server_url, meta.agent_id)
+            raise NoCache(t("cli.no_cache", path=cache_path(settings)))
+        token = store.load_token(meta.server_url, meta.agent_id)
         sync = sync_engine_for(engine, clock_for(settings.now), token, settings.sync.timeout_seconds,
                                transport_security(settings))
         warn_insecure(sync.api)
@@ -230,12 +324,12 @@ def build_workstation(engine: Engine, settings: Settings, clock: Clock, policy: 
     )
 
 
-def build_app(settings: Settings, clock: Clock, workstation: Workstation) -> CobroApp:
+def build_app(settings: Settings, clock: Clock, workstation: Workstation, session: SessionGuard | None = None) -> CobroApp:
     """The Textual app on the given services (tests call this with their own parts)."""
     set_language(settings.lang)
     from cobro_tui.ui.app import CobroApp
 
-    return CobroApp(settings=settings, workstation=workstation)
+    return CobroApp(settings=settings, workstation=workstation, session=session)
 
 
 def _print_progress(done: int, total: int) -> None:
@@ -275,7 +369,7 @@ def run_demo(settings: Settings, accounts: int, seed: int, say: Callable[[str], 
             if signed["role"] != "agent":
                 say(t("cli.demo_supervisor_ready", seconds=time.perf_counter() - started, accounts=accounts, user=agent,
                       url=server.url))
-                build_supervisor_app(settings, server.url, agent, token).run()
+                build_supervisor_app(settings, server.url, agent, token).run()  # the server checks the password
                 server_db.dispose()
                 return 0
             engine = open_cache(Path(folder) / CACHE_NAME, MemoryKeyStore(), create=True)
@@ -283,19 +377,52 @@ def run_demo(settings: Settings, accounts: int, seed: int, say: Callable[[str], 
                 device = ensure_device(engine, agent)
                 set_server(engine, server.url)
                 sync = SyncEngine(engine, ApiClient(server.url, token, device.device_id, settings.sync.timeout_seconds), clock)
+                guard = session_guard(settings, server.url, agent, None)  # the demo's lock asks the demo server
+                guard.on_token.append(sync.api.use_token)
                 workstation = build_workstation(engine, settings, clock, policy, agent, "live")
                 workstation = replace(workstation, sync=SyncService(sync, settings.sync.interval_seconds))
                 first = workstation.sync_round()  # the portfolio, scored for the queue
                 say(t("cli.demo_ready", seconds=time.perf_counter() - started, accounts=accounts, agent=agent,
                       received=first.snapshot_entities, url=server.url))
-                build_app(settings, clock, workstation).run()
+                build_app(settings, clock, workstation, guard).run()
             finally:
                 engine.dispose()
         server_db.dispose()
     return 0
 
 
-def build_supervisor_app(settings: Settings, server_url: str, user: str, token: str):  # type: ignore[no-untyped-def]
+def session_guard(settings: Settings, server_url: str, user: str, store: CredentialStore | None) -> SessionGuard:
+    """The idle lock's and the new sign-in's checks for `user` on this workstation. Without a store
+    (the demo) the password is checked by the server; the apps add where a new token goes."""
+    from cobro_tui.services.session import SessionGuard, WrongPassword
+    from cobro_tui.sync.client import ApiClient, AuthFailed, SyncError
+
+    def sign_in(password: str) -> str:
+        api = ApiClient(server_url, timeout=settings.sync.timeout_seconds, security=transport_security(settings))
+        try:
+            return str(api.login(user, password)["token"])
+        except AuthFailed:
+            raise WrongPassword(t("lock.wrong_server")) from None
+        except SyncError as exc:
+            raise UserFacingError(exc.message) from None
+        finally:
+            api.close()
+
+    def end() -> None:
+        if store is not None:
+            with contextlib.suppress(UserFacingError):
+                _revoke(server_url, store.load_token(server_url, user), settings)
+
+    if store is None:
+        return SessionGuard(user, settings.ui.idle_lock_minutes, verify=lambda _password: None, sign_in=sign_in,
+                            keep=lambda _token, _password: None, forget=lambda: None)
+    return SessionGuard(user, settings.ui.idle_lock_minutes, verify=lambda password: store.verify_password(user, password),
+                        sign_in=sign_in, keep=lambda token, password: store.save_session(server_url, user, token, password),
+                        forget=lambda: store.forget_session(server_url, user), end=end)
+
+
+def build_supervisor_app(settings: Settings, server_url: str, user: str, token: str,  # type: ignore[no-untyped-def]
+                         store: CredentialStore | None = None):
     """A supervisor's app: the approvals inbox on the server (tests call this with their own server)."""
     from cobro_tui.services.approvals import SupervisorService
     from cobro_tui.sync.client import ApiClient
@@ -303,38 +430,39 @@ def build_supervisor_app(settings: Settings, server_url: str, user: str, token: 
 
     set_language(settings.lang)
     api = ApiClient(server_url, token, timeout=settings.sync.timeout_seconds, security=transport_security(settings))
-    return SupervisorApp(settings, SupervisorService(api, user, clock_for(settings.now)))
-
-
-def run_supervisor(settings: Settings, server_url: str, user: str) -> int:
-    from cobro_tui.credentials import load_token
-
-    build_supervisor_app(settings, server_url, user, load_token(server_url, user)).run()
-    return 0
+    guard = session_guard(settings, server_url, user, store)
+    guard.on_token.append(api.use_token)
+    return SupervisorApp(settings, SupervisorService(api, user, clock_for(settings.now)), guard)
 
 
 def run_workstation(settings: Settings) -> int:
     """The workstation on this user's cache, syncing with the server it signed in to."""
-    from cobro_tui.credentials import load_token
+    from cobro_tui.files import remove_expired
     from cobro_tui.store.sync_store import read_meta
 
     clock = clock_for(settings.now)
     policy = load_policy()
     set_language(settings.lang)
-    path = cache_path(settings)
-    engine = open_cache(path, KeyringKeyStore(), create=False)
+    remove_expired(settings.resolved_data_dir(), settings.files.keep_days)
+    store, engine = open_user_cache(settings)
     try:
         meta = read_meta(engine)
         if meta is None:
-            raise NoCache(t("cli.no_cache", path=path))
+            raise NoCache(t("cli.no_cache", path=cache_path(settings)))
         if meta.role in ("supervisor", "manager") and meta.server_url:
-            return run_supervisor(settings, meta.server_url, meta.agent_id)
+            token = store.load_token(meta.server_url, meta.agent_id)
+            build_supervisor_app(settings, meta.server_url, meta.agent_id, token, store).run()
+            return 0
         workstation = build_workstation(engine, settings, clock, policy, meta.agent_id, "live")
-        if meta.server_url and settings.sync.enabled:
-            token = load_token(meta.server_url, meta.agent_id)
-            sync = sync_engine_for(engine, clock, token, settings.sync.timeout_seconds, transport_security(settings))
-            workstation = replace(workstation, sync=SyncService(sync, settings.sync.interval_seconds))
-        build_app(settings, clock, workstation).run()
+        guard = None
+        if meta.server_url:
+            token = store.load_token(meta.server_url, meta.agent_id)  # no session: sign in first, before any data shows
+            guard = session_guard(settings, meta.server_url, meta.agent_id, store)
+            if settings.sync.enabled:
+                sync = sync_engine_for(engine, clock, token, settings.sync.timeout_seconds, transport_security(settings))
+                guard.on_token.append(sync.api.use_token)
+                workstation = replace(workstation, sync=SyncService(sync, settings.sync.interval_seconds))
+        build_app(settings, clock, workstation, guard).run()
     finally:
         engine.dispose()
     return 0

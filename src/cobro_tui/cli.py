@@ -15,6 +15,8 @@ from cobro_tui import __version__
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from cobro_tui.credentials import CredentialStore
+
 EXIT_UNREACHABLE = 4
 
 
@@ -43,10 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-cert", type=Path, metavar="FILE", help="serve https with this certificate (PEM, with its chain)")
     serve.add_argument("--tls-key", type=Path, metavar="FILE", help="the private key of --tls-cert (PEM)")
 
-    login = sub.add_parser("login", help="sign in and keep the token in the OS keyring")
+    login = sub.add_parser("login", help="sign in; the token is kept in the OS keyring or this machine's sealed vault")
     login.add_argument("--server", required=True, metavar="URL")
     login.add_argument("--user", required=True, metavar="U")
 
+    sub.add_parser("logout", help="end this workstation's session on the server and remove its token here")
     sub.add_parser("sync", help="one headless sync round; prints what moved")
     sub.add_parser("migrate", help="apply the cache migrations (also done at every start)")
 
@@ -109,21 +112,18 @@ def _cmd_workstation(args: argparse.Namespace) -> int:
     return run_workstation(load_settings())
 
 
-def _open_user_cache() -> tuple[Path, Engine]:
-    from cobro_tui.bootstrap import cache_path, open_cache
-    from cobro_tui.credentials import KeyringKeyStore
+def _open_user_cache() -> tuple[CredentialStore, Engine]:
+    from cobro_tui.bootstrap import open_user_cache
     from cobro_tui.i18n import set_language
     from cobro_tui.settings import load_settings
 
     settings = load_settings()
     set_language(settings.lang)
-    path = cache_path(settings)
-    return path, open_cache(path, KeyringKeyStore(), create=False)
+    return open_user_cache(settings)
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
-    from cobro_tui.bootstrap import cache_path, open_cache
-    from cobro_tui.credentials import KeyringKeyStore
+    from cobro_tui.bootstrap import cache_path, open_user_cache
     from cobro_tui.i18n import set_language, t
     from cobro_tui.settings import load_settings
     from cobro_tui.store.migrate import upgrade
@@ -131,7 +131,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     settings = load_settings()
     set_language(settings.lang)
     path = cache_path(settings)
-    engine = open_cache(path, KeyringKeyStore(), create=True, migrate=False)
+    _, engine = open_user_cache(settings, create=True, migrate=False)
     try:
         before, after = upgrade(engine)
     finally:
@@ -175,7 +175,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     from cobro_tui.store.sync_store import audit_anchor, read_meta
     from cobro_tui.sync.client import Refused, SyncError
 
-    _, engine = _open_user_cache()
+    store, engine = _open_user_cache()
     try:
         report = verify(engine)
         if not report.intact:
@@ -188,7 +188,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         anchor = audit_anchor(engine)
         kept_seq, kept_hash, alarm = anchor.seq, anchor.hash, None
         try:
-            server = server_audit_head(engine, load_settings())
+            server = server_audit_head(engine, load_settings(), store)
             kept_seq, kept_hash = server["head_seq"], server["head_hash"]
             alarm = (server["alarm"], server.get("alarm_detail") or "") if server.get("alarm") else None
         except Refused as refused:
@@ -271,7 +271,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_login(args: argparse.Namespace) -> int:
     import getpass
 
-    from cobro_tui.bootstrap import cache_path, sign_in, transport_security
+    from cobro_tui.bootstrap import sign_in, store_description, transport_security
     from cobro_tui.i18n import set_language, t
     from cobro_tui.settings import load_settings
 
@@ -285,8 +285,23 @@ def _cmd_login(args: argparse.Namespace) -> int:
         password = getpass.getpass(t("cli.password_prompt", user=args.user))
     except EOFError:
         raise _usage("no password was given; type it when asked") from None
-    sign_in(cache_path(settings), args.server, args.user, password, settings.sync.timeout_seconds, security)
-    print(t("cli.logged_in", user=args.user, server=args.server))
+    store = sign_in(settings, args.server, args.user, password)
+    print(t("credentials.logged_in", user=args.user, server=args.server, where=store_description(settings, store)))
+    return 0
+
+
+def _cmd_logout(args: argparse.Namespace) -> int:
+    from cobro_tui.bootstrap import sign_out
+    from cobro_tui.i18n import set_language, t
+    from cobro_tui.settings import load_settings
+
+    settings = load_settings()
+    set_language(settings.lang)
+    user, server, error = sign_out(settings)
+    if error:
+        print(t("credentials.logged_out_offline", error=error), file=sys.stderr)
+        return EXIT_UNREACHABLE
+    print(t("credentials.logged_out", user=user, server=server))
     return 0
 
 
@@ -410,6 +425,7 @@ _COMMANDS = {
     "rules": _cmd_rules,
     "serve": _cmd_serve,
     "login": _cmd_login,
+    "logout": _cmd_logout,
     "sync": _cmd_sync,
     "kpi": _cmd_kpi,
     "admin": _cmd_admin,
@@ -449,9 +465,9 @@ def _crash_report() -> Path:
 
     import platformdirs
 
-    folder = platformdirs.user_log_path("cobro-tui")
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "crash.log"
-    with path.open("a", encoding="utf-8") as handle:
+    from cobro_tui.files import private_file
+
+    path = platformdirs.user_log_path("cobro-tui") / "crash.log"
+    with private_file(path, "a") as handle:
         handle.write(traceback.format_exc() + "\n")
     return path

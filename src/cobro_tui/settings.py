@@ -46,6 +46,8 @@ class UISettings(Section):
     """Accounts loaded into the queue view at a time (20 to 5000)."""
     agent_zone: str = "America/Mexico_City"
     """IANA time zone of the agents' floor: the agent's own clock in the status bar."""
+    idle_lock_minutes: int = Field(10, ge=1, le=15)
+    """Minutes without a key or a click after which the screen locks (1 to 15; PCI DSS 8.2.8)."""
 
     @field_validator("agent_zone")
     @classmethod
@@ -70,6 +72,21 @@ class SyncSettings(Section):
     ca_file: Path | None = None
     """A PEM file of the certificate authority that signed the server's certificate, when the
     institution uses its own; unset, the system's authorities are trusted."""
+
+
+class CredentialSettings(Section):
+    store: Literal["auto", "keyring", "vault"] = "auto"
+    """Where the cache key and the session token are kept: the operating system's secure keyring, a
+    vault file in the data folder sealed by the user's password, or auto (a vault that exists, else a
+    secure keyring, else a new vault)."""
+    trusted_keyrings: tuple[str, ...] = ()
+    """Keyring backends (module.Class) the institution trusts beyond Secret Service, KWallet, the
+    macOS Keychain and the Windows Credential Manager."""
+
+
+class FileSettings(Section):
+    keep_days: int = Field(30, ge=1, le=3650)
+    """Days agreement documents and CSV exports are kept in the data folder; older ones are removed at start."""
 
 
 class DemoSettings(Section):
@@ -123,6 +140,8 @@ class Settings(BaseSettings):
     """The backend the workstation syncs with."""
     ui: UISettings = UISettings()
     sync: SyncSettings = SyncSettings()
+    credentials: CredentialSettings = CredentialSettings()
+    files: FileSettings = FileSettings()
     demo: DemoSettings = DemoSettings()
     server: ServerSettings = ServerSettings()
 

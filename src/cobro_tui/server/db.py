@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 
 from cobro_tui.errors import UserFacingError
+from cobro_tui.files import create_private
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -30,6 +31,9 @@ def server_engine(url: str) -> Engine:
             ) from None
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    database = Path(url.removeprefix("sqlite:///"))
+    if database.parent.is_dir() and not database.exists():
+        create_private(database)  # 0600 before SQLite writes a byte (its -wal and -shm files follow)
     engine = create_engine(url, connect_args={"check_same_thread": False, "isolation_level": None},
                            pool_size=8, max_overflow=8, hide_parameters=True)
 

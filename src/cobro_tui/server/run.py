@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from cobro_tui.clock import Clock
 from cobro_tui.errors import UserFacingError
+from cobro_tui.files import private_dir
 from cobro_tui.i18n import t
 from cobro_tui.policy import load_policy
 from cobro_tui.server.app import create_app
@@ -24,7 +25,7 @@ from cobro_tui.settings import ServerSettings
 
 
 def default_db_url(data_dir: Path) -> str:
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     return f"sqlite:///{data_dir / 'server.db'}"
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from cobro_tui.clock import Clock
 from cobro_tui.domain.money import Money
 from cobro_tui.errors import UserFacingError
+from cobro_tui.files import private_file
 from cobro_tui.i18n import day, money, t
 from cobro_tui.sync.client import ApiClient, SyncError
 
@@ -266,10 +267,9 @@ def write_tables(folder: Path, tables: dict[str, Table]) -> list[Path]:
     """Each table as `<name>.csv` in `folder` (UTF-8, a header row); the paths written."""
     written = []
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         for name, (header, rows) in tables.items():
             path = folder / f"{name}.csv"
-            with path.open("w", newline="", encoding="utf-8") as handle:
+            with private_file(path, newline="") as handle:
                 out = csv.writer(handle)
                 out.writerow(header)
                 out.writerows(rows)

@@ -25,6 +25,7 @@ from cobro_tui.domain.offers import Verdict, check_agreement
 from cobro_tui.domain.plans import Frequency, schedule
 from cobro_tui.domain.promises import Problem
 from cobro_tui.errors import Refusal
+from cobro_tui.files import write_private
 from cobro_tui.i18n import day, language, money, t
 from cobro_tui.policy import Policy
 from cobro_tui.services import decisions
@@ -85,10 +86,9 @@ class PlanService:
     def save_document(self, account_id: str, folder: Path, plan_id: str | None = None) -> tuple[Path, Path]:
         """The agreement document written as plain text and HTML in `folder`, for the agent to send."""
         doc = self.document(account_id, plan_id)
-        folder.mkdir(parents=True, exist_ok=True)
         text, page = folder / f"convenio-{doc.plan.id}.txt", folder / f"convenio-{doc.plan.id}.html"
-        text.write_text(as_text(doc), encoding="utf-8")
-        page.write_text(as_html(doc), encoding="utf-8")
+        write_private(text, as_text(doc))
+        write_private(page, as_html(doc))
         return text, page
 
     def least_down(self, total: Money) -> Money:

@@ -12,6 +12,7 @@ from sqlalchemy.pool import QueuePool
 from sqlcipher3 import dbapi2 as sqlcipher
 
 from cobro_tui.errors import UserFacingError
+from cobro_tui.files import create_private
 
 PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000", "temp_store=MEMORY", "cache_size=-65536")
 KEY_BYTES = 32
@@ -64,7 +65,8 @@ def open_engine(path: Path, key: bytes) -> Engine:
     Transactions begin with BEGIN IMMEDIATE when the connection runs with the execution option
     `write=True` (see `write_connection`), so a writer never deadlocks halfway through.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        create_private(path)  # 0600 from the first byte; SQLite gives its -wal and -shm files the same mode
     connect = _connector(path, key)
     connect().close()  # fail here, with a clear message, rather than on first use
     # module=: SQLAlchemy then knows the driver's exception classes and wraps them as usual.

@@ -83,6 +83,10 @@ class ApiClient:
     def close(self) -> None:
         self.http.close()
 
+    def use_token(self, token: str) -> None:
+        """Go on with a new session token (after the person signed in again)."""
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
     def _call(self, method: str, path: str, read_timeout: float | None = None, raw: bool = False, expect: int = 200,
               **kwargs: Any) -> Any:
         if read_timeout is not None:

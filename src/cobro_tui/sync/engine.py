@@ -16,6 +16,7 @@ from cobro_tui.store import audit_log, sync_store
 from cobro_tui.store.types import instant_text
 from cobro_tui.sync.client import (
     ApiClient,
+    AuthFailed,
     Refused,
     ResetRequired,
     RetryLater,
@@ -78,6 +79,8 @@ class SyncEngine:
             self._pull(report)
         except RetryLater as exc:
             report.error, report.retry_after = exc.message, exc.retry_after
+        except AuthFailed as exc:
+            report.error, report.auth_failed = exc.message, True
         except SyncError as exc:
             report.error = exc.message
         return self._finish(report)

@@ -22,6 +22,7 @@ class SyncReport:
     snapshot_entities: int = 0
     revoked: int = 0
     error: str | None = None
+    auth_failed: bool = False  # the server refused the token: the person must sign in again
     retry_after: float | None = None
     finished_at: datetime | None = None
     notes: list[str] = field(default_factory=list)

@@ -12,18 +12,20 @@ from textual.binding import Binding
 from textual.timer import Timer
 
 from cobro_tui.i18n import t
+from cobro_tui.services.session import SessionGuard
 from cobro_tui.services.sync import SyncReport
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.settings import Settings
 from cobro_tui.ui.commands import AccountSearch
 from cobro_tui.ui.messages import NextAccountWanted, OpenAccount, SyncFinished
-from cobro_tui.ui.screen_keys import HELP, ScreenKeys
+from cobro_tui.ui.lock import SessionLock
+from cobro_tui.ui.screen_keys import HELP
 from cobro_tui.ui.screens.account import AccountScreen
 from cobro_tui.ui.screens.queue import QueueScreen
 from cobro_tui.ui.themes import THEMES
 
 
-class CobroApp(ScreenKeys):
+class CobroApp(SessionLock):
     CSS_PATH = "styles/app.tcss"
     TITLE = "cobro-tui"
     # Below 100 columns the account screen stacks its two columns.
@@ -36,10 +38,11 @@ class CobroApp(ScreenKeys):
 
     COMMANDS = App.COMMANDS | {AccountSearch}
 
-    def __init__(self, settings: Settings, workstation: Workstation) -> None:
+    def __init__(self, settings: Settings, workstation: Workstation, session: SessionGuard | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.workstation = workstation
+        self._session = session
         self.animation_level = settings.ui.animation
         self._next_sync: Timer | None = None
         self._ui_thread = threading.get_ident()
@@ -56,6 +59,7 @@ class CobroApp(ScreenKeys):
             self.notify(t("app.unknown_theme", theme=self.settings.ui.theme, themes=", ".join(sorted(self.available_themes))),
                         severity="warning")
         self.push_screen(QueueScreen(self.workstation, self.settings.ui.agent_zone))
+        self.start_idle_lock(self._session)
         if self.workstation.sync is not None:
             if self.workstation.sync.transport_warning:
                 self.notify(self.workstation.sync.transport_warning, severity="warning", timeout=30)
@@ -171,4 +175,9 @@ class CobroApp(ScreenKeys):
         self.screen.post_message(SyncFinished(report))
         if self._next_sync is not None:
             self._next_sync.stop()
+        if report.auth_failed and self.session is not None:
+            # Nothing more is shown until the person signs in again; sync resumes then.
+            self._next_sync = None
+            self.session_refused(then=self.run_sync)
+            return
         self._next_sync = self.set_timer(self.workstation.sync.next_delay(report), self.run_sync)

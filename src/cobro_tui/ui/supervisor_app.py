@@ -9,19 +9,22 @@ from textual.binding import Binding
 
 from cobro_tui.errors import UserFacingError
 from cobro_tui.services.approvals import SupervisorService
+from cobro_tui.services.session import SessionGuard
 from cobro_tui.settings import Settings
-from cobro_tui.ui.screen_keys import HELP, ScreenKeys
+from cobro_tui.ui.lock import SessionLock
+from cobro_tui.ui.screen_keys import HELP
 from cobro_tui.ui.screens.approvals import ApprovalsScreen
 from cobro_tui.ui.themes import THEMES
 
 
-class SupervisorApp(ScreenKeys):
+class SupervisorApp(SessionLock):
     CSS_PATH = "styles/app.tcss"
     TITLE = "cobro-tui"
     BINDINGS = [Binding("ctrl+q", "quit", "app.quit", id="app.quit", priority=True), HELP]
 
-    def __init__(self, settings: Settings, service: SupervisorService) -> None:
+    def __init__(self, settings: Settings, service: SupervisorService, session: SessionGuard | None = None) -> None:
         super().__init__()
+        self._session = session
         self.settings = settings
         self.service = service
         self.animation_level = settings.ui.animation
@@ -34,6 +37,7 @@ class SupervisorApp(ScreenKeys):
         if self.settings.ui.theme in self.available_themes:
             self.theme = self.settings.ui.theme
         self.push_screen(ApprovalsScreen(self.service))
+        self.start_idle_lock(self._session)
         if self.service.transport_warning:
             self.notify(self.service.transport_warning, severity="warning", timeout=30)
         self._read_teams()
