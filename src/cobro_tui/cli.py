@@ -218,6 +218,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 
     from cobro_tui.clock import clock_for
     from cobro_tui.domain.models import Channel
+    from cobro_tui.domain.text import shown
     from cobro_tui.i18n import t
     from cobro_tui.policy import load_policy
     from cobro_tui.services.rules import RulesService
@@ -246,7 +247,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         if account_id is None:
             raise _usage(t("cli.unknown_account", account=args.account))
         for line in service.explain(account_id, Channel(args.channel or "voice"), at):
-            print(line)
+            print(shown(line))
     finally:
         engine.dispose()
     return 0
@@ -341,6 +342,7 @@ def _cmd_kpi(args: argparse.Namespace) -> int:
 
     from cobro_tui.bootstrap import kpi_report
     from cobro_tui.clock import clock_for
+    from cobro_tui.domain.text import shown
     from cobro_tui.i18n import instant, set_language, t
     from cobro_tui.services.kpi_text import agent_lines, summary_lines, team_words
     from cobro_tui.settings import load_settings
@@ -361,7 +363,7 @@ def _cmd_kpi(args: argparse.Namespace) -> int:
     print(t("kpi.heading", since=local(report["since"]), until=local(report["until"]), team=team_words(report["team"]),
             agents=len(report["agents"])))
     for line in [*summary_lines(report), *agent_lines(report)]:
-        print(line)
+        print(shown(line))
     return 0
 
 

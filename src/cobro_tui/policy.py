@@ -31,6 +31,7 @@ from cobro_tui.domain.offers import (
 from cobro_tui.domain.priority import PriorityPoints
 from cobro_tui.domain.result_codes import PcrProblem, ResultCode, ResultCodeCatalog
 from cobro_tui.domain.scripts import PHASES, Script, ScriptStep
+from cobro_tui.domain.text import cleaned
 from cobro_tui.errors import PolicyError
 from cobro_tui.resources import shipped_dir
 from cobro_tui.rules.engine import RuleSet
@@ -81,7 +82,7 @@ class _Reader:
         path = self.folder / name
         try:
             with path.open("rb") as handle:
-                return tomllib.load(handle)
+                return cleaned(tomllib.load(handle))  # labels and scripts reach the agent's screen
         except FileNotFoundError:
             self.problems.append(f"{path}: missing; every policy folder needs {name}")
         except tomllib.TOMLDecodeError as exc:

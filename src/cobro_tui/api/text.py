@@ -6,16 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides and isolates.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+from cobro_tui.domain.text import cleaned, without_controls
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
-
-def without_controls(text: str) -> str:
-    """The text with control characters removed (a carriage return ends a line, as a newline)."""
-    if not _CONTROLS.search(text):
-        return text
-    return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+__all__ = ["cleaned", "lone_surrogate", "without_controls"]
 
 
 def lone_surrogate(value: Any, path: str = "") -> str | None:
@@ -33,14 +28,3 @@ def lone_surrogate(value: Any, path: str = "") -> str | None:
             if found:
                 return found
     return None
-
-
-def cleaned(value: Any) -> Any:
-    """A JSON value with control characters removed from every string in it."""
-    if isinstance(value, str):
-        return without_controls(value)
-    if isinstance(value, dict):
-        return {without_controls(k): cleaned(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [cleaned(v) for v in value]
-    return value

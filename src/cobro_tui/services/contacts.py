@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from cobro_tui.clock import Clock
 from cobro_tui.domain.ids import new_id
 from cobro_tui.domain.models import Channel, ContactAttempt, Direction
+from cobro_tui.domain.text import without_controls
 from cobro_tui.errors import Refusal
 from cobro_tui.i18n import t
 from cobro_tui.policy import Policy
@@ -93,7 +94,8 @@ class ContactService:
             raise ContactRefused("contact.callback_past")
         if callback_at is not None and callback_at > now + timedelta(days=MAX_CALLBACK_DAYS):
             raise ContactRefused("contact.callback_far", days=MAX_CALLBACK_DAYS)
-        override_reason = (override_reason or "").strip() or None
+        override_reason = without_controls((override_reason or "").strip()) or None
+        notes = without_controls(notes)  # what the agent typed or pasted: text, never terminal controls
         if direction is Direction.OUTBOUND and self.rules is not None:
             self._check_rules(account_id, contact_point_id, channel, started, override_reason)
         elif override_reason is not None:

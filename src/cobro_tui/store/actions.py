@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from cobro_tui.domain.models import (
     SyncState,
 )
 from cobro_tui.domain.records import to_record
+from cobro_tui.domain.text import without_controls
 from cobro_tui.store import rows as R
 from cobro_tui.store.audit_log import append_event
 from cobro_tui.store.device import Device
@@ -155,8 +157,8 @@ def record_restriction(engine: Engine, restriction: Restriction, *, actor: str, 
 
 def record_note(engine: Engine, note: Note, *, device: Device, at: datetime, config_hash: str) -> OutboxItem:
     return _record(
-        engine, name="note.add@1", args={"id": note.id, "account_id": note.account_id, "text": note.text},
-        account_id=note.account_id, rows=("note", R.NOTE, R.note_row(note, SyncState.PENDING, 0)),
+        engine, name="note.add@1", args={"id": note.id, "account_id": note.account_id, "text": without_controls(note.text)},
+        account_id=note.account_id, rows=("note", R.NOTE, R.note_row(replace(note, text=without_controls(note.text)), SyncState.PENDING, 0)),
         event="note.added", data={"note_id": note.id, "account_id": note.account_id},
         actor=note.author, device=device, at=at, config_hash=config_hash,
     )

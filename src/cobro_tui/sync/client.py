@@ -12,6 +12,7 @@ import httpx
 from cobro_tui import __version__
 from cobro_tui.api.models import CLIENT_SCHEMA, PROTOCOL
 from cobro_tui.i18n import t
+from cobro_tui.domain.text import cleaned, cleaned_json_text
 from cobro_tui.sync.transport import TransportSecurity
 
 
@@ -107,7 +108,8 @@ class ApiClient:
             return None
         if status == expect:
             try:
-                return body.decode() if raw else json.loads(body)
+                # Everything the server says is cleaned of terminal controls before anyone reads it.
+                return body.decode() if raw else cleaned(json.loads(body))
             except ValueError:
                 raise Unreachable("the server's answer was cut or garbled") from None
         if status in (429, 503):
@@ -229,4 +231,4 @@ class ApiClient:
         params: dict[str, Any] = {"limit": limit}
         if page:
             params["page"] = page
-        return str(self._call("GET", "/v1/snapshot", params=params, read_timeout=60, raw=True))
+        return cleaned_json_text(str(self._call("GET", "/v1/snapshot", params=params, read_timeout=60, raw=True)))

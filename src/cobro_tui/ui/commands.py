@@ -8,6 +8,9 @@ from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from textual.command import Hit, Hits, Provider
+from textual.content import Content
+
+from cobro_tui.domain.text import shown_line
 
 from cobro_tui.i18n import t
 from cobro_tui.ui.messages import OpenAccount
@@ -26,9 +29,9 @@ class AccountSearch(Provider):
         hits = await asyncio.to_thread(app.workstation.queue.search, query)
         matcher = self.matcher(query)
         for rank, hit in enumerate(hits):
-            label = f"{hit.customer_name} · •{hit.account_last4}"
+            label = f"{shown_line(hit.customer_name)} · •{hit.account_last4}"
             yield Hit(
-                1.0 - rank / 100, matcher.highlight(label) if hit.matched == "name" else label,
+                1.0 - rank / 100, matcher.highlight(label) if hit.matched == "name" else Content(label),
                 partial(app.post_message, OpenAccount(hit.account_id)),
                 help=t(f"search.by_{hit.matched}"),
             )

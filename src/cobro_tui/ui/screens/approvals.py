@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
+from cobro_tui.domain.text import shown
 from cobro_tui.i18n import t
 from cobro_tui.services.approvals import Held, SupervisorService, Table
 from cobro_tui.ui.screens.base import CobroForm
@@ -70,7 +72,7 @@ class ApprovalsScreen(ServerScreen):
     @on(DataTable.RowHighlighted)
     def _show_why(self) -> None:
         chosen = self._chosen()
-        self.query_one("#approvals-why", Static).update(t("approvals.why", why=chosen.why) if chosen else "")
+        self.query_one("#approvals-why", Static).update(Content(shown(t("approvals.why", why=chosen.why))) if chosen else "")
 
     def _chosen(self) -> Held | None:
         table = self.query_one(DataTable)
@@ -129,8 +131,8 @@ class DecisionForm(CobroForm):
     def compose(self) -> ComposeResult:
         with Vertical(id="decision-form", classes="form"):
             yield Static(t("approvals.decide_title"), classes="form-title")
-            yield Static(f"{self.held.agent} · {self.held.what}", classes="form-context")
-            yield Static(t("approvals.why", why=self.held.why))
+            yield Static(Content(shown(f"{self.held.agent} · {self.held.what}")), classes="form-context")
+            yield Static(Content(shown(t("approvals.why", why=self.held.why))))
             yield Label(t("approvals.decision"))
             yield Select([(t("approvals.approve"), "approve"), (t("approvals.deny"), "deny")], value="approve",
                          allow_blank=False, compact=True, id="decision-choice")

@@ -7,11 +7,13 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
 from cobro_tui.domain.entry import parse_day, parse_time
 from cobro_tui.domain.models import POINT_KINDS, Channel, ContactPoint, Direction
+from cobro_tui.domain.text import shown_line
 from cobro_tui.i18n import day, language, t
 from cobro_tui.services.accounts import AccountView
 from cobro_tui.services.workstation import Workstation
@@ -39,7 +41,7 @@ class ContactForm(AccountForm):
             context = self.view.file.customer.full_name
             if self.script_steps:
                 context += " · " + t("guide.steps_done", count=len(self.script_steps))
-            yield Static(context, classes="form-context")
+            yield Static(Content(shown_line(context)), classes="form-context")
             with Horizontal(classes="form-row"):
                 with Vertical():
                     yield Label(t("contact.channel"))

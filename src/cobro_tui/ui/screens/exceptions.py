@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Button, DataTable, Input, Label, Static
 
+from cobro_tui.domain.text import shown
 from cobro_tui.i18n import t
 from cobro_tui.services.approvals import Flagged, SupervisorService, Table
 from cobro_tui.ui.screens.base import CobroForm
@@ -66,7 +68,7 @@ class ExceptionsScreen(ServerScreen):
     @on(DataTable.RowHighlighted)
     def _show_message(self) -> None:
         chosen = self._chosen()
-        self.query_one("#exceptions-message", Static).update(chosen.message if chosen else "")
+        self.query_one("#exceptions-message", Static).update(Content(shown(chosen.message)) if chosen else "")
 
     def _chosen(self) -> Flagged | None:
         table = self.query_one(DataTable)
@@ -96,7 +98,7 @@ class ReviewForm(CobroForm):
     def compose(self) -> ComposeResult:
         with Vertical(id="review-form", classes="form"):
             yield Static(t("exceptions.review_title"), classes="form-title")
-            yield Static(f"{self.flagged.agent} · {self.flagged.message}", classes="form-context")
+            yield Static(Content(shown(f"{self.flagged.agent} · {self.flagged.message}")), classes="form-context")
             yield Label(t("exceptions.note"))
             yield Input(compact=True, id="review-note")
             yield Static("", classes="form-check")

@@ -8,6 +8,7 @@ from rich import box
 from rich.table import Table
 from textual import on, work
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
@@ -17,6 +18,7 @@ from cobro_tui.domain.models import Installment, PlanKind
 from cobro_tui.domain.money import Money
 from cobro_tui.domain.plans import Frequency
 from cobro_tui.errors import UserFacingError
+from cobro_tui.domain.text import shown_line
 from cobro_tui.i18n import day, money, t
 from cobro_tui.services.promises import parse_amount, problem_text
 from cobro_tui.ui.screens.base import AccountForm
@@ -41,8 +43,8 @@ class PlanForm(AccountForm):
         today = self.view.debtor_now.date()
         with Vertical(id="plan-form", classes="form"):
             yield Static(t("plan.title"), classes="form-title")
-            yield Static(f"{self.view.file.customer.full_name} · {t('account.total')} {money(account.balance)}",
-                         classes="form-context")
+            yield Static(Content(f"{shown_line(self.view.file.customer.full_name)} · {t('account.total')} "
+                                 f"{money(account.balance)}"), classes="form-context")
             yield Label(t("plan.kind"))
             yield Select([(t(f"plan.kind_{k.value}"), k.value) for k in PlanKind], value=PlanKind.PLAN.value,
                          allow_blank=False, compact=True, id="plan-kind")

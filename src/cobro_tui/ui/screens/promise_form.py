@@ -6,6 +6,7 @@ from datetime import date
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
@@ -13,6 +14,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from cobro_tui.domain.entry import parse_day
 from cobro_tui.domain.money import Money
 from cobro_tui.errors import UserFacingError
+from cobro_tui.domain.text import shown_line
 from cobro_tui.i18n import day, money, t
 from cobro_tui.services.promises import (
     PAYMENT_CHANNELS,
@@ -37,8 +39,9 @@ class PromiseForm(AccountForm):
         account = self.view.file.account
         with Vertical(id="promise-form", classes="form"):
             yield Static(t("promise.title"), classes="form-title")
-            yield Static(f"{self.view.file.customer.full_name} · {t('account.past_due')} {money(account.past_due)} · "
-                         f"{t('account.total')} {money(account.balance)}", classes="form-context")
+            yield Static(Content(f"{shown_line(self.view.file.customer.full_name)} · {t('account.past_due')} "
+                                 f"{money(account.past_due)} · {t('account.total')} {money(account.balance)}"),
+                         classes="form-context")
             yield Label(t("promise.amount"))
             yield Input(compact=True, placeholder="1,500.00", id="promise-amount")
             yield Label(t("promise.due_on"))

@@ -6,10 +6,12 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.containers import Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
 from cobro_tui.domain.models import Channel, RestrictionKind
+from cobro_tui.domain.text import shown_line
 from cobro_tui.i18n import t
 from cobro_tui.services.accounts import AccountView
 from cobro_tui.services.workstation import Workstation
@@ -34,7 +36,7 @@ class RestrictionForm(AccountForm):
     def compose(self) -> ComposeResult:
         with Vertical(id="restriction-form", classes="form"):
             yield Static(t("restriction.title"), classes="form-title")
-            yield Static(self.view.file.customer.full_name, classes="form-context")
+            yield Static(Content(shown_line(self.view.file.customer.full_name)), classes="form-context")
             yield Label(t("restriction.what"))
             yield Select(self._options(), prompt=t("restriction.pick"), compact=True, id="restriction-what")
             yield Label(t("restriction.note"))

@@ -12,6 +12,7 @@ from rich.text import Text
 from cobro_tui.domain import masking
 from cobro_tui.domain.models import ContactPoint
 from cobro_tui.domain.priority import Reason
+from cobro_tui.domain.text import shown_line
 from cobro_tui.i18n import day, instant, language, money, number, t
 from cobro_tui.rules.engine import Outcome
 from cobro_tui.services.accounts import AccountView
@@ -22,7 +23,7 @@ from cobro_tui.ui.widgets.table_panel import Rows
 def heading(view: AccountView, revealed: bool) -> Text:
     account, customer = view.file.account, view.file.customer
     number = account.number if revealed else masking.last_digits(account.number)
-    first = t("account.heading", name=customer.full_name, product=t(f"product.{account.product.value}"), number=number,
+    first = t("account.heading", name=shown_line(customer.full_name), product=t(f"product.{account.product.value}"), number=number,
               bucket=view.bucket.label(language()), dpd=account.dpd)
     days = view.days_to_next_bucket
     roll = t("account.next_bucket", days=days) if days is not None else t("account.last_bucket")

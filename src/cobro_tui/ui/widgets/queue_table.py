@@ -22,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from cobro_tui.domain.queue import QueueEntry
+from cobro_tui.domain.text import shown_line
 from cobro_tui.i18n import day, money, t
 from cobro_tui.ui.widgets.cells import fit
 
@@ -118,7 +119,7 @@ class QueueTable(ScrollView, can_focus=True):
     def cells(self, entry: QueueEntry) -> tuple[str, ...]:
         return (
             str(entry.priority),
-            entry.customer_name,
+            shown_line(entry.customer_name),
             f"•{entry.account_last4}",
             t(f"product.{entry.product.value}"),
             entry.bucket,

@@ -14,6 +14,7 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from cobro_tui.domain.text import shown_line
 from cobro_tui.ui.widgets.cells import fit, wrap
 
 GAP = 2  # cells between columns
@@ -30,6 +31,10 @@ class Rows:
     rows: tuple[tuple[str, ...], ...]
     right: frozenset[int] = field(default_factory=frozenset)  # columns aligned right (amounts)
     grow: int = -1
+
+    def __post_init__(self) -> None:
+        # Cells come from the cache and the server: whatever they hold is drawn, never acted on.
+        object.__setattr__(self, "rows", tuple(tuple(shown_line(cell) for cell in row) for row in self.rows))
 
 
 def widths(body: list[tuple[str, ...]], grow: int, width: int) -> list[int]:

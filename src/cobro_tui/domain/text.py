@@ -1,0 +1,69 @@
+"""The one sanitizer for text that reaches a terminal: from the server, the cache, a file.
+
+A customer's name, an address, a note or a result text could carry escape sequences (clear the
+screen, change colours, retitle the window) or bidirectional overrides that reorder what an agent
+reads. They are removed where text enters (the server's answers, snapshot pages, policy files), and
+whatever still reaches a widget or the CLI's output is shown with visible symbols (`shown`), never
+sent to the terminal as a control.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional marks, overrides and isolates.
+CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# The same characters as JSON writes them escaped (\u001b), in a page not yet decoded.
+_ESCAPED = re.compile(r"\\u(?:00[01][0-9a-fA-F]|00[7-9][0-9a-fA-F]|200[eEfF]|202[a-eA-E]|206[6-9])")
+
+
+def without_controls(text: str) -> str:
+    """The text with control characters removed (a carriage return ends a line, as a newline)."""
+    if not CONTROLS.search(text):
+        return text
+    return CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def cleaned(value: Any) -> Any:
+    """A JSON value with control characters removed from every string in it."""
+    if isinstance(value, str):
+        return without_controls(value)
+    if isinstance(value, dict):
+        return {without_controls(k) if isinstance(k, str) else k: cleaned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [cleaned(v) for v in value]
+    return value
+
+
+def cleaned_json_text(text: str) -> str:
+    """A JSON document (a snapshot page) with control characters removed from its strings; the text
+    itself when none holds any (the usual case, checked without decoding it)."""
+    if not _ESCAPED.search(text) and not CONTROLS.search(text):
+        return text
+    try:
+        return json.dumps(cleaned(json.loads(text)), ensure_ascii=False, separators=(",", ":"))
+    except ValueError:
+        return text  # cut or garbled: the cache's parser says so
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␛ for ESC, ␇ for BEL...
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return "\ufffd"  # C1 controls and direction overrides: the replacement character
+
+
+def shown(text: str) -> str:
+    """The text as it may be written to a terminal: controls as visible symbols, nothing that acts."""
+    if not CONTROLS.search(text):
+        return text
+    return CONTROLS.sub(_picture, text)
+
+
+def shown_line(text: str) -> str:
+    """`shown`, on one line: newlines and tabs become spaces (table cells, headings)."""
+    return shown(text).replace("\r", " ").replace("\n", " ").replace("\t", " ")
