@@ -122,3 +122,22 @@ def test_the_workstation_on_a_vault_asks_the_password_at_start_quits_and_opens_a
         assert "Cola de" not in wrong.text()
     finally:
         wrong.close()
+
+
+def test_a_token_the_keyring_refused_to_keep_is_revoked_on_the_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                       policy) -> None:  # type: ignore[no-untyped-def]
+    import keyring
+    from support.keyrings import RefusingKeyring
+    from sync_support import running_server
+
+    from cobro_tui.bootstrap import sign_in
+    from cobro_tui.errors import UserFacingError
+    from cobro_tui.settings import load_settings
+
+    monkeypatch.setenv("COBRO_CREDENTIALS__TRUSTED_KEYRINGS", '["support.keyrings.RefusingKeyring"]')
+    keyring.set_keyring(RefusingKeyring())
+    with running_server(tmp_path, 20, 3) as (server, thread):
+        with pytest.raises(UserFacingError, match="el servidor ya la dio por terminada.*rechazó"):
+            sign_in(load_settings(), thread.url, "agente01", "demo")
+        with server.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM tokens WHERE username = 'agente01'").scalar_one() == 0

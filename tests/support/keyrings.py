@@ -55,3 +55,12 @@ class FileKeyring(KeyringBackend):
         if data.pop(f"{service}/{username}", None) is None:
             raise PasswordDeleteError(username)
         self.path.write_text(json.dumps(data))
+
+
+class RefusingKeyring(MemoryKeyring):
+    """Reads, but refuses to keep anything (a locked collection, a policy that forbids writes)."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        from keyring.errors import PasswordSetError
+
+        raise PasswordSetError("the collection is locked")
