@@ -102,4 +102,4 @@ def test_settings_report_holds_no_secrets_and_resolves_the_data_dir(tmp_path: Pa
     report = settings_report(load_settings())
     assert report["data_dir"] == str(tmp_path / "data")
     text = repr(report).lower()
-    assert "token" not in text and "password" not in text and "key" not in text.replace("keymap", "")
+    assert "token" not in text and "password" not in text and "key" not in text.replace("keymap", "").replace("keyring", "")
