@@ -18,7 +18,7 @@ from cobro_tui.services.contacts import ContactService
 from cobro_tui.store.device import ensure_device
 from cobro_tui.store.engine import CacheFile
 
-COMMANDS = ("demo", "serve", "login", "sync", "migrate", "config", "rules", "audit", "kpi")
+COMMANDS = ("demo", "serve", "login", "logout", "sync", "migrate", "config", "rules", "audit", "kpi", "admin")
 
 
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
