@@ -113,6 +113,10 @@ async def test_the_queue_the_account_and_the_palette_draw_controls_as_symbols(di
         await pilot.pause(1.0)
         palette = screen_svg(app)
         assert "␛[2J" in palette and no_controls(palette)
+        # Closed before the app ends: an app that ends with the palette open skips its on_unmount
+        # and leaves the collector's threshold raised for the next test (see the issue note).
+        await pilot.press("escape")
+        await pilot.pause()
 
 
 def test_rules_explain_prints_controls_as_symbols(tmp_path: Path, policy: Policy) -> None:
