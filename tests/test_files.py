@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cobro_tui.files import private_file, remove_expired, write_private
@@ -56,7 +57,7 @@ def test_agreements_and_exports_older_than_the_setting_are_removed_at_start(tmp_
     cache = write_private(tmp_path / "cache.db", "not expiring")
     for path in (gone, export, cache):
         os.utime(path, (now - 31 * 86_400, now - 31 * 86_400))
-    assert remove_expired(tmp_path, keep_days=30, now=now) == 2
+    assert remove_expired(tmp_path, keep_days=30, now=datetime.fromtimestamp(now, UTC)) == 2
     assert kept.exists() and cache.exists() and not gone.exists() and not export.exists()
 
 
@@ -67,9 +68,13 @@ def test_the_workstation_removes_expired_documents_when_it_starts(tmp_path: Path
     from cobro_tui.settings import load_settings
 
     monkeypatch.setenv("COBRO_FILES__KEEP_DAYS", "7")
+    monkeypatch.setenv("COBRO_NOW", "2026-11-22T10:30:00-06:00")  # the clock decides, not the machine's
     settings = load_settings()
     old = write_private(settings.resolved_data_dir() / "agreements" / "convenio-x.txt", "Ana")
-    os.utime(old, (time.time() - 8 * 86_400,) * 2)
+    recent = write_private(settings.resolved_data_dir() / "agreements" / "convenio-y.txt", "Luis")
+    fixed = datetime.fromisoformat("2026-11-22T10:30:00-06:00").timestamp()
+    os.utime(old, (fixed - 8 * 86_400,) * 2)
+    os.utime(recent, (fixed - 6 * 86_400,) * 2)
     with pytest.raises(NoCache):
         run_workstation(settings)  # no cache yet: it stops there, after the clean-up
-    assert not old.exists()
+    assert not old.exists() and recent.exists()

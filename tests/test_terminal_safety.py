@@ -138,3 +138,40 @@ def test_rules_explain_prints_controls_as_symbols(tmp_path: Path, policy: Policy
     with redirect_stdout(out):
         assert cli.main(["rules", "explain", account_id, "--at", "2026-11-22T10:30-06:00"]) == 0
     assert out.getvalue() and no_controls(out.getvalue())
+
+
+def test_every_json_answer_is_cleaned_by_the_client_before_anyone_reads_it(tmp_path: Path) -> None:
+    """A server (or whatever answers on its address) that sends escape codes in a change page or a
+    problem's message: the workstation reads them without the controls."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cobro_tui.sync.client import ApiClient, Refused
+
+    class Hostile(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+            status = 200 if self.path.startswith("/v1/changes") else 409
+            body = {"changes": [{"data": {"full_name": PAYLOAD}}], "cursor": "c"} if status == 200 else \
+                {"code": "X", "message": PAYLOAD, "details": {}}
+            raw = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api = ApiClient(f"http://127.0.0.1:{server.server_port}", "t", "d", timeout=5)
+        page = api.changes(None)
+        assert no_controls(page["changes"][0]["data"]["full_name"]) and "Zapata" in page["changes"][0]["data"]["full_name"]
+        with pytest.raises(Refused) as refused:
+            api.audit_device("d")
+        assert no_controls(refused.value.message) and "Zapata" in refused.value.message
+        api.close()
+    finally:
+        server.shutdown()

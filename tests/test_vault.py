@@ -11,15 +11,12 @@ import sqlite3
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import cli_env
 from support.terminal import TerminalSession
-from test_sync_cli import NOW, start_server
-
-from cobro_tui.server.run import free_port
+from test_sync_cli import NOW, served  # noqa: F401 (the served fixture: a demo server on a real port)
 
 NO_KEYRING = "keyring.backends.null.Keyring"
 
@@ -35,15 +32,6 @@ def run(tmp_path: Path, *args: str, stdin: str | None = None, **env: str) -> sub
 def live_sessions(tmp_path: Path, user: str) -> int:
     with sqlite3.connect(tmp_path / "server.db") as conn:
         return conn.execute("SELECT count(*) FROM tokens WHERE username = ?", (user,)).fetchone()[0]
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    process = start_server(tmp_path, port)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=20)
 
 
 @pytest.mark.slow

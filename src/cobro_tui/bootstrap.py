@@ -443,7 +443,7 @@ def run_workstation(settings: Settings) -> int:
     clock = clock_for(settings.now)
     policy = load_policy()
     set_language(settings.lang)
-    remove_expired(settings.resolved_data_dir(), settings.files.keep_days)
+    remove_expired(settings.resolved_data_dir(), settings.files.keep_days, clock.now())
     store, engine = open_user_cache(settings)
     try:
         meta = read_meta(engine)

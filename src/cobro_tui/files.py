@@ -8,9 +8,9 @@ and are removed at start once they are older than `[files] keep_days`.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -75,9 +75,10 @@ def write_private_bytes(path: Path, data: bytes) -> Path:
     return path
 
 
-def remove_expired(data_dir: Path, keep_days: int, now: float | None = None) -> int:
-    """Remove agreement documents and exports older than `keep_days` (by modification time); the count."""
-    limit = (time.time() if now is None else now) - keep_days * 86_400
+def remove_expired(data_dir: Path, keep_days: int, now: datetime) -> int:
+    """Remove agreement documents and exports older than `keep_days` at `now` (the one clock's),
+    by modification time; the count."""
+    limit = now.timestamp() - keep_days * 86_400
     removed = 0
     for name in EXPIRING:
         folder = data_dir / name

@@ -62,6 +62,15 @@ class MoneyIn(Wire):
 class Args(Wire):
     """The arguments of one command."""
 
+    def record(self, **server: Any) -> dict[str, Any]:
+        """The stored record: the fields this model names (all a client may set; any other key was
+        refused when the body was read), and the fields the server sets, which the model must not name."""
+        client = self.model_dump(mode="json")
+        named = client.keys() & server.keys()
+        if named:
+            raise TypeError(f"{type(self).__name__} lets a client set server-owned fields: {sorted(named)}")
+        return {**client, **server}
+
 
 class ContactLog(Args):
     """contact.log@1: a contact made or received (a fact)."""

@@ -209,7 +209,7 @@ def contact_log(ctx: Context, args: ContactLog) -> Outcome:
         raise Refused("UNKNOWN_CODE", t("command.unknown_problem_code", code=args.problem_code))
     if get_doc(ctx.conn, "contact_attempt", args.id) is not None:
         return Outcome()  # the same fact again under another mutation: already recorded
-    attempt = _decode("contact_attempt", {**args.model_dump(mode="json"), "agent": ctx.agent})
+    attempt = _decode("contact_attempt", args.record(agent=ctx.agent))
     if attempt.direction is Direction.OUTBOUND:
         _judge_contact(ctx, attempt, outcome)
     ctx.tx.put(Doc("contact_attempt", attempt.id, 0, to_record(attempt), account.id, account.customer_id, account.agent),
@@ -288,7 +288,7 @@ def restriction_request(ctx: Context, args: RestrictionRequest) -> Outcome:
         raise Refused("NOT_YOUR_ACCOUNT", t("command.not_your_customer"), security=True)
     point = _customer_point(ctx, args.customer_id, args.contact_point_id)
     if get_doc(ctx.conn, "restriction", args.id) is None:
-        restriction = _decode("restriction", {**args.model_dump(mode="json"), "source": "agent"})
+        restriction = _decode("restriction", args.record(source="agent"))
         ctx.tx.put(Doc("restriction", restriction.id, 0, to_record(restriction), None, restriction.customer_id, None),
                    current=None)
         if point is not None and args.kind == RestrictionKind.OPT_OUT.value and not point.data.get("opted_out"):

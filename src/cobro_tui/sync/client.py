@@ -12,7 +12,7 @@ import httpx
 from cobro_tui import __version__
 from cobro_tui.api.models import CLIENT_SCHEMA, PROTOCOL
 from cobro_tui.i18n import t
-from cobro_tui.domain.text import cleaned, cleaned_json_text
+from cobro_tui.domain.text import cleaned, cleaned_json_text, json_holds_controls
 from cobro_tui.sync.transport import TransportSecurity
 
 
@@ -109,7 +109,11 @@ class ApiClient:
         if status == expect:
             try:
                 # Everything the server says is cleaned of terminal controls before anyone reads it.
-                return body.decode() if raw else cleaned(json.loads(body))
+                text = body.decode()
+                if raw:
+                    return text
+                data = json.loads(text)
+                return cleaned(data) if json_holds_controls(text) else data
             except ValueError:
                 raise Unreachable("the server's answer was cut or garbled") from None
         if status in (429, 503):
@@ -117,7 +121,7 @@ class ApiClient:
         if status >= 500:
             raise Unreachable(f"the server failed ({status}); the outcome is unknown")
         try:
-            problem = json.loads(body)
+            problem = cleaned(json.loads(body))
             code, message, details = problem.get("code", "ERROR"), problem.get("message", ""), problem.get("details", {})
         except (ValueError, AttributeError):
             code, message, details = "ERROR", body[:200].decode(errors="replace"), {}
