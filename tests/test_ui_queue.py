@@ -179,10 +179,12 @@ async def test_the_account_screen_is_made_ahead_and_the_collector_waits_for_quie
     from cobro_tui.ui.screens.queue import QueueScreen
 
     before = gc.get_threshold()
+    assert before[2] < 1_000_000, "an earlier app left the collector's threshold raised"
     app = demo_app(tmp_path, policy, accounts=30)
     async with app.run_test(size=(120, 40)) as pilot:
         table = await _loaded(pilot, 30)
         await wait_for(pilot, lambda: gc.get_threshold()[2] == 1_000_000)  # 2 s after start
+        await wait_for(pilot, lambda: "account" in app._installed_screens)  # 1 s after start
         prepared = app.get_screen("account")
         assert isinstance(prepared, AccountScreen) and prepared.view is None
         assert isinstance(app.screen, QueueScreen) and app.focused is table  # made unseen; the queue keeps the keys

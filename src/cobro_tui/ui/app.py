@@ -73,7 +73,10 @@ class CobroApp(SessionLock):
 
     def _prepare_account_screen(self) -> None:
         """Make the account screen while the agent reads the queue: composing and styling it costs
-        100-170 ms once, which the first f5 would otherwise wait for."""
+        100-170 ms once, which the first f5 would otherwise wait for. A timer may fire while the app
+        shuts down, its screens already gone: then there is nothing to prepare."""
+        if not self.is_running or not self.screen_stack:
+            return
         if self._account_screen is None and isinstance(self.screen, QueueScreen):
             self._account_screen = AccountScreen(self.workstation, None, self.settings.ui.agent_zone)
             self.install_screen(self._account_screen, "account")
