@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert
 
+from cobro_tui.server.hot import Hot
 from cobro_tui.server.schema import (
     account_facts,
     bucket_facts,
@@ -24,8 +25,8 @@ TABLES = {"contact_attempt": contact_facts, "promise": promise_facts, "account":
 PROJECTED = tuple(TABLES)
 
 # Built once per table: every pushed contact or promise writes its projection row.
-_DELETE = {kind: delete(table).where(table.c.id == bindparam("i")) for kind, table in TABLES.items()}
-_INSERT = {kind: insert(table) for kind, table in TABLES.items()}
+_DELETE = {kind: Hot(delete(table).where(table.c.id == bindparam("i"))) for kind, table in TABLES.items()}
+_INSERT = {kind: Hot(insert(table)) for kind, table in TABLES.items()}
 _COUNT_HOURS: dict[str, Any] = {}
 
 
@@ -59,10 +60,12 @@ def project(conn: Connection, kind: str, entity_id: str, agent: str | None, acco
     row = row_of(kind, entity_id, agent, account_id, data)
     if row is None:
         return
-    replaced = 0 if new else conn.execute(_DELETE[kind], {"i": entity_id}).rowcount
-    conn.execute(_INSERT[kind], row)
+    replaced = 0 if new else _DELETE[kind].run(conn, {"i": entity_id})
+    _INSERT[kind].run(conn, row)
     if kind == "contact_attempt" and not replaced:  # a new attempt: one more in its hour
-        count_hours(conn, Counter([_hour_key(row)]))
+        hour, agent_, channel, result = _hour_key(row)
+        _count_hours_statement(conn.dialect.name, hot=True).run(
+            conn, {"hour": hour, "agent": agent_, "channel": channel, "result_code": result, "n": 1})
 
 
 def project_many(conn: Connection, docs: list[tuple[str, str, str | None, str | None, dict[str, Any]]]) -> None:
@@ -87,7 +90,7 @@ def count_hours(conn: Connection, counts: Counter[tuple[str, str, str, str]]) ->
         conn.execute(_count_hours_statement(conn.dialect.name), rows)
 
 
-def _count_hours_statement(dialect: str) -> Any:
+def _count_hours_statement(dialect: str, hot: bool = False) -> Any:
     if dialect not in _COUNT_HOURS:
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as upsert
@@ -96,7 +99,8 @@ def _count_hours_statement(dialect: str) -> Any:
         statement = upsert(contact_hours)
         _COUNT_HOURS[dialect] = statement.on_conflict_do_update(
             index_elements=["hour", "agent", "channel", "result_code"], set_={"n": contact_hours.c.n + statement.excluded.n})
-    return _COUNT_HOURS[dialect]
+        _COUNT_HOURS["hot " + dialect] = Hot(_COUNT_HOURS[dialect])
+    return _COUNT_HOURS[("hot " if hot else "") + dialect]
 
 
 def backfill(conn: Connection, kinds: tuple[str, ...], batch: int = 5000) -> None:

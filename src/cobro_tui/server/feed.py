@@ -12,24 +12,26 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from cobro_tui.server.facts import PROJECTED, project
+from cobro_tui.server.hot import Hot
 from cobro_tui.server.schema import change_log, counters, entities, meta
 
 UNKNOWN = object()  # "look the stored version up"
 
-# Statements built once: executing a prepared statement skips SQLAlchemy's construction work on the
-# push hot path (every mutation runs several of these).
-_NEXT_SEQ = update(counters).where(counters.c.name == "seq").values(value=counters.c.value + 1).returning(counters.c.value)
-_INSERT_CHANGE = insert(change_log)
-_INSERT_ENTITY = insert(entities)
-_VERSION_OF = select(entities.c.version).where(entities.c.kind == bindparam("k"), entities.c.id == bindparam("i"))
-_GET_DOC = select(entities).where(entities.c.kind == bindparam("k"), entities.c.id == bindparam("i"))
-_UPDATE_ENTITY = update(entities).where(entities.c.kind == bindparam("k"), entities.c.id == bindparam("i")).values(
+# The push's hot path: every mutation runs several of these (see hot.py).
+_NEXT_SEQ = Hot(update(counters).where(counters.c.name == "seq").values(value=counters.c.value + 1)
+                .returning(counters.c.value))
+_INSERT_CHANGE = Hot(insert(change_log))
+_INSERT_ENTITY = Hot(insert(entities))
+_VERSION_OF = Hot(select(entities.c.version).where(entities.c.kind == bindparam("k"), entities.c.id == bindparam("i")))
+_GET_DOC = Hot(select(entities).where(entities.c.kind == bindparam("k"), entities.c.id == bindparam("i")))
+_UPDATE_ENTITY = Hot(update(entities).where(entities.c.kind == bindparam("k"), entities.c.id == bindparam("i")).values(
     account_id=bindparam("b_account_id"), customer_id=bindparam("b_customer_id"), agent=bindparam("b_agent"),
     version=bindparam("b_version"), data=bindparam("b_data"),
-)
-_OF_CUSTOMER = select(entities).where(entities.c.customer_id == bindparam("c"), entities.c.kind == bindparam("k"))
-_AGENTS_OF_CUSTOMER = select(entities.c.agent).where(
-    entities.c.kind == "account", entities.c.customer_id == bindparam("c")).distinct()
+))
+_OF_CUSTOMER = Hot(select(entities).where(entities.c.customer_id == bindparam("c"), entities.c.kind == bindparam("k")))
+_AGENTS_OF_CUSTOMER = Hot(select(entities.c.agent).where(
+    entities.c.kind == "account", entities.c.customer_id == bindparam("c")).distinct())
+_NO_PARAMS: dict[str, Any] = {}
 
 # Kinds that belong to a person rather than to one account.
 CUSTOMER_KINDS = ("customer", "contact_point", "restriction")
@@ -78,7 +80,7 @@ class Tx:
 
     def _next_seq(self) -> int:
         # The counter row is the serialization point (one writer at a time holds it).
-        seq = self.conn.execute(_NEXT_SEQ).scalar_one()
+        seq = _NEXT_SEQ.scalar(self.conn, _NO_PARAMS)
         if self.first is None:
             self.first = seq
         self.last_seq = seq
@@ -86,7 +88,7 @@ class Tx:
 
     def emit(self, audience: str, kind: str, entity_id: str, op: str, version: int, data: dict[str, Any] | None) -> int:
         seq = self._next_seq()
-        self.conn.execute(_INSERT_CHANGE, {
+        _INSERT_CHANGE.run(self.conn, {
             "seq": seq, "audience": audience, "tx": self.first, "kind": kind, "entity_id": entity_id, "op": op,
             "version": version, "payload": None if data is None else json.dumps(data, ensure_ascii=False),
             "created_at": self.now,
@@ -105,16 +107,16 @@ class Tx:
         left out, it is looked up.
         """
         if current is UNKNOWN:
-            current = self.conn.execute(_VERSION_OF, {"k": doc.kind, "i": doc.id}).scalar()
+            current = _VERSION_OF.scalar(self.conn, {"k": doc.kind, "i": doc.id})
         assert current is None or isinstance(current, int)
         version = 1 if current is None else current + 1
         data = json.dumps(doc.data, ensure_ascii=False)
         if current is None:
-            self.conn.execute(_INSERT_ENTITY, {"kind": doc.kind, "id": doc.id, "account_id": doc.account_id,
+            _INSERT_ENTITY.run(self.conn, {"kind": doc.kind, "id": doc.id, "account_id": doc.account_id,
                                                "customer_id": doc.customer_id, "agent": doc.agent, "version": version,
                                                "data": data})
         else:
-            self.conn.execute(_UPDATE_ENTITY, {"k": doc.kind, "i": doc.id, "b_account_id": doc.account_id,
+            _UPDATE_ENTITY.run(self.conn, {"k": doc.kind, "i": doc.id, "b_account_id": doc.account_id,
                                                "b_customer_id": doc.customer_id, "b_agent": doc.agent,
                                                "b_version": version, "b_data": data})
         if doc.kind in PROJECTED:
@@ -129,12 +131,12 @@ class Tx:
 def customer_agents(conn: Connection, customer_id: str | None) -> list[str]:
     if customer_id is None:
         return []
-    rows = conn.execute(_AGENTS_OF_CUSTOMER, {"c": customer_id}).scalars()
-    return sorted(a for a in rows if a)
+    rows = _AGENTS_OF_CUSTOMER.all(conn, {"c": customer_id})
+    return sorted(row.agent for row in rows if row.agent)
 
 
 def get_doc(conn: Connection, kind: str, entity_id: str) -> Doc | None:
-    row = conn.execute(_GET_DOC, {"k": kind, "i": entity_id}).first()
+    row = _GET_DOC.first(conn, {"k": kind, "i": entity_id})
     if row is None:
         return None
     return Doc(row.kind, row.id, row.version, json.loads(row.data), row.account_id, row.customer_id, row.agent)
@@ -148,5 +150,5 @@ def docs_of_account(conn: Connection, account_id: str, kind: str | None = None) 
 
 
 def docs_of_customer(conn: Connection, customer_id: str, kind: str) -> list[Doc]:
-    rows = conn.execute(_OF_CUSTOMER, {"c": customer_id, "k": kind})
+    rows = _OF_CUSTOMER.all(conn, {"c": customer_id, "k": kind})
     return [Doc(r.kind, r.id, r.version, json.loads(r.data), r.account_id, r.customer_id, r.agent) for r in rows]

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Connection, and_, bindparam, exists, insert, or_, select, update
 
 from cobro_tui.domain.records import instant_text
+from cobro_tui.server.hot import Hot
 from cobro_tui.server.schema import assignment_history, change_log, entities
 
 _OPEN = update(assignment_history).where(
@@ -37,11 +38,11 @@ def first_holdings(rows: Iterable[tuple[str, str | None, str]]) -> list[dict[str
 
 
 # Built once: these run for every command a workstation pushes.
-_HELD_AT = select(assignment_history.c.id).where(
+_HELD_AT = Hot(select(assignment_history.c.id).where(
     assignment_history.c.account_id == bindparam("a"), assignment_history.c.agent == bindparam("g"),
     assignment_history.c.held_from <= bindparam("latest"),
     or_(assignment_history.c.held_until.is_(None), assignment_history.c.held_until >= bindparam("earliest")),
-).limit(1)
+).limit(1))
 _EVER_HELD = select(assignment_history.c.id).where(
     assignment_history.c.account_id == bindparam("a"), assignment_history.c.agent == bindparam("g")).limit(1)
 _CUSTOMER_ACCOUNT = entities.alias("account")
@@ -56,7 +57,7 @@ _CUSTOMER_HELD_AT = select(assignment_history.c.id).where(
 def held_at(conn: Connection, account_id: str, agent: str, at: datetime, slack_s: int) -> bool:
     """Whether `agent` held the account at `at`, give or take `slack_s` seconds of clock skew."""
     earliest, latest = _window(at, slack_s)
-    found = conn.execute(_HELD_AT, {"a": account_id, "g": agent, "latest": latest, "earliest": earliest}).first()
+    found = _HELD_AT.first(conn, {"a": account_id, "g": agent, "latest": latest, "earliest": earliest})
     return found is not None
 
 

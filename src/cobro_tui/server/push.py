@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import OperationalError
@@ -24,6 +25,7 @@ from cobro_tui.domain.decisions import digest
 from cobro_tui.server import approvals as approval_queue
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import Tx
+from cobro_tui.server.hot import Hot, savepoint
 from cobro_tui.server.mutations import (
     Context,
     Limits,
@@ -64,16 +66,21 @@ def fingerprint(m: MutationIn) -> str:
     return hashlib.sha256(canonical_json({"name": m.name, "args": m.args}).encode()).hexdigest()
 
 
-_CLIENT = select(sync_clients).where(sync_clients.c.device_id == bindparam("d"), sync_clients.c.device_epoch == bindparam("e"))
-_LOGGED = select(mutation_log).where(mutation_log.c.mutation_id == bindparam("m"))
-_LOG = insert(mutation_log)
-_ADVANCE = update(sync_clients).where(
+_CLIENT = Hot(select(sync_clients).where(sync_clients.c.device_id == bindparam("d"),
+                                         sync_clients.c.device_epoch == bindparam("e")))
+# In a push, the device's row is read once and held (PostgreSQL: locked) until the commit: two
+# pushes of one device never interleave their client_seqs.
+_CLIENT_HELD = Hot(_CLIENT.statement.with_for_update())  # type: ignore[attr-defined]
+_LOGGED_MANY = select(mutation_log.c.mutation_id, mutation_log.c.payload_sha256, mutation_log.c.verdict).where(
+    mutation_log.c.mutation_id.in_(bindparam("ids", expanding=True)))
+_LOG = Hot(insert(mutation_log))
+_ADVANCE = Hot(update(sync_clients).where(
     sync_clients.c.device_id == bindparam("d"), sync_clients.c.device_epoch == bindparam("e")
-).values(last_client_seq=bindparam("b_seq"), last_seen_at=bindparam("b_seen"))
+).values(last_client_seq=bindparam("b_seq"), last_seen_at=bindparam("b_seen")))
 
 
 def _client_row(conn: Connection, device_id: str, epoch: int):  # type: ignore[no-untyped-def]
-    return conn.execute(_CLIENT, {"d": device_id, "e": epoch}).first()
+    return _CLIENT.first(conn, {"d": device_id, "e": epoch})
 
 
 def _judge(ctx: Context, m: MutationIn) -> tuple[Outcome, Args | None]:
@@ -94,20 +101,41 @@ def _judge(ctx: Context, m: MutationIn) -> tuple[Outcome, Args | None]:
     return run(ctx, m.name, args), args
 
 
+@dataclass
+class _Batch:
+    """What one push reads once and keeps while it runs: the verdicts already logged for its ids
+    (and those it logs itself), and the device's row with the last client_seq applied so far."""
+
+    logged: dict[str, tuple[str, str]]
+    client: Any = None
+    last_client_seq: int | None = None
+
+    @classmethod
+    def read(cls, conn: Connection, mutations: list[MutationIn]) -> _Batch:
+        ids = [m.mutation_id for m in mutations]
+        logged: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(ids), 500):
+            for row in conn.execute(_LOGGED_MANY, {"ids": ids[start:start + 500]}):
+                logged[row.mutation_id] = (row.payload_sha256, row.verdict)
+        return cls(logged)
+
+
 def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn, now: datetime, limits: Limits,
-               source: str | None) -> Verdict:
-    stored = conn.execute(_LOGGED, {"m": m.mutation_id}).first()
+               source: str | None, batch: _Batch) -> Verdict:
+    stored = batch.logged.get(m.mutation_id)
     if stored is not None:
-        if stored.payload_sha256 != fingerprint(m):
+        if stored[0] != fingerprint(m):
             raise PushRefused(422, "IDEMPOTENCY_KEY_REUSED",
                               f"mutation {m.mutation_id} was already received with other content")
-        return Verdict.model_validate({**json.loads(stored.verdict), "replayed": True})
-    client = _client_row(conn, request.device_id, request.device_epoch)
-    if client is None:
-        raise PushRefused(409, "DEVICE_NOT_REGISTERED", "register the device before pushing")
-    if client.agent != agent:
+        return Verdict.model_validate({**json.loads(stored[1]), "replayed": True})
+    if batch.client is None:
+        batch.client = _CLIENT_HELD.first(conn, {"d": request.device_id, "e": request.device_epoch})
+        if batch.client is None:
+            raise PushRefused(409, "DEVICE_NOT_REGISTERED", "register the device before pushing")
+        batch.last_client_seq = batch.client.last_client_seq
+    if batch.client.agent != agent:
         raise PushRefused(403, "DEVICE_OF_ANOTHER_AGENT", "this device is registered to another agent")
-    last = client.last_client_seq
+    last = batch.last_client_seq or 0
     if m.client_seq <= last:
         raise PushRefused(409, "SEQ_REGRESSION", "client_seq repeats with a new mutation id (restored cache?)",
                           {"last_client_seq": last})
@@ -146,14 +174,13 @@ def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn
                 code=warning["code"], message=warning["message"], created_at=now.isoformat(),
                 details=json.dumps(outcome.compliance, separators=(",", ":")) if outcome.compliance else None,
             ))
-    conn.execute(_LOG, {
+    sha, verdict_json = fingerprint(m), verdict.model_dump_json(exclude={"replayed"})
+    _LOG.run(conn, {
         "mutation_id": m.mutation_id, "device_id": request.device_id, "device_epoch": request.device_epoch,
-        "client_seq": m.client_seq, "name": m.name, "payload_sha256": fingerprint(m), "status": verdict.status,
-        "verdict": verdict.model_dump_json(exclude={"replayed"}), "server_seq": verdict.server_seq,
-        "received_at": now.isoformat(),
+        "client_seq": m.client_seq, "name": m.name, "payload_sha256": sha, "status": verdict.status,
+        "verdict": verdict_json, "server_seq": verdict.server_seq, "received_at": now.isoformat(),
     })
-    conn.execute(_ADVANCE, {"d": request.device_id, "e": request.device_epoch, "b_seq": m.client_seq,
-                            "b_seen": now.isoformat()})
+    batch.logged[m.mutation_id] = (sha, verdict_json)  # a copy later in the batch is a replay of it
     return verdict
 
 
@@ -173,16 +200,24 @@ def process_push(engine: Engine, agent: str, request: PushRequest, now: datetime
     ordered = sorted(request.mutations, key=lambda item: item.client_seq)
     try:
         with write_tx(engine) as conn:
+            batch = _Batch.read(conn, ordered)
+            applied = None
             for m in ordered:
                 try:
-                    with conn.begin_nested():
-                        results.append(_apply_one(conn, agent, request, m, now, limits, source))
+                    with savepoint(conn):
+                        verdict = _apply_one(conn, agent, request, m, now, limits, source, batch)
                 except PushRefused as exc:
                     refused = exc
                     break
                 except OperationalError:
                     halted = Halted(at_client_seq=m.client_seq, code="DB_BUSY", retry_after_s=2)
                     break
+                results.append(verdict)
+                if not verdict.replayed:
+                    applied = batch.last_client_seq = m.client_seq
+            if applied is not None:  # the device's row, once for the batch
+                _ADVANCE.run(conn, {"d": request.device_id, "e": request.device_epoch, "b_seq": applied,
+                                    "b_seen": now.isoformat()})
     except OperationalError:  # the lock could not be taken or the commit failed: nothing was kept
         results, refused = [], None
         halted = Halted(at_client_seq=ordered[0].client_seq if ordered else 0, code="DB_BUSY", retry_after_s=2)
