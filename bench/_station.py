@@ -40,7 +40,7 @@ class BenchStation:
 
 
 def bench_station(folder: Path, name: str, url: str, agent: str, hooks: dict[str, list] | None = None,  # type: ignore[type-arg]
-                  first_round: bool = True) -> BenchStation:
+                  first_round: bool = True, accounts: int = 500) -> BenchStation:
     """A workstation signed in as `agent`; synced once unless `first_round` is False."""
     cache = CacheFile(folder / f"{name}.db", secrets.token_bytes(32)).open()
     upgrade(cache)
@@ -53,8 +53,9 @@ def bench_station(folder: Path, name: str, url: str, agent: str, hooks: dict[str
     if first_round and not (report := sync.run_round()).ok:
         raise SystemExit(report.error)
     with cache.connect() as conn:
-        accounts = [tuple(r) for r in conn.exec_driver_sql("SELECT id, customer_id FROM account ORDER BY id LIMIT 500")]
-    return BenchStation(agent, cache, sync, ContactService(cache, CLOCK, load_policy(), device), CLOCK, accounts)  # type: ignore[arg-type]
+        held = [tuple(r) for r in conn.exec_driver_sql(
+            "SELECT id, customer_id FROM account ORDER BY id LIMIT ?", (accounts,))]
+    return BenchStation(agent, cache, sync, ContactService(cache, CLOCK, load_policy(), device), CLOCK, held)  # type: ignore[arg-type]
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -3,9 +3,11 @@
     python bench/authority.py --accounts 10000 --push 1000 --rounds 20
 
 A push of 1,000 queued mutations (a mix: 70 % contacts, 20 % notes, 10 % promises), timed as the
-workstation's round and as the server's own answers to POST /v1/mutations; then pulls of 500
-changes each (another workstation of the same agent makes them). Targets (issue #14): the push
-under 1.5 s; a pull no more than 10 % slower than before the authorization (quote both runs).
+workstation's round and as the server's own answers to POST /v1/mutations, `--pushes` times, each
+on accounts of its own (this machine's figures move by half from one minute to the next: the median
+and the best are quoted); then pulls of 500 changes each (another workstation of the same agent
+makes them). Targets (issue #14): the push under 1.5 s; a pull no more than 10 % slower than before
+the authorization (quote both runs).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def main() -> None:
     parser.add_argument("--push", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--changes", type=int, default=500)
+    parser.add_argument("--pushes", type=int, default=5)
     args = parser.parse_args()
     server_times: list[float] = []
 
@@ -64,13 +67,20 @@ def main() -> None:
         folder = Path(name)
         server, url, _ = seeded_server(folder, args.accounts, "agente01", free_port())
         try:
-            pusher = bench_station(folder, "pusher", url, "agente01", hooks={"response": [timed]})
-            queue_mix(pusher, args.push)
-            started = time.perf_counter()
-            report = pusher.sync.run_round()
-            push_time = time.perf_counter() - started
-            if not report.ok:
-                raise SystemExit(report.error)
+            slice_of = 500
+            pusher = bench_station(folder, "pusher", url, "agente01", hooks={"response": [timed]},
+                                   accounts=slice_of * args.pushes)
+            every = pusher.accounts
+            rounds: list[tuple[float, float, object]] = []
+            for n in range(args.pushes):
+                pusher.accounts = every[n * slice_of:(n + 1) * slice_of] or every
+                queue_mix(pusher, args.push)
+                server_times.clear()
+                started = time.perf_counter()
+                report = pusher.sync.run_round()
+                rounds.append((time.perf_counter() - started, sum(server_times), report))
+                if not report.ok:
+                    raise SystemExit(report.error)
             reader = bench_station(folder, "reader", url, "agente01")
             writer = bench_station(folder, "writer", url, "agente01")
             pulls: list[float] = []
@@ -84,11 +94,17 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait()
-    print(f"authority: {args.accounts:,} accounts on the server; push of {args.push:,}, {args.rounds} pulls of {args.changes}")
-    figure(f"push of {args.push:,} mixed mutations, round", push_time, "s", "< 1.5 s")
-    figure("  of which the server's answers", sum(server_times), "s")
-    figure("  server, per mutation", sum(server_times) / max(1, report.pushed) * 1000, "ms")
-    figure("  applied / warned / rejected / held", report.applied, f"/ {report.warned} / {report.rejected} / {report.held}")
+    print(f"authority: {args.accounts:,} accounts on the server; {args.pushes} pushes of {args.push:,}, "
+          f"{args.rounds} pulls of {args.changes}")
+    by_round = sorted(rounds, key=lambda r: r[0])
+    median, best = by_round[len(by_round) // 2], by_round[0]
+    report = median[2]
+    figure(f"push of {args.push:,} mixed mutations, round, median", median[0], "s", "< 1.5 s")
+    figure("  best", best[0], "s")
+    figure("  of which the server's answers, median", median[1], "s")
+    figure("  server, per mutation, median", median[1] / max(1, report.pushed) * 1000, "ms")  # type: ignore[attr-defined]
+    figure("  applied / warned / rejected / held", report.applied,  # type: ignore[attr-defined]
+           f"/ {report.warned} / {report.rejected} / {report.held}")  # type: ignore[attr-defined]
     figure(f"pull of {args.changes} changes, p50", percentile(pulls, 0.5) * 1000, "ms")
     figure(f"pull of {args.changes} changes, p95", percentile(pulls, 0.95) * 1000, "ms", "<= 110 % of before")
     figure("peak memory (this process)", peak_mib()[0], "MiB")

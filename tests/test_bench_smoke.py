@@ -18,7 +18,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
     ("demo_start.py", ["--accounts", "300"], "process start to queue on screen"),
     ("sync_first.py", ["--accounts", "300"], "first sync (snapshot), total"),
     ("sync_incremental.py", ["--accounts", "300", "--rounds", "2", "--changes", "20", "--push", "30"], "pull, p95"),
-    ("authority.py", ["--accounts", "300", "--push", "40", "--rounds", "2", "--changes", "20"], "server, per mutation"),
+    ("authority.py", ["--accounts", "300", "--push", "40", "--rounds", "2", "--changes", "20", "--pushes", "2"], "server, per mutation"),
     ("sync_fleet.py", ["--stations", "3", "--seconds", "2", "--accounts", "300"], "/v1/changes p95"),
     ("workstation.py", ["--accounts", "600", "--samples", "20"], "open an account, p95"),
     ("rules.py", ["--accounts", "500"], "decide"),
