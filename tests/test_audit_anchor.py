@@ -139,6 +139,30 @@ def test_forged_events_are_refused(server, station: Station) -> None:  # type: i
                       headers=headers).json()["head_seq"] == 4
 
 
+def test_the_valid_events_before_a_forged_one_are_kept_and_the_head_moves_with_them(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+    engine, thread = server
+    device = station.device.device_id
+    prev, events = _local(station)[-1][1], []
+    for seq in (4, 5):
+        body = event_body(seq=seq, prev=prev, ts=NOW.isoformat(), type="pii.revealed", actor="agente01", device=device,
+                          data={})
+        prev = link_hash(body)
+        events.append({"seq": seq, "hash": prev, "body": body})
+    forged = event_body(seq=6, prev=prev, ts=NOW.isoformat(), type="pii.revealed", actor="agente02", device=device, data={})
+    headers = auth_headers(thread.url, "agente01")
+    answer = httpx.post(f"{thread.url}/v1/audit/events", headers=headers, json={
+        "device_id": device, "events": [*events, {"seq": 6, "hash": link_hash(forged), "body": forged}]})
+    assert answer.status_code == 409 and answer.json()["details"]["head_seq"] == 5
+    with engine.connect() as conn:
+        assert list(conn.execute(select(audit_chain.c.seq).where(audit_chain.c.device_id == device)
+                                 .order_by(audit_chain.c.seq)).scalars()) == [1, 2, 3, 4, 5]
+    again = httpx.post(f"{thread.url}/v1/audit/events", headers=headers, json={"device_id": device, "events": events})
+    assert again.status_code == 200 and again.json()["head_seq"] == 5  # a resend of what is kept: taken, once
+    twice = httpx.post(f"{thread.url}/v1/audit/events", headers=headers,
+                       json={"device_id": device, "events": [events[0], {**events[0], "hash": "0" * 64}]})
+    assert twice.status_code == 409  # the same number twice, differently: refused
+
+
 def _cli(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     result = subprocess.run([sys.executable, "-m", "cobro_tui", *args], capture_output=True, text=True, input=stdin,
                             env=cli_env(home, COBRO_NOW=NOW.isoformat()), timeout=120)

@@ -60,28 +60,36 @@ def append(conn: Connection, agent: str, device_id: str, events: list[AuditEvent
     """Store the events that extend the device's chain; events it already holds are taken again only
     if they are the same (a resend after a lost answer). Anything else is refused, and alarmed."""
     head = head_of(conn, device_id)
-    for event in sorted(events, key=lambda e: e.seq):
-        if event.seq <= head.seq:
-            if _hash_at(conn, device_id, event.seq) != event.hash:
-                detail = f"event {event.seq} differs from the one kept"
-                _raise_alarm(conn, device_id, agent, "forked", detail, now, source)
-                raise AuditRefused("AUDIT_CHAIN_FORKED", f"{detail}: this chain does not extend the one the server keeps",
+    rows: list[dict[str, object]] = []  # written at once at the end
+    taken: dict[int, str] = {}
+    try:
+        for event in sorted(events, key=lambda e: e.seq):
+            if event.seq <= head.seq:
+                kept = taken.get(event.seq) or _hash_at(conn, device_id, event.seq)
+                if kept != event.hash:
+                    detail = f"event {event.seq} differs from the one kept"
+                    _raise_alarm(conn, device_id, agent, "forked", detail, now, source)
+                    raise AuditRefused("AUDIT_CHAIN_FORKED",
+                                       f"{detail}: this chain does not extend the one the server keeps", head.seq)
+                continue
+            if event.seq != head.seq + 1:
+                raise AuditRefused("AUDIT_CHAIN_GAP", f"the server's chain ends at {head.seq}; send from {head.seq + 1}",
                                    head.seq)
-            continue
-        if event.seq != head.seq + 1:
-            raise AuditRefused("AUDIT_CHAIN_GAP", f"the server's chain ends at {head.seq}; send from {head.seq + 1}",
-                               head.seq)
-        problem = _problem(event, head, device_id, agent)
-        if problem is not None:
-            code, message = problem
-            _raise_alarm(conn, device_id, agent, "forked", message, now, source)
-            raise AuditRefused(code, message, head.seq)
-        conn.execute(insert(audit_chain).values(device_id=device_id, seq=event.seq, hash=event.hash, body=event.body,
-                                                received_at=instant_text(now)))
-        head = Head(event.seq, event.hash)
-    values = {"agent": agent, "head_seq": head.seq, "head_hash": head.hash, "updated_at": instant_text(now)}
-    if conn.execute(update(audit_heads).where(audit_heads.c.device_id == device_id).values(**values)).rowcount == 0:
-        conn.execute(insert(audit_heads).values(device_id=device_id, **values))
+            problem = _problem(event, head, device_id, agent)
+            if problem is not None:
+                code, message = problem
+                _raise_alarm(conn, device_id, agent, "forked", message, now, source)
+                raise AuditRefused(code, message, head.seq)
+            rows.append({"device_id": device_id, "seq": event.seq, "hash": event.hash, "body": event.body,
+                         "received_at": instant_text(now)})
+            taken[event.seq] = event.hash
+            head = Head(event.seq, event.hash)
+    finally:  # what was valid up to a refusal is kept, and the head moves with it
+        if rows:
+            conn.execute(insert(audit_chain), rows)
+        values = {"agent": agent, "head_seq": head.seq, "head_hash": head.hash, "updated_at": instant_text(now)}
+        if conn.execute(update(audit_heads).where(audit_heads.c.device_id == device_id).values(**values)).rowcount == 0:
+            conn.execute(insert(audit_heads).values(device_id=device_id, **values))
     return head
 
 
