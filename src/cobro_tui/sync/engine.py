@@ -25,7 +25,7 @@ from cobro_tui.sync.client import (
 )
 from cobro_tui.sync.report import SyncReport
 
-PUSH_BATCH = 100
+PUSH_BATCH = 200  # the protocol's most per push (api.models.PushRequest): half the round trips and commits of 100
 PULL_LIMIT = 1000
 SNAPSHOT_LIMIT = 10000
 PAGES_AHEAD = 3
