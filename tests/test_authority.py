@@ -243,3 +243,39 @@ def test_supervisors_read_the_security_events_of_their_team_only(server, mallory
     with engine.connect() as conn:
         stored = [json.loads(r) for r in conn.execute(select(security_events.c.details)).scalars() if r]
     assert not any("full_name" in json.dumps(d) for d in stored)  # ids and codes, never a person's data
+
+
+def test_a_batch_refused_part_way_keeps_the_feed_numbered_without_gaps(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
+    """A push counts its feed's seqs in memory and writes the counter once: what a refusal undoes
+    gives its numbers back, and the next writer goes on from the last one kept."""
+    from sqlalchemy import func
+
+    from cobro_tui.server.schema import change_log, counters, sync_clients
+
+    engine, thread = server
+    (account_id, customer_id), *_ = mallory.accounts()
+    with engine.connect() as conn:
+        last = conn.execute(select(sync_clients.c.last_client_seq).where(
+            sync_clients.c.device_id == mallory.device.device_id)).scalar_one()
+        before = conn.execute(select(func.max(change_log.c.seq))).scalar_one() or 0
+    contacts = [_contact(account_id, customer_id, started_at=(NOW - timedelta(minutes=30 - n)).isoformat(),
+                         ended_at=(NOW - timedelta(minutes=29 - n)).isoformat()) for n in range(3)]
+    body = {"device_id": mallory.device.device_id, "device_epoch": 1, "client_time": NOW.isoformat(), "mutations": [
+        {"mutation_id": new_id(), "client_seq": last + seq, "name": "contact.log@1", "args": args,
+         "occurred_at_client": NOW.isoformat()} for seq, args in zip((1, 2, 4), contacts)]}  # a gap before the third
+    answer = httpx.post(f"{thread.url}/v1/mutations", json=body, headers=auth_headers(thread.url, "agente01"))
+    assert answer.status_code == 409 and answer.json()["code"] == "SEQ_GAP"
+    assert [r["status"] for r in answer.json()["details"]["results"]] == ["applied", "applied"]
+
+    def feed() -> tuple[list[int], int]:
+        with engine.connect() as conn:
+            seqs = list(conn.execute(select(change_log.c.seq).where(change_log.c.seq > before)
+                                     .order_by(change_log.c.seq)).scalars())
+            return seqs, conn.execute(select(counters.c.value).where(counters.c.name == "seq")).scalar_one()
+
+    seqs, counter = feed()
+    assert seqs == list(range(before + 1, before + 1 + len(seqs))) and counter == seqs[-1]  # two contacts, their accounts
+    (verdict,) = push_commands(mallory, engine, ("contact.log@1", contacts[2]))
+    assert verdict["status"] == "applied"
+    again, counter = feed()
+    assert again[:len(seqs)] == seqs and again == list(range(before + 1, counter + 1)) and len(again) > len(seqs)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from cobro_tui.server.facts import PROJECTED, project
+from cobro_tui.server.facts import PROJECTED, project, row_of
 from cobro_tui.server.hot import Hot
 from cobro_tui.server.schema import change_log, counters, entities, meta
 
@@ -20,6 +20,7 @@ UNKNOWN = object()  # "look the stored version up"
 # The push's hot path: every mutation runs several of these (see hot.py).
 _NEXT_SEQ = Hot(update(counters).where(counters.c.name == "seq").values(value=counters.c.value + 1)
                 .returning(counters.c.value))
+_SET_SEQ = Hot(update(counters).where(counters.c.name == "seq").values(value=bindparam("b_value")))
 _INSERT_CHANGE = Hot(insert(change_log))
 _INSERT_ENTITY = Hot(insert(entities))
 _VERSION_OF = Hot(select(entities.c.version).where(entities.c.kind == bindparam("k"), entities.c.id == bindparam("i")))
@@ -69,18 +70,43 @@ def head_seq(conn: Connection) -> int:
     return conn.execute(select(counters.c.value).where(counters.c.name == "seq")).scalar() or 0
 
 
+class Seqs:
+    """The seq counter held by one writer for a run of changes (a push): the counter row is taken
+    (and, on PostgreSQL, locked) at the first change, later seqs are counted here, and `flush` writes
+    the last one back before the commit. A writer that undoes a change (a savepoint rolled back)
+    sets `value` back."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.value: int | None = None
+        self.stored: int | None = None
+
+    def next(self) -> int:
+        if self.value is None:
+            self.value = self.stored = _NEXT_SEQ.scalar(self.conn, _NO_PARAMS)
+        else:
+            self.value += 1
+        return self.value
+
+    def flush(self) -> None:
+        if self.value is not None and self.value != self.stored:
+            _SET_SEQ.run(self.conn, {"b_value": self.value})
+            self.stored = self.value
+
+
 class Tx:
     """The change rows of one transaction: consecutive seqs sharing the first as their `tx`."""
 
-    def __init__(self, conn: Connection, now: datetime) -> None:
+    def __init__(self, conn: Connection, now: datetime, seqs: Seqs | None = None) -> None:
         self.conn = conn
         self.now = now.isoformat()
+        self.seqs = seqs
         self.first: int | None = None
         self.last_seq: int | None = None
 
     def _next_seq(self) -> int:
         # The counter row is the serialization point (one writer at a time holds it).
-        seq = _NEXT_SEQ.scalar(self.conn, _NO_PARAMS)
+        seq = self.seqs.next() if self.seqs is not None else _NEXT_SEQ.scalar(self.conn, _NO_PARAMS)
         if self.first is None:
             self.first = seq
         self.last_seq = seq
@@ -100,11 +126,12 @@ class Tx:
             return customer_agents(self.conn, doc.customer_id)
         return [doc.agent] if doc.agent else []
 
-    def put(self, doc: Doc, current: int | None | object = UNKNOWN) -> Doc:
+    def put(self, doc: Doc, current: int | None | object = UNKNOWN, before: Doc | None = None) -> Doc:
         """Insert or replace a document with the next version, and tell its audience.
 
         `current` is the stored version when the caller has just read it (None: it does not exist);
-        left out, it is looked up.
+        left out, it is looked up. `before` is the stored document when the caller has it: a KPI
+        projection it leaves as it was is not written again (a contact's new last-contact instant).
         """
         if current is UNKNOWN:
             current = _VERSION_OF.scalar(self.conn, {"k": doc.kind, "i": doc.id})
@@ -119,13 +146,18 @@ class Tx:
             _UPDATE_ENTITY.run(self.conn, {"k": doc.kind, "i": doc.id, "b_account_id": doc.account_id,
                                                "b_customer_id": doc.customer_id, "b_agent": doc.agent,
                                                "b_version": version, "b_data": data})
-        if doc.kind in PROJECTED:
+        if doc.kind in PROJECTED and not (before is not None and same_projection(before, doc)):
             project(self.conn, doc.kind, doc.id, doc.agent, doc.account_id, doc.data, new=current is None)
         stored = Doc(doc.kind, doc.id, version, doc.data, doc.account_id, doc.customer_id, doc.agent)
         public = doc.public()
         for audience in self.audiences(stored):
             self.emit(audience, doc.kind, doc.id, "upsert", version, public)
         return stored
+
+
+def same_projection(before: Doc, after: Doc) -> bool:
+    return row_of(before.kind, before.id, before.agent, before.account_id, before.data) == \
+        row_of(after.kind, after.id, after.agent, after.account_id, after.data)
 
 
 def customer_agents(conn: Connection, customer_id: str | None) -> list[str]:

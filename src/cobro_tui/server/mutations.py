@@ -201,7 +201,7 @@ def contact_log(ctx: Context, args: ContactLog) -> Outcome:
     account, outcome = account_for_fact(ctx, args.account_id, args.started_at)
     if args.customer_id != account.customer_id:
         raise Refused("FOREIGN_RECORD", t("command.foreign_customer"), security=True)
-    _customer_point(ctx, account.customer_id or "", args.contact_point_id)
+    point = _customer_point(ctx, account.customer_id or "", args.contact_point_id)
     policy = server_policy()
     if args.result_code not in policy.result_codes:
         raise Refused("UNKNOWN_CODE", t("command.unknown_result_code", code=args.result_code))
@@ -211,13 +211,13 @@ def contact_log(ctx: Context, args: ContactLog) -> Outcome:
         return Outcome()  # the same fact again under another mutation: already recorded
     attempt = _decode("contact_attempt", args.record(agent=ctx.agent))
     if attempt.direction is Direction.OUTBOUND:
-        _judge_contact(ctx, attempt, outcome)
+        _judge_contact(ctx, attempt, point, outcome)
     ctx.tx.put(Doc("contact_attempt", attempt.id, 0, to_record(attempt), account.id, account.customer_id, account.agent),
                current=None)
     last = account.data.get("last_contact_at")
     if last is None or datetime.fromisoformat(last) < attempt.started_at:
         ctx.tx.put(Doc("account", account.id, 0, {**account.data, "last_contact_at": instant_text(attempt.started_at)},
-                       account.id, account.customer_id, account.agent), current=account.version)
+                       account.id, account.customer_id, account.agent), current=account.version, before=account)
     return outcome
 
 
@@ -228,13 +228,12 @@ def _decode(kind: str, data: dict[str, Any]) -> Any:
         raise Refused("INVALID_ARGUMENTS", f"{kind}: {exc}") from None
 
 
-def _judge_contact(ctx: Context, attempt: ContactAttempt, outcome: Outcome) -> None:
+def _judge_contact(ctx: Context, attempt: ContactAttempt, point_doc: Doc | None, outcome: Outcome) -> None:
     """The contact rules at the moment the contact was made, from the server's facts: a contact they
     block (or one made under a supervisor's override) is recorded and flagged for review."""
     policy = server_policy()
     rules = policy.rules
     customer = get_doc(ctx.conn, "customer", attempt.customer_id)
-    point_doc = get_doc(ctx.conn, "contact_point", attempt.contact_point_id) if attempt.contact_point_id else None
     if customer is None or point_doc is None:
         return  # a contact without a known point (a visit to an address on paper): nothing to judge
     point = point_of(from_record("contact_point", point_doc.data), policy.zones, rules.country)

@@ -24,7 +24,7 @@ from cobro_tui.domain.audit import canonical_json
 from cobro_tui.domain.decisions import digest
 from cobro_tui.server import approvals as approval_queue
 from cobro_tui.server.db import write_tx
-from cobro_tui.server.feed import Tx
+from cobro_tui.server.feed import Seqs, Tx
 from cobro_tui.server.hot import Hot, savepoint
 from cobro_tui.server.mutations import (
     Context,
@@ -107,6 +107,7 @@ class _Batch:
     (and those it logs itself), and the device's row with the last client_seq applied so far."""
 
     logged: dict[str, tuple[str, str]]
+    seqs: Seqs
     client: Any = None
     last_client_seq: int | None = None
 
@@ -117,7 +118,7 @@ class _Batch:
         for start in range(0, len(ids), 500):
             for row in conn.execute(_LOGGED_MANY, {"ids": ids[start:start + 500]}):
                 logged[row.mutation_id] = (row.payload_sha256, row.verdict)
-        return cls(logged)
+        return cls(logged, Seqs(conn))
 
 
 def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn, now: datetime, limits: Limits,
@@ -141,7 +142,7 @@ def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn
                           {"last_client_seq": last})
     if m.client_seq > last + 1:
         raise PushRefused(409, "SEQ_GAP", f"expected client_seq {last + 1}", {"expected": last + 1})
-    tx = Tx(conn, now)
+    tx = Tx(conn, now, batch.seqs)
     outcome, args = _judge(Context(tx, agent, now, m.occurred_at_client, limits=limits), m)
     verdict = Verdict(
         mutation_id=m.mutation_id, client_seq=m.client_seq, status=outcome.status,  # type: ignore[arg-type]
@@ -203,18 +204,20 @@ def process_push(engine: Engine, agent: str, request: PushRequest, now: datetime
             batch = _Batch.read(conn, ordered)
             applied = None
             for m in ordered:
+                mark = batch.seqs.value
                 try:
                     with savepoint(conn):
                         verdict = _apply_one(conn, agent, request, m, now, limits, source, batch)
                 except PushRefused as exc:
-                    refused = exc
+                    refused, batch.seqs.value = exc, mark
                     break
                 except OperationalError:
-                    halted = Halted(at_client_seq=m.client_seq, code="DB_BUSY", retry_after_s=2)
+                    halted, batch.seqs.value = Halted(at_client_seq=m.client_seq, code="DB_BUSY", retry_after_s=2), mark
                     break
                 results.append(verdict)
                 if not verdict.replayed:
                     applied = batch.last_client_seq = m.client_seq
+            batch.seqs.flush()  # the counter, once for the batch
             if applied is not None:  # the device's row, once for the batch
                 _ADVANCE.run(conn, {"d": request.device_id, "e": request.device_epoch, "b_seq": applied,
                                     "b_seen": now.isoformat()})
