@@ -20,7 +20,7 @@ from sync_support import auth_headers, running_server
 
 from cobro_tui.server.run import ServerThread
 
-EXAMPLES = 20  # per operation and role: ~30 operations, three roles
+EXAMPLES = 15  # per operation and role: ~30 operations, three roles (the suite keeps under its 10 minutes)
 
 
 @pytest.fixture(scope="module")

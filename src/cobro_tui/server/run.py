@@ -88,7 +88,7 @@ class ServerThread:
     def __post_init__(self) -> None:
         self.port = self.port or free_port(self.host)
         config = uvicorn.Config(create_app(self.engine, self.clock, self.settings), host=self.host, port=self.port,
-                                log_level="warning", access_log=False, lifespan="off",
+                                log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2,
                                 **(self.tls.uvicorn_options() if self.tls else {}))
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="cobro-server", daemon=True)
