@@ -60,7 +60,7 @@ def bench_station(folder: Path, name: str, url: str, agent: str, hooks: dict[str
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else 0.0
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else 0.0
 
 
-__all__ = ["BenchStation", "bench_station", "percentile", "httpx"]
+__all__ = ["BenchStation", "bench_station", "httpx", "percentile"]

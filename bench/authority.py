@@ -21,15 +21,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import figure, peak_mib  # noqa: E402
-from _server import seeded_server  # noqa: E402
-from _station import bench_station, percentile  # noqa: E402
+from _common import figure, peak_mib
+from _server import seeded_server
+from _station import bench_station, percentile
 
-from cobro_tui.domain.ids import new_id  # noqa: E402
-from cobro_tui.domain.models import Note, Promise  # noqa: E402
-from cobro_tui.domain.money import Money  # noqa: E402
-from cobro_tui.server.run import free_port  # noqa: E402
-from cobro_tui.store.actions import record_note, record_promise  # noqa: E402
+from cobro_tui.domain.ids import new_id
+from cobro_tui.domain.models import Note, Promise
+from cobro_tui.domain.money import Money
+from cobro_tui.server.run import free_port
+from cobro_tui.store.actions import record_note, record_promise
 
 
 def queue_mix(station, count: int) -> None:  # type: ignore[no-untyped-def]

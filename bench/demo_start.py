@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests")]
 
-from _common import figure  # noqa: E402
-from support.terminal import TerminalSession  # noqa: E402
+from _common import figure
+from support.terminal import TerminalSession
 
 
 def main() -> None:

@@ -26,19 +26,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bench")]
 
-from _common import figure, peak_mib  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from _common import figure, peak_mib
+from sqlalchemy import select
 
-from cobro_tui.domain.ids import new_id  # noqa: E402
-from cobro_tui.domain.records import instant_text  # noqa: E402
-from cobro_tui.policy import load_policy  # noqa: E402
-from cobro_tui.server.assign import move, reassign  # noqa: E402
-from cobro_tui.server.db import migrate, server_engine, write_tx  # noqa: E402
-from cobro_tui.server.facts import count_hours  # noqa: E402
-from cobro_tui.server.kpi import portfolio, report  # noqa: E402
-from cobro_tui.server.schema import contact_facts, entities  # noqa: E402
-from cobro_tui.server.seed import DEMO_AGENTS, ensure_demo_users, load_demo_portfolio  # noqa: E402
-from cobro_tui.server.team import agent_accounts, team_queues  # noqa: E402
+from cobro_tui.domain.ids import new_id
+from cobro_tui.domain.records import instant_text
+from cobro_tui.policy import load_policy
+from cobro_tui.server.assign import move, reassign
+from cobro_tui.server.db import migrate, server_engine, write_tx
+from cobro_tui.server.facts import count_hours
+from cobro_tui.server.kpi import portfolio, report
+from cobro_tui.server.schema import contact_facts, entities
+from cobro_tui.server.seed import DEMO_AGENTS, ensure_demo_users, load_demo_portfolio
+from cobro_tui.server.team import agent_accounts, team_queues
 
 NOW = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)
 CODES = (("NC", 30), ("BZ", 18), ("OCUP", 6), ("TERC", 8), ("PP", 12), ("NEG", 5), ("CB", 6), ("YAPAGO", 3), ("MSJ", 4))

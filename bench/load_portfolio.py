@@ -17,13 +17,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import figure, peak_mib  # noqa: E402
+from _common import figure, peak_mib
 
-from cobro_tui.demo.portfolio import PortfolioSpec  # noqa: E402
-from cobro_tui.policy import load_policy  # noqa: E402
-from cobro_tui.store.engine import CacheFile  # noqa: E402
-from cobro_tui.store.migrate import upgrade  # noqa: E402
-from cobro_tui.store.portfolio import load_generated  # noqa: E402
+from cobro_tui.demo.portfolio import PortfolioSpec
+from cobro_tui.policy import load_policy
+from cobro_tui.store.engine import CacheFile
+from cobro_tui.store.migrate import upgrade
+from cobro_tui.store.portfolio import load_generated
 
 
 def main() -> None:

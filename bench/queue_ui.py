@@ -31,16 +31,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests")]
 
-from _common import figure  # noqa: E402
-from _portfolio import NOW, agent_cache  # noqa: E402
-from support.terminal import TerminalSession  # noqa: E402
+from _common import figure
+from _portfolio import NOW, agent_cache
+from support.terminal import TerminalSession
 
-from cobro_tui.bootstrap import build_workstation  # noqa: E402
-from cobro_tui.clock import FixedClock  # noqa: E402
-from cobro_tui.domain.models import Product  # noqa: E402
-from cobro_tui.domain.queue import PromiseFilter, QueueFilter  # noqa: E402
-from cobro_tui.policy import load_policy  # noqa: E402
-from cobro_tui.settings import load_settings  # noqa: E402
+from cobro_tui.bootstrap import build_workstation
+from cobro_tui.clock import FixedClock
+from cobro_tui.domain.models import Product
+from cobro_tui.domain.queue import PromiseFilter, QueueFilter
+from cobro_tui.policy import load_policy
+from cobro_tui.settings import load_settings
 
 DOWN, F5, ESCAPE = b"\x1b[B", b"\x1b[15~", b"\x1b"
 

@@ -19,17 +19,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import figure, peak_mib  # noqa: E402
-from _portfolio import NOW, agent_cache  # noqa: E402
+from _common import figure, peak_mib
+from _portfolio import NOW, agent_cache
 
-from cobro_tui.bootstrap import build_workstation  # noqa: E402
-from cobro_tui.clock import FixedClock  # noqa: E402
-from cobro_tui.policy import load_policy  # noqa: E402
-from cobro_tui.rules.engine import Party, Question, decide  # noqa: E402
-from cobro_tui.rules.facts import CodeCounts, past_from_row, suppressions_of  # noqa: E402
-from cobro_tui.services.rules import _phones_first  # noqa: E402
-from cobro_tui.settings import load_settings  # noqa: E402
-from cobro_tui.store.rules import read_rule_facts  # noqa: E402
+from cobro_tui.bootstrap import build_workstation
+from cobro_tui.clock import FixedClock
+from cobro_tui.policy import load_policy
+from cobro_tui.rules.engine import Party, Question, decide
+from cobro_tui.rules.facts import CodeCounts, past_from_row, suppressions_of
+from cobro_tui.services.rules import _phones_first
+from cobro_tui.settings import load_settings
+from cobro_tui.store.rules import read_rule_facts
 
 
 def main() -> None:

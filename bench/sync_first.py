@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import figure, peak_mib  # noqa: E402
-from _server import seeded_server  # noqa: E402
-from _station import bench_station  # noqa: E402
+from _common import figure, peak_mib
+from _server import seeded_server
+from _station import bench_station
 
-from cobro_tui.server.run import free_port  # noqa: E402
+from cobro_tui.server.run import free_port
 
 
 def main() -> None:

@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import figure  # noqa: E402
-from _server import seeded_server  # noqa: E402
-from _station import bench_station, percentile  # noqa: E402
+from _common import figure
+from _server import seeded_server
+from _station import bench_station, percentile
 
-from cobro_tui.demo.portfolio import DEMO_AGENTS  # noqa: E402
-from cobro_tui.server.run import free_port  # noqa: E402
+from cobro_tui.demo.portfolio import DEMO_AGENTS
+from cobro_tui.server.run import free_port
 
 
 def main() -> None:

@@ -19,15 +19,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import figure, peak_mib  # noqa: E402
-from _portfolio import NOW, agent_cache  # noqa: E402
+from _common import figure, peak_mib
+from _portfolio import NOW, agent_cache
 
-from cobro_tui.bootstrap import build_workstation  # noqa: E402
-from cobro_tui.clock import FixedClock  # noqa: E402
-from cobro_tui.domain.models import Channel  # noqa: E402
-from cobro_tui.domain.queue import PromiseFilter, QueueFilter  # noqa: E402
-from cobro_tui.policy import load_policy  # noqa: E402
-from cobro_tui.settings import load_settings  # noqa: E402
+from cobro_tui.bootstrap import build_workstation
+from cobro_tui.clock import FixedClock
+from cobro_tui.domain.models import Channel
+from cobro_tui.domain.queue import PromiseFilter, QueueFilter
+from cobro_tui.policy import load_policy
+from cobro_tui.settings import load_settings
 
 
 def timed(action) -> float:  # type: ignore[no-untyped-def]

@@ -21,8 +21,8 @@ from cobro_tui.policy import Policy
 from cobro_tui.server.feed import CUSTOMER_KINDS
 from cobro_tui.server.run import ServerThread, prepare
 from cobro_tui.server.schema import entities
-from cobro_tui.settings import ServerSettings
 from cobro_tui.services.contacts import ContactService, LoggedContact
+from cobro_tui.settings import ServerSettings
 from cobro_tui.store.account_file import read_account_file
 from cobro_tui.store.actions import record_promise
 from cobro_tui.store.device import Device, ensure_device

@@ -118,7 +118,7 @@ def test_a_denied_promise_comes_back_rejected_with_the_supervisors_reason(tmp_pa
     assert decided.json()["status"] == "rejected"
     report = station.round()
     assert report.ok and report.decided == 1
-    verdict = dict((m, v) for m, _, v in station.outbox())[mutation_id]
+    verdict = {m: v for m, _, v in station.outbox()}[mutation_id]
     assert verdict is not None and verdict["reason"]["code"] == "DENIED"
     assert verdict["reason"]["message"] == "supervisor01: ya incumplió dos veces; ofrecer convenio"
     with station.cache.connect() as conn:
@@ -201,7 +201,7 @@ async def test_the_supervisor_approves_from_the_inbox_and_the_agent_sees_it(tmp_
 
     from cobro_tui.ui.screens.approvals import ApprovalsScreen, DecisionForm
 
-    engine, thread = server
+    _engine, thread = server
     station, _, promise = _held_promise(tmp_path, server, clock, policy)
     app = supervisor_app(thread.url)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -248,7 +248,7 @@ def test_a_supervisor_signing_in_is_remembered_as_one(tmp_path: Path, server) ->
 
 def test_a_supervisor_reassigns_an_account_with_if_match_and_both_workstations_follow(tmp_path: Path, server,  # type: ignore[no-untyped-def]
                                                                                      clock: FixedClock, policy: Policy) -> None:
-    engine, thread = server
+    _engine, thread = server
     first = make_station(tmp_path, "first", thread.url, "agente01", clock, policy)
     second = make_station(tmp_path, "second", thread.url, "agente02", clock, policy)
     assert first.round().ok and second.round().ok
@@ -280,7 +280,7 @@ async def test_a_supervisor_moves_marked_accounts_from_the_team_screen_and_both_
     from cobro_tui.ui.screens.reassign import AgentAccountsScreen, ReassignForm
     from cobro_tui.ui.screens.team import TeamScreen
 
-    engine, thread = server
+    _engine, thread = server
     first = make_station(tmp_path, "first", thread.url, "agente01", clock, policy)
     second = make_station(tmp_path, "second", thread.url, "agente02", clock, policy)
     assert first.round().ok and second.round().ok
@@ -367,7 +367,7 @@ def test_a_cancellation_waits_behind_its_held_promise_and_runs_once_it_is_approv
 def test_a_second_offer_behind_a_denied_one_is_judged_then_and_may_wait_for_a_decision_itself(  # type: ignore[no-untyped-def]
         tmp_path: Path, server, clock: FixedClock, policy: Policy) -> None:
     engine, thread = server
-    station, account_id, promise = _held_promise(tmp_path, server, clock, policy)
+    station, _account_id, promise = _held_promise(tmp_path, server, clock, policy)
     supervisor = auth_headers(thread.url, "supervisor01")
     first = httpx.get(f"{thread.url}/v1/approvals", headers=supervisor).json()[0]
     again = {**first["args"], "id": new_id()}  # the agent promises again on the same account, still offline
@@ -386,7 +386,7 @@ def test_a_second_offer_behind_a_denied_one_is_judged_then_and_may_wait_for_a_de
 
 def test_held_verdicts_are_read_again_many_at_a_time_and_only_the_agents_own(tmp_path: Path, server,  # type: ignore[no-untyped-def]
                                                                             clock: FixedClock, policy: Policy) -> None:
-    engine, thread = server
+    _engine, thread = server
     station, _, _ = _held_promise(tmp_path, server, clock, policy)
     with station.cache.connect() as conn:
         held = conn.exec_driver_sql("SELECT mutation_id FROM outbox WHERE state = 'deferred'").scalars().all()

@@ -37,7 +37,7 @@ def _chain(n: int) -> list[StoredEvent]:
 
 def test_canonical_json_is_one_form_and_refuses_floats() -> None:
     assert canonical_json({"b": 1, "a": [True, None, "é"]}) == '{"a":[true,null,"é"],"b":1}'
-    with pytest.raises(NotCanonical, match="data.amount is a float"):
+    with pytest.raises(NotCanonical, match=r"data\.amount is a float"):
         canonical_json({"amount": 1.5})
     with pytest.raises(NotCanonical):
         canonical_json({1: "x"})

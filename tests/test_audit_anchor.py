@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sync_support import NOW, Station, auth_headers, make_station, running_server
 
 from cobro_tui.domain.audit import GENESIS, event_body, link_hash
-from cobro_tui.server.schema import audit_chain, security_events
 from cobro_tui.server.auth import add_user
 from cobro_tui.server.db import write_tx
+from cobro_tui.server.schema import audit_chain, security_events
 from cobro_tui.store.sync_store import audit_anchor
 
 
@@ -117,7 +117,7 @@ def test_a_chain_rebuilt_from_scratch_is_refused(server, station: Station) -> No
 
 
 def test_forged_events_are_refused(server, station: Station) -> None:  # type: ignore[no-untyped-def]
-    engine, thread = server
+    _engine, thread = server
     head = _local(station)[-1]
     device = station.device.device_id
 
@@ -174,17 +174,17 @@ def _cli(home: Path, *args: str, stdin: str | None = None) -> subprocess.Complet
 def test_audit_verify_compares_with_the_server_and_says_when_it_could_not_ask(tmp_path: Path, server) -> None:  # type: ignore[no-untyped-def]
     from cobro_tui.store.engine import CacheFile
 
-    engine, thread = server
+    _engine, thread = server
     assert _cli(tmp_path, "login", "--server", thread.url, "--user", "agente03", stdin="demo\n").returncode == 0
     assert _cli(tmp_path, "sync").returncode == 0
     secrets_file = json.loads((tmp_path / "keyring.json").read_text())
     (key,) = [bytes.fromhex(v) for k, v in secrets_file.items() if k.startswith("cobro-tui/cache-key:")]
     cache = CacheFile(tmp_path / "data" / "cache.db", key).open()
+    from cobro_tui.clock import FixedClock
+    from cobro_tui.domain.models import Channel
     from cobro_tui.policy import load_policy
     from cobro_tui.services.contacts import ContactService
     from cobro_tui.store.device import ensure_device
-    from cobro_tui.clock import FixedClock
-    from cobro_tui.domain.models import Channel
 
     contacts = ContactService(cache, FixedClock(NOW), load_policy(), ensure_device(cache, "agente03"))
     with cache.connect() as conn:

@@ -181,10 +181,9 @@ def test_hostile_text_and_huge_numbers_get_a_422_never_a_500(server, mallory: St
     url, headers = thread.url, auth_headers(thread.url, "agente01")
     account_id = mallory.accounts()[0][0]
     envelope = {"device_id": mallory.device.device_id, "device_epoch": 1, "client_time": NOW.isoformat()}
-    surrogate = '{"device_id": "%s", "device_epoch": 1, "client_time": "%s", "mutations": [{"mutation_id": "m1", ' \
-                '"client_seq": %d, "name": "note.add@1", "args": {"id": "n1", "account_id": "%s", "text": "hola \\ud800"}, ' \
-                '"occurred_at_client": "%s"}]}' % (mallory.device.device_id, NOW.isoformat(), _next_seq(engine, mallory),
-                                                    account_id, NOW.isoformat())
+    mutation = {"mutation_id": "m1", "client_seq": _next_seq(engine, mallory), "name": "note.add@1",
+                "args": {"id": "n1", "account_id": account_id, "text": "hola SURROGATE"}, "occurred_at_client": NOW.isoformat()}
+    surrogate = json.dumps({**envelope, "mutations": [mutation]}).replace("SURROGATE", "\\ud800")  # JSON text only can hold it
     answers = [
         httpx.post(f"{url}/v1/mutations", content=surrogate, headers={**headers, "Content-Type": "application/json"}),
         httpx.post(f"{url}/v1/mutations", json={**envelope, "client_time": "2026-11-22T10:00:00", "mutations": []},

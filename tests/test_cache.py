@@ -22,14 +22,14 @@ from cobro_tui.credentials import (
     MissingCacheKey,
 )
 from cobro_tui.domain.models import Channel
-
-TRUSTED = ("support.keyrings.MemoryKeyring",)  # the test keyring stands in for a desktop's
 from cobro_tui.policy import Policy
 from cobro_tui.services.contacts import ContactRefused
 from cobro_tui.settings import load_settings
 from cobro_tui.store.audit_log import verify
 from cobro_tui.store.engine import CacheFile, CacheUnreadable
 from cobro_tui.store.outbox import pending
+
+TRUSTED = ("support.keyrings.MemoryKeyring",)  # the test keyring stands in for a desktop's
 
 
 def _first_account(engine) -> tuple[str, str]:  # type: ignore[no-untyped-def]
@@ -53,7 +53,7 @@ def test_the_cache_is_encrypted_at_rest(cache_file: CacheFile, policy: Policy) -
 
 def test_a_wrong_key_gives_a_clear_message_and_changes_nothing(cache_file: CacheFile) -> None:
     before = cache_file.path.read_bytes()
-    with pytest.raises(CacheUnreadable, match="cannot be opened with the key in the keyring.*Nothing was changed"):
+    with pytest.raises(CacheUnreadable, match=r"cannot be opened with the key in the keyring.*Nothing was changed"):
         CacheFile(cache_file.path, secrets.token_bytes(32)).open()
     assert cache_file.path.read_bytes() == before
 
@@ -87,7 +87,7 @@ def test_a_cache_whose_key_is_gone_is_refused_with_what_to_do(tmp_path: Path) ->
     path = tmp_path / "data" / "cache.db"
     open_cache(path, KeyringKeyStore(TRUSTED), create=True).dispose()
     keyring.get_keyring().secrets.clear()  # type: ignore[attr-defined]
-    with pytest.raises(MissingCacheKey, match="key is not in the keyring.*Move the file aside"):
+    with pytest.raises(MissingCacheKey, match=r"key is not in the keyring.*Move the file aside"):
         open_cache(path, KeyringKeyStore(TRUSTED), create=False)
 
 
@@ -99,7 +99,7 @@ def test_no_cache_yet_says_how_to_get_one(tmp_path: Path) -> None:
 @pytest.mark.parametrize("backend", [fail.Keyring(), null.Keyring()])
 def test_a_keyring_that_cannot_keep_secrets_is_refused(backend: object, tmp_path: Path) -> None:
     keyring.set_keyring(backend)  # type: ignore[arg-type]
-    with pytest.raises(KeyringUnavailable, match="No hay un llavero seguro.*bóveda"):
+    with pytest.raises(KeyringUnavailable, match=r"No hay un llavero seguro.*bóveda"):
         KeyringKeyStore(TRUSTED).cache_key(tmp_path / "c.db", create=True)
 
 

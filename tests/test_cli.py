@@ -88,7 +88,7 @@ def test_audit_verify_passes_an_intact_log_and_points_at_a_broken_link(tmp_path:
         account_id, customer_id = conn.exec_driver_sql("SELECT id, customer_id FROM account LIMIT 1").one()
     for code in ("NC", "BZ", "PP"):
         contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code=code,
-                     **({} if code != "PP" else dict(problem_code="desempleo", circumstance="perdió el empleo en octubre", resolution="promesa de pago")))
+                     **({} if code != "PP" else {"problem_code": "desempleo", "circumstance": "perdió el empleo en octubre", "resolution": "promesa de pago"}))
     intact = run(tmp_path, "audit", "verify")
     assert intact.returncode == 0 and "Bitácora íntegra: 3 eventos" in intact.stdout
     with engine.begin() as conn:

@@ -53,7 +53,7 @@ def test_payments_go_first_in_first_out_and_the_surplus_moves_on() -> None:
     second = promise("b", 500, date(2026, 11, 20))
     both = [paid("x", 800, date(2026, 11, 4))]
     assert states([second, first], both, date(2026, 11, 8)) == [("partial", 300), ("kept", 500)]
-    assert states([second, first], both + [paid("y", 200, date(2026, 11, 18))], date(2026, 11, 30)) == [("kept", 500), ("kept", 500)]
+    assert states([second, first], [*both, paid("y", 200, date(2026, 11, 18))], date(2026, 11, 30)) == [("kept", 500), ("kept", 500)]
 
 
 def test_a_payment_before_the_promise_was_made_or_to_a_cancelled_one_does_not_count() -> None:
@@ -111,7 +111,7 @@ def test_a_payment_from_the_feed_keeps_the_promise_and_the_workstation_sees_it(t
     from cobro_tui.bootstrap import build_workstation
     from cobro_tui.settings import load_settings
 
-    engine, thread = server
+    _engine, thread = server
     station = make_station(tmp_path, "kept", thread.url, "agente01", clock, policy)
     assert station.round().ok
     ws = build_workstation(station.cache, load_settings(), clock, policy, "agente01", "live")
@@ -207,10 +207,10 @@ def test_a_plan_becomes_active_with_its_down_payment_and_completes_or_breaks_by_
     assert plan_state(plan, [], date(2026, 11, 2)) == ("proposed", ["due", "due"])
     down = [paid("d", 100, date(2026, 11, 2))]
     assert plan_state(plan, down, date(2026, 11, 5)) == ("active", ["due", "due"])
-    first = down + [paid("x", 200, date(2026, 11, 16))]  # within the installment's grace
+    first = [*down, paid("x", 200, date(2026, 11, 16))]  # within the installment's grace
     assert plan_state(plan, first, date(2026, 11, 20)) == ("active", ["kept", "due"])
     assert plan_state(plan, first, date(2026, 12, 3)) == ("broken", ["kept", "broken"])  # the second never came
-    everything = first + [paid("y", 200, date(2026, 11, 29))]
+    everything = [*first, paid("y", 200, date(2026, 11, 29))]
     assert plan_state(plan, everything, date(2026, 12, 3)) == ("completed", ["kept", "kept"])
     assert plan_state(plan, [], date(2026, 11, 4)) == ("broken", ["due", "due"])  # no down payment by its grace
 

@@ -120,7 +120,7 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_the_kpi_endpoint_counts_what_the_agents_logged_in_the_period(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
-    engine, thread = server
+    _engine, thread = server
     station = make_station(tmp_path, "kpi", thread.url, "agente01", clock, policy)
     assert station.round().ok
     accounts = station.accounts()
@@ -253,7 +253,7 @@ async def test_the_supervisor_app_shows_the_workstations(tmp_path: Path, server,
 
 
 def test_a_supervisor_sees_the_teams_queues(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
-    engine, thread = server
+    _engine, thread = server
     station = make_station(tmp_path, "team", thread.url, "agente01", clock, policy)
     assert station.round().ok
     mine = station.accounts()

@@ -84,7 +84,7 @@ def offline_app(tmp_path: Path, policy: Policy):  # type: ignore[no-untyped-def]
 
 async def test_idle_time_locks_every_screen_without_personal_data_and_the_password_opens_it_offline(
         tmp_path: Path, policy: Policy) -> None:
-    app, idle, store, engine = offline_app(tmp_path, policy)
+    app, idle, _store, engine = offline_app(tmp_path, policy)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.screen.query(QueueTable) and app.screen.query_one(QueueTable).row_count > 0)
         names = names_in_queue(app)

@@ -22,9 +22,9 @@ POINTS = PriorityPoints(risk={"A": 0, "E": 160})
 
 
 def _facts(**changes: object) -> AccountFacts:
-    base = dict(account_id="a1", bucket_rank=0, past_due_centavos=0, risk_segment="A",
-                last_contact_at=NOW - timedelta(days=1), promise_due_today=False, promise_broken=False,
-                contacted_today=False)
+    base = {"account_id": "a1", "bucket_rank": 0, "past_due_centavos": 0, "risk_segment": "A",
+                "last_contact_at": NOW - timedelta(days=1), "promise_due_today": False, "promise_broken": False,
+                "contacted_today": False}
     return AccountFacts(**{**base, **changes})  # type: ignore[arg-type]
 
 
@@ -33,7 +33,7 @@ def test_each_factor_adds_its_configured_points_and_says_so() -> None:
     found = {r.factor: r.points for r in reasons(facts, POINTS, NOW)}
     assert found == {"promise_due_today": 900, "bucket": 180, "past_due": 16, "risk": 160}
     assert score(facts, POINTS, NOW) == 900 + 180 + 16 + 160
-    assert [r.factor for r in reasons(facts, POINTS, NOW)][0] == "promise_due_today"  # largest first
+    assert next(r.factor for r in reasons(facts, POINTS, NOW)) == "promise_due_today"  # largest first
 
 
 def test_past_due_points_stop_at_their_cap_and_a_week_without_contact_counts() -> None:

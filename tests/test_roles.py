@@ -162,7 +162,7 @@ async def test_a_manager_moves_the_team_screens_through_every_team_and_a_supervi
 
 
 def test_many_accounts_move_in_one_request_and_only_the_supervisors_own(server) -> None:  # type: ignore[no-untyped-def]
-    engine, thread = server
+    _engine, thread = server
     url = thread.url
     north, south = auth_headers(url, "supervisor01"), auth_headers(url, "supervisor_sur")
     listed = httpx.get(f"{url}/v1/team/agents/agente01/accounts", headers=north).json()["accounts"]

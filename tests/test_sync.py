@@ -19,7 +19,6 @@ from cobro_tui.policy import Policy
 from cobro_tui.server.assign import reassign
 from cobro_tui.server.run import ServerThread
 from cobro_tui.server.schema import entities, meta, mutation_log
-from cobro_tui.sync.client import Refused
 
 
 @pytest.fixture
@@ -270,7 +269,7 @@ def test_roles_and_ownership_are_decided_by_the_server(server, station: Station)
 
 def test_an_id_that_could_break_a_page_is_refused(server, station: Station) -> None:  # type: ignore[no-untyped-def]
     station.round()
-    account_id, customer_id = station.accounts()[0]
+    account_id, _customer_id = station.accounts()[0]
     note = {"id": 'n"1', "account_id": account_id, "text": "hola"}
     answer = station.sync.api.push({"device_id": station.device.device_id, "device_epoch": 1, "client_time": NOW.isoformat(),
                                     "mutations": [{"mutation_id": "m-quote", "client_seq": 1, "name": "note.add@1",

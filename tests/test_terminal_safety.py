@@ -149,7 +149,7 @@ def test_every_json_answer_is_cleaned_by_the_client_before_anyone_reads_it(tmp_p
     from cobro_tui.sync.client import ApiClient, Refused
 
     class Hostile(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+        def do_GET(self) -> None:
             status = 200 if self.path.startswith("/v1/changes") else 409
             body = {"changes": [{"data": {"full_name": PAYLOAD}}], "cursor": "c"} if status == 200 else \
                 {"code": "X", "message": PAYLOAD, "details": {}}

@@ -83,7 +83,7 @@ async def test_status_and_local_items_follow_the_server(tmp_path: Path, proxy: F
 async def test_a_round_that_moves_nothing_leaves_the_table_and_the_cursor_alone(tmp_path: Path, proxy: FaultProxy,
                                                                                 clock: FixedClock, policy: Policy,
                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    station, workstation, app = _live_app(tmp_path, "quiet", proxy, clock, policy, monkeypatch)
+    _station, _workstation, app = _live_app(tmp_path, "quiet", proxy, clock, policy, monkeypatch)
     seen: list[object] = []
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         table = app.screen.query_one(QueueTable)
@@ -109,7 +109,7 @@ async def test_a_rejected_item_stays_on_top_until_acknowledged(tmp_path: Path, p
         status = app.screen.query_one("#status-bar", Static)
         items = app.screen.query_one(LocalItems)
         await _until(pilot, lambda: "En línea" in str(status.render()))
-        account_id, customer_id = next(a for a in station.accounts() if not workstation.accounts.open(a[0]).file.open_promises())
+        account_id, _customer_id = next(a for a in station.accounts() if not workstation.accounts.open(a[0]).file.open_promises())
         # Two promises on one account, recorded below the form's checks: the server refuses the second.
         station.promise(account_id, 300)
         _, refused = station.promise(account_id, 400)
@@ -137,7 +137,7 @@ async def test_next_account_promise_pending_then_synced(tmp_path: Path, proxy: F
     from cobro_tui.ui.screens.account import AccountScreen
     from cobro_tui.ui.screens.promise_form import PromiseForm
 
-    station, workstation, app = _live_app(tmp_path, "flow", proxy, clock, policy, monkeypatch)
+    _station, _workstation, app = _live_app(tmp_path, "flow", proxy, clock, policy, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         status = app.screen.query_one("#status-bar", Static)
         await _until(pilot, lambda: "En línea" in str(status.render()))

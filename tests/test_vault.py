@@ -125,7 +125,7 @@ def test_a_token_the_keyring_refused_to_keep_is_revoked_on_the_server(tmp_path: 
     monkeypatch.setenv("COBRO_CREDENTIALS__TRUSTED_KEYRINGS", '["support.keyrings.RefusingKeyring"]')
     keyring.set_keyring(RefusingKeyring())
     with running_server(tmp_path, 20, 3) as (server, thread):
-        with pytest.raises(UserFacingError, match="el servidor ya la dio por terminada.*rechazó"):
+        with pytest.raises(UserFacingError, match=r"el servidor ya la dio por terminada.*rechazó"):
             sign_in(load_settings(), thread.url, "agente01", "demo")
         with server.connect() as conn:
             assert conn.exec_driver_sql("SELECT count(*) FROM tokens WHERE username = 'agente01'").scalar_one() == 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -23,10 +23,8 @@ EXPIRING = ("agreements", "kpi")
 def private_dir(folder: Path) -> Path:
     """`folder` (and any missing parents) created 0700; an existing one is tightened to 0700."""
     folder.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-    try:
+    with suppress(OSError):  # a folder this user does not own: the files inside are still 0600
         folder.chmod(PRIVATE_DIR)
-    except OSError:
-        pass  # a folder this user does not own: the files inside are still 0600
     return folder
 
 
@@ -36,10 +34,8 @@ def private_file(path: Path, mode: str = "w", newline: str | None = None) -> Ite
     private_dir(path.parent)
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
     descriptor = os.open(path, flags, PRIVATE_FILE)
-    try:
+    with suppress(OSError):
         os.fchmod(descriptor, PRIVATE_FILE)  # a file that existed keeps its mode otherwise
-    except OSError:
-        pass
     with os.fdopen(descriptor, mode, encoding="utf-8", newline=newline) as handle:
         yield handle
 

@@ -242,7 +242,7 @@ def _scripts(reader: _Reader, buckets: BucketSet | None) -> tuple[Script, ...] |
         if data is None:
             continue
         where = str(path)
-        reader.unknown(where, data, _SCRIPT_KEYS + ("version",))
+        reader.unknown(where, data, (*_SCRIPT_KEYS, "version"))
         title = reader.field(where, data, "name", str)
         codes = reader.field(where, data, "buckets", list) or []
         segments = reader.field(where, data, "segments", list, required=False) or []

@@ -97,7 +97,7 @@ class CustomerBundle:
 
 def _pesos(value: float) -> Money:
     """A generated peso figure rounded to the centavo (the float stays inside the generator)."""
-    return Money(int(round(value * 100)))
+    return Money(round(value * 100))
 
 
 # Accounts per chunk: each chunk has its own random stream, so chunks can be made in parallel

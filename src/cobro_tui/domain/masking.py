@@ -32,7 +32,7 @@ def identifier(value: str, keep: int = 4) -> str:
 
 def address(value: str) -> str:
     """A postal address: only what follows the last comma (town, state)."""
-    head, comma, tail = value.rpartition(",")
+    _head, comma, tail = value.rpartition(",")
     return f"{HIDDEN * 3},{tail}" if comma else HIDDEN * 3
 
 

@@ -14,8 +14,8 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy import Engine, insert, select, update
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cobro_tui import __version__
 from cobro_tui.api.models import (
@@ -46,17 +46,14 @@ from cobro_tui.api.models import (
     VerdictQuery,
     WorkstationHealth,
 )
+from cobro_tui.api.text import without_controls
 from cobro_tui.clock import Clock
 from cobro_tui.domain.models import Payment
 from cobro_tui.domain.money import Money
-from cobro_tui.api.text import without_controls
 from cobro_tui.server import approvals, auth, keeping, kpi, openapi
-from cobro_tui.server.deps import PROBLEMS, ApiProblem, Gate, problem_response, source_of
-from cobro_tui.server.routes_auth import add_auth_routes
-from cobro_tui.server.routes_evidence import add_evidence_routes, compare_audit_head
-from cobro_tui.settings import ServerSettings
 from cobro_tui.server.assign import UnknownAccount, VersionMismatch, move, reassign
 from cobro_tui.server.db import write_tx
+from cobro_tui.server.deps import PROBLEMS, ApiProblem, Gate, problem_response, source_of
 from cobro_tui.server.feed import get_doc, head_seq, server_epoch
 from cobro_tui.server.pull import (
     ResetRequired,
@@ -66,6 +63,8 @@ from cobro_tui.server.pull import (
     snapshot_page,
 )
 from cobro_tui.server.push import PushRefused, process_push
+from cobro_tui.server.routes_auth import add_auth_routes
+from cobro_tui.server.routes_evidence import add_evidence_routes, compare_audit_head
 from cobro_tui.server.schema import approvals as approvals_table
 from cobro_tui.server.schema import (
     compliance_exceptions,
@@ -74,6 +73,7 @@ from cobro_tui.server.schema import (
     users,
 )
 from cobro_tui.server.team import agent_accounts, team_queues
+from cobro_tui.settings import ServerSettings
 
 RETENTION_DAYS = 90
 MAX_WAIT_S = 25
@@ -108,7 +108,6 @@ def create_app(engine: Engine, clock: Clock, config: ServerSettings | None = Non
         code = {422: "MALFORMED_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status, "HTTP_ERROR")
         return problem_response(status, code, str(exc.detail)[:200], headers=getattr(exc, "headers", None))
 
-    current_user = gate.current_user()
     agent_user = gate.role("agent", code="AGENTS_ONLY", message="only agents sync a portfolio to a workstation")
     supervisor_user = gate.role("supervisor", "manager", code="SUPERVISORS_ONLY",
                                 message="only supervisors and managers review approvals")

@@ -17,11 +17,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from cobro_tui.api.commands import Args
 from cobro_tui.api.models import Reason, Verdict, Warning
 from cobro_tui.domain.offers import AUTHORITY
 from cobro_tui.i18n import t
 from cobro_tui.server.feed import Tx, get_doc
-from cobro_tui.api.commands import Args
 from cobro_tui.server.mutations import Context, Limits, Outcome, Refused, rejected, run, stored_args
 from cobro_tui.server.schema import approvals, mutation_log
 

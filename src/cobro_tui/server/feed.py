@@ -126,7 +126,7 @@ class Tx:
             return customer_agents(self.conn, doc.customer_id)
         return [doc.agent] if doc.agent else []
 
-    def put(self, doc: Doc, current: int | None | object = UNKNOWN, before: Doc | None = None) -> Doc:
+    def put(self, doc: Doc, current: int | object | None = UNKNOWN, before: Doc | None = None) -> Doc:
         """Insert or replace a document with the next version, and tell its audience.
 
         `current` is the stored version when the caller has just read it (None: it does not exist);

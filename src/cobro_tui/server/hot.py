@@ -22,7 +22,7 @@ from sqlalchemy.sql import Executable
 class Hot:
     """One Core statement, compiled per (dialect, parameter names) on first use."""
 
-    __slots__ = ("statement", "_compiled")
+    __slots__ = ("_compiled", "statement")
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement

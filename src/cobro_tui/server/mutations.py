@@ -33,7 +33,6 @@ from cobro_tui.api.commands import (
     PromiseCreate,
     RestrictionRequest,
 )
-
 from cobro_tui.domain.models import (
     PAYMENT_CHANNELS,
     ContactAttempt,

@@ -37,7 +37,6 @@ from cobro_tui.server.mutations import (
     rejected,
     run,
 )
-from cobro_tui.server.security import record_security_event
 from cobro_tui.server.schema import (
     approvals,
     compliance_exceptions,
@@ -45,6 +44,7 @@ from cobro_tui.server.schema import (
     mutation_log,
     sync_clients,
 )
+from cobro_tui.server.security import record_security_event
 
 
 class PushRefused(Exception):

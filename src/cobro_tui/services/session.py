@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from cobro_tui.errors import UserFacingError
@@ -69,10 +70,8 @@ class SessionGuard:
 
     def expired(self) -> None:
         """The server refused the token: it is of no use any more, and is not kept."""
-        try:
+        with suppress(UserFacingError):  # the store refused; the token is dead on the server anyway
             self.forget()
-        except UserFacingError:
-            pass  # the store refused; the token is dead on the server anyway
 
     def _sign_in(self, password: str) -> Attempt:
         if self.sign_in is None:

@@ -284,15 +284,15 @@ def column_sql(kind: str, column: str) -> str:
 
 # holdable_number in SQL: a run of 13 to 19 digits keeps its first six and last four.
 _HOLDABLE_NUMBER_SQL = (
-    "CASE WHEN length(data->>'$.number') BETWEEN {low} AND {high} AND data->>'$.number' NOT GLOB '*[^0-9]*' "
-    "THEN substr(data->>'$.number', 1, 6) || substr('{stars}', 1, length(data->>'$.number') - 10) "
+    f"CASE WHEN length(data->>'$.number') BETWEEN {PAN_LENGTHS.start} AND {PAN_LENGTHS.stop - 1} AND data->>'$.number' NOT GLOB '*[^0-9]*' "
+    f"THEN substr(data->>'$.number', 1, 6) || substr('{STAR * 9}', 1, length(data->>'$.number') - 10) "
     "|| substr(data->>'$.number', -4) ELSE data->>'$.number' END"
-).format(low=PAN_LENGTHS.start, high=PAN_LENGTHS.stop - 1, stars=STAR * 9)
+)
 
 
 def wire_fields(kind: str) -> tuple[str, ...]:
     """The fields a wire record of `kind` must carry (present, even if null) to fill its row."""
-    table, columns = _TABLE_OF[kind]
+    _table, columns = _TABLE_OF[kind]
     fields = {_CURRENCY_FROM[kind] if c == "currency" else c for c in columns
               if c not in ("sync_state", "server_version") and c not in OPTIONAL_FIELDS}
     if kind == "payment_plan":

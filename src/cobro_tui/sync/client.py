@@ -11,8 +11,8 @@ import httpx
 
 from cobro_tui import __version__
 from cobro_tui.api.models import CLIENT_SCHEMA, PROTOCOL
-from cobro_tui.i18n import t
 from cobro_tui.domain.text import cleaned, cleaned_json_text, json_holds_controls
+from cobro_tui.i18n import t
 from cobro_tui.sync.transport import TransportSecurity
 
 

@@ -17,8 +17,8 @@ from cobro_tui.services.sync import SyncReport
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.settings import Settings
 from cobro_tui.ui.commands import AccountSearch
-from cobro_tui.ui.messages import NextAccountWanted, OpenAccount, SyncFinished
 from cobro_tui.ui.lock import SessionLock
+from cobro_tui.ui.messages import NextAccountWanted, OpenAccount, SyncFinished
 from cobro_tui.ui.screen_keys import HELP
 from cobro_tui.ui.screens.account import AccountScreen
 from cobro_tui.ui.screens.queue import QueueScreen

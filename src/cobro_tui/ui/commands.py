@@ -11,7 +11,6 @@ from textual.command import Hit, Hits, Provider
 from textual.content import Content
 
 from cobro_tui.domain.text import shown_line
-
 from cobro_tui.i18n import t
 from cobro_tui.ui.messages import OpenAccount
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.content import Content
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from cobro_tui.domain.text import shown

@@ -7,8 +7,8 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.content import Content
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Button, Input, Label, Select, Static
 
 from cobro_tui.domain.entry import parse_day, parse_time
@@ -131,16 +131,16 @@ class ContactForm(AccountForm):
             self.refuse(callback)
             return
         override = self.query(Input).filter("#contact-override")
-        entered = dict(
-            callback_at=callback,
-            direction=Direction(self._value("#contact-direction") or Direction.OUTBOUND.value),
-            override_reason=override.first().value.strip() or None if override else None,
-            channel=Channel(self._value("#contact-channel") or Channel.VOICE.value), result_code=code,
-            contact_point_id=self._value("#contact-point"), problem_code=self._value("#contact-problem"),
-            circumstance=self.query_one("#contact-circumstance", Input).value.strip(),
-            resolution=self.query_one("#contact-resolution", Input).value.strip(),
-            notes=self.query_one("#contact-notes", Input).value.strip(), script_steps=self.script_steps,
-        )
+        entered = {
+            "callback_at": callback,
+            "direction": Direction(self._value("#contact-direction") or Direction.OUTBOUND.value),
+            "override_reason": override.first().value.strip() or None if override else None,
+            "channel": Channel(self._value("#contact-channel") or Channel.VOICE.value), "result_code": code,
+            "contact_point_id": self._value("#contact-point"), "problem_code": self._value("#contact-problem"),
+            "circumstance": self.query_one("#contact-circumstance", Input).value.strip(),
+            "resolution": self.query_one("#contact-resolution", Input).value.strip(),
+            "notes": self.query_one("#contact-notes", Input).value.strip(), "script_steps": self.script_steps,
+        }
         self.saving(lambda: self._log(entered))
 
     def _log(self, entered: dict[str, Any]) -> str:
@@ -148,7 +148,7 @@ class ContactForm(AccountForm):
         self.workstation.contacts.log(account_id=account.id, customer_id=account.customer_id, **entered)
         return t("contact.saved", code=entered["result_code"])
 
-    def _callback(self) -> datetime | None | str:
+    def _callback(self) -> datetime | str | None:
         """The callback typed, as an instant (the day and time are the debtor's); or what is wrong."""
         day_text = self.query_one("#contact-callback-day", Input).value.strip()
         time_text = self.query_one("#contact-callback-time", Input).value.strip()

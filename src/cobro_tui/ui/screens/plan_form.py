@@ -8,8 +8,8 @@ from rich import box
 from rich.table import Table
 from textual import on, work
 from textual.app import ComposeResult
-from textual.content import Content
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -17,8 +17,8 @@ from cobro_tui.domain.entry import parse_day
 from cobro_tui.domain.models import Installment, PlanKind
 from cobro_tui.domain.money import Money
 from cobro_tui.domain.plans import Frequency
-from cobro_tui.errors import UserFacingError
 from cobro_tui.domain.text import shown_line
+from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import day, money, t
 from cobro_tui.services.promises import parse_amount, problem_text
 from cobro_tui.ui.screens.base import AccountForm

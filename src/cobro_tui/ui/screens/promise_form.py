@@ -6,15 +6,15 @@ from datetime import date
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.content import Content
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
 from cobro_tui.domain.entry import parse_day
 from cobro_tui.domain.money import Money
-from cobro_tui.errors import UserFacingError
 from cobro_tui.domain.text import shown_line
+from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import day, money, t
 from cobro_tui.services.promises import (
     PAYMENT_CHANNELS,

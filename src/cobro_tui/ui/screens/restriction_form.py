@@ -6,8 +6,8 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.content import Content
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Button, Input, Label, Select, Static
 
 from cobro_tui.domain.models import Channel, RestrictionKind
@@ -52,7 +52,7 @@ class RestrictionForm(AccountForm):
             self.refuse(t("form.required", field=t("restriction.what")))
             return
         chosen = str(select.value)
-        label = dict((value, text) for text, value in self._options())[chosen]
+        label = {value: text for text, value in self._options()}[chosen]
         scope, _, target = chosen.partition(":")
         entered: dict[str, Any] = {"note": self.query_one("#restriction-note", Input).value}
         if scope == "cease":

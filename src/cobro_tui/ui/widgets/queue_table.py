@@ -69,7 +69,7 @@ class QueueTable(ScrollView, can_focus=True):
         ("callable", "queue.col_callable", 11, False),
     )
 
-    def __init__(self, agent_zone: ZoneInfo, now: Callable[[], datetime], *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, agent_zone: ZoneInfo, now: Callable[[], datetime], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.agent_zone = agent_zone
         self.now = now  # the workstation's one clock
@@ -167,7 +167,7 @@ class QueueTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _forget(self, account_id: str) -> None:
-        for key in [key for key in self._lines.keys() if key[0] == account_id]:
+        for key in [key for key in self._lines if key[0] == account_id]:
             self._lines.discard(key)
 
     def _resized(self) -> None:

@@ -84,7 +84,7 @@ def lay_out(rows: Rows, width: int) -> list[tuple[str, str]]:
 class TablePanel(Widget):
     COMPONENT_CLASSES = {"table-panel--title", "table-panel--header"}
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows = Rows("", None, ())
         self._laid: dict[int, list[tuple[str, str]]] = {}

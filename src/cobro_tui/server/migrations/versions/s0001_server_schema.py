@@ -1,7 +1,7 @@
 """Server schema: users, tokens, entity documents, change feed, mutation log, devices, compliance
 
 Revision ID: s0001
-Revises: 
+Revises:
 Create Date: 2026-11-22
 """
 from __future__ import annotations
