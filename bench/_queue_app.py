@@ -17,9 +17,11 @@ from cobro_tui.policy import load_policy
 from cobro_tui.settings import load_settings
 from cobro_tui.store.engine import CacheFile
 
-ROW_SQL = ("SELECT a.priority, c.full_name, a.number, a.product, a.bucket, a.dpd, a.past_due, "
-           "a.principal + a.interest + a.fees + a.vat, a.last_contact_at FROM account a JOIN customer c "
-           "ON c.id = a.customer_id WHERE a.assigned_agent = ? ORDER BY a.priority DESC, a.dpd DESC, a.id DESC")
+ROW_SQL = (
+    "SELECT a.priority, c.full_name, a.number, a.product, a.bucket, a.dpd, a.past_due, "
+    "a.principal + a.interest + a.fees + a.vat, a.last_contact_at FROM account a JOIN customer c "
+    "ON c.id = a.customer_id WHERE a.assigned_agent = ? ORDER BY a.priority DESC, a.dpd DESC, a.id DESC"
+)
 
 
 class AllRows(App[None]):
@@ -41,8 +43,22 @@ class AllRows(App[None]):
             table.add_column(column)
         with self.engine.connect() as conn:
             rows = conn.exec_driver_sql(ROW_SQL, ("agente01",)).fetchall()
-        table.add_rows([(str(r[0]), r[1], r[2][-4:], r[3], r[4], str(r[5]), f"{r[6] / 100:,.2f}", f"{r[7] / 100:,.2f}",
-                         (r[8] or "—")[:10]) for r in rows])
+        table.add_rows(
+            [
+                (
+                    str(r[0]),
+                    r[1],
+                    r[2][-4:],
+                    r[3],
+                    r[4],
+                    str(r[5]),
+                    f"{r[6] / 100:,.2f}",
+                    f"{r[7] / 100:,.2f}",
+                    (r[8] or "—")[:10],
+                )
+                for r in rows
+            ]
+        )
         self.query_one("#heading", Static).update(f"DataTable · {len(rows):,} filas")
         table.focus()
 

@@ -32,8 +32,12 @@ def seeded_server(folder: Path, accounts: int, agents: str, port: int) -> tuple[
     subprocess.run([sys.executable, "-c", SEED_SCRIPT, url, str(accounts), agents], check=True)
     seeded = time.perf_counter() - started
     env = {"COBRO_NOW": NOW, "COBRO_DATA_DIR": str(folder), "PATH": "/usr/bin:/bin"}
-    process = subprocess.Popen([sys.executable, "-m", "cobro_tui", "serve", "--port", str(port), "--db", url],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cobro_tui", "serve", "--port", str(port), "--db", url],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

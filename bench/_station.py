@@ -35,12 +35,24 @@ class BenchStation:
     def log_contacts(self, count: int) -> None:
         for n in range(count):
             account_id, customer_id = self.accounts[n % len(self.accounts)]
-            self.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code="NC",
-                              started_at=self.clock.now() - timedelta(minutes=1))
+            self.contacts.log(
+                account_id=account_id,
+                customer_id=customer_id,
+                channel=Channel.VOICE,
+                result_code="NC",
+                started_at=self.clock.now() - timedelta(minutes=1),
+            )
 
 
-def bench_station(folder: Path, name: str, url: str, agent: str, hooks: dict[str, list] | None = None,  # type: ignore[type-arg]
-                  first_round: bool = True, accounts: int = 500) -> BenchStation:
+def bench_station(
+    folder: Path,
+    name: str,
+    url: str,
+    agent: str,
+    hooks: dict[str, list] | None = None,  # type: ignore[type-arg]
+    first_round: bool = True,
+    accounts: int = 500,
+) -> BenchStation:
     """A workstation signed in as `agent`; synced once unless `first_round` is False."""
     cache = CacheFile(folder / f"{name}.db", secrets.token_bytes(32)).open()
     upgrade(cache)
@@ -53,8 +65,10 @@ def bench_station(folder: Path, name: str, url: str, agent: str, hooks: dict[str
     if first_round and not (report := sync.run_round()).ok:
         raise SystemExit(report.error)
     with cache.connect() as conn:
-        held = [tuple(r) for r in conn.exec_driver_sql(
-            "SELECT id, customer_id FROM account ORDER BY id LIMIT ?", (accounts,))]
+        held = [
+            tuple(r)
+            for r in conn.exec_driver_sql("SELECT id, customer_id FROM account ORDER BY id LIMIT ?", (accounts,))
+        ]
     return BenchStation(agent, cache, sync, ContactService(cache, CLOCK, load_policy(), device), CLOCK, held)  # type: ignore[arg-type]
 
 

@@ -40,11 +40,18 @@ def queue_mix(station, count: int) -> None:  # type: ignore[no-untyped-def]
     at = station.clock.now()
     for n in range(notes):
         account_id = station.accounts[n % len(station.accounts)][0]
-        record_note(station.cache, Note(new_id(), account_id, station.agent, at, f"nota {n}"), device=device, at=at,
-                    config_hash="bench")
+        record_note(
+            station.cache,
+            Note(new_id(), account_id, station.agent, at, f"nota {n}"),
+            device=device,
+            at=at,
+            config_hash="bench",
+        )
     for n in range(count - contacts - notes):
         account_id = station.accounts[-1 - n % len(station.accounts)][0]
-        promise = Promise(new_id(), account_id, Money(1_000_00), at.date() + timedelta(days=3), "spei", at, station.agent)
+        promise = Promise(
+            new_id(), account_id, Money(1_000_00), at.date() + timedelta(days=3), "spei", at, station.agent
+        )
         record_promise(station.cache, promise, device=device, at=at, config_hash="bench")
 
 
@@ -68,12 +75,13 @@ def main() -> None:
         server, url, _ = seeded_server(folder, args.accounts, "agente01", free_port())
         try:
             slice_of = 500
-            pusher = bench_station(folder, "pusher", url, "agente01", hooks={"response": [timed]},
-                                   accounts=slice_of * args.pushes)
+            pusher = bench_station(
+                folder, "pusher", url, "agente01", hooks={"response": [timed]}, accounts=slice_of * args.pushes
+            )
             every = pusher.accounts
             rounds: list[tuple[float, float, object]] = []
             for n in range(args.pushes):
-                pusher.accounts = every[n * slice_of:(n + 1) * slice_of] or every
+                pusher.accounts = every[n * slice_of : (n + 1) * slice_of] or every
                 queue_mix(pusher, args.push)
                 server_times.clear()
                 started = time.perf_counter()
@@ -94,8 +102,10 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait()
-    print(f"authority: {args.accounts:,} accounts on the server; {args.pushes} pushes of {args.push:,}, "
-          f"{args.rounds} pulls of {args.changes}")
+    print(
+        f"authority: {args.accounts:,} accounts on the server; {args.pushes} pushes of {args.push:,}, "
+        f"{args.rounds} pulls of {args.changes}"
+    )
     by_round = sorted(rounds, key=lambda r: r[0])
     median, best = by_round[len(by_round) // 2], by_round[0]
     report = median[2]
@@ -103,8 +113,11 @@ def main() -> None:
     figure("  best", best[0], "s")
     figure("  of which the server's answers, median", median[1], "s")
     figure("  server, per mutation, median", median[1] / max(1, report.pushed) * 1000, "ms")  # type: ignore[attr-defined]
-    figure("  applied / warned / rejected / held", report.applied,  # type: ignore[attr-defined]
-           f"/ {report.warned} / {report.rejected} / {report.held}")  # type: ignore[attr-defined]
+    figure(
+        "  applied / warned / rejected / held",
+        report.applied,  # type: ignore[attr-defined]
+        f"/ {report.warned} / {report.rejected} / {report.held}",
+    )  # type: ignore[attr-defined]
     figure(f"pull of {args.changes} changes, p50", percentile(pulls, 0.5) * 1000, "ms")
     figure(f"pull of {args.changes} changes, p95", percentile(pulls, 0.95) * 1000, "ms", "<= 110 % of before")
     figure("peak memory (this process)", peak_mib()[0], "MiB")

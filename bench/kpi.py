@@ -59,9 +59,16 @@ def top_up(engine, attempts: int, seed: int = 11) -> int:  # type: ignore[no-unt
         for _ in range(min(batch, missing - start)):
             # Working hours: 08:00-21:00 in Mexico City (14:00-03:00 UTC), on any of the last 90 days.
             at = NOW - timedelta(days=rng.randrange(90), hours=rng.randrange(13), minutes=rng.randrange(60))
-            rows.append({"id": new_id(), "agent": rng.choice(DEMO_AGENTS), "account_id": "bench",
-                         "channel": rng.choices(channels, channel_weights)[0],
-                         "result_code": rng.choices(codes, code_weights)[0], "started_at": instant_text(at)})
+            rows.append(
+                {
+                    "id": new_id(),
+                    "agent": rng.choice(DEMO_AGENTS),
+                    "account_id": "bench",
+                    "channel": rng.choices(channels, channel_weights)[0],
+                    "result_code": rng.choices(codes, code_weights)[0],
+                    "started_at": instant_text(at),
+                }
+            )
         with write_tx(engine) as conn:
             conn.execute(contact_facts.insert(), rows)
             count_hours(conn, Counter((r["started_at"][:13], r["agent"], r["channel"], r["result_code"]) for r in rows))
@@ -90,8 +97,13 @@ def time_reassignments(engine, singles: int = 50, many: int = 1000) -> tuple[flo
     """Seconds per account moved one at a time, and for `many` accounts moved in one transaction
     (agente01's accounts to agente02; last, since it changes the portfolio)."""
     with engine.connect() as conn:
-        ids = list(conn.execute(select(entities.c.id).where(entities.c.kind == "account", entities.c.agent == "agente01")
-                                .limit(singles + many)).scalars())
+        ids = list(
+            conn.execute(
+                select(entities.c.id)
+                .where(entities.c.kind == "account", entities.c.agent == "agente01")
+                .limit(singles + many)
+            ).scalars()
+        )
     started = time.perf_counter()
     for account_id in ids[:singles]:
         reassign(engine, account_id, "agente02", NOW)
@@ -118,19 +130,26 @@ def main() -> None:
         added = top_up(engine, args.attempts)
         with engine.connect() as conn:
             total = conn.execute(contact_facts.select().with_only_columns(contact_facts.c.id)).all()
-        print(f"kpi: {args.accounts:,} accounts, {len(total):,} contact attempts ({added:,} added), SQLite; "
-              f"prepared in {time.perf_counter() - started:.0f} s")
+        print(
+            f"kpi: {args.accounts:,} accounts, {len(total):,} contact attempts ({added:,} added), SQLite; "
+            f"prepared in {time.perf_counter() - started:.0f} s"
+        )
         report_all = timed(engine, 90, None, args.repeat)
         figure("KPI report, 90 days, every agent", report_all, "s", "< 1 s")
         figure("KPI report, 30 days, every agent", timed(engine, 30, None, args.repeat), "s")
         figure("KPI report, 7 days, every agent", timed(engine, 7, None, args.repeat), "s")
         figure("KPI report, 90 days, one team", timed(engine, 90, "norte", args.repeat), "s")
         figure("attempts counted per second (90 days)", len(total) / report_all, "/s")
-        figure("portfolio (aging, roll rates, vintage), every agent", timed(engine, 30, None, args.repeat, portfolio), "s")
+        figure(
+            "portfolio (aging, roll rates, vintage), every agent", timed(engine, 30, None, args.repeat, portfolio), "s"
+        )
         figure("portfolio, one team", timed(engine, 30, "norte", args.repeat, portfolio), "s")
         figure("team queues (GET /v1/team), every agent", timed(engine, 0, "norte", args.repeat, queues), "s")
-        figure("one agent's accounts (GET /v1/team/agents/{agent}/accounts)",
-               timed(engine, 0, DEMO_AGENTS[0], args.repeat, accounts_of), "s")
+        figure(
+            "one agent's accounts (GET /v1/team/agents/{agent}/accounts)",
+            timed(engine, 0, DEMO_AGENTS[0], args.repeat, accounts_of),
+            "s",
+        )
         per_account, bulk = time_reassignments(engine)
         figure("reassign one account (PUT .../assignment's work)", per_account * 1000, "ms")
         figure("reassign 1,000 accounts in one transaction (POST /v1/assignments' work)", bulk, "s")

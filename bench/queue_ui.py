@@ -49,19 +49,23 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[-1] if len(samples) >= 20 else max(samples)
 
 
-def start_in_terminal(path: Path, key: bytes, mode: list[str], marker: str, timeout: float) -> tuple[TerminalSession, float]:
+def start_in_terminal(
+    path: Path, key: bytes, mode: list[str], marker: str, timeout: float
+) -> tuple[TerminalSession, float]:
     env = dict(os.environ, COBRO_BENCH_KEY=key.hex(), COBRO_LANG="es", COBRO_UI__CURSOR_BLINK="false")
     started = time.perf_counter()
-    session = TerminalSession([sys.executable, str(ROOT / "bench" / "_queue_app.py"), str(path), NOW.isoformat(), *mode],
-                              env)
+    session = TerminalSession(
+        [sys.executable, str(ROOT / "bench" / "_queue_app.py"), str(path), NOW.isoformat(), *mode], env
+    )
     if not session.wait_for(marker, timeout):
         session.close()
         raise SystemExit(f"{marker!r} did not appear within {timeout} s:\n{session.text()}")
     return session, time.perf_counter() - started
 
 
-def key_to_screen(session: TerminalSession, key: bytes, until: str | None = None, quiet: float = 0.05,
-                  limit: float = 5.0) -> float:
+def key_to_screen(
+    session: TerminalSession, key: bytes, until: str | None = None, quiet: float = 0.05, limit: float = 5.0
+) -> float:
     """Milliseconds from writing a key to the last byte of the screen update it caused (or to the
     byte that put `until` on the screen), read from the real pseudo-terminal. The bytes go to the
     terminal emulator only afterwards, so its parsing never counts."""
@@ -112,8 +116,12 @@ def close(session: TerminalSession) -> None:
 def filter_pages(ws) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
     """What the screen waits for when a filter is applied (its first page), and the total counted after."""
     pages, totals = [], []
-    for chosen in (QueueFilter(bucket="30-59", promise=PromiseFilter.NONE), QueueFilter(callable_now=True),
-                   QueueFilter(segment="C"), QueueFilter(product=Product.AUTO_LOAN)) * 3:
+    for chosen in (
+        QueueFilter(bucket="30-59", promise=PromiseFilter.NONE),
+        QueueFilter(callable_now=True),
+        QueueFilter(segment="C"),
+        QueueFilter(product=Product.AUTO_LOAN),
+    ) * 3:
         started = time.perf_counter()
         ws.queue.page(None, chosen=chosen, count=False)
         pages.append((time.perf_counter() - started) * 1000)

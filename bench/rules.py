@@ -40,8 +40,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         _, _, engine = agent_cache(folder, args.accounts, policy)
         ws = build_workstation(engine, load_settings(), FixedClock(NOW), policy, "agente01", "demo")
-        print(f"rules: {args.accounts:,} accounts for one agent, preset {policy.rules.name}@{policy.rules.version} "
-              f"+ institution caps, tz {policy.tz_version}")
+        print(
+            f"rules: {args.accounts:,} accounts for one agent, preset {policy.rules.name}@{policy.rules.version} "
+            f"+ institution caps, tz {policy.tz_version}"
+        )
         started = time.perf_counter()
         facts = read_rule_facts(engine, NOW - policy.rules.horizon(), agent="agente01", phones_only=True)
         figure("read the rule facts of every account", time.perf_counter() - started, "s")
@@ -52,9 +54,17 @@ def main() -> None:
             history = tuple(past_from_row(*row, counts) for row in facts.history.get(customer_id, ()))
             phones = _phones_first(facts.points.get(customer_id, ()))
             if phones:  # the queue asks about the primary phone first
-                questions.append(Question(at=NOW, channel="voice", point=ws.rules._point(phones[0], places),
-                                          account_id=account_id, party=party, history=history,
-                                          suppressions=suppressions_of(facts.restrictions.get(customer_id, ()))))
+                questions.append(
+                    Question(
+                        at=NOW,
+                        channel="voice",
+                        point=ws.rules._point(phones[0], places),
+                        account_id=account_id,
+                        party=party,
+                        history=history,
+                        suppressions=suppressions_of(facts.restrictions.get(customer_id, ())),
+                    )
+                )
         del facts
         runs = []
         for _ in range(3):  # the machine is shared: the median of three passes

@@ -49,9 +49,16 @@ def main() -> None:
         server, url, _ = seeded_server(folder, args.accounts, ",".join(DEMO_AGENTS), free_port())
         try:
             started = time.perf_counter()
-            stations = [bench_station(folder, f"s{n}", url, DEMO_AGENTS[n % len(DEMO_AGENTS)],
-                                      {"request": [on_request], "response": [on_response]})
-                        for n in range(args.stations)]
+            stations = [
+                bench_station(
+                    folder,
+                    f"s{n}",
+                    url,
+                    DEMO_AGENTS[n % len(DEMO_AGENTS)],
+                    {"request": [on_request], "response": [on_response]},
+                )
+                for n in range(args.stations)
+            ]
             ready = time.perf_counter() - started
             latencies.clear()
             stop = time.monotonic() + args.seconds
@@ -77,7 +84,9 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait()
-    print(f"sync_fleet: {args.stations} workstations for {args.seconds:.0f} s ({args.accounts:,} accounts over 10 agents)")
+    print(
+        f"sync_fleet: {args.stations} workstations for {args.seconds:.0f} s ({args.accounts:,} accounts over 10 agents)"
+    )
     figure("first sync of every station", ready, "s")
     figure("sync rounds", sum(rounds), "rounds")
     figure("failed rounds", sum(failures), "rounds")

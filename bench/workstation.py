@@ -70,8 +70,15 @@ def main() -> None:
         figure("search by surname", timed(lambda: ws.queue.search(name)), "ms")
         figure("search by phone digits", timed(lambda: ws.queue.search("4751")), "ms")
         account = ws.accounts.open(ids[1]).file.account
-        figure("log a contact + rescore its account", timed(lambda: ws.contacts.log(
-            account_id=account.id, customer_id=account.customer_id, channel=Channel.VOICE, result_code="NC")), "ms")
+        figure(
+            "log a contact + rescore its account",
+            timed(
+                lambda: ws.contacts.log(
+                    account_id=account.id, customer_id=account.customer_id, channel=Channel.VOICE, result_code="NC"
+                )
+            ),
+            "ms",
+        )
         own, _ = peak_mib()
         figure("peak memory", own, "MiB")
         engine.dispose()

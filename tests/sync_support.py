@@ -34,9 +34,17 @@ from cobro_tui.sync.client import ApiClient
 from cobro_tui.sync.engine import SyncEngine, SyncReport
 
 CACHE_TABLES = {
-    "customer": "customer", "contact_point": "contact_point", "restriction": "restriction", "account": "account",
-    "reference": "reference", "payment": "payment", "promise": "promise", "payment_plan": "payment_plan",
-    "contact_attempt": "contact_attempt", "bucket_history": "bucket_history", "note": "note",
+    "customer": "customer",
+    "contact_point": "contact_point",
+    "restriction": "restriction",
+    "account": "account",
+    "reference": "reference",
+    "payment": "payment",
+    "promise": "promise",
+    "payment_plan": "payment_plan",
+    "contact_attempt": "contact_attempt",
+    "bucket_history": "bucket_history",
+    "note": "note",
 }
 
 
@@ -67,17 +75,32 @@ class Station:
     def log_contact(self, account: tuple[str, str], code: str = "NC") -> LoggedContact:
         # Codes the policy wants the PCR with (a promise) get one.
         pcr = PCR if code in self.policy.offers.pcr_required else {}
-        return self.contacts.log(account_id=account[0], customer_id=account[1], channel=Channel.VOICE,
-                                 result_code=code, started_at=self.clock.now() - timedelta(minutes=3), **pcr)
+        return self.contacts.log(
+            account_id=account[0],
+            customer_id=account[1],
+            channel=Channel.VOICE,
+            result_code=code,
+            started_at=self.clock.now() - timedelta(minutes=3),
+            **pcr,
+        )
 
     def promise(self, account_id: str, pesos: int = 500, due: date | None = None) -> tuple[Promise, OutboxItem]:
         """A promise of `pesos` (raised to the offer policy's minimum for the account, so the server takes it)."""
         file = read_account_file(self.cache, account_id)
         least = self.policy.offers.promise.minimum(file.account).centavos if file is not None else 0
-        promise = Promise(id=new_id(), account_id=account_id, amount=Money(max(pesos * 100, least)),
-                          due_on=due or self.clock.now().date() + timedelta(days=5), channel="spei",
-                          created_at=self.clock.now(), created_by=self.agent, grace_days=2)
-        item = record_promise(self.cache, promise, device=self.device, at=self.clock.now(), config_hash=self.policy.config_hash)
+        promise = Promise(
+            id=new_id(),
+            account_id=account_id,
+            amount=Money(max(pesos * 100, least)),
+            due_on=due or self.clock.now().date() + timedelta(days=5),
+            channel="spei",
+            created_at=self.clock.now(),
+            created_by=self.agent,
+            grace_days=2,
+        )
+        item = record_promise(
+            self.cache, promise, device=self.device, at=self.clock.now(), config_hash=self.policy.config_hash
+        )
         return promise, item
 
     def outbox(self) -> list[tuple[str, str, dict | None]]:  # type: ignore[type-arg]
@@ -98,7 +121,9 @@ class Station:
         return out
 
 
-def make_station(tmp_path: Path, name: str, url: str, agent: str, clock: Clock, policy: Policy, timeout: float = 5.0) -> Station:
+def make_station(
+    tmp_path: Path, name: str, url: str, agent: str, clock: Clock, policy: Policy, timeout: float = 5.0
+) -> Station:
     cache = CacheFile(tmp_path / f"{name}.db", secrets.token_bytes(32))
     engine = cache.open()
     upgrade(engine)
@@ -115,13 +140,22 @@ def reopen(station: Station) -> Station:
     upgrade(engine)
     device = ensure_device(engine, station.agent)
     sync = SyncEngine(engine, station.sync.api, station.clock)
-    return Station(station.agent, station.cache_file, engine, device, sync,
-                   ContactService(engine, station.clock, station.policy, device), station.clock, station.policy)
+    return Station(
+        station.agent,
+        station.cache_file,
+        engine,
+        device,
+        sync,
+        ContactService(engine, station.clock, station.policy, device),
+        station.clock,
+        station.policy,
+    )
 
 
 @contextmanager
-def running_server(folder: Path, accounts: int, seed: int, clock: Clock | None = None,
-                   settings: ServerSettings | None = None) -> Iterator[tuple[Engine, ServerThread]]:
+def running_server(
+    folder: Path, accounts: int, seed: int, clock: Clock | None = None, settings: ServerSettings | None = None
+) -> Iterator[tuple[Engine, ServerThread]]:
     """A seeded reference server on a loopback port, in a thread of this process."""
     engine = prepare(f"sqlite:///{folder / 'server.db'}", FixedClock(NOW), demo_accounts=accounts, seed=seed)
     try:
@@ -135,10 +169,12 @@ def server_view(server: Engine, agent: str) -> dict[tuple[str, str], int]:
     """(kind, id) -> version of everything the server lets `agent` see."""
     with server.connect() as conn:
         mine = select(entities.c.customer_id).where(entities.c.kind == "account", entities.c.agent == agent)
-        rows = conn.execute(select(entities.c.kind, entities.c.id, entities.c.version).where(
-            ((entities.c.kind.in_(CUSTOMER_KINDS)) & entities.c.customer_id.in_(mine))
-            | ((~entities.c.kind.in_(CUSTOMER_KINDS)) & (entities.c.agent == agent))
-        )).all()
+        rows = conn.execute(
+            select(entities.c.kind, entities.c.id, entities.c.version).where(
+                ((entities.c.kind.in_(CUSTOMER_KINDS)) & entities.c.customer_id.in_(mine))
+                | ((~entities.c.kind.in_(CUSTOMER_KINDS)) & (entities.c.agent == agent))
+            )
+        ).all()
     return {(r.kind, r.id): r.version for r in rows}
 
 
@@ -159,22 +195,42 @@ def integration_headers(url: str, scopes: tuple[str, ...] = ("payments",), name:
     institution's administrator would (POST /v1/admin/integrations)."""
     import httpx
 
-    made = httpx.post(f"{url}/v1/admin/integrations", json={"name": name, "scopes": list(scopes)},
-                      headers=auth_headers(url, "gerente01"))
+    made = httpx.post(
+        f"{url}/v1/admin/integrations",
+        json={"name": name, "scopes": list(scopes)},
+        headers=auth_headers(url, "gerente01"),
+    )
     made.raise_for_status()
     return {"Authorization": f"Bearer {made.json()['key']}"}
 
 
-def push_commands(station: Station, server_engine: Engine, *mutations: tuple[str, dict],  # type: ignore[type-arg]
-                  at: datetime = NOW) -> list[dict]:  # type: ignore[type-arg]
+def push_commands(
+    station: Station,
+    server_engine: Engine,
+    *mutations: tuple[str, dict],  # type: ignore[type-arg]
+    at: datetime = NOW,
+) -> list[dict]:  # type: ignore[type-arg]
     """Hand-made commands pushed from the station's device after what it has already pushed, as a
     workstation (or an attacker holding its token) would; the server's verdicts."""
     from cobro_tui.server.schema import sync_clients
 
     with server_engine.connect() as conn:
-        last = conn.execute(select(sync_clients.c.last_client_seq).where(
-            sync_clients.c.device_id == station.device.device_id)).scalar_one()
-    body = {"device_id": station.device.device_id, "device_epoch": 1, "client_time": at.isoformat(),
-            "mutations": [{"mutation_id": new_id(), "client_seq": last + i, "name": name, "args": args,
-                           "occurred_at_client": at.isoformat()} for i, (name, args) in enumerate(mutations, 1)]}
+        last = conn.execute(
+            select(sync_clients.c.last_client_seq).where(sync_clients.c.device_id == station.device.device_id)
+        ).scalar_one()
+    body = {
+        "device_id": station.device.device_id,
+        "device_epoch": 1,
+        "client_time": at.isoformat(),
+        "mutations": [
+            {
+                "mutation_id": new_id(),
+                "client_seq": last + i,
+                "name": name,
+                "args": args,
+                "occurred_at_client": at.isoformat(),
+            }
+            for i, (name, args) in enumerate(mutations, 1)
+        ],
+    }
     return station.sync.api.push(body)["results"]

@@ -47,13 +47,21 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 def no_server_error(ctx, response, case) -> None:  # type: ignore[no-untyped-def]
     """A 5xx is a bug, whatever was sent."""
-    assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
+    assert response.status_code < 500, (
+        f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
+    )
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+)
 def test_no_answer_is_a_server_error_or_off_its_schema(case, tokens) -> None:  # type: ignore[no-untyped-def]
     for headers in tokens.values():
-        case.call_and_validate(headers=headers, checks=[no_server_error, status_code_conformance,
-                                                        content_type_conformance, response_schema_conformance])
+        case.call_and_validate(
+            headers=headers,
+            checks=[no_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
+        )

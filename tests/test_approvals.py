@@ -28,8 +28,6 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
         yield running
 
 
-
-
 def _two_broken_promises(engine, account_id: str) -> None:  # type: ignore[no-untyped-def]
     """On the server: the account's debtor broke two promises this month."""
     with write_tx(engine) as conn:
@@ -37,10 +35,20 @@ def _two_broken_promises(engine, account_id: str) -> None:  # type: ignore[no-un
         assert account is not None
         tx = Tx(conn, NOW)
         for days in (5, 20):
-            broken = Promise(id=new_id(), account_id=account_id, amount=Money(50_000), due_on=NOW.date() - timedelta(days=days),
-                             channel="spei", created_at=NOW - timedelta(days=days + 3), created_by="agente01",
-                             status=PromiseStatus.BROKEN)
-            tx.put(Doc("promise", broken.id, 0, to_record(broken), account_id, account.customer_id, account.agent), current=None)
+            broken = Promise(
+                id=new_id(),
+                account_id=account_id,
+                amount=Money(50_000),
+                due_on=NOW.date() - timedelta(days=days),
+                channel="spei",
+                created_at=NOW - timedelta(days=days + 3),
+                created_by="agente01",
+                status=PromiseStatus.BROKEN,
+            )
+            tx.put(
+                Doc("promise", broken.id, 0, to_record(broken), account_id, account.customer_id, account.agent),
+                current=None,
+            )
 
 
 def _held_promise(tmp_path: Path, server, clock: FixedClock, policy: Policy) -> tuple[Station, str, Promise]:  # type: ignore[no-untyped-def]
@@ -53,8 +61,12 @@ def _held_promise(tmp_path: Path, server, clock: FixedClock, policy: Policy) -> 
     assert station.round().ok
 
     ws = build_workstation(station.cache, load_settings(), clock, policy, "agente01", "live")
-    account_id = next(a for a, _ in station.accounts() if not ws.accounts.open(a).file.open_promises()
-                      and not [p for p in ws.accounts.open(a).file.promises if p.item.status is PromiseStatus.BROKEN])
+    account_id = next(
+        a
+        for a, _ in station.accounts()
+        if not ws.accounts.open(a).file.open_promises()
+        and not [p for p in ws.accounts.open(a).file.promises if p.item.status is PromiseStatus.BROKEN]
+    )
     _two_broken_promises(server_engine, account_id)
     assert station.round().ok
     least = policy.offers.promise.minimum(ws.accounts.open(account_id).file.account)
@@ -63,8 +75,9 @@ def _held_promise(tmp_path: Path, server, clock: FixedClock, policy: Policy) -> 
     assert verdict.allowed and verdict.approval == "supervisor"  # the workstation says so before it is sent
     from cobro_tui.services.promises import approval_text
 
-    assert approval_text(verdict) == ("Espera autorización de un supervisor: 2 promesas incumplidas en 90 días "
-                                      "(desde 2 requiere autorización).")
+    assert approval_text(verdict) == (
+        "Espera autorización de un supervisor: 2 promesas incumplidas en 90 días (desde 2 requiere autorización)."
+    )
     promise = ws.promises.take(account_id, least, due, "spei")
     report = station.round()
     assert report.ok and report.held == 1
@@ -73,48 +86,73 @@ def _held_promise(tmp_path: Path, server, clock: FixedClock, policy: Policy) -> 
     return station, account_id, promise
 
 
-def test_a_promise_after_broken_ones_waits_for_a_supervisor_who_approves_it(tmp_path: Path, server, clock: FixedClock,  # type: ignore[no-untyped-def]
-                                                                           policy: Policy) -> None:
+def test_a_promise_after_broken_ones_waits_for_a_supervisor_who_approves_it(
+    tmp_path: Path,
+    server,
+    clock: FixedClock,  # type: ignore[no-untyped-def]
+    policy: Policy,
+) -> None:
     engine, thread = server
     station, account_id, promise = _held_promise(tmp_path, server, clock, policy)
     # An agent can neither see nor decide approvals.
     agent = auth_headers(thread.url, "agente01")
     assert httpx.get(f"{thread.url}/v1/approvals", headers=agent).status_code == 403
     mutation_id = next(m for m, state, _ in station.outbox() if state == "deferred")
-    refused = httpx.post(f"{thread.url}/v1/approvals/{mutation_id}", headers=agent,
-                         json={"decision": "approve", "reason": "me lo apruebo yo mismo"})
+    refused = httpx.post(
+        f"{thread.url}/v1/approvals/{mutation_id}",
+        headers=agent,
+        json={"decision": "approve", "reason": "me lo apruebo yo mismo"},
+    )
     assert refused.status_code == 403
     supervisor = auth_headers(thread.url, "supervisor01")
     waiting = httpx.get(f"{thread.url}/v1/approvals", headers=supervisor).json()
     assert [(w["mutation_id"], w["agent"], w["account_id"], w["level"]) for w in waiting] == [
-        (mutation_id, "agente01", account_id, "supervisor")]
+        (mutation_id, "agente01", account_id, "supervisor")
+    ]
     assert "2 promesas incumplidas" in waiting[0]["why"]
-    short = httpx.post(f"{thread.url}/v1/approvals/{mutation_id}", headers=supervisor, json={"decision": "approve", "reason": "ok"})
+    short = httpx.post(
+        f"{thread.url}/v1/approvals/{mutation_id}", headers=supervisor, json={"decision": "approve", "reason": "ok"}
+    )
     assert short.status_code == 422 and short.json()["code"] == "REASON_TOO_SHORT"
-    decided = httpx.post(f"{thread.url}/v1/approvals/{mutation_id}", headers=supervisor,
-                         json={"decision": "approve", "reason": "cliente con nuevo empleo, paga el día 26"})
+    decided = httpx.post(
+        f"{thread.url}/v1/approvals/{mutation_id}",
+        headers=supervisor,
+        json={"decision": "approve", "reason": "cliente con nuevo empleo, paga el día 26"},
+    )
     assert decided.status_code == 200 and decided.json()["status"] == "applied"
-    again = httpx.post(f"{thread.url}/v1/approvals/{mutation_id}", headers=supervisor,
-                       json={"decision": "deny", "reason": "cambio de opinión tardío"})
+    again = httpx.post(
+        f"{thread.url}/v1/approvals/{mutation_id}",
+        headers=supervisor,
+        json={"decision": "deny", "reason": "cambio de opinión tardío"},
+    )
     assert again.status_code == 409
     assert httpx.get(f"{thread.url}/v1/approvals", headers=supervisor).json() == []
     report = station.round()
     assert report.ok and report.decided == 1
     with station.cache.connect() as conn:
-        assert conn.exec_driver_sql("SELECT sync_state FROM promise WHERE id = ?", (promise.id,)).scalar_one() == "synced"
+        assert (
+            conn.exec_driver_sql("SELECT sync_state FROM promise WHERE id = ?", (promise.id,)).scalar_one() == "synced"
+        )
     with engine.connect() as conn:
         stored = get_doc(conn, "promise", promise.id)
     assert stored is not None and stored.data["status"] == "open"
 
 
-def test_a_denied_promise_comes_back_rejected_with_the_supervisors_reason(tmp_path: Path, server, clock: FixedClock,  # type: ignore[no-untyped-def]
-                                                                        policy: Policy) -> None:
+def test_a_denied_promise_comes_back_rejected_with_the_supervisors_reason(
+    tmp_path: Path,
+    server,
+    clock: FixedClock,  # type: ignore[no-untyped-def]
+    policy: Policy,
+) -> None:
     engine, thread = server
     station, _, promise = _held_promise(tmp_path, server, clock, policy)
     supervisor = auth_headers(thread.url, "supervisor01")
     mutation_id = next(m for m, state, _ in station.outbox() if state == "deferred")
-    decided = httpx.post(f"{thread.url}/v1/approvals/{mutation_id}", headers=supervisor,
-                         json={"decision": "deny", "reason": "ya incumplió dos veces; ofrecer convenio"})
+    decided = httpx.post(
+        f"{thread.url}/v1/approvals/{mutation_id}",
+        headers=supervisor,
+        json={"decision": "deny", "reason": "ya incumplió dos veces; ofrecer convenio"},
+    )
     assert decided.json()["status"] == "rejected"
     report = station.round()
     assert report.ok and report.decided == 1
@@ -122,7 +160,10 @@ def test_a_denied_promise_comes_back_rejected_with_the_supervisors_reason(tmp_pa
     assert verdict is not None and verdict["reason"]["code"] == "DENIED"
     assert verdict["reason"]["message"] == "supervisor01: ya incumplió dos veces; ofrecer convenio"
     with station.cache.connect() as conn:
-        assert conn.exec_driver_sql("SELECT sync_state FROM promise WHERE id = ?", (promise.id,)).scalar_one() == "rejected"
+        assert (
+            conn.exec_driver_sql("SELECT sync_state FROM promise WHERE id = ?", (promise.id,)).scalar_one()
+            == "rejected"
+        )
     with engine.connect() as conn:
         assert get_doc(conn, "promise", promise.id) is None  # nothing was applied
     history = httpx.get(f"{thread.url}/v1/approvals", headers=supervisor, params={"status": "all"}).json()
@@ -132,7 +173,11 @@ def test_a_denied_promise_comes_back_rejected_with_the_supervisors_reason(tmp_pa
 def test_only_a_manager_decides_what_needs_a_manager() -> None:
     from cobro_tui.server.approvals import may_decide
 
-    assert may_decide("supervisor", "supervisor") and may_decide("manager", "supervisor") and may_decide("manager", "manager")
+    assert (
+        may_decide("supervisor", "supervisor")
+        and may_decide("manager", "supervisor")
+        and may_decide("manager", "manager")
+    )
     assert not may_decide("supervisor", "manager") and not may_decide("agent", "supervisor")
 
 
@@ -142,8 +187,12 @@ def bigger_server(tmp_path: Path):  # type: ignore[no-untyped-def]
         yield running
 
 
-def test_settlements_within_the_agents_discount_apply_above_it_and_restructures_wait(tmp_path: Path, bigger_server,  # type: ignore[no-untyped-def]
-                                                                                    clock: FixedClock, policy: Policy) -> None:
+def test_settlements_within_the_agents_discount_apply_above_it_and_restructures_wait(
+    tmp_path: Path,
+    bigger_server,  # type: ignore[no-untyped-def]
+    clock: FixedClock,
+    policy: Policy,
+) -> None:
     from cobro_tui.bootstrap import build_workstation
     from cobro_tui.domain.models import PlanKind
     from cobro_tui.domain.plans import Frequency
@@ -153,10 +202,16 @@ def test_settlements_within_the_agents_discount_apply_above_it_and_restructures_
     station = make_station(tmp_path, "settle", thread.url, "agente01", clock, policy)
     assert station.round().ok
     ws = build_workstation(station.cache, load_settings(), clock, policy, "agente01", "live")
-    late = [a for a, _ in station.accounts() if ws.accounts.open(a).file.account.bucket in ("120+", "castigo")
-            and not ws.accounts.open(a).file.plans]
-    middle = [a for a, _ in station.accounts() if ws.accounts.open(a).file.account.bucket in ("60-89", "90-119")
-              and not ws.accounts.open(a).file.plans]
+    late = [
+        a
+        for a, _ in station.accounts()
+        if ws.accounts.open(a).file.account.bucket in ("120+", "castigo") and not ws.accounts.open(a).file.plans
+    ]
+    middle = [
+        a
+        for a, _ in station.accounts()
+        if ws.accounts.open(a).file.account.bucket in ("60-89", "90-119") and not ws.accounts.open(a).file.plans
+    ]
     assert len(late) >= 2 and middle
     late = [*late[:2], middle[0]]
     first_due = NOW.date() + timedelta(days=5)
@@ -164,7 +219,9 @@ def test_settlements_within_the_agents_discount_apply_above_it_and_restructures_
     def settle(account_id: str, percent_off: int):  # type: ignore[no-untyped-def]
         account = ws.accounts.open(account_id).file.account
         pay = Money(account.balance.centavos - account.balance.centavos * percent_off // 100)
-        return account, ws.plans.propose(account_id, pay, Money(0), 1, first_due, Frequency.MONTHLY, kind=PlanKind.SETTLEMENT)
+        return account, ws.plans.propose(
+            account_id, pay, Money(0), 1, first_due, Frequency.MONTHLY, kind=PlanKind.SETTLEMENT
+        )
 
     limits = policy.offers.settlement.discounts("120+", 0)
     account, mine = settle(late[0], 10)  # well within the agent's discount
@@ -173,8 +230,9 @@ def test_settlements_within_the_agents_discount_apply_above_it_and_restructures_
     _, above = settle(late[1], limits["agent"] + 5)  # above the agent's, within the supervisor's
     restructure_account = ws.accounts.open(late[2]).file.account
     down = Money(-(-restructure_account.balance.centavos * policy.offers.restructure.min_down_percent // 100))
-    restructure = ws.plans.propose(late[2], restructure_account.balance, down, 24, first_due, Frequency.MONTHLY,
-                                   kind=PlanKind.RESTRUCTURE)
+    restructure = ws.plans.propose(
+        late[2], restructure_account.balance, down, 24, first_due, Frequency.MONTHLY, kind=PlanKind.RESTRUCTURE
+    )
     report = station.round()
     assert report.ok and report.held == 2 and report.applied >= 1
     with engine.connect() as conn:
@@ -186,16 +244,26 @@ def test_settlements_within_the_agents_discount_apply_above_it_and_restructures_
     assert set(waiting) == {above.id, restructure.id}
     assert "excede su límite" in waiting[above.id]["why"] and "supervisor" in waiting[restructure.id]["why"]
     for plan_id in (above.id, restructure.id):
-        answer = httpx.post(f"{thread.url}/v1/approvals/{waiting[plan_id]['mutation_id']}", headers=supervisor,
-                            json={"decision": "approve", "reason": "revisado con el cliente por teléfono"})
+        answer = httpx.post(
+            f"{thread.url}/v1/approvals/{waiting[plan_id]['mutation_id']}",
+            headers=supervisor,
+            json={"decision": "approve", "reason": "revisado con el cliente por teléfono"},
+        )
         assert answer.json()["status"] == "applied"
     assert station.round().decided == 2
     states = {p.item.id: (p.item.kind, p.sync_state) for a in late[:3] for p in ws.accounts.open(a).file.plans}
-    assert states[above.id] == (PlanKind.SETTLEMENT, "synced") and states[restructure.id] == (PlanKind.RESTRUCTURE, "synced")
+    assert states[above.id] == (PlanKind.SETTLEMENT, "synced") and states[restructure.id] == (
+        PlanKind.RESTRUCTURE,
+        "synced",
+    )
 
 
-async def test_the_supervisor_approves_from_the_inbox_and_the_agent_sees_it(tmp_path: Path, server, clock: FixedClock,  # type: ignore[no-untyped-def]
-                                                                          policy: Policy) -> None:
+async def test_the_supervisor_approves_from_the_inbox_and_the_agent_sees_it(
+    tmp_path: Path,
+    server,
+    clock: FixedClock,  # type: ignore[no-untyped-def]
+    policy: Policy,
+) -> None:
     from textual.widgets import DataTable, Input, Select, Static
     from ui_support import supervisor_app, wait_for
 
@@ -205,7 +273,9 @@ async def test_the_supervisor_approves_from_the_inbox_and_the_agent_sees_it(tmp_
     station, _, promise = _held_promise(tmp_path, server, clock, policy)
     app = supervisor_app(thread.url)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalsScreen) and app.screen.query_one(DataTable).row_count == 1)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ApprovalsScreen) and app.screen.query_one(DataTable).row_count == 1
+        )
         screen = app.screen
         assert "1 pendientes" in str(screen.query_one("#approvals-heading", Static).render())
         assert "2 promesas incumplidas" in str(screen.query_one("#approvals-why", Static).render())
@@ -213,7 +283,8 @@ async def test_the_supervisor_approves_from_the_inbox_and_the_agent_sees_it(tmp_
         with station.cache.connect() as conn:
             name, bucket, dpd = conn.exec_driver_sql(
                 "SELECT c.full_name, a.bucket, a.dpd FROM account a JOIN customer c ON c.id = a.customer_id WHERE a.id = ?",
-                (promise.account_id,)).one()
+                (promise.account_id,),
+            ).one()
         assert row[1] == name and row[2].startswith(f"{bucket} · {dpd} d · $")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DecisionForm))
@@ -229,7 +300,9 @@ async def test_the_supervisor_approves_from_the_inbox_and_the_agent_sees_it(tmp_
     report = station.round()
     assert report.decided == 1
     with station.cache.connect() as conn:
-        assert conn.exec_driver_sql("SELECT sync_state FROM promise WHERE id = ?", (promise.id,)).scalar_one() == "synced"
+        assert (
+            conn.exec_driver_sql("SELECT sync_state FROM promise WHERE id = ?", (promise.id,)).scalar_one() == "synced"
+        )
 
 
 def test_a_supervisor_signing_in_is_remembered_as_one(tmp_path: Path, server) -> None:  # type: ignore[no-untyped-def]
@@ -246,8 +319,12 @@ def test_a_supervisor_signing_in_is_remembered_as_one(tmp_path: Path, server) ->
     assert meta is not None and meta.role == "supervisor" and meta.agent_id == "supervisor01"
 
 
-def test_a_supervisor_reassigns_an_account_with_if_match_and_both_workstations_follow(tmp_path: Path, server,  # type: ignore[no-untyped-def]
-                                                                                     clock: FixedClock, policy: Policy) -> None:
+def test_a_supervisor_reassigns_an_account_with_if_match_and_both_workstations_follow(
+    tmp_path: Path,
+    server,  # type: ignore[no-untyped-def]
+    clock: FixedClock,
+    policy: Policy,
+) -> None:
     _engine, thread = server
     first = make_station(tmp_path, "first", thread.url, "agente01", clock, policy)
     second = make_station(tmp_path, "second", thread.url, "agente02", clock, policy)
@@ -260,7 +337,9 @@ def test_a_supervisor_reassigns_an_account_with_if_match_and_both_workstations_f
     read = httpx.get(where, headers=supervisor)
     assert read.json()["agent"] == "agente01" and read.headers["ETag"] == f'"{read.json()["version"]}"'
     assert httpx.put(where, json={"agent": "agente02"}, headers=supervisor).status_code == 428  # no If-Match
-    stale = httpx.put(where, json={"agent": "agente02"}, headers={**supervisor, "If-Match": f'"{read.json()["version"] - 1}"'})
+    stale = httpx.put(
+        where, json={"agent": "agente02"}, headers={**supervisor, "If-Match": f'"{read.json()["version"] - 1}"'}
+    )
     assert stale.status_code == 412 and stale.json()["details"]["current_version"] == read.json()["version"]
     nobody = httpx.put(where, json={"agent": "supervisor01"}, headers={**supervisor, "If-Match": read.headers["ETag"]})
     assert nobody.status_code == 422
@@ -273,7 +352,8 @@ def test_a_supervisor_reassigns_an_account_with_if_match_and_both_workstations_f
 
 
 async def test_a_supervisor_moves_marked_accounts_from_the_team_screen_and_both_workstations_follow(  # type: ignore[no-untyped-def]
-        tmp_path: Path, server, clock: FixedClock, policy: Policy) -> None:
+    tmp_path: Path, server, clock: FixedClock, policy: Policy
+) -> None:
     from textual.widgets import Select, Static
     from ui_support import supervisor_app, text_of, wait_for
 
@@ -304,7 +384,9 @@ async def test_a_supervisor_moves_marked_accounts_from_the_team_screen_and_both_
         await wait_for(pilot, lambda: isinstance(app.screen, ReassignForm))
         assert app.screen.query_one("#reassign-to", Select).value == "agente02"
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: app.screen is screen and chosen[0] not in screen.accounts and bool(screen.accounts))
+        await wait_for(
+            pilot, lambda: app.screen is screen and chosen[0] not in screen.accounts and bool(screen.accounts)
+        )
         said = [n.message for n in app._notifications]
         assert any("2 cuentas pasaron a agente02" in m and "1 cambiaron desde que se leyeron" in m for m in said)
         assert chosen[2] in screen.accounts and not screen.marked  # the stale one stayed, read again
@@ -318,7 +400,8 @@ async def test_a_supervisor_moves_marked_accounts_from_the_team_screen_and_both_
         await wait_for(pilot, lambda: app.screen is screen)
         await pilot.press("a")  # every account of the agent, then none
         assert screen.marked == set(screen.accounts) and f"{len(screen.accounts)} marcadas" in str(
-            screen.query_one("#agent-accounts-heading", Static).render())
+            screen.query_one("#agent-accounts-heading", Static).render()
+        )
         await pilot.press("a")
         assert not screen.marked
         await pilot.press("c")
@@ -329,28 +412,53 @@ async def test_a_supervisor_moves_marked_accounts_from_the_team_screen_and_both_
     assert second.round().ok and {chosen[0], chosen[1]} <= {a for a, _ in second.accounts()}
 
 
-def test_a_cancellation_waits_behind_its_held_promise_and_runs_once_it_is_approved(tmp_path: Path, server,  # type: ignore[no-untyped-def]
-                                                                                  clock: FixedClock, policy: Policy) -> None:
+def test_a_cancellation_waits_behind_its_held_promise_and_runs_once_it_is_approved(
+    tmp_path: Path,
+    server,  # type: ignore[no-untyped-def]
+    clock: FixedClock,
+    policy: Policy,
+) -> None:
     engine, thread = server
     station, account_id, promise = _held_promise(tmp_path, server, clock, policy)
     customer_id = dict(station.accounts())[account_id]
     other = next(a for a, _ in station.accounts() if a != account_id)
-    contact = {"id": new_id(), "account_id": account_id, "customer_id": customer_id, "contact_point_id": None,
-               "channel": "voice", "direction": "outbound", "started_at": NOW.isoformat(), "ended_at": None,
-               "result_code": "NC", "problem_code": None, "circumstance": "", "resolution": "", "notes": "",
-               "script_steps": []}
-    cancel, logged, elsewhere = push_commands(station, engine, ("promise.cancel@1", {"promise_id": promise.id}),
-                                      ("contact.log@1", contact), ("note.add@1", {"id": new_id(), "account_id": other,
-                                                                                  "text": "otra cuenta"}))
+    contact = {
+        "id": new_id(),
+        "account_id": account_id,
+        "customer_id": customer_id,
+        "contact_point_id": None,
+        "channel": "voice",
+        "direction": "outbound",
+        "started_at": NOW.isoformat(),
+        "ended_at": None,
+        "result_code": "NC",
+        "problem_code": None,
+        "circumstance": "",
+        "resolution": "",
+        "notes": "",
+        "script_steps": [],
+    }
+    cancel, logged, elsewhere = push_commands(
+        station,
+        engine,
+        ("promise.cancel@1", {"promise_id": promise.id}),
+        ("contact.log@1", contact),
+        ("note.add@1", {"id": new_id(), "account_id": other, "text": "otra cuenta"}),
+    )
     # The cancellation waits for the decision on its promise; the contact (a fact) and the other account do not.
     assert cancel["status"] == "deferred" and cancel["reason"]["code"] == "BLOCKED_BY"
     assert "oferta anterior de esta cuenta" in cancel["reason"]["message"]
     assert logged["status"] == "applied" and elsewhere["status"] == "applied"
     supervisor = auth_headers(thread.url, "supervisor01")
     inbox = httpx.get(f"{thread.url}/v1/approvals", headers=supervisor).json()
-    assert [item["mutation_id"] for item in inbox] == [next(i["mutation_id"] for i in inbox)]  # only the offer is decided
-    decided = httpx.post(f"{thread.url}/v1/approvals/{inbox[0]['mutation_id']}", headers=supervisor,
-                         json={"decision": "approve", "reason": "nuevo empleo, paga en quincena"})
+    assert [item["mutation_id"] for item in inbox] == [
+        next(i["mutation_id"] for i in inbox)
+    ]  # only the offer is decided
+    decided = httpx.post(
+        f"{thread.url}/v1/approvals/{inbox[0]['mutation_id']}",
+        headers=supervisor,
+        json={"decision": "approve", "reason": "nuevo empleo, paga en quincena"},
+    )
     assert decided.json()["status"] == "applied"
     # The promise was created, then the cancellation ran in its turn.
     with engine.connect() as conn:
@@ -359,13 +467,16 @@ def test_a_cancellation_waits_behind_its_held_promise_and_runs_once_it_is_approv
     report = station.round()
     assert report.decided == 1  # the promise's verdict, read again; the feed brings it cancelled
     with station.cache.connect() as conn:
-        assert conn.exec_driver_sql("SELECT status FROM promise WHERE id = ?", (promise.id,)).scalar_one() == "cancelled"
+        assert (
+            conn.exec_driver_sql("SELECT status FROM promise WHERE id = ?", (promise.id,)).scalar_one() == "cancelled"
+        )
     everything = httpx.get(f"{thread.url}/v1/approvals", params={"status": "all"}, headers=supervisor).json()
     assert {i["mutation_id"]: i["status"] for i in everything}[cancel["mutation_id"]] == "released"
 
 
 def test_a_second_offer_behind_a_denied_one_is_judged_then_and_may_wait_for_a_decision_itself(  # type: ignore[no-untyped-def]
-        tmp_path: Path, server, clock: FixedClock, policy: Policy) -> None:
+    tmp_path: Path, server, clock: FixedClock, policy: Policy
+) -> None:
     engine, thread = server
     station, _account_id, promise = _held_promise(tmp_path, server, clock, policy)
     supervisor = auth_headers(thread.url, "supervisor01")
@@ -373,8 +484,11 @@ def test_a_second_offer_behind_a_denied_one_is_judged_then_and_may_wait_for_a_de
     again = {**first["args"], "id": new_id()}  # the agent promises again on the same account, still offline
     (second,) = push_commands(station, engine, ("promise.create@1", again))
     assert second["status"] == "deferred" and second["reason"]["code"] == "BLOCKED_BY"
-    httpx.post(f"{thread.url}/v1/approvals/{first['mutation_id']}", headers=supervisor,
-               json={"decision": "deny", "reason": "ya incumplió dos veces este mes"}).raise_for_status()
+    httpx.post(
+        f"{thread.url}/v1/approvals/{first['mutation_id']}",
+        headers=supervisor,
+        json={"decision": "deny", "reason": "ya incumplió dos veces este mes"},
+    ).raise_for_status()
     # Judged once the first was denied: two broken promises still send it to a supervisor.
     verdict = station.sync.api.verdict(second["mutation_id"])
     assert verdict["status"] == "deferred" and verdict["reason"]["code"] == "NEEDS_APPROVAL"
@@ -384,8 +498,12 @@ def test_a_second_offer_behind_a_denied_one_is_judged_then_and_may_wait_for_a_de
         assert get_doc(conn, "promise", promise.id) is None and get_doc(conn, "promise", again["id"]) is None
 
 
-def test_held_verdicts_are_read_again_many_at_a_time_and_only_the_agents_own(tmp_path: Path, server,  # type: ignore[no-untyped-def]
-                                                                            clock: FixedClock, policy: Policy) -> None:
+def test_held_verdicts_are_read_again_many_at_a_time_and_only_the_agents_own(
+    tmp_path: Path,
+    server,  # type: ignore[no-untyped-def]
+    clock: FixedClock,
+    policy: Policy,
+) -> None:
     _engine, thread = server
     station, _, _ = _held_promise(tmp_path, server, clock, policy)
     with station.cache.connect() as conn:
@@ -393,15 +511,25 @@ def test_held_verdicts_are_read_again_many_at_a_time_and_only_the_agents_own(tmp
     assert len(held) == 1
     found = station.sync.api.verdicts([*held, "no-such-mutation"])
     assert [(v["mutation_id"], v["status"]) for v in found] == [(held[0], "deferred")]
-    other = httpx.post(f"{thread.url}/v1/mutations/verdicts", json={"mutation_ids": held},
-                       headers=auth_headers(thread.url, "agente02"))
+    other = httpx.post(
+        f"{thread.url}/v1/mutations/verdicts", json={"mutation_ids": held}, headers=auth_headers(thread.url, "agente02")
+    )
     assert other.status_code == 200 and other.json() == []  # another agent's items are not theirs to read
-    assert httpx.post(f"{thread.url}/v1/mutations/verdicts", json={"mutation_ids": []},
-                      headers=auth_headers(thread.url, "agente01")).status_code == 422
+    assert (
+        httpx.post(
+            f"{thread.url}/v1/mutations/verdicts",
+            json={"mutation_ids": []},
+            headers=auth_headers(thread.url, "agente01"),
+        ).status_code
+        == 422
+    )
 
 
-async def test_a_large_book_shows_its_most_overdue_accounts_and_a_marks_every_one(tmp_path: Path, server,  # type: ignore[no-untyped-def]
-                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_large_book_shows_its_most_overdue_accounts_and_a_marks_every_one(
+    tmp_path: Path,
+    server,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from textual.widgets import DataTable, Static
     from ui_support import supervisor_app, wait_for
 
@@ -428,8 +556,12 @@ async def test_a_large_book_shows_its_most_overdue_accounts_and_a_marks_every_on
         assert screen.marked == set(screen.accounts) and f"{len(screen.accounts)} marcadas" in str(heading.render())
 
 
-def test_an_agent_cancels_a_promise_still_held_and_both_are_settled_in_order(tmp_path: Path, server,  # type: ignore[no-untyped-def]
-                                                                            clock: FixedClock, policy: Policy) -> None:
+def test_an_agent_cancels_a_promise_still_held_and_both_are_settled_in_order(
+    tmp_path: Path,
+    server,  # type: ignore[no-untyped-def]
+    clock: FixedClock,
+    policy: Policy,
+) -> None:
     from cobro_tui.bootstrap import build_workstation
     from cobro_tui.settings import load_settings
 
@@ -442,8 +574,11 @@ def test_an_agent_cancels_a_promise_still_held_and_both_are_settled_in_order(tmp
     supervisor = auth_headers(thread.url, "supervisor01")
     held = httpx.get(f"{thread.url}/v1/approvals", headers=supervisor).json()
     assert [h["name"] for h in held] == ["promise.create@1"]  # the supervisor decides the offer only
-    httpx.post(f"{thread.url}/v1/approvals/{held[0]['mutation_id']}", headers=supervisor,
-               json={"decision": "approve", "reason": "aprobada, el deudor la cancela luego"}).raise_for_status()
+    httpx.post(
+        f"{thread.url}/v1/approvals/{held[0]['mutation_id']}",
+        headers=supervisor,
+        json={"decision": "approve", "reason": "aprobada, el deudor la cancela luego"},
+    ).raise_for_status()
     report = station.round()
     assert report.decided == 2  # the promise applied, then its cancellation
     with station.cache.connect() as conn:

@@ -27,8 +27,15 @@ from cobro_tui.store.engine import CacheFile, write_connection
 def _chain(n: int) -> list[StoredEvent]:
     events, prev = [], GENESIS
     for seq in range(1, n + 1):
-        body = event_body(seq=seq, prev=prev, ts=f"2026-11-22T16:{seq:02d}:00+00:00", type="contact.logged",
-                          actor="agente01", device="d1", data={"n": seq})
+        body = event_body(
+            seq=seq,
+            prev=prev,
+            ts=f"2026-11-22T16:{seq:02d}:00+00:00",
+            type="contact.logged",
+            actor="agente01",
+            device="d1",
+            data={"n": seq},
+        )
         event = StoredEvent(seq, body, link_hash(body))
         events.append(event)
         prev = event.hash

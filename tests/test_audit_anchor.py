@@ -56,25 +56,40 @@ def test_each_sync_takes_the_new_events_to_the_server_which_keeps_them_as_sent(s
     local = _local(station)
     assert len(local) == 3
     with engine.connect() as conn:
-        kept = [tuple(r) for r in conn.execute(select(audit_chain.c.seq, audit_chain.c.hash, audit_chain.c.body)
-                                               .where(audit_chain.c.device_id == station.device.device_id)
-                                               .order_by(audit_chain.c.seq))]
+        kept = [
+            tuple(r)
+            for r in conn.execute(
+                select(audit_chain.c.seq, audit_chain.c.hash, audit_chain.c.body)
+                .where(audit_chain.c.device_id == station.device.device_id)
+                .order_by(audit_chain.c.seq)
+            )
+        ]
     assert kept == local
     anchor = audit_anchor(station.cache)
     assert (anchor.seq, anchor.hash, anchor.alarm) == (3, local[-1][1], None)
-    device = httpx.get(f"{thread.url}/v1/audit/devices/{station.device.device_id}",
-                       headers=auth_headers(thread.url, "supervisor01")).json()
+    device = httpx.get(
+        f"{thread.url}/v1/audit/devices/{station.device.device_id}", headers=auth_headers(thread.url, "supervisor01")
+    ).json()
     assert device["head_seq"] == 3 and device["intact"] is True and device["alarm"] is None
-    events = httpx.get(f"{thread.url}/v1/audit/devices/{station.device.device_id}/events",
-                       headers=auth_headers(thread.url, "auditor01")).json()
+    events = httpx.get(
+        f"{thread.url}/v1/audit/devices/{station.device.device_id}/events",
+        headers=auth_headers(thread.url, "auditor01"),
+    ).json()
     assert [e["body"]["type"] for e in events] == ["contact.logged"] * 3
     # Another team's supervisor, and the agent themself, read no more than they should.
     south = auth_headers(thread.url, "supervisor_sur")
     assert httpx.get(f"{thread.url}/v1/audit/devices/{station.device.device_id}", headers=south).status_code == 403
     assert station.sync.api.audit_device(station.device.device_id)["head_seq"] == 3
-    assert httpx.get(f"{thread.url}/v1/audit/devices/{station.device.device_id}/events",
-                     headers=auth_headers(thread.url, "agente01")).status_code == 403
-    other = httpx.get(f"{thread.url}/v1/audit/devices/{station.device.device_id}", headers=auth_headers(thread.url, "agente02"))
+    assert (
+        httpx.get(
+            f"{thread.url}/v1/audit/devices/{station.device.device_id}/events",
+            headers=auth_headers(thread.url, "agente01"),
+        ).status_code
+        == 403
+    )
+    other = httpx.get(
+        f"{thread.url}/v1/audit/devices/{station.device.device_id}", headers=auth_headers(thread.url, "agente02")
+    )
     assert other.status_code == 404
     assert station.round().ok and len(_local(station)) == 3  # nothing new: nothing sent twice
 
@@ -105,8 +120,15 @@ def test_a_chain_rebuilt_from_scratch_is_refused(server, station: Station) -> No
     _tamper(station, "DELETE FROM audit_event")
     prev = GENESIS
     for seq in range(1, 5):  # a longer, self-consistent chain written anew
-        body = event_body(seq=seq, prev=prev, ts=NOW.isoformat(), type="contact.logged", actor="agente01",
-                          device=station.device.device_id, data={"n": seq})
+        body = event_body(
+            seq=seq,
+            prev=prev,
+            ts=NOW.isoformat(),
+            type="contact.logged",
+            actor="agente01",
+            device=station.device.device_id,
+            data={"n": seq},
+        )
         prev = link_hash(body)
         _tamper(station, "INSERT INTO audit_event (seq, body, hash) VALUES (?, ?, ?)", seq, body, prev)
     report = station.round()
@@ -122,21 +144,43 @@ def test_forged_events_are_refused(server, station: Station) -> None:  # type: i
     device = station.device.device_id
 
     def event(**changes: object) -> dict[str, object]:
-        fields = {"seq": 4, "prev": head[1], "ts": NOW.isoformat(), "type": "pii.revealed", "actor": "agente01",
-                  "device": device, "data": {}, **changes}
+        fields = {
+            "seq": 4,
+            "prev": head[1],
+            "ts": NOW.isoformat(),
+            "type": "pii.revealed",
+            "actor": "agente01",
+            "device": device,
+            "data": {},
+            **changes,
+        }
         body = event_body(**fields)  # type: ignore[arg-type]
         return {"seq": fields["seq"], "hash": link_hash(body), "body": body}
 
     headers = auth_headers(thread.url, "agente01")
-    for forged in (event(actor="agente02"), event(device="another"), event(prev=GENESIS),
-                   {**event(), "hash": "0" * 64}, event(seq=9) | {"seq": 9}):
-        answer = httpx.post(f"{thread.url}/v1/audit/events", json={"device_id": device, "events": [forged]}, headers=headers)
+    for forged in (
+        event(actor="agente02"),
+        event(device="another"),
+        event(prev=GENESIS),
+        {**event(), "hash": "0" * 64},
+        event(seq=9) | {"seq": 9},
+    ):
+        answer = httpx.post(
+            f"{thread.url}/v1/audit/events", json={"device_id": device, "events": [forged]}, headers=headers
+        )
         assert answer.status_code == 409, answer.text
-    theirs = httpx.post(f"{thread.url}/v1/audit/events", json={"device_id": device, "events": [event()]},
-                        headers=auth_headers(thread.url, "agente02"))
+    theirs = httpx.post(
+        f"{thread.url}/v1/audit/events",
+        json={"device_id": device, "events": [event()]},
+        headers=auth_headers(thread.url, "agente02"),
+    )
     assert theirs.status_code == 403  # another agent's device
-    assert httpx.post(f"{thread.url}/v1/audit/events", json={"device_id": device, "events": [event()]},
-                      headers=headers).json()["head_seq"] == 4
+    assert (
+        httpx.post(
+            f"{thread.url}/v1/audit/events", json={"device_id": device, "events": [event()]}, headers=headers
+        ).json()["head_seq"]
+        == 4
+    )
 
 
 def test_the_valid_events_before_a_forged_one_are_kept_and_the_head_moves_with_them(server, station: Station) -> None:  # type: ignore[no-untyped-def]
@@ -144,28 +188,46 @@ def test_the_valid_events_before_a_forged_one_are_kept_and_the_head_moves_with_t
     device = station.device.device_id
     prev, events = _local(station)[-1][1], []
     for seq in (4, 5):
-        body = event_body(seq=seq, prev=prev, ts=NOW.isoformat(), type="pii.revealed", actor="agente01", device=device,
-                          data={})
+        body = event_body(
+            seq=seq, prev=prev, ts=NOW.isoformat(), type="pii.revealed", actor="agente01", device=device, data={}
+        )
         prev = link_hash(body)
         events.append({"seq": seq, "hash": prev, "body": body})
-    forged = event_body(seq=6, prev=prev, ts=NOW.isoformat(), type="pii.revealed", actor="agente02", device=device, data={})
+    forged = event_body(
+        seq=6, prev=prev, ts=NOW.isoformat(), type="pii.revealed", actor="agente02", device=device, data={}
+    )
     headers = auth_headers(thread.url, "agente01")
-    answer = httpx.post(f"{thread.url}/v1/audit/events", headers=headers, json={
-        "device_id": device, "events": [*events, {"seq": 6, "hash": link_hash(forged), "body": forged}]})
+    answer = httpx.post(
+        f"{thread.url}/v1/audit/events",
+        headers=headers,
+        json={"device_id": device, "events": [*events, {"seq": 6, "hash": link_hash(forged), "body": forged}]},
+    )
     assert answer.status_code == 409 and answer.json()["details"]["head_seq"] == 5
     with engine.connect() as conn:
-        assert list(conn.execute(select(audit_chain.c.seq).where(audit_chain.c.device_id == device)
-                                 .order_by(audit_chain.c.seq)).scalars()) == [1, 2, 3, 4, 5]
+        assert list(
+            conn.execute(
+                select(audit_chain.c.seq).where(audit_chain.c.device_id == device).order_by(audit_chain.c.seq)
+            ).scalars()
+        ) == [1, 2, 3, 4, 5]
     again = httpx.post(f"{thread.url}/v1/audit/events", headers=headers, json={"device_id": device, "events": events})
     assert again.status_code == 200 and again.json()["head_seq"] == 5  # a resend of what is kept: taken, once
-    twice = httpx.post(f"{thread.url}/v1/audit/events", headers=headers,
-                       json={"device_id": device, "events": [events[0], {**events[0], "hash": "0" * 64}]})
+    twice = httpx.post(
+        f"{thread.url}/v1/audit/events",
+        headers=headers,
+        json={"device_id": device, "events": [events[0], {**events[0], "hash": "0" * 64}]},
+    )
     assert twice.status_code == 409  # the same number twice, differently: refused
 
 
 def _cli(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "cobro_tui", *args], capture_output=True, text=True, input=stdin,
-                            env=cli_env(home, COBRO_NOW=NOW.isoformat()), timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "cobro_tui", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=cli_env(home, COBRO_NOW=NOW.isoformat()),
+        timeout=120,
+    )
     assert "Traceback" not in result.stderr, result.stderr
     return result
 

@@ -40,21 +40,44 @@ def mallory(tmp_path: Path, server, clock: FixedClock, policy: Policy) -> Statio
 def _theirs(engine, agent: str = "agente02") -> Any:  # type: ignore[no-untyped-def]
     """One of another agent's accounts (id, customer) on the server."""
     with engine.connect() as conn:
-        return conn.execute(select(entities.c.id, entities.c.customer_id).where(
-            entities.c.kind == "account", entities.c.agent == agent).order_by(entities.c.id).limit(1)).one()
+        return conn.execute(
+            select(entities.c.id, entities.c.customer_id)
+            .where(entities.c.kind == "account", entities.c.agent == agent)
+            .order_by(entities.c.id)
+            .limit(1)
+        ).one()
 
 
 def _contact(account_id: str, customer_id: str, **changes: Any) -> dict[str, Any]:
-    return {"id": new_id(), "account_id": account_id, "customer_id": customer_id, "contact_point_id": None,
-            "channel": "voice", "direction": "inbound", "started_at": (NOW - timedelta(minutes=5)).isoformat(),
-            "ended_at": (NOW - timedelta(minutes=2)).isoformat(), "result_code": "NC", "problem_code": None,
-            "circumstance": "", "resolution": "", "notes": "", "script_steps": [], **changes}
+    return {
+        "id": new_id(),
+        "account_id": account_id,
+        "customer_id": customer_id,
+        "contact_point_id": None,
+        "channel": "voice",
+        "direction": "inbound",
+        "started_at": (NOW - timedelta(minutes=5)).isoformat(),
+        "ended_at": (NOW - timedelta(minutes=2)).isoformat(),
+        "result_code": "NC",
+        "problem_code": None,
+        "circumstance": "",
+        "resolution": "",
+        "notes": "",
+        "script_steps": [],
+        **changes,
+    }
 
 
 def _promise(account_id: str, **changes: Any) -> dict[str, Any]:
-    return {"id": new_id(), "account_id": account_id, "amount": {"centavos": 50_000, "currency": "MXN"},
-            "due_on": (NOW.date() + timedelta(days=3)).isoformat(), "channel": "spei", "created_at": NOW.isoformat(),
-            **changes}
+    return {
+        "id": new_id(),
+        "account_id": account_id,
+        "amount": {"centavos": 50_000, "currency": "MXN"},
+        "due_on": (NOW.date() + timedelta(days=3)).isoformat(),
+        "channel": "spei",
+        "created_at": NOW.isoformat(),
+        **changes,
+    }
 
 
 def _security(engine) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
@@ -83,8 +106,15 @@ def test_another_agents_promise_cannot_be_cancelled(server, mallory: Station, tm
 def test_a_cease_request_on_another_agents_customer_is_refused_and_reaches_no_feed(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
     engine, _ = server
     theirs = _theirs(engine)
-    restriction = {"id": new_id(), "customer_id": theirs.customer_id, "kind": "cease", "created_at": NOW.isoformat(),
-                   "contact_point_id": None, "channel": None, "note": ""}
+    restriction = {
+        "id": new_id(),
+        "customer_id": theirs.customer_id,
+        "kind": "cease",
+        "created_at": NOW.isoformat(),
+        "contact_point_id": None,
+        "channel": None,
+        "note": "",
+    }
     (verdict,) = push_commands(mallory, engine, ("restriction.request@1", restriction))
     _refused(verdict, "NOT_YOUR_ACCOUNT")
     with engine.connect() as conn:
@@ -94,14 +124,41 @@ def test_a_cease_request_on_another_agents_customer_is_refused_and_reaches_no_fe
 def test_an_old_cursor_does_not_open_an_account_never_held(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
     engine, _ = server
     theirs = _theirs(engine)
-    for name, args in (("promise.create@1", _promise(theirs.id)),
-                       ("plan.propose@1", {"id": new_id(), "account_id": theirs.id, "created_at": NOW.isoformat(),
-                                           "down_payment": {"centavos": 10_000, "currency": "MXN"}, "kind": "plan",
-                                           "installments": [{"number": 1, "due_on": (NOW.date() + timedelta(days=30)).isoformat(),
-                                                             "amount": {"centavos": 10_000, "currency": "MXN"}}]})):
-        body = {"device_id": mallory.device.device_id, "device_epoch": 1, "client_time": NOW.isoformat(),
-                "mutations": [{"mutation_id": new_id(), "client_seq": _next_seq(engine, mallory), "name": name,
-                               "args": args, "occurred_at_client": NOW.isoformat(), "observed_cursor": "e0.1"}]}
+    for name, args in (
+        ("promise.create@1", _promise(theirs.id)),
+        (
+            "plan.propose@1",
+            {
+                "id": new_id(),
+                "account_id": theirs.id,
+                "created_at": NOW.isoformat(),
+                "down_payment": {"centavos": 10_000, "currency": "MXN"},
+                "kind": "plan",
+                "installments": [
+                    {
+                        "number": 1,
+                        "due_on": (NOW.date() + timedelta(days=30)).isoformat(),
+                        "amount": {"centavos": 10_000, "currency": "MXN"},
+                    }
+                ],
+            },
+        ),
+    ):
+        body = {
+            "device_id": mallory.device.device_id,
+            "device_epoch": 1,
+            "client_time": NOW.isoformat(),
+            "mutations": [
+                {
+                    "mutation_id": new_id(),
+                    "client_seq": _next_seq(engine, mallory),
+                    "name": name,
+                    "args": args,
+                    "occurred_at_client": NOW.isoformat(),
+                    "observed_cursor": "e0.1",
+                }
+            ],
+        }
         (verdict,) = mallory.sync.api.push(body)["results"]
         _refused(verdict, "NOT_YOUR_ACCOUNT")
         with engine.connect() as conn:
@@ -112,25 +169,45 @@ def _next_seq(engine, station: Station) -> int:  # type: ignore[no-untyped-def]
     from cobro_tui.server.schema import sync_clients
 
     with engine.connect() as conn:
-        return int(conn.execute(select(sync_clients.c.last_client_seq).where(
-            sync_clients.c.device_id == station.device.device_id)).scalar_one()) + 1
+        return (
+            int(
+                conn.execute(
+                    select(sync_clients.c.last_client_seq).where(sync_clients.c.device_id == station.device.device_id)
+                ).scalar_one()
+            )
+            + 1
+        )
 
 
 def test_facts_of_an_account_count_only_for_the_time_it_was_held(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
     engine, _ = server
     mine = mallory.accounts()[0]
     reassign(engine, mine[0], "agente02", NOW - timedelta(hours=1))
-    before, after = _contact(*mine, started_at=(NOW - timedelta(hours=2)).isoformat(),
-                             ended_at=(NOW - timedelta(hours=2) + timedelta(minutes=3)).isoformat()), _contact(*mine)
-    held, gone, promise = push_commands(mallory, engine, ("contact.log@1", before), ("contact.log@1", after),
-                                        ("promise.create@1", _promise(mine[0])))
+    before, after = (
+        _contact(
+            *mine,
+            started_at=(NOW - timedelta(hours=2)).isoformat(),
+            ended_at=(NOW - timedelta(hours=2) + timedelta(minutes=3)).isoformat(),
+        ),
+        _contact(*mine),
+    )
+    held, gone, promise = push_commands(
+        mallory, engine, ("contact.log@1", before), ("contact.log@1", after), ("promise.create@1", _promise(mine[0]))
+    )
     assert held["status"] == "applied_with_warnings" and held["warnings"][0]["code"] == "ACCOUNT_REASSIGNED"
     _refused(gone, "NOT_YOUR_ACCOUNT")  # made after the account had moved: not theirs to record
     _refused(promise, "ACCOUNT_REASSIGNED")  # an intention needs the account now
 
 
-@pytest.mark.parametrize("forged", [{"status": "kept"}, {"paid": {"centavos": 50_000, "currency": "MXN"}},
-                                    {"created_by": "agente02"}, {"grace_days": 60}])
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"status": "kept"},
+        {"paid": {"centavos": 50_000, "currency": "MXN"}},
+        {"created_by": "agente02"},
+        {"grace_days": 60},
+    ],
+)
 def test_server_owned_fields_are_refused_and_nothing_is_stored(server, mallory: Station, forged: dict) -> None:  # type: ignore[no-untyped-def, type-arg]
     engine, _ = server
     args = _promise(mallory.accounts()[0][0], **forged)
@@ -147,22 +224,32 @@ def test_contacts_out_of_bounds_or_of_other_records_are_refused(server, mallory:
     account_id, customer_id = mallory.accounts()[0]
     theirs = _theirs(engine)
     with engine.connect() as conn:
-        their_point = conn.execute(select(entities.c.id).where(entities.c.kind == "contact_point",
-                                                               entities.c.customer_id == theirs.customer_id)).scalar()
+        their_point = conn.execute(
+            select(entities.c.id).where(
+                entities.c.kind == "contact_point", entities.c.customer_id == theirs.customer_id
+            )
+        ).scalar()
     cases = {
-        "INVALID_ARGUMENTS": [_contact(account_id, customer_id, started_at="9999-12-31T23:00:00-05:00", ended_at=None),
-                              _contact(account_id, customer_id, ended_at=(NOW - timedelta(minutes=9)).isoformat()),
-                              _contact(account_id, customer_id, started_at="2026-11-22T10:00:00"),
-                              _contact(account_id, customer_id, notes="x" * 4001),
-                              _contact(account_id, customer_id, channel="fax")],
+        "INVALID_ARGUMENTS": [
+            _contact(account_id, customer_id, started_at="9999-12-31T23:00:00-05:00", ended_at=None),
+            _contact(account_id, customer_id, ended_at=(NOW - timedelta(minutes=9)).isoformat()),
+            _contact(account_id, customer_id, started_at="2026-11-22T10:00:00"),
+            _contact(account_id, customer_id, notes="x" * 4001),
+            _contact(account_id, customer_id, channel="fax"),
+        ],
         "SERVER_OWNED_FIELD": [_contact(account_id, customer_id, agent="agente02")],
-        "INSTANT_OUT_OF_RANGE": [_contact(account_id, customer_id, started_at="2100-01-01T00:00:00+00:00", ended_at=None),
-                                 _contact(account_id, customer_id, started_at=(NOW - timedelta(days=400)).isoformat(),
-                                          ended_at=None)],
-        "UNKNOWN_CODE": [_contact(account_id, customer_id, result_code="ZZ"),
-                         _contact(account_id, customer_id, problem_code="aliens")],
-        "FOREIGN_RECORD": [_contact(account_id, theirs.customer_id), _contact(account_id, customer_id,
-                                                                                contact_point_id=their_point)],
+        "INSTANT_OUT_OF_RANGE": [
+            _contact(account_id, customer_id, started_at="2100-01-01T00:00:00+00:00", ended_at=None),
+            _contact(account_id, customer_id, started_at=(NOW - timedelta(days=400)).isoformat(), ended_at=None),
+        ],
+        "UNKNOWN_CODE": [
+            _contact(account_id, customer_id, result_code="ZZ"),
+            _contact(account_id, customer_id, problem_code="aliens"),
+        ],
+        "FOREIGN_RECORD": [
+            _contact(account_id, theirs.customer_id),
+            _contact(account_id, customer_id, contact_point_id=their_point),
+        ],
     }
     commands = [("contact.log@1", args) for found in cases.values() for args in found]
     verdicts = iter(push_commands(mallory, engine, *commands))
@@ -181,22 +268,60 @@ def test_hostile_text_and_huge_numbers_get_a_422_never_a_500(server, mallory: St
     url, headers = thread.url, auth_headers(thread.url, "agente01")
     account_id = mallory.accounts()[0][0]
     envelope = {"device_id": mallory.device.device_id, "device_epoch": 1, "client_time": NOW.isoformat()}
-    mutation = {"mutation_id": "m1", "client_seq": _next_seq(engine, mallory), "name": "note.add@1",
-                "args": {"id": "n1", "account_id": account_id, "text": "hola SURROGATE"}, "occurred_at_client": NOW.isoformat()}
-    surrogate = json.dumps({**envelope, "mutations": [mutation]}).replace("SURROGATE", "\\ud800")  # JSON text only can hold it
+    mutation = {
+        "mutation_id": "m1",
+        "client_seq": _next_seq(engine, mallory),
+        "name": "note.add@1",
+        "args": {"id": "n1", "account_id": account_id, "text": "hola SURROGATE"},
+        "occurred_at_client": NOW.isoformat(),
+    }
+    surrogate = json.dumps({**envelope, "mutations": [mutation]}).replace(
+        "SURROGATE", "\\ud800"
+    )  # JSON text only can hold it
     answers = [
         httpx.post(f"{url}/v1/mutations", content=surrogate, headers={**headers, "Content-Type": "application/json"}),
-        httpx.post(f"{url}/v1/mutations", json={**envelope, "client_time": "2026-11-22T10:00:00", "mutations": []},
-                   headers=headers),
-        httpx.post(f"{url}/v1/devices/register", json={"device_id": "d1", "device_epoch": 2**63, "app_version": "1",
-                                                       "schema_version": 1}, headers=headers),
-        httpx.post(f"{url}/v1/devices/register", json={"device_id": "d1", "device_epoch": 1, "app_version": "1",
-                                                       "schema_version": 2**64, "resume_after_seq": 2**63}, headers=headers),
-        httpx.post(f"{url}/v1/mutations", json={**envelope, "mutations": [
-            {"mutation_id": "m2", "client_seq": 2**63, "name": "note.add@1", "args": {}, "occurred_at_client": NOW.isoformat()}]},
-                   headers=headers),
-        httpx.post(f"{url}/v1/auth/login", content='{"username": "agente01", "password": "\\udfff"}',
-                   headers={"Content-Type": "application/json"}),
+        httpx.post(
+            f"{url}/v1/mutations",
+            json={**envelope, "client_time": "2026-11-22T10:00:00", "mutations": []},
+            headers=headers,
+        ),
+        httpx.post(
+            f"{url}/v1/devices/register",
+            json={"device_id": "d1", "device_epoch": 2**63, "app_version": "1", "schema_version": 1},
+            headers=headers,
+        ),
+        httpx.post(
+            f"{url}/v1/devices/register",
+            json={
+                "device_id": "d1",
+                "device_epoch": 1,
+                "app_version": "1",
+                "schema_version": 2**64,
+                "resume_after_seq": 2**63,
+            },
+            headers=headers,
+        ),
+        httpx.post(
+            f"{url}/v1/mutations",
+            json={
+                **envelope,
+                "mutations": [
+                    {
+                        "mutation_id": "m2",
+                        "client_seq": 2**63,
+                        "name": "note.add@1",
+                        "args": {},
+                        "occurred_at_client": NOW.isoformat(),
+                    }
+                ],
+            },
+            headers=headers,
+        ),
+        httpx.post(
+            f"{url}/v1/auth/login",
+            content='{"username": "agente01", "password": "\\udfff"}',
+            headers={"Content-Type": "application/json"},
+        ),
         httpx.get(f"{url}/v1/changes", params={"cursor": "\x1b]0;x\x07", "limit": 2**70}, headers=headers),
     ]
     for answer in answers:
@@ -207,8 +332,10 @@ def test_hostile_text_and_huge_numbers_get_a_422_never_a_500(server, mallory: St
 def test_texts_lose_their_control_characters_and_have_limits(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
     engine, _ = server
     account_id = mallory.accounts()[0][0]
-    clean, huge = {"id": new_id(), "account_id": account_id, "text": "ok\x1b]0;PWNED\x07 \x9b2J\u202eya\r\nfin"}, \
-        {"id": new_id(), "account_id": account_id, "text": "x" * 1_000_000}
+    clean, huge = (
+        {"id": new_id(), "account_id": account_id, "text": "ok\x1b]0;PWNED\x07 \x9b2J\u202eya\r\nfin"},
+        {"id": new_id(), "account_id": account_id, "text": "x" * 1_000_000},
+    )
     stored, refused = push_commands(mallory, engine, ("note.add@1", clean), ("note.add@1", huge))
     assert stored["status"] == "applied"
     _refused(refused, "INVALID_ARGUMENTS")
@@ -220,8 +347,9 @@ def test_texts_lose_their_control_characters_and_have_limits(server, mallory: St
 def test_a_bad_command_does_not_hold_up_the_outbox(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
     engine, _ = server
     account = mallory.accounts()[0]
-    bad, good = push_commands(mallory, engine, ("contact.log@1", _contact(*account, result_code="ZZ")),
-                              ("contact.log@1", _contact(*account)))
+    bad, good = push_commands(
+        mallory, engine, ("contact.log@1", _contact(*account, result_code="ZZ")), ("contact.log@1", _contact(*account))
+    )
     _refused(bad, "UNKNOWN_CODE")
     assert good["status"] == "applied"
     assert mallory.round().ok  # the workstation goes on after hand-made commands took its numbers
@@ -254,27 +382,52 @@ def test_a_batch_refused_part_way_keeps_the_feed_numbered_without_gaps(server, m
     engine, thread = server
     (account_id, customer_id), *_ = mallory.accounts()
     with engine.connect() as conn:
-        last = conn.execute(select(sync_clients.c.last_client_seq).where(
-            sync_clients.c.device_id == mallory.device.device_id)).scalar_one()
+        last = conn.execute(
+            select(sync_clients.c.last_client_seq).where(sync_clients.c.device_id == mallory.device.device_id)
+        ).scalar_one()
         before = conn.execute(select(func.max(change_log.c.seq))).scalar_one() or 0
-    contacts = [_contact(account_id, customer_id, started_at=(NOW - timedelta(minutes=30 - n)).isoformat(),
-                         ended_at=(NOW - timedelta(minutes=29 - n)).isoformat()) for n in range(3)]
-    body = {"device_id": mallory.device.device_id, "device_epoch": 1, "client_time": NOW.isoformat(), "mutations": [
-        {"mutation_id": new_id(), "client_seq": last + seq, "name": "contact.log@1", "args": args,
-         "occurred_at_client": NOW.isoformat()} for seq, args in zip((1, 2, 4), contacts)]}  # a gap before the third
+    contacts = [
+        _contact(
+            account_id,
+            customer_id,
+            started_at=(NOW - timedelta(minutes=30 - n)).isoformat(),
+            ended_at=(NOW - timedelta(minutes=29 - n)).isoformat(),
+        )
+        for n in range(3)
+    ]
+    body = {
+        "device_id": mallory.device.device_id,
+        "device_epoch": 1,
+        "client_time": NOW.isoformat(),
+        "mutations": [
+            {
+                "mutation_id": new_id(),
+                "client_seq": last + seq,
+                "name": "contact.log@1",
+                "args": args,
+                "occurred_at_client": NOW.isoformat(),
+            }
+            for seq, args in zip((1, 2, 4), contacts)
+        ],
+    }  # a gap before the third
     answer = httpx.post(f"{thread.url}/v1/mutations", json=body, headers=auth_headers(thread.url, "agente01"))
     assert answer.status_code == 409 and answer.json()["code"] == "SEQ_GAP"
     assert [r["status"] for r in answer.json()["details"]["results"]] == ["applied", "applied"]
 
     def feed() -> tuple[list[int], int]:
         with engine.connect() as conn:
-            seqs = list(conn.execute(select(change_log.c.seq).where(change_log.c.seq > before)
-                                     .order_by(change_log.c.seq)).scalars())
+            seqs = list(
+                conn.execute(
+                    select(change_log.c.seq).where(change_log.c.seq > before).order_by(change_log.c.seq)
+                ).scalars()
+            )
             return seqs, conn.execute(select(counters.c.value).where(counters.c.name == "seq")).scalar_one()
 
     seqs, counter = feed()
-    assert seqs == list(range(before + 1, before + 1 + len(seqs))) and counter == seqs[-1]  # two contacts, their accounts
+    assert (
+        seqs == list(range(before + 1, before + 1 + len(seqs))) and counter == seqs[-1]
+    )  # two contacts, their accounts
     (verdict,) = push_commands(mallory, engine, ("contact.log@1", contacts[2]))
     assert verdict["status"] == "applied"
     again, counter = feed()
-    assert again[:len(seqs)] == seqs and again == list(range(before + 1, counter + 1)) and len(again) > len(seqs)
+    assert again[: len(seqs)] == seqs and again == list(range(before + 1, counter + 1)) and len(again) > len(seqs)

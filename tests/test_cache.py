@@ -131,16 +131,33 @@ def _workstation(cache_file: CacheFile, policy: Policy, clock: FixedClock):  # t
     return engine, build_workstation(engine, load_settings(), clock, policy, "agente01", "demo")
 
 
-def test_logging_a_contact_writes_row_outbox_and_audit_together(cache_file: CacheFile, policy: Policy, clock: FixedClock) -> None:
+def test_logging_a_contact_writes_row_outbox_and_audit_together(
+    cache_file: CacheFile, policy: Policy, clock: FixedClock
+) -> None:
     fill(cache_file, policy, accounts=10)
     engine, ws = _workstation(cache_file, policy, clock)
     account_id, customer_id = _first_account(engine)
-    logged = ws.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code="NC",
-                             started_at=clock.now() - timedelta(minutes=2), ended_at=clock.now())
-    second = ws.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code="PP",
-                             problem_code="desempleo", circumstance="perdió el empleo en octubre", resolution="promesa de pago")
+    logged = ws.contacts.log(
+        account_id=account_id,
+        customer_id=customer_id,
+        channel=Channel.VOICE,
+        result_code="NC",
+        started_at=clock.now() - timedelta(minutes=2),
+        ended_at=clock.now(),
+    )
+    second = ws.contacts.log(
+        account_id=account_id,
+        customer_id=customer_id,
+        channel=Channel.VOICE,
+        result_code="PP",
+        problem_code="desempleo",
+        circumstance="perdió el empleo en octubre",
+        resolution="promesa de pago",
+    )
     with engine.connect() as conn:
-        state = conn.exec_driver_sql("SELECT sync_state FROM contact_attempt WHERE id = ?", (logged.attempt.id,)).scalar_one()
+        state = conn.exec_driver_sql(
+            "SELECT sync_state FROM contact_attempt WHERE id = ?", (logged.attempt.id,)
+        ).scalar_one()
         events = conn.exec_driver_sql("SELECT body FROM audit_event ORDER BY seq").scalars().all()
     assert state == "pending"
     items = pending(engine)
@@ -159,16 +176,22 @@ def test_logging_a_contact_writes_row_outbox_and_audit_together(cache_file: Cach
     engine.dispose()
 
 
-def test_a_failure_midway_leaves_neither_row_nor_outbox_nor_audit(cache_file: CacheFile, policy: Policy, clock: FixedClock) -> None:
+def test_a_failure_midway_leaves_neither_row_nor_outbox_nor_audit(
+    cache_file: CacheFile, policy: Policy, clock: FixedClock
+) -> None:
     fill(cache_file, policy, accounts=10)
     engine, ws = _workstation(cache_file, policy, clock)
     account_id, customer_id = _first_account(engine)
     with engine.begin() as conn:  # the last step of the action, the audit append, will fail
-        conn.exec_driver_sql("CREATE TRIGGER test_fail BEFORE INSERT ON audit_event BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+        conn.exec_driver_sql(
+            "CREATE TRIGGER test_fail BEFORE INSERT ON audit_event BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+        )
     with pytest.raises((IntegrityError, OperationalError), match="disk on fire"):
         ws.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code="NC")
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM contact_attempt WHERE sync_state = 'pending'").scalar_one() == 0
+        assert (
+            conn.exec_driver_sql("SELECT count(*) FROM contact_attempt WHERE sync_state = 'pending'").scalar_one() == 0
+        )
         assert conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar_one() == 0
         assert conn.exec_driver_sql("SELECT next_client_seq FROM sync_meta").scalar_one() == 1
     engine.dispose()
@@ -183,8 +206,13 @@ def test_bad_contacts_are_refused_with_what_to_change(cache_file: CacheFile, pol
     with pytest.raises(ContactRefused, match="no aplica al canal Correo"):
         ws.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.EMAIL, result_code="BZ")
     with pytest.raises(ContactRefused, match="en el futuro"):
-        ws.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code="NC",
-                        started_at=clock.now() + timedelta(hours=1))
+        ws.contacts.log(
+            account_id=account_id,
+            customer_id=customer_id,
+            channel=Channel.VOICE,
+            result_code="NC",
+            started_at=clock.now() + timedelta(hours=1),
+        )
     with pytest.raises(ContactRefused, match="ya no está en esta estación"):
         ws.contacts.log(account_id="nope", customer_id=customer_id, channel=Channel.VOICE, result_code="NC")
     assert pending(engine) == []

@@ -65,11 +65,15 @@ def test_a_card_number_is_cut_to_its_first_six_and_last_four() -> None:
     assert holdable_number("411111******1111") == "411111******1111"
 
 
-def test_the_server_keeps_and_the_pulled_cache_holds_no_full_card_number(tmp_path: Path, clock: FixedClock,
-                                                                         policy: Policy) -> None:
+def test_the_server_keeps_and_the_pulled_cache_holds_no_full_card_number(
+    tmp_path: Path, clock: FixedClock, policy: Policy
+) -> None:
     with running_server(tmp_path, accounts=300, seed=5) as (server, thread):
         with server.connect() as conn:
-            kept = [json.loads(d) for d in conn.execute(select(entities.c.data).where(entities.c.kind == "account")).scalars()]
+            kept = [
+                json.loads(d)
+                for d in conn.execute(select(entities.c.data).where(entities.c.kind == "account")).scalars()
+            ]
             cards = [a["number"] for a in kept if a["product"] == "tarjeta_credito"]
             feed = "\n".join(p for p in conn.execute(select(change_log.c.payload)).scalars() if p)
         assert cards and all(is_truncated_pan(n) for n in cards)
@@ -83,12 +87,23 @@ def test_the_server_keeps_and_the_pulled_cache_holds_no_full_card_number(tmp_pat
         # A full number sent anyway (a server not yet migrated, a core writing straight in) is cut
         # by the cache on the change path too.
         with station.cache.connect() as conn:
-            account_id = conn.exec_driver_sql("SELECT id FROM account WHERE product = 'tarjeta_credito' LIMIT 1").scalar_one()
+            account_id = conn.exec_driver_sql(
+                "SELECT id FROM account WHERE product = 'tarjeta_credito' LIMIT 1"
+            ).scalar_one()
         with write_tx(server) as conn:
             doc = get_doc(conn, "account", account_id)
             assert doc is not None
-            Tx(conn, NOW).put(Doc("account", doc.id, 0, {**doc.data, "number": "4111111111111111"}, doc.account_id,
-                                  doc.customer_id, doc.agent))
+            Tx(conn, NOW).put(
+                Doc(
+                    "account",
+                    doc.id,
+                    0,
+                    {**doc.data, "number": "4111111111111111"},
+                    doc.account_id,
+                    doc.customer_id,
+                    doc.agent,
+                )
+            )
         station.round()
         with station.cache.connect() as conn:
             number = conn.exec_driver_sql("SELECT number FROM account WHERE id = ?", (account_id,)).scalar_one()
@@ -100,16 +115,25 @@ def test_the_server_keeps_and_the_pulled_cache_holds_no_full_card_number(tmp_pat
 def test_migration_0011_cuts_the_card_numbers_an_older_cache_holds(tmp_path: Path) -> None:
     engine = CacheFile(tmp_path / "old.db", secrets.token_bytes(32)).open()
     assert upgrade(engine, "0010") == (None, "0010")
-    columns = ("id, customer_id, number, product, currency, principal, interest, fees, vat, past_due, min_to_cure, "
-               "dpd, bucket, stage, risk_segment, assigned_agent, opened_on, version, sync_state, server_version")
+    columns = (
+        "id, customer_id, number, product, currency, principal, interest, fees, vat, past_due, min_to_cure, "
+        "dpd, bucket, stage, risk_segment, assigned_agent, opened_on, version, sync_state, server_version"
+    )
     with engine.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO customer (id, full_name, rfc, curp, birth_date, sync_state, server_version) "
-                             "VALUES ('c1', 'Ana Ibarra Ochoa', 'IAOA850101AB1', 'IAOA850101MDFBCN09', '1985-01-01', 'synced', 1)")
-        for account_id, number, product in (("a1", "5579100000000008", "tarjeta_credito"), ("a2", "711234567890", "prestamo_personal"),
-                                            ("a3", "601100******9424", "tarjeta_credito")):
-            conn.exec_driver_sql(f"INSERT INTO account ({columns}) VALUES (?, 'c1', ?, ?, 'MXN', 100, 0, 0, 0, 0, 0, 30, "
-                                 "'B1', 'collection', 'B', 'agente01', '2024-01-01', 1, 'synced', 1)",
-                                 (account_id, number, product))
+        conn.exec_driver_sql(
+            "INSERT INTO customer (id, full_name, rfc, curp, birth_date, sync_state, server_version) "
+            "VALUES ('c1', 'Ana Ibarra Ochoa', 'IAOA850101AB1', 'IAOA850101MDFBCN09', '1985-01-01', 'synced', 1)"
+        )
+        for account_id, number, product in (
+            ("a1", "5579100000000008", "tarjeta_credito"),
+            ("a2", "711234567890", "prestamo_personal"),
+            ("a3", "601100******9424", "tarjeta_credito"),
+        ):
+            conn.exec_driver_sql(
+                f"INSERT INTO account ({columns}) VALUES (?, 'c1', ?, ?, 'MXN', 100, 0, 0, 0, 0, 0, 30, "
+                "'B1', 'collection', 'B', 'agente01', '2024-01-01', 1, 'synced', 1)",
+                (account_id, number, product),
+            )
     assert full_pans(cache_text(engine)) == ["5579100000000008"]
     assert upgrade(engine) == ("0010", "0011")
     with engine.connect() as conn:
@@ -131,10 +155,30 @@ def test_migration_s0016_cuts_the_card_numbers_an_older_server_keeps(tmp_path: P
     loan = {"id": "a2", "number": "711234567890", "product": "prestamo_personal"}
     with engine.begin() as conn:
         for doc in (account, loan):
-            conn.execute(entities.insert().values(kind="account", id=doc["id"], account_id=doc["id"], customer_id="c1",
-                                                  agent="agente01", version=1, data=json.dumps(doc)))
-        conn.execute(change_log.insert().values(seq=1, audience="agente01", tx=1, kind="account", entity_id="a1",
-                                                op="upsert", version=1, payload=json.dumps(account), created_at=NOW.isoformat()))
+            conn.execute(
+                entities.insert().values(
+                    kind="account",
+                    id=doc["id"],
+                    account_id=doc["id"],
+                    customer_id="c1",
+                    agent="agente01",
+                    version=1,
+                    data=json.dumps(doc),
+                )
+            )
+        conn.execute(
+            change_log.insert().values(
+                seq=1,
+                audience="agente01",
+                tx=1,
+                kind="account",
+                entity_id="a1",
+                op="upsert",
+                version=1,
+                payload=json.dumps(account),
+                created_at=NOW.isoformat(),
+            )
+        )
     migrate(engine)
     with engine.connect() as conn:
         kept = {d["id"]: d["number"] for d in map(json.loads, conn.execute(select(entities.c.data)).scalars())}

@@ -23,8 +23,12 @@ COMMANDS = ("demo", "serve", "login", "logout", "sync", "migrate", "config", "ru
 
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [sys.executable, "-m", "cobro_tui", *args], capture_output=True, text=True, env=cli_env(tmp_path, **env),
-        stdin=subprocess.DEVNULL, timeout=120,
+        [sys.executable, "-m", "cobro_tui", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(tmp_path, **env),
+        stdin=subprocess.DEVNULL,
+        timeout=120,
     )
     assert "Traceback" not in result.stderr, result.stderr
     return result
@@ -57,8 +61,13 @@ def test_migrate_creates_and_then_finds_the_cache_current(tmp_path: Path) -> Non
 
 
 def test_a_keyring_asked_for_but_missing_is_refused_with_a_clear_message(tmp_path: Path) -> None:
-    result = run(tmp_path, "migrate", PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-                 COBRO_CREDENTIALS__STORE="keyring", COBRO_LANG="en")
+    result = run(
+        tmp_path,
+        "migrate",
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+        COBRO_CREDENTIALS__STORE="keyring",
+        COBRO_LANG="en",
+    )
     assert result.returncode == 2
     assert "No secure system keyring is available (found: keyring.backends.fail.Keyring)" in result.stderr
     assert 'store = "vault"' in result.stderr
@@ -79,7 +88,9 @@ def _user_cache(tmp_path: Path) -> CacheFile:
     return CacheFile(tmp_path / "data" / "cache.db", key)
 
 
-def test_audit_verify_passes_an_intact_log_and_points_at_a_broken_link(tmp_path: Path, policy: Policy, clock: FixedClock) -> None:
+def test_audit_verify_passes_an_intact_log_and_points_at_a_broken_link(
+    tmp_path: Path, policy: Policy, clock: FixedClock
+) -> None:
     cache = _user_cache(tmp_path)
     fill(cache, policy, accounts=5)
     engine = cache.open()
@@ -87,8 +98,21 @@ def test_audit_verify_passes_an_intact_log_and_points_at_a_broken_link(tmp_path:
     with engine.connect() as conn:
         account_id, customer_id = conn.exec_driver_sql("SELECT id, customer_id FROM account LIMIT 1").one()
     for code in ("NC", "BZ", "PP"):
-        contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code=code,
-                     **({} if code != "PP" else {"problem_code": "desempleo", "circumstance": "perdió el empleo en octubre", "resolution": "promesa de pago"}))
+        contacts.log(
+            account_id=account_id,
+            customer_id=customer_id,
+            channel=Channel.VOICE,
+            result_code=code,
+            **(
+                {}
+                if code != "PP"
+                else {
+                    "problem_code": "desempleo",
+                    "circumstance": "perdió el empleo en octubre",
+                    "resolution": "promesa de pago",
+                }
+            ),
+        )
     intact = run(tmp_path, "audit", "verify")
     assert intact.returncode == 0 and "Bitácora íntegra: 3 eventos" in intact.stdout
     with engine.begin() as conn:

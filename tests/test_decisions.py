@@ -30,8 +30,12 @@ def _audited(station, event: str) -> list[dict]:  # type: ignore[no-untyped-def,
     return [json.loads(b)["data"] for b in bodies if json.loads(b)["type"] == event]
 
 
-def test_a_promise_and_a_refusal_carry_what_the_agent_saw_to_the_server(tmp_path: Path, server, clock: FixedClock,  # type: ignore[no-untyped-def]
-                                                                        policy: Policy) -> None:
+def test_a_promise_and_a_refusal_carry_what_the_agent_saw_to_the_server(
+    tmp_path: Path,
+    server,
+    clock: FixedClock,  # type: ignore[no-untyped-def]
+    policy: Policy,
+) -> None:
     from sqlalchemy import select
 
     from cobro_tui.bootstrap import build_workstation
@@ -54,15 +58,26 @@ def test_a_promise_and_a_refusal_carry_what_the_agent_saw_to_the_server(tmp_path
     assert set(rows) == {"refusal", "promise"}
     kept = json.loads(rows["promise"].snapshot)
     assert rows["promise"].subject_id == promise.id and rows["promise"].agent == "agente01"
-    assert kept["account"]["balance"] == view.file.account.balance.centavos and kept["account"]["bucket"] == view.file.account.bucket
-    assert kept["offer"] == {"type": "promise", "amount": {"centavos": least.centavos, "currency": "MXN"},
-                             "due_on": due.isoformat(), "channel": "spei"}
+    assert (
+        kept["account"]["balance"] == view.file.account.balance.centavos
+        and kept["account"]["bucket"] == view.file.account.bucket
+    )
+    assert kept["offer"] == {
+        "type": "promise",
+        "amount": {"centavos": least.centavos, "currency": "MXN"},
+        "due_on": due.isoformat(),
+        "channel": "spei",
+    }
     assert kept["eligibility"] == {"allowed": True, "problems": [], "approval": None, "why": []}
     assert kept["script_steps"] == ["saludo", "problema", "resolucion"]
-    assert kept["contact_rule"]["outcome"] in ("allowed", "warn", "blocked") and kept["config_hash"] == policy.config_hash
+    assert (
+        kept["contact_rule"]["outcome"] in ("allowed", "warn", "blocked") and kept["config_hash"] == policy.config_hash
+    )
     refused = json.loads(rows["refusal"].snapshot)
     assert [p["rule"] for p in refused["eligibility"]["problems"]] == ["promise.too_small"]
-    assert refused["eligibility"]["problems"][0]["limit"] == {"minimum": {"centavos": least.centavos, "currency": "MXN"}}
+    assert refused["eligibility"]["problems"][0]["limit"] == {
+        "minimum": {"centavos": least.centavos, "currency": "MXN"}
+    }
     # The workstation's tamper-evident log holds the same hashes, and no amounts or names of the person.
     assert [e["decision_sha256"] for e in _audited(station, "promise.created")] == [rows["promise"].sha256]
     assert [e["decision_sha256"] for e in _audited(station, "offer.refused")] == [rows["refusal"].sha256]

@@ -28,10 +28,34 @@ from cobro_tui.policy import Policy, load_policy
 from cobro_tui.store.engine import CacheFile
 from cobro_tui.store.migrate import upgrade
 
-BORDER = {"Tijuana", "Mexicali", "Juárez", "Ojinaga", "Matamoros", "Reynosa", "Hermosillo", "Mazatlán", "Cancún", "Mérida",
-          "Cuauhtémoc", "Guadalajara", "Monterrey"}
-TABLES = ("customer", "contact_point", "restriction", "account", "reference", "payment", "promise", "payment_plan",
-          "plan_installment", "contact_attempt", "bucket_history")
+BORDER = {
+    "Tijuana",
+    "Mexicali",
+    "Juárez",
+    "Ojinaga",
+    "Matamoros",
+    "Reynosa",
+    "Hermosillo",
+    "Mazatlán",
+    "Cancún",
+    "Mérida",
+    "Cuauhtémoc",
+    "Guadalajara",
+    "Monterrey",
+}
+TABLES = (
+    "customer",
+    "contact_point",
+    "restriction",
+    "account",
+    "reference",
+    "payment",
+    "promise",
+    "payment_plan",
+    "plan_installment",
+    "contact_attempt",
+    "bucket_history",
+)
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +106,16 @@ def test_customers_live_in_all_four_zones_and_on_the_border(book: list) -> None:
     assert places >= BORDER
     # Pacific (Tijuana), Mountain (Hermosillo, Mazatlán), Central (Mexico City) and Southeast (Cancún),
     # plus the border zones on US daylight time.
-    assert {"America/Tijuana", "America/Hermosillo", "America/Mazatlan", "America/Mexico_City", "America/Cancun",
-            "America/Ciudad_Juarez", "America/Ojinaga", "America/Matamoros"} <= zones
+    assert {
+        "America/Tijuana",
+        "America/Hermosillo",
+        "America/Mazatlan",
+        "America/Mexico_City",
+        "America/Cancun",
+        "America/Ciudad_Juarez",
+        "America/Ojinaga",
+        "America/Matamoros",
+    } <= zones
     for place in PLACES:
         assert len(place.inegi_code) == 5 and place.inegi_code.isdigit()
 

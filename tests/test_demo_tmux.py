@@ -64,8 +64,13 @@ class Tmux:
 def tmux(tmp_path: Path):  # type: ignore[no-untyped-def]
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed here (.ci/run installs it for CI)")
-    env = cli_env(tmp_path, COBRO_NOW="2026-11-22T10:30:00-06:00", TMPDIR=str(tmp_path), TERM="xterm-256color",
-                  COBRO_UI__CURSOR_BLINK="false")
+    env = cli_env(
+        tmp_path,
+        COBRO_NOW="2026-11-22T10:30:00-06:00",
+        TMPDIR=str(tmp_path),
+        TERM="xterm-256color",
+        COBRO_UI__CURSOR_BLINK="false",
+    )
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
     session = Tmux(tmp_path, [sys.executable, "-m", "cobro_tui", "demo", "--accounts", "300", "--seed", "3"], env)
     yield session

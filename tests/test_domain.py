@@ -53,8 +53,16 @@ def test_result_codes_carry_their_counting_flags(policy: Policy) -> None:
 
 
 def _promise(**kw: object) -> Promise:
-    base = {"id": "p1", "account_id": "a1", "amount": Money(100_000), "due_on": date(2026, 11, 30), "channel": "spei",
-                "created_at": datetime(2026, 11, 22, tzinfo=UTC), "created_by": "agente01", "grace_days": 2}
+    base = {
+        "id": "p1",
+        "account_id": "a1",
+        "amount": Money(100_000),
+        "due_on": date(2026, 11, 30),
+        "channel": "spei",
+        "created_at": datetime(2026, 11, 22, tzinfo=UTC),
+        "created_by": "agente01",
+        "grace_days": 2,
+    }
     base.update(kw)
     return Promise(**base)  # type: ignore[arg-type]
 

@@ -12,11 +12,25 @@ from cobro_tui.domain.models import Payment, Promise, PromiseStatus
 from cobro_tui.domain.money import Money
 
 
-def promise(ident: str, pesos: int, due: date, made: date = date(2026, 11, 1), grace: int = 2,
-            status: PromiseStatus = PromiseStatus.OPEN) -> Promise:
-    return Promise(id=ident, account_id="a", amount=Money(pesos * 100), due_on=due, channel="spei",
-                   created_at=datetime(made.year, made.month, made.day, 15, tzinfo=UTC), created_by="agente01",
-                   status=status, grace_days=grace)
+def promise(
+    ident: str,
+    pesos: int,
+    due: date,
+    made: date = date(2026, 11, 1),
+    grace: int = 2,
+    status: PromiseStatus = PromiseStatus.OPEN,
+) -> Promise:
+    return Promise(
+        id=ident,
+        account_id="a",
+        amount=Money(pesos * 100),
+        due_on=due,
+        channel="spei",
+        created_at=datetime(made.year, made.month, made.day, 15, tzinfo=UTC),
+        created_by="agente01",
+        status=status,
+        grace_days=grace,
+    )
 
 
 def paid(ident: str, pesos: int, on: date) -> Payment:
@@ -42,9 +56,15 @@ def test_part_paid_is_partial_until_the_grace_ends_then_broken() -> None:
 
 
 def test_a_payment_within_the_grace_days_counts_one_after_does_not() -> None:
-    assert states([promise("p", 1000, D10)], [paid("x", 1000, date(2026, 11, 12))], date(2026, 11, 20)) == [("kept", 1000)]
-    assert states([promise("p", 1000, D10)], [paid("x", 1000, date(2026, 11, 13))], date(2026, 11, 20)) == [("broken", None)]
-    assert states([promise("p", 1000, D10, grace=0)], [paid("x", 1000, date(2026, 11, 11))], date(2026, 11, 20)) == [("broken", None)]
+    assert states([promise("p", 1000, D10)], [paid("x", 1000, date(2026, 11, 12))], date(2026, 11, 20)) == [
+        ("kept", 1000)
+    ]
+    assert states([promise("p", 1000, D10)], [paid("x", 1000, date(2026, 11, 13))], date(2026, 11, 20)) == [
+        ("broken", None)
+    ]
+    assert states([promise("p", 1000, D10, grace=0)], [paid("x", 1000, date(2026, 11, 11))], date(2026, 11, 20)) == [
+        ("broken", None)
+    ]
     assert states([promise("p", 1000, D10)], [], D10) == [("open", None)]  # nothing yet, time left
 
 
@@ -53,7 +73,10 @@ def test_payments_go_first_in_first_out_and_the_surplus_moves_on() -> None:
     second = promise("b", 500, date(2026, 11, 20))
     both = [paid("x", 800, date(2026, 11, 4))]
     assert states([second, first], both, date(2026, 11, 8)) == [("partial", 300), ("kept", 500)]
-    assert states([second, first], [*both, paid("y", 200, date(2026, 11, 18))], date(2026, 11, 30)) == [("kept", 500), ("kept", 500)]
+    assert states([second, first], [*both, paid("y", 200, date(2026, 11, 18))], date(2026, 11, 30)) == [
+        ("kept", 500),
+        ("kept", 500),
+    ]
 
 
 def test_a_payment_before_the_promise_was_made_or_to_a_cancelled_one_does_not_count() -> None:
@@ -61,21 +84,36 @@ def test_a_payment_before_the_promise_was_made_or_to_a_cancelled_one_does_not_co
     assert states([promise("p", 1000, D10)], early, date(2026, 11, 20)) == [("broken", None)]
     cancelled = promise("c", 1000, date(2026, 11, 5), status=PromiseStatus.CANCELLED)
     later = promise("p", 1000, D10)
-    assert states([cancelled, later], [paid("x", 1000, date(2026, 11, 4))], D10) == [("cancelled", None), ("kept", 1000)]
+    assert states([cancelled, later], [paid("x", 1000, date(2026, 11, 4))], D10) == [
+        ("cancelled", None),
+        ("kept", 1000),
+    ]
 
 
 def test_a_final_promise_stays_final_but_still_takes_its_share() -> None:
     kept = promise("k", 500, date(2026, 11, 5), status=PromiseStatus.KEPT)
     later = promise("p", 500, D10)
-    assert states([kept, later], [paid("x", 500, date(2026, 11, 4))], date(2026, 11, 20)) == [("kept", None), ("broken", None)]
+    assert states([kept, later], [paid("x", 500, date(2026, 11, 4))], date(2026, 11, 20)) == [
+        ("kept", None),
+        ("broken", None),
+    ]
 
 
-@given(st.lists(st.tuples(st.integers(1, 5000), st.integers(0, 40), st.integers(0, 20), st.integers(0, 3)), min_size=1, max_size=6),
-       st.lists(st.tuples(st.integers(1, 5000), st.integers(0, 60)), max_size=8), st.integers(0, 70))
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 5000), st.integers(0, 40), st.integers(0, 20), st.integers(0, 3)),
+        min_size=1,
+        max_size=6,
+    ),
+    st.lists(st.tuples(st.integers(1, 5000), st.integers(0, 60)), max_size=8),
+    st.integers(0, 70),
+)
 def test_no_payment_is_counted_twice_and_kept_means_paid_in_full(promised, payments, today_offset) -> None:  # type: ignore[no-untyped-def]
     start = date(2026, 11, 1)
-    promises = [promise(f"p{i}", pesos, start + timedelta(days=made + due), start + timedelta(days=made), grace)
-                for i, (pesos, due, made, grace) in enumerate(promised)]
+    promises = [
+        promise(f"p{i}", pesos, start + timedelta(days=made + due), start + timedelta(days=made), grace)
+        for i, (pesos, due, made, grace) in enumerate(promised)
+    ]
     stream = [paid(f"x{i}", pesos, start + timedelta(days=day)) for i, (pesos, day) in enumerate(payments)]
     today = start + timedelta(days=today_offset)
     judged = evaluate(promises, stream, today)
@@ -105,8 +143,6 @@ def server(tmp_path):  # type: ignore[no-untyped-def]
         yield running
 
 
-
-
 def test_a_payment_from_the_feed_keeps_the_promise_and_the_workstation_sees_it(tmp_path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
     from cobro_tui.bootstrap import build_workstation
     from cobro_tui.settings import load_settings
@@ -118,8 +154,14 @@ def test_a_payment_from_the_feed_keeps_the_promise_and_the_workstation_sees_it(t
     account_id = next(a for a, _ in station.accounts() if not ws.accounts.open(a).file.open_promises())
     promise, _ = station.promise(account_id, due=NOW.date() + timedelta(days=4))
     assert station.round().ok
-    body = {"id": new_id(), "account_id": account_id, "amount_centavos": promise.amount.centavos,
-            "paid_on": NOW.date().isoformat(), "channel": "spei", "reference": "SPEI-123"}
+    body = {
+        "id": new_id(),
+        "account_id": account_id,
+        "amount_centavos": promise.amount.centavos,
+        "paid_on": NOW.date().isoformat(),
+        "channel": "spei",
+        "reference": "SPEI-123",
+    }
     # Only the institution's feed (a machine credential with the payments scope) posts payments.
     for person in ("agente01", "supervisor01", "gerente01"):
         refused = httpx.post(f"{thread.url}/v1/payments", json=body, headers=auth_headers(thread.url, person))
@@ -130,7 +172,10 @@ def test_a_payment_from_the_feed_keeps_the_promise_and_the_workstation_sees_it(t
     tomorrow = {**body, "paid_on": (NOW.date() + timedelta(days=1)).isoformat()}
     assert httpx.post(f"{thread.url}/v1/payments", json=tomorrow, headers=feed).json()["code"] == "PAID_ON_OUT_OF_RANGE"
     answer = httpx.post(f"{thread.url}/v1/payments", json=body, headers=feed).json()
-    assert answer == {"new": True, "promises": [{"id": promise.id, "status": "kept", "paid_centavos": promise.amount.centavos}]}
+    assert answer == {
+        "new": True,
+        "promises": [{"id": promise.id, "status": "kept", "paid_centavos": promise.amount.centavos}],
+    }
     again = httpx.post(f"{thread.url}/v1/payments", json=body, headers=feed).json()
     assert again == {"new": False, "promises": []}  # the same payment twice changes nothing
     forged = httpx.post(f"{thread.url}/v1/payments", json={**body, "amount_centavos": 1}, headers=feed)
@@ -178,21 +223,38 @@ def test_the_workstation_judges_a_payment_it_has_before_the_server_does(tmp_path
     from cobro_tui.domain.account_file import AccountFile, Tracked
 
     base = promise("p", 1000, D10)
-    file = AccountFile(account=None, customer=None, other_accounts=(), contact_points=(), references=(),  # type: ignore[arg-type]
-                       payments=(paid("x", 1000, date(2026, 11, 9)),), promises=(Tracked(base, "synced"),), plans=(),
-                       contacts=(), restrictions=(), notes=())
+    file = AccountFile(
+        account=None,
+        customer=None,
+        other_accounts=(),
+        contact_points=(),
+        references=(),  # type: ignore[arg-type]
+        payments=(paid("x", 1000, date(2026, 11, 9)),),
+        promises=(Tracked(base, "synced"),),
+        plans=(),
+        contacts=(),
+        restrictions=(),
+        notes=(),
+    )
     judged = file.judged(date(2026, 11, 9))
     assert judged.promises[0].item.status is PromiseStatus.KEPT and judged.open_promises() == []
     partial = copy(file, payments=(paid("x", 400, date(2026, 11, 9)),)).judged(date(2026, 11, 9))
-    assert partial.promises[0].item.status is PromiseStatus.PARTIAL and partial.open_promises() == [partial.promises[0].item]
+    assert partial.promises[0].item.status is PromiseStatus.PARTIAL and partial.open_promises() == [
+        partial.promises[0].item
+    ]
 
 
 def _plan(down: int, dues: list[tuple[int, date]], made: date = date(2026, 11, 1)):  # type: ignore[no-untyped-def]
     from cobro_tui.domain.models import Installment, PaymentPlan
 
-    return PaymentPlan(id="plan", account_id="a", down_payment=Money(down * 100),
-                       installments=tuple(Installment(n + 1, day, Money(pesos * 100)) for n, (pesos, day) in enumerate(dues)),
-                       created_at=datetime(made.year, made.month, made.day, 15, tzinfo=UTC), created_by="agente01")
+    return PaymentPlan(
+        id="plan",
+        account_id="a",
+        down_payment=Money(down * 100),
+        installments=tuple(Installment(n + 1, day, Money(pesos * 100)) for n, (pesos, day) in enumerate(dues)),
+        created_at=datetime(made.year, made.month, made.day, 15, tzinfo=UTC),
+        created_by="agente01",
+    )
 
 
 def plan_state(plan, payments, today, promises=()):  # type: ignore[no-untyped-def]
@@ -237,15 +299,26 @@ def test_a_plans_down_payment_from_the_feed_makes_it_active_on_both_sides(tmp_pa
     station = make_station(tmp_path, "plan-kept", thread.url, "agente01", clock, policy)
     assert station.round().ok
     ws = build_workstation(station.cache, load_settings(), clock, policy, "agente01", "live")
-    account_id = next(a for a, _ in station.accounts() if not ws.accounts.open(a).file.plans
-                      and ws.accounts.open(a).file.account.balance.centavos > 200_000)
+    account_id = next(
+        a
+        for a, _ in station.accounts()
+        if not ws.accounts.open(a).file.plans and ws.accounts.open(a).file.account.balance.centavos > 200_000
+    )
     balance = ws.accounts.open(account_id).file.account.balance
     down = ws.plans.least_down(balance)
     plan = ws.plans.propose(account_id, balance, down, 3, NOW.date() + timedelta(days=10), Frequency.MONTHLY)
     assert station.round().ok
-    body = {"id": new_id(), "account_id": account_id, "amount_centavos": down.centavos,
-            "paid_on": NOW.date().isoformat(), "channel": "oxxo", "reference": "OXXO-9"}
-    assert httpx.post(f"{thread.url}/v1/payments", json=body, headers=integration_headers(thread.url)).status_code == 200
+    body = {
+        "id": new_id(),
+        "account_id": account_id,
+        "amount_centavos": down.centavos,
+        "paid_on": NOW.date().isoformat(),
+        "channel": "oxxo",
+        "reference": "OXXO-9",
+    }
+    assert (
+        httpx.post(f"{thread.url}/v1/payments", json=body, headers=integration_headers(thread.url)).status_code == 200
+    )
     with engine.connect() as conn:
         stored = get_doc(conn, "payment_plan", plan.id)
     assert stored is not None and stored.data["status"] == "active"

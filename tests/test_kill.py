@@ -20,14 +20,17 @@ from cobro_tui.store.engine import CacheFile
 
 
 @pytest.mark.slow
-def test_killing_the_writer_loses_no_acknowledged_contact_and_leaves_no_half(cache_file: CacheFile, policy: Policy) -> None:
+def test_killing_the_writer_loses_no_acknowledged_contact_and_leaves_no_half(
+    cache_file: CacheFile, policy: Policy
+) -> None:
     fill(cache_file, policy, accounts=3)
     env = dict(os.environ, CACHE_PATH=str(cache_file.path), CACHE_KEY=cache_file.key.hex(), PYTHONPATH=str(TESTS))
     acknowledged: list[str] = []
     rng = random.Random(1)
     for _ in range(6):
-        child = subprocess.Popen([sys.executable, str(TESTS / "support" / "record_loop.py")], env=env,
-                                 stdout=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, str(TESTS / "support" / "record_loop.py")], env=env, stdout=subprocess.PIPE, text=True
+        )
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.05, 0.4))
@@ -40,7 +43,9 @@ def test_killing_the_writer_loses_no_acknowledged_contact_and_leaves_no_half(cac
         assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
         contacts = set(conn.exec_driver_sql("SELECT id FROM contact_attempt WHERE sync_state = 'pending'").scalars())
         outbox = conn.exec_driver_sql("SELECT client_seq, args_json FROM outbox ORDER BY client_seq").all()
-        events = conn.exec_driver_sql("SELECT count(*) FROM audit_event WHERE body LIKE '%contact.logged%'").scalar_one()
+        events = conn.exec_driver_sql(
+            "SELECT count(*) FROM audit_event WHERE body LIKE '%contact.logged%'"
+        ).scalar_one()
     assert set(acknowledged) <= contacts  # nothing acknowledged is lost
     assert len(contacts) <= len(acknowledged) + 6  # at most one committed-but-unacknowledged per kill
     assert len(outbox) == len(contacts) == events  # never a contact without its outbox row and audit event

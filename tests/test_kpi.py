@@ -27,9 +27,13 @@ def at(hour: int, minute: int = 0) -> datetime:
 def test_contacts_per_hour_rpc_and_promise_rates(policy: Policy) -> None:
     # agente01: 9:05 NC, 9:40 PP (right party), 10:10 BZ; agente02: 9:15 TERC (third party), 9:50 PP.
     # NC, BZ, TERC, PP are attempts; PP is a right-party contact; TERC is not.
-    attempts = [AttemptFact("agente01", "voice", at(9, 5), "NC"), AttemptFact("agente01", "voice", at(9, 40), "PP"),
-                AttemptFact("agente01", "voice", at(10, 10), "BZ"), AttemptFact("agente02", "voice", at(9, 15), "TERC"),
-                AttemptFact("agente02", "whatsapp", at(9, 50), "PP")]
+    attempts = [
+        AttemptFact("agente01", "voice", at(9, 5), "NC"),
+        AttemptFact("agente01", "voice", at(9, 40), "PP"),
+        AttemptFact("agente01", "voice", at(10, 10), "BZ"),
+        AttemptFact("agente02", "voice", at(9, 15), "TERC"),
+        AttemptFact("agente02", "whatsapp", at(9, 50), "PP"),
+    ]
     codes = policy.result_codes
     assert all(codes.get(c).attempt for c in ("NC", "PP", "BZ", "TERC"))
     assert codes.get("PP").right_party_contact and not codes.get("TERC").right_party_contact
@@ -69,9 +73,12 @@ HISTORY = [
     # a: 1-29 all month (stays); b: 1-29 → 30-59 on the 15th (rolls); c: 30-59 → 60-89 on the 10th;
     # d: 30-59 → cured to preventiva on the 20th; e: 1-29, paid off (leaves the books) on the 25th.
     entry("a", "1-29", date(2026, 10, 25)),
-    entry("b", "1-29", date(2026, 10, 20), date(2026, 11, 15)), entry("b", "30-59", date(2026, 11, 15)),
-    entry("c", "30-59", date(2026, 10, 5), date(2026, 11, 10)), entry("c", "60-89", date(2026, 11, 10)),
-    entry("d", "30-59", date(2026, 10, 15), date(2026, 11, 20)), entry("d", "preventiva", date(2026, 11, 20)),
+    entry("b", "1-29", date(2026, 10, 20), date(2026, 11, 15)),
+    entry("b", "30-59", date(2026, 11, 15)),
+    entry("c", "30-59", date(2026, 10, 5), date(2026, 11, 10)),
+    entry("c", "60-89", date(2026, 11, 10)),
+    entry("d", "30-59", date(2026, 10, 15), date(2026, 11, 20)),
+    entry("d", "preventiva", date(2026, 11, 20)),
     entry("e", "1-29", date(2026, 10, 28), date(2026, 11, 25)),
 ]
 
@@ -92,9 +99,11 @@ def test_aging_distribution_in_bucket_order(policy: Policy) -> None:
 
 def test_vintage_curves_by_origination_month() -> None:
     opened = {"a": date(2026, 8, 3), "b": date(2026, 8, 20), "c": date(2026, 9, 1), "d": date(2026, 9, 9)}
-    history = [entry("a", "30-59", date(2026, 9, 10)),  # August cohort, bad in its 2nd month on book
-               entry("b", "60-89", date(2026, 11, 2)),  # bad in its 4th month
-               entry("c", "30-59", date(2026, 9, 25))]  # September cohort, bad in its 1st month
+    history = [
+        entry("a", "30-59", date(2026, 9, 10)),  # August cohort, bad in its 2nd month on book
+        entry("b", "60-89", date(2026, 11, 2)),  # bad in its 4th month
+        entry("c", "30-59", date(2026, 9, 25)),
+    ]  # September cohort, bad in its 1st month
     curves = vintage(opened, history, {"30-59", "60-89"}, as_of=date(2026, 11, 20), months=4)
     assert curves["2026-08"] == [0.0, 0.5, 0.5, 1.0]
     assert curves["2026-09"] == [0.5, 0.5, 0.5, None]  # its 4th month is still to come
@@ -117,8 +126,6 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
         yield running
 
 
-
-
 def test_the_kpi_endpoint_counts_what_the_agents_logged_in_the_period(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
     _engine, thread = server
     station = make_station(tmp_path, "kpi", thread.url, "agente01", clock, policy)
@@ -131,16 +138,27 @@ def test_the_kpi_endpoint_counts_what_the_agents_logged_in_the_period(tmp_path: 
     assert station.round().ok
     since, until = NOW - timedelta(minutes=10), NOW + timedelta(minutes=1)
     params = {"since": since.isoformat(), "until": until.isoformat()}
-    assert httpx.get(f"{thread.url}/v1/kpi", params=params, headers=auth_headers(thread.url, "agente01")).status_code == 403
+    assert (
+        httpx.get(f"{thread.url}/v1/kpi", params=params, headers=auth_headers(thread.url, "agente01")).status_code
+        == 403
+    )
     supervisor = auth_headers(thread.url, "supervisor01")
     report = httpx.get(f"{thread.url}/v1/kpi", params=params, headers=supervisor).json()
     # Four attempts in one agent-hour (16:27 UTC), one right-party contact (PP), one promise made.
     assert (report["attempts"], report["contacts"], report["agent_hours"], report["promises"]) == (4, 1, 1, 1)
     assert report["rpc_rate"] == 0.25 and report["attempts_per_hour"] == 4.0 and report["promise_rate"] == 1.0
-    assert report["channels"] == [{"channel": "voice", "attempts": 4, "contacts": 1, "contact_rate": 0.25,
-                                   "promises": 1, "promise_rate": 1.0}]  # the PP contact records a promise
-    assert report["hours"] == [{"hour": 10, "attempts": 4, "contacts": 1, "agent_hours": 1,  # 16:27 UTC is 10:27 local
-                                "contacts_per_hour": 1.0}]
+    assert report["channels"] == [
+        {"channel": "voice", "attempts": 4, "contacts": 1, "contact_rate": 0.25, "promises": 1, "promise_rate": 1.0}
+    ]  # the PP contact records a promise
+    assert report["hours"] == [
+        {
+            "hour": 10,
+            "attempts": 4,
+            "contacts": 1,
+            "agent_hours": 1,  # 16:27 UTC is 10:27 local
+            "contacts_per_hour": 1.0,
+        }
+    ]
     mine = next(a for a in report["agents_figures"] if a["agent"] == "agente01")
     assert (mine["attempts"], mine["contacts"], mine["agent_hours"], mine["promises"]) == (4, 1, 1, 1)
     assert mine["rpc_rate"] == 0.25 and mine["promise_rate"] == 1.0 and mine["kept_rate"] is None
@@ -148,7 +166,9 @@ def test_the_kpi_endpoint_counts_what_the_agents_logged_in_the_period(tmp_path: 
     assert all(a["attempts"] == 0 for a in report["agents_figures"] if a["agent"] != "agente01")
     other_team = httpx.get(f"{thread.url}/v1/kpi", params={**params, "team": "sur"}, headers=supervisor)
     assert other_team.status_code == 403 and other_team.json()["code"] == "OTHER_TEAM"  # supervisor01 is of team norte
-    bad = httpx.get(f"{thread.url}/v1/kpi", params={"since": until.isoformat(), "until": since.isoformat()}, headers=supervisor)
+    bad = httpx.get(
+        f"{thread.url}/v1/kpi", params={"since": until.isoformat(), "until": since.isoformat()}, headers=supervisor
+    )
     assert bad.status_code == 422
 
 
@@ -165,11 +185,25 @@ def test_the_kept_rate_from_the_server_equals_the_formula_on_its_documents(serve
     with engine.connect() as conn:
         found = figures(conn, since, until, None)
         kept = found.kept
-        docs = [from_record("promise", json.loads(d)) for d in
-                conn.execute(select(entities.c.data).where(entities.c.kind == "promise")).scalars()]
-    expected = kept_figures([PromiseFact(p.created_by, p.created_at, p.amount.centavos, deadline(p), p.status.value,
-                                         p.paid.centavos if p.paid else 0)
-                             for p in docs if since.date() <= deadline(p) < until.date()], until.date())
+        docs = [
+            from_record("promise", json.loads(d))
+            for d in conn.execute(select(entities.c.data).where(entities.c.kind == "promise")).scalars()
+        ]
+    expected = kept_figures(
+        [
+            PromiseFact(
+                p.created_by,
+                p.created_at,
+                p.amount.centavos,
+                deadline(p),
+                p.status.value,
+                p.paid.centavos if p.paid else 0,
+            )
+            for p in docs
+            if since.date() <= deadline(p) < until.date()
+        ],
+        until.date(),
+    )
     assert kept == expected and kept.judged > 0  # the seed has judged promises
     assert sum(a.judged for a in found.by_agent) == kept.judged and sum(a.kept for a in found.by_agent) == kept.kept
     assert sum(a.recovered for a in found.by_agent) == found.recovered.amount > 0
@@ -190,20 +224,31 @@ def test_whole_hours_from_the_hourly_counts_and_cut_hours_from_the_attempts_agre
     contact_codes = {c.code for c in policy.result_codes.codes if c.right_party_contact}
     with engine.connect() as conn:
         sums, hours, by_agent = _attempts(conn, since, until, None, sorted(attempt_codes), sorted(contact_codes))
-        direct = conn.execute(select(contact_facts).where(
-            contact_facts.c.started_at >= since.isoformat(timespec="microseconds"),
-            contact_facts.c.started_at < until.isoformat(timespec="microseconds"))).all()
+        direct = conn.execute(
+            select(contact_facts).where(
+                contact_facts.c.started_at >= since.isoformat(timespec="microseconds"),
+                contact_facts.c.started_at < until.isoformat(timespec="microseconds"),
+            )
+        ).all()
     assert sums == Counter((r.channel, r.result_code) for r in direct) and sum(sums.values()) > 50
     tried = [r for r in direct if r.result_code in attempt_codes]
-    assert by_agent == {agent: [sum(1 for r in tried if r.agent == agent),
-                                sum(1 for r in direct if r.agent == agent and r.result_code in contact_codes),
-                                len({r.started_at[:13] for r in tried if r.agent == agent})]
-                        for agent in {r.agent for r in direct}}
+    assert by_agent == {
+        agent: [
+            sum(1 for r in tried if r.agent == agent),
+            sum(1 for r in direct if r.agent == agent and r.result_code in contact_codes),
+            len({r.started_at[:13] for r in tried if r.agent == agent}),
+        ]
+        for agent in {r.agent for r in direct}
+    }
     assert sum(h[2] for h in hours.values()) == len({(r.agent, r.started_at[:13]) for r in tried})
-    assert hours == {key: [sum(1 for r in tried if r.started_at[:13] == key),
-                           sum(1 for r in direct if r.started_at[:13] == key and r.result_code in contact_codes),
-                           len({r.agent for r in tried if r.started_at[:13] == key})]
-                     for key in {r.started_at[:13] for r in direct}}
+    assert hours == {
+        key: [
+            sum(1 for r in tried if r.started_at[:13] == key),
+            sum(1 for r in direct if r.started_at[:13] == key and r.result_code in contact_codes),
+            len({r.agent for r in tried if r.started_at[:13] == key}),
+        ]
+        for key in {r.started_at[:13] for r in direct}
+    }
     # Folded onto the hours of the day in Mexico City (UTC-6 all year): 15 UTC is 9 local.
     folded = {row["hour"]: row for row in by_hour_of_day(hours, ZoneInfo("America/Mexico_City"))}
     assert sum(row["attempts"] for row in folded.values()) == len(tried)
@@ -218,7 +263,11 @@ def test_supervisors_see_each_workstations_sync_health(tmp_path: Path, server, c
     assert station.round().ok
     assert httpx.get(f"{thread.url}/v1/workstations", headers=auth_headers(thread.url, "agente01")).status_code == 403
     [seen] = httpx.get(f"{thread.url}/v1/workstations", headers=auth_headers(thread.url, "supervisor01")).json()
-    assert (seen["agent"], seen["device_id"], seen["app_version"]) == ("agente01", station.device.device_id, __version__)
+    assert (seen["agent"], seen["device_id"], seen["app_version"]) == (
+        "agente01",
+        station.device.device_id,
+        __version__,
+    )
     assert seen["pending_items"] == 0 and seen["oldest_pending_at"] is None
     # An item that cannot go yet (the push is answered, then another is recorded before the pull): the
     # next page read says so.
@@ -241,7 +290,9 @@ async def test_the_supervisor_app_shows_the_workstations(tmp_path: Path, server,
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)
         await pilot.press("w")
-        await wait_for(pilot, lambda: isinstance(app.screen, HealthScreen) and app.screen.query_one(DataTable).row_count == 1)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, HealthScreen) and app.screen.query_one(DataTable).row_count == 1
+        )
         row = app.screen.query_one(DataTable).get_row_at(0)
         assert row[0] == "agente01" and row[1] == station.device.device_id[:8] and row[4] == "0" and row[6] == "al día"
         await pilot.press("c")  # the table as CSV, as on every supervisor screen
@@ -268,7 +319,9 @@ def test_a_supervisor_sees_the_teams_queues(tmp_path: Path, server, clock, polic
     assert first["accounts"] == len(mine) == sum(first["by_bucket"].values())
     assert first["worked_today"] >= 2  # the two accounts just called (the seed may have worked others today)
     with station.cache.connect() as conn:
-        due = conn.exec_driver_sql("SELECT count(*) FROM promise WHERE due_on = '2026-11-22' AND status IN ('open', 'partial')").scalar_one()
+        due = conn.exec_driver_sql(
+            "SELECT count(*) FROM promise WHERE due_on = '2026-11-22' AND status IN ('open', 'partial')"
+        ).scalar_one()
     assert first["promises_due_today"] == due
 
 
@@ -283,10 +336,14 @@ async def test_the_supervisor_app_shows_the_teams_queues(tmp_path: Path, server,
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)
         await pilot.press("t")
-        await wait_for(pilot, lambda: isinstance(app.screen, TeamScreen) and app.screen.query_one(DataTable).row_count == 10)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, TeamScreen) and app.screen.query_one(DataTable).row_count == 10
+        )
         table = app.screen.query_one(DataTable)
         first = table.get_row_at(0)
-        assert first[0] == "agente01" and int(first[1]) == sum(int(c) for c in first[2:2 + len(policy.buckets.buckets)])
+        assert first[0] == "agente01" and int(first[1]) == sum(
+            int(c) for c in first[2 : 2 + len(policy.buckets.buckets)]
+        )
 
 
 def test_aging_roll_rates_and_vintage_from_the_server_equal_the_formulas_on_its_documents(server, policy) -> None:  # type: ignore[no-untyped-def]
@@ -300,13 +357,18 @@ def test_aging_roll_rates_and_vintage_from_the_server_equal_the_formulas_on_its_
     since, until = NOW - timedelta(days=30), NOW
     with engine.connect() as conn:
         found = portfolio(conn, since, until, None)
-        accounts = [from_record("account", json.loads(d)) for d in
-                    conn.execute(select(entities.c.data).where(entities.c.kind == "account")).scalars()]
-        history = [from_record("bucket_history", json.loads(d)) for d in
-                   conn.execute(select(entities.c.data).where(entities.c.kind == "bucket_history")).scalars()]
+        accounts = [
+            from_record("account", json.loads(d))
+            for d in conn.execute(select(entities.c.data).where(entities.c.kind == "account")).scalars()
+        ]
+        history = [
+            from_record("bucket_history", json.loads(d))
+            for d in conn.execute(select(entities.c.data).where(entities.c.kind == "bucket_history")).scalars()
+        ]
     order = [b.code for b in policy.buckets.buckets]
     assert [(r["bucket"], r["accounts"], r["balance"]) for r in found["aging"]] == aging(
-        [(a.bucket, a.balance.centavos) for a in accounts], order)
+        [(a.bucket, a.balance.centavos) for a in accounts], order
+    )
     assert sum(r["accounts"] for r in found["aging"]) == len(accounts) == 60
     assert found["roll_rates"] == roll_rates(history, since.date(), until.date()) and found["roll_rates"]
     bad = {b.code for b in policy.buckets.buckets if b.min_dpd >= 30}
@@ -321,23 +383,36 @@ def test_aging_roll_rates_and_vintage_from_the_server_equal_the_formulas_on_its_
         conn.execute(users.update().where(users.c.username == "agente01").values(team="sur"))
     with engine.connect() as conn:
         theirs = portfolio(conn, since, until, "sur")
-        ids = set(conn.execute(select(entities.c.id).where(entities.c.kind == "account", entities.c.agent == "agente01"))
-                  .scalars())
+        ids = set(
+            conn.execute(
+                select(entities.c.id).where(entities.c.kind == "account", entities.c.agent == "agente01")
+            ).scalars()
+        )
     own = [a for a in accounts if a.id in ids]
     assert 0 < sum(r["accounts"] for r in theirs["aging"]) == len(own) < len(accounts)
     own_history = [h for h in history if h.account_id in ids]
     assert theirs["roll_rates"] == roll_rates(own_history, since.date(), until.date())
     assert theirs["vintage"] == vintage({a.id: a.opened_on for a in own}, own_history, bad, until.date())
     assert theirs["cohorts"] == Counter(a.opened_on.strftime("%Y-%m") for a in own)
-    report = httpx.get(f"{thread.url}/v1/kpi/portfolio", params={"since": since.isoformat()},
-                       headers=auth_headers(thread.url, "supervisor01")).json()
+    report = httpx.get(
+        f"{thread.url}/v1/kpi/portfolio",
+        params={"since": since.isoformat()},
+        headers=auth_headers(thread.url, "supervisor01"),
+    ).json()
     assert report["bad_buckets"][0] == "30-59" and len(report["aging"]) == len(order)
-    assert httpx.get(f"{thread.url}/v1/kpi/portfolio", params={"since": since.isoformat()},
-                     headers=auth_headers(thread.url, "agente01")).status_code == 403
+    assert (
+        httpx.get(
+            f"{thread.url}/v1/kpi/portfolio",
+            params={"since": since.isoformat()},
+            headers=auth_headers(thread.url, "agente01"),
+        ).status_code
+        == 403
+    )
 
 
 async def test_the_dashboard_shows_the_weeks_kpis_aging_bars_and_roll_rates_and_exports_them(
-        tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, server, clock, policy
+) -> None:  # type: ignore[no-untyped-def]
     from textual.widgets import DataTable, Static
     from ui_support import supervisor_app, wait_for
 
@@ -372,13 +447,22 @@ async def test_the_dashboard_shows_the_weeks_kpis_aging_bars_and_roll_rates_and_
         await pilot.press("c")
         await wait_for(pilot, lambda: (tmp_path / "kpi" / "channels.csv").exists())
     folder = tmp_path / "kpi"
-    assert sorted(p.name for p in folder.iterdir()) == ["agents.csv", "aging.csv", "channels.csv", "hours.csv", "roll_rates.csv",
-                                                         "vintage.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "agents.csv",
+        "aging.csv",
+        "channels.csv",
+        "hours.csv",
+        "roll_rates.csv",
+        "vintage.csv",
+    ]
     aging = (folder / "aging.csv").read_text().splitlines()
     assert aging[0] == "bucket,accounts,balance" and len(aging) == 1 + len(policy.buckets.buckets)
     assert sum(int(line.split(",")[1]) for line in aging[1:]) == 60
     hours = (folder / "hours.csv").read_text().splitlines()
-    assert hours[0] == "hour,attempts,contacts,agent_hours" and sum(int(h.split(",")[1]) for h in hours[1:]) == screen.kpi["attempts"]
+    assert (
+        hours[0] == "hour,attempts,contacts,agent_hours"
+        and sum(int(h.split(",")[1]) for h in hours[1:]) == screen.kpi["attempts"]
+    )
     assert (folder / "vintage.csv").read_text().splitlines()[0].endswith(",month_12")
 
 
@@ -402,13 +486,17 @@ def test_the_migrations_fill_the_projections_from_the_documents_already_stored(s
     def counts() -> dict[str, int]:
         with engine.connect() as conn:
             docs = dict(conn.execute(select(entities.c.kind, func.count()).group_by(entities.c.kind)).all())
-            return {"contact_attempt": docs["contact_attempt"], "promise": docs["promise"], "account": docs["account"],
-                    "bucket_history": docs["bucket_history"],
-                    "contact_facts": conn.execute(select(func.count()).select_from(contact_facts)).scalar_one(),
-                    "promise_facts": conn.execute(select(func.count()).select_from(promise_facts)).scalar_one(),
-                    "account_facts": conn.execute(select(func.count()).select_from(account_facts)).scalar_one(),
-                    "bucket_facts": conn.execute(select(func.count()).select_from(bucket_facts)).scalar_one(),
-                    "hours": conn.execute(select(func.sum(contact_hours.c.n))).scalar_one()}
+            return {
+                "contact_attempt": docs["contact_attempt"],
+                "promise": docs["promise"],
+                "account": docs["account"],
+                "bucket_history": docs["bucket_history"],
+                "contact_facts": conn.execute(select(func.count()).select_from(contact_facts)).scalar_one(),
+                "promise_facts": conn.execute(select(func.count()).select_from(promise_facts)).scalar_one(),
+                "account_facts": conn.execute(select(func.count()).select_from(account_facts)).scalar_one(),
+                "bucket_facts": conn.execute(select(func.count()).select_from(bucket_facts)).scalar_one(),
+                "hours": conn.execute(select(func.sum(contact_hours.c.n))).scalar_one(),
+            }
 
     seeded = counts()
     config = Config()
@@ -446,15 +534,25 @@ def test_the_amount_recovered_follows_the_payments_the_server_receives(server) -
     assert before["target"] == 24_000_000
     with engine.connect() as conn:
         account_id = conn.execute(select_accounts_of("agente01")).scalars().first()
-    paid = httpx.post(f"{thread.url}/v1/payments", headers=integration_headers(thread.url), json={
-        "id": "pay-kpi-1", "account_id": account_id, "amount_centavos": 123_456, "paid_on": "2026-11-21",
-        "channel": "spei", "reference": "REF-1"})
+    paid = httpx.post(
+        f"{thread.url}/v1/payments",
+        headers=integration_headers(thread.url),
+        json={
+            "id": "pay-kpi-1",
+            "account_id": account_id,
+            "amount_centavos": 123_456,
+            "paid_on": "2026-11-21",
+            "channel": "spei",
+            "reference": "REF-1",
+        },
+    )
     assert paid.status_code == 200
     after = httpx.get(f"{thread.url}/v1/kpi", params=params, headers=supervisor).json()["recovered"]
     assert after["amount"] == before["amount"] + 123_456 and after["payments"] == before["payments"] + 1
     assert after["share"] == after["amount"] / 24_000_000
-    manager = httpx.get(f"{thread.url}/v1/kpi", params={**params, "team": "sur"},
-                        headers=auth_headers(thread.url, "gerente01")).json()["recovered"]
+    manager = httpx.get(
+        f"{thread.url}/v1/kpi", params={**params, "team": "sur"}, headers=auth_headers(thread.url, "gerente01")
+    ).json()["recovered"]
     assert manager["target"] is None and manager["share"] is None and manager["amount"] == 0  # no team sur, no target
 
 

@@ -14,7 +14,10 @@ def _lint(cwd: Path, extra_path: Path | None = None) -> subprocess.CompletedProc
     env_path = str(extra_path) if extra_path else str(ROOT / "src")
     return subprocess.run(
         [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports())"],
-        cwd=cwd, capture_output=True, text=True, env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
     )
 
 

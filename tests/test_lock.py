@@ -62,7 +62,9 @@ async def type_password(pilot, text: str) -> None:  # type: ignore[no-untyped-de
     await wait_for(pilot, lambda: not field.disabled)
     field.value = text
     await pilot.press("enter")
-    await wait_for(pilot, lambda: not isinstance(pilot.app.screen, LockScreen) or not field.disabled or pilot.app._exit_renderables)
+    await wait_for(
+        pilot, lambda: not isinstance(pilot.app.screen, LockScreen) or not field.disabled or pilot.app._exit_renderables
+    )
 
 
 def offline_app(tmp_path: Path, policy: Policy):  # type: ignore[no-untyped-def]
@@ -83,7 +85,8 @@ def offline_app(tmp_path: Path, policy: Policy):  # type: ignore[no-untyped-def]
 
 
 async def test_idle_time_locks_every_screen_without_personal_data_and_the_password_opens_it_offline(
-        tmp_path: Path, policy: Policy) -> None:
+    tmp_path: Path, policy: Policy
+) -> None:
     app, idle, _store, engine = offline_app(tmp_path, policy)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.screen.query(QueueTable) and app.screen.query_one(QueueTable).row_count > 0)
@@ -124,14 +127,21 @@ async def test_idle_time_locks_every_screen_without_personal_data_and_the_passwo
     engine.dispose()
 
 
-async def test_five_wrong_passwords_sign_the_user_out_and_keep_what_was_recorded(tmp_path: Path, policy: Policy) -> None:
+async def test_five_wrong_passwords_sign_the_user_out_and_keep_what_was_recorded(
+    tmp_path: Path, policy: Policy
+) -> None:
     app, idle, store, engine = offline_app(tmp_path, policy)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.screen.query(QueueTable) and app.screen.query_one(QueueTable).row_count > 0)
         with engine.connect() as conn:
             account_id, customer_id = conn.exec_driver_sql("SELECT id, customer_id FROM account LIMIT 1").one()
-        app.workstation.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE,
-                                     result_code="NC", started_at=NOW - timedelta(minutes=3))
+        app.workstation.contacts.log(
+            account_id=account_id,
+            customer_id=customer_id,
+            channel=Channel.VOICE,
+            result_code="NC",
+            started_at=NOW - timedelta(minutes=3),
+        )
         with engine.connect() as conn:
             waiting = conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar_one()
         assert waiting >= 1
@@ -151,7 +161,8 @@ async def test_five_wrong_passwords_sign_the_user_out_and_keep_what_was_recorded
 
 
 async def test_a_token_the_server_refused_asks_for_a_new_sign_in_and_the_outbox_waits_for_it(
-        tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("COBRO_SYNC__INTERVAL_SECONDS", "3600")
     clock = FixedClock(NOW)
     with running_server(tmp_path, 120, 4) as (_, thread):
@@ -163,14 +174,21 @@ async def test_a_token_the_server_refused_asks_for_a_new_sign_in_and_the_outbox_
         guard.on_token.append(station.sync.api.use_token)
         old_token = station.sync.api.http.headers["Authorization"].removeprefix("Bearer ")
         store.save_session(thread.url, "agente01", old_token, "demo")
-        workstation = replace(build_workstation(station.cache, settings, clock, policy, "agente01", "live"),
-                              sync=SyncService(station.sync, 3600))
+        workstation = replace(
+            build_workstation(station.cache, settings, clock, policy, "agente01", "live"),
+            sync=SyncService(station.sync, 3600),
+        )
         app = build_app(settings, clock, workstation, guard)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.screen.query(QueueTable) and app.screen.query_one(QueueTable).row_count > 0)
+            await wait_for(
+                pilot, lambda: app.screen.query(QueueTable) and app.screen.query_one(QueueTable).row_count > 0
+            )
             names = names_in_queue(app)
             # A manager disables and enables the user meanwhile (or the token expired): it is dead.
-            assert httpx.post(f"{thread.url}/v1/auth/logout", headers={"Authorization": f"Bearer {old_token}"}).status_code == 204
+            assert (
+                httpx.post(f"{thread.url}/v1/auth/logout", headers={"Authorization": f"Bearer {old_token}"}).status_code
+                == 204
+            )
             account = station.accounts()[0]
             station.log_contact(account)
             app.request_sync()
@@ -191,6 +209,13 @@ async def test_a_token_the_server_refused_asks_for_a_new_sign_in_and_the_outbox_
             new_token = store.load_token(thread.url, "agente01")
             assert new_token != old_token
             with station.cache.connect() as conn:
-                await wait_for(pilot, lambda: conn.exec_driver_sql(
-                    "SELECT count(*) FROM outbox WHERE state IN ('pending', 'inflight')").scalar_one() == 0)
+                await wait_for(
+                    pilot,
+                    lambda: (
+                        conn.exec_driver_sql(
+                            "SELECT count(*) FROM outbox WHERE state IN ('pending', 'inflight')"
+                        ).scalar_one()
+                        == 0
+                    ),
+                )
         station.cache.dispose()

@@ -9,7 +9,15 @@ from cobro_tui.domain.money import ACCEPTED_FORM, Money, MoneyError, total
 
 @pytest.mark.parametrize(
     ("text", "centavos"),
-    [("1500", 150000), ("1,500.50", 150050), ("$1500.5", 150050), ("0.01", 1), (" 12.30 ", 1230), ("-20", -2000), ("1,234,567.89", 123456789)],
+    [
+        ("1500", 150000),
+        ("1,500.50", 150050),
+        ("$1500.5", 150050),
+        ("0.01", 1),
+        (" 12.30 ", 1230),
+        ("-20", -2000),
+        ("1,234,567.89", 123456789),
+    ],
 )
 def test_parse_accepts_plain_amounts(text: str, centavos: int) -> None:
     assert Money.parse(text) == Money(centavos)
@@ -17,7 +25,24 @@ def test_parse_accepts_plain_amounts(text: str, centavos: int) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["1.234", "NaN", "nan", "inf", "-Infinity", "1e3", "1E3", "١٢٣", "１２３", "12,34", "1,2345", "", "  ", "abc", "1.2.3", "--5"],
+    [
+        "1.234",
+        "NaN",
+        "nan",
+        "inf",
+        "-Infinity",
+        "1e3",
+        "1E3",
+        "١٢٣",
+        "１２３",
+        "12,34",
+        "1,2345",
+        "",
+        "  ",
+        "abc",
+        "1.2.3",
+        "--5",
+    ],
 )
 def test_parse_refuses_what_is_not_money_and_says_the_accepted_form(text: str) -> None:
     with pytest.raises(MoneyError) as caught:

@@ -29,36 +29,63 @@ from cobro_tui.policy import Policy, check_policy, default_policy_dir
 TODAY = date(2026, 11, 23)  # a Monday
 
 
-def account(bucket: str = "30-59", balance: int = 1_000_000, past_due: int = 200_000, min_to_cure: int = 150_000) -> Account:
+def account(
+    bucket: str = "30-59", balance: int = 1_000_000, past_due: int = 200_000, min_to_cure: int = 150_000
+) -> Account:
     """An account whose balance is all principal (centavos)."""
-    return Account(id="a1", customer_id="c1", number="5555000011112222", product=Product.CREDIT_CARD,
-                   principal=Money(balance), interest=Money(0), fees=Money(0), vat=Money(0), past_due=Money(past_due),
-                   min_to_cure=Money(min_to_cure), dpd=45, bucket=bucket, stage=Stage.COLLECTION, risk_segment="B",
-                   assigned_agent="agente01", opened_on=date(2020, 1, 1))
+    return Account(
+        id="a1",
+        customer_id="c1",
+        number="5555000011112222",
+        product=Product.CREDIT_CARD,
+        principal=Money(balance),
+        interest=Money(0),
+        fees=Money(0),
+        vat=Money(0),
+        past_due=Money(past_due),
+        min_to_cure=Money(min_to_cure),
+        dpd=45,
+        bucket=bucket,
+        stage=Stage.COLLECTION,
+        risk_segment="B",
+        assigned_agent="agente01",
+        opened_on=date(2020, 1, 1),
+    )
 
 
 def promise(amount: int, due_on: date, status: PromiseStatus = PromiseStatus.OPEN) -> Promise:
     from datetime import UTC, datetime
 
-    return Promise(id=f"p{amount}{due_on}", account_id="a1", amount=Money(amount), due_on=due_on, channel="spei",
-                   created_at=datetime(2026, 11, 1, tzinfo=UTC), created_by="agente01", status=status)
+    return Promise(
+        id=f"p{amount}{due_on}",
+        account_id="a1",
+        amount=Money(amount),
+        due_on=due_on,
+        channel="spei",
+        created_at=datetime(2026, 11, 1, tzinfo=UTC),
+        created_by="agente01",
+        status=status,
+    )
 
 
 def keys(verdict) -> list[str]:  # type: ignore[no-untyped-def]
     return [p.key for p in verdict.problems]
 
 
-@pytest.mark.parametrize(("bucket", "amount", "due", "expected"), [
-    ("30-59", 150_000, TODAY, []),  # the minimum to cure, today
-    ("30-59", 149_999, TODAY, ["promise.too_small"]),  # a centavo short
-    ("30-59", 150_000, TODAY + timedelta(days=15), []),  # the last day for 30-59 (default 15)
-    ("30-59", 150_000, TODAY + timedelta(days=16), ["promise.too_far"]),
-    ("1-29", 150_000, TODAY + timedelta(days=20), []),  # 1-29 allows 20
-    ("1-29", 150_000, TODAY + timedelta(days=21), ["promise.too_far"]),
-    ("castigo", 150_000, TODAY + timedelta(days=30), []),
-    ("30-59", 150_000, TODAY - timedelta(days=1), ["promise.in_past"]),
-    ("30-59", 1_000_001, TODAY, ["promise.above_balance"]),
-])
+@pytest.mark.parametrize(
+    ("bucket", "amount", "due", "expected"),
+    [
+        ("30-59", 150_000, TODAY, []),  # the minimum to cure, today
+        ("30-59", 149_999, TODAY, ["promise.too_small"]),  # a centavo short
+        ("30-59", 150_000, TODAY + timedelta(days=15), []),  # the last day for 30-59 (default 15)
+        ("30-59", 150_000, TODAY + timedelta(days=16), ["promise.too_far"]),
+        ("1-29", 150_000, TODAY + timedelta(days=20), []),  # 1-29 allows 20
+        ("1-29", 150_000, TODAY + timedelta(days=21), ["promise.too_far"]),
+        ("castigo", 150_000, TODAY + timedelta(days=30), []),
+        ("30-59", 150_000, TODAY - timedelta(days=1), ["promise.in_past"]),
+        ("30-59", 1_000_001, TODAY, ["promise.above_balance"]),
+    ],
+)
 def test_promise_limits_by_bucket(policy: Policy, bucket: str, amount: int, due: date, expected: list[str]) -> None:
     verdict = check_promise(account(bucket), [], 0, Money(amount), due, TODAY, policy.offers)
     assert keys(verdict) == expected
@@ -75,53 +102,74 @@ def test_the_promise_minimum_follows_its_basis_floor_and_balance(policy: Policy)
 
 
 def test_broken_promises_send_a_new_one_to_a_supervisor_and_overlap_refuses(policy: Policy) -> None:
-    history = [promise(150_000, TODAY - timedelta(days=10), PromiseStatus.BROKEN),
-               promise(150_000, TODAY - timedelta(days=40), PromiseStatus.BROKEN),
-               promise(150_000, TODAY - timedelta(days=120), PromiseStatus.BROKEN)]  # too old to count
+    history = [
+        promise(150_000, TODAY - timedelta(days=10), PromiseStatus.BROKEN),
+        promise(150_000, TODAY - timedelta(days=40), PromiseStatus.BROKEN),
+        promise(150_000, TODAY - timedelta(days=120), PromiseStatus.BROKEN),
+    ]  # too old to count
     assert broken_recently(history, TODAY) == 2
     verdict = check_promise(account(), [], broken_recently(history, TODAY), Money(150_000), TODAY, TODAY, policy.offers)
     assert verdict.allowed and verdict.approval == "supervisor"
     assert [p.key for p in verdict.why] == ["offer.why_broken"]
     assert check_promise(account(), [], 1, Money(150_000), TODAY, TODAY, policy.offers).approval is None
     open_one = [promise(150_000, TODAY + timedelta(days=3))]
-    assert keys(check_promise(account(), open_one, 0, Money(150_000), TODAY, TODAY, policy.offers)) == ["promise.overlap"]
+    assert keys(check_promise(account(), open_one, 0, Money(150_000), TODAY, TODAY, policy.offers)) == [
+        "promise.overlap"
+    ]
 
 
-@pytest.mark.parametrize(("bucket", "balance", "count", "expected"), [
-    ("30-59", 4_999_999, 6, []),
-    ("30-59", 4_999_999, 7, ["plan.count_range"]),  # below $50,000: 6 at most
-    ("30-59", 5_000_000, 12, []),  # from $50,000: 12
-    ("90-119", 5_000_000, 24, []),
-    ("90-119", 5_000_000, 25, ["plan.count_range"]),
-])
-def test_plan_terms_by_bucket_and_balance(policy: Policy, bucket: str, balance: int, count: int, expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("bucket", "balance", "count", "expected"),
+    [
+        ("30-59", 4_999_999, 6, []),
+        ("30-59", 4_999_999, 7, ["plan.count_range"]),  # below $50,000: 6 at most
+        ("30-59", 5_000_000, 12, []),  # from $50,000: 12
+        ("90-119", 5_000_000, 24, []),
+        ("90-119", 5_000_000, 25, ["plan.count_range"]),
+    ],
+)
+def test_plan_terms_by_bucket_and_balance(
+    policy: Policy, bucket: str, balance: int, count: int, expected: list[str]
+) -> None:
     acc = account(bucket, balance)
     down = Money(-(-balance // 10))
-    verdict = check_plan(acc, [], Money(balance), down, count, TODAY + timedelta(days=7), "monthly", TODAY, policy.offers)
+    verdict = check_plan(
+        acc, [], Money(balance), down, count, TODAY + timedelta(days=7), "monthly", TODAY, policy.offers
+    )
     assert keys(verdict) == expected
 
 
 def test_plan_down_payment_frequency_and_the_buckets_without_plans(policy: Policy) -> None:
     acc = account()
     first = TODAY + timedelta(days=7)
-    assert keys(check_plan(acc, [], Money(1_000_000), Money(99_999), 3, first, "monthly", TODAY, policy.offers)) == ["plan.down_small"]
-    assert keys(check_plan(acc, [], Money(1_000_000), Money(100_000), 3, first, "daily", TODAY, policy.offers)) == ["plan.bad_frequency"]
+    assert keys(check_plan(acc, [], Money(1_000_000), Money(99_999), 3, first, "monthly", TODAY, policy.offers)) == [
+        "plan.down_small"
+    ]
+    assert keys(check_plan(acc, [], Money(1_000_000), Money(100_000), 3, first, "daily", TODAY, policy.offers)) == [
+        "plan.bad_frequency"
+    ]
     offers = replace(policy.offers, plan=replace(policy.offers.plan, terms=()))
-    assert keys(check_plan(acc, [], Money(1_000_000), Money(100_000), 3, first, "monthly", TODAY, offers)) == ["plan.not_offered"]
+    assert keys(check_plan(acc, [], Money(1_000_000), Money(100_000), 3, first, "monthly", TODAY, offers)) == [
+        "plan.not_offered"
+    ]
 
 
-@pytest.mark.parametrize(("bucket", "balance", "pay_share", "level", "approval", "expected"), [
-    ("120+", 1_000_000, 70, "agent", None, []),  # 30 % off: the agent's own limit
-    ("120+", 1_000_000, 69, "agent", "supervisor", []),  # 31 %: a supervisor
-    ("120+", 1_000_000, 55, "agent", "supervisor", []),  # 45 %: still the supervisor's
-    ("120+", 1_000_000, 54, "agent", "manager", []),  # 46 %: a manager
-    ("120+", 1_000_000, 39, "agent", None, ["settlement.discount_too_big"]),  # 61 %: nobody
-    ("120+", 1_000_000, 60, "manager", None, []),  # a manager grants 40 % alone
-    ("30-59", 1_000_000, 100, "agent", None, ["settlement.amount_range"]),
-    ("30-59", 1_000_000, 99, "agent", "supervisor", []),  # agents grant no discount in early buckets
-])
-def test_settlement_discounts_by_authority(policy: Policy, bucket: str, balance: int, pay_share: int, level: str,
-                                           approval: str | None, expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("bucket", "balance", "pay_share", "level", "approval", "expected"),
+    [
+        ("120+", 1_000_000, 70, "agent", None, []),  # 30 % off: the agent's own limit
+        ("120+", 1_000_000, 69, "agent", "supervisor", []),  # 31 %: a supervisor
+        ("120+", 1_000_000, 55, "agent", "supervisor", []),  # 45 %: still the supervisor's
+        ("120+", 1_000_000, 54, "agent", "manager", []),  # 46 %: a manager
+        ("120+", 1_000_000, 39, "agent", None, ["settlement.discount_too_big"]),  # 61 %: nobody
+        ("120+", 1_000_000, 60, "manager", None, []),  # a manager grants 40 % alone
+        ("30-59", 1_000_000, 100, "agent", None, ["settlement.amount_range"]),
+        ("30-59", 1_000_000, 99, "agent", "supervisor", []),  # agents grant no discount in early buckets
+    ],
+)
+def test_settlement_discounts_by_authority(
+    policy: Policy, bucket: str, balance: int, pay_share: int, level: str, approval: str | None, expected: list[str]
+) -> None:
     acc = account(bucket, balance)
     pay = Money(balance * pay_share // 100)
     verdict = check_settlement(acc, pay, TODAY + timedelta(days=5), TODAY, level, policy.offers)
@@ -132,7 +180,9 @@ def test_settlement_discounts_by_authority(policy: Policy, bucket: str, balance:
 
 def test_the_55_percent_settlement_needs_the_supervisor_exactly(policy: Policy) -> None:
     # 45 % off is within the supervisor's 45 %, so the supervisor (not the manager) approves it.
-    verdict = check_settlement(account("120+"), Money(550_000), TODAY + timedelta(days=5), TODAY, "agent", policy.offers)
+    verdict = check_settlement(
+        account("120+"), Money(550_000), TODAY + timedelta(days=5), TODAY, "agent", policy.offers
+    )
     assert verdict.approval == "supervisor" and discount_percent(Money(1_000_000), Money(550_000)) == 45
 
 
@@ -150,17 +200,26 @@ def test_offers_are_ranked_and_within_the_users_authority(policy: Policy) -> Non
     assert settlement.discount == 30 and settlement.amount == Money(700_000) and settlement.approval is None
     plan = found[3]
     assert plan.down is not None and plan.each is not None
-    assert plan.down.centavos + plan.each.centavos * plan.count <= 1_000_000 < plan.down.centavos + plan.each.centavos * (plan.count + 1)
+    assert (
+        plan.down.centavos + plan.each.centavos * plan.count
+        <= 1_000_000
+        < plan.down.centavos + plan.each.centavos * (plan.count + 1)
+    )
     assert found[4].approval == "supervisor"
     early = offers_for(account("1-29"), [], 0, TODAY, "agent", policy.offers)
     assert "settlement" not in [o.kind for o in early] and "restructure" not in [o.kind for o in early]
 
 
 @settings(max_examples=200, deadline=None)
-@given(total=st.integers(1, 10**9), count=st.integers(1, 24), frequency=st.sampled_from(list(Frequency)),
-       start=st.dates(date(2026, 1, 1), date(2030, 12, 31)))
-def test_plan_installments_fall_on_business_days_and_add_up(policy: Policy, total: int, count: int,
-                                                            frequency: Frequency, start: date) -> None:
+@given(
+    total=st.integers(1, 10**9),
+    count=st.integers(1, 24),
+    frequency=st.sampled_from(list(Frequency)),
+    start=st.dates(date(2026, 1, 1), date(2030, 12, 31)),
+)
+def test_plan_installments_fall_on_business_days_and_add_up(
+    policy: Policy, total: int, count: int, frequency: Frequency, start: date
+) -> None:
     holidays = policy.offers.holidays
     down = Money(total // 10)
     items = schedule(Money(total), down, count, start, frequency, holidays)
@@ -201,8 +260,12 @@ def test_config_check_names_the_file_and_key_of_offer_problems(tmp_path: Path) -
     where = str(folder / "offers.toml")
     assert f"{where}: promise: key min_basis is 'saldo'; it takes past_due or min_to_cure" in problems
     assert f"{where}: promise.max_days: key 1-29 must be int, not 'veinte'" in problems
-    assert any(p.startswith(f"{where}: settlement.band[3]: discounts must not fall as authority rises") for p in problems)
-    assert f"{where}: plan: key frequencies has ['daily']; it takes one or more of weekly, biweekly, monthly" in problems
+    assert any(
+        p.startswith(f"{where}: settlement.band[3]: discounts must not fall as authority rises") for p in problems
+    )
+    assert (
+        f"{where}: plan: key frequencies has ['daily']; it takes one or more of weekly, biweekly, monthly" in problems
+    )
     assert f"{where}: key calendar is 'ZZ', not a country code the holidays library knows" in problems
     written = '; write "YYYY-MM-DD", "MM-DD" or days from Easter Sunday such as "easter-2" (Good Friday)'
     assert f"{where}: key bank_holidays has '12-32'{written}" in problems
@@ -231,13 +294,26 @@ def test_a_promise_result_needs_the_whole_pcr_where_the_policy_says_so(tmp_path:
     with engine.connect() as conn:
         account_id, customer_id = conn.exec_driver_sql("SELECT id, customer_id FROM account LIMIT 1").one()
     # Inbound: the contact rules do not come into it.
-    base = {"account_id": account_id, "customer_id": customer_id, "channel": Channel.VOICE, "direction": Direction.INBOUND}
+    base = {
+        "account_id": account_id,
+        "customer_id": customer_id,
+        "channel": Channel.VOICE,
+        "direction": Direction.INBOUND,
+    }
     with pytest.raises(UserFacingError) as refused:
         contacts.log(**base, result_code="PP", problem_code="desempleo")  # type: ignore[arg-type]
-    assert refused.value.message == "Una gestión con resultado PP lleva el PCR completo; falta: la circunstancia, la resolución."
+    assert (
+        refused.value.message
+        == "Una gestión con resultado PP lleva el PCR completo; falta: la circunstancia, la resolución."
+    )
     contacts.log(**base, result_code="NC")  # type: ignore[arg-type]  # no PCR asked for a no-answer
-    logged = contacts.log(**base, result_code="PP", problem_code="desempleo", circumstance="sin empleo desde octubre",  # type: ignore[arg-type]
-                          resolution="promesa del mínimo el día 30")
+    logged = contacts.log(
+        **base,
+        result_code="PP",
+        problem_code="desempleo",
+        circumstance="sin empleo desde octubre",  # type: ignore[arg-type]
+        resolution="promesa del mínimo el día 30",
+    )
     assert logged.attempt.problem_code == "desempleo"
     engine.dispose()
 
@@ -245,7 +321,11 @@ def test_a_promise_result_needs_the_whole_pcr_where_the_policy_says_so(tmp_path:
 def test_config_check_names_an_unknown_result_code_in_the_pcr_rule(tmp_path: Path) -> None:
     folder = tmp_path / "policy"
     shutil.copytree(default_policy_dir(), folder)
-    text = (folder / "offers.toml").read_text().replace('required_with = ["PP", "CONV"]', 'required_with = ["PP", "PROMESA"]')
+    text = (
+        (folder / "offers.toml")
+        .read_text()
+        .replace('required_with = ["PP", "CONV"]', 'required_with = ["PP", "PROMESA"]')
+    )
     (folder / "offers.toml").write_text(text)
     problems = check_policy(folder)
     assert any(p.startswith(f"{folder / 'offers.toml'}: pcr: key required_with has ['PROMESA']") for p in problems)

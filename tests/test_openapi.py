@@ -32,8 +32,14 @@ def test_the_committed_openapi_document_is_current(tmp_path: Path) -> None:
 
 def test_every_endpoint_of_the_protocol_is_documented(tmp_path: Path) -> None:
     paths = json.loads(current_document(tmp_path))["paths"]
-    for path in ("/v1/auth/login", "/v1/devices/register", "/v1/mutations", "/v1/changes", "/v1/snapshot",
-                 "/v1/mutations/{mutation_id}"):
+    for path in (
+        "/v1/auth/login",
+        "/v1/devices/register",
+        "/v1/mutations",
+        "/v1/changes",
+        "/v1/snapshot",
+        "/v1/mutations/{mutation_id}",
+    ):
         assert path in paths
 
 

@@ -13,16 +13,29 @@ def _copy_policy(tmp_path: Path) -> Path:
 def test_the_shipped_policy_is_sound() -> None:
     assert check_policy(default_policy_dir()) == []
     policy = load_policy()
-    assert [b.code for b in policy.buckets.buckets] == ["preventiva", "1-29", "30-59", "60-89", "90-119", "120+", "castigo"]
+    assert [b.code for b in policy.buckets.buckets] == [
+        "preventiva",
+        "1-29",
+        "30-59",
+        "60-89",
+        "90-119",
+        "120+",
+        "castigo",
+    ]
     assert len(policy.config_hash) == 64
 
 
 def test_every_error_is_reported_with_file_and_key(tmp_path: Path) -> None:
     folder = _copy_policy(tmp_path)
     buckets = folder / "buckets.toml"
-    buckets.write_text(buckets.read_text().replace("min_dpd = 30\n", "min_dpd = 31\n").replace('label_en = "Preventive"\n', ""))
+    buckets.write_text(
+        buckets.read_text().replace("min_dpd = 30\n", "min_dpd = 31\n").replace('label_en = "Preventive"\n', "")
+    )
     codes = folder / "result_codes.toml"
-    codes.write_text(codes.read_text().replace("right_party_contact = true", 'right_party_contact = "yes"', 1) + '\n[[code]]\ncode = "PP"\nlabel_es = "x"\nlabel_en = "x"\nworked = true\nright_party_contact = true\nattempt = true\nchannels = ["fax"]\ncolour = 1\n')
+    codes.write_text(
+        codes.read_text().replace("right_party_contact = true", 'right_party_contact = "yes"', 1)
+        + '\n[[code]]\ncode = "PP"\nlabel_es = "x"\nlabel_en = "x"\nworked = true\nright_party_contact = true\nattempt = true\nchannels = ["fax"]\ncolour = 1\n'
+    )
     problems = check_policy(folder)
     assert any(f"{buckets}: bucket[0]: key label_en is missing" == p for p in problems)
     assert any(str(codes) in p and "code[0]: key right_party_contact must be bool" in p for p in problems)
@@ -36,7 +49,9 @@ def test_a_gap_between_buckets_is_explained(tmp_path: Path) -> None:
     buckets = folder / "buckets.toml"
     buckets.write_text(buckets.read_text().replace("min_dpd = 30\n", "min_dpd = 31\n"))
     problems = check_policy(folder)
-    assert any("bucket '30-59' starts at 31 and leaves a gap after '1-29'" in p and "should start at 30" in p for p in problems)
+    assert any(
+        "bucket '30-59' starts at 31 and leaves a gap after '1-29'" in p and "should start at 30" in p for p in problems
+    )
 
 
 def test_missing_files_and_folders_are_named(tmp_path: Path) -> None:
@@ -66,13 +81,17 @@ def test_recovery_targets_and_promise_codes_are_checked(tmp_path: Path) -> None:
     folder = _copy_policy(tmp_path)
     assert load_policy(folder).targets == {"norte": 90_000_000}
     targets = folder / "targets.toml"
-    targets.write_text('[[team]]\nteam = "norte"\nmonthly = 0\n\n[[team]]\nteam = "sur"\nmonthly = "mucho"\n'
-                       '\n[[team]]\nteam = "sur"\nmonthly = 5\nweekly = 1\n')
+    targets.write_text(
+        '[[team]]\nteam = "norte"\nmonthly = 0\n\n[[team]]\nteam = "sur"\nmonthly = "mucho"\n'
+        '\n[[team]]\nteam = "sur"\nmonthly = 5\nweekly = 1\n'
+    )
     codes = folder / "result_codes.toml"
     shipped = codes.read_text()
     codes.write_text(shipped.replace('code = "NC"', 'code = "NC"\npromise = true', 1))
     problems = check_policy(folder)
-    assert f"{targets}: team[0]: key monthly is 0; it is the amount to recover a month, in centavos, above 0" in problems
+    assert (
+        f"{targets}: team[0]: key monthly is 0; it is the amount to recover a month, in centavos, above 0" in problems
+    )
     assert f"{targets}: team[1]: key monthly must be int, not 'mucho'" in problems
     assert any(f"{targets}: team[2]: key weekly is not known here" in p for p in problems)
     assert any("key promise is true but right_party_contact is false" in p for p in problems)

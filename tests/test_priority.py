@@ -22,9 +22,16 @@ POINTS = PriorityPoints(risk={"A": 0, "E": 160})
 
 
 def _facts(**changes: object) -> AccountFacts:
-    base = {"account_id": "a1", "bucket_rank": 0, "past_due_centavos": 0, "risk_segment": "A",
-                "last_contact_at": NOW - timedelta(days=1), "promise_due_today": False, "promise_broken": False,
-                "contacted_today": False}
+    base = {
+        "account_id": "a1",
+        "bucket_rank": 0,
+        "past_due_centavos": 0,
+        "risk_segment": "A",
+        "last_contact_at": NOW - timedelta(days=1),
+        "promise_due_today": False,
+        "promise_broken": False,
+        "contacted_today": False,
+    }
     return AccountFacts(**{**base, **changes})  # type: ignore[arg-type]
 
 
@@ -62,7 +69,8 @@ def _queue_ids(ws, limit: int = 500) -> list[str]:  # type: ignore[no-untyped-de
 
 
 def test_a_promise_due_today_brings_its_account_up_and_working_it_takes_it_down(
-        cache_file: CacheFile, policy: Policy, clock: FixedClock) -> None:
+    cache_file: CacheFile, policy: Policy, clock: FixedClock
+) -> None:
     fill(cache_file, policy, accounts=120)
     engine = cache_file.open()
     ws = build_workstation(engine, load_settings(), clock, policy, "agente01", "demo")
@@ -70,8 +78,9 @@ def test_a_promise_due_today_brings_its_account_up_and_working_it_takes_it_down(
     page = ws.queue.page(None, 500)
     scores = [(e.priority, e.dpd) for e in page.entries]
     assert scores == sorted(scores, reverse=True)
-    last = next(e for e in reversed(page.entries)
-                if e.callable_now and not ws.accounts.open(e.account_id).file.open_promises())
+    last = next(
+        e for e in reversed(page.entries) if e.callable_now and not ws.accounts.open(e.account_id).file.open_promises()
+    )
     # Promised yesterday for today: the promise is taken with yesterday's clock.
     yesterday = FixedClock(NOW - timedelta(days=1))
     earlier = build_workstation(engine, load_settings(), yesterday, policy, "agente01", "demo")
@@ -94,7 +103,9 @@ def test_scores_are_made_again_on_a_new_day(cache_file: CacheFile, policy: Polic
     today = build_workstation(engine, load_settings(), FixedClock(NOW), policy, "agente01", "demo")
     assert today.queue.ensure_today() is True
     assert today.queue.ensure_today() is False
-    tomorrow = build_workstation(engine, load_settings(), FixedClock(NOW + timedelta(days=1)), policy, "agente01", "demo")
+    tomorrow = build_workstation(
+        engine, load_settings(), FixedClock(NOW + timedelta(days=1)), policy, "agente01", "demo"
+    )
     assert tomorrow.queue.ensure_today() is True
     engine.dispose()
 
@@ -105,8 +116,11 @@ def test_a_bad_script_is_refused_with_file_and_key(tmp_path: Path) -> None:
     folder = tmp_path / "policy"
     shutil.copytree(default_policy_dir(), folder)
     script = folder / "scripts" / "cobranza.toml"
-    script.write_text(script.read_text().replace('"castigo"]', '"castigo", "eterno"]').replace(
-        'phase = "problema"', 'phase = "regaño"'))
+    script.write_text(
+        script.read_text()
+        .replace('"castigo"]', '"castigo", "eterno"]')
+        .replace('phase = "problema"', 'phase = "regaño"')
+    )
     problems = check_policy(folder)
     assert any("cobranza.toml: key buckets has 'eterno'" in p for p in problems), problems
     assert any("cobranza.toml: step[2]: key phase is 'regaño'" in p for p in problems), problems
@@ -123,16 +137,32 @@ def test_a_callback_moves_its_account_to_the_top_when_its_time_comes(cache_file:
     last = next(e for e in reversed(now.queue.page(None, 500).entries) if e.callable_now)
     customer = now.accounts.open(last.account_id).file.account.customer_id
     with pytest.raises(ContactRefused, match="debe quedar en el futuro"):
-        now.contacts.log(account_id=last.account_id, customer_id=customer, channel=Channel.VOICE, result_code="CB",
-                         callback_at=NOW - timedelta(minutes=1))
+        now.contacts.log(
+            account_id=last.account_id,
+            customer_id=customer,
+            channel=Channel.VOICE,
+            result_code="CB",
+            callback_at=NOW - timedelta(minutes=1),
+        )
     with pytest.raises(ContactRefused, match="dentro de 30 días"):
-        now.contacts.log(account_id=last.account_id, customer_id=customer, channel=Channel.VOICE, result_code="CB",
-                         callback_at=NOW + timedelta(days=31))
-    now.contacts.log(account_id=last.account_id, customer_id=customer, channel=Channel.VOICE, result_code="CB",
-                     callback_at=NOW + timedelta(hours=2))
+        now.contacts.log(
+            account_id=last.account_id,
+            customer_id=customer,
+            channel=Channel.VOICE,
+            result_code="CB",
+            callback_at=NOW + timedelta(days=31),
+        )
+    now.contacts.log(
+        account_id=last.account_id,
+        customer_id=customer,
+        channel=Channel.VOICE,
+        result_code="CB",
+        callback_at=NOW + timedelta(hours=2),
+    )
     assert Alert.CALLBACK_DUE not in now.accounts.open(last.account_id).alerts
-    later = build_workstation(engine, load_settings(), FixedClock(NOW + timedelta(hours=2, minutes=1)), policy,
-                              "agente01", "demo")
+    later = build_workstation(
+        engine, load_settings(), FixedClock(NOW + timedelta(hours=2, minutes=1)), policy, "agente01", "demo"
+    )
     assert later.queue.rescore_callbacks_due(NOW) == 1
     assert _queue_ids(later)[0] == last.account_id
     assert later.queue.reasons(last.account_id)[0].factor == "callback_due"
@@ -157,6 +187,8 @@ def test_a_start_scores_everything_only_when_the_data_or_the_day_changed(cache_f
     some = ws.queue.page(None, 1).entries[0]
     ws.queue.rescore_after_sync([some.account_id], [], everything=False)
     assert ws.queue.ensure_current() is False
-    tomorrow = build_workstation(engine, load_settings(), FixedClock(NOW + timedelta(days=1)), policy, "agente01", "demo")
+    tomorrow = build_workstation(
+        engine, load_settings(), FixedClock(NOW + timedelta(days=1)), policy, "agente01", "demo"
+    )
     assert tomorrow.queue.ensure_current() is True
     engine.dispose()

@@ -27,7 +27,9 @@ from cobro_tui.sync.client import ApiClient
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
     with running_server(tmp_path, accounts=40, seed=21) as (engine, thread):
-        with write_tx(engine) as conn:  # a second team: one agent and its supervisor (the demo's manager, gerente01, reviews both)
+        with write_tx(
+            engine
+        ) as conn:  # a second team: one agent and its supervisor (the demo's manager, gerente01, reviews both)
             add_user(conn, "agente_sur", "demo", "agent", team="sur")
             add_user(conn, "supervisor_sur", "demo", "supervisor", team="sur")
         yield engine, thread
@@ -44,8 +46,13 @@ def _allowed_roles(dependant) -> tuple[str, ...] | None:  # type: ignore[no-unty
 
 def _supervisor_routes(engine) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     app = create_app(engine, FixedClock(NOW))
-    found = [(method, re.sub(r"\{[^}]+\}", "x", route.path)) for route in app.routes if isinstance(route, APIRoute)
-             if _allowed_roles(route.dependant) == ("supervisor", "manager") for method in route.methods]
+    found = [
+        (method, re.sub(r"\{[^}]+\}", "x", route.path))
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        if _allowed_roles(route.dependant) == ("supervisor", "manager")
+        for method in route.methods
+    ]
     return sorted(found)
 
 
@@ -53,9 +60,18 @@ def test_an_agents_token_is_refused_every_supervisor_endpoint(server) -> None:  
     engine, thread = server
     routes = _supervisor_routes(engine)
     # Every review surface is behind the supervisor check (a new endpoint is covered by being found here).
-    assert {path for _, path in routes} >= {"/v1/approvals", "/v1/approvals/x", "/v1/compliance-exceptions",
-                                            "/v1/compliance-exceptions/x", "/v1/accounts/x/assignment", "/v1/team",
-                                            "/v1/team/agents/x/accounts", "/v1/workstations", "/v1/kpi", "/v1/kpi/portfolio"}
+    assert {path for _, path in routes} >= {
+        "/v1/approvals",
+        "/v1/approvals/x",
+        "/v1/compliance-exceptions",
+        "/v1/compliance-exceptions/x",
+        "/v1/accounts/x/assignment",
+        "/v1/team",
+        "/v1/team/agents/x/accounts",
+        "/v1/workstations",
+        "/v1/kpi",
+        "/v1/kpi/portfolio",
+    }
     agent = auth_headers(thread.url, "agente01")
     params = {"since": (NOW - timedelta(days=1)).isoformat()}
     for method, path in routes:
@@ -65,29 +81,47 @@ def test_an_agents_token_is_refused_every_supervisor_endpoint(server) -> None:  
         assert httpx.request(method, f"{thread.url}{path}", params=params, json={}).status_code == 401
 
 
-def test_an_agent_cannot_read_or_work_another_agents_accounts(tmp_path: Path, server, clock: FixedClock,  # type: ignore[no-untyped-def]
-                                                              policy: Policy) -> None:
+def test_an_agent_cannot_read_or_work_another_agents_accounts(
+    tmp_path: Path,
+    server,
+    clock: FixedClock,  # type: ignore[no-untyped-def]
+    policy: Policy,
+) -> None:
     engine, thread = server
     station = make_station(tmp_path, "one", thread.url, "agente01", clock, policy)
     assert station.round().ok
     with engine.connect() as conn:
-        theirs = set(conn.execute(select(entities.c.id).where(entities.c.kind == "account",
-                                                              entities.c.agent == "agente02")).scalars())
+        theirs = set(
+            conn.execute(
+                select(entities.c.id).where(entities.c.kind == "account", entities.c.agent == "agente02")
+            ).scalars()
+        )
     assert theirs and not theirs & {a for a, _ in station.accounts()}  # nothing of agente02's reached agente01's cache
     token = ApiClient(thread.url).login("agente01", "demo")["token"]
     api = ApiClient(thread.url, token, station.device.device_id)
     pages = [api.snapshot_text(None, 20000), json.dumps(api.changes(None, 1000))]
     assert all(account in pages[0] for account, _ in station.accounts())  # their own are there...
     assert not [account for account in theirs for page in pages if account in page]  # ...not one id of another's
-    assert httpx.get(f"{thread.url}/v1/accounts/{sorted(theirs)[0]}/assignment",
-                     headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    assert (
+        httpx.get(
+            f"{thread.url}/v1/accounts/{sorted(theirs)[0]}/assignment", headers={"Authorization": f"Bearer {token}"}
+        ).status_code
+        == 403
+    )
 
 
 def test_a_supervisor_reviews_only_their_team_and_a_manager_every_team(server) -> None:  # type: ignore[no-untyped-def]
     engine, thread = server
     with write_tx(engine) as conn:  # one account of team norte moves to the south agent
-        moved = conn.execute(select(entities.c.id).where(entities.c.kind == "account", entities.c.agent == "agente03")
-                             .order_by(entities.c.id)).scalars().first()
+        moved = (
+            conn.execute(
+                select(entities.c.id)
+                .where(entities.c.kind == "account", entities.c.agent == "agente03")
+                .order_by(entities.c.id)
+            )
+            .scalars()
+            .first()
+        )
         conn.execute(entities.update().where(entities.c.account_id == moved).values(agent="agente_sur"))
         assert conn.execute(select(users.c.team).where(users.c.username == "supervisor01")).scalar() == "norte"
     north, south, manager = (auth_headers(thread.url, u) for u in ("supervisor01", "supervisor_sur", "gerente01"))
@@ -102,12 +136,16 @@ def test_a_supervisor_reviews_only_their_team_and_a_manager_every_team(server) -
     assert httpx.get(f"{url}/v1/kpi/portfolio", params={**since, "team": "norte"}, headers=south).status_code == 403
     everyone = httpx.get(f"{url}/v1/kpi", params=since, headers=manager).json()["agents"]
     assert "agente_sur" in everyone and "agente01" in everyone
-    assert httpx.get(f"{url}/v1/kpi", params={**since, "team": "sur"}, headers=manager).json()["agents"] == ["agente_sur"]
+    assert httpx.get(f"{url}/v1/kpi", params={**since, "team": "sur"}, headers=manager).json()["agents"] == [
+        "agente_sur"
+    ]
     # Accounts: the south supervisor reads the south account, not the north ones, and cannot move either way.
     where = f"{url}/v1/accounts/{moved}/assignment"
     etag = httpx.get(where, headers=south).headers["ETag"]
     assert httpx.get(where, headers=north).status_code == 403
-    north_account = httpx.get(f"{url}/v1/team/agents/agente01/accounts", headers=north).json()["accounts"][0]["account_id"]
+    north_account = httpx.get(f"{url}/v1/team/agents/agente01/accounts", headers=north).json()["accounts"][0][
+        "account_id"
+    ]
     assert httpx.get(f"{url}/v1/accounts/{north_account}/assignment", headers=south).status_code == 403
     assert httpx.get(f"{url}/v1/team/agents/agente01/accounts", headers=south).status_code == 403
     taken = httpx.put(where, json={"agent": "agente01"}, headers={**south, "If-Match": etag})
@@ -116,8 +154,10 @@ def test_a_supervisor_reviews_only_their_team_and_a_manager_every_team(server) -
     assert given.status_code == 200 and given.json()["agent"] == "agente01"
 
 
-async def test_a_manager_moves_the_team_screens_through_every_team_and_a_supervisor_cannot(tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                                                            server) -> None:
+async def test_a_manager_moves_the_team_screens_through_every_team_and_a_supervisor_cannot(
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    server,
+) -> None:
     from textual.widgets import DataTable, Static
     from ui_support import supervisor_app, wait_for
 
@@ -179,7 +219,10 @@ def test_many_accounts_move_in_one_request_and_only_the_supervisors_own(server) 
     assert found["stale"] == [{"account_id": book[0]["account_id"], "current_version": book[0]["version"]}]
     after = httpx.get(f"{url}/v1/team/agents/agente01/accounts", headers=north).json()["accounts"]
     assert [a["account_id"] for a in after] == [book[0]["account_id"]]  # the stale one stayed
-    assert httpx.post(f"{url}/v1/assignments", json={"agent": "agente02", "accounts": []}, headers=north).status_code == 422
+    assert (
+        httpx.post(f"{url}/v1/assignments", json={"agent": "agente02", "accounts": []}, headers=north).status_code
+        == 422
+    )
 
 
 def test_every_route_refuses_every_role_its_guard_does_not_name(server) -> None:  # type: ignore[no-untyped-def]
@@ -190,11 +233,22 @@ def test_every_route_refuses_every_role_its_guard_does_not_name(server) -> None:
 
     engine, thread = server
     app = create_app(engine, FixedClock(NOW))
-    routes = [(method, re.sub(r"\{[^}]+\}", "x", route.path), _allowed_roles(route.dependant))
-              for route in app.routes if isinstance(route, APIRoute) for method in route.methods]
+    routes = [
+        (method, re.sub(r"\{[^}]+\}", "x", route.path), _allowed_roles(route.dependant))
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    ]
     assert {path for _, path, roles in routes if roles is None} == {"/v1/health", "/v1/auth/login"}
-    tokens = {role: auth_headers(thread.url, user) for role, user in (
-        ("agent", "agente01"), ("supervisor", "supervisor01"), ("manager", "gerente01"), ("auditor", "auditor01"))}
+    tokens = {
+        role: auth_headers(thread.url, user)
+        for role, user in (
+            ("agent", "agente01"),
+            ("supervisor", "supervisor01"),
+            ("manager", "gerente01"),
+            ("auditor", "auditor01"),
+        )
+    }
     tokens["integration"] = integration_headers(thread.url, ("payments", "portfolio", "export"))
     params = {"since": (NOW - timedelta(days=1)).isoformat()}
     checked = 0

@@ -37,8 +37,13 @@ def local(zone: str, *args: int) -> datetime:
     return datetime(*args, tzinfo=ZoneInfo(zone)).astimezone(UTC)  # type: ignore[misc]
 
 
-def ask(rules: RuleSet, at: datetime, zones: tuple[str, ...] | str = "America/Mexico_City", channel: str = "voice",
-        **changes: object) -> Question:
+def ask(
+    rules: RuleSet,
+    at: datetime,
+    zones: tuple[str, ...] | str = "America/Mexico_City",
+    channel: str = "voice",
+    **changes: object,
+) -> Question:
     zones = (zones,) if isinstance(zones, str) else zones
     point = changes.pop("point", Point("p1", zones, consent=frozenset({"sms", "whatsapp", "email"})))
     return Question(at=at, channel=channel, point=point, account_id=str(changes.pop("account_id", "a1")), **changes)  # type: ignore[arg-type]
@@ -53,16 +58,19 @@ def blocked_by(decision) -> set[str]:  # type: ignore[no-untyped-def]
 CDMX, TIJUANA, MATAMOROS, MONTERREY = "America/Mexico_City", "America/Tijuana", "America/Matamoros", "America/Monterrey"
 
 
-@pytest.mark.parametrize(("clock", "channel", "allowed"), [
-    ((2026, 11, 23, 6, 59), "voice", False),
-    ((2026, 11, 23, 7, 0), "voice", True),
-    ((2026, 11, 23, 21, 54), "voice", True),
-    ((2026, 11, 23, 21, 55), "voice", True),   # ends at 22:00 exactly
-    ((2026, 11, 23, 21, 56), "voice", False),  # a 5-minute call would end after 22:00
-    ((2026, 11, 23, 21, 59), "voice", False),
-    ((2026, 11, 23, 21, 59), "sms", True),     # a message takes no time
-    ((2026, 11, 23, 22, 0), "sms", False),     # the window is half-open
-])
+@pytest.mark.parametrize(
+    ("clock", "channel", "allowed"),
+    [
+        ((2026, 11, 23, 6, 59), "voice", False),
+        ((2026, 11, 23, 7, 0), "voice", True),
+        ((2026, 11, 23, 21, 54), "voice", True),
+        ((2026, 11, 23, 21, 55), "voice", True),  # ends at 22:00 exactly
+        ((2026, 11, 23, 21, 56), "voice", False),  # a 5-minute call would end after 22:00
+        ((2026, 11, 23, 21, 59), "voice", False),
+        ((2026, 11, 23, 21, 59), "sms", True),  # a message takes no time
+        ((2026, 11, 23, 22, 0), "sms", False),  # the window is half-open
+    ],
+)
 def test_mexico_hours_in_the_debtors_zone(clock: tuple[int, ...], channel: str, allowed: bool) -> None:
     decision = decide(MX, ask(MX, local(CDMX, *clock), channel=channel))
     assert decision.allowed is allowed, decision.reasons
@@ -145,7 +153,12 @@ def test_consent_opt_out_and_holds() -> None:
     by_channel = Suppression("opt_out", at - timedelta(hours=1), channel="sms")
     assert not decide(MX, ask(MX, at, channel="sms", suppressions=(by_channel,))).allowed
     assert decide(MX, ask(MX, at, channel="voice", suppressions=(by_channel,))).allowed
-    for kind, rule in (("cease", "MX-CEASE"), ("deceased", "MX-DEC"), ("dispute", "MX-DISP"), ("legal_hold", "MX-LEGAL")):
+    for kind, rule in (
+        ("cease", "MX-CEASE"),
+        ("deceased", "MX-DEC"),
+        ("dispute", "MX-DISP"),
+        ("legal_hold", "MX-LEGAL"),
+    ):
         held = decide(MX, ask(MX, at, channel="email", suppressions=(Suppression(kind, at - timedelta(days=3)),)))
         assert blocked_by(held) == {rule}
     wrong = decide(MX, ask(MX, at, point=Point("p1", (CDMX,), wrong_number=True)))
@@ -187,7 +200,9 @@ def test_reg_f_hours_and_7_in_7() -> None:
 
 
 def test_reg_f_pause_after_a_conversation_and_the_asked_for_callback() -> None:
-    talk = (Past(local(NEW_YORK, 2026, 11, 23, 11, 0), "voice", "a1", outbound=False, attempt=False, conversation=True),)
+    talk = (
+        Past(local(NEW_YORK, 2026, 11, 23, 11, 0), "voice", "a1", outbound=False, attempt=False, conversation=True),
+    )
     at = local(NEW_YORK, 2026, 11, 25, 11, 0)
     paused = decide(US, ask(US, at, NEW_YORK, history=talk))
     assert blocked_by(paused) == {"US-4b"}
@@ -212,11 +227,14 @@ def test_a_state_that_spans_zones_without_a_zip_intersects() -> None:
     assert not blocked.allowed and blocked.next_allowed == local(DENVER, 2026, 11, 23, 8, 0)
 
 
-@pytest.mark.parametrize(("overlay", "channel", "limit", "rule"), [
-    ("us_ma", "voice", 2, "ST-1"),
-    ("us_nyc", "email", 3, "ST-3"),
-    ("us_wa", "sms", 3, "ST-2b"),
-])
+@pytest.mark.parametrize(
+    ("overlay", "channel", "limit", "rule"),
+    [
+        ("us_ma", "voice", 2, "ST-1"),
+        ("us_nyc", "email", 3, "ST-3"),
+        ("us_wa", "sms", 3, "ST-2b"),
+    ],
+)
 def test_state_and_city_overlays_are_stricter(overlay: str, channel: str, limit: int, rule: str) -> None:
     rules = preset_rules("us_regf", (overlay,))
     monday = local(NEW_YORK, 2026, 11, 23, 9, 0)
@@ -231,15 +249,18 @@ def test_state_and_city_overlays_are_stricter(overlay: str, channel: str, limit:
 BOGOTA = "America/Bogota"
 
 
-@pytest.mark.parametrize(("clock", "allowed"), [
-    ((2026, 11, 23, 7, 0), True),     # Monday
-    ((2026, 11, 23, 18, 55), True),
-    ((2026, 11, 23, 18, 56), False),  # a call would end after 19:00
-    ((2026, 11, 28, 8, 0), True),     # Saturday 08:00 to 15:00
-    ((2026, 11, 28, 14, 56), False),
-    ((2026, 11, 29, 10, 0), False),   # Sunday
-    ((2026, 12, 8, 10, 0), False),    # Inmaculada Concepción, a festivo
-])
+@pytest.mark.parametrize(
+    ("clock", "allowed"),
+    [
+        ((2026, 11, 23, 7, 0), True),  # Monday
+        ((2026, 11, 23, 18, 55), True),
+        ((2026, 11, 23, 18, 56), False),  # a call would end after 19:00
+        ((2026, 11, 28, 8, 0), True),  # Saturday 08:00 to 15:00
+        ((2026, 11, 28, 14, 56), False),
+        ((2026, 11, 29, 10, 0), False),  # Sunday
+        ((2026, 12, 8, 10, 0), False),  # Inmaculada Concepción, a festivo
+    ],
+)
 def test_colombia_days_and_hours(clock: tuple[int, ...], allowed: bool) -> None:
     assert decide(CO, ask(CO, local(BOGOTA, *clock), BOGOTA)).allowed is allowed
 
@@ -264,11 +285,20 @@ def test_colombia_once_a_day_and_one_channel_a_week() -> None:
 
 # --- properties --------------------------------------------------------------------------------
 
-ZONES = sorted({*load_policy().zones.states.values(), *load_policy().zones.municipalities.values(), CHICAGO, DENVER,
-                NEW_YORK, "America/Los_Angeles", BOGOTA, "Pacific/Honolulu"})
+ZONES = sorted(
+    {
+        *load_policy().zones.states.values(),
+        *load_policy().zones.municipalities.values(),
+        CHICAGO,
+        DENVER,
+        NEW_YORK,
+        "America/Los_Angeles",
+        BOGOTA,
+        "Pacific/Honolulu",
+    }
+)
 PRESETS = {"mx": MX, "in_force": IN_FORCE, "us": US, "co": CO, "us_wa": preset_rules("us_regf", ("us_wa",))}
-instants = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31),
-                        timezones=st.just(UTC))
+instants = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC))
 
 
 def _inside_every_window(rules: RuleSet, zones: tuple[str, ...], at: datetime, channel: str) -> bool:
@@ -281,8 +311,9 @@ def _inside_every_window(rules: RuleSet, zones: tuple[str, ...], at: datetime, c
                 if window.covers(channel, wall.weekday()):
                     start = datetime.combine(wall.date(), window.start, tzinfo=ZoneInfo(zone))
                     end = datetime.combine(wall.date(), window.end, tzinfo=ZoneInfo(zone))
-                    fits = fits or (start.astimezone(UTC) <= at < end.astimezone(UTC)
-                                    and at + handle <= end.astimezone(UTC))
+                    fits = fits or (
+                        start.astimezone(UTC) <= at < end.astimezone(UTC) and at + handle <= end.astimezone(UTC)
+                    )
             if not fits:
                 return False
         if rules.holiday_rule is not None and wall.date() in rules.holidays:
@@ -291,8 +322,12 @@ def _inside_every_window(rules: RuleSet, zones: tuple[str, ...], at: datetime, c
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(preset=st.sampled_from(sorted(PRESETS)), zones=st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True),
-       at=instants, channel=st.sampled_from(["voice", "sms", "email"]))
+@given(
+    preset=st.sampled_from(sorted(PRESETS)),
+    zones=st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True),
+    at=instants,
+    channel=st.sampled_from(["voice", "sms", "email"]),
+)
 def test_no_allowed_decision_falls_outside_a_window(preset: str, zones: list[str], at: datetime, channel: str) -> None:
     rules = PRESETS[preset]
     decision = decide(rules, ask(rules, at, tuple(zones), channel=channel))
@@ -317,9 +352,14 @@ def _period_start(cap, at: datetime, zone: str) -> datetime:  # type: ignore[no-
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(preset=st.sampled_from(["in_force", "us", "co", "us_wa"]),
-       tries=st.lists(st.tuples(st.integers(1, 600), st.sampled_from(["voice", "sms", "email"]), st.sampled_from(["a1", "a2"])),
-                      min_size=1, max_size=60))
+@given(
+    preset=st.sampled_from(["in_force", "us", "co", "us_wa"]),
+    tries=st.lists(
+        st.tuples(st.integers(1, 600), st.sampled_from(["voice", "sms", "email"]), st.sampled_from(["a1", "a2"])),
+        min_size=1,
+        max_size=60,
+    ),
+)
 def test_a_cap_is_never_exceeded_whatever_the_attempts(preset: str, tries: list[tuple[int, str, str]]) -> None:
     rules = PRESETS[preset]
     zone = {"in_force": CDMX, "co": BOGOTA}.get(preset, NEW_YORK)
@@ -333,8 +373,13 @@ def test_a_cap_is_never_exceeded_whatever_the_attempts(preset: str, tries: list[
     for cap in rules.caps:
         for last in made:
             since = _period_start(cap, last.at, zone)
-            counted = [p for p in made if since < p.at <= last.at and (not cap.channels or p.channel in cap.channels)
-                       and (cap.scope is not Scope.DEBT or p.account_id == last.account_id)]
+            counted = [
+                p
+                for p in made
+                if since < p.at <= last.at
+                and (not cap.channels or p.channel in cap.channels)
+                and (cap.scope is not Scope.DEBT or p.account_id == last.account_id)
+            ]
             if cap.counts is Counts.CHANNELS:
                 assert len({p.channel for p in counted}) <= cap.limit, (cap.rule.id, counted)
             elif not cap.channels or last.channel in cap.channels:
@@ -352,14 +397,19 @@ def test_config_check_names_every_preset_error_by_file_and_key(tmp_path) -> None
     folder = tmp_path / "policy"
     shutil.copytree(default_policy_dir(), folder)
     mx = folder / "rules" / "mx_condusef.toml"
-    mx.write_text(mx.read_text().replace('end = "22:00"', 'end = "06:00"').replace('voice = 5', 'voice = "five"'))
+    mx.write_text(mx.read_text().replace('end = "22:00"', 'end = "06:00"').replace("voice = 5", 'voice = "five"'))
     ma = folder / "rules" / "us_ma.toml"
-    ma.write_text(ma.read_text().replace('counts = "attempts"', 'counts = "calls"', 1).replace('channels = ["voice"]',
-                                                                                            'channels = ["fax"]', 1))
+    ma.write_text(
+        ma.read_text()
+        .replace('counts = "attempts"', 'counts = "calls"', 1)
+        .replace('channels = ["voice"]', 'channels = ["fax"]', 1)
+    )
     nyc = folder / "rules" / "us_nyc.toml"
     nyc.write_text(nyc.read_text().replace('extends = "us_regf"', 'extends = "us_federal"'))
     in_force = folder / "contact_rules.toml"
-    in_force.write_text(in_force.read_text().replace("limit = 3", "limit = 0") + '\n[callback]\nid = "X"\nsource = "y"\n')
+    in_force.write_text(
+        in_force.read_text().replace("limit = 3", "limit = 0") + '\n[callback]\nid = "X"\nsource = "y"\n'
+    )
     problems = check_policy(folder)
     text = "\n".join(problems)
     assert f"{mx}: windows.window[0]: end 06:00 must come after start 07:00" in text, text
@@ -384,7 +434,8 @@ def test_the_cli_config_check_reports_preset_errors(tmp_path) -> None:  # type: 
     shutil.copytree(default_policy_dir(), folder)
     co = folder / "rules" / "co_ley2300.toml"
     co.write_text(co.read_text().replace('days = ["sat"]', 'days = ["sáb"]'))
-    result = subprocess.run([sys.executable, "-m", "cobro_tui", "config", "check", str(folder)], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "cobro_tui", "config", "check", str(folder)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert f"{co}: windows.window[1]: key days has 'sáb'; known: mon, tue" in result.stdout + result.stderr

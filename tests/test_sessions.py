@@ -37,8 +37,9 @@ def clock() -> MovingClock:  # type: ignore[override]
 
 @pytest.fixture
 def server(tmp_path: Path, clock: MovingClock) -> Iterator:  # type: ignore[type-arg]
-    settings = ServerSettings(lockout_failures=10, lockout_minutes=30, source_failures=40, session_hours=8,
-                              sessions_per_user=2)
+    settings = ServerSettings(
+        lockout_failures=10, lockout_minutes=30, source_failures=40, session_hours=8, sessions_per_user=2
+    )
     with running_server(tmp_path, accounts=20, seed=5, clock=clock, settings=settings) as running:
         yield running
 
@@ -60,7 +61,10 @@ def test_ten_wrong_passwords_lock_the_user_until_time_or_a_manager_unlocks(serve
     manager = auth_headers(url, "gerente01")
     listed = {u["username"]: u for u in httpx.get(f"{url}/v1/admin/users", headers=manager).json()}
     assert listed["agente01"]["locked_until"] is not None and listed["agente01"]["failed_logins"] == 10
-    assert httpx.post(f"{url}/v1/admin/users/agente01/unlock", headers=auth_headers(url, "supervisor01")).status_code == 403
+    assert (
+        httpx.post(f"{url}/v1/admin/users/agente01/unlock", headers=auth_headers(url, "supervisor01")).status_code
+        == 403
+    )
     assert httpx.post(f"{url}/v1/admin/users/agente01/unlock", headers=manager).json()["locked_until"] is None
     assert _login(url, "agente01", "demo").status_code == 200
     for _ in range(10):
@@ -148,7 +152,9 @@ def test_integration_credentials_are_a_managers_to_make_and_revoke(server) -> No
     url = server[1].url
     body = {"name": "core-pagos", "scopes": ["payments"]}
     for person in ("agente01", "supervisor01", "auditor01"):
-        assert httpx.post(f"{url}/v1/admin/integrations", json=body, headers=auth_headers(url, person)).status_code == 403
+        assert (
+            httpx.post(f"{url}/v1/admin/integrations", json=body, headers=auth_headers(url, person)).status_code == 403
+        )
     manager = auth_headers(url, "gerente01")
     bad = httpx.post(f"{url}/v1/admin/integrations", json={"name": "x", "scopes": ["everything"]}, headers=manager)
     assert bad.status_code == 422
@@ -160,8 +166,14 @@ def test_integration_credentials_are_a_managers_to_make_and_revoke(server) -> No
         assert httpx.request(method, f"{url}{path}", headers=feed).status_code == 403
     revoked = httpx.delete(f"{url}/v1/admin/integrations/{listed[0]['id']}", headers=manager).json()
     assert revoked["revoked_at"] is not None
-    payment = {"id": "p1", "account_id": "a", "amount_centavos": 100, "paid_on": NOW.date().isoformat(),
-               "channel": "spei", "reference": "R"}
+    payment = {
+        "id": "p1",
+        "account_id": "a",
+        "amount_centavos": 100,
+        "paid_on": NOW.date().isoformat(),
+        "channel": "spei",
+        "reference": "R",
+    }
     assert httpx.post(f"{url}/v1/payments", json=payment, headers=feed).status_code == 401
     forged = {"Authorization": f"Bearer cbi_{listed[0]['id']}_guess"}
     assert httpx.post(f"{url}/v1/payments", json=payment, headers=forged).status_code == 401

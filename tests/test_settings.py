@@ -15,7 +15,9 @@ def test_defaults_come_from_the_shipped_file() -> None:
     assert settings.now is None
 
 
-def test_user_file_overrides_defaults_and_environment_overrides_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_user_file_overrides_defaults_and_environment_overrides_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     user = tmp_path / "mine.toml"
     user.write_text('lang = "en"\n[ui]\npage_size = 500\n[sync]\ninterval_seconds = 5\n')
     monkeypatch.setenv("COBRO_CONFIG_FILE", str(user))
@@ -34,7 +36,9 @@ def test_the_platform_user_file_is_read_when_no_file_is_named(tmp_path: Path) ->
     assert load_settings().ui.page_size == 300
 
 
-def test_a_bad_value_in_a_file_names_the_file_the_key_and_what_is_expected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_value_in_a_file_names_the_file_the_key_and_what_is_expected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     user = tmp_path / "bad.toml"
     user.write_text('[ui]\npage_size = 3\nanimation = "wild"\ncolour = "red"\n')
     monkeypatch.setenv("COBRO_CONFIG_FILE", str(user))
@@ -102,4 +106,8 @@ def test_settings_report_holds_no_secrets_and_resolves_the_data_dir(tmp_path: Pa
     report = settings_report(load_settings())
     assert report["data_dir"] == str(tmp_path / "data")
     text = repr(report).lower()
-    assert "token" not in text and "password" not in text and "key" not in text.replace("keymap", "").replace("keyring", "")
+    assert (
+        "token" not in text
+        and "password" not in text
+        and "key" not in text.replace("keymap", "").replace("keyring", "")
+    )

@@ -26,8 +26,20 @@ from cobro_tui.store.sync_store import (
     write_snapshot_page,
 )
 
-TABLES = ("customer", "contact_point", "restriction", "account", "reference", "payment", "promise",
-          "payment_plan", "plan_installment", "contact_attempt", "bucket_history", "note")
+TABLES = (
+    "customer",
+    "contact_point",
+    "restriction",
+    "account",
+    "reference",
+    "payment",
+    "promise",
+    "payment_plan",
+    "plan_installment",
+    "contact_attempt",
+    "bucket_history",
+    "note",
+)
 
 
 def _records(policy, clock) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
@@ -35,27 +47,52 @@ def _records(policy, clock) -> list[dict[str, Any]]:  # type: ignore[no-untyped-
     bundles = generate_chunk(PortfolioSpec(accounts=300, seed=11, as_of=clock.now(), buckets=policy.buckets), 0)
     out = [
         {"seq": 0, "entity": kind, "op": "upsert", "id": entity_id, "version": version, "data": json.loads(data)}
-        for bundle in bundles for kind, entity_id, _, _, _, version, data in bundle_docs(bundle)
+        for bundle in bundles
+        for kind, entity_id, _, _, _, version, data in bundle_docs(bundle)
     ]
     account = next(r["data"] for r in out if r["entity"] == "account")
     extra = [
         ContactAttempt(
-            id=new_id(), account_id=account["id"], customer_id=account["customer_id"], contact_point_id=None,
-            channel=Channel.VOICE, direction=Direction.OUTBOUND, started_at=clock.now(),
-            ended_at=clock.now() + timedelta(minutes=3), result_code="PTP", agent="agente01",
-            problem_code="desempleo", circumstance="Perdió el empleo en octubre", resolution="Promesa",
-            notes="Pagará el día 15 — «sin falta»", script_steps=("identificacion", "aviso_privacidad"),
+            id=new_id(),
+            account_id=account["id"],
+            customer_id=account["customer_id"],
+            contact_point_id=None,
+            channel=Channel.VOICE,
+            direction=Direction.OUTBOUND,
+            started_at=clock.now(),
+            ended_at=clock.now() + timedelta(minutes=3),
+            result_code="PTP",
+            agent="agente01",
+            problem_code="desempleo",
+            circumstance="Perdió el empleo en octubre",
+            resolution="Promesa",
+            notes="Pagará el día 15 — «sin falta»",
+            script_steps=("identificacion", "aviso_privacidad"),
         ),
-        Note(id=new_id(), account_id=account["id"], author="agente01", created_at=clock.now(), text="Llamar después de las 6"),
+        Note(
+            id=new_id(),
+            account_id=account["id"],
+            author="agente01",
+            created_at=clock.now(),
+            text="Llamar después de las 6",
+        ),
     ]
-    out += [{"seq": 0, "entity": kind, "op": "upsert", "id": e.id, "version": 3, "data": to_record(e)}
-            for kind, e in zip(("contact_attempt", "note"), extra)]
+    out += [
+        {"seq": 0, "entity": kind, "op": "upsert", "id": e.id, "version": 3, "data": to_record(e)}
+        for kind, e in zip(("contact_attempt", "note"), extra)
+    ]
     return out
 
 
 def _page(records: list[dict[str, Any]], **overrides: Any) -> str:
-    body = {"server_time": "2026-11-22T16:30:00Z", "server_epoch": "e1", "entities": records,
-            "next_page": None, "cursor": "e1.1", **overrides}
+    body = {
+        "server_time": "2026-11-22T16:30:00Z",
+        "server_epoch": "e1",
+        "entities": records,
+        "next_page": None,
+        "cursor": "e1.1",
+        **overrides,
+    }
     return json.dumps(body, ensure_ascii=False)
 
 
@@ -101,10 +138,13 @@ def test_a_snapshot_page_keeps_local_rows_the_server_has_not_answered(tmp_path, 
     assert state == "rejected"
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ('{"entities": [{"entity": "account", "op": "ups', "cut or garbled"),
-    (_page([]).replace('"cursor": "e1.1"', '"cursor": null'), "no cursor"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('{"entities": [{"entity": "account", "op": "ups', "cut or garbled"),
+        (_page([]).replace('"cursor": "e1.1"', '"cursor": null'), "no cursor"),
+    ],
+)
 def test_a_page_that_cannot_be_read_is_refused_when_decoded(tmp_path, text: str, says: str) -> None:  # type: ignore[no-untyped-def]
     cache = _fresh(tmp_path, "cache")
     with pytest.raises(PageUnreadable, match=says):
@@ -116,8 +156,10 @@ def test_a_page_from_another_version_is_refused_and_changes_nothing(tmp_path, po
     cache = _fresh(tmp_path, "cache")
     before = _contents(cache)
     unknown = [*records[:5], {"seq": 0, "entity": "lawsuit", "op": "upsert", "id": "x", "version": 1, "data": {}}]
-    lacking = [dict(r, data={k: v for k, v in r["data"].items() if k != "dpd"}) if r["entity"] == "account" else r
-               for r in records]
+    lacking = [
+        dict(r, data={k: v for k, v in r["data"].items() if k != "dpd"}) if r["entity"] == "account" else r
+        for r in records
+    ]
     deleting = [*records[:5], {**records[5], "op": "delete"}]
     for page, says in ((unknown, "does not know"), (lacking, "lacks fields"), (deleting, "not a plain upsert")):
         with pytest.raises(PageUnreadable, match=says):

@@ -81,7 +81,9 @@ def test_contact_form(snap_compare, tmp_path: Path, policy: Policy) -> None:  # 
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=run_before)
 
 
-def test_help_over_the_account_english(snap_compare, tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_help_over_the_account_english(
+    snap_compare, tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("COBRO_LANG", "en")
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -112,12 +114,15 @@ def test_plan_form_with_its_schedule(snap_compare, tmp_path: Path, policy: Polic
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=run_before)
 
 
-def test_account_screen_high_contrast(snap_compare, tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_account_screen_high_contrast(
+    snap_compare, tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("COBRO_UI__THEME", "cobro-high-contrast")
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=_open_account)
 
 
 # The supervisor's dashboard, on a seeded reference server with the clock fixed: the figures are the same every run.
+
 
 @pytest.fixture(scope="module")
 def kpi_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
@@ -138,16 +143,24 @@ async def _open_dashboard(pilot) -> None:  # type: ignore[no-untyped-def]
 
     await pilot.pause(0.2)
     await pilot.press("k")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen) and pilot.app.screen.portfolio is not None)
+    await wait_for(
+        pilot, lambda: isinstance(pilot.app.screen, DashboardScreen) and pilot.app.screen.portfolio is not None
+    )
     await pilot.pause()
 
 
 def test_dashboard_spanish(snap_compare, tmp_path: Path, kpi_server) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(_supervisor_app(tmp_path, kpi_server[1].url), terminal_size=(120, 40), run_before=_open_dashboard)
+    assert snap_compare(
+        _supervisor_app(tmp_path, kpi_server[1].url), terminal_size=(120, 40), run_before=_open_dashboard
+    )
 
 
-def test_dashboard_english_roll_rates_and_vintage_curves(snap_compare, tmp_path: Path, kpi_server,  # type: ignore[no-untyped-def]
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dashboard_english_roll_rates_and_vintage_curves(
+    snap_compare,
+    tmp_path: Path,
+    kpi_server,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("COBRO_LANG", "en")
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]

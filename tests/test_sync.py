@@ -72,9 +72,12 @@ def test_offline_work_reaches_the_server_once_when_it_returns(server, proxy: Fau
     assert report.ok and report.applied == 3
     assert _count(server[0], "contact_attempt") == before + 3
     with station.cache.connect() as conn:
-        states = set(conn.exec_driver_sql(
-            f"SELECT sync_state FROM contact_attempt WHERE id IN ({','.join('?' * 3)})", tuple(c.attempt.id for c in logged)
-        ).scalars())
+        states = set(
+            conn.exec_driver_sql(
+                f"SELECT sync_state FROM contact_attempt WHERE id IN ({','.join('?' * 3)})",
+                tuple(c.attempt.id for c in logged),
+            ).scalars()
+        )
     assert states == {"synced"}
     assert station.view() == server_view(server[0], "agente01")
 
@@ -111,10 +114,23 @@ def test_duplicate_and_concurrent_delivery_gets_one_verdict(server, station: Sta
     from cobro_tui.store.sync_store import take_batch
 
     batch = take_batch(station.cache, 100)
-    body = {"device_id": station.device.device_id, "device_epoch": 1, "client_time": NOW.isoformat(), "mutations": [
-        {"mutation_id": p.mutation_id, "client_seq": p.client_seq, "name": p.name, "args": p.args,
-         "occurred_at_client": p.occurred_at, "observed_cursor": p.observed_cursor, "base_version": p.base_version}
-        for p in batch]}
+    body = {
+        "device_id": station.device.device_id,
+        "device_epoch": 1,
+        "client_time": NOW.isoformat(),
+        "mutations": [
+            {
+                "mutation_id": p.mutation_id,
+                "client_seq": p.client_seq,
+                "name": p.name,
+                "args": p.args,
+                "occurred_at_client": p.occurred_at,
+                "observed_cursor": p.observed_cursor,
+                "base_version": p.base_version,
+            }
+            for p in batch
+        ],
+    }
     answers: list[dict] = []  # type: ignore[type-arg]
 
     def push() -> None:
@@ -147,7 +163,9 @@ def test_a_rejected_promise_stays_visible_with_its_reason(server, station: Stati
     report = station.round()
     assert report.applied == 1 and report.rejected == 1
     with station.cache.connect() as conn:
-        states = dict(conn.exec_driver_sql("SELECT id, sync_state FROM promise WHERE id IN (?, ?)", (first.id, second.id)).all())
+        states = dict(
+            conn.exec_driver_sql("SELECT id, sync_state FROM promise WHERE id IN (?, ?)", (first.id, second.id)).all()
+        )
     assert states == {first.id: "synced", second.id: "rejected"}
     rejected = [verdict for _, state, verdict in station.outbox() if state == "rejected"]
     assert rejected[0]["reason"]["code"] == "PROMISE_OVERLAP"
@@ -155,8 +173,14 @@ def test_a_rejected_promise_stays_visible_with_its_reason(server, station: Stati
     assert station.round().ok  # a rejection does not wedge the queue
 
 
-def test_reassignment_while_the_agent_is_offline(tmp_path: Path, server, proxy: FaultProxy, station: Station,  # type: ignore[no-untyped-def]
-                                                 clock: FixedClock, policy: Policy) -> None:
+def test_reassignment_while_the_agent_is_offline(
+    tmp_path: Path,
+    server,
+    proxy: FaultProxy,
+    station: Station,  # type: ignore[no-untyped-def]
+    clock: FixedClock,
+    policy: Policy,
+) -> None:
     other = make_station(tmp_path, "a2", server[1].url, "agente02", clock, policy)
     station.round()
     other.round()
@@ -190,8 +214,13 @@ def test_reassignment_while_the_agent_is_offline(tmp_path: Path, server, proxy: 
     assert fresh.round().ok and fresh.view() == other.view()
 
 
-def test_an_opt_out_arriving_while_a_promise_is_pending(tmp_path: Path, server, station: Station,  # type: ignore[no-untyped-def]
-                                                      clock: FixedClock, policy: Policy) -> None:
+def test_an_opt_out_arriving_while_a_promise_is_pending(
+    tmp_path: Path,
+    server,
+    station: Station,  # type: ignore[no-untyped-def]
+    clock: FixedClock,
+    policy: Policy,
+) -> None:
     from cobro_tui.domain.ids import new_id
     from cobro_tui.domain.models import Restriction, RestrictionKind
     from cobro_tui.store.actions import record_restriction
@@ -202,10 +231,20 @@ def test_an_opt_out_arriving_while_a_promise_is_pending(tmp_path: Path, server, 
     account_id, customer_id = station.accounts()[4]
     promise, _ = station.promise(account_id, 200)
     with second.cache.connect() as conn:
-        point = conn.exec_driver_sql("SELECT id FROM contact_point WHERE customer_id = ? LIMIT 1", (customer_id,)).scalar_one()
-    opt_out = Restriction(id=new_id(), customer_id=customer_id, kind=RestrictionKind.OPT_OUT, created_at=NOW,
-                          source="debtor", contact_point_id=point)
-    record_restriction(second.cache, opt_out, actor="agente01", device=second.device, at=NOW, config_hash=policy.config_hash)
+        point = conn.exec_driver_sql(
+            "SELECT id FROM contact_point WHERE customer_id = ? LIMIT 1", (customer_id,)
+        ).scalar_one()
+    opt_out = Restriction(
+        id=new_id(),
+        customer_id=customer_id,
+        kind=RestrictionKind.OPT_OUT,
+        created_at=NOW,
+        source="debtor",
+        contact_point_id=point,
+    )
+    record_restriction(
+        second.cache, opt_out, actor="agente01", device=second.device, at=NOW, config_hash=policy.config_hash
+    )
     with second.cache.connect() as conn:  # effective on that desk at once, before any sync
         assert conn.exec_driver_sql("SELECT opted_out FROM contact_point WHERE id = ?", (point,)).scalar_one() == 1
     assert second.round().ok
@@ -213,7 +252,9 @@ def test_an_opt_out_arriving_while_a_promise_is_pending(tmp_path: Path, server, 
     assert report.ok and report.applied == 1
     with station.cache.connect() as conn:
         assert conn.exec_driver_sql("SELECT opted_out FROM contact_point WHERE id = ?", (point,)).scalar_one() == 1
-        assert conn.exec_driver_sql("SELECT sync_state FROM promise WHERE id = ?", (promise.id,)).scalar_one() == "synced"
+        assert (
+            conn.exec_driver_sql("SELECT sync_state FROM promise WHERE id = ?", (promise.id,)).scalar_one() == "synced"
+        )
     assert station.view() == server_view(server[0], "agente01")
 
 
@@ -238,30 +279,65 @@ def test_a_reset_order_takes_a_new_snapshot_and_keeps_the_outbox(server, station
     assert any("snapshot" in note for note in report.notes)
     with station.cache.connect() as conn:
         assert conn.exec_driver_sql("SELECT cursor FROM sync_meta").scalar_one().startswith("erestored.")
-        assert conn.exec_driver_sql("SELECT sync_state FROM contact_attempt WHERE id = ?", (logged.attempt.id,)).scalar_one() == "synced"
+        assert (
+            conn.exec_driver_sql(
+                "SELECT sync_state FROM contact_attempt WHERE id = ?", (logged.attempt.id,)
+            ).scalar_one()
+            == "synced"
+        )
     assert station.view() == server_view(server[0], "agente01")
 
 
 def test_roles_and_ownership_are_decided_by_the_server(server, station: Station) -> None:  # type: ignore[no-untyped-def]
     url = server[1].url
-    supervisor = httpx.post(f"{url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()["token"]
+    supervisor = httpx.post(f"{url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()[
+        "token"
+    ]
     answer = httpx.get(f"{url}/v1/changes", headers={"Authorization": f"Bearer {supervisor}"})
     assert answer.status_code == 403 and answer.json()["code"] == "AGENTS_ONLY"
     assert httpx.get(f"{url}/v1/changes").status_code == 401
     assert httpx.post(f"{url}/v1/auth/login", json={"username": "agente01", "password": "nope"}).status_code == 401
     station.round()
     with server[0].connect() as conn:
-        foreign = conn.execute(select(entities.c.id, entities.c.customer_id).where(
-            entities.c.kind == "account", entities.c.agent == "agente05").limit(1)).one()
+        foreign = conn.execute(
+            select(entities.c.id, entities.c.customer_id)
+            .where(entities.c.kind == "account", entities.c.agent == "agente05")
+            .limit(1)
+        ).one()
     # The workstation would refuse it locally (the account is not in its cache); a hand-made push must
     # be refused by the server too.
-    contact = {"id": "c-foreign", "account_id": foreign.id, "customer_id": foreign.customer_id, "contact_point_id": None,
-               "channel": "voice", "direction": "outbound", "started_at": NOW.isoformat(), "ended_at": None,
-               "result_code": "NC", "problem_code": None, "circumstance": "", "resolution": "", "notes": "",
-               "script_steps": []}
-    answer = station.sync.api.push({"device_id": station.device.device_id, "device_epoch": 1, "client_time": NOW.isoformat(),
-                                    "mutations": [{"mutation_id": "m-foreign", "client_seq": 1, "name": "contact.log@1",
-                                                   "args": contact, "occurred_at_client": NOW.isoformat()}]})
+    contact = {
+        "id": "c-foreign",
+        "account_id": foreign.id,
+        "customer_id": foreign.customer_id,
+        "contact_point_id": None,
+        "channel": "voice",
+        "direction": "outbound",
+        "started_at": NOW.isoformat(),
+        "ended_at": None,
+        "result_code": "NC",
+        "problem_code": None,
+        "circumstance": "",
+        "resolution": "",
+        "notes": "",
+        "script_steps": [],
+    }
+    answer = station.sync.api.push(
+        {
+            "device_id": station.device.device_id,
+            "device_epoch": 1,
+            "client_time": NOW.isoformat(),
+            "mutations": [
+                {
+                    "mutation_id": "m-foreign",
+                    "client_seq": 1,
+                    "name": "contact.log@1",
+                    "args": contact,
+                    "occurred_at_client": NOW.isoformat(),
+                }
+            ],
+        }
+    )
     assert answer["results"][0]["status"] == "rejected"
     assert answer["results"][0]["reason"]["code"] == "NOT_YOUR_ACCOUNT"
     assert (("account", foreign.id)) not in station.view()
@@ -271,9 +347,22 @@ def test_an_id_that_could_break_a_page_is_refused(server, station: Station) -> N
     station.round()
     account_id, _customer_id = station.accounts()[0]
     note = {"id": 'n"1', "account_id": account_id, "text": "hola"}
-    answer = station.sync.api.push({"device_id": station.device.device_id, "device_epoch": 1, "client_time": NOW.isoformat(),
-                                    "mutations": [{"mutation_id": "m-quote", "client_seq": 1, "name": "note.add@1",
-                                                   "args": note, "occurred_at_client": NOW.isoformat()}]})
+    answer = station.sync.api.push(
+        {
+            "device_id": station.device.device_id,
+            "device_epoch": 1,
+            "client_time": NOW.isoformat(),
+            "mutations": [
+                {
+                    "mutation_id": "m-quote",
+                    "client_seq": 1,
+                    "name": "note.add@1",
+                    "args": note,
+                    "occurred_at_client": NOW.isoformat(),
+                }
+            ],
+        }
+    )
     # The command gets a verdict of its own (the rest of the outbox is not held up), and nothing is stored.
     verdict = answer["results"][0]
     assert verdict["status"] == "rejected" and verdict["reason"]["code"] == "INVALID_ARGUMENTS"
@@ -281,8 +370,9 @@ def test_an_id_that_could_break_a_page_is_refused(server, station: Station) -> N
     assert station.round().ok
 
 
-
-def test_a_cache_restored_from_an_older_copy_continues_under_a_new_epoch(server, station: Station, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_cache_restored_from_an_older_copy_continues_under_a_new_epoch(
+    server, station: Station, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
     from sync_support import reopen

@@ -19,17 +19,36 @@ NOW = "2026-11-22T10:30:00-06:00"
 
 
 def run(tmp_path: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "cobro_tui", *args], capture_output=True, text=True,
-                            env=cli_env(tmp_path, COBRO_NOW=NOW, **env), input=stdin, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "cobro_tui", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(tmp_path, COBRO_NOW=NOW, **env),
+        input=stdin,
+        timeout=120,
+    )
     assert "Traceback" not in result.stderr, result.stderr
     return result
 
 
 def start_server(tmp_path: Path, port: int) -> subprocess.Popen[str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "cobro_tui", "serve", "--port", str(port), "--demo", "300", "--db",
-         f"sqlite:///{tmp_path / 'server.db'}"],
-        env=cli_env(tmp_path / "server-data", COBRO_NOW=NOW), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "cobro_tui",
+            "serve",
+            "--port",
+            str(port),
+            "--demo",
+            "300",
+            "--db",
+            f"sqlite:///{tmp_path / 'server.db'}",
+        ],
+        env=cli_env(tmp_path / "server-data", COBRO_NOW=NOW),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -70,7 +89,12 @@ def test_sync_exits_non_zero_while_the_server_is_down_and_recovers_when_it_retur
     port = free_port()
     server = start_server(tmp_path, port)
     try:
-        assert run(tmp_path, "login", "--server", f"http://127.0.0.1:{port}", "--user", "agente02", stdin="demo\n").returncode == 0
+        assert (
+            run(
+                tmp_path, "login", "--server", f"http://127.0.0.1:{port}", "--user", "agente02", stdin="demo\n"
+            ).returncode
+            == 0
+        )
         assert run(tmp_path, "sync").returncode == 0
     finally:
         server.terminate()
@@ -94,10 +118,13 @@ def test_a_wrong_password_or_an_absent_server_is_refused_with_a_message(tmp_path
     assert absent.returncode == 2 and "did not answer" in absent.stderr
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("mysql://x", "--db takes sqlite:///"),
-    ("sqlite:////nonexistent/dir/x.db", "cannot be opened"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://x", "--db takes sqlite:///"),
+        ("sqlite:////nonexistent/dir/x.db", "cannot be opened"),
+    ],
+)
 def test_serve_explains_a_database_it_cannot_use(tmp_path: Path, url: str, message: str) -> None:
     result = run(tmp_path, "serve", "--port", str(free_port()), "--db", url)
     assert result.returncode == 2 and message in result.stderr
@@ -113,8 +140,9 @@ def test_rules_explain_prints_the_reasoning_rule_by_rule(tmp_path: Path, served:
     assert night.returncode == 0, night.stderr
     assert "mx_condusef@" in night.stdout and "✗ MX-1" in night.stdout and "bloqueado" in night.stdout
     assert "se permite desde 2026-11-23 07:00" in night.stdout
-    day = run(tmp_path, "rules", "explain", number, "--at", "2026-11-23T10:30-06:00",
-              "--channel", "voice", COBRO_LANG="en")
+    day = run(
+        tmp_path, "rules", "explain", number, "--at", "2026-11-23T10:30-06:00", "--channel", "voice", COBRO_LANG="en"
+    )
     assert day.returncode == 0 and "✓ MX-1" in day.stdout and "allowed" in day.stdout
     bad = run(tmp_path, "rules", "explain", "x", "--at", "tomorrow")
     assert bad.returncode == 2 and "ISO" in bad.stderr
@@ -130,7 +158,8 @@ def _an_account_number(tmp_path: Path) -> str:
         return db.execute(
             "SELECT json_extract(a.data, '$.number') FROM entities a WHERE a.kind = 'account' AND a.agent = 'agente01' "
             "AND NOT EXISTS (SELECT 1 FROM entities r WHERE r.kind = 'restriction' AND r.customer_id = a.customer_id) "
-            "ORDER BY a.id LIMIT 1").fetchone()[0]
+            "ORDER BY a.id LIMIT 1"
+        ).fetchone()[0]
 
 
 @pytest.mark.slow
@@ -149,7 +178,9 @@ def test_kpi_prints_the_servers_figures_for_a_supervisor_and_refuses_an_agent(tm
     report = json.loads(run(supervisor_home, "kpi", "--since", "30d", "--json").stdout)
     assert report["attempts"] > 0 and 0 <= report["rpc_rate"] <= 1  # the demo portfolio's last month
     assert f"Intentos {report['attempts']}" in lines.stdout
-    assert "Recuperado del" in lines.stdout and "  agente01: intentos" in lines.stdout  # the amount, then a line per agent
+    assert (
+        "Recuperado del" in lines.stdout and "  agente01: intentos" in lines.stdout
+    )  # the amount, then a line per agent
     other = run(supervisor_home, "kpi", "--team", "sur")
     assert other.returncode != 0 and "OTHER_TEAM" in other.stderr  # supervisor01 reviews team norte only
     bad = run(supervisor_home, "kpi", "--since", "ayer")
@@ -169,14 +200,24 @@ def test_a_manager_administers_users_and_machine_credentials_from_the_command_li
     assert made.returncode == 0 and "se muestra solo esta vez" in made.stdout
     key = made.stdout.strip().splitlines()[-1]
     assert key.startswith("cbi_")
-    payment = {"id": "pay-cli-1", "account_id": "nope", "amount_centavos": 100, "paid_on": "2026-11-22",
-               "channel": "spei", "reference": "R-1"}
-    assert httpx.post(f"{served}/v1/payments", json=payment, headers={"Authorization": f"Bearer {key}"}).status_code == 404
+    payment = {
+        "id": "pay-cli-1",
+        "account_id": "nope",
+        "amount_centavos": 100,
+        "paid_on": "2026-11-22",
+        "channel": "spei",
+        "reference": "R-1",
+    }
+    assert (
+        httpx.post(f"{served}/v1/payments", json=payment, headers={"Authorization": f"Bearer {key}"}).status_code == 404
+    )
     listed = run(manager_home, "admin", "integration", "list")
     assert "core-pagos" in listed.stdout and key not in listed.stdout and "activa" in listed.stdout
     key_id = key.removeprefix("cbi_").split("_")[0]
     assert run(manager_home, "admin", "integration", "revoke", key_id).returncode == 0
-    assert httpx.post(f"{served}/v1/payments", json=payment, headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    assert (
+        httpx.post(f"{served}/v1/payments", json=payment, headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    )
     assert run(manager_home, "admin", "user", "disable", "agente02").returncode == 0
     assert run(agent_home, "sync").returncode == 4  # the session ended on the server: sign in again
     users = run(manager_home, "admin", "users").stdout

@@ -31,11 +31,21 @@ NOW = "2026-11-22T10:30:00-06:00"
 
 
 def start_server(tmp_path: Path, port: int, demo: int | None = 400) -> subprocess.Popen[bytes]:
-    args = [sys.executable, "-m", "cobro_tui", "serve", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'server.db'}"]
+    args = [
+        sys.executable,
+        "-m",
+        "cobro_tui",
+        "serve",
+        "--port",
+        str(port),
+        "--db",
+        f"sqlite:///{tmp_path / 'server.db'}",
+    ]
     if demo:
         args += ["--demo", str(demo), "--seed", "5"]
-    process = subprocess.Popen(args, env=cli_env(tmp_path / "srv", COBRO_NOW=NOW),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        args, env=cli_env(tmp_path / "srv", COBRO_NOW=NOW), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -48,7 +58,9 @@ def start_server(tmp_path: Path, port: int, demo: int | None = 400) -> subproces
 
 
 @pytest.mark.slow
-def test_killing_the_server_mid_push_loses_nothing_and_doubles_nothing(tmp_path: Path, clock: FixedClock, policy: Policy) -> None:
+def test_killing_the_server_mid_push_loses_nothing_and_doubles_nothing(
+    tmp_path: Path, clock: FixedClock, policy: Policy
+) -> None:
     port = free_port()
     server = start_server(tmp_path, port)
     url = f"http://127.0.0.1:{port}"
@@ -72,8 +84,15 @@ def test_killing_the_server_mid_push_loses_nothing_and_doubles_nothing(tmp_path:
         database = server_engine(f"sqlite:///{tmp_path / 'server.db'}")
         with database.connect() as conn:
             assert conn.execute(select(func.count()).select_from(mutation_log)).scalar_one() == 300
-            ids = conn.execute(select(entities.c.id).where(entities.c.kind == "contact_attempt",
-                                                           entities.c.data.like('%"agent": "agente01"%'))).scalars().all()
+            ids = (
+                conn.execute(
+                    select(entities.c.id).where(
+                        entities.c.kind == "contact_attempt", entities.c.data.like('%"agent": "agente01"%')
+                    )
+                )
+                .scalars()
+                .all()
+            )
         assert len(ids) == len(set(ids))
         assert {state for _, state, _ in station.outbox()} <= {"applied", "applied_with_warnings"}
         assert station.view() == server_view(database, "agente01")
@@ -97,18 +116,30 @@ def test_killing_the_workstation_mid_pull_leaves_a_cache_that_finishes_the_job(t
         engine.dispose()
         token = httpx.post(f"{url}/v1/auth/login", json={"username": "agente01", "password": "demo"}).json()["token"]
         # Small snapshot pages, and a kill after the 1st, 2nd and 3rd page written: mid-pull every time.
-        env = dict(os.environ, CACHE_PATH=str(cache.path), CACHE_KEY=cache.key.hex(), TOKEN=token,
-                   PYTHONPATH=str(TESTS), PAGE_LIMIT="300")
+        env = dict(
+            os.environ,
+            CACHE_PATH=str(cache.path),
+            CACHE_KEY=cache.key.hex(),
+            TOKEN=token,
+            PYTHONPATH=str(TESTS),
+            PAGE_LIMIT="300",
+        )
         for pages in (1, 2, 3):
-            child = subprocess.Popen([sys.executable, str(TESTS / "support" / "sync_child.py")], env=env,
-                                     stdout=subprocess.PIPE, text=True)
+            child = subprocess.Popen(
+                [sys.executable, str(TESTS / "support" / "sync_child.py")], env=env, stdout=subprocess.PIPE, text=True
+            )
             assert child.stdout is not None
             for _ in range(pages):
                 assert child.stdout.readline().startswith("page")
             child.send_signal(signal.SIGKILL)
             child.wait()
-        finisher = subprocess.run([sys.executable, str(TESTS / "support" / "sync_child.py")], env=env,
-                                  capture_output=True, text=True, timeout=120)
+        finisher = subprocess.run(
+            [sys.executable, str(TESTS / "support" / "sync_child.py")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert finisher.stdout.strip().splitlines()[-1] == "done", finisher.stdout + finisher.stderr
         engine = cache.open()
         with engine.connect() as conn:

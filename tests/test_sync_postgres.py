@@ -21,9 +21,13 @@ from cobro_tui.server.schema import entities, mutation_log
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("initdb") is None and not os.environ.get("CI"),
-                    reason="needs PostgreSQL's server tools (initdb, pg_ctl); .ci/run installs them, so CI always runs this")
-def test_the_server_on_postgresql_keeps_every_promise_of_the_protocol(tmp_path: Path, clock: FixedClock, policy: Policy) -> None:
+@pytest.mark.skipif(
+    shutil.which("initdb") is None and not os.environ.get("CI"),
+    reason="needs PostgreSQL's server tools (initdb, pg_ctl); .ci/run installs them, so CI always runs this",
+)
+def test_the_server_on_postgresql_keeps_every_promise_of_the_protocol(
+    tmp_path: Path, clock: FixedClock, policy: Policy
+) -> None:
     with postgres_cluster(free_port()) as url:
         engine = prepare(url, FixedClock(NOW), demo_accounts=200, seed=8)
         assert engine.dialect.name == "postgresql"
@@ -48,8 +52,9 @@ def test_the_server_on_postgresql_keeps_every_promise_of_the_protocol(tmp_path: 
                 assert station.round().ok and other.round().ok
                 with engine.connect() as conn:
                     assert conn.execute(select(func.count()).select_from(mutation_log)).scalar_one() == 7
-                    statuses = dict(conn.execute(select(mutation_log.c.status, func.count())
-                                                 .group_by(mutation_log.c.status)).all())
+                    statuses = dict(
+                        conn.execute(select(mutation_log.c.status, func.count()).group_by(mutation_log.c.status)).all()
+                    )
                     owner = conn.execute(select(entities.c.agent).where(entities.c.id == accounts[1][0])).scalar_one()
                 assert statuses.get("rejected") == 1 and owner == "agente02"
                 assert station.view() == server_view(engine, "agente01")

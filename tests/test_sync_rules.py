@@ -40,11 +40,17 @@ def station(tmp_path: Path, served, clock: FixedClock, policy: Policy) -> Statio
 
 def _edit_account(server: Engine, account_id: str, **changes: object) -> None:
     with server.begin() as conn:
-        data = json.loads(conn.execute(select(entities.c.data).where(
-            and_(entities.c.kind == "account", entities.c.id == account_id))).scalar_one())
+        data = json.loads(
+            conn.execute(
+                select(entities.c.data).where(and_(entities.c.kind == "account", entities.c.id == account_id))
+            ).scalar_one()
+        )
         data.update(changes)
-        conn.execute(update(entities).where(and_(entities.c.kind == "account", entities.c.id == account_id))
-                     .values(data=json.dumps(data)))
+        conn.execute(
+            update(entities)
+            .where(and_(entities.c.kind == "account", entities.c.id == account_id))
+            .values(data=json.dumps(data))
+        )
 
 
 def _verdict(station: Station) -> dict:  # type: ignore[type-arg]
@@ -63,11 +69,28 @@ def test_a_promise_on_a_paid_account_is_rejected_with_the_reason(served, station
 def test_a_promise_on_a_disputed_account_is_rejected(served, station: Station) -> None:  # type: ignore[no-untyped-def]
     account_id, customer_id = station.accounts()[1]
     with served[0].begin() as conn:
-        conn.execute(entities.insert().values(
-            kind="restriction", id=new_id(), account_id=None, customer_id=customer_id, agent=None, version=1,
-            data=json.dumps({"id": "r-hold", "customer_id": customer_id, "kind": "dispute",
-                             "created_at": NOW.isoformat(), "source": "debtor", "contact_point_id": None,
-                             "channel": None, "note": ""})))
+        conn.execute(
+            entities.insert().values(
+                kind="restriction",
+                id=new_id(),
+                account_id=None,
+                customer_id=customer_id,
+                agent=None,
+                version=1,
+                data=json.dumps(
+                    {
+                        "id": "r-hold",
+                        "customer_id": customer_id,
+                        "kind": "dispute",
+                        "created_at": NOW.isoformat(),
+                        "source": "debtor",
+                        "contact_point_id": None,
+                        "channel": None,
+                        "note": "",
+                    }
+                ),
+            )
+        )
     station.promise(account_id, 100)
     assert station.round().rejected == 1
     assert _verdict(station)["reason"]["code"] == "ACCOUNT_ON_HOLD"
@@ -86,8 +109,13 @@ def test_a_promise_above_the_balance_is_rejected(station: Station) -> None:
     assert _verdict(station)["reason"]["code"] == "AMOUNT_ABOVE_BALANCE"
 
 
-def test_a_long_poll_returns_as_soon_as_a_change_arrives(served, station: Station, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                         clock: FixedClock, policy: Policy) -> None:
+def test_a_long_poll_returns_as_soon_as_a_change_arrives(
+    served,
+    station: Station,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    clock: FixedClock,
+    policy: Policy,
+) -> None:
     other = make_station(tmp_path, "a1-bis", served[1].url, "agente01", clock, policy)
     assert other.round().ok
     with station.cache.connect() as conn:
@@ -133,9 +161,11 @@ def test_the_server_refuses_malformed_requests_with_a_code(served) -> None:  # t
 
 def _phone_of(station: Station, customer_id: str) -> str:
     with station.cache.connect() as conn:
-        return conn.exec_driver_sql("SELECT id FROM contact_point WHERE customer_id = ? AND kind IN ('mobile', 'home') "
-                                    "AND NOT opted_out AND NOT wrong_number ORDER BY is_primary DESC LIMIT 1",
-                                    (customer_id,)).scalar_one()
+        return conn.exec_driver_sql(
+            "SELECT id FROM contact_point WHERE customer_id = ? AND kind IN ('mobile', 'home') "
+            "AND NOT opted_out AND NOT wrong_number ORDER BY is_primary DESC LIMIT 1",
+            (customer_id,),
+        ).scalar_one()
 
 
 def _exceptions(server: Engine) -> list[dict]:  # type: ignore[type-arg]
@@ -146,20 +176,44 @@ def _exceptions(server: Engine) -> list[dict]:  # type: ignore[type-arg]
 
 
 def test_a_contact_after_an_opt_out_the_workstation_had_not_seen_is_recorded_and_flagged(  # type: ignore[no-untyped-def]
-        served, station: Station) -> None:
+    served, station: Station
+) -> None:
     from cobro_tui.domain.models import Channel
 
     account_id, customer_id = station.accounts()[2]
     phone = _phone_of(station, customer_id)
     # The back office records the opt-out; this workstation has not synced since.
     with served[0].begin() as conn:
-        conn.execute(entities.insert().values(
-            kind="restriction", id=new_id(), account_id=None, customer_id=customer_id, agent=None, version=1,
-            data=json.dumps({"id": "r-opt", "customer_id": customer_id, "kind": "opt_out",
-                             "created_at": (NOW - timedelta(hours=1)).isoformat(), "source": "debtor",
-                             "contact_point_id": phone, "channel": None, "note": ""})))
-    logged = station.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE,
-                                  result_code="NC", contact_point_id=phone, started_at=NOW - timedelta(minutes=5))
+        conn.execute(
+            entities.insert().values(
+                kind="restriction",
+                id=new_id(),
+                account_id=None,
+                customer_id=customer_id,
+                agent=None,
+                version=1,
+                data=json.dumps(
+                    {
+                        "id": "r-opt",
+                        "customer_id": customer_id,
+                        "kind": "opt_out",
+                        "created_at": (NOW - timedelta(hours=1)).isoformat(),
+                        "source": "debtor",
+                        "contact_point_id": phone,
+                        "channel": None,
+                        "note": "",
+                    }
+                ),
+            )
+        )
+    logged = station.contacts.log(
+        account_id=account_id,
+        customer_id=customer_id,
+        channel=Channel.VOICE,
+        result_code="NC",
+        contact_point_id=phone,
+        started_at=NOW - timedelta(minutes=5),
+    )
     report = station.round()
     assert report.warned == 1 and report.rejected == 0  # a fact is never rejected
     warning = _verdict(station)["warnings"][0]
@@ -177,10 +231,22 @@ def test_a_contact_made_at_night_is_flagged_and_one_in_hours_is_not(served, stat
     (first, c1), (second, c2) = station.accounts()[3:5]
     # 02:00 in Mexico City: outside 07:00-22:00; 10:25: inside.
     night = NOW.replace(hour=8, minute=0)
-    station.contacts.log(account_id=first, customer_id=c1, channel=Channel.VOICE, result_code="NC",
-                         contact_point_id=_phone_of(station, c1), started_at=night)
-    station.contacts.log(account_id=second, customer_id=c2, channel=Channel.VOICE, result_code="NC",
-                         contact_point_id=_phone_of(station, c2), started_at=NOW - timedelta(minutes=5))
+    station.contacts.log(
+        account_id=first,
+        customer_id=c1,
+        channel=Channel.VOICE,
+        result_code="NC",
+        contact_point_id=_phone_of(station, c1),
+        started_at=night,
+    )
+    station.contacts.log(
+        account_id=second,
+        customer_id=c2,
+        channel=Channel.VOICE,
+        result_code="NC",
+        contact_point_id=_phone_of(station, c2),
+        started_at=NOW - timedelta(minutes=5),
+    )
     report = station.round()
     assert report.warned == 1 and report.applied == 1 and report.rejected == 0
     [flagged] = _exceptions(served[0])
@@ -191,8 +257,14 @@ def test_a_supervisor_reviews_the_flagged_contacts_and_an_agent_cannot(served, s
     from cobro_tui.domain.models import Channel
 
     account_id, customer_id = station.accounts()[3]
-    station.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code="NC",
-                         contact_point_id=_phone_of(station, customer_id), started_at=NOW.replace(hour=8, minute=0))
+    station.contacts.log(
+        account_id=account_id,
+        customer_id=customer_id,
+        channel=Channel.VOICE,
+        result_code="NC",
+        contact_point_id=_phone_of(station, customer_id),
+        started_at=NOW.replace(hour=8, minute=0),
+    )
     assert station.round().warned == 1
     url = served[1].url
 
@@ -203,7 +275,9 @@ def test_a_supervisor_reviews_the_flagged_contacts_and_an_agent_cannot(served, s
     assert flagged["details"]["ruleset"].startswith("mx_condusef@")
     review = f"{url}/v1/compliance-exceptions/{flagged['id']}"
     assert httpx.post(review, json={"note": "ok"}, headers=supervisor).status_code == 422
-    done = httpx.post(review, json={"note": "llamada fuera de horario; se habló con el agente"}, headers=supervisor).json()
+    done = httpx.post(
+        review, json={"note": "llamada fuera de horario; se habló con el agente"}, headers=supervisor
+    ).json()
     assert done["status"] == "reviewed" and done["reviewed_by"] == "supervisor01"
     assert httpx.post(review, json={"note": "otra revisión más tarde"}, headers=supervisor).status_code == 409
     assert httpx.get(f"{url}/v1/compliance-exceptions", headers=supervisor).json() == []
@@ -219,15 +293,23 @@ async def test_the_supervisor_reviews_an_exception_from_the_queue_screen(served,
     from cobro_tui.ui.screens.exceptions import ExceptionsScreen, ReviewForm
 
     account_id, customer_id = station.accounts()[4]
-    station.contacts.log(account_id=account_id, customer_id=customer_id, channel=Channel.VOICE, result_code="NC",
-                         contact_point_id=_phone_of(station, customer_id), started_at=NOW.replace(hour=8, minute=0))
+    station.contacts.log(
+        account_id=account_id,
+        customer_id=customer_id,
+        channel=Channel.VOICE,
+        result_code="NC",
+        contact_point_id=_phone_of(station, customer_id),
+        started_at=NOW.replace(hour=8, minute=0),
+    )
     assert station.round().warned == 1
     url = served[1].url
     app = supervisor_app(url)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)
         await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, ExceptionsScreen) and app.screen.query_one(DataTable).row_count == 1)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ExceptionsScreen) and app.screen.query_one(DataTable).row_count == 1
+        )
         screen = app.screen
         row = screen.query_one(DataTable).get_row_at(0)
         with station.cache.connect() as conn:

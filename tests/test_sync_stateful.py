@@ -38,8 +38,10 @@ class SyncSchedule(RuleBasedStateMachine):
         self.thread = ServerThread(self.server, clock).start()
         self.proxy = FaultProxy(self.thread.port)
         policy = load_policy()
-        self.stations = [make_station(self.folder, f"s{n}", self.proxy.url, agent, clock, policy, timeout=3)
-                         for n, agent in enumerate(AGENTS)]
+        self.stations = [
+            make_station(self.folder, f"s{n}", self.proxy.url, agent, clock, policy, timeout=3)
+            for n, agent in enumerate(AGENTS)
+        ]
         for station in self.stations:
             assert station.round().ok
         self.logged: set[str] = set()
@@ -76,10 +78,17 @@ class SyncSchedule(RuleBasedStateMachine):
         accounts = station.accounts()
         if accounts:
             customer = accounts[pick % len(accounts)][1]
-            restriction = Restriction(id=new_id(), customer_id=customer, kind=RestrictionKind.OPT_OUT, created_at=NOW,
-                                      source="debtor")
-            record_restriction(station.cache, restriction, actor=station.agent, device=station.device, at=NOW,
-                               config_hash=station.policy.config_hash)
+            restriction = Restriction(
+                id=new_id(), customer_id=customer, kind=RestrictionKind.OPT_OUT, created_at=NOW, source="debtor"
+            )
+            record_restriction(
+                station.cache,
+                restriction,
+                actor=station.agent,
+                device=station.device,
+                at=NOW,
+                config_hash=station.policy.config_hash,
+            )
 
     @rule(fault=st.sampled_from(FAULTS))
     def network(self, fault: str) -> None:
@@ -94,8 +103,15 @@ class SyncSchedule(RuleBasedStateMachine):
         station = self._station(which)
         other = AGENTS[(which + 1) % len(AGENTS)]
         with self.server.connect() as conn:
-            owned = conn.execute(select(entities.c.id).where(entities.c.kind == "account", entities.c.agent == station.agent)
-                                 .order_by(entities.c.id)).scalars().all()
+            owned = (
+                conn.execute(
+                    select(entities.c.id)
+                    .where(entities.c.kind == "account", entities.c.agent == station.agent)
+                    .order_by(entities.c.id)
+                )
+                .scalars()
+                .all()
+            )
         if len(owned) > 2:
             reassign(self.server, owned[pick % len(owned)], other, NOW)
 
@@ -141,6 +157,10 @@ SyncSchedule.teardown = _checked_teardown  # type: ignore[method-assign]
 TestSyncSchedule = SyncSchedule.TestCase
 # Each example starts a server; no shrinking phase keeps the suite's time bounded in CI (a failure
 # still prints its whole schedule and seed).
-TestSyncSchedule.settings = settings(max_examples=8, stateful_step_count=20, deadline=None,
-                                     phases=[Phase.explicit, Phase.reuse, Phase.generate],
-                                     suppress_health_check=[HealthCheck.too_slow])
+TestSyncSchedule.settings = settings(
+    max_examples=8,
+    stateful_step_count=20,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow],
+)

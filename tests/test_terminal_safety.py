@@ -56,8 +56,9 @@ def test_what_the_server_sends_is_cleaned_before_the_cache_keeps_it(tmp_path: Pa
             for entity_id, data in rows:
                 value = json.loads(data)
                 value["full_name"] = PAYLOAD
-                conn.exec_driver_sql("UPDATE entities SET data = ? WHERE kind = 'customer' AND id = ?",
-                                     (json.dumps(value), entity_id))
+                conn.exec_driver_sql(
+                    "UPDATE entities SET data = ? WHERE kind = 'customer' AND id = ?", (json.dumps(value), entity_id)
+                )
         station = make_station(tmp_path, "safe", thread.url, "agente01", clock, policy)
         assert station.round().ok
         with station.cache.connect() as conn:
@@ -151,8 +152,11 @@ def test_every_json_answer_is_cleaned_by_the_client_before_anyone_reads_it(tmp_p
     class Hostile(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             status = 200 if self.path.startswith("/v1/changes") else 409
-            body = {"changes": [{"data": {"full_name": PAYLOAD}}], "cursor": "c"} if status == 200 else \
-                {"code": "X", "message": PAYLOAD, "details": {}}
+            body = (
+                {"changes": [{"data": {"full_name": PAYLOAD}}], "cursor": "c"}
+                if status == 200
+                else {"code": "X", "message": PAYLOAD, "details": {}}
+            )
             raw = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -168,7 +172,9 @@ def test_every_json_answer_is_cleaned_by_the_client_before_anyone_reads_it(tmp_p
     try:
         api = ApiClient(f"http://127.0.0.1:{server.server_port}", "t", "d", timeout=5)
         page = api.changes(None)
-        assert no_controls(page["changes"][0]["data"]["full_name"]) and "Zapata" in page["changes"][0]["data"]["full_name"]
+        assert (
+            no_controls(page["changes"][0]["data"]["full_name"]) and "Zapata" in page["changes"][0]["data"]["full_name"]
+        )
         with pytest.raises(Refused) as refused:
             api.audit_device("d")
         assert no_controls(refused.value.message) and "Zapata" in refused.value.message

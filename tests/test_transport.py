@@ -29,8 +29,14 @@ NEVER = "http://192.0.2.1:9"  # TEST-NET-1 (RFC 5737): no host answers there, an
 
 
 def run(home: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "cobro_tui", *args], capture_output=True, text=True,
-                            env=cli_env(home, COBRO_NOW=NOW.isoformat(), **env), input=stdin, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "cobro_tui", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(home, COBRO_NOW=NOW.isoformat(), **env),
+        input=stdin,
+        timeout=120,
+    )
     assert "Traceback" not in result.stderr, result.stderr
     return result
 
@@ -67,7 +73,9 @@ def test_plain_http_off_this_machine_is_refused_before_any_connection() -> None:
     with pytest.raises(InsecureServer, match=r"\[sync\] allow_insecure_http"):
         ApiClient(NEVER, transport=httpx.MockTransport(answer)).login("agente01", "demo")
     with pytest.raises(InsecureServer):
-        ApiClient("http://10.1.2.3:8000", security=TransportSecurity(ca_file=None), transport=httpx.MockTransport(answer))
+        ApiClient(
+            "http://10.1.2.3:8000", security=TransportSecurity(ca_file=None), transport=httpx.MockTransport(answer)
+        )
     assert tried == []  # nothing was sent anywhere
     # https anywhere, and http to loopback, are taken as they are.
     assert TransportSecurity().check("https://cobro.banco.mx") is None
@@ -75,7 +83,9 @@ def test_plain_http_off_this_machine_is_refused_before_any_connection() -> None:
     with pytest.raises(UserFacingError, match="https://"):
         TransportSecurity().check("ftp://cobro.banco.mx")
     # Allowed by the setting: it goes, and says so.
-    allowed = ApiClient(NEVER, security=TransportSecurity(allow_insecure_http=True), transport=httpx.MockTransport(answer))
+    allowed = ApiClient(
+        NEVER, security=TransportSecurity(allow_insecure_http=True), transport=httpx.MockTransport(answer)
+    )
     assert allowed.insecure_warning is not None and "allow_insecure_http" in allowed.insecure_warning
     assert allowed.login("agente01", "demo")["token"] == "t" and len(tried) == 1
 
@@ -89,8 +99,17 @@ def test_login_over_http_to_another_host_is_refused_naming_the_setting(tmp_path:
 
 
 def test_allowed_plain_http_is_warned_at_every_start(tmp_path: Path) -> None:
-    allowed = run(tmp_path, "login", "--server", NEVER, "--user", "agente01", stdin="demo\n",
-                  COBRO_SYNC__ALLOW_INSECURE_HTTP="true", COBRO_SYNC__TIMEOUT_SECONDS="0.5")
+    allowed = run(
+        tmp_path,
+        "login",
+        "--server",
+        NEVER,
+        "--user",
+        "agente01",
+        stdin="demo\n",
+        COBRO_SYNC__ALLOW_INSECURE_HTTP="true",
+        COBRO_SYNC__TIMEOUT_SECONDS="0.5",
+    )
     assert "AVISO" in allowed.stderr and "allow_insecure_http" in allowed.stderr
     # Let through: the password was asked and the address tried (nobody answers at TEST-NET).
     assert "Contraseña" in allowed.stderr and "did not answer" in allowed.stderr and allowed.returncode == 2
@@ -109,8 +128,9 @@ async def test_the_workstation_says_at_start_that_its_connection_is_plain_http(t
         assert warned.severity == "warning" and "allow_insecure_http" in warned.message
 
 
-def test_login_and_sync_over_https_with_the_institutions_own_ca(tmp_path: Path, certificates: Certificates,
-                                                                https_server: ServerThread) -> None:
+def test_login_and_sync_over_https_with_the_institutions_own_ca(
+    tmp_path: Path, certificates: Certificates, https_server: ServerThread
+) -> None:
     assert https_server.url.startswith("https://127.0.0.1:")
     untrusted = run(tmp_path / "plain", "login", "--server", https_server.url, "--user", "agente01", stdin="demo\n")
     assert untrusted.returncode != 0 and "[sync] ca_file" in untrusted.stderr  # the system's CAs do not know it

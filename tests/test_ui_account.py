@@ -41,13 +41,20 @@ async def _open_free(pilot) -> AccountScreen:  # type: ignore[no-untyped-def]
     app = pilot.app
     first = await _open_first(pilot)
     accounts = app.workstation.accounts
-    target = next(e.account_id for e in app.workstation.queue.page(None, 200).entries
-                  if not accounts.open(e.account_id).file.open_promises() and not accounts.open(e.account_id).file.plans)
+    target = next(
+        e.account_id
+        for e in app.workstation.queue.page(None, 200).entries
+        if not accounts.open(e.account_id).file.open_promises() and not accounts.open(e.account_id).file.plans
+    )
     if target == first.account_id:
         return first
     app.post_message(OpenAccount(target))
-    await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen) and app.screen.account_id == target
-                   and app.screen.view is not None)
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(app.screen, AccountScreen) and app.screen.account_id == target and app.screen.view is not None
+        ),
+    )
     return app.screen
 
 
@@ -66,21 +73,29 @@ async def test_enter_opens_the_account_masked_and_showing_data_is_audited(tmp_pa
         balances = text_of(screen.query_one("#panel-balances"))
         assert "Saldo total" in balances and "$" in balances
         with _db(app).connect() as conn:
-            before = conn.exec_driver_sql("SELECT count(*) FROM audit_event WHERE body LIKE '%pii.revealed%'").scalar_one()
+            before = conn.exec_driver_sql(
+                "SELECT count(*) FROM audit_event WHERE body LIKE '%pii.revealed%'"
+            ).scalar_one()
         await pilot.press("v")  # asks why first
         await wait_for(pilot, lambda: isinstance(app.screen, RevealReason))
         asked = app.screen
         assert "motivo" in text_of(asked.query(Static).nodes[1])
         options = asked.query_one(OptionList)
-        assert [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)][-1] == "Revisión de supervisión"
+        assert [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)][
+            -1
+        ] == "Revisión de supervisión"
         await pilot.press("down", "enter")  # the second reason
         await wait_for(pilot, lambda: app.screen is screen and screen.revealed)
         points = text_of(screen.query_one("#panel-contact-points"))
         assert all(phone in points for phone in phones)
         assert "bitácora" in str(screen.query_one("#account-privacy", Static).render())
         with _db(app).connect() as conn:
-            after = conn.exec_driver_sql("SELECT count(*) FROM audit_event WHERE body LIKE '%pii.revealed%'").scalar_one()
-            bodies = [r[0] for r in conn.exec_driver_sql("SELECT body FROM audit_event WHERE body LIKE '%pii.revealed%'")]
+            after = conn.exec_driver_sql(
+                "SELECT count(*) FROM audit_event WHERE body LIKE '%pii.revealed%'"
+            ).scalar_one()
+            bodies = [
+                r[0] for r in conn.exec_driver_sql("SELECT body FROM audit_event WHERE body LIKE '%pii.revealed%'")
+            ]
         assert after == before + 1
         event = json.loads(bodies[-1])
         assert event["data"]["reason"] == "payment_arrangement" and event["data"]["account_id"] == screen.account_id
@@ -117,19 +132,24 @@ async def test_escape_at_the_reason_shows_nothing_and_records_nothing(tmp_path: 
             assert conn.exec_driver_sql("SELECT count(*) FROM audit_event").scalar_one() == before
 
 
-async def test_a_revealed_card_number_shows_no_more_than_its_first_six_and_last_four(tmp_path: Path,
-                                                                                    policy: Policy) -> None:
+async def test_a_revealed_card_number_shows_no_more_than_its_first_six_and_last_four(
+    tmp_path: Path, policy: Policy
+) -> None:
     app = demo_app(tmp_path, policy)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open_first(pilot)
         accounts = app.workstation.accounts
-        card = next(e.account_id for e in app.workstation.queue.page(None, 200).entries
-                    if accounts.open(e.account_id).file.account.product.value == "tarjeta_credito")
+        card = next(
+            e.account_id
+            for e in app.workstation.queue.page(None, 200).entries
+            if accounts.open(e.account_id).file.account.product.value == "tarjeta_credito"
+        )
         from cobro_tui.ui.messages import OpenAccount
 
         app.post_message(OpenAccount(card))
-        await wait_for(pilot, lambda: screen.account_id == card and screen.view is not None
-                       and screen.view.file.account.id == card)
+        await wait_for(
+            pilot, lambda: screen.account_id == card and screen.view is not None and screen.view.file.account.id == card
+        )
         number = screen.view.file.account.number
         assert number[6:-4] == "*" * (len(number) - 10)  # the cache holds the cut form only
         masked = text_of(screen.query_one("#account-heading", Static))
@@ -163,7 +183,9 @@ async def test_a_promise_taken_in_the_form_is_saved_pending_and_shown(tmp_path: 
         assert [tuple(r) for r in outbox] == [("promise.create@1", account_id)]
 
 
-async def test_a_promise_outside_the_rules_says_what_is_allowed_and_saves_nothing(tmp_path: Path, policy: Policy) -> None:
+async def test_a_promise_outside_the_rules_says_what_is_allowed_and_saves_nothing(
+    tmp_path: Path, policy: Policy
+) -> None:
     app = demo_app(tmp_path, policy)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open_first(pilot)
@@ -181,7 +203,10 @@ async def test_a_promise_outside_the_rules_says_what_is_allowed_and_saves_nothin
         assert f"El monto mínimo de una promesa es ${least.centavos / 100:,.2f}." in text
         days = rules.days_for(account.bucket)
         last_day = (NOW.date() + timedelta(days=days)).strftime("%d/%m/%Y")
-        assert f"En el tramo {account.bucket} la fecha de pago debe estar dentro de {days} días: a más tardar el {last_day}." in text
+        assert (
+            f"En el tramo {account.bucket} la fecha de pago debe estar dentro de {days} días: a más tardar el {last_day}."
+            in text
+        )
         form.query_one("#promise-amount", Input).value = "doce"
         await wait_for(pilot, lambda: "no es un monto" in str(check.render()))
         await pilot.press("ctrl+s")
@@ -193,7 +218,9 @@ async def test_a_promise_outside_the_rules_says_what_is_allowed_and_saves_nothin
         await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen))
 
 
-async def test_a_logged_contact_is_pending_and_f5_moves_on_to_an_account_not_worked_today(tmp_path: Path, policy: Policy) -> None:
+async def test_a_logged_contact_is_pending_and_f5_moves_on_to_an_account_not_worked_today(
+    tmp_path: Path, policy: Policy
+) -> None:
     app = demo_app(tmp_path, policy)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open_first(pilot)
@@ -208,16 +235,25 @@ async def test_a_logged_contact_is_pending_and_f5_moves_on_to_an_account_not_wor
         form.query_one("#contact-notes", Input).value = "No contestó; volver a llamar"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.screen is screen)
-        await wait_for(pilot, lambda: screen.view is not None and any(c.sync_state == "pending" for c in screen.view.file.contacts))
+        await wait_for(
+            pilot, lambda: screen.view is not None and any(c.sync_state == "pending" for c in screen.view.file.contacts)
+        )
         history = text_of(screen.query_one("#panel-history"))
         assert "No contesta" in history and "Pendiente" in history
         with _db(app).connect() as conn:
-            row = conn.exec_driver_sql("SELECT result_code, problem_code, notes, sync_state FROM contact_attempt "
-                                       "WHERE account_id = ? AND sync_state = 'pending'", (first,)).one()
+            row = conn.exec_driver_sql(
+                "SELECT result_code, problem_code, notes, sync_state FROM contact_attempt "
+                "WHERE account_id = ? AND sync_state = 'pending'",
+                (first,),
+            ).one()
         assert tuple(row) == ("NC", "desempleo", "No contestó; volver a llamar", "pending")
         await pilot.press("f5")
-        await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen) and app.screen.account_id != first
-                       and app.screen.view is not None)
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, AccountScreen) and app.screen.account_id != first and app.screen.view is not None
+            ),
+        )
         shown = [str(label.render()) for label in app.screen.query(".alert") if not label.has_class("-off")]
         assert "TRABAJADA HOY" not in " ".join(shown)
 
@@ -236,7 +272,8 @@ async def test_f1_lists_the_keys_of_the_screen_in_front(tmp_path: Path, policy: 
 
 
 async def test_the_call_guide_fits_the_bucket_and_its_ticked_steps_are_saved_with_the_contact(
-        tmp_path: Path, policy: Policy) -> None:
+    tmp_path: Path, policy: Policy
+) -> None:
     import json
 
     from textual.widgets import SelectionList
@@ -268,7 +305,9 @@ async def test_the_call_guide_fits_the_bucket_and_its_ticked_steps_are_saved_wit
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.screen is screen)
         with _db(app).connect() as conn:
-            saved = conn.exec_driver_sql("SELECT script_steps FROM contact_attempt WHERE sync_state = 'pending'").scalar_one()
+            saved = conn.exec_driver_sql(
+                "SELECT script_steps FROM contact_attempt WHERE sync_state = 'pending'"
+            ).scalar_one()
             outbox = conn.exec_driver_sql("SELECT args_json FROM outbox").scalar_one()
         assert sorted(json.loads(saved)) == sorted(expected[:2])
         assert sorted(json.loads(outbox)["script_steps"]) == sorted(expected[:2])
@@ -305,7 +344,12 @@ async def test_a_plan_is_previewed_as_it_is_typed_and_proposed_pending(tmp_path:
         with _db(app).connect() as conn:
             assert conn.exec_driver_sql("SELECT name FROM outbox").scalars().all() == ["plan.propose@1"]
             plan_id = conn.exec_driver_sql("SELECT id FROM payment_plan WHERE sync_state = 'pending'").scalar_one()
-            assert conn.exec_driver_sql("SELECT sum(amount) FROM plan_installment WHERE plan_id = ?", (plan_id,)).scalar_one() == 240000
+            assert (
+                conn.exec_driver_sql(
+                    "SELECT sum(amount) FROM plan_installment WHERE plan_id = ?", (plan_id,)
+                ).scalar_one()
+                == 240000
+            )
 
 
 async def test_the_wrapup_line_takes_a_promise_through_the_same_rules(tmp_path: Path, policy: Policy) -> None:
@@ -328,7 +372,9 @@ async def test_the_wrapup_line_takes_a_promise_through_the_same_rules(tmp_path: 
         await pilot.press(*f"p {pesos} 30 spei", "enter")
         await wait_for(pilot, lambda: line.value == "")
         with _db(app).connect() as conn:
-            row = conn.exec_driver_sql("SELECT amount, due_on, channel, sync_state FROM promise WHERE sync_state = 'pending'").one()
+            row = conn.exec_driver_sql(
+                "SELECT amount, due_on, channel, sync_state FROM promise WHERE sync_state = 'pending'"
+            ).one()
         assert tuple(row) == (pesos * 100, "2026-11-30", "spei", "pending")
         await pilot.press(*"g NC no contesta", "enter")
         await wait_for(pilot, lambda: line.value == "")
@@ -357,12 +403,16 @@ async def test_a_callback_is_entered_in_the_debtors_time(tmp_path: Path, policy:
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: app.screen is screen)
         with _db(app).connect() as conn:
-            saved = conn.exec_driver_sql("SELECT callback_at FROM contact_attempt WHERE sync_state = 'pending'").scalar_one()
+            saved = conn.exec_driver_sql(
+                "SELECT callback_at FROM contact_attempt WHERE sync_state = 'pending'"
+            ).scalar_one()
         expected = datetime(2026, 11, 23, 18, 30, tzinfo=zone).astimezone(UTC)
         assert datetime.fromisoformat(saved) == expected
 
 
-async def test_a_settlement_is_proposed_from_f3_with_its_discount_and_shown_on_the_account(tmp_path: Path, policy: Policy) -> None:
+async def test_a_settlement_is_proposed_from_f3_with_its_discount_and_shown_on_the_account(
+    tmp_path: Path, policy: Policy
+) -> None:
     from cobro_tui.ui.messages import OpenAccount
     from cobro_tui.ui.screens.plan_form import PlanForm
 
@@ -370,12 +420,21 @@ async def test_a_settlement_is_proposed_from_f3_with_its_discount_and_shown_on_t
     async with app.run_test(size=(120, 40)) as pilot:
         await _open_first(pilot)
         accounts = app.workstation.accounts
-        target = next(e.account_id for e in app.workstation.queue.page(None, 120).entries
-                      if accounts.open(e.account_id).file.account.bucket in ("120+", "castigo")
-                      and not accounts.open(e.account_id).file.plans)
+        target = next(
+            e.account_id
+            for e in app.workstation.queue.page(None, 120).entries
+            if accounts.open(e.account_id).file.account.bucket in ("120+", "castigo")
+            and not accounts.open(e.account_id).file.plans
+        )
         app.post_message(OpenAccount(target))
-        await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen) and app.screen.account_id == target
-                       and app.screen.view is not None)
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, AccountScreen)
+                and app.screen.account_id == target
+                and app.screen.view is not None
+            ),
+        )
         screen = app.screen
         offers = text_of(screen.query_one("#panel-offers"))
         assert "Liquidación" in offers and "de descuento" in offers  # what the policy allows, with its figures
@@ -385,7 +444,9 @@ async def test_a_settlement_is_proposed_from_f3_with_its_discount_and_shown_on_t
         form = app.screen
         form.query_one("#plan-kind", Select).value = "settlement"
         limits = policy.offers.settlement.discounts(screen.view.file.account.bucket, balance.centavos)
-        pay = balance.centavos - balance.centavos * (limits["agent"] + 5) // 100  # above the agent's discount, a supervisor's to grant
+        pay = (
+            balance.centavos - balance.centavos * (limits["agent"] + 5) // 100
+        )  # above the agent's discount, a supervisor's to grant
         form.query_one("#plan-total", Input).value = f"{pay / 100:.2f}"
         form.query_one("#plan-down", Input).value = "0"
         form.query_one("#plan-count", Input).value = "1"

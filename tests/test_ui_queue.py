@@ -32,7 +32,9 @@ async def test_the_queue_opens_on_the_agents_accounts_highest_priority_first(tmp
         await wait_for(pilot, lambda: app.workstation.queue.page(None, 1).entries[0].priority > 0)
         entries = app.workstation.queue.page(None, 200).entries
         expected = [(str(e.priority), str(e.dpd)) for e in entries]
-        await wait_for(pilot, lambda: [(table.get_row_at(i)[0], table.get_row_at(i)[5]) for i in range(200)] == expected)
+        await wait_for(
+            pilot, lambda: [(table.get_row_at(i)[0], table.get_row_at(i)[5]) for i in range(200)] == expected
+        )
         assert [(e.priority, e.dpd) for e in entries] == sorted(((e.priority, e.dpd) for e in entries), reverse=True)
         assert entries[0].priority > entries[-1].priority
         assert table.get_row_at(0)[6].startswith("$")
@@ -64,8 +66,13 @@ async def test_the_queue_moves_by_keys_and_mouse_and_draws_what_changed(tmp_path
     app = demo_app(tmp_path, policy, accounts=60)
     async with app.run_test(size=(120, 20)) as pilot:
         table = await _loaded(pilot, 60)
-        await wait_for(pilot, lambda: app.workstation.queue.page(None, 1).entries[0].priority > 0
-                       and table.get_row_at(0)[0] == str(app.workstation.queue.page(None, 1).entries[0].priority))
+        await wait_for(
+            pilot,
+            lambda: (
+                app.workstation.queue.page(None, 1).entries[0].priority > 0
+                and table.get_row_at(0)[0] == str(app.workstation.queue.page(None, 1).entries[0].priority)
+            ),
+        )
 
         def on_screen(row: int) -> str:
             return table.render_line(row - round(table.scroll_y) + 1).text  # line 0 is the heading
@@ -104,7 +111,9 @@ async def test_ctrl_q_quits(tmp_path: Path, policy: Policy) -> None:
     assert not app.is_running
 
 
-async def test_the_footer_speaks_the_interface_language(tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_footer_speaks_the_interface_language(
+    tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("COBRO_LANG", "en")
     app = demo_app(tmp_path, policy, accounts=5)
     async with app.run_test(size=(100, 24)) as pilot:
@@ -143,7 +152,8 @@ async def test_a_filter_narrows_the_queue_and_says_so(tmp_path: Path, policy: Po
 
 
 async def test_the_palette_finds_accounts_by_name_number_or_phone_and_offers_the_screens_actions(
-        tmp_path: Path, policy: Policy) -> None:
+    tmp_path: Path, policy: Policy
+) -> None:
     from textual.command import CommandList, CommandPalette
 
     from cobro_tui.ui.screens.account import AccountScreen
@@ -159,20 +169,29 @@ async def test_the_palette_finds_accounts_by_name_number_or_phone_and_offers_the
             await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
             await pilot.press(*query)
             options = app.screen.query_one(CommandList)
-            await wait_for(pilot, lambda options=options: any(first.account_last4 in str(options.get_option_at_index(i).prompt)
-                                                              for i in range(options.option_count)))
+            await wait_for(
+                pilot,
+                lambda options=options: any(
+                    first.account_last4 in str(options.get_option_at_index(i).prompt)
+                    for i in range(options.option_count)
+                ),
+            )
             await pilot.press("escape")
             await wait_for(pilot, lambda: not isinstance(app.screen, CommandPalette))
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"Siguiente")
         options = app.screen.query_one(CommandList)
-        await wait_for(pilot, lambda: options.option_count > 0 and "Siguiente cuenta" in str(options.get_option_at_index(0).prompt))
+        await wait_for(
+            pilot, lambda: options.option_count > 0 and "Siguiente cuenta" in str(options.get_option_at_index(0).prompt)
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen))
 
 
-async def test_the_account_screen_is_made_ahead_and_the_collector_waits_for_quiet(tmp_path: Path, policy: Policy) -> None:
+async def test_the_account_screen_is_made_ahead_and_the_collector_waits_for_quiet(
+    tmp_path: Path, policy: Policy
+) -> None:
     import gc
 
     from cobro_tui.ui.screens.account import AccountScreen

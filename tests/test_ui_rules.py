@@ -41,12 +41,18 @@ async def _open(pilot, account_id: str | None = None) -> AccountScreen:  # type:
     await wait_for(pilot, lambda: table.row_count > 0)
     target = account_id or table.cursor_key
     app.post_message(OpenAccount(target))
-    await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen) and app.screen.account_id == target
-                   and app.screen.view is not None)
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(app.screen, AccountScreen) and app.screen.account_id == target and app.screen.view is not None
+        ),
+    )
     return app.screen
 
 
-async def test_at_night_nobody_is_callable_and_a_call_is_refused_with_its_reasons(tmp_path: Path, policy: Policy) -> None:
+async def test_at_night_nobody_is_callable_and_a_call_is_refused_with_its_reasons(
+    tmp_path: Path, policy: Policy
+) -> None:
     app = demo_app(tmp_path, policy, now=NIGHT)
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.screen.query_one(QueueTable)
@@ -69,7 +75,7 @@ async def test_at_night_nobody_is_callable_and_a_call_is_refused_with_its_reason
         said = text_of(check)
         assert "MX-1" in said and "07:00" in said and "se permite desde" in said
         assert _count(app, "SELECT count(*) FROM contact_attempt") == before
-        blocked = _count(app, "SELECT count(*) FROM audit_event WHERE body LIKE '%\"type\":\"rules.blocked\"%'")
+        blocked = _count(app, 'SELECT count(*) FROM audit_event WHERE body LIKE \'%"type":"rules.blocked"%\'')
         assert blocked == 1
         # The debtor calling in is always allowed.
         form.query_one("#contact-direction", Select).value = "inbound"
@@ -101,20 +107,36 @@ async def test_an_opt_out_recorded_offline_blocks_that_number_at_once(tmp_path: 
         await wait_for(pilot, lambda: table.row_count > 0)  # the queue's contact times are made by then
         target = next(e.account_id for e in ws.queue.page(None, 200).entries if e.callable_now)
         screen = await _open(pilot, target)
-        phone = next(p for p in screen.view.file.contact_points if p.id in screen.view.rules
-                     and screen.view.rules[p.id].channel is Channel.VOICE and screen.view.rules[p.id].decision.allowed)
+        phone = next(
+            p
+            for p in screen.view.file.contact_points
+            if p.id in screen.view.rules
+            and screen.view.rules[p.id].channel is Channel.VOICE
+            and screen.view.rules[p.id].decision.allowed
+        )
         await pilot.press("o")
         await wait_for(pilot, lambda: isinstance(app.screen, RestrictionForm))
         app.screen.query_one("#restriction-what", Select).value = f"point:{phone.id}"
         app.screen.query_one("#restriction-note", Input).value = "pidió no llamarle a este número"
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, AccountScreen) and app.screen.view is not None
-                       and not app.screen.view.rules[phone.id].decision.allowed)
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, AccountScreen)
+                and app.screen.view is not None
+                and not app.screen.view.rules[phone.id].decision.allowed
+            ),
+        )
         assert "✗ MX-OPT" in text_of(app.screen.query_one("#panel-contact-points"))
         assert _count(app, "SELECT count(*) FROM outbox WHERE name = 'restriction.request@1'") == 1
         with pytest.raises(Exception, match="MX-OPT"):
-            ws.contacts.log(account_id=target, customer_id=screen.view.file.customer.id, channel=Channel.VOICE,
-                            result_code="NC", contact_point_id=phone.id)
+            ws.contacts.log(
+                account_id=target,
+                customer_id=screen.view.file.customer.id,
+                channel=Channel.VOICE,
+                result_code="NC",
+                contact_point_id=phone.id,
+            )
 
 
 async def test_the_callable_now_filter(tmp_path: Path, policy: Policy) -> None:
@@ -144,16 +166,27 @@ def test_a_supervisor_override_needs_a_reason_and_is_logged_as_such(tmp_path: Pa
     account = agent.queue.page(None, 1).entries[0].account_id
     customer = agent.accounts.open(account).file.customer.id
     with pytest.raises(ContactRefused, match="Solo un supervisor"):
-        agent.contacts.log(account_id=account, customer_id=customer, channel=Channel.VOICE, result_code="NC",
-                           override_reason="El deudor pidió que le llamáramos ya")
+        agent.contacts.log(
+            account_id=account,
+            customer_id=customer,
+            channel=Channel.VOICE,
+            result_code="NC",
+            override_reason="El deudor pidió que le llamáramos ya",
+        )
     boss = demo_app(tmp_path / "boss", policy, now=NIGHT, role="supervisor").workstation
     account = boss.queue.page(None, 1).entries[0].account_id
     customer = boss.accounts.open(account).file.customer.id
     with pytest.raises(ContactRefused, match="al menos 15"):
-        boss.contacts.log(account_id=account, customer_id=customer, channel=Channel.VOICE, result_code="NC",
-                          override_reason="ok")
-    logged = boss.contacts.log(account_id=account, customer_id=customer, channel=Channel.VOICE, result_code="NC",
-                               override_reason="Urgencia: el deudor pidió la llamada por escrito")
+        boss.contacts.log(
+            account_id=account, customer_id=customer, channel=Channel.VOICE, result_code="NC", override_reason="ok"
+        )
+    logged = boss.contacts.log(
+        account_id=account,
+        customer_id=customer,
+        channel=Channel.VOICE,
+        result_code="NC",
+        override_reason="Urgencia: el deudor pidió la llamada por escrito",
+    )
     assert logged.outbox.args["override_reason"] == "Urgencia: el deudor pidió la llamada por escrito"
     with boss.status.engine.connect() as conn:
         bodies = [json.loads(b) for b in conn.exec_driver_sql("SELECT body FROM audit_event ORDER BY seq").scalars()]
@@ -165,8 +198,13 @@ def test_a_supervisor_override_needs_a_reason_and_is_logged_as_such(tmp_path: Pa
     day.queue.rescore(None)
     free = next(e.account_id for e in day.queue.page(None, 200).entries if e.callable_now)
     with pytest.raises(ContactRefused, match="no hace falta"):
-        day.contacts.log(account_id=free, customer_id=day.accounts.open(free).file.customer.id, channel=Channel.VOICE,
-                         result_code="NC", override_reason="Urgencia: el deudor pidió la llamada")
+        day.contacts.log(
+            account_id=free,
+            customer_id=day.accounts.open(free).file.customer.id,
+            channel=Channel.VOICE,
+            result_code="NC",
+            override_reason="Urgencia: el deudor pidió la llamada",
+        )
 
 
 def test_a_callback_the_debtor_asked_for_is_outside_the_daily_cap(tmp_path: Path, policy: Policy) -> None:
@@ -181,21 +219,39 @@ def test_a_callback_the_debtor_asked_for_is_outside_the_daily_cap(tmp_path: Path
     account = next(e.account_id for e in ws.queue.page(None, 200).entries if e.callable_now)
     customer = ws.accounts.open(account).file.customer.id
     for minutes in (90, 60):
-        ws.contacts.log(account_id=account, customer_id=customer, channel=Channel.VOICE, result_code="NC",
-                        started_at=NOW - timedelta(minutes=minutes))
-    ws.contacts.log(account_id=account, customer_id=customer, channel=Channel.VOICE, result_code="CB",
-                    callback_at=NOW + timedelta(hours=3))
+        ws.contacts.log(
+            account_id=account,
+            customer_id=customer,
+            channel=Channel.VOICE,
+            result_code="NC",
+            started_at=NOW - timedelta(minutes=minutes),
+        )
+    ws.contacts.log(
+        account_id=account,
+        customer_id=customer,
+        channel=Channel.VOICE,
+        result_code="CB",
+        callback_at=NOW + timedelta(hours=3),
+    )
     # Three attempts today: the institution's cap (INST-1) refuses a fourth call now...
     with pytest.raises(ContactRefused, match="INST-1"):
         ws.contacts.log(account_id=account, customer_id=customer, channel=Channel.VOICE, result_code="NC")
     # ...but not the call back at the time the debtor asked for.
     engine = ws.status.engine
-    later = build_workstation(engine, load_settings(), FixedClock(NOW + timedelta(hours=3, minutes=2)), policy,
-                              "agente01", "demo")
-    logged = later.contacts.log(account_id=account, customer_id=customer, channel=Channel.VOICE, result_code="PP",
-                                  problem_code="desempleo", circumstance="perdió el empleo en octubre", resolution="promesa de pago")
+    later = build_workstation(
+        engine, load_settings(), FixedClock(NOW + timedelta(hours=3, minutes=2)), policy, "agente01", "demo"
+    )
+    logged = later.contacts.log(
+        account_id=account,
+        customer_id=customer,
+        channel=Channel.VOICE,
+        result_code="PP",
+        problem_code="desempleo",
+        circumstance="perdió el empleo en octubre",
+        resolution="promesa de pago",
+    )
     assert logged.attempt.result_code == "PP"
     with pytest.raises(ContactRefused, match="INST-1"):  # an hour after it, the cap holds again
-        build_workstation(engine, load_settings(), FixedClock(NOW + timedelta(hours=4)), policy, "agente01",
-                          "demo").contacts.log(account_id=account, customer_id=customer, channel=Channel.VOICE,
-                                               result_code="NC")
+        build_workstation(
+            engine, load_settings(), FixedClock(NOW + timedelta(hours=4)), policy, "agente01", "demo"
+        ).contacts.log(account_id=account, customer_id=customer, channel=Channel.VOICE, result_code="NC")

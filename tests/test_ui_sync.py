@@ -41,19 +41,28 @@ async def _until(pilot, check, tries: int = 300) -> None:  # type: ignore[no-unt
     raise AssertionError("the screen never showed it")
 
 
-def _live_app(tmp_path: Path, name: str, proxy: FaultProxy, clock: FixedClock, policy: Policy,  # type: ignore[no-untyped-def]
-              monkeypatch: pytest.MonkeyPatch):
+def _live_app(
+    tmp_path: Path,
+    name: str,
+    proxy: FaultProxy,
+    clock: FixedClock,
+    policy: Policy,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+):
     """A workstation synced through the proxy; rounds only when the test (or a local write) asks."""
     monkeypatch.setenv("COBRO_SYNC__INTERVAL_SECONDS", "3600")
     station = make_station(tmp_path, name, proxy.url, "agente01", clock, policy, timeout=2)
     settings = load_settings()
-    workstation = replace(build_workstation(station.cache, settings, clock, policy, "agente01", "live"),
-                          sync=SyncService(station.sync, 3600))
+    workstation = replace(
+        build_workstation(station.cache, settings, clock, policy, "agente01", "live"),
+        sync=SyncService(station.sync, 3600),
+    )
     return station, workstation, build_app(settings, clock, workstation)
 
 
-async def test_status_and_local_items_follow_the_server(tmp_path: Path, proxy: FaultProxy, clock: FixedClock,
-                                                        policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_status_and_local_items_follow_the_server(
+    tmp_path: Path, proxy: FaultProxy, clock: FixedClock, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
     station, workstation, app = _live_app(tmp_path, "ui", proxy, clock, policy, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         status = app.screen.query_one("#status-bar", Static)
@@ -74,15 +83,16 @@ async def test_status_and_local_items_follow_the_server(tmp_path: Path, proxy: F
         assert str(items.get_row_at(0)[0]) == "Sincronizado"
         assert str(items.get_row_at(0)[1]) == "Gestión"
         # A local write starts a round by itself (the timer here is an hour away).
-        second = workstation.contacts.log(account_id=account[0], customer_id=account[1], channel=Channel.VOICE,
-                                          result_code="BZ")
+        second = workstation.contacts.log(
+            account_id=account[0], customer_id=account[1], channel=Channel.VOICE, result_code="BZ"
+        )
         await _until(pilot, lambda: items.row_count == 2 and str(items.get_row_at(0)[0]) == "Sincronizado")
         assert items.get_row_at(0) == items.get_row(second.outbox.mutation_id)  # newest first
 
 
-async def test_a_round_that_moves_nothing_leaves_the_table_and_the_cursor_alone(tmp_path: Path, proxy: FaultProxy,
-                                                                                clock: FixedClock, policy: Policy,
-                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_round_that_moves_nothing_leaves_the_table_and_the_cursor_alone(
+    tmp_path: Path, proxy: FaultProxy, clock: FixedClock, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _station, _workstation, app = _live_app(tmp_path, "quiet", proxy, clock, policy, monkeypatch)
     seen: list[object] = []
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
@@ -102,21 +112,26 @@ async def test_a_round_that_moves_nothing_leaves_the_table_and_the_cursor_alone(
         assert table.cursor_row == cursor > 0
 
 
-async def test_a_rejected_item_stays_on_top_until_acknowledged(tmp_path: Path, proxy: FaultProxy, clock: FixedClock,
-                                                               policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_rejected_item_stays_on_top_until_acknowledged(
+    tmp_path: Path, proxy: FaultProxy, clock: FixedClock, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
     station, workstation, app = _live_app(tmp_path, "ack", proxy, clock, policy, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         status = app.screen.query_one("#status-bar", Static)
         items = app.screen.query_one(LocalItems)
         await _until(pilot, lambda: "En línea" in str(status.render()))
-        account_id, _customer_id = next(a for a in station.accounts() if not workstation.accounts.open(a[0]).file.open_promises())
+        account_id, _customer_id = next(
+            a for a in station.accounts() if not workstation.accounts.open(a[0]).file.open_promises()
+        )
         # Two promises on one account, recorded below the form's checks: the server refuses the second.
         station.promise(account_id, 300)
         _, refused = station.promise(account_id, 400)
         callable_now = [e.account_id for e in workstation.queue.page(None, 200).entries if e.callable_now]
         for other in callable_now[:10]:
             file = workstation.accounts.open(other).file
-            workstation.contacts.log(account_id=other, customer_id=file.customer.id, channel=Channel.VOICE, result_code="NC")
+            workstation.contacts.log(
+                account_id=other, customer_id=file.customer.id, channel=Channel.VOICE, result_code="NC"
+            )
         app.run_sync()
         await _until(pilot, lambda: "Pendientes: 0" in str(status.render()) and refused.mutation_id in items.attention)
         assert items.get_row_at(0) == items.get_row(refused.mutation_id)  # on top, though ten items are newer
@@ -126,12 +141,17 @@ async def test_a_rejected_item_stays_on_top_until_acknowledged(tmp_path: Path, p
         await pilot.press("a")
         await _until(pilot, lambda: refused.mutation_id not in [k.value for k in items.rows])
         with station.cache.connect() as conn:
-            events = conn.exec_driver_sql("SELECT body FROM audit_event WHERE body LIKE '%item.acknowledged%'").scalars().all()
+            events = (
+                conn.exec_driver_sql("SELECT body FROM audit_event WHERE body LIKE '%item.acknowledged%'")
+                .scalars()
+                .all()
+            )
         assert len(events) == 1 and refused.mutation_id in events[0]
 
 
-async def test_next_account_promise_pending_then_synced(tmp_path: Path, proxy: FaultProxy, clock: FixedClock,
-                                                        policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_next_account_promise_pending_then_synced(
+    tmp_path: Path, proxy: FaultProxy, clock: FixedClock, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from textual.widgets import Input
 
     from cobro_tui.ui.screens.account import AccountScreen
@@ -147,10 +167,19 @@ async def test_next_account_promise_pending_then_synced(tmp_path: Path, proxy: F
         screen = app.screen
         if screen.view.file.open_promises():  # the next best account may already have a promise: move on
             await pilot.press("f5")
-            await _until(pilot, lambda: app.screen is not screen and isinstance(app.screen, AccountScreen)
-                         and app.screen.view is not None and not app.screen.view.file.open_promises())
+            await _until(
+                pilot,
+                lambda: (
+                    app.screen is not screen
+                    and isinstance(app.screen, AccountScreen)
+                    and app.screen.view is not None
+                    and not app.screen.view.file.open_promises()
+                ),
+            )
             screen = app.screen
-        pesos = -(-policy.offers.promise.minimum(screen.view.file.account).centavos // 100)  # whole pesos, at least the minimum
+        pesos = -(
+            -policy.offers.promise.minimum(screen.view.file.account).centavos // 100
+        )  # whole pesos, at least the minimum
         await pilot.press("f2")
         await _until(pilot, lambda: isinstance(app.screen, PromiseForm))
         app.screen.query_one("#promise-amount", Input).value = str(pesos)
@@ -164,5 +193,9 @@ async def test_next_account_promise_pending_then_synced(tmp_path: Path, proxy: F
         proxy.mode = "pass"
         await pilot.press("ctrl+r")
         await _until(pilot, lambda: "En línea" in str(bar.render()) and "Pendientes: 0" in str(bar.render()))
-        await _until(pilot, lambda: any(p.item.amount.centavos == pesos * 100 and p.sync_state == "synced"
-                                        for p in screen.view.file.promises))
+        await _until(
+            pilot,
+            lambda: any(
+                p.item.amount.centavos == pesos * 100 and p.sync_state == "synced" for p in screen.view.file.promises
+            ),
+        )

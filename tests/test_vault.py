@@ -23,8 +23,14 @@ NO_KEYRING = "keyring.backends.null.Keyring"
 
 def run(tmp_path: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     environment = cli_env(tmp_path, COBRO_NOW=NOW, PYTHON_KEYRING_BACKEND=NO_KEYRING, **env)
-    result = subprocess.run([sys.executable, "-m", "cobro_tui", *args], capture_output=True, text=True,
-                            env=environment, input=stdin if stdin is not None else "", timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "cobro_tui", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        input=stdin if stdin is not None else "",
+        timeout=120,
+    )
     assert "Traceback" not in result.stderr, result.stderr
     return result
 
@@ -35,7 +41,9 @@ def live_sessions(tmp_path: Path, user: str) -> int:
 
 
 @pytest.mark.slow
-def test_with_no_keyring_login_seals_a_vault_and_every_command_opens_it_with_the_password(tmp_path: Path, served: str) -> None:
+def test_with_no_keyring_login_seals_a_vault_and_every_command_opens_it_with_the_password(
+    tmp_path: Path, served: str
+) -> None:
     login = run(tmp_path, "login", "--server", served, "--user", "agente01", stdin="demo\n")
     assert login.returncode == 0, login.stderr
     assert "bóveda de este equipo" in login.stdout
@@ -70,8 +78,9 @@ def test_with_no_keyring_login_seals_a_vault_and_every_command_opens_it_with_the
 
 
 def test_a_keyring_that_would_refuse_is_found_before_the_server_hands_out_a_token(tmp_path: Path, served: str) -> None:
-    result = run(tmp_path, "login", "--server", served, "--user", "agente01", stdin="demo\n",
-                 COBRO_CREDENTIALS__STORE="keyring")
+    result = run(
+        tmp_path, "login", "--server", served, "--user", "agente01", stdin="demo\n", COBRO_CREDENTIALS__STORE="keyring"
+    )
     assert result.returncode == 2 and "No hay un llavero seguro" in result.stderr
     assert live_sessions(tmp_path, "agente01") == 0
 
@@ -86,7 +95,9 @@ def test_a_vault_sealed_with_another_password_is_not_replaced_by_a_login(tmp_pat
 
 
 @pytest.mark.slow
-def test_the_workstation_on_a_vault_asks_the_password_at_start_quits_and_opens_again(tmp_path: Path, served: str) -> None:
+def test_the_workstation_on_a_vault_asks_the_password_at_start_quits_and_opens_again(
+    tmp_path: Path, served: str
+) -> None:
     assert run(tmp_path, "login", "--server", served, "--user", "agente01", stdin="demo\n").returncode == 0
     assert run(tmp_path, "sync", stdin="demo\n").returncode == 0
     env = cli_env(tmp_path, COBRO_NOW=NOW, PYTHON_KEYRING_BACKEND=NO_KEYRING)
@@ -112,8 +123,9 @@ def test_the_workstation_on_a_vault_asks_the_password_at_start_quits_and_opens_a
         wrong.close()
 
 
-def test_a_token_the_keyring_refused_to_keep_is_revoked_on_the_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                       policy) -> None:  # type: ignore[no-untyped-def]
+def test_a_token_the_keyring_refused_to_keep_is_revoked_on_the_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy
+) -> None:  # type: ignore[no-untyped-def]
     import keyring
     from support.keyrings import RefusingKeyring
     from sync_support import running_server

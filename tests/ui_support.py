@@ -18,8 +18,9 @@ from cobro_tui.store.migrate import upgrade
 from cobro_tui.ui.app import CobroApp
 
 
-def demo_app(tmp_path: Path, policy: Policy, accounts: int = 60, seed: int = 7, now: datetime = NOW,
-             role: str = "agent") -> CobroApp:
+def demo_app(
+    tmp_path: Path, policy: Policy, accounts: int = 60, seed: int = 7, now: datetime = NOW, role: str = "agent"
+) -> CobroApp:
     """The workstation on a generated portfolio of `accounts` for agente01, with the clock at `now`."""
     cache = CacheFile(tmp_path / "ui-cache.db", secrets.token_bytes(32))
     engine = cache.open()

@@ -60,6 +60,7 @@ def cache_path(settings: Settings) -> Path:
 
 def terminal_password(prompt: str) -> Callable[[], str]:
     """Asks the password on the terminal (without echo) when called; a clear refusal when none is typed."""
+
     def ask() -> str:
         import getpass
 
@@ -67,6 +68,7 @@ def terminal_password(prompt: str) -> Callable[[], str]:
             return getpass.getpass(prompt)
         except EOFError:
             raise UserFacingError(t("credentials.vault_needs_password")) from None
+
     return ask
 
 
@@ -86,8 +88,9 @@ def store_description(settings: Settings, store: CredentialStore) -> str:
     return t("credentials.where_keyring")
 
 
-def open_user_cache(settings: Settings, ask_password: Callable[[], str] | None = None,
-                    create: bool = False, migrate: bool = True) -> tuple[CredentialStore, Engine]:
+def open_user_cache(
+    settings: Settings, ask_password: Callable[[], str] | None = None, create: bool = False, migrate: bool = True
+) -> tuple[CredentialStore, Engine]:
     """The credential store and this user's cache, opened with the key kept there."""
     store = secret_store(settings, ask_password)
     return store, open_cache(cache_path(settings), store, create=create, migrate=migrate)
@@ -216,8 +219,9 @@ def sign_out(settings: Settings, ask_password: Callable[[], str] | None = None) 
     return meta.agent_id, meta.server_url, error
 
 
-def sync_engine_for(engine: Engine, clock: Clock, token: str, timeout: float,
-                    security: TransportSecurity | None = None) -> SyncEngine:
+def sync_engine_for(
+    engine: Engine, clock: Clock, token: str, timeout: float, security: TransportSecurity | None = None
+) -> SyncEngine:
     from cobro_tui.store.sync_store import read_meta
     from cobro_tui.sync.client import ApiClient
     from cobro_tui.sync.engine import SyncEngine
@@ -243,8 +247,12 @@ def signed_in_api(settings: Settings, roles: tuple[str, ...], refusal: str) -> t
         raise NoCache(t("cli.no_cache", path=cache_path(settings)))
     if meta.role not in roles:
         raise UserFacingError(t(refusal, user=meta.agent_id))
-    api = ApiClient(meta.server_url, store.load_token(meta.server_url, meta.agent_id),
-                    timeout=settings.sync.timeout_seconds, security=transport_security(settings))
+    api = ApiClient(
+        meta.server_url,
+        store.load_token(meta.server_url, meta.agent_id),
+        timeout=settings.sync.timeout_seconds,
+        security=transport_security(settings),
+    )
     warn_insecure(api)
     return api, meta
 
@@ -271,8 +279,12 @@ def server_audit_head(engine: Engine, settings: Settings, store: CredentialStore
     meta = read_meta(engine)
     if meta is None or meta.server_url is None:
         raise NoCache(t("cli.not_signed_in"))
-    api = ApiClient(meta.server_url, store.load_token(meta.server_url, meta.agent_id), timeout=settings.sync.timeout_seconds,
-                    security=transport_security(settings))
+    api = ApiClient(
+        meta.server_url,
+        store.load_token(meta.server_url, meta.agent_id),
+        timeout=settings.sync.timeout_seconds,
+        security=transport_security(settings),
+    )
     warn_insecure(api)
     try:
         return api.audit_device(meta.device_id)
@@ -290,8 +302,9 @@ def sync_once(settings: Settings) -> SyncReport:
         if meta is None or meta.server_url is None:
             raise NoCache(t("cli.no_cache", path=cache_path(settings)))
         token = store.load_token(meta.server_url, meta.agent_id)
-        sync = sync_engine_for(engine, clock_for(settings.now), token, settings.sync.timeout_seconds,
-                               transport_security(settings))
+        sync = sync_engine_for(
+            engine, clock_for(settings.now), token, settings.sync.timeout_seconds, transport_security(settings)
+        )
         warn_insecure(sync.api)
         try:
             return sync.run_round()
@@ -301,8 +314,9 @@ def sync_once(settings: Settings) -> SyncReport:
         engine.dispose()
 
 
-def build_workstation(engine: Engine, settings: Settings, clock: Clock, policy: Policy, agent: str, mode: str,
-                      role: str = "agent") -> Workstation:
+def build_workstation(
+    engine: Engine, settings: Settings, clock: Clock, policy: Policy, agent: str, mode: str, role: str = "agent"
+) -> Workstation:
     device = ensure_device(engine, agent)
     zone = ZoneInfo(settings.ui.agent_zone)
     rules = RulesService(engine, clock, policy, device)
@@ -314,8 +328,9 @@ def build_workstation(engine: Engine, settings: Settings, clock: Clock, policy: 
         policy=policy,
         queue=queue,
         accounts=accounts,
-        contacts=ContactService(engine, clock, policy, device, rescore=queue.rescore, rules=rules,
-                                may_override=role == "supervisor"),
+        contacts=ContactService(
+            engine, clock, policy, device, rescore=queue.rescore, rules=rules, may_override=role == "supervisor"
+        ),
         promises=PromiseService(engine, clock, policy, device, accounts, rescore=queue.rescore),
         plans=PlanService(engine, clock, policy, device, accounts, rescore=queue.rescore),
         status=StatusService(engine, clock, mode),
@@ -324,7 +339,9 @@ def build_workstation(engine: Engine, settings: Settings, clock: Clock, policy: 
     )
 
 
-def build_app(settings: Settings, clock: Clock, workstation: Workstation, session: SessionGuard | None = None) -> CobroApp:
+def build_app(
+    settings: Settings, clock: Clock, workstation: Workstation, session: SessionGuard | None = None
+) -> CobroApp:
     """The Textual app on the given services (tests call this with their own parts)."""
     set_language(settings.lang)
     from cobro_tui.ui.app import CobroApp
@@ -338,8 +355,9 @@ def _print_progress(done: int, total: int) -> None:
         print(f"\r  {done:,} / {total:,}", end="" if done < total else "\n", flush=True)
 
 
-def run_demo(settings: Settings, accounts: int, seed: int, say: Callable[[str], None] = print,
-             user: str | None = None) -> int:
+def run_demo(
+    settings: Settings, accounts: int, seed: int, say: Callable[[str], None] = print, user: str | None = None
+) -> int:
     """Start the reference server on loopback with a generated portfolio, sign in a demo agent,
     sync a private cache from it and open the workstation; quitting stops the server. A supervisor
     or manager (`user`) gets the supervisor's screens on the same server instead.
@@ -367,8 +385,15 @@ def run_demo(settings: Settings, accounts: int, seed: int, say: Callable[[str], 
                 raise UserFacingError(t("cli.demo_user_unknown", user=agent, error=exc.message)) from None
             token = signed["token"]
             if signed["role"] != "agent":
-                say(t("cli.demo_supervisor_ready", seconds=time.perf_counter() - started, accounts=accounts, user=agent,
-                      url=server.url))
+                say(
+                    t(
+                        "cli.demo_supervisor_ready",
+                        seconds=time.perf_counter() - started,
+                        accounts=accounts,
+                        user=agent,
+                        url=server.url,
+                    )
+                )
                 build_supervisor_app(settings, server.url, agent, token).run()  # the server checks the password
                 server_db.dispose()
                 return 0
@@ -376,14 +401,24 @@ def run_demo(settings: Settings, accounts: int, seed: int, say: Callable[[str], 
             try:
                 device = ensure_device(engine, agent)
                 set_server(engine, server.url)
-                sync = SyncEngine(engine, ApiClient(server.url, token, device.device_id, settings.sync.timeout_seconds), clock)
+                sync = SyncEngine(
+                    engine, ApiClient(server.url, token, device.device_id, settings.sync.timeout_seconds), clock
+                )
                 guard = session_guard(settings, server.url, agent, None)  # the demo's lock asks the demo server
                 guard.on_token.append(sync.api.use_token)
                 workstation = build_workstation(engine, settings, clock, policy, agent, "live")
                 workstation = replace(workstation, sync=SyncService(sync, settings.sync.interval_seconds))
                 first = workstation.sync_round()  # the portfolio, scored for the queue
-                say(t("cli.demo_ready", seconds=time.perf_counter() - started, accounts=accounts, agent=agent,
-                      received=first.snapshot_entities, url=server.url))
+                say(
+                    t(
+                        "cli.demo_ready",
+                        seconds=time.perf_counter() - started,
+                        accounts=accounts,
+                        agent=agent,
+                        received=first.snapshot_entities,
+                        url=server.url,
+                    )
+                )
                 build_app(settings, clock, workstation, guard).run()
             finally:
                 engine.dispose()
@@ -414,15 +449,32 @@ def session_guard(settings: Settings, server_url: str, user: str, store: Credent
                 _revoke(server_url, store.load_token(server_url, user), settings)
 
     if store is None:
-        return SessionGuard(user, settings.ui.idle_lock_minutes, verify=lambda _password: None, sign_in=sign_in,
-                            keep=lambda _token, _password: None, forget=lambda: None)
-    return SessionGuard(user, settings.ui.idle_lock_minutes, verify=lambda password: store.verify_password(user, password),
-                        sign_in=sign_in, keep=lambda token, password: store.save_session(server_url, user, token, password),
-                        forget=lambda: store.forget_session(server_url, user), end=end)
+        return SessionGuard(
+            user,
+            settings.ui.idle_lock_minutes,
+            verify=lambda _password: None,
+            sign_in=sign_in,
+            keep=lambda _token, _password: None,
+            forget=lambda: None,
+        )
+    return SessionGuard(
+        user,
+        settings.ui.idle_lock_minutes,
+        verify=lambda password: store.verify_password(user, password),
+        sign_in=sign_in,
+        keep=lambda token, password: store.save_session(server_url, user, token, password),
+        forget=lambda: store.forget_session(server_url, user),
+        end=end,
+    )
 
 
-def build_supervisor_app(settings: Settings, server_url: str, user: str, token: str,  # type: ignore[no-untyped-def]
-                         store: CredentialStore | None = None):
+def build_supervisor_app(
+    settings: Settings,
+    server_url: str,
+    user: str,
+    token: str,  # type: ignore[no-untyped-def]
+    store: CredentialStore | None = None,
+):
     """A supervisor's app: the approvals inbox on the server (tests call this with their own server)."""
     from cobro_tui.services.approvals import SupervisorService
     from cobro_tui.sync.client import ApiClient
@@ -459,7 +511,9 @@ def run_workstation(settings: Settings) -> int:
             token = store.load_token(meta.server_url, meta.agent_id)  # no session: sign in first, before any data shows
             guard = session_guard(settings, meta.server_url, meta.agent_id, store)
             if settings.sync.enabled:
-                sync = sync_engine_for(engine, clock, token, settings.sync.timeout_seconds, transport_security(settings))
+                sync = sync_engine_for(
+                    engine, clock, token, settings.sync.timeout_seconds, transport_security(settings)
+                )
                 guard.on_token.append(sync.api.use_token)
                 workstation = replace(workstation, sync=SyncService(sync, settings.sync.interval_seconds))
         build_app(settings, clock, workstation, guard).run()

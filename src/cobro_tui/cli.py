@@ -29,12 +29,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cobro-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="open the workstation on a generated Mexican demo portfolio; nothing to configure")
-    demo.add_argument("--accounts", type=int, help="accounts in the demo portfolio (default from settings: demo.accounts)")
+    demo = sub.add_parser(
+        "demo", help="open the workstation on a generated Mexican demo portfolio; nothing to configure"
+    )
+    demo.add_argument(
+        "--accounts", type=int, help="accounts in the demo portfolio (default from settings: demo.accounts)"
+    )
     demo.add_argument("--seed", type=int, help="seed that makes the portfolio reproducible (default: demo.seed)")
-    demo.add_argument("--as", dest="user", metavar="USER",
-                      help="the demo user to sign in as: agente01..agente10 open the workstation, "
-                           "supervisor01 or gerente01 the supervisor's screens (default: demo.agent)")
+    demo.add_argument(
+        "--as",
+        dest="user",
+        metavar="USER",
+        help="the demo user to sign in as: agente01..agente10 open the workstation, "
+        "supervisor01 or gerente01 the supervisor's screens (default: demo.agent)",
+    )
 
     serve = sub.add_parser("serve", help="the reference backend (FastAPI + uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -42,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=7, help="seed of the --demo portfolio")
     serve.add_argument("--db", help="database URL: a SQLite file by default, postgresql://... for PostgreSQL")
     serve.add_argument("--demo", type=int, metavar="N", help="load a generated portfolio of N accounts")
-    serve.add_argument("--tls-cert", type=Path, metavar="FILE", help="serve https with this certificate (PEM, with its chain)")
+    serve.add_argument(
+        "--tls-cert", type=Path, metavar="FILE", help="serve https with this certificate (PEM, with its chain)"
+    )
     serve.add_argument("--tls-key", type=Path, metavar="FILE", help="the private key of --tls-cert (PEM)")
 
     login = sub.add_parser("login", help="sign in; the token is kept in the OS keyring or this machine's sealed vault")
@@ -80,8 +90,13 @@ def _parser() -> argparse.ArgumentParser:
     integration_sub = integration.add_subparsers(dest="integration_command", metavar="ACTION", required=True)
     made = integration_sub.add_parser("add", help="make a credential; its key is printed once")
     made.add_argument("name")
-    made.add_argument("--scope", action="append", required=True, choices=("payments", "portfolio", "export"),
-                      help="a feed it may use (repeat for more)")
+    made.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        choices=("payments", "portfolio", "export"),
+        help="a feed it may use (repeat for more)",
+    )
     integration_sub.add_parser("list", help="the credentials (never their keys)")
     revoke = integration_sub.add_parser("revoke", help="stop a credential now")
     revoke.add_argument("id")
@@ -179,7 +194,9 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     try:
         report = verify(engine)
         if not report.intact:
-            print(t("cli.audit_broken", seq=report.broken_at, reason=report.reason, events=report.events), file=sys.stderr)
+            print(
+                t("cli.audit_broken", seq=report.broken_at, reason=report.reason, events=report.events), file=sys.stderr
+            )
             return 1
         print(t("cli.audit_intact", events=report.events, head=report.head[:16]))
         meta = read_meta(engine)
@@ -206,8 +223,10 @@ def _cmd_audit(args: argparse.Namespace) -> int:
             found = against_anchor(local_seq, event_hash(conn, kept_seq) if kept_seq else None, kept_seq, kept_hash)
     finally:
         engine.dispose()
-    print(t(f"audit.server_{found.state}", kept=found.kept, events=local_seq),
-          file=sys.stderr if found.state in ("truncated", "rebuilt") else sys.stdout)
+    print(
+        t(f"audit.server_{found.state}", kept=found.kept, events=local_seq),
+        file=sys.stderr if found.state in ("truncated", "rebuilt") else sys.stdout,
+    )
     if alarm is not None:
         print(t("audit.server_alarm", alarm=alarm[0], detail=alarm[1]), file=sys.stderr)
     return 1 if found.state in ("truncated", "rebuilt") or alarm is not None else 0
@@ -233,7 +252,9 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         try:
             at = datetime.fromisoformat(args.at)
         except ValueError:
-            raise _usage(f"--at must be an ISO date and time with its offset, like 2026-11-23T21:59-06:00, not {args.at!r}") from None
+            raise _usage(
+                f"--at must be an ISO date and time with its offset, like 2026-11-23T21:59-06:00, not {args.at!r}"
+            ) from None
         if at.tzinfo is None:
             raise _usage(f"--at needs a UTC offset (say whose clock it is), like {args.at}-06:00")
     _, engine = _open_user_cache()
@@ -314,9 +335,18 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     settings = load_settings()
     set_language(settings.lang)
     report = sync_once(settings)
-    print(t("cli.sync_report", pushed=report.pushed, applied=report.applied, warned=report.warned,
-            rejected=report.rejected, held=report.held, pulled=report.pulled + report.snapshot_entities,
-            revoked=report.revoked))
+    print(
+        t(
+            "cli.sync_report",
+            pushed=report.pushed,
+            applied=report.applied,
+            warned=report.warned,
+            rejected=report.rejected,
+            held=report.held,
+            pulled=report.pulled + report.snapshot_entities,
+            revoked=report.revoked,
+        )
+    )
     if report.error:
         print(t("cli.sync_failed", error=report.error), file=sys.stderr)
         return EXIT_UNREACHABLE
@@ -331,7 +361,9 @@ def _since(text: str, now: datetime) -> datetime:
     try:
         found = datetime.fromisoformat(text)
     except ValueError:
-        raise _usage(f"--since {text!r}: write 7d, 24h, 90m or an ISO instant such as 2026-11-01T00:00:00-06:00") from None
+        raise _usage(
+            f"--since {text!r}: write 7d, 24h, 90m or an ISO instant such as 2026-11-01T00:00:00-06:00"
+        ) from None
     if found.tzinfo is None:
         raise _usage(f"--since {text!r}: give the instant's offset, such as -06:00")
     return found
@@ -360,8 +392,15 @@ def _cmd_kpi(args: argparse.Namespace) -> int:
     def local(text: str) -> str:
         return instant(datetime.fromisoformat(text).astimezone(zone))
 
-    print(t("kpi.heading", since=local(report["since"]), until=local(report["until"]), team=team_words(report["team"]),
-            agents=len(report["agents"])))
+    print(
+        t(
+            "kpi.heading",
+            since=local(report["since"]),
+            until=local(report["until"]),
+            team=team_words(report["team"]),
+            agents=len(report["agents"]),
+        )
+    )
     for line in [*summary_lines(report), *agent_lines(report)]:
         print(shown(line))
     return 0
@@ -385,8 +424,15 @@ def _cmd_admin(args: argparse.Namespace) -> int:
     try:
         if args.admin_command == "users":
             for found in api.admin_users():
-                state = t("admin.disabled") if found["disabled"] else (
-                    t("admin.locked", until=when(found["locked_until"])) if found["locked_until"] else t("admin.enabled"))
+                state = (
+                    t("admin.disabled")
+                    if found["disabled"]
+                    else (
+                        t("admin.locked", until=when(found["locked_until"]))
+                        if found["locked_until"]
+                        else t("admin.enabled")
+                    )
+                )
                 role = t("role_name." + found["role"])
                 print(f"{found['username']:<24} {role:<14} {found['team']:<12} {state}")
         elif args.admin_command == "user":

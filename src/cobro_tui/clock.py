@@ -42,13 +42,9 @@ def parse_instant(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(
-            f"{text!r} is not an ISO-8601 instant; write it like 2026-11-22T10:30:00-06:00"
-        ) from None
+        raise ValueError(f"{text!r} is not an ISO-8601 instant; write it like 2026-11-22T10:30:00-06:00") from None
     if value.tzinfo is None:
-        raise ValueError(
-            f"{text!r} has no UTC offset; add one, like 2026-11-22T10:30:00-06:00 or ...Z"
-        )
+        raise ValueError(f"{text!r} has no UTC offset; add one, like 2026-11-22T10:30:00-06:00 or ...Z")
     return value.astimezone(UTC)
 
 

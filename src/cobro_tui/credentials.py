@@ -250,9 +250,15 @@ def _unb64(text: str) -> bytes:
 def _derive(password: str, salt: bytes, kdf: dict[str, Any]) -> bytes:
     from argon2.low_level import Type, hash_secret_raw
 
-    return hash_secret_raw(password.encode("utf-8"), salt, time_cost=int(kdf["time_cost"]),
-                           memory_cost=int(kdf["memory_kib"]), parallelism=int(kdf["parallelism"]),
-                           hash_len=KEY_BYTES, type=Type.ID)
+    return hash_secret_raw(
+        password.encode("utf-8"),
+        salt,
+        time_cost=int(kdf["time_cost"]),
+        memory_cost=int(kdf["memory_kib"]),
+        parallelism=int(kdf["parallelism"]),
+        hash_len=KEY_BYTES,
+        type=Type.ID,
+    )
 
 
 def _header_bytes(header: dict[str, Any]) -> bytes:
@@ -365,7 +371,9 @@ class VaultStore:
             return None
         data, nonce, sealed = self._read_header()
         try:
-            AESGCM(_derive(password, _unb64(data["kdf"]["salt"]), data["kdf"])).decrypt(nonce, sealed, _header_bytes(data))
+            AESGCM(_derive(password, _unb64(data["kdf"]["salt"]), data["kdf"])).decrypt(
+                nonce, sealed, _header_bytes(data)
+            )
         except (InvalidTag, KeyError, TypeError, ValueError):
             return False
         return True
@@ -384,7 +392,9 @@ def store_kind(mode: str, data_dir: Path, trusted: tuple[str, ...] = ()) -> str:
     return "keyring" if secure_backend(trusted) is not None else "vault"
 
 
-def credential_store(mode: str, data_dir: Path, trusted: tuple[str, ...], ask_password: Callable[[], str] | None) -> CredentialStore:
+def credential_store(
+    mode: str, data_dir: Path, trusted: tuple[str, ...], ask_password: Callable[[], str] | None
+) -> CredentialStore:
     """The store this workstation uses; a vault is opened with the password `ask_password` gives."""
     if store_kind(mode, data_dir, trusted) == "keyring":
         return KeyringKeyStore(trusted)

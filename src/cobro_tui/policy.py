@@ -38,8 +38,15 @@ from cobro_tui.rules.engine import RuleSet
 from cobro_tui.rules.presets import Layer, build_rules
 from cobro_tui.rules.zones import ZoneTable, zone_problems
 
-POLICY_FILES = ("buckets.toml", "result_codes.toml", "problems.toml", "priority.toml", "zones.toml", "contact_rules.toml",
-                "offers.toml")
+POLICY_FILES = (
+    "buckets.toml",
+    "result_codes.toml",
+    "problems.toml",
+    "priority.toml",
+    "zones.toml",
+    "contact_rules.toml",
+    "offers.toml",
+)
 # Read when present: the recovery targets per team (the KPI report sets payments against them).
 OPTIONAL_FILES = ("targets.toml",)
 EASTER = re.compile(r"easter([+-]\d{1,2})?")
@@ -89,7 +96,9 @@ class _Reader:
             self.problems.append(f"{path}: not valid TOML ({exc})")
         return None
 
-    def field(self, where: str, item: dict[str, Any], key: str, kind: type | tuple[type, ...], required: bool = True) -> Any:
+    def field(
+        self, where: str, item: dict[str, Any], key: str, kind: type | tuple[type, ...], required: bool = True
+    ) -> Any:
         if key not in item:
             if required:
                 self.problems.append(f"{where}: key {key} is missing")
@@ -102,7 +111,9 @@ class _Reader:
             return None
         return value
 
-    def tables(self, name: str, key: str, known: tuple[str, ...]) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]] | None:
+    def tables(
+        self, name: str, key: str, known: tuple[str, ...]
+    ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]] | None:
         """The [[key]] tables of file `name`, each with where it is ("file: key[i]"), or None."""
         data = self.load(name)
         if data is None:
@@ -169,8 +180,10 @@ def _result_codes(reader: _Reader) -> ResultCodeCatalog | None:
         channels = reader.field(where, row, "channels", list, required=False) or []
         promise = bool(reader.field(where, row, "promise", bool, required=False))
         if promise and flags[1] is False:
-            reader.problems.append(f"{where}: key promise is true but right_party_contact is false; "
-                                   "only a right-party contact records a promise")
+            reader.problems.append(
+                f"{where}: key promise is true but right_party_contact is false; "
+                "only a right-party contact records a promise"
+            )
         for channel in channels:
             if channel not in CHANNELS:
                 reader.problems.append(f"{where}: key channels has {channel!r}; channels are {', '.join(CHANNELS)}")
@@ -253,7 +266,7 @@ def _scripts(reader: _Reader, buckets: BucketSet | None) -> tuple[Script, ...] |
                     reader.problems.append(f"{where}: key buckets has {code!r}, which buckets.toml does not define")
         found = reader.tables(name, "step", _STEP_KEYS)
         steps: list[ScriptStep] = []
-        for step_where, row in (found[1] if found else []):
+        for step_where, row in found[1] if found else []:
             values = [reader.field(step_where, row, key, str) for key in ("id", "phase", "text_es", "text_en")]
             first = reader.field(step_where, row, "first_contact_only", bool, required=False)
             if values[1] is not None and values[1] not in PHASES:
@@ -286,8 +299,14 @@ def _zones(reader: _Reader) -> ZoneTable | None:
         if not isinstance(section, dict) or not all(isinstance(v, kind) for v in section.values()):
             reader.problems.append(f"{where}: [{key}] must map codes to zone names ({kind.__name__})")
             return None
-    table = ZoneTable(sections["states"], sections["municipalities"], str(fallback),
-                      {k: tuple(map(str, v)) for k, v in us_states.items()}, dict(zip3), dict(countries))
+    table = ZoneTable(
+        sections["states"],
+        sections["municipalities"],
+        str(fallback),
+        {k: tuple(map(str, v)) for k, v in us_states.items()},
+        dict(zip3),
+        dict(countries),
+    )
     problems = zone_problems(table)
     reader.problems.extend(f"{where}: {problem}" for problem in problems)
     return None if problems else table
@@ -307,7 +326,9 @@ def _contact_rules(reader: _Reader) -> RuleSet | None:
     layers = []
     for name in [preset, *overlays]:
         if not isinstance(name, str) or name not in presets:
-            reader.problems.append(f"{where}: {name!r} is not a preset in {reader.folder / 'rules'}; known: {', '.join(presets)}")
+            reader.problems.append(
+                f"{where}: {name!r} is not a preset in {reader.folder / 'rules'}; known: {', '.join(presets)}"
+            )
             return None
         found = reader.load(f"rules/{name}.toml")
         if found is None:
@@ -343,7 +364,9 @@ class _Section:
         value = self.reader.field(self.where, self.data, key, bool, required=False)
         return default if value is None else value
 
-    def words(self, key: str, allowed: tuple[str, ...], default: tuple[str, ...] | None = None) -> tuple[str, ...] | None:
+    def words(
+        self, key: str, allowed: tuple[str, ...], default: tuple[str, ...] | None = None
+    ) -> tuple[str, ...] | None:
         if key not in self.data and default is not None:
             return default
         value = self.reader.field(self.where, self.data, key, list)
@@ -351,8 +374,9 @@ class _Section:
             return None
         wrong = [v for v in value if v not in allowed]
         if wrong or not value:
-            self.reader.problems.append(f"{self.where}: key {key} has {wrong or value!r}; it takes one or more of "
-                                        f"{', '.join(allowed)}")
+            self.reader.problems.append(
+                f"{self.where}: key {key} has {wrong or value!r}; it takes one or more of {', '.join(allowed)}"
+            )
             return None
         return tuple(value)
 
@@ -375,13 +399,23 @@ class _Section:
         return [_Section(self.reader, f"{self.where}.{key}[{i}]", row, known) for i, row in enumerate(found)]
 
 
-_PROMISE_KEYS = ("min_basis", "min_percent", "min_amount", "max_open", "grace_days", "broken_for_approval", "max_days",
-                 "move_off_holidays")
+_PROMISE_KEYS = (
+    "min_basis",
+    "min_percent",
+    "min_amount",
+    "max_open",
+    "grace_days",
+    "broken_for_approval",
+    "max_days",
+    "move_off_holidays",
+)
 _PLAN_KEYS = ("min_down_percent", "min_installment", "max_days_to_first", "frequencies", "move_off_holidays", "term")
 _BAND_KEYS = ("buckets", "min_balance", "max_balance")
 
 
-def _offers(reader: _Reader, buckets: BucketSet | None, result_codes: ResultCodeCatalog | None = None) -> OfferPolicy | None:
+def _offers(
+    reader: _Reader, buckets: BucketSet | None, result_codes: ResultCodeCatalog | None = None
+) -> OfferPolicy | None:
     """offers.toml: promise, plan, settlement and restructure policy (amounts in centavos, shares in percent)."""
     data = reader.load("offers.toml")
     if data is None or buckets is None:
@@ -390,8 +424,11 @@ def _offers(reader: _Reader, buckets: BucketSet | None, result_codes: ResultCode
     path = str(reader.folder / "offers.toml")
     codes = tuple(b.code for b in buckets.buckets)
     codes_known = tuple(c.code for c in result_codes.codes) if result_codes is not None else ()
-    reader.unknown(path, data, ("version", "calendar", "bank_holidays", "promise", "plan", "settlement", "restructure",
-                                "agreement", "pcr"))
+    reader.unknown(
+        path,
+        data,
+        ("version", "calendar", "bank_holidays", "promise", "plan", "settlement", "restructure", "agreement", "pcr"),
+    )
     calendar = reader.field(path, data, "calendar", str)
     import holidays
 
@@ -406,20 +443,32 @@ def _offers(reader: _Reader, buckets: BucketSet | None, result_codes: ResultCode
     if "default" not in max_days:
         reader.problems.append(f"{days.where}: key default is missing (the days for buckets not listed)")
     promise_policy = PromisePolicy(
-        str(basis), promise.number("min_percent", least=1, most=100) or 0, promise.number("min_amount") or 0,
-        promise.number("max_open", least=1) or 1, promise.number("grace_days", most=30) or 0,
-        promise.number("broken_for_approval", least=1) or 1, {k: v or 0 for k, v in max_days.items()},
-        promise.flag("move_off_holidays", True))
+        str(basis),
+        promise.number("min_percent", least=1, most=100) or 0,
+        promise.number("min_amount") or 0,
+        promise.number("max_open", least=1) or 1,
+        promise.number("grace_days", most=30) or 0,
+        promise.number("broken_for_approval", least=1) or 1,
+        {k: v or 0 for k, v in max_days.items()},
+        promise.flag("move_off_holidays", True),
+    )
     plan = _Section(reader, f"{path}: plan", data.get("plan"), _PLAN_KEYS)
     terms = []
     for row in plan.rows("term", (*_BAND_KEYS, "max_installments")):
         band, most = row.band(codes), row.number("max_installments", least=1, most=120)
         if band is not None and most is not None:
             terms.append(PlanTerm(band, most))
-    plan_policy = PlanPolicy(plan.number("min_down_percent", most=99) or 0, plan.number("min_installment") or 0,
-                             plan.number("max_days_to_first", least=1) or 1, plan.words("frequencies", FREQUENCIES) or (),
-                             plan.flag("move_off_holidays", True), tuple(terms))
-    settlement = _Section(reader, f"{path}: settlement", data.get("settlement"), ("max_days_to_pay", "max_installments", "band"))
+    plan_policy = PlanPolicy(
+        plan.number("min_down_percent", most=99) or 0,
+        plan.number("min_installment") or 0,
+        plan.number("max_days_to_first", least=1) or 1,
+        plan.words("frequencies", FREQUENCIES) or (),
+        plan.flag("move_off_holidays", True),
+        tuple(terms),
+    )
+    settlement = _Section(
+        reader, f"{path}: settlement", data.get("settlement"), ("max_days_to_pay", "max_installments", "band")
+    )
     bands = []
     for row in settlement.rows("band", (*_BAND_KEYS, *AUTHORITY)):
         band = row.band(codes)
@@ -428,20 +477,34 @@ def _offers(reader: _Reader, buckets: BucketSet | None, result_codes: ResultCode
             continue
         ordered = [limits[level] for level in AUTHORITY]
         if ordered != sorted(ordered):  # type: ignore[type-var]
-            reader.problems.append(f"{row.where}: discounts must not fall as authority rises "
-                                   f"(agent {ordered[0]}, supervisor {ordered[1]}, manager {ordered[2]})")
+            reader.problems.append(
+                f"{row.where}: discounts must not fall as authority rises "
+                f"(agent {ordered[0]}, supervisor {ordered[1]}, manager {ordered[2]})"
+            )
             continue
         bands.append(SettlementBand(band, {k: int(v or 0) for k, v in limits.items()}))
-    settlement_policy = SettlementPolicy(settlement.number("max_days_to_pay", least=1) or 1,
-                                         settlement.number("max_installments", least=1) or 1, tuple(bands))
-    restructure = _Section(reader, f"{path}: restructure", data.get("restructure"),
-                           ("buckets", "min_down_percent", "max_installments", "frequencies"))
-    restructure_policy = RestructurePolicy(restructure.words("buckets", codes) or (),
-                                           restructure.number("min_down_percent", most=99) or 0,
-                                           restructure.number("max_installments", least=1, most=120) or 1,
-                                           restructure.words("frequencies", FREQUENCIES) or ())
+    settlement_policy = SettlementPolicy(
+        settlement.number("max_days_to_pay", least=1) or 1,
+        settlement.number("max_installments", least=1) or 1,
+        tuple(bands),
+    )
+    restructure = _Section(
+        reader,
+        f"{path}: restructure",
+        data.get("restructure"),
+        ("buckets", "min_down_percent", "max_installments", "frequencies"),
+    )
+    restructure_policy = RestructurePolicy(
+        restructure.words("buckets", codes) or (),
+        restructure.number("min_down_percent", most=99) or 0,
+        restructure.number("max_installments", least=1, most=120) or 1,
+        restructure.words("frequencies", FREQUENCIES) or (),
+    )
     agreement = _Section(reader, f"{path}: agreement", data.get("agreement"), ("institution", "bank", "clabe", "phone"))
-    words = {key: reader.field(agreement.where, agreement.data, key, str) for key in ("institution", "bank", "clabe", "phone")}
+    words = {
+        key: reader.field(agreement.where, agreement.data, key, str)
+        for key in ("institution", "bank", "clabe", "phone")
+    }
     clabe = words["clabe"] or ""
     if words["clabe"] is not None and not (len(clabe) == 18 and clabe.isdigit()):
         reader.problems.append(f"{agreement.where}: key clabe must be the institution's 18-digit CLABE, not {clabe!r}")
@@ -452,8 +515,16 @@ def _offers(reader: _Reader, buckets: BucketSet | None, result_codes: ResultCode
         return None
     institution = Institution(words["institution"] or "", words["bank"] or "", clabe, words["phone"] or "")
     days_off = frozenset(_holidays_of(calendar)) | extra  # the country's statutory holidays, and the banks' own
-    return OfferPolicy(calendar, promise_policy, plan_policy, settlement_policy, restructure_policy, days_off, institution,
-                       frozenset(pcr_codes or ()))
+    return OfferPolicy(
+        calendar,
+        promise_policy,
+        plan_policy,
+        settlement_policy,
+        restructure_policy,
+        days_off,
+        institution,
+        frozenset(pcr_codes or ()),
+    )
 
 
 def _bank_holidays(reader: _Reader, where: str, days: object) -> frozenset[date]:
@@ -462,8 +533,9 @@ def _bank_holidays(reader: _Reader, where: str, days: object) -> frozenset[date]
     found: set[date] = set()
     years = range(HOLIDAY_YEARS[0], HOLIDAY_YEARS[1] + 1)
     if not isinstance(days, list):
-        reader.problems.append(f"{where}: key bank_holidays must be a list of dates (\"YYYY-MM-DD\", \"MM-DD\" or "
-                               "\"easter-2\")")
+        reader.problems.append(
+            f'{where}: key bank_holidays must be a list of dates ("YYYY-MM-DD", "MM-DD" or "easter-2")'
+        )
         return frozenset()
     for text in days:
         try:
@@ -475,8 +547,10 @@ def _bank_holidays(reader: _Reader, where: str, days: object) -> frozenset[date]
             else:
                 found.add(date.fromisoformat(str(text)))
         except ValueError:
-            reader.problems.append(f"{where}: key bank_holidays has {text!r}; write \"YYYY-MM-DD\", \"MM-DD\" or days "
-                                   "from Easter Sunday such as \"easter-2\" (Good Friday)")
+            reader.problems.append(
+                f'{where}: key bank_holidays has {text!r}; write "YYYY-MM-DD", "MM-DD" or days '
+                'from Easter Sunday such as "easter-2" (Good Friday)'
+            )
     return frozenset(found)
 
 
@@ -519,8 +593,11 @@ def check_presets(folder: Path) -> list[str]:
         if base is None:
             reader.problems.append(f"{path}: key extends names {parent!r}, which is not a preset in {folder / 'rules'}")
             continue
-        reader.problems.extend(p for p in build_rules(Layer(str(folder / "rules" / f"{parent}.toml"), base), [layer], None)[1]
-                               if p.startswith(str(path)))
+        reader.problems.extend(
+            p
+            for p in build_rules(Layer(str(folder / "rules" / f"{parent}.toml"), base), [layer], None)[1]
+            if p.startswith(str(path))
+        )
     return reader.problems
 
 
@@ -562,8 +639,9 @@ def _targets(reader: _Reader) -> dict[str, int]:
         if team in targets:
             reader.problems.append(f"{where}: team {team!r} appears more than once")
         elif monthly is not None and monthly <= 0:
-            reader.problems.append(f"{where}: key monthly is {monthly}; it is the amount to recover a month, "
-                                   "in centavos, above 0")
+            reader.problems.append(
+                f"{where}: key monthly is {monthly}; it is the amount to recover a month, in centavos, above 0"
+            )
         elif team is not None and monthly is not None:
             targets[team] = monthly
     return targets
@@ -572,8 +650,12 @@ def _targets(reader: _Reader) -> dict[str, int]:
 def policy_hash(folder: Path) -> str:
     """SHA-256 over the policy files' names and bytes: which policy was in force."""
     digest = hashlib.sha256()
-    names = [*POLICY_FILES, *OPTIONAL_FILES, *(f"scripts/{p.name}" for p in sorted((folder / "scripts").glob("*.toml"))),
-             *(f"rules/{p.name}" for p in sorted((folder / "rules").glob("*.toml")))]
+    names = [
+        *POLICY_FILES,
+        *OPTIONAL_FILES,
+        *(f"scripts/{p.name}" for p in sorted((folder / "scripts").glob("*.toml"))),
+        *(f"rules/{p.name}" for p in sorted((folder / "rules").glob("*.toml"))),
+    ]
     for name in names:
         path = folder / name
         if path.is_file():
@@ -615,5 +697,18 @@ def load_policy(folder: Path | None = None) -> Policy:
     targets = _targets(reader)
     if reader.problems or None in (buckets, codes, problems, priority, zones, scripts, rules, offers):
         raise PolicyError(reader.problems)
-    return Policy(buckets, codes, problems, priority, zones, scripts, rules, offers, policy_hash(folder), folder,  # type: ignore[arg-type]
-                  tz_database_version(), calendar_version(), targets)
+    return Policy(
+        buckets,
+        codes,
+        problems,
+        priority,
+        zones,
+        scripts,
+        rules,
+        offers,
+        policy_hash(folder),
+        folder,  # type: ignore[arg-type]
+        tz_database_version(),
+        calendar_version(),
+        targets,
+    )

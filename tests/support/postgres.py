@@ -28,11 +28,17 @@ def postgres_cluster(port: int) -> Iterator[str]:
     data = folder / "pgdata"
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
-    subprocess.run(_as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "cobro", "--no-sync"]),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "cobro", "--no-sync"]),
+        check=True,
+        capture_output=True,
+    )
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-o", options, "-w", "-l", str(folder / "pg.log"), "start"]),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres([pg_ctl, "-D", str(data), "-o", options, "-w", "-l", str(folder / "pg.log"), "start"]),
+        check=True,
+        capture_output=True,
+    )
     try:
         url = f"postgresql://cobro@127.0.0.1:{port}/postgres"
         deadline = time.monotonic() + 20

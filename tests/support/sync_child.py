@@ -19,8 +19,12 @@ def main() -> None:
     assert meta is not None and meta.server_url
     api = ApiClient(meta.server_url, os.environ["TOKEN"], meta.device_id, 30)
     # Each written page is announced, so the parent can kill this process between two pages.
-    engine = SyncEngine(cache, api, FixedClock(datetime(2026, 11, 22, 16, 30, tzinfo=UTC)),
-                        progress=lambda written: print(f"page {written}", flush=True))
+    engine = SyncEngine(
+        cache,
+        api,
+        FixedClock(datetime(2026, 11, 22, 16, 30, tzinfo=UTC)),
+        progress=lambda written: print(f"page {written}", flush=True),
+    )
     engine_pages = int(os.environ.get("PAGE_LIMIT", "0"))
     if engine_pages:
         import cobro_tui.sync.engine as sync_engine

@@ -28,9 +28,16 @@ class TerminalSession:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
         # Its own session with the pty as controlling terminal, as a login or SSH session gives: when
         # the master side closes (this process ends, even by a crash) the program gets SIGHUP.
-        self.process = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave,
-                                        env={**env, "TERM": "xterm-256color"}, close_fds=True, start_new_session=True,
-                                        preexec_fn=_take_terminal)
+        self.process = subprocess.Popen(
+            list(argv),
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env={**env, "TERM": "xterm-256color"},
+            close_fds=True,
+            start_new_session=True,
+            preexec_fn=_take_terminal,
+        )
         os.close(slave)
 
     def text(self) -> str:

@@ -31,10 +31,24 @@ from cobro_tui.api.text import cleaned
 from cobro_tui.domain.models import Channel, Direction
 
 # Fields the server sets; a client that sends one forges evidence, and is told so.
-SERVER_OWNED = frozenset({
-    "status", "paid", "created_by", "grace_days", "agent", "author", "forgiven", "source", "version",
-    "server_version", "server_seq", "received_at", "assigned_agent", "last_contact_at",
-})
+SERVER_OWNED = frozenset(
+    {
+        "status",
+        "paid",
+        "created_by",
+        "grace_days",
+        "agent",
+        "author",
+        "forgiven",
+        "source",
+        "version",
+        "server_version",
+        "server_seq",
+        "received_at",
+        "assigned_agent",
+        "last_contact_at",
+    }
+)
 DECISION_BYTES = 64 * 1024
 LONGEST_CALL_HOURS = 24
 

@@ -19,8 +19,15 @@ from cobro_tui.api.text import lone_surrogate, without_controls
 
 PROTOCOL = "1"
 CLIENT_SCHEMA = 1
-MUTATION_NAMES = ("contact.log@1", "note.add@1", "restriction.request@1", "promise.create@1", "promise.cancel@1",
-                  "plan.propose@1", "decision.record@1")
+MUTATION_NAMES = (
+    "contact.log@1",
+    "note.add@1",
+    "restriction.request@1",
+    "promise.create@1",
+    "promise.cancel@1",
+    "plan.propose@1",
+    "decision.record@1",
+)
 Status = Literal["applied", "applied_with_warnings", "rejected", "deferred"]
 Role = Literal["agent", "supervisor", "manager", "auditor", "integration"]
 

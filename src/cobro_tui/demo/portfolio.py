@@ -53,7 +53,12 @@ DEMO_AGENTS: tuple[str, ...] = tuple(f"agente{n:02d}" for n in range(1, 11))
 
 # Share of accounts by bucket code; the set in config decides the dpd ranges.
 BUCKET_MIX = {"preventiva": 10, "1-29": 33, "30-59": 18, "60-89": 12, "90-119": 9, "120+": 11, "castigo": 7}
-PRODUCT_MIX = ((Product.CREDIT_CARD, 45), (Product.PERSONAL_LOAN, 25), (Product.PAYROLL_LOAN, 20), (Product.AUTO_LOAN, 10))
+PRODUCT_MIX = (
+    (Product.CREDIT_CARD, 45),
+    (Product.PERSONAL_LOAN, 25),
+    (Product.PAYROLL_LOAN, 20),
+    (Product.AUTO_LOAN, 10),
+)
 # Principal in pesos: median and spread (log-normal) by product.
 PRINCIPAL = {
     Product.CREDIT_CARD: (18_000, 0.8),
@@ -64,7 +69,18 @@ PRINCIPAL = {
 TERM_MONTHS = {Product.CREDIT_CARD: 18, Product.PERSONAL_LOAN: 24, Product.PAYROLL_LOAN: 18, Product.AUTO_LOAN: 48}
 PAYMENT_CHANNELS = ("spei", "oxxo", "ventanilla", "domiciliacion", "app")
 # Result codes of earlier calls, weighted as a real floor sees them.
-CALL_RESULTS = (("NC", 30), ("BZ", 18), ("OCUP", 6), ("TERC", 8), ("PP", 12), ("NEG", 5), ("CB", 6), ("YAPAGO", 3), ("NUMERR", 2), ("DISP", 1))
+CALL_RESULTS = (
+    ("NC", 30),
+    ("BZ", 18),
+    ("OCUP", 6),
+    ("TERC", 8),
+    ("PP", 12),
+    ("NEG", 5),
+    ("CB", 6),
+    ("YAPAGO", 3),
+    ("NUMERR", 2),
+    ("DISP", 1),
+)
 _CALL_CODES = [code for code, _ in CALL_RESULTS]
 _CALL_CUM = list(accumulate(weight for _, weight in CALL_RESULTS))
 _TALKED = frozenset(("PP", "NEG", "CB", "YAPAGO", "DISP"))
@@ -209,9 +225,13 @@ class _Generator:
 
         def add(kind: ContactKind, value: str, **flags: bool) -> ContactPoint:
             point = ContactPoint(
-                id=self.uid(), customer_id=cid, kind=kind, value=value,
+                id=self.uid(),
+                customer_id=cid,
+                kind=kind,
+                value=value,
                 provenance=Provenance.DEBTOR if rng.random() < 0.15 else Provenance.CREDITOR,
-                state_code=place.inegi_code[:2], municipality_code=place.inegi_code,
+                state_code=place.inegi_code[:2],
+                municipality_code=place.inegi_code,
                 postal_code=place.postal_prefix + f"{self.between(0, 999):03d}",
                 **flags,
             )
@@ -219,8 +239,14 @@ class _Generator:
             return point
 
         mobile = self.phone(place)
-        add(ContactKind.MOBILE, mobile, is_primary=True, consent_sms=rng.random() < 0.7,
-            opted_out=rng.random() < 0.03, wrong_number=rng.random() < 0.04)
+        add(
+            ContactKind.MOBILE,
+            mobile,
+            is_primary=True,
+            consent_sms=rng.random() < 0.7,
+            opted_out=rng.random() < 0.03,
+            wrong_number=rng.random() < 0.04,
+        )
         if rng.random() < 0.25:
             add(ContactKind.MOBILE, self.phone(place), consent_sms=rng.random() < 0.5, wrong_number=rng.random() < 0.06)
         if rng.random() < 0.5:
@@ -236,24 +262,44 @@ class _Generator:
             add(ContactKind.EMAIL, f"{user}{self.between(0, 99)}@{domain}", consent_email=rng.random() < 0.6)
         for point in points:
             if point.opted_out:
-                bundle.restrictions.append(Restriction(
-                    id=self.uid(), customer_id=cid, kind=RestrictionKind.OPT_OUT,
-                    created_at=self.as_of - timedelta(days=rng.uniform(1, 200)), source="debtor",
-                    contact_point_id=point.id, note="Solicitud de no contacto (REUS/propia)",
-                ))
+                bundle.restrictions.append(
+                    Restriction(
+                        id=self.uid(),
+                        customer_id=cid,
+                        kind=RestrictionKind.OPT_OUT,
+                        created_at=self.as_of - timedelta(days=rng.uniform(1, 200)),
+                        source="debtor",
+                        contact_point_id=point.id,
+                        note="Solicitud de no contacto (REUS/propia)",
+                    )
+                )
             if point.wrong_number:
-                bundle.restrictions.append(Restriction(
-                    id=self.uid(), customer_id=cid, kind=RestrictionKind.WRONG_NUMBER,
-                    created_at=self.as_of - timedelta(days=rng.uniform(1, 100)), source="agent",
-                    contact_point_id=point.id,
-                ))
+                bundle.restrictions.append(
+                    Restriction(
+                        id=self.uid(),
+                        customer_id=cid,
+                        kind=RestrictionKind.WRONG_NUMBER,
+                        created_at=self.as_of - timedelta(days=rng.uniform(1, 100)),
+                        source="agent",
+                        contact_point_id=point.id,
+                    )
+                )
         roll = rng.random()
-        for kind, share in ((RestrictionKind.DISPUTE, 0.01), (RestrictionKind.CEASE, 0.005), (RestrictionKind.DECEASED, 0.002)):
+        for kind, share in (
+            (RestrictionKind.DISPUTE, 0.01),
+            (RestrictionKind.CEASE, 0.005),
+            (RestrictionKind.DECEASED, 0.002),
+        ):
             if roll < share:
-                bundle.restrictions.append(Restriction(
-                    id=self.uid(), customer_id=cid, kind=kind,
-                    created_at=self.as_of - timedelta(days=rng.uniform(1, 60)), source="debtor",
-                ))
+                bundle.restrictions.append(
+                    Restriction(
+                        id=self.uid(),
+                        customer_id=cid,
+                        kind=kind,
+                        created_at=self.as_of - timedelta(days=rng.uniform(1, 60)),
+                        source="debtor",
+                    )
+                )
                 break
             roll -= share
 
@@ -274,7 +320,9 @@ class _Generator:
         past_due = min(installment * months_late, principal_pesos + interest)
         self.account_serial += 1
         if product is Product.CREDIT_CARD:
-            number = luhn_complete(self.pick(("557910", "415231", "491566", "547046")) + f"{self.between(0, 10**9 - 1):09d}")
+            number = luhn_complete(
+                self.pick(("557910", "415231", "491566", "547046")) + f"{self.between(0, 10**9 - 1):09d}"
+            )
         else:
             number = f"{self.pick(('71', '72', '73'))}{self.account_serial:08d}{self.between(0, 99):02d}"
         if dpd >= 180:
@@ -287,12 +335,26 @@ class _Generator:
             stage = Stage.COLLECTION
         risk = "ABCDE"[min(4, max(0, dpd // 45 + self.pick((-1, 0, 0, 1))))]
         # Opened at least three months before it first fell behind (drawn as before, then moved back if needed).
-        opened = min(self.today - timedelta(days=self.between(200, 8 * 365)), self.today - timedelta(days=max(dpd, 0) + 90))
+        opened = min(
+            self.today - timedelta(days=self.between(200, 8 * 365)), self.today - timedelta(days=max(dpd, 0) + 90)
+        )
         account = Account(
-            id=self.uid(), customer_id=bundle.customer.id, number=number,
-            product=product, principal=_pesos(principal_pesos), interest=_pesos(interest), fees=_pesos(fees),
-            vat=_pesos(vat), past_due=_pesos(past_due), min_to_cure=_pesos(past_due + fees * 1.16),
-            dpd=dpd, bucket=bucket.code, stage=stage, risk_segment=risk, assigned_agent=agent, opened_on=opened,
+            id=self.uid(),
+            customer_id=bundle.customer.id,
+            number=number,
+            product=product,
+            principal=_pesos(principal_pesos),
+            interest=_pesos(interest),
+            fees=_pesos(fees),
+            vat=_pesos(vat),
+            past_due=_pesos(past_due),
+            min_to_cure=_pesos(past_due + fees * 1.16),
+            dpd=dpd,
+            bucket=bucket.code,
+            stage=stage,
+            risk_segment=risk,
+            assigned_agent=agent,
+            opened_on=opened,
         )
         result = AccountBundle(account)
         self.references(result, bundle)
@@ -302,22 +364,32 @@ class _Generator:
     def references(self, result: AccountBundle, bundle: CustomerBundle) -> None:
         rng, account = self.rng, result.account
         for _ in range(self.pick((1, 1, 2))):
-            result.references.append(Reference(
-                id=self.uid(), account_id=account.id, role=ReferenceRole.REFERENCE,
-                full_name=self.person_name(), phone=self.phone(bundle.place),
-                relationship=self.pick(RELATIONSHIPS),
-            ))
+            result.references.append(
+                Reference(
+                    id=self.uid(),
+                    account_id=account.id,
+                    role=ReferenceRole.REFERENCE,
+                    full_name=self.person_name(),
+                    phone=self.phone(bundle.place),
+                    relationship=self.pick(RELATIONSHIPS),
+                )
+            )
         role = None
         if account.product is Product.AUTO_LOAN and rng.random() < 0.3:
             role = ReferenceRole.GUARANTOR
         elif account.product is Product.PERSONAL_LOAN and rng.random() < 0.15:
             role = ReferenceRole.JOINT_OBLIGOR
         if role is not None:
-            result.references.append(Reference(
-                id=self.uid(), account_id=account.id, role=role,
-                full_name=self.person_name(), phone=self.phone(bundle.place),
-                relationship=self.pick(RELATIONSHIPS),
-            ))
+            result.references.append(
+                Reference(
+                    id=self.uid(),
+                    account_id=account.id,
+                    role=role,
+                    full_name=self.person_name(),
+                    phone=self.phone(bundle.place),
+                    relationship=self.pick(RELATIONSHIPS),
+                )
+            )
 
     def cured_episode(self, result: AccountBundle) -> None:
         """Half the accounts fell behind once before and cured, most of them lately: their time in the
@@ -337,8 +409,9 @@ class _Generator:
             return
 
         def entry(bucket: str, entered: date, left: date | None) -> BucketHistoryEntry:
-            return BucketHistoryEntry(seeded_uuid7(self.id_base_ms + self.id_serial, rng), result.account.id, bucket,
-                                      entered, left)
+            return BucketHistoryEntry(
+                seeded_uuid7(self.id_base_ms + self.id_serial, rng), result.account.id, bucket, entered, left
+            )
 
         episode = [replace(first, left_on=start), entry(codes[1], start, start + timedelta(days=late))]
         if rolled:
@@ -352,8 +425,14 @@ class _Generator:
         for bucket in self.buckets.buckets:
             if bucket.min_dpd > account.dpd:
                 break
-            entered = today - timedelta(days=account.dpd - max(bucket.min_dpd, 0)) if bucket.min_dpd > 0 else account.opened_on
-            left = None if bucket.holds(account.dpd) else today - timedelta(days=account.dpd - (bucket.max_dpd or 0) - 1)
+            entered = (
+                today - timedelta(days=account.dpd - max(bucket.min_dpd, 0))
+                if bucket.min_dpd > 0
+                else account.opened_on
+            )
+            left = (
+                None if bucket.holds(account.dpd) else today - timedelta(days=account.dpd - (bucket.max_dpd or 0) - 1)
+            )
             result.bucket_history.append(BucketHistoryEntry(self.uid(), account.id, bucket.code, entered, left))
         self.cured_episode(result)
         # Payments: the last ones came before the account fell behind.
@@ -361,10 +440,16 @@ class _Generator:
         for _ in range(self.pick((0, 1, 1, 2, 3))):
             days_ago = max(account.dpd, 0) + self.between(1, 90)
             paid_on = today - timedelta(days=days_ago)
-            result.payments.append(Payment(
-                id=self.uid(), account_id=account.id, amount=_pesos(round(installment * rng.uniform(0.3, 1.0), -1) or 100),
-                paid_on=paid_on, channel=self.pick(PAYMENT_CHANNELS), reference=f"REF{self.between(0, 10**10 - 1):010d}",
-            ))
+            result.payments.append(
+                Payment(
+                    id=self.uid(),
+                    account_id=account.id,
+                    amount=_pesos(round(installment * rng.uniform(0.3, 1.0), -1) or 100),
+                    paid_on=paid_on,
+                    channel=self.pick(PAYMENT_CHANNELS),
+                    reference=f"REF{self.between(0, 10**10 - 1):010d}",
+                )
+            )
             last_paid = max(last_paid or paid_on, paid_on)
         # Earlier calls, in the debtor's daytime.
         zone = self.zones[bundle.place.tz]
@@ -379,9 +464,15 @@ class _Generator:
             talked = code in _TALKED
             ended = started + timedelta(seconds=self.between(120, 600) if talked else self.between(15, 60))
             contact = ContactAttempt(
-                id=self.uid(), account_id=account.id,
-                customer_id=bundle.customer.id, channel=Channel.VOICE, direction=Direction.OUTBOUND,
-                started_at=started, ended_at=ended, result_code=code, agent=account.assigned_agent,
+                id=self.uid(),
+                account_id=account.id,
+                customer_id=bundle.customer.id,
+                channel=Channel.VOICE,
+                direction=Direction.OUTBOUND,
+                started_at=started,
+                ended_at=ended,
+                result_code=code,
+                agent=account.assigned_agent,
                 contact_point_id=self.pick(phones).id if phones else None,
                 problem_code=self.pick(PROBLEMS) if talked else None,
             )
@@ -402,15 +493,28 @@ class _Generator:
             status, paid = PromiseStatus.OPEN, None
         else:
             roll = rng.random()
-            status = PromiseStatus.KEPT if roll < 0.45 else PromiseStatus.PARTIAL if roll < 0.55 else PromiseStatus.BROKEN
-            paid = Money(amount if status is PromiseStatus.KEPT else amount // 3 if status is PromiseStatus.PARTIAL else 0)
+            status = (
+                PromiseStatus.KEPT if roll < 0.45 else PromiseStatus.PARTIAL if roll < 0.55 else PromiseStatus.BROKEN
+            )
+            paid = Money(
+                amount if status is PromiseStatus.KEPT else amount // 3 if status is PromiseStatus.PARTIAL else 0
+            )
             if status is PromiseStatus.PARTIAL:
                 status = PromiseStatus.BROKEN  # past its grace, a partial promise is broken
-        result.promises.append(Promise(
-            id=self.uid(), account_id=account.id,
-            amount=Money(amount), due_on=due, channel=self.pick(PAYMENT_CHANNELS), created_at=contact.started_at,
-            created_by=contact.agent, status=status, paid=paid, grace_days=grace,
-        ))
+        result.promises.append(
+            Promise(
+                id=self.uid(),
+                account_id=account.id,
+                amount=Money(amount),
+                due_on=due,
+                channel=self.pick(PAYMENT_CHANNELS),
+                created_at=contact.started_at,
+                created_by=contact.agent,
+                status=status,
+                paid=paid,
+                grace_days=grace,
+            )
+        )
 
     def plan(self, result: AccountBundle) -> None:
         account = result.account
@@ -420,14 +524,25 @@ class _Generator:
         share, remainder = divmod(rest, count)
         start = self.today - timedelta(days=self.between(0, 40))
         items = tuple(
-            Installment(n, start + timedelta(days=30 * n), Money(share + (remainder if n == count else 0)),
-                        InstallmentStatus.KEPT if start + timedelta(days=30 * n) < self.today else InstallmentStatus.DUE)
+            Installment(
+                n,
+                start + timedelta(days=30 * n),
+                Money(share + (remainder if n == count else 0)),
+                InstallmentStatus.KEPT if start + timedelta(days=30 * n) < self.today else InstallmentStatus.DUE,
+            )
             for n in range(1, count + 1)
         )
-        result.plans.append(PaymentPlan(
-            id=self.uid(), account_id=account.id, down_payment=down, installments=items,
-            created_at=datetime.combine(start, time(17, 0), UTC), created_by=account.assigned_agent, status=PlanStatus.ACTIVE,
-        ))
+        result.plans.append(
+            PaymentPlan(
+                id=self.uid(),
+                account_id=account.id,
+                down_payment=down,
+                installments=items,
+                created_at=datetime.combine(start, time(17, 0), UTC),
+                created_by=account.assigned_agent,
+                status=PlanStatus.ACTIVE,
+            )
+        )
 
 
 def generate_chunk(spec: PortfolioSpec, chunk: int) -> list[CustomerBundle]:

@@ -51,15 +51,23 @@ class AccountFile:
 
     def open_promises(self) -> list[Promise]:
         """Promises still running (open, or part paid before their deadline), not refused by the server."""
-        return [p.item for p in self.promises
-                if p.item.status in (PromiseStatus.OPEN, PromiseStatus.PARTIAL) and p.sync_state != "rejected"]
+        return [
+            p.item
+            for p in self.promises
+            if p.item.status in (PromiseStatus.OPEN, PromiseStatus.PARTIAL) and p.sync_state != "rejected"
+        ]
 
     def judged(self, today: date) -> AccountFile:
         """The promises and plans as this file's payments leave them on `today`, the way the server judges them;
         a payment the server has not judged yet counts at once."""
-        promises, plans = evaluate_all([p.item for p in self.promises], [p.item for p in self.plans], self.payments, today)
-        return replace(self, promises=tuple(Tracked(item, tracked.sync_state) for tracked, item in zip(self.promises, promises)),
-                       plans=tuple(Tracked(item, tracked.sync_state) for tracked, item in zip(self.plans, plans)))
+        promises, plans = evaluate_all(
+            [p.item for p in self.promises], [p.item for p in self.plans], self.payments, today
+        )
+        return replace(
+            self,
+            promises=tuple(Tracked(item, tracked.sync_state) for tracked, item in zip(self.promises, promises)),
+            plans=tuple(Tracked(item, tracked.sync_state) for tracked, item in zip(self.plans, plans)),
+        )
 
 
 class Alert(StrEnum):

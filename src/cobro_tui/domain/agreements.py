@@ -81,8 +81,12 @@ def lines(doc: Agreement) -> list[tuple[str, str]]:
     if plan.down_payment.centavos:
         rows.append((labels["down"], doc.money["down"]))
     for item in plan.installments:
-        rows.append((f"{labels['installment']} {item.number} · {doc.dates[f'due_{item.number}']}",
-                     doc.money[f"installment_{item.number}"]))
+        rows.append(
+            (
+                f"{labels['installment']} {item.number} · {doc.dates[f'due_{item.number}']}",
+                doc.money[f"installment_{item.number}"],
+            )
+        )
     rows += [
         (labels["bank"], doc.institution.bank),
         (labels["clabe"], doc.institution.clabe),
@@ -102,7 +106,9 @@ def as_text(doc: Agreement) -> str:
 
 
 def as_html(doc: Agreement) -> str:
-    cells = "\n".join(f"<tr><th>{html.escape(label)}</th><td>{html.escape(value)}</td></tr>" for label, value in lines(doc))
+    cells = "\n".join(
+        f"<tr><th>{html.escape(label)}</th><td>{html.escape(value)}</td></tr>" for label, value in lines(doc)
+    )
     title = html.escape(doc.labels["title"])
     return (
         f'<!DOCTYPE html>\n<html lang="{html.escape(doc.labels["lang"])}">\n<head><meta charset="utf-8"><title>{title}</title>\n'

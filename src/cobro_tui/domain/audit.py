@@ -81,7 +81,9 @@ def verify_chain(events: Iterable[StoredEvent]) -> ChainReport:
     for event in events:
         count += 1
         if event.seq != expected_seq:
-            return ChainReport(count, event.seq, f"sequence jumps from {expected_seq - 1} to {event.seq} (events missing)", prev)
+            return ChainReport(
+                count, event.seq, f"sequence jumps from {expected_seq - 1} to {event.seq} (events missing)", prev
+            )
         if link_hash(event.body) != event.hash:
             return ChainReport(count, event.seq, "the stored hash does not match the event's content (edited)", prev)
         try:
@@ -91,7 +93,9 @@ def verify_chain(events: Iterable[StoredEvent]) -> ChainReport:
         if body.get("seq") != event.seq:
             return ChainReport(count, event.seq, "the event's content names another sequence number", prev)
         if body.get("prev") != prev:
-            return ChainReport(count, event.seq, "the event does not link to the one before it (reordered or replaced)", prev)
+            return ChainReport(
+                count, event.seq, "the event does not link to the one before it (reordered or replaced)", prev
+            )
         prev = event.hash
         expected_seq += 1
     return ChainReport(count, None, "", prev)
@@ -106,7 +110,9 @@ class AnchorCheck:
     kept: int  # events the server keeps
 
 
-def against_anchor(local_seq: int, local_hash_at_anchor: str | None, anchor_seq: int, anchor_hash: str | None) -> AnchorCheck:
+def against_anchor(
+    local_seq: int, local_hash_at_anchor: str | None, anchor_seq: int, anchor_hash: str | None
+) -> AnchorCheck:
     """Compare a chain whose head is `local_seq` (and whose event number `anchor_seq` hashes to
     `local_hash_at_anchor`) with the head the server keeps."""
     if anchor_seq <= 0 or anchor_hash is None:

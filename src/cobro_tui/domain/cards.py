@@ -19,8 +19,12 @@ def _cut(digits: str) -> str:
 
 def is_truncated_pan(value: str) -> bool:
     """Whether `value` is already in the one truncated form: six digits, stars, four digits."""
-    return (len(value) in PAN_LENGTHS and value[:6].isdigit() and value[-4:].isdigit()
-            and value[6:-4] == STAR * (len(value) - 10))
+    return (
+        len(value) in PAN_LENGTHS
+        and value[:6].isdigit()
+        and value[-4:].isdigit()
+        and value[6:-4] == STAR * (len(value) - 10)
+    )
 
 
 def truncate_pan(pan: str) -> str:

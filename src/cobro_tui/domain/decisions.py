@@ -32,9 +32,18 @@ def _problems(problems: tuple[Problem, ...]) -> list[dict[str, Any]]:
     return [{"rule": p.key, "limit": _plain(p.values)} for p in problems]
 
 
-def snapshot(*, kind: str, subject_id: str | None, account: Account, taken_at: datetime, offer: dict[str, Any],
-             verdict: Verdict, script_steps: tuple[str, ...], contact_rule: dict[str, Any] | None,
-             config_hash: str) -> dict[str, Any]:
+def snapshot(
+    *,
+    kind: str,
+    subject_id: str | None,
+    account: Account,
+    taken_at: datetime,
+    offer: dict[str, Any],
+    verdict: Verdict,
+    script_steps: tuple[str, ...],
+    contact_rule: dict[str, Any] | None,
+    config_hash: str,
+) -> dict[str, Any]:
     """The evidence of one decision, as plain JSON values (money in centavos, instants in UTC)."""
     return {
         "kind": kind,
@@ -42,14 +51,21 @@ def snapshot(*, kind: str, subject_id: str | None, account: Account, taken_at: d
         "account_id": account.id,
         "taken_at": taken_at.isoformat(),
         "account": {
-            "bucket": account.bucket, "dpd": account.dpd,
-            **{part: getattr(account, part).centavos
-               for part in ("principal", "interest", "fees", "vat", "balance", "past_due", "min_to_cure")},
+            "bucket": account.bucket,
+            "dpd": account.dpd,
+            **{
+                part: getattr(account, part).centavos
+                for part in ("principal", "interest", "fees", "vat", "balance", "past_due", "min_to_cure")
+            },
             "currency": account.currency,
         },
         "offer": _plain(offer),
-        "eligibility": {"allowed": verdict.allowed, "problems": _problems(verdict.problems),
-                        "approval": verdict.approval, "why": _problems(verdict.why)},
+        "eligibility": {
+            "allowed": verdict.allowed,
+            "problems": _problems(verdict.problems),
+            "approval": verdict.approval,
+            "why": _problems(verdict.why),
+        },
         "script_steps": list(script_steps),
         "contact_rule": contact_rule,
         "config_hash": config_hash,
@@ -58,4 +74,6 @@ def snapshot(*, kind: str, subject_id: str | None, account: Account, taken_at: d
 
 def digest(found: dict[str, Any]) -> str:
     """SHA-256 of the snapshot's canonical JSON (sorted keys, no spaces): what the audit log keeps."""
-    return hashlib.sha256(json.dumps(found, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(found, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    ).hexdigest()

@@ -61,21 +61,33 @@ def _allocate(owed: list[_Owed], payments: Sequence[Payment]) -> dict[tuple[str,
 
 
 def _owed(promises: Sequence[Promise], plans: Sequence[PaymentPlan]) -> list[_Owed]:
-    owed = [_Owed((p.id, 0), p.due_on, p.created_at.date(), p.amount.centavos, deadline(p),
-                  p.status is not PromiseStatus.CANCELLED) for p in promises]
+    owed = [
+        _Owed(
+            (p.id, 0),
+            p.due_on,
+            p.created_at.date(),
+            p.amount.centavos,
+            deadline(p),
+            p.status is not PromiseStatus.CANCELLED,
+        )
+        for p in promises
+    ]
     grace = timedelta(days=PLAN_GRACE_DAYS)
     for plan in plans:
         takes = plan.status in (PlanStatus.PROPOSED, PlanStatus.ACTIVE, PlanStatus.COMPLETED, PlanStatus.BROKEN)
         made = plan.created_at.date()
         if plan.down_payment.centavos > 0:
             owed.append(_Owed((plan.id, 0), made, made, plan.down_payment.centavos, made + grace, takes))
-        owed += [_Owed((plan.id, i.number), i.due_on, made, i.amount.centavos, i.due_on + grace, takes)
-                 for i in plan.installments]
+        owed += [
+            _Owed((plan.id, i.number), i.due_on, made, i.amount.centavos, i.due_on + grace, takes)
+            for i in plan.installments
+        ]
     return owed
 
 
-def evaluate_all(promises: Sequence[Promise], plans: Sequence[PaymentPlan], payments: Sequence[Payment],
-                 today: date) -> tuple[list[Promise], list[PaymentPlan]]:
+def evaluate_all(
+    promises: Sequence[Promise], plans: Sequence[PaymentPlan], payments: Sequence[Payment], today: date
+) -> tuple[list[Promise], list[PaymentPlan]]:
     """Every promise and plan as the payments leave them on `today`, in the orders given.
 
     A promise or installment fully paid is kept; past its last day, one short of its amount is
@@ -122,11 +134,16 @@ def _plan(plan: PaymentPlan, paid: dict[tuple[str, int], int], today: date) -> P
     if plan.status not in (PlanStatus.PROPOSED, PlanStatus.ACTIVE):
         return plan
     grace = timedelta(days=PLAN_GRACE_DAYS)
-    items = tuple(replace(i, status=_installment_status(paid[(plan.id, i.number)], i.amount.centavos,
-                                                        i.due_on + grace, today)) for i in plan.installments)
+    items = tuple(
+        replace(i, status=_installment_status(paid[(plan.id, i.number)], i.amount.centavos, i.due_on + grace, today))
+        for i in plan.installments
+    )
     down_owed = plan.down_payment.centavos
-    down = _installment_status(paid.get((plan.id, 0), 0), down_owed, plan.created_at.date() + grace, today) \
-        if down_owed > 0 else InstallmentStatus.KEPT
+    down = (
+        _installment_status(paid.get((plan.id, 0), 0), down_owed, plan.created_at.date() + grace, today)
+        if down_owed > 0
+        else InstallmentStatus.KEPT
+    )
     states = [down, *(i.status for i in items)]
     if InstallmentStatus.BROKEN in states:
         status = PlanStatus.BROKEN

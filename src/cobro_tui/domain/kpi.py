@@ -84,16 +84,20 @@ class ContactFigures(HourlyRates):
     by_channel: dict[str, ChannelFigures] = field(default_factory=dict)
 
 
-def contact_figures(attempts: Iterable[AttemptFact], codes: ResultCodeCatalog, promises: int | None = None) -> ContactFigures:
+def contact_figures(
+    attempts: Iterable[AttemptFact], codes: ResultCodeCatalog, promises: int | None = None
+) -> ContactFigures:
     """Attempts, right-party contacts and promises (by the result codes' flags), per agent-hour and
     per channel. `promises`, when given, is the period's total counted from the promises themselves."""
     counts: Counter[tuple[str, str, str, str]] = Counter(
-        (f.agent, f.channel, f.started_at.strftime("%Y-%m-%dT%H"), f.result_code) for f in attempts)
+        (f.agent, f.channel, f.started_at.strftime("%Y-%m-%dT%H"), f.result_code) for f in attempts
+    )
     return contact_figures_from_counts(((*key, n) for key, n in counts.items()), codes, promises)
 
 
-def contact_figures_from_counts(rows: Iterable[tuple[str, str, str, str, int]], codes: ResultCodeCatalog,
-                                promises: int | None = None) -> ContactFigures:
+def contact_figures_from_counts(
+    rows: Iterable[tuple[str, str, str, str, int]], codes: ResultCodeCatalog, promises: int | None = None
+) -> ContactFigures:
     """The same from counts already grouped by (agent, channel, clock hour, result code)."""
     attempt_codes = {c.code for c in codes.codes if c.attempt}
     sums: Counter[tuple[str, str]] = Counter()
@@ -105,8 +109,9 @@ def contact_figures_from_counts(rows: Iterable[tuple[str, str, str, str, int]], 
     return contact_figures_from_sums(sums.items(), len(hours), codes, promises)
 
 
-def contact_figures_from_sums(sums: Iterable[tuple[tuple[str, str], int]], agent_hours: int, codes: ResultCodeCatalog,
-                              promises: int | None = None) -> ContactFigures:
+def contact_figures_from_sums(
+    sums: Iterable[tuple[tuple[str, str], int]], agent_hours: int, codes: ResultCodeCatalog, promises: int | None = None
+) -> ContactFigures:
     """The same from counts by (channel, result code) and the agent-hours counted apart, as a
     database sums them. A channel's promises are its contacts whose result code records one
     (`promise = true`); the total is `promises` when given, their sum otherwise."""
@@ -201,8 +206,9 @@ def period_target(monthly: int, first: date, last: date) -> int:
     return int(total + Fraction(1, 2))
 
 
-def recovery_figures(payments: Iterable[tuple[date, int]], first: date, last: date,
-                     monthly_target: int | None) -> RecoveryFigures:
+def recovery_figures(
+    payments: Iterable[tuple[date, int]], first: date, last: date, monthly_target: int | None
+) -> RecoveryFigures:
     """Payments (day, centavos) received from `first` to `last`, against the prorated target."""
     received = [amount for day, amount in payments if first <= day <= last]
     target = period_target(monthly_target, first, last) if monthly_target else None
@@ -263,14 +269,17 @@ def months_between(start: date, end: date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month
 
 
-def vintage(opened: dict[str, date], entries: Iterable[BucketHistoryEntry], bad: set[str], as_of: date,
-            months: int = 12) -> dict[str, list[float | None]]:
+def vintage(
+    opened: dict[str, date], entries: Iterable[BucketHistoryEntry], bad: set[str], as_of: date, months: int = 12
+) -> dict[str, list[float | None]]:
     """Vintage curves: for each origination month, the share of its accounts that had been in a `bad`
     bucket by the end of each month on book (1..months; the current month so far); None where that
     month has not begun."""
     first_bad: dict[str, date] = {}
     for entry in entries:
-        if entry.bucket in bad and (entry.account_id not in first_bad or entry.entered_on < first_bad[entry.account_id]):
+        if entry.bucket in bad and (
+            entry.account_id not in first_bad or entry.entered_on < first_bad[entry.account_id]
+        ):
             first_bad[entry.account_id] = entry.entered_on
     sizes: Counter[str] = Counter()
     went_bad: Counter[tuple[str, int]] = Counter()
@@ -282,8 +291,9 @@ def vintage(opened: dict[str, date], entries: Iterable[BucketHistoryEntry], bad:
     return vintage_from_counts(sizes, went_bad, as_of, months)
 
 
-def vintage_from_counts(sizes: dict[str, int], went_bad: dict[tuple[str, int], int], as_of: date,
-                        months: int = 12) -> dict[str, list[float | None]]:
+def vintage_from_counts(
+    sizes: dict[str, int], went_bad: dict[tuple[str, int], int], as_of: date, months: int = 12
+) -> dict[str, list[float | None]]:
     """The same from counts, as a database makes them: accounts per origination month ("2026-03"),
     and per (origination month, months from its first day to the first bad day)."""
     by_month: dict[str, Counter[int]] = defaultdict(Counter)

@@ -223,7 +223,9 @@ class Payment:
 
 # Allowed promise transitions; anything else is a bug or a stale screen.
 _PROMISE_NEXT: dict[PromiseStatus, frozenset[PromiseStatus]] = {
-    PromiseStatus.OPEN: frozenset({PromiseStatus.PARTIAL, PromiseStatus.KEPT, PromiseStatus.BROKEN, PromiseStatus.CANCELLED}),
+    PromiseStatus.OPEN: frozenset(
+        {PromiseStatus.PARTIAL, PromiseStatus.KEPT, PromiseStatus.BROKEN, PromiseStatus.CANCELLED}
+    ),
     PromiseStatus.PARTIAL: frozenset({PromiseStatus.KEPT, PromiseStatus.BROKEN, PromiseStatus.CANCELLED}),
     PromiseStatus.KEPT: frozenset(),
     PromiseStatus.BROKEN: frozenset(),

@@ -26,9 +26,7 @@ class Money:
     def __post_init__(self) -> None:
         # bool is an int in Python; a float or Decimal here is always a programming error.
         if type(self.centavos) is not int:
-            raise MoneyError(
-                f"money is held as whole centavos (int), not {type(self.centavos).__name__}"
-            )
+            raise MoneyError(f"money is held as whole centavos (int), not {type(self.centavos).__name__}")
         if not (len(self.currency) == 3 and self.currency.isascii() and self.currency.isupper()):
             raise MoneyError(f"{self.currency!r} is not an ISO 4217 currency code like MXN")
 

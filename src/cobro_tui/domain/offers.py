@@ -32,7 +32,11 @@ class Band:
     max_balance: int | None = None
 
     def fits(self, bucket: str, balance: int) -> bool:
-        return bucket in self.buckets and balance >= self.min_balance and (self.max_balance is None or balance < self.max_balance)
+        return (
+            bucket in self.buckets
+            and balance >= self.min_balance
+            and (self.max_balance is None or balance < self.max_balance)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +151,15 @@ def broken_recently(promises: list[Promise], today: date) -> int:
     return sum(p.status is PromiseStatus.BROKEN and p.due_on >= since for p in promises)
 
 
-def check_promise(account: Account, open_promises: list[Promise], broken_recently: int, amount: Money, due_on: date,
-                  today: date, policy: OfferPolicy) -> Verdict:
+def check_promise(
+    account: Account,
+    open_promises: list[Promise],
+    broken_recently: int,
+    amount: Money,
+    due_on: date,
+    today: date,
+    policy: OfferPolicy,
+) -> Verdict:
     """A promise of `amount` due `due_on`, as of the debtor's `today`."""
     rules = policy.promise
     problems = []
@@ -174,8 +185,17 @@ def check_promise(account: Account, open_promises: list[Promise], broken_recentl
     return Verdict(tuple(problems))
 
 
-def check_plan(account: Account, open_plans: list[PaymentPlan], total: Money, down: Money, count: int, first_due: date,
-               frequency: str, today: date, policy: OfferPolicy) -> Verdict:
+def check_plan(
+    account: Account,
+    open_plans: list[PaymentPlan],
+    total: Money,
+    down: Money,
+    count: int,
+    first_due: date,
+    frequency: str,
+    today: date,
+    policy: OfferPolicy,
+) -> Verdict:
     """A payment plan as entered: total, down payment, number and frequency of installments, first due day."""
     rules = policy.plan
     problems = []
@@ -211,8 +231,9 @@ def discount_percent(balance: Money, pay: Money) -> int:
     return -(-(balance.centavos - pay.centavos) * 100 // balance.centavos)
 
 
-def check_settlement(account: Account, pay: Money, pay_by: date, today: date, level: str, policy: OfferPolicy,
-                     count: int = 1) -> Verdict:
+def check_settlement(
+    account: Account, pay: Money, pay_by: date, today: date, level: str, policy: OfferPolicy, count: int = 1
+) -> Verdict:
     """A settlement (pay `pay` by `pay_by` and the rest is forgiven) asked by a user of `level`:
     within that level's discount it stands; above it, the lowest level allowed must approve."""
     rules = policy.settlement
@@ -242,8 +263,9 @@ def check_settlement(account: Account, pay: Money, pay_by: date, today: date, le
     return Verdict(tuple(problems), needed, why)
 
 
-def check_restructure(account: Account, down: Money, count: int, frequency: str, policy: OfferPolicy,
-                      total: Money | None = None) -> Verdict:
+def check_restructure(
+    account: Account, down: Money, count: int, frequency: str, policy: OfferPolicy, total: Money | None = None
+) -> Verdict:
     """A restructure of the whole balance: always for a supervisor; refused outside its terms."""
     rules = policy.restructure
     problems = []
@@ -252,8 +274,11 @@ def check_restructure(account: Account, down: Money, count: int, frequency: str,
     if account.bucket not in rules.buckets:
         problems.append(Problem("restructure.bucket", {"bucket": account.bucket, "buckets": ", ".join(rules.buckets)}))
     balance = account.balance
-    if down.centavos < 0 or down.centavos >= balance.centavos or not _at_least_percent(down.centavos, balance.centavos,
-                                                                                          rules.min_down_percent):
+    if (
+        down.centavos < 0
+        or down.centavos >= balance.centavos
+        or not _at_least_percent(down.centavos, balance.centavos, rules.min_down_percent)
+    ):
         least = Money(-(-balance.centavos * rules.min_down_percent // 100), balance.currency)
         problems.append(Problem("restructure.down", {"percent": rules.min_down_percent, "minimum": least}))
     if not 1 <= count <= rules.max_installments:
@@ -277,8 +302,9 @@ class Offer:
     approval: str | None = None  # the level that must approve it, None: the agent may agree it
 
 
-def offers_for(account: Account, open_promises: list[Promise], broken_recently: int, today: date, level: str,
-               policy: OfferPolicy) -> list[Offer]:
+def offers_for(
+    account: Account, open_promises: list[Promise], broken_recently: int, today: date, level: str, policy: OfferPolicy
+) -> list[Offer]:
     """What the policy lets this user offer on this account today, ranked: bring the account
     current, pay the past-due amount, settle within the user's authority, a plan over the most
     installments allowed, a restructure (for a supervisor). Offers the policy refuses are left out."""
@@ -300,7 +326,9 @@ def offers_for(account: Account, open_promises: list[Promise], broken_recently: 
         pay_by = business_day(today + timedelta(days=min(7, policy.settlement.max_days_to_pay)), policy.holidays)
         verdict = check_settlement(account, pay, pay_by, today, level, policy)
         if verdict.allowed:
-            found.append(Offer("settlement", pay, pay_by, discount=discount_percent(balance, pay), approval=verdict.approval))
+            found.append(
+                Offer("settlement", pay, pay_by, discount=discount_percent(balance, pay), approval=verdict.approval)
+            )
     most = policy.plan.max_installments(account.bucket, balance.centavos)
     if most:
         down = Money(-(-balance.centavos * policy.plan.min_down_percent // 100), balance.currency)
@@ -319,9 +347,20 @@ def offers_for(account: Account, open_promises: list[Promise], broken_recently: 
     return found
 
 
-def check_agreement(account: Account, open_plans: list[PaymentPlan], kind: str, total: Money, down: Money, count: int,
-                    first: date, due_dates: list[date], frequency: str, today: date, level: str,
-                    policy: OfferPolicy) -> Verdict:
+def check_agreement(
+    account: Account,
+    open_plans: list[PaymentPlan],
+    kind: str,
+    total: Money,
+    down: Money,
+    count: int,
+    first: date,
+    due_dates: list[date],
+    frequency: str,
+    today: date,
+    level: str,
+    policy: OfferPolicy,
+) -> Verdict:
     """A plan, a settlement or a restructure as entered (`count` installments from `first`, falling
     on `due_dates` once moved off holidays, after the down payment): the one check the workstation
     and the server both make."""
@@ -331,8 +370,10 @@ def check_agreement(account: Account, open_plans: list[PaymentPlan], kind: str, 
         verdict = check_restructure(account, down, count, frequency, policy, total)
         if first < today or first > today + timedelta(days=policy.plan.max_days_to_first):
             last_day = today + timedelta(days=policy.plan.max_days_to_first)
-            verdict = replace(verdict, problems=(*verdict.problems,
-                                                 Problem("plan.first_due_range", {"today": today, "last_day": last_day})))
+            verdict = replace(
+                verdict,
+                problems=(*verdict.problems, Problem("plan.first_due_range", {"today": today, "last_day": last_day})),
+            )
     else:
         return check_plan(account, open_plans, total, down, count, first, frequency, today, policy)
     if any(p.status in (PlanStatus.PROPOSED, PlanStatus.ACTIVE) for p in open_plans):

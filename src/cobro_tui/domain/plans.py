@@ -34,8 +34,14 @@ def due_dates(first_due: date, count: int, frequency: Frequency) -> list[date]:
     return [first_due + _STEP[frequency] * i for i in range(count)]
 
 
-def schedule(total: Money, down: Money, count: int, first_due: date, frequency: Frequency,
-             holidays: frozenset[date] | None = None) -> tuple[Installment, ...]:
+def schedule(
+    total: Money,
+    down: Money,
+    count: int,
+    first_due: date,
+    frequency: Frequency,
+    holidays: frozenset[date] | None = None,
+) -> tuple[Installment, ...]:
     """The installments that pay `total` after `down`: equal to the centavo, the last one evening it
     out; with `holidays`, each due day that falls on a weekend or holiday moves to the next business day."""
     if count < 1:
@@ -46,8 +52,10 @@ def schedule(total: Money, down: Money, count: int, first_due: date, frequency: 
     days = due_dates(first_due, count, frequency)
     if holidays is not None:
         days = [business_day(day, holidays) for day in days]
-    return tuple(Installment(i + 1, day, Money(amount, total.currency))
-                 for i, (day, amount) in enumerate(zip(days, amounts, strict=True)))
+    return tuple(
+        Installment(i + 1, day, Money(amount, total.currency))
+        for i, (day, amount) in enumerate(zip(days, amounts, strict=True))
+    )
 
 
 def business_day(day: date, holidays: frozenset[date]) -> date:

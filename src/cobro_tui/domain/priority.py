@@ -74,4 +74,3 @@ def reasons(facts: AccountFacts, points: PriorityPoints, now: datetime) -> list[
 
 def score(facts: AccountFacts, points: PriorityPoints, now: datetime) -> int:
     return sum(r.points for r in reasons(facts, points, now))
-

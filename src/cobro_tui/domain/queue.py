@@ -48,10 +48,10 @@ class QueuePage:
 
 
 class PromiseFilter(StrEnum):
-    OPEN = "open"            # has an open promise
+    OPEN = "open"  # has an open promise
     DUE_TODAY = "due_today"  # an open promise falls due today
-    BROKEN = "broken"        # an open promise is past its date
-    NONE = "none"            # no open promise
+    BROKEN = "broken"  # an open promise is past its date
+    NONE = "none"  # no open promise
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +66,9 @@ class QueueFilter:
 
     @property
     def active(self) -> bool:
-        return any(value is not None for value in (self.bucket, self.product, self.segment, self.promise,
-                                                   self.callable_now))
+        return any(
+            value is not None for value in (self.bucket, self.product, self.segment, self.promise, self.callable_now)
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,8 +156,11 @@ class RuleSet:
     def horizon(self) -> timedelta:
         """How far back the rules look: the longest period of a cap (a rolling one's days, a calendar
         week, a day) or pause, and a day to spare for zones behind the agent's."""
-        days = [1, *(c.days if c.period is Period.ROLLING else 7 if c.period is Period.WEEK else 1 for c in self.caps),
-                *(lock.days for lock in self.locks)]
+        days = [
+            1,
+            *(c.days if c.period is Period.ROLLING else 7 if c.period is Period.WEEK else 1 for c in self.caps),
+            *(lock.days for lock in self.locks),
+        ]
         return timedelta(days=max(days) + 1)
 
     def remembered(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
@@ -285,8 +288,11 @@ def _decide(rules: RuleSet, question: Question, at: datetime, standing: list[Che
         next_allowed = _next_allowed(rules, question, timed)
     else:
         next_allowed = at
-    closes = None if blocked else rules.remembered(("c", zones, question.channel, at),
-                                                   lambda: _window_closes(rules, question, at))
+    closes = (
+        None
+        if blocked
+        else rules.remembered(("c", zones, question.channel, at), lambda: _window_closes(rules, question, at))
+    )
     return Decision(outcome, tuple(checks), at, zones, next_allowed, closes)
 
 
@@ -328,18 +334,48 @@ def _standing_checks(rules: RuleSet, q: Question, at: datetime, explain: bool) -
         stop = point.opted_out or any(s.kind == "opt_out" and _covers(s, point.id, channel) for s in in_force)
         _put(checks, explain, rules.opt_out_rule, stop, "rules.opted_out", "rules.not_opted_out")
     if "wrong_number" not in rules.holds:
-        _put(checks, explain, rules.opt_out_rule, point.wrong_number, "rules.hold.wrong_number", "rules.no_hold",
-             ("kind", "wrong_number"))
+        _put(
+            checks,
+            explain,
+            rules.opt_out_rule,
+            point.wrong_number,
+            "rules.hold.wrong_number",
+            "rules.no_hold",
+            ("kind", "wrong_number"),
+        )
     if channel in rules.consent_channels:
-        _put(checks, explain, rules.consent_rule, channel not in point.consent, "rules.consent_missing",
-             "rules.consent_given", ("channel", channel))
+        _put(
+            checks,
+            explain,
+            rules.consent_rule,
+            channel not in point.consent,
+            "rules.consent_missing",
+            "rules.consent_given",
+            ("channel", channel),
+        )
     elif explain:
-        checks.append(Check(rules.consent_rule, Result.NOT_APPLICABLE, "rules.consent_not_needed", {"channel": channel}))
-    _put(checks, explain, rules.roles_rule, party.role in rules.blocked_roles, "rules.role_blocked", "rules.role_allowed",
-         ("role", party.role))
+        checks.append(
+            Check(rules.consent_rule, Result.NOT_APPLICABLE, "rules.consent_not_needed", {"channel": channel})
+        )
+    _put(
+        checks,
+        explain,
+        rules.roles_rule,
+        party.role in rules.blocked_roles,
+        "rules.role_blocked",
+        "rules.role_allowed",
+        ("role", party.role),
+    )
     if rules.supplied_only is not None:
-        _put(checks, explain, rules.supplied_only, point.provenance not in rules.supplied_provenances,
-             "rules.point_not_supplied", "rules.point_supplied", ("provenance", point.provenance))
+        _put(
+            checks,
+            explain,
+            rules.supplied_only,
+            point.provenance not in rules.supplied_provenances,
+            "rules.point_not_supplied",
+            "rules.point_supplied",
+            ("provenance", point.provenance),
+        )
     if party.birth_date is not None or explain:
         for flag, key in ((rules.minors, "minor"), (rules.older_adults, "older_adult")):
             if flag is not None:
@@ -349,8 +385,15 @@ def _standing_checks(rules: RuleSet, q: Question, at: datetime, explain: bool) -
     return checks
 
 
-def _put(checks: list[Check], explain: bool, rule: Rule, failed: bool, fail: str, ok: str,
-         value: tuple[str, str] | None = None) -> None:
+def _put(
+    checks: list[Check],
+    explain: bool,
+    rule: Rule,
+    failed: bool,
+    fail: str,
+    ok: str,
+    value: tuple[str, str] | None = None,
+) -> None:
     """A blocked check always; a passed one only when the decision is explained."""
     if failed or explain:
         values = {value[0]: value[1]} if value else {}
@@ -388,8 +431,10 @@ def _age_check(flag: Flag, key: str, party: Party, at: datetime, zones: tuple[st
 
 def _timed_checks(rules: RuleSet, q: Question, at: datetime, explain: bool = True) -> list[Check]:
     zones, channel = q.point.zones, q.channel
-    checks = [rules.remembered(("w", i, zones, channel, at, explain), lambda wr=wr: _window_check(rules, wr, q, at, explain))
-              for i, wr in enumerate(rules.window_rules)]
+    checks = [
+        rules.remembered(("w", i, zones, channel, at, explain), lambda wr=wr: _window_check(rules, wr, q, at, explain))
+        for i, wr in enumerate(rules.window_rules)
+    ]
     if rules.holiday_rule is not None:
         checks.append(rules.remembered(("h", zones, at), lambda: _holiday_check(rules, q, at)))
     exempt = _callback_exempt(rules, q, at)
@@ -400,7 +445,9 @@ def _timed_checks(rules: RuleSet, q: Question, at: datetime, explain: bool = Tru
         checks += [_lock_check(lock, q, at) for lock in rules.locks]
     elif q.history:
         # Fewer contacts on record than a cap allows cannot reach it: only the others are counted.
-        checks += [_cap_check(cap, q, at) for cap in rules.caps if len(q.history) >= cap.limit or cap.counts is Counts.CHANNELS]
+        checks += [
+            _cap_check(cap, q, at) for cap in rules.caps if len(q.history) >= cap.limit or cap.counts is Counts.CHANNELS
+        ]
         checks += [_lock_check(lock, q, at) for lock in rules.locks]
     if not explain:
         return [c for c in checks if c is not None and c.result is Result.BLOCK]
@@ -415,19 +462,26 @@ def _window_check(rules: RuleSet, wr: WindowRule, q: Question, at: datetime, exp
     handle = _handle(rules, q.channel)
     lift = at
     for zone in q.point.zones:
-        opening = _next_opening(wr.windows, q.channel, zone, at, handle, rules.holidays if rules.holiday_rule else frozenset())
+        opening = _next_opening(
+            wr.windows, q.channel, zone, at, handle, rules.holidays if rules.holiday_rule else frozenset()
+        )
         if opening is None:
             return Check(wr.rule, Result.BLOCK, "rules.no_window", {"channel": q.channel})
         lift = max(lift, opening)
     if lift == at and not explain:
         return None
     local = _local(at, q.point.zones[0]) if q.point.zones else at
-    values = {"local": local.strftime("%H:%M"), "zone": q.point.zones[0] if q.point.zones else "UTC",
-              "span": _span_text(wr.windows, q.channel, local.weekday())}
+    values = {
+        "local": local.strftime("%H:%M"),
+        "zone": q.point.zones[0] if q.point.zones else "UTC",
+        "span": _span_text(wr.windows, q.channel, local.weekday()),
+    }
     if lift == at:
         return Check(wr.rule, Result.PASS, "rules.in_window", values)
     values["opens"] = _local(lift, q.point.zones[0]).strftime("%Y-%m-%d %H:%M")
-    key = "rules.too_late_to_finish" if _inside_any(wr.windows, q.channel, q.point.zones, at) else "rules.outside_window"
+    key = (
+        "rules.too_late_to_finish" if _inside_any(wr.windows, q.channel, q.point.zones, at) else "rules.outside_window"
+    )
     return Check(wr.rule, Result.BLOCK, key, {**values, "minutes": str(int(handle.total_seconds() // 60))}, lift)
 
 
@@ -445,8 +499,9 @@ def _inside_any(windows: tuple[Window, ...], channel: str, zones: tuple[str, ...
     return True
 
 
-def _next_opening(windows: tuple[Window, ...], channel: str, zone: str, at: datetime, handle: timedelta,
-                  holidays: frozenset[date]) -> datetime | None:
+def _next_opening(
+    windows: tuple[Window, ...], channel: str, zone: str, at: datetime, handle: timedelta, holidays: frozenset[date]
+) -> datetime | None:
     """The first instant at or after `at` when a contact of `handle` length fits a window in `zone`."""
     day = _local(at, zone).date()
     for offset in range(HORIZON_DAYS):
@@ -462,7 +517,9 @@ def _next_opening(windows: tuple[Window, ...], channel: str, zone: str, at: date
 
 
 @lru_cache(maxsize=65536)
-def _day_spans(windows: tuple[Window, ...], channel: str, zone: str, day: date) -> tuple[tuple[datetime, datetime], ...]:
+def _day_spans(
+    windows: tuple[Window, ...], channel: str, zone: str, day: date
+) -> tuple[tuple[datetime, datetime], ...]:
     """The windows of one local day as UTC instants, earliest first (cached: the same few days recur)."""
     tz = _zone(zone)
     spans = []
@@ -495,7 +552,9 @@ def _holiday_check(rules: RuleSet, q: Question, at: datetime) -> Check:
     for zone in q.point.zones:
         local_day = _local(at, zone).date()
         if local_day in rules.holidays:
-            lift = datetime.combine(_next_working(local_day, rules.holidays), time(0), tzinfo=_zone(zone)).astimezone(UTC)
+            lift = datetime.combine(_next_working(local_day, rules.holidays), time(0), tzinfo=_zone(zone)).astimezone(
+                UTC
+            )
             return Check(rule, Result.BLOCK, "rules.holiday", {"day": local_day.isoformat()}, lift)
     return Check(rule, Result.PASS, "rules.not_holiday")
 
@@ -513,8 +572,12 @@ def _callback_exempt(rules: RuleSet, q: Question, at: datetime) -> Check | None:
         return None
     if abs(q.callback_at.astimezone(UTC) - at) > rules.callback_tolerance:
         return None
-    return Check(rules.callback_exempts, Result.PASS, "rules.callback_requested",
-                 {"at": _local(q.callback_at, q.point.zones[0] if q.point.zones else "UTC").strftime("%H:%M")})
+    return Check(
+        rules.callback_exempts,
+        Result.PASS,
+        "rules.callback_requested",
+        {"at": _local(q.callback_at, q.point.zones[0] if q.point.zones else "UTC").strftime("%H:%M")},
+    )
 
 
 def _in_scope(scope: Scope, past: Past, q: Question) -> bool:
@@ -563,13 +626,15 @@ def _cap_check(cap: Cap, q: Question, at: datetime) -> Check:
     if cap.channels and q.channel not in cap.channels:
         return Check(cap.rule, Result.NOT_APPLICABLE, "rules.cap_other_channel", {"channel": q.channel})
     zone = q.point.zones[0] if q.point.zones else "UTC"
-    since = _period_start(cap, at, zone) if cap.period is Period.ROLLING else \
-        _remembered_start(cap, at, zone)
+    since = _period_start(cap, at, zone) if cap.period is Period.ROLLING else _remembered_start(cap, at, zone)
     counted = sorted(p.at for p in q.history if since < p.at <= at and _counted(cap, p, q))
     values = {"limit": str(cap.limit), "period": _period_words(cap)}
     if cap.counts is Counts.CHANNELS:
-        used = {p.channel for p in q.history if since < p.at <= at and _in_scope(cap.scope, p, q)
-                and p.outbound and p.attempt}
+        used = {
+            p.channel
+            for p in q.history
+            if since < p.at <= at and _in_scope(cap.scope, p, q) and p.outbound and p.attempt
+        }
         values["used"] = ", ".join(sorted(used)) or "-"
         if q.channel in used or len(used) < cap.limit:
             return Check(cap.rule, Result.PASS, "rules.channels_ok", values)
@@ -608,8 +673,13 @@ def _lock_check(lock: Lock, q: Question, at: datetime) -> Check:
             lift = free_at if lift is None else max(lift, free_at)
     if lift is None:
         return Check(lock.rule, Result.PASS, "rules.no_pause", {"days": str(lock.days)})
-    return Check(lock.rule, Result.BLOCK, "rules.pause_after_conversation",
-                 {"days": str(lock.days), "until": _local(lift, zone).strftime("%Y-%m-%d")}, lift)
+    return Check(
+        lock.rule,
+        Result.BLOCK,
+        "rules.pause_after_conversation",
+        {"days": str(lock.days), "until": _local(lift, zone).strftime("%Y-%m-%d")},
+        lift,
+    )
 
 
 def _next_allowed(rules: RuleSet, q: Question, blocking: Iterable[Check]) -> datetime | None:

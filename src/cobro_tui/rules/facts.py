@@ -33,14 +33,22 @@ class CodeCounts:
 
     @classmethod
     def of(cls, catalog: ResultCodeCatalog) -> CodeCounts:
-        return cls(frozenset(c.code for c in catalog.codes if c.attempt),
-                   frozenset(c.code for c in catalog.codes if c.right_party_contact))
+        return cls(
+            frozenset(c.code for c in catalog.codes if c.attempt),
+            frozenset(c.code for c in catalog.codes if c.right_party_contact),
+        )
 
 
 def point_of(point: ContactPoint, zones: ZoneTable, country: str) -> Point:
     consent = frozenset(channel for channel, name in CONSENT_FIELDS if getattr(point, name))
-    return Point(point.id, zones.candidates(country, point.state_code, point.municipality_code, point.postal_code),
-                 point.provenance.value, consent, point.opted_out, point.wrong_number)
+    return Point(
+        point.id,
+        zones.candidates(country, point.state_code, point.municipality_code, point.postal_code),
+        point.provenance.value,
+        consent,
+        point.opted_out,
+        point.wrong_number,
+    )
 
 
 def reference_point(reference: Reference, debtor_zones: tuple[str, ...]) -> Point:
@@ -54,17 +62,34 @@ def reference_party(reference: Reference) -> Party:
 
 
 def past_of(attempt: ContactAttempt, counts: CodeCounts) -> Past:
-    return Past(attempt.started_at, attempt.channel.value, attempt.account_id, "",
-                attempt.direction is Direction.OUTBOUND, attempt.result_code in counts.attempt,
-                attempt.result_code in counts.conversation)
+    return Past(
+        attempt.started_at,
+        attempt.channel.value,
+        attempt.account_id,
+        "",
+        attempt.direction is Direction.OUTBOUND,
+        attempt.result_code in counts.attempt,
+        attempt.result_code in counts.conversation,
+    )
 
 
-def past_from_row(started_at: str, channel: str, account_id: str, direction: str, code: str, counts: CodeCounts) -> Past:
+def past_from_row(
+    started_at: str, channel: str, account_id: str, direction: str, code: str, counts: CodeCounts
+) -> Past:
     """The same from a cache row (the queue reads thousands at once)."""
-    return Past(datetime.fromisoformat(started_at), channel, account_id, "", direction == "outbound",
-                code in counts.attempt, code in counts.conversation)
+    return Past(
+        datetime.fromisoformat(started_at),
+        channel,
+        account_id,
+        "",
+        direction == "outbound",
+        code in counts.attempt,
+        code in counts.conversation,
+    )
 
 
 def suppressions_of(restrictions: Iterable[Restriction]) -> tuple[Suppression, ...]:
-    return tuple(Suppression(r.kind.value, r.created_at, r.channel.value if r.channel else None, r.contact_point_id)
-                 for r in restrictions)
+    return tuple(
+        Suppression(r.kind.value, r.created_at, r.channel.value if r.channel else None, r.contact_point_id)
+        for r in restrictions
+    )

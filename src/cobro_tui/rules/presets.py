@@ -33,9 +33,27 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CHANNELS = ("voice", "sms", "whatsapp", "email", "visit", "letter")
 HOLD_KINDS = ("cease", "deceased", "dispute", "legal_hold", "wrong_number")
 ROLES = ("debtor", "aval", "deudor_solidario", "referencia")
-PRESET_KEYS = ("name", "title", "version", "country", "extends", "legal_review_required", "handle_minutes", "windows",
-               "holidays", "consent", "opt_out", "holds", "roles", "minors", "older_adults", "supplied_only", "callback",
-               "cap", "lock")
+PRESET_KEYS = (
+    "name",
+    "title",
+    "version",
+    "country",
+    "extends",
+    "legal_review_required",
+    "handle_minutes",
+    "windows",
+    "holidays",
+    "consent",
+    "opt_out",
+    "holds",
+    "roles",
+    "minors",
+    "older_adults",
+    "supplied_only",
+    "callback",
+    "cap",
+    "lock",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +79,9 @@ class _Builder:
             return None
         return value
 
-    def number(self, where: str, item: dict[str, Any], key: str, low: int, high: int, default: int | None = None) -> int | None:
+    def number(
+        self, where: str, item: dict[str, Any], key: str, low: int, high: int, default: int | None = None
+    ) -> int | None:
         value = item.get(key, default)
         if value is None:
             self.problems.append(f"{where}: key {key} is missing")
@@ -71,7 +91,9 @@ class _Builder:
             return None
         return value
 
-    def choice(self, where: str, item: dict[str, Any], key: str, known: tuple[str, ...], default: str | None = None) -> str | None:
+    def choice(
+        self, where: str, item: dict[str, Any], key: str, known: tuple[str, ...], default: str | None = None
+    ) -> str | None:
         value = item.get(key, default)
         if value not in known:
             self.problems.append(f"{where}: key {key} must be one of {', '.join(known)}, not {value!r}")
@@ -97,7 +119,7 @@ class _Builder:
             hours, minutes = str(value).split(":")
             return time(int(hours), int(minutes))
         except ValueError:
-            self.problems.append(f"{where}: key {key} must be a time of day like \"07:00\", not {value!r}")
+            self.problems.append(f'{where}: key {key} must be a time of day like "07:00", not {value!r}')
             return None
 
     def rule(self, where: str, item: Any) -> Rule | None:
@@ -118,8 +140,9 @@ class _Builder:
         return where, value
 
 
-def build_rules(preset: Layer, overlays: list[Layer], institution: Layer | None,
-                holidays_of: Any = None) -> tuple[RuleSet | None, list[str]]:
+def build_rules(
+    preset: Layer, overlays: list[Layer], institution: Layer | None, holidays_of: Any = None
+) -> tuple[RuleSet | None, list[str]]:
     """The rule set of a preset with its overlays and the institution's additions, or the problems.
 
     `holidays_of(country)` gives the holiday dates of a country (a calendar library's, outside this
@@ -156,7 +179,9 @@ def build_rules(preset: Layer, overlays: list[Layer], institution: Layer | None,
         rules = _standing(b, layer, rules, layer is preset)
     if not window_rules:
         b.problems.append(f"{preset.where}: key windows is missing; a preset says when contact is allowed")
-    rules = replace(rules, window_rules=tuple(window_rules), caps=tuple(caps), locks=tuple(locks), handle_minutes=handle)
+    rules = replace(
+        rules, window_rules=tuple(window_rules), caps=tuple(caps), locks=tuple(locks), handle_minutes=handle
+    )
     if rules.holiday_rule is not None and holidays_of is not None and country:
         rules = replace(rules, holidays=frozenset(holidays_of(country)))
     return (None if b.problems else rules), b.problems
@@ -295,4 +320,3 @@ def _standing(b: _Builder, layer: Layer, rules: RuleSet, is_preset: bool) -> Rul
             if rule and minutes is not None:
                 rules = replace(rules, callback_exempts=rule, callback_tolerance=timedelta(minutes=minutes))
     return rules
-

@@ -25,7 +25,9 @@ class ZoneTable:
     us_zip3: dict[str, str] = field(default_factory=dict)  # ZIP prefix -> zone, for states that span zones
     countries: dict[str, str] = field(default_factory=dict)  # single-zone countries (CO, PE) -> zone
 
-    def candidates(self, country: str, state_code: str, municipality_code: str, postal_code: str = "") -> tuple[str, ...]:
+    def candidates(
+        self, country: str, state_code: str, municipality_code: str, postal_code: str = ""
+    ) -> tuple[str, ...]:
         """Every zone the place could be in, most likely first; one when the place is known."""
         if country == "US":
             return self._us_candidates(state_code.upper(), postal_code)

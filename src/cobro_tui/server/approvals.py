@@ -60,8 +60,12 @@ def account_summary(conn: Connection, account_id: str) -> dict[str, Any]:
         return {}
     customer = get_doc(conn, "customer", account.customer_id) if account.customer_id else None
     data = account.data
-    return {"customer_name": customer.data.get("full_name") if customer else None, "bucket": data["bucket"],
-            "dpd": data["dpd"], "balance": sum(data[part]["centavos"] for part in ("principal", "interest", "fees", "vat"))}
+    return {
+        "customer_name": customer.data.get("full_name") if customer else None,
+        "bucket": data["bucket"],
+        "dpd": data["dpd"],
+        "balance": sum(data[part]["centavos"] for part in ("principal", "interest", "fees", "vat")),
+    }
 
 
 def may_decide(role: str, level: str) -> bool:
@@ -74,12 +78,35 @@ def listing(engine: Engine, status: str | None = "pending") -> list[Held]:
     if status is not None:
         query = query.where(approvals.c.status == status)
     with engine.connect() as conn:
-        return [Held(r.mutation_id, r.name, r.agent, r.account_id, json.loads(r.args), r.level, r.why, r.requested_at,
-                     r.status, r.decided_by, r.decided_at, r.reason) for r in conn.execute(query)]
+        return [
+            Held(
+                r.mutation_id,
+                r.name,
+                r.agent,
+                r.account_id,
+                json.loads(r.args),
+                r.level,
+                r.why,
+                r.requested_at,
+                r.status,
+                r.decided_by,
+                r.decided_at,
+                r.reason,
+            )
+            for r in conn.execute(query)
+        ]
 
 
-def decide(conn: Connection, mutation_id: str, decider: str, role: str, approve: bool, reason: str,
-           now: datetime, limits: Limits = Limits()) -> Verdict:
+def decide(
+    conn: Connection,
+    mutation_id: str,
+    decider: str,
+    role: str,
+    approve: bool,
+    reason: str,
+    now: datetime,
+    limits: Limits = Limits(),
+) -> Verdict:
     """Approve or deny a held command; the new verdict replaces the stored one."""
     row = conn.execute(select(approvals).where(approvals.c.mutation_id == mutation_id)).first()
     if row is None:
@@ -98,11 +125,23 @@ def decide(conn: Connection, mutation_id: str, decider: str, role: str, approve:
         ctx = Context(tx, row.agent, now, _acted_at(row, now), approved_by=decider, limits=limits)
         verdict = _verdict(mutation_id, logged.client_seq, _judged(ctx, row.name, row.args), tx)
     else:
-        verdict = Verdict(mutation_id=mutation_id, client_seq=logged.client_seq, status="rejected",
-                          reason=Reason(code="DENIED", message=f"{decider}: {reason.strip()}", retryable=False))
+        verdict = Verdict(
+            mutation_id=mutation_id,
+            client_seq=logged.client_seq,
+            status="rejected",
+            reason=Reason(code="DENIED", message=f"{decider}: {reason.strip()}", retryable=False),
+        )
     _store(conn, verdict)
-    conn.execute(update(approvals).where(approvals.c.mutation_id == mutation_id).values(
-        status="approved" if approve else "denied", decided_by=decider, decided_at=now.isoformat(), reason=reason.strip()))
+    conn.execute(
+        update(approvals)
+        .where(approvals.c.mutation_id == mutation_id)
+        .values(
+            status="approved" if approve else "denied",
+            decided_by=decider,
+            decided_at=now.isoformat(),
+            reason=reason.strip(),
+        )
+    )
     release(conn, row.agent, row.account_id, now, limits)
     return verdict
 
@@ -121,15 +160,25 @@ def _judged(ctx: Context, name: str, args_text: str) -> Outcome:
 
 
 def _verdict(mutation_id: str, client_seq: int, outcome: Outcome, tx: Tx) -> Verdict:
-    return Verdict(mutation_id=mutation_id, client_seq=client_seq, status=outcome.status,  # type: ignore[arg-type]
-                   server_seq=tx.last_seq, reason=Reason(**outcome.reason) if outcome.reason else None,
-                   warnings=[Warning(**w) for w in outcome.warnings])
+    return Verdict(
+        mutation_id=mutation_id,
+        client_seq=client_seq,
+        status=outcome.status,  # type: ignore[arg-type]
+        server_seq=tx.last_seq,
+        reason=Reason(**outcome.reason) if outcome.reason else None,
+        warnings=[Warning(**w) for w in outcome.warnings],
+    )
 
 
 def _store(conn: Connection, verdict: Verdict) -> None:
     """The command's verdict replaced in the mutation log (the workstation reads it again)."""
-    conn.execute(update(mutation_log).where(mutation_log.c.mutation_id == verdict.mutation_id).values(
-        status=verdict.status, verdict=verdict.model_dump_json(exclude={"replayed"}), server_seq=verdict.server_seq))
+    conn.execute(
+        update(mutation_log)
+        .where(mutation_log.c.mutation_id == verdict.mutation_id)
+        .values(
+            status=verdict.status, verdict=verdict.model_dump_json(exclude={"replayed"}), server_seq=verdict.server_seq
+        )
+    )
 
 
 def account_of(conn: Connection, agent: str, name: str, args: Args) -> str | None:
@@ -143,8 +192,11 @@ def account_of(conn: Connection, agent: str, name: str, args: Args) -> str | Non
         doc = get_doc(conn, "promise", promise_id)
         if doc is not None:
             return doc.account_id
-        for account_id, stored in conn.execute(select(approvals.c.account_id, approvals.c.args).where(
-                approvals.c.agent == agent, approvals.c.name == "promise.create@1", approvals.c.status.in_(WAITING))):
+        for account_id, stored in conn.execute(
+            select(approvals.c.account_id, approvals.c.args).where(
+                approvals.c.agent == agent, approvals.c.name == "promise.create@1", approvals.c.status.in_(WAITING)
+            )
+        ):
             if json.loads(stored).get("id") == promise_id:
                 return str(account_id)
     return None
@@ -158,34 +210,61 @@ def blocker(conn: Connection, agent: str, name: str, args: Args) -> tuple[str, s
     account_id = account_of(conn, agent, name, args)
     if account_id is None:
         return None
-    first = conn.execute(select(approvals.c.mutation_id).where(
-        approvals.c.account_id == account_id, approvals.c.agent == agent, approvals.c.status.in_(WAITING))
-        .order_by(approvals.c.requested_at, approvals.c.mutation_id).limit(1)).scalar()
+    first = conn.execute(
+        select(approvals.c.mutation_id)
+        .where(approvals.c.account_id == account_id, approvals.c.agent == agent, approvals.c.status.in_(WAITING))
+        .order_by(approvals.c.requested_at, approvals.c.mutation_id)
+        .limit(1)
+    ).scalar()
     return (account_id, first) if first is not None else None
 
 
-def block(conn: Connection, mutation_id: str, name: str, agent: str, account_id: str, args: dict[str, Any], waits_for: str,
-          now: datetime, occurred_at: datetime) -> Outcome:
+def block(
+    conn: Connection,
+    mutation_id: str,
+    name: str,
+    agent: str,
+    account_id: str,
+    args: dict[str, Any],
+    waits_for: str,
+    now: datetime,
+    occurred_at: datetime,
+) -> Outcome:
     """Park a command behind `waits_for`, the command its account waits on; its verdict says so."""
     message = t("offer.blocked")
-    conn.execute(insert(approvals).values(
-        mutation_id=mutation_id, name=name, agent=agent, account_id=account_id,
-        args=json.dumps(args, separators=(",", ":"), ensure_ascii=False), level="agent", why=message,
-        requested_at=now.isoformat(), status="blocked", occurred_at=occurred_at.isoformat()))
+    conn.execute(
+        insert(approvals).values(
+            mutation_id=mutation_id,
+            name=name,
+            agent=agent,
+            account_id=account_id,
+            args=json.dumps(args, separators=(",", ":"), ensure_ascii=False),
+            level="agent",
+            why=message,
+            requested_at=now.isoformat(),
+            status="blocked",
+            occurred_at=occurred_at.isoformat(),
+        )
+    )
     return Outcome("deferred", {"code": "BLOCKED_BY", "message": message, "retryable": False})
 
 
 def release(conn: Connection, agent: str, account_id: str, now: datetime, limits: Limits = Limits()) -> list[Verdict]:
     """Once no decision is pending on the account, the agent's blocked commands run in the order they
     were pushed; one that needs approval itself becomes pending, and the rest keep waiting behind it."""
-    pending = conn.execute(select(func.count()).select_from(approvals).where(
-        approvals.c.account_id == account_id, approvals.c.agent == agent, approvals.c.status == "pending")).scalar_one()
+    pending = conn.execute(
+        select(func.count())
+        .select_from(approvals)
+        .where(approvals.c.account_id == account_id, approvals.c.agent == agent, approvals.c.status == "pending")
+    ).scalar_one()
     if pending:
         return []
-    waiting = conn.execute(select(approvals, mutation_log.c.client_seq).join(
-        mutation_log, mutation_log.c.mutation_id == approvals.c.mutation_id).where(
-        approvals.c.account_id == account_id, approvals.c.agent == agent, approvals.c.status == "blocked")
-        .order_by(approvals.c.requested_at, mutation_log.c.client_seq)).all()
+    waiting = conn.execute(
+        select(approvals, mutation_log.c.client_seq)
+        .join(mutation_log, mutation_log.c.mutation_id == approvals.c.mutation_id)
+        .where(approvals.c.account_id == account_id, approvals.c.agent == agent, approvals.c.status == "blocked")
+        .order_by(approvals.c.requested_at, mutation_log.c.client_seq)
+    ).all()
     released = []
     for row in waiting:
         tx = Tx(conn, now)
@@ -193,10 +272,21 @@ def release(conn: Connection, agent: str, account_id: str, now: datetime, limits
         verdict = _verdict(row.mutation_id, row.client_seq, outcome, tx)
         _store(conn, verdict)
         if outcome.status == "deferred" and outcome.approval is not None:
-            conn.execute(update(approvals).where(approvals.c.mutation_id == row.mutation_id).values(
-                status="pending", level=outcome.approval["level"], why=outcome.approval["why"], requested_at=now.isoformat()))
+            conn.execute(
+                update(approvals)
+                .where(approvals.c.mutation_id == row.mutation_id)
+                .values(
+                    status="pending",
+                    level=outcome.approval["level"],
+                    why=outcome.approval["why"],
+                    requested_at=now.isoformat(),
+                )
+            )
             break
-        conn.execute(update(approvals).where(approvals.c.mutation_id == row.mutation_id).values(
-            status="released", decided_at=now.isoformat()))
+        conn.execute(
+            update(approvals)
+            .where(approvals.c.mutation_id == row.mutation_id)
+            .values(status="released", decided_at=now.isoformat())
+        )
         released.append(verdict)
     return released

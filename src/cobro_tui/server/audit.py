@@ -31,32 +31,42 @@ class Head:
 
 
 def head_of(conn: Connection, device_id: str) -> Head:
-    row = conn.execute(select(audit_heads.c.head_seq, audit_heads.c.head_hash).where(
-        audit_heads.c.device_id == device_id)).first()
+    row = conn.execute(
+        select(audit_heads.c.head_seq, audit_heads.c.head_hash).where(audit_heads.c.device_id == device_id)
+    ).first()
     return Head(row.head_seq, row.head_hash) if row else Head(0, GENESIS)
 
 
 def _hash_at(conn: Connection, device_id: str, seq: int) -> str | None:
-    return conn.execute(select(audit_chain.c.hash).where(audit_chain.c.device_id == device_id,
-                                                         audit_chain.c.seq == seq)).scalar()
+    return conn.execute(
+        select(audit_chain.c.hash).where(audit_chain.c.device_id == device_id, audit_chain.c.seq == seq)
+    ).scalar()
 
 
-def _raise_alarm(conn: Connection, device_id: str, agent: str, alarm: str, detail: str, now: datetime,
-                 source: str | None) -> None:
+def _raise_alarm(
+    conn: Connection, device_id: str, agent: str, alarm: str, detail: str, now: datetime, source: str | None
+) -> None:
     """Mark the device's chain (a security event the first time it comes to this state)."""
     row = conn.execute(select(audit_heads.c.alarm).where(audit_heads.c.device_id == device_id)).first()
     if row is None:
-        conn.execute(insert(audit_heads).values(device_id=device_id, agent=agent, head_seq=0, head_hash=GENESIS,
-                                                updated_at=instant_text(now)))
+        conn.execute(
+            insert(audit_heads).values(
+                device_id=device_id, agent=agent, head_seq=0, head_hash=GENESIS, updated_at=instant_text(now)
+            )
+        )
     elif row.alarm == alarm:
         return
-    conn.execute(update(audit_heads).where(audit_heads.c.device_id == device_id).values(
-        alarm=alarm, alarm_at=instant_text(now), alarm_detail=detail))
+    conn.execute(
+        update(audit_heads)
+        .where(audit_heads.c.device_id == device_id)
+        .values(alarm=alarm, alarm_at=instant_text(now), alarm_detail=detail)
+    )
     record_security_event(conn, now, f"AUDIT_{alarm.upper()}", agent, source, device_id, {"detail": detail})
 
 
-def append(conn: Connection, agent: str, device_id: str, events: list[AuditEventIn], now: datetime,
-           source: str | None) -> Head:
+def append(
+    conn: Connection, agent: str, device_id: str, events: list[AuditEventIn], now: datetime, source: str | None
+) -> Head:
     """Store the events that extend the device's chain; events it already holds are taken again only
     if they are the same (a resend after a lost answer). Anything else is refused, and alarmed."""
     head = head_of(conn, device_id)
@@ -69,19 +79,28 @@ def append(conn: Connection, agent: str, device_id: str, events: list[AuditEvent
                 if kept != event.hash:
                     detail = f"event {event.seq} differs from the one kept"
                     _raise_alarm(conn, device_id, agent, "forked", detail, now, source)
-                    raise AuditRefused("AUDIT_CHAIN_FORKED",
-                                       f"{detail}: this chain does not extend the one the server keeps", head.seq)
+                    raise AuditRefused(
+                        "AUDIT_CHAIN_FORKED", f"{detail}: this chain does not extend the one the server keeps", head.seq
+                    )
                 continue
             if event.seq != head.seq + 1:
-                raise AuditRefused("AUDIT_CHAIN_GAP", f"the server's chain ends at {head.seq}; send from {head.seq + 1}",
-                                   head.seq)
+                raise AuditRefused(
+                    "AUDIT_CHAIN_GAP", f"the server's chain ends at {head.seq}; send from {head.seq + 1}", head.seq
+                )
             problem = _problem(event, head, device_id, agent)
             if problem is not None:
                 code, message = problem
                 _raise_alarm(conn, device_id, agent, "forked", message, now, source)
                 raise AuditRefused(code, message, head.seq)
-            rows.append({"device_id": device_id, "seq": event.seq, "hash": event.hash, "body": event.body,
-                         "received_at": instant_text(now)})
+            rows.append(
+                {
+                    "device_id": device_id,
+                    "seq": event.seq,
+                    "hash": event.hash,
+                    "body": event.body,
+                    "received_at": instant_text(now),
+                }
+            )
             taken[event.seq] = event.hash
             head = Head(event.seq, event.hash)
     finally:  # what was valid up to a refusal is kept, and the head moves with it
@@ -114,22 +133,40 @@ def _problem(event: AuditEventIn, head: Head, device_id: str, agent: str) -> tup
     return None
 
 
-def compare_head(conn: Connection, agent: str, device_id: str, told: AuditHead, now: datetime,
-                 source: str | None) -> None:
+def compare_head(
+    conn: Connection, agent: str, device_id: str, told: AuditHead, now: datetime, source: str | None
+) -> None:
     """A workstation's chain head against the chain kept: shorter is a truncated tail, a different
     hash at a number kept is a rebuilt chain (alarmed; the push itself goes on)."""
     kept = head_of(conn, device_id)
     if told.seq < kept.seq:
-        _raise_alarm(conn, device_id, agent, "truncated",
-                     f"the workstation's chain ends at {told.seq}; the server keeps {kept.seq} events", now, source)
+        _raise_alarm(
+            conn,
+            device_id,
+            agent,
+            "truncated",
+            f"the workstation's chain ends at {told.seq}; the server keeps {kept.seq} events",
+            now,
+            source,
+        )
     elif told.seq > 0 and told.seq <= kept.seq and _hash_at(conn, device_id, told.seq) != told.hash:
-        _raise_alarm(conn, device_id, agent, "rebuilt",
-                     f"event {told.seq} on the workstation differs from the one kept", now, source)
+        _raise_alarm(
+            conn,
+            device_id,
+            agent,
+            "rebuilt",
+            f"event {told.seq} on the workstation differs from the one kept",
+            now,
+            source,
+        )
 
 
 def verification(conn: Connection, device_id: str) -> tuple[bool, int | None, str]:
     """The stored chain walked again: intact, or where and why it breaks."""
-    rows = conn.execute(select(audit_chain.c.seq, audit_chain.c.body, audit_chain.c.hash).where(
-        audit_chain.c.device_id == device_id).order_by(audit_chain.c.seq))
+    rows = conn.execute(
+        select(audit_chain.c.seq, audit_chain.c.body, audit_chain.c.hash)
+        .where(audit_chain.c.device_id == device_id)
+        .order_by(audit_chain.c.seq)
+    )
     report = verify_chain(StoredEvent(r.seq, r.body, r.hash) for r in rows)
     return report.intact, report.broken_at, report.reason

@@ -63,10 +63,14 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def add_user(conn: Connection, username: str, password: str, role: str, team: str = "norte",
-             password_hash: str | None = None) -> None:
-    conn.execute(insert(users).values(username=username, password_hash=password_hash or hash_password(password),
-                                      role=role, team=team))
+def add_user(
+    conn: Connection, username: str, password: str, role: str, team: str = "norte", password_hash: str | None = None
+) -> None:
+    conn.execute(
+        insert(users).values(
+            username=username, password_hash=password_hash or hash_password(password), role=role, team=team
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,21 +101,28 @@ def _count_source_failure(conn: Connection, source: str | None, now: datetime, c
     if row is None:
         conn.execute(insert(login_throttle).values(source=source, window_start=instant_text(now), failures=1))
     elif datetime.fromisoformat(row.window_start) + timedelta(minutes=config.source_window_minutes) <= now:
-        conn.execute(update(login_throttle).where(login_throttle.c.source == source).values(
-            window_start=instant_text(now), failures=1))
+        conn.execute(
+            update(login_throttle)
+            .where(login_throttle.c.source == source)
+            .values(window_start=instant_text(now), failures=1)
+        )
     else:
         conn.execute(update(login_throttle).where(login_throttle.c.source == source).values(failures=row.failures + 1))
 
 
-def sign_in(conn: Connection, username: str, password: str, now: datetime, source: str | None,
-            config: ServerSettings) -> SignIn:
+def sign_in(
+    conn: Connection, username: str, password: str, now: datetime, source: str | None, config: ServerSettings
+) -> SignIn:
     """Check a password, counting failures per user (lockout) and per address (throttle); write what
     happened (the caller commits, whatever the outcome)."""
     wait = _throttled(conn, source, now, config)
     if wait is not None:
         record_security_event(conn, now, "LOGIN_THROTTLED", without_controls(username), source, None)
-        return SignIn(code="TOO_MANY_ATTEMPTS", message="too many failed sign-ins from this address; wait and try again",
-                      retry_after_s=wait)
+        return SignIn(
+            code="TOO_MANY_ATTEMPTS",
+            message="too many failed sign-ins from this address; wait and try again",
+            retry_after_s=wait,
+        )
     row = conn.execute(select(users).where(users.c.username == username)).first()
     ok, stale = _verify(password, row.password_hash if row is not None else _DUMMY)
     if row is None or not ok:
@@ -122,16 +133,25 @@ def sign_in(conn: Connection, username: str, password: str, now: datetime, sourc
             values: dict[str, object] = {"failed_logins": failures}
             if failures >= config.lockout_failures and not _locked(row, now):
                 values["locked_until"] = instant_text(now + timedelta(minutes=config.lockout_minutes))
-                record_security_event(conn, now, "LOCKED_OUT", row.username, source, row.username,
-                                      {"failures": failures, "minutes": config.lockout_minutes})
+                record_security_event(
+                    conn,
+                    now,
+                    "LOCKED_OUT",
+                    row.username,
+                    source,
+                    row.username,
+                    {"failures": failures, "minutes": config.lockout_minutes},
+                )
             conn.execute(update(users).where(users.c.username == row.username).values(**values))
         return SignIn(code="BAD_CREDENTIALS", message="wrong user or password")
     # The password is right: only now may the account's state be told (whoever knows the password).
     if row.disabled_at is not None:
         return SignIn(code="USER_DISABLED", message="this user is disabled; ask a manager")
     if _locked(row, now):
-        return SignIn(code="LOCKED_OUT", message=f"too many wrong passwords: locked until {row.locked_until} (UTC), "
-                                                 "or until a manager unlocks it")
+        return SignIn(
+            code="LOCKED_OUT",
+            message=f"too many wrong passwords: locked until {row.locked_until} (UTC), or until a manager unlocks it",
+        )
     values = {"failed_logins": 0, "locked_until": None}
     if stale:
         values["password_hash"] = hash_password(password)
@@ -144,19 +164,34 @@ def _locked(row: object, now: datetime) -> bool:
     return until is not None and datetime.fromisoformat(until) > now
 
 
-def issue_token(conn: Connection, user: User, now: datetime, config: ServerSettings,
-                source: str | None = None) -> tuple[str, datetime]:
+def issue_token(
+    conn: Connection, user: User, now: datetime, config: ServerSettings, source: str | None = None
+) -> tuple[str, datetime]:
     """A new opaque token (256 bits); beyond `sessions_per_user`, the user's oldest sessions end here."""
     token = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=config.session_hours)
     conn.execute(delete(tokens).where(tokens.c.expires_at < instant_text(now)))
-    held = conn.execute(select(tokens.c.token_hash).where(tokens.c.username == user.username)
-                        .order_by(tokens.c.created_at.desc(), tokens.c.expires_at.desc())).scalars().all()
-    ending = held[config.sessions_per_user - 1:]
+    held = (
+        conn.execute(
+            select(tokens.c.token_hash)
+            .where(tokens.c.username == user.username)
+            .order_by(tokens.c.created_at.desc(), tokens.c.expires_at.desc())
+        )
+        .scalars()
+        .all()
+    )
+    ending = held[config.sessions_per_user - 1 :]
     if ending:
         conn.execute(delete(tokens).where(tokens.c.token_hash.in_(ending)))
-    conn.execute(insert(tokens).values(token_hash=_token_hash(token), username=user.username,
-                                       expires_at=instant_text(expires), created_at=instant_text(now), source=source))
+    conn.execute(
+        insert(tokens).values(
+            token_hash=_token_hash(token),
+            username=user.username,
+            expires_at=instant_text(expires),
+            created_at=instant_text(now),
+            source=source,
+        )
+    )
     return token, expires
 
 
@@ -182,14 +217,22 @@ def user_for_token(conn: Connection, token: str, now: datetime) -> User | None:
     return User(row.username, row.role, row.team)
 
 
-def new_integration_key(conn: Connection, name: str, scopes: tuple[str, ...], created_by: str,
-                        now: datetime) -> tuple[str, str]:
+def new_integration_key(
+    conn: Connection, name: str, scopes: tuple[str, ...], created_by: str, now: datetime
+) -> tuple[str, str]:
     """A machine credential: its id, and the key to hand over (shown once; only its hash is kept)."""
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    conn.execute(insert(integration_keys).values(
-        id=key_id, name=name, scopes=" ".join(scopes), secret_hash=_token_hash(secret), created_by=created_by,
-        created_at=instant_text(now)))
+    conn.execute(
+        insert(integration_keys).values(
+            id=key_id,
+            name=name,
+            scopes=" ".join(scopes),
+            secret_hash=_token_hash(secret),
+            created_by=created_by,
+            created_at=instant_text(now),
+        )
+    )
     return key_id, f"{INTEGRATION_PREFIX}{key_id}_{secret}"
 
 

@@ -20,7 +20,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 def server_engine(url: str) -> Engine:
     """An engine for `url` (sqlite:///file.db or postgresql://...), with durable SQLite settings."""
     if not url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
-        raise UserFacingError(f"--db takes sqlite:///path/to/file.db or postgresql://user@host/db, not {url.split(':')[0]}:...")
+        raise UserFacingError(
+            f"--db takes sqlite:///path/to/file.db or postgresql://user@host/db, not {url.split(':')[0]}:..."
+        )
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         try:
@@ -34,13 +36,24 @@ def server_engine(url: str) -> Engine:
     database = Path(url.removeprefix("sqlite:///"))
     if database.parent.is_dir() and not database.exists():
         create_private(database)  # 0600 before SQLite writes a byte (its -wal and -shm files follow)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "isolation_level": None},
-                           pool_size=8, max_overflow=8, hide_parameters=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "isolation_level": None},
+        pool_size=8,
+        max_overflow=8,
+        hide_parameters=True,
+    )
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=10000", "foreign_keys=ON",
-                       "cache_size=-32768", "mmap_size=268435456"):
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=FULL",
+            "busy_timeout=10000",
+            "foreign_keys=ON",
+            "cache_size=-32768",
+            "mmap_size=268435456",
+        ):
             dbapi_conn.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")
@@ -66,4 +79,6 @@ def migrate(engine: Engine) -> None:
             command.upgrade(config, "head")
             conn.commit()
     except OperationalError as exc:
-        raise UserFacingError(f"The server database cannot be opened ({exc.orig}); check --db and that it is running.") from None
+        raise UserFacingError(
+            f"The server database cannot be opened ({exc.orig}); check --db and that it is running."
+        ) from None

@@ -4,7 +4,6 @@ user behind the bearer token, their role and their team), decided here from the 
 No `from __future__ import annotations` here: FastAPI reads the dependency annotations at runtime.
 """
 
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -21,25 +20,41 @@ from cobro_tui.server.mutations import Limits
 from cobro_tui.settings import ServerSettings
 
 # Every route may answer these, always with a Problem body (a code for programs, a sentence for people).
-PROBLEMS = {401: {"model": Problem, "description": "no valid session or credential"},
-            403: {"model": Problem, "description": "the caller's role or team may not do this"},
-            422: {"model": Problem, "description": "the request does not fit its schema (the one status for a bad body)"}}
+PROBLEMS = {
+    401: {"model": Problem, "description": "no valid session or credential"},
+    403: {"model": Problem, "description": "the caller's role or team may not do this"},
+    422: {"model": Problem, "description": "the request does not fit its schema (the one status for a bad body)"},
+}
 
 
-BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
-                    description="A session token from POST /v1/auth/login, or an integration key a manager made.")
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="A session token from POST /v1/auth/login, or an integration key a manager made.",
+)
 
 
 class ApiProblem(Exception):
-    def __init__(self, status: int, code: str, message: str, details: dict[str, object] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.details, self.headers = details or {}, headers
 
 
-def problem_response(status: int, code: str, message: str, details: dict[str, object] | None = None,
-                     headers: dict[str, str] | None = None) -> JSONResponse:
+def problem_response(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, object] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = Problem(code=code, message=message, details=details or {})
     return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
 
@@ -67,16 +82,24 @@ class Gate:
 
         def dependency(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> auth.User:
             if credentials is None:
-                raise ApiProblem(401, "UNAUTHENTICATED", "sign in first (Authorization: Bearer <token>)",
-                                 headers={"WWW-Authenticate": "Bearer"})
+                raise ApiProblem(
+                    401,
+                    "UNAUTHENTICATED",
+                    "sign in first (Authorization: Bearer <token>)",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
             token = credentials.credentials.strip()
             user = None
             if token.isascii() and len(token) <= 256:
                 with engine.connect() as conn:
                     user = auth.user_for_token(conn, token, clock.now())
             if user is None:
-                raise ApiProblem(401, "TOKEN_INVALID", "the session expired or is not valid; sign in again",
-                                 headers={"WWW-Authenticate": "Bearer"})
+                raise ApiProblem(
+                    401,
+                    "TOKEN_INVALID",
+                    "the session expired or is not valid; sign in again",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
             return user
 
         dependency.allowed_roles = ("agent", "supervisor", "manager", "auditor", "integration")  # type: ignore[attr-defined]
@@ -100,8 +123,12 @@ class Gate:
 
         def dependency(user: Annotated[auth.User, Depends(current)]) -> auth.User:
             if user.role != "integration":
-                raise ApiProblem(403, "INTEGRATION_ONLY", "this feed takes an integration credential, not a person's "
-                                                          "session (a manager makes one: cobro-tui admin integration add)")
+                raise ApiProblem(
+                    403,
+                    "INTEGRATION_ONLY",
+                    "this feed takes an integration credential, not a person's "
+                    "session (a manager makes one: cobro-tui admin integration add)",
+                )
             if scope not in user.scopes:
                 raise ApiProblem(403, "SCOPE_MISSING", f"this credential is not allowed the {scope} feed")
             return user

@@ -19,8 +19,13 @@ from cobro_tui.server.schema import (
     promise_facts,
 )
 
-TABLES = {"contact_attempt": contact_facts, "promise": promise_facts, "account": account_facts,
-          "bucket_history": bucket_facts, "payment": payment_facts}
+TABLES = {
+    "contact_attempt": contact_facts,
+    "promise": promise_facts,
+    "account": account_facts,
+    "bucket_history": bucket_facts,
+    "payment": payment_facts,
+}
 
 PROJECTED = tuple(TABLES)
 
@@ -30,32 +35,70 @@ _INSERT = {kind: Hot(insert(table)) for kind, table in TABLES.items()}
 _COUNT_HOURS: dict[str, Any] = {}
 
 
-def row_of(kind: str, entity_id: str, agent: str | None, account_id: str | None, data: dict[str, Any]) -> dict[str, Any] | None:
+def row_of(
+    kind: str, entity_id: str, agent: str | None, account_id: str | None, data: dict[str, Any]
+) -> dict[str, Any] | None:
     """The projection row of one document (None for kinds the KPIs do not count)."""
     if kind == "contact_attempt":
-        return {"id": entity_id, "agent": data.get("agent") or agent or "", "account_id": account_id or "",
-                "channel": data["channel"], "result_code": data["result_code"], "started_at": data["started_at"]}
+        return {
+            "id": entity_id,
+            "agent": data.get("agent") or agent or "",
+            "account_id": account_id or "",
+            "channel": data["channel"],
+            "result_code": data["result_code"],
+            "started_at": data["started_at"],
+        }
     if kind == "promise":
         deadline = date.fromisoformat(data["due_on"]) + timedelta(days=int(data.get("grace_days") or 0))
         paid = data.get("paid")
-        return {"id": entity_id, "agent": data.get("created_by") or agent or "", "account_id": account_id or "",
-                "amount": data["amount"]["centavos"], "paid": paid["centavos"] if paid else 0, "status": data["status"],
-                "created_at": data["created_at"], "deadline": deadline.isoformat()}
+        return {
+            "id": entity_id,
+            "agent": data.get("created_by") or agent or "",
+            "account_id": account_id or "",
+            "amount": data["amount"]["centavos"],
+            "paid": paid["centavos"] if paid else 0,
+            "status": data["status"],
+            "created_at": data["created_at"],
+            "deadline": deadline.isoformat(),
+        }
     if kind == "account":
         balance = sum(data[part]["centavos"] for part in ("principal", "interest", "fees", "vat"))
-        return {"id": entity_id, "agent": agent, "bucket": data["bucket"], "balance": balance,
-                "opened_on": data["opened_on"]}
+        return {
+            "id": entity_id,
+            "agent": agent,
+            "bucket": data["bucket"],
+            "balance": balance,
+            "opened_on": data["opened_on"],
+        }
     if kind == "bucket_history":
-        return {"id": entity_id, "account_id": data["account_id"], "bucket": data["bucket"],
-                "entered_on": data["entered_on"], "left_on": data.get("left_on")}
+        return {
+            "id": entity_id,
+            "account_id": data["account_id"],
+            "bucket": data["bucket"],
+            "entered_on": data["entered_on"],
+            "left_on": data.get("left_on"),
+        }
     if kind == "payment":
-        return {"id": entity_id, "account_id": data["account_id"], "agent": agent, "amount": data["amount"]["centavos"],
-                "paid_on": data["paid_on"], "channel": data["channel"]}
+        return {
+            "id": entity_id,
+            "account_id": data["account_id"],
+            "agent": agent,
+            "amount": data["amount"]["centavos"],
+            "paid_on": data["paid_on"],
+            "channel": data["channel"],
+        }
     return None
 
 
-def project(conn: Connection, kind: str, entity_id: str, agent: str | None, account_id: str | None,
-            data: dict[str, Any], new: bool = False) -> None:
+def project(
+    conn: Connection,
+    kind: str,
+    entity_id: str,
+    agent: str | None,
+    account_id: str | None,
+    data: dict[str, Any],
+    new: bool = False,
+) -> None:
     """The projection row of a document just written (`new`: it did not exist, so no row to replace)."""
     row = row_of(kind, entity_id, agent, account_id, data)
     if row is None:
@@ -65,14 +108,20 @@ def project(conn: Connection, kind: str, entity_id: str, agent: str | None, acco
     if kind == "contact_attempt" and not replaced:  # a new attempt: one more in its hour
         hour, agent_, channel, result = _hour_key(row)
         _count_hours_statement(conn.dialect.name, hot=True).run(
-            conn, {"hour": hour, "agent": agent_, "channel": channel, "result_code": result, "n": 1})
+            conn, {"hour": hour, "agent": agent_, "channel": channel, "result_code": result, "n": 1}
+        )
 
 
 def project_many(conn: Connection, docs: list[tuple[str, str, str | None, str | None, dict[str, Any]]]) -> None:
     """Bulk rows for new documents (kind, id, agent, account id, data): the seed's path."""
     for kind, table in TABLES.items():
-        rows = [row for k, i, agent, account, data in docs if k == kind
-                for row in [row_of(k, i, agent, account, data)] if row is not None]
+        rows = [
+            row
+            for k, i, agent, account, data in docs
+            if k == kind
+            for row in [row_of(k, i, agent, account, data)]
+            if row is not None
+        ]
         if rows:
             conn.execute(insert(table), rows)
             if kind == "contact_attempt":
@@ -98,7 +147,9 @@ def _count_hours_statement(dialect: str, hot: bool = False) -> Any:
             from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
         statement = upsert(contact_hours)
         _COUNT_HOURS[dialect] = statement.on_conflict_do_update(
-            index_elements=["hour", "agent", "channel", "result_code"], set_={"n": contact_hours.c.n + statement.excluded.n})
+            index_elements=["hour", "agent", "channel", "result_code"],
+            set_={"n": contact_hours.c.n + statement.excluded.n},
+        )
         _COUNT_HOURS["hot " + dialect] = Hot(_COUNT_HOURS[dialect])
     return _COUNT_HOURS[("hot " if hot else "") + dialect]
 
@@ -112,7 +163,8 @@ def backfill(conn: Connection, kinds: tuple[str, ...], batch: int = 5000) -> Non
     from cobro_tui.server.schema import entities
 
     query = select(entities.c.kind, entities.c.id, entities.c.agent, entities.c.account_id, entities.c.data).where(
-        entities.c.kind.in_(kinds))
+        entities.c.kind.in_(kinds)
+    )
     docs: list[tuple[str, str, str | None, str | None, dict[str, Any]]] = []
     for kind, entity_id, agent, account_id, data in conn.execute(query):
         docs.append((kind, entity_id, agent, account_id, json.loads(data)))

@@ -18,20 +18,29 @@ from cobro_tui.server.schema import change_log, counters, entities, meta
 UNKNOWN = object()  # "look the stored version up"
 
 # The push's hot path: every mutation runs several of these (see hot.py).
-_NEXT_SEQ = Hot(update(counters).where(counters.c.name == "seq").values(value=counters.c.value + 1)
-                .returning(counters.c.value))
+_NEXT_SEQ = Hot(
+    update(counters).where(counters.c.name == "seq").values(value=counters.c.value + 1).returning(counters.c.value)
+)
 _SET_SEQ = Hot(update(counters).where(counters.c.name == "seq").values(value=bindparam("b_value")))
 _INSERT_CHANGE = Hot(insert(change_log))
 _INSERT_ENTITY = Hot(insert(entities))
 _VERSION_OF = Hot(select(entities.c.version).where(entities.c.kind == bindparam("k"), entities.c.id == bindparam("i")))
 _GET_DOC = Hot(select(entities).where(entities.c.kind == bindparam("k"), entities.c.id == bindparam("i")))
-_UPDATE_ENTITY = Hot(update(entities).where(entities.c.kind == bindparam("k"), entities.c.id == bindparam("i")).values(
-    account_id=bindparam("b_account_id"), customer_id=bindparam("b_customer_id"), agent=bindparam("b_agent"),
-    version=bindparam("b_version"), data=bindparam("b_data"),
-))
+_UPDATE_ENTITY = Hot(
+    update(entities)
+    .where(entities.c.kind == bindparam("k"), entities.c.id == bindparam("i"))
+    .values(
+        account_id=bindparam("b_account_id"),
+        customer_id=bindparam("b_customer_id"),
+        agent=bindparam("b_agent"),
+        version=bindparam("b_version"),
+        data=bindparam("b_data"),
+    )
+)
 _OF_CUSTOMER = Hot(select(entities).where(entities.c.customer_id == bindparam("c"), entities.c.kind == bindparam("k")))
-_AGENTS_OF_CUSTOMER = Hot(select(entities.c.agent).where(
-    entities.c.kind == "account", entities.c.customer_id == bindparam("c")).distinct())
+_AGENTS_OF_CUSTOMER = Hot(
+    select(entities.c.agent).where(entities.c.kind == "account", entities.c.customer_id == bindparam("c")).distinct()
+)
 _NO_PARAMS: dict[str, Any] = {}
 
 # Kinds that belong to a person rather than to one account.
@@ -114,11 +123,20 @@ class Tx:
 
     def emit(self, audience: str, kind: str, entity_id: str, op: str, version: int, data: dict[str, Any] | None) -> int:
         seq = self._next_seq()
-        _INSERT_CHANGE.run(self.conn, {
-            "seq": seq, "audience": audience, "tx": self.first, "kind": kind, "entity_id": entity_id, "op": op,
-            "version": version, "payload": None if data is None else json.dumps(data, ensure_ascii=False),
-            "created_at": self.now,
-        })
+        _INSERT_CHANGE.run(
+            self.conn,
+            {
+                "seq": seq,
+                "audience": audience,
+                "tx": self.first,
+                "kind": kind,
+                "entity_id": entity_id,
+                "op": op,
+                "version": version,
+                "payload": None if data is None else json.dumps(data, ensure_ascii=False),
+                "created_at": self.now,
+            },
+        )
         return seq
 
     def audiences(self, doc: Doc) -> list[str]:
@@ -139,13 +157,31 @@ class Tx:
         version = 1 if current is None else current + 1
         data = json.dumps(doc.data, ensure_ascii=False)
         if current is None:
-            _INSERT_ENTITY.run(self.conn, {"kind": doc.kind, "id": doc.id, "account_id": doc.account_id,
-                                               "customer_id": doc.customer_id, "agent": doc.agent, "version": version,
-                                               "data": data})
+            _INSERT_ENTITY.run(
+                self.conn,
+                {
+                    "kind": doc.kind,
+                    "id": doc.id,
+                    "account_id": doc.account_id,
+                    "customer_id": doc.customer_id,
+                    "agent": doc.agent,
+                    "version": version,
+                    "data": data,
+                },
+            )
         else:
-            _UPDATE_ENTITY.run(self.conn, {"k": doc.kind, "i": doc.id, "b_account_id": doc.account_id,
-                                               "b_customer_id": doc.customer_id, "b_agent": doc.agent,
-                                               "b_version": version, "b_data": data})
+            _UPDATE_ENTITY.run(
+                self.conn,
+                {
+                    "k": doc.kind,
+                    "i": doc.id,
+                    "b_account_id": doc.account_id,
+                    "b_customer_id": doc.customer_id,
+                    "b_agent": doc.agent,
+                    "b_version": version,
+                    "b_data": data,
+                },
+            )
         if doc.kind in PROJECTED and not (before is not None and same_projection(before, doc)):
             project(self.conn, doc.kind, doc.id, doc.agent, doc.account_id, doc.data, new=current is None)
         stored = Doc(doc.kind, doc.id, version, doc.data, doc.account_id, doc.customer_id, doc.agent)
@@ -156,8 +192,9 @@ class Tx:
 
 
 def same_projection(before: Doc, after: Doc) -> bool:
-    return row_of(before.kind, before.id, before.agent, before.account_id, before.data) == \
-        row_of(after.kind, after.id, after.agent, after.account_id, after.data)
+    return row_of(before.kind, before.id, before.agent, before.account_id, before.data) == row_of(
+        after.kind, after.id, after.agent, after.account_id, after.data
+    )
 
 
 def customer_agents(conn: Connection, customer_id: str | None) -> list[str]:
@@ -178,7 +215,10 @@ def docs_of_account(conn: Connection, account_id: str, kind: str | None = None) 
     query = select(entities).where(entities.c.account_id == account_id)
     if kind is not None:
         query = query.where(entities.c.kind == kind)
-    return [Doc(r.kind, r.id, r.version, json.loads(r.data), r.account_id, r.customer_id, r.agent) for r in conn.execute(query)]
+    return [
+        Doc(r.kind, r.id, r.version, json.loads(r.data), r.account_id, r.customer_id, r.agent)
+        for r in conn.execute(query)
+    ]
 
 
 def docs_of_customer(conn: Connection, customer_id: str, kind: str) -> list[Doc]:

@@ -13,9 +13,11 @@ from cobro_tui.domain.records import instant_text
 from cobro_tui.server.hot import Hot
 from cobro_tui.server.schema import assignment_history, change_log, entities
 
-_OPEN = update(assignment_history).where(
-    assignment_history.c.account_id == bindparam("a"), assignment_history.c.held_until.is_(None)
-).values(held_until=bindparam("b_until"))
+_OPEN = (
+    update(assignment_history)
+    .where(assignment_history.c.account_id == bindparam("a"), assignment_history.c.held_until.is_(None))
+    .values(held_until=bindparam("b_until"))
+)
 
 
 def start_of(day: str) -> str:
@@ -33,25 +35,44 @@ def hand_over(conn: Connection, account_id: str, to_agent: str | None, at: datet
 
 def first_holdings(rows: Iterable[tuple[str, str | None, str]]) -> list[dict[str, str]]:
     """History rows for new accounts (id, agent, opening day), held since they opened: the seed's path."""
-    return [{"account_id": account_id, "agent": agent, "held_from": start_of(opened_on)}
-            for account_id, agent, opened_on in rows if agent]
+    return [
+        {"account_id": account_id, "agent": agent, "held_from": start_of(opened_on)}
+        for account_id, agent, opened_on in rows
+        if agent
+    ]
 
 
 # Built once: these run for every command a workstation pushes.
-_HELD_AT = Hot(select(assignment_history.c.id).where(
-    assignment_history.c.account_id == bindparam("a"), assignment_history.c.agent == bindparam("g"),
-    assignment_history.c.held_from <= bindparam("latest"),
-    or_(assignment_history.c.held_until.is_(None), assignment_history.c.held_until >= bindparam("earliest")),
-).limit(1))
-_EVER_HELD = select(assignment_history.c.id).where(
-    assignment_history.c.account_id == bindparam("a"), assignment_history.c.agent == bindparam("g")).limit(1)
+_HELD_AT = Hot(
+    select(assignment_history.c.id)
+    .where(
+        assignment_history.c.account_id == bindparam("a"),
+        assignment_history.c.agent == bindparam("g"),
+        assignment_history.c.held_from <= bindparam("latest"),
+        or_(assignment_history.c.held_until.is_(None), assignment_history.c.held_until >= bindparam("earliest")),
+    )
+    .limit(1)
+)
+_EVER_HELD = (
+    select(assignment_history.c.id)
+    .where(assignment_history.c.account_id == bindparam("a"), assignment_history.c.agent == bindparam("g"))
+    .limit(1)
+)
 _CUSTOMER_ACCOUNT = entities.alias("account")
-_CUSTOMER_HELD_AT = select(assignment_history.c.id).where(
-    exists().where(_CUSTOMER_ACCOUNT.c.kind == "account", _CUSTOMER_ACCOUNT.c.customer_id == bindparam("c"),
-                   _CUSTOMER_ACCOUNT.c.id == assignment_history.c.account_id),
-    assignment_history.c.agent == bindparam("g"), assignment_history.c.held_from <= bindparam("latest"),
-    or_(assignment_history.c.held_until.is_(None), assignment_history.c.held_until >= bindparam("earliest")),
-).limit(1)
+_CUSTOMER_HELD_AT = (
+    select(assignment_history.c.id)
+    .where(
+        exists().where(
+            _CUSTOMER_ACCOUNT.c.kind == "account",
+            _CUSTOMER_ACCOUNT.c.customer_id == bindparam("c"),
+            _CUSTOMER_ACCOUNT.c.id == assignment_history.c.account_id,
+        ),
+        assignment_history.c.agent == bindparam("g"),
+        assignment_history.c.held_from <= bindparam("latest"),
+        or_(assignment_history.c.held_until.is_(None), assignment_history.c.held_until >= bindparam("earliest")),
+    )
+    .limit(1)
+)
 
 
 def held_at(conn: Connection, account_id: str, agent: str, at: datetime, slack_s: int) -> bool:
@@ -82,12 +103,15 @@ def backfill(conn: Connection) -> None:
     the instants of the revokes in the change feed (a migration's path; portable, no JSON SQL)."""
     revokes: dict[str, list[tuple[str, str]]] = {}
     for account_id, agent, at in conn.execute(
-            select(change_log.c.entity_id, change_log.c.audience, change_log.c.created_at).where(
-                and_(change_log.c.kind == "account", change_log.c.op == "revoke")).order_by(change_log.c.seq)):
+        select(change_log.c.entity_id, change_log.c.audience, change_log.c.created_at)
+        .where(and_(change_log.c.kind == "account", change_log.c.op == "revoke"))
+        .order_by(change_log.c.seq)
+    ):
         revokes.setdefault(account_id, []).append((agent, instant_text(datetime.fromisoformat(at))))
     batch: list[dict[str, str | None]] = []
     for account_id, agent, data in conn.execute(
-            select(entities.c.id, entities.c.agent, entities.c.data).where(entities.c.kind == "account")):
+        select(entities.c.id, entities.c.agent, entities.c.data).where(entities.c.kind == "account")
+    ):
         since = start_of(json.loads(data)["opened_on"])
         for former, until in revokes.get(account_id, []):
             batch.append({"account_id": account_id, "agent": former, "held_from": since, "held_until": until})

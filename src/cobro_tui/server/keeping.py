@@ -41,13 +41,18 @@ def judge_account(tx: Tx, account_id: str, now: datetime) -> list[Promise]:
     for before, after in zip(promises, judged_promises):
         if after != before:
             doc = docs[after.id]
-            tx.put(Doc("promise", doc.id, 0, to_record(after), doc.account_id, doc.customer_id, doc.agent), current=doc.version)
+            tx.put(
+                Doc("promise", doc.id, 0, to_record(after), doc.account_id, doc.customer_id, doc.agent),
+                current=doc.version,
+            )
             changed.append(after)
     for before_plan, after_plan in zip(plans, judged_plans):
         if after_plan != before_plan:
             doc = plan_docs[after_plan.id]
-            tx.put(Doc("payment_plan", doc.id, 0, to_record(after_plan), doc.account_id, doc.customer_id, doc.agent),
-                   current=doc.version)
+            tx.put(
+                Doc("payment_plan", doc.id, 0, to_record(after_plan), doc.account_id, doc.customer_id, doc.agent),
+                current=doc.version,
+            )
     return changed
 
 
@@ -71,18 +76,26 @@ def record_payment(engine: Engine, payment: Payment, now: datetime) -> tuple[boo
             raise LookupError(payment.account_id)
         stored = get_doc(conn, "payment", payment.id)
         if stored is not None and stored.data != to_record(payment):
-            raise PaymentRefused(409, "PAYMENT_ID_REUSED", f"payment {payment.id} was already received with other content")
+            raise PaymentRefused(
+                409, "PAYMENT_ID_REUSED", f"payment {payment.id} was already received with other content"
+            )
         if payment.amount.currency != account.data["principal"]["currency"]:
             raise PaymentRefused(422, "CURRENCY_MISMATCH", f"the account is in {account.data['principal']['currency']}")
         today = debtor_today(conn, account, now)
         if not today - timedelta(days=PAYMENT_HORIZON_DAYS) <= payment.paid_on <= today:
-            raise PaymentRefused(422, "PAID_ON_OUT_OF_RANGE", f"paid_on must fall between "
-                                 f"{today - timedelta(days=PAYMENT_HORIZON_DAYS)} and {today} (the debtor's today)")
+            raise PaymentRefused(
+                422,
+                "PAID_ON_OUT_OF_RANGE",
+                f"paid_on must fall between "
+                f"{today - timedelta(days=PAYMENT_HORIZON_DAYS)} and {today} (the debtor's today)",
+            )
         tx = Tx(conn, now)
         new = stored is None
         if new:
-            tx.put(Doc("payment", payment.id, 0, to_record(payment), account.id, account.customer_id, account.agent),
-                   current=None)
+            tx.put(
+                Doc("payment", payment.id, 0, to_record(payment), account.id, account.customer_id, account.agent),
+                current=None,
+            )
         return new, judge_account(tx, payment.account_id, now)
 
 
@@ -103,7 +116,8 @@ def sweep(engine: Engine, now: datetime, agent: str | None = None) -> int:
 def _accounts_with_active_promises(conn: Connection, agent: str | None) -> dict[str, list[date]]:
     found: dict[str, list[date]] = {}
     query = select(entities.c.account_id, entities.c.kind, entities.c.data).where(
-        entities.c.kind.in_(("promise", "payment_plan")))
+        entities.c.kind.in_(("promise", "payment_plan"))
+    )
     if agent is not None:
         query = query.where(entities.c.agent == agent)
     for account_id, kind, data in conn.execute(query):
@@ -116,5 +130,6 @@ def _accounts_with_active_promises(conn: Connection, agent: str | None) -> dict[
         if plan.status in (PlanStatus.PROPOSED, PlanStatus.ACTIVE):
             grace = timedelta(days=PLAN_GRACE_DAYS)
             found.setdefault(account_id, []).extend(
-                [plan.created_at.date() + grace, *(i.due_on + grace for i in plan.installments)])
+                [plan.created_at.date() + grace, *(i.due_on + grace for i in plan.installments)]
+            )
     return found

@@ -89,8 +89,15 @@ def held(verdict: OfferVerdict) -> Outcome:
     """Above the requester's authority: nothing is applied; the command waits for a supervisor."""
     level = verdict.approval or "supervisor"
     why = "; ".join(_worded(problem) for problem in verdict.why)
-    return Outcome("deferred", {"code": "NEEDS_APPROVAL", "message": t("offer.held", level=t(f"role_name.{level}"), why=why),
-                                "retryable": False}, approval={"level": level, "why": why})
+    return Outcome(
+        "deferred",
+        {
+            "code": "NEEDS_APPROVAL",
+            "message": t("offer.held", level=t(f"role_name.{level}"), why=why),
+            "retryable": False,
+        },
+        approval={"level": level, "why": why},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +129,15 @@ def parse_args(name: str, raw: dict[str, Any]) -> Args:
         return ARGS[name].model_validate(raw)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
-        forged = sorted(".".join(str(p) for p in e["loc"]) for e in errors
-                        if e["type"] == "extra_forbidden" and str(e["loc"][-1]) in SERVER_OWNED)
+        forged = sorted(
+            ".".join(str(p) for p in e["loc"])
+            for e in errors
+            if e["type"] == "extra_forbidden" and str(e["loc"][-1]) in SERVER_OWNED
+        )
         if forged:
-            raise Refused("SERVER_OWNED_FIELD", f"{name}: the server sets {', '.join(forged)}; do not send it",
-                          security=True) from None
+            raise Refused(
+                "SERVER_OWNED_FIELD", f"{name}: the server sets {', '.join(forged)}; do not send it", security=True
+            ) from None
         first = errors[0]
         where = ".".join(str(p) for p in first["loc"]) or "args"
         raise Refused("INVALID_ARGUMENTS", f"{name}: {where}: {first['msg']}") from None
@@ -142,8 +153,10 @@ def check_instant(ctx: Context, what: str, at: datetime) -> None:
     earliest = ctx.now - timedelta(days=ctx.limits.horizon_days)
     latest = ctx.now + timedelta(seconds=ctx.limits.skew_s)
     if not earliest <= at <= latest:
-        raise Refused("INSTANT_OUT_OF_RANGE", t("command.instant_out_of_range", what=what, earliest=instant_text(earliest),
-                                                latest=instant_text(latest)))
+        raise Refused(
+            "INSTANT_OUT_OF_RANGE",
+            t("command.instant_out_of_range", what=what, earliest=instant_text(earliest), latest=instant_text(latest)),
+        )
 
 
 def _account(ctx: Context, account_id: str) -> Doc:
@@ -211,12 +224,25 @@ def contact_log(ctx: Context, args: ContactLog) -> Outcome:
     attempt = _decode("contact_attempt", args.record(agent=ctx.agent))
     if attempt.direction is Direction.OUTBOUND:
         _judge_contact(ctx, attempt, point, outcome)
-    ctx.tx.put(Doc("contact_attempt", attempt.id, 0, to_record(attempt), account.id, account.customer_id, account.agent),
-               current=None)
+    ctx.tx.put(
+        Doc("contact_attempt", attempt.id, 0, to_record(attempt), account.id, account.customer_id, account.agent),
+        current=None,
+    )
     last = account.data.get("last_contact_at")
     if last is None or datetime.fromisoformat(last) < attempt.started_at:
-        ctx.tx.put(Doc("account", account.id, 0, {**account.data, "last_contact_at": instant_text(attempt.started_at)},
-                       account.id, account.customer_id, account.agent), current=account.version, before=account)
+        ctx.tx.put(
+            Doc(
+                "account",
+                account.id,
+                0,
+                {**account.data, "last_contact_at": instant_text(attempt.started_at)},
+                account.id,
+                account.customer_id,
+                account.agent,
+            ),
+            current=account.version,
+            before=account,
+        )
     return outcome
 
 
@@ -239,28 +265,44 @@ def _judge_contact(ctx: Context, attempt: ContactAttempt, point_doc: Doc | None,
     counts = CodeCounts.of(policy.result_codes)
     since = attempt.started_at - rules.horizon()
     history = tuple(
-        past_of(c, counts) for c in (from_record("contact_attempt", d.data)
-                                     for d in docs_of_customer(ctx.conn, attempt.customer_id, "contact_attempt"))
+        past_of(c, counts)
+        for c in (
+            from_record("contact_attempt", d.data)
+            for d in docs_of_customer(ctx.conn, attempt.customer_id, "contact_attempt")
+        )
         if since <= c.started_at < attempt.started_at and c.id != attempt.id
     )
     restrictions = [from_record("restriction", r) for r in _restrictions(ctx, attempt.customer_id)]
-    question = Question(at=attempt.started_at, channel=attempt.channel.value, point=point, account_id=attempt.account_id,
-                        party=Party("debtor", date.fromisoformat(customer.data["birth_date"])), history=history,
-                        suppressions=suppressions_of(restrictions))
+    question = Question(
+        at=attempt.started_at,
+        channel=attempt.channel.value,
+        point=point,
+        account_id=attempt.account_id,
+        party=Party("debtor", date.fromisoformat(customer.data["birth_date"])),
+        history=history,
+        suppressions=suppressions_of(restrictions),
+    )
     decision = decide(rules, question)
     if decision.allowed and not attempt.override_reason:
         return
     kind = "override" if attempt.override_reason else "blocked"
     blocking = [[c.rule.id, c.result.value, c.key] for c in decision.reasons]
-    record = {"rules": blocking, "ruleset": f"{rules.name}@{rules.version}", "config_hash": policy.config_hash,
-              "tz_version": policy.tz_version, "zones": list(decision.zones)}
+    record = {
+        "rules": blocking,
+        "ruleset": f"{rules.name}@{rules.version}",
+        "config_hash": policy.config_hash,
+        "tz_version": policy.tz_version,
+        "zones": list(decision.zones),
+    }
     outcome.compliance = {**record, "contact_id": attempt.id, "kind": kind}
     ids = ", ".join(c.rule.id for c in decision.reasons if c.result.value == "block") or "-"
     if kind == "override":
         outcome.warn("COMPLIANCE_OVERRIDE", f"Gestión registrada con excepción de supervisor ({ids}); pasa a revisión.")
     else:
-        outcome.warn("COMPLIANCE_EXCEPTION",
-                     f"Las reglas de contacto no permitían esta gestión ({ids}); quedó registrada y pasa a revisión.")
+        outcome.warn(
+            "COMPLIANCE_EXCEPTION",
+            f"Las reglas de contacto no permitían esta gestión ({ids}); quedó registrada y pasa a revisión.",
+        )
 
 
 @lru_cache(maxsize=1)
@@ -272,8 +314,13 @@ def server_policy() -> Policy:
 def note_add(ctx: Context, args: NoteAdd) -> Outcome:
     account, outcome = account_for_fact(ctx, args.account_id, ctx.occurred_at)
     if get_doc(ctx.conn, "note", args.id) is None:
-        data = {"id": args.id, "account_id": account.id, "author": ctx.agent, "created_at": instant_text(ctx.occurred_at),
-                "text": args.text}
+        data = {
+            "id": args.id,
+            "account_id": account.id,
+            "author": ctx.agent,
+            "created_at": instant_text(ctx.occurred_at),
+            "text": args.text,
+        }
         ctx.tx.put(Doc("note", args.id, 0, data, account.id, account.customer_id, account.agent), current=None)
     return outcome
 
@@ -287,11 +334,15 @@ def restriction_request(ctx: Context, args: RestrictionRequest) -> Outcome:
     point = _customer_point(ctx, args.customer_id, args.contact_point_id)
     if get_doc(ctx.conn, "restriction", args.id) is None:
         restriction = _decode("restriction", args.record(source="agent"))
-        ctx.tx.put(Doc("restriction", restriction.id, 0, to_record(restriction), None, restriction.customer_id, None),
-                   current=None)
+        ctx.tx.put(
+            Doc("restriction", restriction.id, 0, to_record(restriction), None, restriction.customer_id, None),
+            current=None,
+        )
         if point is not None and args.kind == RestrictionKind.OPT_OUT.value and not point.data.get("opted_out"):
-            ctx.tx.put(Doc("contact_point", point.id, 0, {**point.data, "opted_out": True}, None, point.customer_id, None),
-                       current=point.version)
+            ctx.tx.put(
+                Doc("contact_point", point.id, 0, {**point.data, "opted_out": True}, None, point.customer_id, None),
+                current=point.version,
+            )
     return Outcome()
 
 
@@ -302,23 +353,44 @@ def _holds(ctx: Context, account: Doc) -> list[str]:
 
 # Reason codes of the offer policy's refusals, by the problem's message id.
 REFUSAL_CODES = {
-    "promise.too_small": "AMOUNT_BELOW_MINIMUM", "promise.above_balance": "AMOUNT_ABOVE_BALANCE",
-    "promise.in_past": "DUE_DATE_OUT_OF_RANGE", "promise.too_far": "DUE_DATE_OUT_OF_RANGE",
-    "promise.not_business_day": "DUE_DATE_OUT_OF_RANGE", "promise.overlap": "PROMISE_OVERLAP",
-    "plan.not_offered": "PLAN_NOT_OFFERED", "plan.total_range": "PLAN_ABOVE_BALANCE", "plan.down_range": "PLAN_INVALID",
-    "plan.down_small": "PLAN_INVALID", "plan.bad_frequency": "PLAN_INVALID", "plan.count_range": "PLAN_INVALID",
-    "plan.installment_small": "PLAN_INVALID", "plan.first_due_range": "PLAN_DATES_INVALID", "plan.overlap": "PLAN_OVERLAP",
-    "settlement.not_offered": "SETTLEMENT_NOT_OFFERED", "settlement.amount_range": "SETTLEMENT_INVALID",
-    "settlement.date_range": "SETTLEMENT_INVALID", "settlement.count": "SETTLEMENT_INVALID",
-    "settlement.discount_too_big": "DISCOUNT_ABOVE_POLICY", "restructure.bucket": "RESTRUCTURE_NOT_OFFERED",
-    "restructure.down": "RESTRUCTURE_INVALID", "restructure.count": "RESTRUCTURE_INVALID",
+    "promise.too_small": "AMOUNT_BELOW_MINIMUM",
+    "promise.above_balance": "AMOUNT_ABOVE_BALANCE",
+    "promise.in_past": "DUE_DATE_OUT_OF_RANGE",
+    "promise.too_far": "DUE_DATE_OUT_OF_RANGE",
+    "promise.not_business_day": "DUE_DATE_OUT_OF_RANGE",
+    "promise.overlap": "PROMISE_OVERLAP",
+    "plan.not_offered": "PLAN_NOT_OFFERED",
+    "plan.total_range": "PLAN_ABOVE_BALANCE",
+    "plan.down_range": "PLAN_INVALID",
+    "plan.down_small": "PLAN_INVALID",
+    "plan.bad_frequency": "PLAN_INVALID",
+    "plan.count_range": "PLAN_INVALID",
+    "plan.installment_small": "PLAN_INVALID",
+    "plan.first_due_range": "PLAN_DATES_INVALID",
+    "plan.overlap": "PLAN_OVERLAP",
+    "settlement.not_offered": "SETTLEMENT_NOT_OFFERED",
+    "settlement.amount_range": "SETTLEMENT_INVALID",
+    "settlement.date_range": "SETTLEMENT_INVALID",
+    "settlement.count": "SETTLEMENT_INVALID",
+    "settlement.discount_too_big": "DISCOUNT_ABOVE_POLICY",
+    "restructure.bucket": "RESTRUCTURE_NOT_OFFERED",
+    "restructure.down": "RESTRUCTURE_INVALID",
+    "restructure.count": "RESTRUCTURE_INVALID",
     "restructure.total": "RESTRUCTURE_INVALID",
 }
 
 
 def _worded(problem: Problem) -> str:
-    values = {k: money(v) if isinstance(v, Money) else day(v) if isinstance(v, date) else
-              t(f"role_name.{v}") if k == "level" else v for k, v in problem.values.items()}
+    values = {
+        k: money(v)
+        if isinstance(v, Money)
+        else day(v)
+        if isinstance(v, date)
+        else t(f"role_name.{v}")
+        if k == "level"
+        else v
+        for k, v in problem.values.items()
+    }
     return t(problem.key, **values)
 
 
@@ -339,27 +411,42 @@ def debtor_today(conn: Connection, account: Doc, now: datetime) -> date:
     """The debtor's date now: the zone of the primary contact point with a place, as the workstation takes it."""
     zones = server_policy().zones
     points = [d.data for d in docs_of_customer(conn, account.customer_id or "", "contact_point")]
-    placed = sorted((p for p in points if p.get("state_code") or p.get("municipality_code")),
-                    key=lambda p: not p.get("is_primary"))
-    zone = zones.zone(placed[0].get("state_code", ""), placed[0].get("municipality_code", "")) if placed \
+    placed = sorted(
+        (p for p in points if p.get("state_code") or p.get("municipality_code")), key=lambda p: not p.get("is_primary")
+    )
+    zone = (
+        zones.zone(placed[0].get("state_code", ""), placed[0].get("municipality_code", ""))
+        if placed
         else ZoneInfo(zones.fallback)
+    )
     return now.astimezone(zone).date()
 
 
 def promise_create(ctx: Context, args: PromiseCreate) -> Outcome:
     check_instant(ctx, "created_at", args.created_at)
     if args.channel not in PAYMENT_CHANNELS:
-        raise Refused("UNKNOWN_CODE", t("command.unknown_pay_channel", channel=args.channel,
-                                        known=", ".join(PAYMENT_CHANNELS)))
+        raise Refused(
+            "UNKNOWN_CODE", t("command.unknown_pay_channel", channel=args.channel, known=", ".join(PAYMENT_CHANNELS))
+        )
     if get_doc(ctx.conn, "promise", args.id) is not None:
         return Outcome()
     account = account_for_intention(ctx, args.account_id)
     # Status, what was paid, who made it and the grace days are the server's.
-    promise = _decode("promise", {"id": args.id, "account_id": account.id, "amount": args.amount.model_dump(),
-                                  "due_on": args.due_on.isoformat(), "channel": args.channel,
-                                  "created_at": instant_text(args.created_at), "created_by": ctx.agent,
-                                  "status": PromiseStatus.OPEN.value, "paid": None,
-                                  "grace_days": server_policy().offers.promise.grace_days})
+    promise = _decode(
+        "promise",
+        {
+            "id": args.id,
+            "account_id": account.id,
+            "amount": args.amount.model_dump(),
+            "due_on": args.due_on.isoformat(),
+            "channel": args.channel,
+            "created_at": instant_text(args.created_at),
+            "created_by": ctx.agent,
+            "status": PromiseStatus.OPEN.value,
+            "paid": None,
+            "grace_days": server_policy().offers.promise.grace_days,
+        },
+    )
     acc = _decode("account", account.public())
     if acc.balance.centavos <= 0:
         return rejected("ACCOUNT_PAID", "La cuenta ya no tiene saldo; no hace falta una promesa.")
@@ -373,14 +460,22 @@ def promise_create(ctx: Context, args: PromiseCreate) -> Outcome:
     today = debtor_today(ctx.conn, account, ctx.now)
     promises = [_decode("promise", d.data) for d in docs_of_account(ctx.conn, account.id, "promise")]
     open_promises = [p for p in promises if p.status in (PromiseStatus.OPEN, PromiseStatus.PARTIAL)]
-    verdict = check_promise(acc, open_promises, broken_recently(promises, today), promise.amount, promise.due_on, today,
-                            server_policy().offers)
+    verdict = check_promise(
+        acc,
+        open_promises,
+        broken_recently(promises, today),
+        promise.amount,
+        promise.due_on,
+        today,
+        server_policy().offers,
+    )
     if verdict.problems:
         return _refused(verdict.problems[0])
     if verdict.approval and ctx.approved_by is None:
         return held(verdict)
-    ctx.tx.put(Doc("promise", promise.id, 0, to_record(promise), account.id, account.customer_id, account.agent),
-               current=None)
+    ctx.tx.put(
+        Doc("promise", promise.id, 0, to_record(promise), account.id, account.customer_id, account.agent), current=None
+    )
     return Outcome()
 
 
@@ -396,8 +491,18 @@ def promise_cancel(ctx: Context, args: PromiseCancel) -> Outcome:
         return Outcome()
     if doc.data["status"] not in ("open", "partial"):
         return rejected("PROMISE_NOT_ACTIVE", f"La promesa ya está {doc.data['status']}; no se puede cancelar.")
-    ctx.tx.put(Doc("promise", doc.id, 0, {**doc.data, "status": PromiseStatus.CANCELLED.value},
-                   doc.account_id, doc.customer_id, doc.agent), current=doc.version)
+    ctx.tx.put(
+        Doc(
+            "promise",
+            doc.id,
+            0,
+            {**doc.data, "status": PromiseStatus.CANCELLED.value},
+            doc.account_id,
+            doc.customer_id,
+            doc.agent,
+        ),
+        current=doc.version,
+    )
     return Outcome()
 
 
@@ -408,17 +513,29 @@ def plan_propose(ctx: Context, args: PlanPropose) -> Outcome:
     if get_doc(ctx.conn, "payment_plan", args.id) is not None:
         return Outcome()
     account = account_for_intention(ctx, args.account_id)
-    installments = [{"number": i.number, "due_on": i.due_on.isoformat(), "amount": i.amount.model_dump()}
-                    for i in args.installments]
-    plan = _decode("payment_plan", {"id": args.id, "account_id": account.id, "down_payment": args.down_payment.model_dump(),
-                                    "installments": installments, "created_at": instant_text(args.created_at),
-                                    "created_by": ctx.agent, "status": PlanStatus.PROPOSED.value, "kind": args.kind})
+    installments = [
+        {"number": i.number, "due_on": i.due_on.isoformat(), "amount": i.amount.model_dump()} for i in args.installments
+    ]
+    plan = _decode(
+        "payment_plan",
+        {
+            "id": args.id,
+            "account_id": account.id,
+            "down_payment": args.down_payment.model_dump(),
+            "installments": installments,
+            "created_at": instant_text(args.created_at),
+            "created_by": ctx.agent,
+            "status": PlanStatus.PROPOSED.value,
+            "kind": args.kind,
+        },
+    )
     acc = _decode("account", account.public())
     holds = _holds(ctx, account)
     if holds:
         return rejected("ACCOUNT_ON_HOLD", f"La cuenta está en {holds[0]}; no se pueden proponer convenios.")
     if plan.down_payment.currency != acc.currency or any(
-            i.amount.centavos <= 0 or i.amount.currency != acc.currency for i in plan.installments):
+        i.amount.centavos <= 0 or i.amount.currency != acc.currency for i in plan.installments
+    ):
         return rejected("PLAN_INVALID", "Cada pago del convenio debe ser positivo y en la moneda de la cuenta.")
     if plan.total.centavos > acc.balance.centavos:
         return rejected("PLAN_ABOVE_BALANCE", "El convenio suma más que el saldo de la cuenta.")
@@ -427,16 +544,29 @@ def plan_propose(ctx: Context, args: PlanPropose) -> Outcome:
         return rejected("PLAN_DATES_INVALID", "Los pagos del convenio deben ir en orden de fecha.")
     today = debtor_today(ctx.conn, account, ctx.now)
     plans = [_decode("payment_plan", d.data) for d in docs_of_account(ctx.conn, account.id, "payment_plan")]
-    verdict = check_agreement(acc, plans, plan.kind.value, plan.total, plan.down_payment, len(days), days[0], days,
-                              _frequency_of(days), today, "agent", server_policy().offers)
+    verdict = check_agreement(
+        acc,
+        plans,
+        plan.kind.value,
+        plan.total,
+        plan.down_payment,
+        len(days),
+        days[0],
+        days,
+        _frequency_of(days),
+        today,
+        "agent",
+        server_policy().offers,
+    )
     if verdict.problems:
         return _refused(verdict.problems[0])
     if verdict.approval and ctx.approved_by is None:
         return held(verdict)
     if plan.kind is PlanKind.SETTLEMENT:  # what it forgives, from the balance as it is now
         plan = replace(plan, forgiven=Money(acc.balance.centavos - plan.total.centavos, acc.currency))
-    ctx.tx.put(Doc("payment_plan", plan.id, 0, to_record(plan), account.id, account.customer_id, account.agent),
-               current=None)
+    ctx.tx.put(
+        Doc("payment_plan", plan.id, 0, to_record(plan), account.id, account.customer_id, account.agent), current=None
+    )
     return Outcome()
 
 

@@ -24,7 +24,9 @@ def document(app: FastAPI) -> dict[str, Any]:
     schema["components"]["schemas"].update(defs.get("$defs", {}))
     refs = {name: REF.format(model=model.__name__) for name, model in zip(ARGS, models)}
     mutations = schema["components"]["schemas"]["PushRequest"]["properties"]["mutations"]
-    mutations["items"] = {"oneOf": [{"$ref": ref} for ref in refs.values()],
-                          "discriminator": {"propertyName": "name", "mapping": refs}}
+    mutations["items"] = {
+        "oneOf": [{"$ref": ref} for ref in refs.values()],
+        "discriminator": {"propertyName": "name", "mapping": refs},
+    }
     app.openapi_schema = schema
     return schema

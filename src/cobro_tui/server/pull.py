@@ -46,8 +46,14 @@ def make_cursor(conn: Connection, seq: int) -> str:
 
 
 def _change(row) -> Change:  # type: ignore[no-untyped-def]
-    return Change(seq=row.seq, entity=row.kind, id=row.entity_id, op=row.op, version=row.version,
-                  data=None if row.payload is None else json.loads(row.payload))
+    return Change(
+        seq=row.seq,
+        entity=row.kind,
+        id=row.entity_id,
+        op=row.op,
+        version=row.version,
+        data=None if row.payload is None else json.loads(row.payload),
+    )
 
 
 @dataclass
@@ -70,16 +76,33 @@ def changes_after(conn: Connection, agent: str, after: int, limit: int) -> Chang
     if has_more and rows:
         # Never split a transaction across pages: finish the last one.
         last = rows[-1]
-        rows += conn.execute(select(change_log).where(mine, change_log.c.tx == last.tx, change_log.c.seq > last.seq)
-                             .order_by(change_log.c.seq)).all()
-        has_more = conn.execute(select(change_log.c.seq).where(mine, change_log.c.seq > rows[-1].seq).limit(1)).first() is not None
+        rows += conn.execute(
+            select(change_log)
+            .where(mine, change_log.c.tx == last.tx, change_log.c.seq > last.seq)
+            .order_by(change_log.c.seq)
+        ).all()
+        has_more = (
+            conn.execute(select(change_log.c.seq).where(mine, change_log.c.seq > rows[-1].seq).limit(1)).first()
+            is not None
+        )
     # With nothing more for this agent, the cursor moves to the head, past other agents' changes.
     next_seq = head if not has_more else rows[-1].seq
     return ChangesPage([_change(r) for r in rows], next_seq, has_more)
 
 
-SNAPSHOT_KINDS = ("customer", "contact_point", "restriction", "account", "reference", "payment", "promise",
-                  "payment_plan", "contact_attempt", "bucket_history", "note")
+SNAPSHOT_KINDS = (
+    "customer",
+    "contact_point",
+    "restriction",
+    "account",
+    "reference",
+    "payment",
+    "promise",
+    "payment_plan",
+    "contact_attempt",
+    "bucket_history",
+    "note",
+)
 
 
 def _public_json(text: str) -> str:
@@ -92,12 +115,15 @@ def _visible(kind: str, agent: str) -> ColumnElement[bool]:
     (answered from ix_entities_customer alone); account records while the account is."""
     if kind in CUSTOMER_KINDS:
         account = entities.alias("account")
-        return exists().where(account.c.customer_id == entities.c.customer_id, account.c.kind == "account",
-                              account.c.agent == agent)
+        return exists().where(
+            account.c.customer_id == entities.c.customer_id, account.c.kind == "account", account.c.agent == agent
+        )
     return entities.c.agent == agent
 
 
-def snapshot_page(conn: Connection, agent: str, kind_index: int, after_id: str, limit: int) -> tuple[list[str], tuple[int, str] | None]:
+def snapshot_page(
+    conn: Connection, agent: str, kind_index: int, after_id: str, limit: int
+) -> tuple[list[str], tuple[int, str] | None]:
     """Entities the agent may see, kind by kind in dependency order, keyset-paged by id, as chunks of
     JSON text to join with commas. The database assembles the text from the stored documents
     (one string per chunk), so no record passes through Python; documents holding server-only
@@ -111,10 +137,22 @@ def snapshot_page(conn: Connection, agent: str, kind_index: int, after_id: str, 
             where.append(entities.c.id > last_id)
         private = entities.c.data.contains('"_', autoescape=True) if kind == "account" else literal(False)
         # Ids are checked on the way in (api.models.Id): no quoting needed.
-        item = (literal(f'{{"seq":0,"entity":"{kind}","op":"upsert","id":"') + entities.c.id + literal('","version":')
-                + cast(entities.c.version, String) + literal(',"data":') + entities.c.data + literal("}"))
-        window = (select(entities.c.id, case((private, None), else_=item).label("item"))
-                  .where(*where).order_by(entities.c.id).limit(limit - count).subquery())
+        item = (
+            literal(f'{{"seq":0,"entity":"{kind}","op":"upsert","id":"')
+            + entities.c.id
+            + literal('","version":')
+            + cast(entities.c.version, String)
+            + literal(',"data":')
+            + entities.c.data
+            + literal("}")
+        )
+        window = (
+            select(entities.c.id, case((private, None), else_=item).label("item"))
+            .where(*where)
+            .order_by(entities.c.id)
+            .limit(limit - count)
+            .subquery()
+        )
         text, taken, top = conn.execute(
             select(func.aggregate_strings(window.c.item, ","), func.count(), func.max(window.c.id))
         ).one()
@@ -122,8 +160,9 @@ def snapshot_page(conn: Connection, agent: str, kind_index: int, after_id: str, 
             out.append(text)
         if taken and kind == "account":
             head = f'{{"seq":0,"entity":"{kind}","op":"upsert","id":'
-            for row in conn.execute(select(entities.c.id, entities.c.version, entities.c.data)
-                                    .where(*where, entities.c.id <= top, private)):
+            for row in conn.execute(
+                select(entities.c.id, entities.c.version, entities.c.data).where(*where, entities.c.id <= top, private)
+            ):
                 out.append(f'{head}{json.dumps(row.id)},"version":{row.version},"data":{_public_json(row.data)}}}')
         count += taken
         if count < limit:

@@ -66,17 +66,23 @@ def fingerprint(m: MutationIn) -> str:
     return hashlib.sha256(canonical_json({"name": m.name, "args": m.args}).encode()).hexdigest()
 
 
-_CLIENT = Hot(select(sync_clients).where(sync_clients.c.device_id == bindparam("d"),
-                                         sync_clients.c.device_epoch == bindparam("e")))
+_CLIENT = Hot(
+    select(sync_clients).where(
+        sync_clients.c.device_id == bindparam("d"), sync_clients.c.device_epoch == bindparam("e")
+    )
+)
 # In a push, the device's row is read once and held (PostgreSQL: locked) until the commit: two
 # pushes of one device never interleave their client_seqs.
 _CLIENT_HELD = Hot(_CLIENT.statement.with_for_update())  # type: ignore[attr-defined]
 _LOGGED_MANY = select(mutation_log.c.mutation_id, mutation_log.c.payload_sha256, mutation_log.c.verdict).where(
-    mutation_log.c.mutation_id.in_(bindparam("ids", expanding=True)))
+    mutation_log.c.mutation_id.in_(bindparam("ids", expanding=True))
+)
 _LOG = Hot(insert(mutation_log))
-_ADVANCE = Hot(update(sync_clients).where(
-    sync_clients.c.device_id == bindparam("d"), sync_clients.c.device_epoch == bindparam("e")
-).values(last_client_seq=bindparam("b_seq"), last_seen_at=bindparam("b_seen")))
+_ADVANCE = Hot(
+    update(sync_clients)
+    .where(sync_clients.c.device_id == bindparam("d"), sync_clients.c.device_epoch == bindparam("e"))
+    .values(last_client_seq=bindparam("b_seq"), last_seen_at=bindparam("b_seen"))
+)
 
 
 def _client_row(conn: Connection, device_id: str, epoch: int):  # type: ignore[no-untyped-def]
@@ -96,8 +102,9 @@ def _judge(ctx: Context, m: MutationIn) -> tuple[Outcome, Args | None]:
         return outcome, None
     waits = approval_queue.blocker(ctx.conn, ctx.agent, m.name, args)
     if waits is not None:  # behind a command of the same account waiting for a decision (B4)
-        return approval_queue.block(ctx.conn, m.mutation_id, m.name, ctx.agent, waits[0], m.args, waits[1], ctx.now,
-                                    m.occurred_at_client), args
+        return approval_queue.block(
+            ctx.conn, m.mutation_id, m.name, ctx.agent, waits[0], m.args, waits[1], ctx.now, m.occurred_at_client
+        ), args
     return run(ctx, m.name, args), args
 
 
@@ -116,18 +123,27 @@ class _Batch:
         ids = [m.mutation_id for m in mutations]
         logged: dict[str, tuple[str, str]] = {}
         for start in range(0, len(ids), 500):
-            for row in conn.execute(_LOGGED_MANY, {"ids": ids[start:start + 500]}):
+            for row in conn.execute(_LOGGED_MANY, {"ids": ids[start : start + 500]}):
                 logged[row.mutation_id] = (row.payload_sha256, row.verdict)
         return cls(logged, Seqs(conn))
 
 
-def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn, now: datetime, limits: Limits,
-               source: str | None, batch: _Batch) -> Verdict:
+def _apply_one(
+    conn: Connection,
+    agent: str,
+    request: PushRequest,
+    m: MutationIn,
+    now: datetime,
+    limits: Limits,
+    source: str | None,
+    batch: _Batch,
+) -> Verdict:
     stored = batch.logged.get(m.mutation_id)
     if stored is not None:
         if stored[0] != fingerprint(m):
-            raise PushRefused(422, "IDEMPOTENCY_KEY_REUSED",
-                              f"mutation {m.mutation_id} was already received with other content")
+            raise PushRefused(
+                422, "IDEMPOTENCY_KEY_REUSED", f"mutation {m.mutation_id} was already received with other content"
+            )
         return Verdict.model_validate({**json.loads(stored[1]), "replayed": True})
     if batch.client is None:
         batch.client = _CLIENT_HELD.first(conn, {"d": request.device_id, "e": request.device_epoch})
@@ -138,49 +154,92 @@ def _apply_one(conn: Connection, agent: str, request: PushRequest, m: MutationIn
         raise PushRefused(403, "DEVICE_OF_ANOTHER_AGENT", "this device is registered to another agent")
     last = batch.last_client_seq or 0
     if m.client_seq <= last:
-        raise PushRefused(409, "SEQ_REGRESSION", "client_seq repeats with a new mutation id (restored cache?)",
-                          {"last_client_seq": last})
+        raise PushRefused(
+            409,
+            "SEQ_REGRESSION",
+            "client_seq repeats with a new mutation id (restored cache?)",
+            {"last_client_seq": last},
+        )
     if m.client_seq > last + 1:
         raise PushRefused(409, "SEQ_GAP", f"expected client_seq {last + 1}", {"expected": last + 1})
     tx = Tx(conn, now, batch.seqs)
     outcome, args = _judge(Context(tx, agent, now, m.occurred_at_client, limits=limits), m)
     verdict = Verdict(
-        mutation_id=m.mutation_id, client_seq=m.client_seq, status=outcome.status,  # type: ignore[arg-type]
-        server_seq=tx.last_seq, reason=Reason(**outcome.reason) if outcome.reason else None,
+        mutation_id=m.mutation_id,
+        client_seq=m.client_seq,
+        status=outcome.status,  # type: ignore[arg-type]
+        server_seq=tx.last_seq,
+        reason=Reason(**outcome.reason) if outcome.reason else None,
         warnings=[Warning(**w) for w in outcome.warnings],
     )
     account_id = account_named(args) if args is not None else None
     if outcome.security:
-        record_security_event(conn, now, verdict.reason.code if verdict.reason else "REFUSED", agent, source,
-                              f"{m.name} {account_id or m.mutation_id}", {"mutation_id": m.mutation_id, "name": m.name,
-                                                                           "account_id": account_id})
+        record_security_event(
+            conn,
+            now,
+            verdict.reason.code if verdict.reason else "REFUSED",
+            agent,
+            source,
+            f"{m.name} {account_id or m.mutation_id}",
+            {"mutation_id": m.mutation_id, "name": m.name, "account_id": account_id},
+        )
     decision = getattr(args, "decision", None)
     if decision is not None and not outcome.security:  # evidence of what the agent saw, whatever the verdict
-        conn.execute(insert(decisions).values(
-            mutation_id=m.mutation_id, account_id=str(account_id), agent=agent,
-            kind=str(decision.get("kind", "unknown"))[:24], subject_id=_short(decision.get("subject_id")),
-            taken_at=_short(decision.get("taken_at")) or now.isoformat(),
-            snapshot=json.dumps(decision, ensure_ascii=False), sha256=digest(decision),
-        ))
+        conn.execute(
+            insert(decisions).values(
+                mutation_id=m.mutation_id,
+                account_id=str(account_id),
+                agent=agent,
+                kind=str(decision.get("kind", "unknown"))[:24],
+                subject_id=_short(decision.get("subject_id")),
+                taken_at=_short(decision.get("taken_at")) or now.isoformat(),
+                snapshot=json.dumps(decision, ensure_ascii=False),
+                sha256=digest(decision),
+            )
+        )
     if outcome.status == "deferred" and outcome.approval is not None:
-        conn.execute(insert(approvals).values(
-            mutation_id=m.mutation_id, name=m.name, agent=agent, account_id=str(account_id),
-            args=json.dumps(m.args, separators=(",", ":"), ensure_ascii=False), level=outcome.approval["level"],
-            why=outcome.approval["why"], requested_at=now.isoformat(), occurred_at=m.occurred_at_client.isoformat(),
-        ))
+        conn.execute(
+            insert(approvals).values(
+                mutation_id=m.mutation_id,
+                name=m.name,
+                agent=agent,
+                account_id=str(account_id),
+                args=json.dumps(m.args, separators=(",", ":"), ensure_ascii=False),
+                level=outcome.approval["level"],
+                why=outcome.approval["why"],
+                requested_at=now.isoformat(),
+                occurred_at=m.occurred_at_client.isoformat(),
+            )
+        )
     for warning in outcome.warnings:
         if warning["code"].startswith("COMPLIANCE_"):
-            conn.execute(insert(compliance_exceptions).values(
-                mutation_id=m.mutation_id, account_id=str(account_id), agent=agent,
-                code=warning["code"], message=warning["message"], created_at=now.isoformat(),
-                details=json.dumps(outcome.compliance, separators=(",", ":")) if outcome.compliance else None,
-            ))
+            conn.execute(
+                insert(compliance_exceptions).values(
+                    mutation_id=m.mutation_id,
+                    account_id=str(account_id),
+                    agent=agent,
+                    code=warning["code"],
+                    message=warning["message"],
+                    created_at=now.isoformat(),
+                    details=json.dumps(outcome.compliance, separators=(",", ":")) if outcome.compliance else None,
+                )
+            )
     sha, verdict_json = fingerprint(m), verdict.model_dump_json(exclude={"replayed"})
-    _LOG.run(conn, {
-        "mutation_id": m.mutation_id, "device_id": request.device_id, "device_epoch": request.device_epoch,
-        "client_seq": m.client_seq, "name": m.name, "payload_sha256": sha, "status": verdict.status,
-        "verdict": verdict_json, "server_seq": verdict.server_seq, "received_at": now.isoformat(),
-    })
+    _LOG.run(
+        conn,
+        {
+            "mutation_id": m.mutation_id,
+            "device_id": request.device_id,
+            "device_epoch": request.device_epoch,
+            "client_seq": m.client_seq,
+            "name": m.name,
+            "payload_sha256": sha,
+            "status": verdict.status,
+            "verdict": verdict_json,
+            "server_seq": verdict.server_seq,
+            "received_at": now.isoformat(),
+        },
+    )
     batch.logged[m.mutation_id] = (sha, verdict_json)  # a copy later in the batch is a replay of it
     return verdict
 
@@ -190,8 +249,14 @@ def _short(value: object) -> str | None:
     return None if value is None else str(value)[:64]
 
 
-def process_push(engine: Engine, agent: str, request: PushRequest, now: datetime, limits: Limits = Limits(),
-                 source: str | None = None) -> PushResult:
+def process_push(
+    engine: Engine,
+    agent: str,
+    request: PushRequest,
+    now: datetime,
+    limits: Limits = Limits(),
+    source: str | None = None,
+) -> PushResult:
     """The batch in client_seq order in one transaction, each mutation inside its own savepoint (a
     refusal undoes only that one), committed once: one disk sync per push instead of one per command.
     A transient failure halts the batch; a commit that fails reports nothing applied."""
@@ -219,8 +284,10 @@ def process_push(engine: Engine, agent: str, request: PushRequest, now: datetime
                     applied = batch.last_client_seq = m.client_seq
             batch.seqs.flush()  # the counter, once for the batch
             if applied is not None:  # the device's row, once for the batch
-                _ADVANCE.run(conn, {"d": request.device_id, "e": request.device_epoch, "b_seq": applied,
-                                    "b_seen": now.isoformat()})
+                _ADVANCE.run(
+                    conn,
+                    {"d": request.device_id, "e": request.device_epoch, "b_seq": applied, "b_seen": now.isoformat()},
+                )
     except OperationalError:  # the lock could not be taken or the commit failed: nothing was kept
         results, refused = [], None
         halted = Halted(at_client_seq=ordered[0].client_seq if ordered else 0, code="DB_BUSY", retry_after_s=2)

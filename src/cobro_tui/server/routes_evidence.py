@@ -3,7 +3,6 @@
 No `from __future__ import annotations` here: FastAPI reads the dependency annotations at runtime.
 """
 
-
 import json
 from datetime import datetime
 from typing import Annotated
@@ -37,22 +36,41 @@ def device_agent(conn: Connection, device_id: str) -> str | None:
 def add_evidence_routes(app: FastAPI, gate: Gate) -> None:
     engine, clock = gate.engine, gate.clock
     agent_user = gate.role("agent", code="AGENTS_ONLY", message="only a workstation's agent sends its audit chain")
-    reviewer = gate.role("supervisor", "manager", "auditor", code="REVIEWERS_ONLY",
-                         message="only supervisors, managers and auditors read the evidence")
-    anyone = gate.role("agent", "supervisor", "manager", "auditor", code="PEOPLE_ONLY",
-                       message="a person's session reads a device's chain")
+    reviewer = gate.role(
+        "supervisor",
+        "manager",
+        "auditor",
+        code="REVIEWERS_ONLY",
+        message="only supervisors, managers and auditors read the evidence",
+    )
+    anyone = gate.role(
+        "agent",
+        "supervisor",
+        "manager",
+        "auditor",
+        code="PEOPLE_ONLY",
+        message="a person's session reads a device's chain",
+    )
 
     @app.get("/v1/security-events", response_model=list[SecurityEvent], responses=PROBLEMS)
-    def security_event_list(user: Annotated[auth.User, Depends(reviewer)], since: datetime | None = None,
-                            limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[SecurityEvent]:
+    def security_event_list(
+        user: Annotated[auth.User, Depends(reviewer)],
+        since: datetime | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> list[SecurityEvent]:
         """Refused attempts on what was not the caller's, newest first (a supervisor: their team's agents)."""
         if since is not None and since.tzinfo is None:
             raise ApiProblem(422, "MALFORMED_REQUEST", "since is an instant with an offset")
         with engine.connect() as conn:
-            return [SecurityEvent.model_validate(e) for e in security_listing(conn, since, gate.team_members(user), limit)]
+            return [
+                SecurityEvent.model_validate(e) for e in security_listing(conn, since, gate.team_members(user), limit)
+            ]
 
-    @app.post("/v1/audit/events", response_model=AuditAck,
-              responses={**PROBLEMS, 409: {"model": Problem, "description": "the events do not extend the chain kept"}})
+    @app.post(
+        "/v1/audit/events",
+        response_model=AuditAck,
+        responses={**PROBLEMS, 409: {"model": Problem, "description": "the events do not extend the chain kept"}},
+    )
     def audit_upload(body: AuditUpload, request: Request, user: Annotated[auth.User, Depends(agent_user)]) -> AuditAck:
         """The next events of this agent's device's audit chain; each hash is computed again here."""
         now = clock.now()
@@ -73,7 +91,9 @@ def add_evidence_routes(app: FastAPI, gate: Gate) -> None:
             raise ApiProblem(409, refused.code, refused.message, {"head_seq": refused.head_seq})
         with engine.connect() as conn:
             alarm = conn.execute(select(audit_heads.c.alarm).where(audit_heads.c.device_id == body.device_id)).scalar()
-        return AuditAck(device_id=body.device_id, head_seq=head.seq, head_hash=head.hash, acknowledged_at=now, alarm=alarm)
+        return AuditAck(
+            device_id=body.device_id, head_seq=head.seq, head_hash=head.hash, acknowledged_at=now, alarm=alarm
+        )
 
     def _device(conn: Connection, device_id: str) -> AuditDevice:
         row = conn.execute(select(audit_heads).where(audit_heads.c.device_id == device_id)).first()
@@ -86,11 +106,16 @@ def add_evidence_routes(app: FastAPI, gate: Gate) -> None:
         """Every device's chain kept here, those with an alarm first (a supervisor: their team's)."""
         members = gate.team_members(user)
         with engine.connect() as conn:
-            rows = conn.execute(select(audit_heads).order_by(audit_heads.c.alarm.is_(None), audit_heads.c.agent,
-                                                             audit_heads.c.device_id)).all()
+            rows = conn.execute(
+                select(audit_heads).order_by(
+                    audit_heads.c.alarm.is_(None), audit_heads.c.agent, audit_heads.c.device_id
+                )
+            ).all()
         return [AuditDevice.model_validate(dict(r._mapping)) for r in rows if members is None or r.agent in members]
 
-    @app.get("/v1/audit/devices/{device_id}", response_model=AuditDevice, responses={**PROBLEMS, 404: {"model": Problem}})
+    @app.get(
+        "/v1/audit/devices/{device_id}", response_model=AuditDevice, responses={**PROBLEMS, 404: {"model": Problem}}
+    )
     def audit_device(device_id: DeviceId, user: Annotated[auth.User, Depends(anyone)]) -> AuditDevice:
         """One device's chain and its verification: for a reviewer, or the device's own agent (`audit verify`)."""
         with engine.connect() as conn:
@@ -103,17 +128,26 @@ def add_evidence_routes(app: FastAPI, gate: Gate) -> None:
             intact, broken_at, reason = audit.verification(conn, device_id)
         return found.model_copy(update={"intact": intact, "broken_at": broken_at, "reason": reason or None})
 
-    @app.get("/v1/audit/devices/{device_id}/events", response_model=list[AuditEventOut],
-             responses={**PROBLEMS, 404: {"model": Problem}})
-    def audit_events(device_id: DeviceId, user: Annotated[auth.User, Depends(reviewer)],
-                     after_seq: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
-                     limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[AuditEventOut]:
+    @app.get(
+        "/v1/audit/devices/{device_id}/events",
+        response_model=list[AuditEventOut],
+        responses={**PROBLEMS, 404: {"model": Problem}},
+    )
+    def audit_events(
+        device_id: DeviceId,
+        user: Annotated[auth.User, Depends(reviewer)],
+        after_seq: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> list[AuditEventOut]:
         """A device's events in order (ids and codes: the workstation writes no personal data there)."""
         with engine.connect() as conn:
             gate.ensure_member(user, _device(conn, device_id).agent)
-            rows = conn.execute(select(audit_chain).where(audit_chain.c.device_id == device_id,
-                                                          audit_chain.c.seq > after_seq)
-                                .order_by(audit_chain.c.seq).limit(limit)).all()
+            rows = conn.execute(
+                select(audit_chain)
+                .where(audit_chain.c.device_id == device_id, audit_chain.c.seq > after_seq)
+                .order_by(audit_chain.c.seq)
+                .limit(limit)
+            ).all()
         return [AuditEventOut(seq=r.seq, hash=r.hash, body=json.loads(r.body), received_at=r.received_at) for r in rows]
 
 

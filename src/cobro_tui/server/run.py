@@ -29,8 +29,13 @@ def default_db_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'server.db'}"
 
 
-def prepare(db_url: str, clock: Clock, demo_accounts: int | None = None, seed: int = 7,
-            progress: Callable[[int, int], None] | None = None) -> Engine:
+def prepare(
+    db_url: str,
+    clock: Clock,
+    demo_accounts: int | None = None,
+    seed: int = 7,
+    progress: Callable[[int, int], None] | None = None,
+) -> Engine:
     """A migrated server database, with the demo users and portfolio when asked."""
     engine = server_engine(db_url)
     migrate(engine)
@@ -87,9 +92,16 @@ class ServerThread:
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port(self.host)
-        config = uvicorn.Config(create_app(self.engine, self.clock, self.settings), host=self.host, port=self.port,
-                                log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2,
-                                **(self.tls.uvicorn_options() if self.tls else {}))
+        config = uvicorn.Config(
+            create_app(self.engine, self.clock, self.settings),
+            host=self.host,
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+            **(self.tls.uvicorn_options() if self.tls else {}),
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="cobro-server", daemon=True)
 
@@ -117,10 +129,24 @@ class ServerThread:
         self.stop()
 
 
-def serve(host: str, port: int, db_url: str, clock: Clock, demo_accounts: int | None, seed: int,
-          settings: ServerSettings | None = None, tls: Tls | None = None) -> None:
+def serve(
+    host: str,
+    port: int,
+    db_url: str,
+    clock: Clock,
+    demo_accounts: int | None,
+    seed: int,
+    settings: ServerSettings | None = None,
+    tls: Tls | None = None,
+) -> None:
     """`cobro-tui serve`: http, or https with `tls` (behind a TLS proxy, run it on loopback and let
     the proxy speak https; see the README's "Transport security")."""
     engine = prepare(db_url, clock, demo_accounts, seed)
-    uvicorn.run(create_app(engine, clock, settings), host=host, port=port, log_level="info", access_log=False,
-                **(tls.uvicorn_options() if tls else {}))
+    uvicorn.run(
+        create_app(engine, clock, settings),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        **(tls.uvicorn_options() if tls else {}),
+    )

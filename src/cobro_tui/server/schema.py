@@ -17,7 +17,8 @@ from sqlalchemy import (
 metadata = MetaData()
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("username", String(64), primary_key=True),
     Column("password_hash", String(256), nullable=False),
     Column("role", String(16), nullable=False),  # agent | supervisor | manager | auditor
@@ -30,7 +31,8 @@ users = Table(
 
 # Session tokens, stored as their SHA-256 only: logout, disabling a user and a new sign-in delete rows.
 tokens = Table(
-    "tokens", metadata,
+    "tokens",
+    metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("username", String(64), nullable=False, index=True),
     Column("expires_at", String(40), nullable=False),
@@ -40,7 +42,8 @@ tokens = Table(
 
 # Failed sign-ins per client address in the current window: past a threshold the address waits.
 login_throttle = Table(
-    "login_throttle", metadata,
+    "login_throttle",
+    metadata,
     Column("source", String(64), primary_key=True),
     Column("window_start", String(40), nullable=False),
     Column("failures", Integer, nullable=False),
@@ -49,7 +52,8 @@ login_throttle = Table(
 # Machine credentials for the institution's feeds (payments now; the portfolio and the export next):
 # made and revoked by a manager, scoped, never a person's password. The secret is kept as its SHA-256.
 integration_keys = Table(
-    "integration_keys", metadata,
+    "integration_keys",
+    metadata,
     Column("id", String(16), primary_key=True),
     Column("name", String(64), nullable=False),
     Column("scopes", String(256), nullable=False),  # space-separated
@@ -61,7 +65,8 @@ integration_keys = Table(
 
 # Every domain entity as a versioned document; `agent` is who the account is assigned to now.
 entities = Table(
-    "entities", metadata,
+    "entities",
+    metadata,
     Column("kind", String(24), primary_key=True),
     Column("id", String(64), primary_key=True),
     Column("account_id", String(64), nullable=True),
@@ -76,7 +81,8 @@ entities = Table(
 
 # The change feed: one row per change per audience agent, in commit order.
 change_log = Table(
-    "change_log", metadata,
+    "change_log",
+    metadata,
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
     Column("audience", String(64), nullable=False),
     Column("tx", BigInteger().with_variant(Integer, "sqlite"), nullable=False),  # first seq of its transaction
@@ -90,19 +96,22 @@ change_log = Table(
 )
 
 counters = Table(
-    "counters", metadata,
+    "counters",
+    metadata,
     Column("name", String(32), primary_key=True),
     Column("value", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
 )
 
 meta = Table(
-    "meta", metadata,
+    "meta",
+    metadata,
     Column("key", String(32), primary_key=True),
     Column("value", Text, nullable=False),
 )
 
 mutation_log = Table(
-    "mutation_log", metadata,
+    "mutation_log",
+    metadata,
     Column("mutation_id", String(64), primary_key=True),
     Column("device_id", String(64), nullable=False),
     Column("device_epoch", Integer, nullable=False),
@@ -117,7 +126,8 @@ mutation_log = Table(
 )
 
 sync_clients = Table(
-    "sync_clients", metadata,
+    "sync_clients",
+    metadata,
     Column("device_id", String(64), primary_key=True),
     Column("device_epoch", Integer, primary_key=True),
     Column("agent", String(64), nullable=False),
@@ -131,7 +141,8 @@ sync_clients = Table(
 )
 
 compliance_exceptions = Table(
-    "compliance_exceptions", metadata,
+    "compliance_exceptions",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("mutation_id", String(64), nullable=False),
     Column("account_id", String(64), nullable=False),
@@ -150,7 +161,8 @@ compliance_exceptions = Table(
 
 # Intentions above the requester's authority, held until a supervisor decides (issue #6).
 approvals = Table(
-    "approvals", metadata,
+    "approvals",
+    metadata,
     Column("mutation_id", String(64), primary_key=True),
     Column("name", String(48), nullable=False),
     Column("agent", String(64), nullable=False),
@@ -173,7 +185,8 @@ approvals = Table(
 
 # What the agent saw at each promise, plan or refusal (issue #6): evidence for complaints.
 decisions = Table(
-    "decisions", metadata,
+    "decisions",
+    metadata,
     Column("mutation_id", String(64), primary_key=True),
     Column("account_id", String(64), nullable=False),
     Column("agent", String(64), nullable=False),
@@ -188,7 +201,8 @@ decisions = Table(
 # Narrow copies of the facts the KPIs count (issue #7), kept by every write of their documents
 # (feed.Tx.put, and the seed): the KPI queries scan these, not the JSON documents.
 contact_facts = Table(
-    "contact_facts", metadata,
+    "contact_facts",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("agent", String(64), nullable=False),
     Column("account_id", String(64), nullable=False),
@@ -201,7 +215,8 @@ contact_facts = Table(
 # Contact attempts counted by clock hour (UTC), agent, channel and result code: the KPI report reads
 # whole hours here and only the hours cut by its window from contact_facts.
 contact_hours = Table(
-    "contact_hours", metadata,
+    "contact_hours",
+    metadata,
     Column("hour", String(13), primary_key=True),  # "2026-11-22T16"
     Column("agent", String(64), primary_key=True),
     Column("channel", String(16), primary_key=True),
@@ -212,7 +227,8 @@ contact_hours = Table(
 )
 
 promise_facts = Table(
-    "promise_facts", metadata,
+    "promise_facts",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("agent", String(64), nullable=False),
     Column("account_id", String(64), nullable=False),
@@ -228,7 +244,8 @@ promise_facts = Table(
 # The portfolio side of the KPIs: each account's bucket, balance and opening day, and its bucket
 # history (aging, roll rates, vintage curves).
 account_facts = Table(
-    "account_facts", metadata,
+    "account_facts",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("agent", String(64), nullable=True),
     Column("bucket", String(16), nullable=False),
@@ -238,7 +255,8 @@ account_facts = Table(
 )
 
 bucket_facts = Table(
-    "bucket_facts", metadata,
+    "bucket_facts",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("account_id", String(64), nullable=False),
     Column("bucket", String(16), nullable=False),
@@ -249,7 +267,8 @@ bucket_facts = Table(
 
 # Payments received, for the amount recovered against the team's target (issue #7).
 payment_facts = Table(
-    "payment_facts", metadata,
+    "payment_facts",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("account_id", String(64), nullable=False),
     Column("agent", String(64), nullable=True),  # whose the account was when the payment was stored
@@ -263,7 +282,8 @@ payment_facts = Table(
 # agent may record a fact about an account for a moment (they held it then) or an intention (they
 # hold it now). `held_until` is empty while the holding lasts. Instants are fixed-width UTC text.
 assignment_history = Table(
-    "assignment_history", metadata,
+    "assignment_history",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("account_id", String(64), nullable=False),
     Column("agent", String(64), nullable=False),
@@ -276,7 +296,8 @@ assignment_history = Table(
 # forged server field, a failed or throttled sign-in, an audit chain that does not extend the one
 # kept): who, what, when, from where. Ids and codes only, never personal data.
 security_events = Table(
-    "security_events", metadata,
+    "security_events",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", String(40), nullable=False),
     Column("code", String(48), nullable=False),
@@ -291,7 +312,8 @@ security_events = Table(
 # when a workstation is wiped, and a chain that does not extend this one is refused. Bodies hold ids
 # and codes only (the workstation writes no personal data into its audit log).
 audit_chain = Table(
-    "audit_chain", metadata,
+    "audit_chain",
+    metadata,
     Column("device_id", String(64), primary_key=True),
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("hash", String(64), nullable=False),
@@ -302,7 +324,8 @@ audit_chain = Table(
 # Where each device's chain stands: its head, whose device it is, and an alarm once its pushes showed
 # a chain shorter than the one kept (truncated) or different from it (rebuilt, forked).
 audit_heads = Table(
-    "audit_heads", metadata,
+    "audit_heads",
+    metadata,
     Column("device_id", String(64), primary_key=True),
     Column("agent", String(64), nullable=False),
     Column("head_seq", Integer, nullable=False),

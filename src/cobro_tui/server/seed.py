@@ -48,16 +48,26 @@ def ensure_demo_users(engine: Engine) -> None:
     with write_tx(engine) as conn:
         server_epoch(conn)
         known = set(conn.execute(select(users.c.username)).scalars())
-        wanted = [(name, "agent") for name in DEMO_AGENTS] + [(SUPERVISOR, "supervisor"), (MANAGER, "manager"),
-                                                              (AUDITOR, "auditor")]
+        wanted = [(name, "agent") for name in DEMO_AGENTS] + [
+            (SUPERVISOR, "supervisor"),
+            (MANAGER, "manager"),
+            (AUDITOR, "auditor"),
+        ]
         for name, role in wanted:
             if name not in known:
                 add_user(conn, name, DEMO_PASSWORD, role, password_hash=_demo_hash())
 
 
 def _doc(entity: Any, account_id: str | None, customer_id: str, agent: str | None) -> tuple[Any, ...]:
-    return (KIND_OF[type(entity)], entity.id, account_id, customer_id, agent, 1,
-            json.dumps(to_record(entity), ensure_ascii=False))
+    return (
+        KIND_OF[type(entity)],
+        entity.id,
+        account_id,
+        customer_id,
+        agent,
+        1,
+        json.dumps(to_record(entity), ensure_ascii=False),
+    )
 
 
 def as_kept(account: Account) -> Account:
@@ -80,7 +90,14 @@ def bundle_docs(bundle: CustomerBundle) -> list[tuple[Any, ...]]:
         account = item.account
         agent = account.assigned_agent
         docs.append(_doc(as_kept(account), account.id, cid, agent))
-        for child in (*item.references, *item.payments, *item.promises, *item.plans, *item.contacts, *item.bucket_history):
+        for child in (
+            *item.references,
+            *item.payments,
+            *item.promises,
+            *item.plans,
+            *item.contacts,
+            *item.bucket_history,
+        ):
             docs.append(_doc(child, account.id, cid, agent))
     return docs
 
@@ -112,9 +129,16 @@ def _worker_store(spec: PortfolioSpec, chunk: int) -> int:
     return _store_chunk(_worker_engine, spec, chunk)
 
 
-def load_demo_portfolio(engine: Engine, accounts: int, seed: int, as_of: datetime, buckets: BucketSet,
-                        progress: Callable[[int, int], None] | None = None,
-                        agents: tuple[str, ...] = DEMO_AGENTS, workers: int | None = None) -> int:
+def load_demo_portfolio(
+    engine: Engine,
+    accounts: int,
+    seed: int,
+    as_of: datetime,
+    buckets: BucketSet,
+    progress: Callable[[int, int], None] | None = None,
+    agents: tuple[str, ...] = DEMO_AGENTS,
+    workers: int | None = None,
+) -> int:
     """Generate and store the demo portfolio (only into an empty server); returns accounts stored.
 
     Chunks are generated and written by worker processes with their own connections, so the work

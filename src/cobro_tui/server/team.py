@@ -24,35 +24,63 @@ def team_queues(conn: Connection, team: str | None, now: datetime) -> dict[str, 
     today = now.astimezone(zone).date()
     day_start = datetime.combine(today, time(0), zone)
     buckets: dict[str, Counter[str]] = defaultdict(Counter)
-    for agent, bucket, n in conn.execute(select(account_facts.c.agent, account_facts.c.bucket, func.count()).where(
-            account_facts.c.agent.in_(agents)).group_by(account_facts.c.agent, account_facts.c.bucket)):
+    for agent, bucket, n in conn.execute(
+        select(account_facts.c.agent, account_facts.c.bucket, func.count())
+        .where(account_facts.c.agent.in_(agents))
+        .group_by(account_facts.c.agent, account_facts.c.bucket)
+    ):
         buckets[agent][bucket] += n
-    worked = dict(conn.execute(select(contact_facts.c.agent, func.count(func.distinct(contact_facts.c.account_id))).where(
-        and_(contact_facts.c.started_at >= instant_text(day_start), contact_facts.c.agent.in_(agents)))
-        .group_by(contact_facts.c.agent)).all())
+    worked = dict(
+        conn.execute(
+            select(contact_facts.c.agent, func.count(func.distinct(contact_facts.c.account_id)))
+            .where(and_(contact_facts.c.started_at >= instant_text(day_start), contact_facts.c.agent.in_(agents)))
+            .group_by(contact_facts.c.agent)
+        ).all()
+    )
     due: Counter[str] = Counter()
-    for agent, data in conn.execute(select(entities.c.agent, entities.c.data).where(
-            entities.c.kind == "promise", entities.c.agent.in_(agents))):
+    for agent, data in conn.execute(
+        select(entities.c.agent, entities.c.data).where(entities.c.kind == "promise", entities.c.agent.in_(agents))
+    ):
         promise = json.loads(data)
         if promise["due_on"] == today.isoformat() and promise["status"] in ("open", "partial"):
             due[agent] += 1
     order = [b.code for b in policy.buckets.buckets]
     return {
-        "team": team, "day": today.isoformat(), "buckets": order,
-        "agents": [{"agent": agent, "accounts": sum(buckets[agent].values()),
-                    "by_bucket": {code: buckets[agent][code] for code in order},
-                    "worked_today": int(worked.get(agent, 0)), "promises_due_today": due[agent]} for agent in agents],
+        "team": team,
+        "day": today.isoformat(),
+        "buckets": order,
+        "agents": [
+            {
+                "agent": agent,
+                "accounts": sum(buckets[agent].values()),
+                "by_bucket": {code: buckets[agent][code] for code in order},
+                "worked_today": int(worked.get(agent, 0)),
+                "promises_due_today": due[agent],
+            }
+            for agent in agents
+        ],
     }
 
 
 def agent_accounts(conn: Connection, agent: str) -> list[dict[str, Any]]:
     """The agent's accounts, most days past due first (then the largest balance)."""
     found = []
-    for account_id, version, data in conn.execute(select(entities.c.id, entities.c.version, entities.c.data).where(
-            entities.c.kind == "account", entities.c.agent == agent)):
+    for account_id, version, data in conn.execute(
+        select(entities.c.id, entities.c.version, entities.c.data).where(
+            entities.c.kind == "account", entities.c.agent == agent
+        )
+    ):
         account = json.loads(data)
-        found.append({"account_id": account_id, "number_tail": account["number"][-4:], "product": account["product"],
-                      "bucket": account["bucket"], "dpd": account["dpd"], "version": version,
-                      "balance": sum(account[part]["centavos"] for part in ("principal", "interest", "fees", "vat")),
-                      "last_contact_at": account.get("last_contact_at")})
+        found.append(
+            {
+                "account_id": account_id,
+                "number_tail": account["number"][-4:],
+                "product": account["product"],
+                "bucket": account["bucket"],
+                "dpd": account["dpd"],
+                "version": version,
+                "balance": sum(account[part]["centavos"] for part in ("principal", "interest", "fees", "vat")),
+                "last_contact_at": account.get("last_contact_at"),
+            }
+        )
     return sorted(found, key=lambda a: (-a["dpd"], -a["balance"], a["account_id"]))

@@ -73,13 +73,24 @@ class AccountService:
         worked = contacted_since(self.engine, file.customer.id, start_of_day)
         buckets = self.policy.buckets
         return AccountView(
-            file=file, alerts=alerts_for(file, now, debtor_now.date(), worked),
-            bucket=buckets.bucket_for(file.account.dpd), days_to_next_bucket=buckets.days_to_next(file.account.dpd),
-            debtor_zone=zone, debtor_now=debtor_now, point_zones={p.id: self.point_zone(p) for p in file.contact_points},
+            file=file,
+            alerts=alerts_for(file, now, debtor_now.date(), worked),
+            bucket=buckets.bucket_for(file.account.dpd),
+            days_to_next_bucket=buckets.days_to_next(file.account.dpd),
+            debtor_zone=zone,
+            debtor_now=debtor_now,
+            point_zones={p.id: self.point_zone(p) for p in file.contact_points},
             rules={d.point_id: d for d in self.rules.by_point(account_id, now) if d.point_id} if self.rules else {},
-            offers=tuple(offers_for(file.account, file.open_promises(),
-                                    broken_recently([p.item for p in file.promises], debtor_now.date()),
-                                    debtor_now.date(), "agent", self.policy.offers)),
+            offers=tuple(
+                offers_for(
+                    file.account,
+                    file.open_promises(),
+                    broken_recently([p.item for p in file.promises], debtor_now.date()),
+                    debtor_now.date(),
+                    "agent",
+                    self.policy.offers,
+                )
+            ),
         )
 
     def reveal(self, account_id: str, what: str, reason: str) -> None:
@@ -87,8 +98,16 @@ class AccountService:
         of masking.REVEAL_REASONS; anything else is refused and nothing is recorded)."""
         if reason not in REVEAL_REASONS:
             raise UserFacingError(t("reveal.unknown_reason", reason=reason, known=", ".join(REVEAL_REASONS)))
-        record_reveal(self.engine, account_id=account_id, what=what, reason=reason, actor=self.device.agent_id,
-                      device=self.device, at=self.clock.now(), config_hash=self.policy.config_hash)
+        record_reveal(
+            self.engine,
+            account_id=account_id,
+            what=what,
+            reason=reason,
+            actor=self.device.agent_id,
+            device=self.device,
+            at=self.clock.now(),
+            config_hash=self.policy.config_hash,
+        )
 
     def next_best(self, skip: Sequence[str] = ()) -> str | None:
         """The next account worth calling: first in queue order among those not worked today
@@ -96,5 +115,6 @@ class AccountService:
         now = self.clock.now().astimezone(self.agent_zone)
         start_of_day = datetime.combine(now.date(), time(0), self.agent_zone)
         # Someone who may be called now first; when nobody may, the first account not worked today.
-        return (next_unworked(self.engine, self.device.agent_id, start_of_day, tuple(skip), callable_at=now)
-                or next_unworked(self.engine, self.device.agent_id, start_of_day, tuple(skip)))
+        return next_unworked(
+            self.engine, self.device.agent_id, start_of_day, tuple(skip), callable_at=now
+        ) or next_unworked(self.engine, self.device.agent_id, start_of_day, tuple(skip))

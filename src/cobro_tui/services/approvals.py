@@ -53,7 +53,9 @@ def _what(name: str, args: dict[str, Any]) -> str:
     down = Money(args["down_payment"]["centavos"], args["down_payment"]["currency"])
     total = sum((Money(i["amount"]["centavos"], i["amount"]["currency"]) for i in args.get("installments", [])), down)
     kind = args.get("kind", "plan")
-    return t("approvals.what_plan", kind=t(f"plan.kind_{kind}"), total=money(total), count=len(args.get("installments", [])))
+    return t(
+        "approvals.what_plan", kind=t(f"plan.kind_{kind}"), total=money(total), count=len(args.get("installments", []))
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +115,20 @@ class SupervisorService:
             found = self.api.approvals("pending")
         except SyncError as exc:
             raise UserFacingError(t("approvals.unreachable", error=exc.message)) from None
-        return [Held(item["mutation_id"], item["agent"], item["account_id"], _what(item["name"], item["args"]),
-                     item["level"], item["why"], datetime.fromisoformat(item["requested_at"]),
-                     item.get("customer_name") or "—", _standing(item)) for item in found]
+        return [
+            Held(
+                item["mutation_id"],
+                item["agent"],
+                item["account_id"],
+                _what(item["name"], item["args"]),
+                item["level"],
+                item["why"],
+                datetime.fromisoformat(item["requested_at"]),
+                item.get("customer_name") or "—",
+                _standing(item),
+            )
+            for item in found
+        ]
 
     def decide(self, mutation_id: str, approve: bool, reason: str) -> str:
         """Approve or deny with a reason; returns the sentence that says what came of it."""
@@ -137,11 +150,20 @@ class SupervisorService:
             found = self.api.compliance_exceptions("open")
         except SyncError as exc:
             raise UserFacingError(t("exceptions.unreachable", error=exc.message)) from None
-        return [Flagged(item["id"], item["agent"], item["account_id"], item["code"], item["message"],
-                        datetime.fromisoformat(item["created_at"]),
-                        ", ".join(sorted({rule[0] for rule in (item.get("details") or {}).get("rules", [])})),
-                        item.get("customer_name") or "—", _standing(item))
-                for item in found]
+        return [
+            Flagged(
+                item["id"],
+                item["agent"],
+                item["account_id"],
+                item["code"],
+                item["message"],
+                datetime.fromisoformat(item["created_at"]),
+                ", ".join(sorted({rule[0] for rule in (item.get("details") or {}).get("rules", [])})),
+                item.get("customer_name") or "—",
+                _standing(item),
+            )
+            for item in found
+        ]
 
     def review(self, exception_id: int, note: str) -> str:
         note = note.strip()
@@ -158,10 +180,17 @@ class SupervisorService:
             found = self.api.workstations()
         except SyncError as exc:
             raise UserFacingError(t("health.unreachable", error=exc.message)) from None
-        return [Seen(w["agent"], w["device_id"], w["app_version"], datetime.fromisoformat(w["last_seen_at"]),
-                     w.get("pending_items"),
-                     datetime.fromisoformat(w["oldest_pending_at"]) if w.get("oldest_pending_at") else None)
-                for w in found]
+        return [
+            Seen(
+                w["agent"],
+                w["device_id"],
+                w["app_version"],
+                datetime.fromisoformat(w["last_seen_at"]),
+                w.get("pending_items"),
+                datetime.fromisoformat(w["oldest_pending_at"]) if w.get("oldest_pending_at") else None,
+            )
+            for w in found
+        ]
 
     def attention(self, seen: Seen) -> str | None:
         """Why a workstation needs a look (not seen lately, or items waiting too long), or None."""
@@ -169,8 +198,11 @@ class SupervisorService:
         if now - seen.last_seen_at > QUIET_AFTER:
             return t("health.quiet", minutes=int((now - seen.last_seen_at).total_seconds() // 60))
         if seen.pending_items and seen.oldest_pending_at is not None and now - seen.oldest_pending_at > BEHIND_AFTER:
-            return t("health.behind", count=seen.pending_items,
-                     minutes=int((now - seen.oldest_pending_at).total_seconds() // 60))
+            return t(
+                "health.behind",
+                count=seen.pending_items,
+                minutes=int((now - seen.oldest_pending_at).total_seconds() // 60),
+            )
         return None
 
     def team(self, team: str | None = None) -> dict[str, Any]:
@@ -193,9 +225,19 @@ class SupervisorService:
             found = self.api.agent_accounts(agent)
         except SyncError as exc:
             raise UserFacingError(t("reassign.unreachable", error=exc.message)) from None
-        return [Assigned(a["account_id"], a["number_tail"], a["product"], a["bucket"], a["dpd"], Money(a["balance"]),
-                         a["version"], datetime.fromisoformat(a["last_contact_at"]) if a["last_contact_at"] else None)
-                for a in found["accounts"]]
+        return [
+            Assigned(
+                a["account_id"],
+                a["number_tail"],
+                a["product"],
+                a["bucket"],
+                a["dpd"],
+                Money(a["balance"]),
+                a["version"],
+                datetime.fromisoformat(a["last_contact_at"]) if a["last_contact_at"] else None,
+            )
+            for a in found["accounts"]
+        ]
 
     def reassign(self, accounts: list[Assigned], to_agent: str) -> str:
         """Give each account to `to_agent` if it is still as it was read (If-Match); the sentence says
@@ -204,7 +246,7 @@ class SupervisorService:
             raise UserFacingError(t("reassign.nothing"))
         moved = stale = refused = 0
         for start in range(0, len(accounts), REASSIGN_PER_REQUEST):  # each request one transaction on the server
-            chunk = accounts[start:start + REASSIGN_PER_REQUEST]
+            chunk = accounts[start : start + REASSIGN_PER_REQUEST]
             try:
                 found = self.api.reassign_many(to_agent, [(a.account_id, a.version) for a in chunk])
             except SyncError as exc:
@@ -219,14 +261,17 @@ class SupervisorService:
             said.append(t("reassign.refused", count=refused))
         return " ".join(said)
 
-    def dashboard(self, days: int = 7, roll_days: int = 30,
-                  team: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    def dashboard(
+        self, days: int = 7, roll_days: int = 30, team: str | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The KPIs of the last `days` days and the portfolio (aging, roll rates over `roll_days`, vintage)
         of a team (the server's default without one: a supervisor's own team, every team for a manager)."""
         now = self.clock.now()
         try:
-            return (self.api.kpi(now - timedelta(days=days), now, team),
-                    self.api.portfolio(now - timedelta(days=roll_days), now, team))
+            return (
+                self.api.kpi(now - timedelta(days=days), now, team),
+                self.api.portfolio(now - timedelta(days=roll_days), now, team),
+            )
         except SyncError as exc:
             raise UserFacingError(t("kpi.unreachable", error=exc.message)) from None
 
@@ -235,22 +280,69 @@ class SupervisorService:
         """The dashboard's tables for CSV (amounts in pesos with two decimals, shares to four places)."""
         order = [row["bucket"] for row in portfolio["aging"]] + ["closed"]
         tables: dict[str, Table] = {
-            "aging": (["bucket", "accounts", "balance"],
-                      [[r["bucket"], r["accounts"], pesos(r["balance"])] for r in portfolio["aging"]]),
-            "roll_rates": (["from", *order], [[start, *(fraction(row.get(c)) for c in order)]
-                                              for start, row in portfolio["roll_rates"].items()]),
-            "vintage": (["cohort", *(f"month_{k}" for k in range(1, 13))],
-                        [[cohort, *(fraction(v) for v in curve)] for cohort, curve in portfolio["vintage"].items()]),
-            "hours": (["hour", "attempts", "contacts", "agent_hours"],
-                      [[r["hour"], r["attempts"], r["contacts"], r["agent_hours"]] for r in kpi["hours"]]),
-            "agents": (["agent", "attempts", "contacts", "agent_hours", "contacts_per_hour", "rpc_rate", "promises",
-                        "promise_rate", "judged", "kept", "kept_rate", "recovered"],
-                       [[a["agent"], a["attempts"], a["contacts"], a["agent_hours"], fraction(a["contacts_per_hour"]),
-                         fraction(a["rpc_rate"]), a["promises"], fraction(a["promise_rate"]), a["judged"], a["kept"],
-                         fraction(a["kept_rate"]), pesos(a["recovered"])] for a in kpi["agents_figures"]]),
-            "channels": (["channel", "attempts", "contacts", "contact_rate", "promises", "promise_rate"],
-                         [[c["channel"], c["attempts"], c["contacts"], fraction(c["contact_rate"]), c["promises"],
-                           fraction(c["promise_rate"])] for c in kpi["channels"]]),
+            "aging": (
+                ["bucket", "accounts", "balance"],
+                [[r["bucket"], r["accounts"], pesos(r["balance"])] for r in portfolio["aging"]],
+            ),
+            "roll_rates": (
+                ["from", *order],
+                [[start, *(fraction(row.get(c)) for c in order)] for start, row in portfolio["roll_rates"].items()],
+            ),
+            "vintage": (
+                ["cohort", *(f"month_{k}" for k in range(1, 13))],
+                [[cohort, *(fraction(v) for v in curve)] for cohort, curve in portfolio["vintage"].items()],
+            ),
+            "hours": (
+                ["hour", "attempts", "contacts", "agent_hours"],
+                [[r["hour"], r["attempts"], r["contacts"], r["agent_hours"]] for r in kpi["hours"]],
+            ),
+            "agents": (
+                [
+                    "agent",
+                    "attempts",
+                    "contacts",
+                    "agent_hours",
+                    "contacts_per_hour",
+                    "rpc_rate",
+                    "promises",
+                    "promise_rate",
+                    "judged",
+                    "kept",
+                    "kept_rate",
+                    "recovered",
+                ],
+                [
+                    [
+                        a["agent"],
+                        a["attempts"],
+                        a["contacts"],
+                        a["agent_hours"],
+                        fraction(a["contacts_per_hour"]),
+                        fraction(a["rpc_rate"]),
+                        a["promises"],
+                        fraction(a["promise_rate"]),
+                        a["judged"],
+                        a["kept"],
+                        fraction(a["kept_rate"]),
+                        pesos(a["recovered"]),
+                    ]
+                    for a in kpi["agents_figures"]
+                ],
+            ),
+            "channels": (
+                ["channel", "attempts", "contacts", "contact_rate", "promises", "promise_rate"],
+                [
+                    [
+                        c["channel"],
+                        c["attempts"],
+                        c["contacts"],
+                        fraction(c["contact_rate"]),
+                        c["promises"],
+                        fraction(c["promise_rate"]),
+                    ]
+                    for c in kpi["channels"]
+                ],
+            ),
         }
         return tables
 

@@ -77,11 +77,19 @@ class ContactService:
             known = ", ".join(c.code for c in catalog.for_channel(channel.value))
             raise ContactRefused("contact.unknown_code", code=result_code, known=known)
         if result_code not in {c.code for c in catalog.for_channel(channel.value)}:
-            raise ContactRefused("contact.code_not_for_channel", code=result_code, channel=t(f"channel.{channel.value}"))
+            raise ContactRefused(
+                "contact.code_not_for_channel", code=result_code, channel=t(f"channel.{channel.value}")
+            )
         if result_code in self.policy.offers.pcr_required:
-            missing = [t(f"contact.pcr_{name}") for name, value in
-                       (("problem", problem_code or ""), ("circumstance", circumstance), ("resolution", resolution))
-                       if not value.strip()]
+            missing = [
+                t(f"contact.pcr_{name}")
+                for name, value in (
+                    ("problem", problem_code or ""),
+                    ("circumstance", circumstance),
+                    ("resolution", resolution),
+                )
+                if not value.strip()
+            ]
             if missing:
                 raise ContactRefused("contact.pcr_required", code=result_code, missing=", ".join(missing))
         now = self.clock.now()
@@ -101,10 +109,22 @@ class ContactService:
         elif override_reason is not None:
             raise ContactRefused("rules.override_not_needed")
         attempt = ContactAttempt(
-            id=new_id(), account_id=account_id, customer_id=customer_id, channel=channel, direction=direction,
-            started_at=started, ended_at=ended_at, result_code=result_code, agent=self.device.agent_id,
-            contact_point_id=contact_point_id, problem_code=problem_code, circumstance=circumstance,
-            resolution=resolution, notes=notes, script_steps=script_steps, callback_at=callback_at,
+            id=new_id(),
+            account_id=account_id,
+            customer_id=customer_id,
+            channel=channel,
+            direction=direction,
+            started_at=started,
+            ended_at=ended_at,
+            result_code=result_code,
+            agent=self.device.agent_id,
+            contact_point_id=contact_point_id,
+            problem_code=problem_code,
+            circumstance=circumstance,
+            resolution=resolution,
+            notes=notes,
+            script_steps=script_steps,
+            callback_at=callback_at,
             override_reason=override_reason,
         )
         try:
@@ -119,8 +139,9 @@ class ContactService:
             listener()
         return LoggedContact(attempt, item)
 
-    def _check_rules(self, account_id: str, point_id: str | None, channel: Channel, at: datetime,
-                     override_reason: str | None) -> None:
+    def _check_rules(
+        self, account_id: str, point_id: str | None, channel: Channel, at: datetime, override_reason: str | None
+    ) -> None:
         """An outbound contact the rules block is refused with their reasons, unless a supervisor
         overrides them with a reason; every decision goes to the audit log."""
         assert self.rules is not None

@@ -19,12 +19,33 @@ def contact_rule_of(view: AccountView) -> dict[str, Any] | None:
     if not calls:
         return None
     found = calls[0]
-    return {"point_id": found.point.id if found.point else None, "outcome": found.decision.outcome.value,
-            "rules": sorted({c.rule.id for c in found.decision.reasons}), "at": found.decision.at.isoformat()}
+    return {
+        "point_id": found.point.id if found.point else None,
+        "outcome": found.decision.outcome.value,
+        "rules": sorted({c.rule.id for c in found.decision.reasons}),
+        "at": found.decision.at.isoformat(),
+    }
 
 
-def of_offer(view: AccountView, *, kind: str, subject_id: str | None, taken_at: datetime, offer: dict[str, Any],
-             verdict: Verdict, script_steps: tuple[str, ...], config_hash: str) -> dict[str, Any]:
-    return decisions.snapshot(kind=kind, subject_id=subject_id, account=view.file.account, taken_at=taken_at,
-                              offer=offer, verdict=verdict, script_steps=script_steps,
-                              contact_rule=contact_rule_of(view), config_hash=config_hash)
+def of_offer(
+    view: AccountView,
+    *,
+    kind: str,
+    subject_id: str | None,
+    taken_at: datetime,
+    offer: dict[str, Any],
+    verdict: Verdict,
+    script_steps: tuple[str, ...],
+    config_hash: str,
+) -> dict[str, Any]:
+    return decisions.snapshot(
+        kind=kind,
+        subject_id=subject_id,
+        account=view.file.account,
+        taken_at=taken_at,
+        offer=offer,
+        verdict=verdict,
+        script_steps=script_steps,
+        contact_rule=contact_rule_of(view),
+        config_hash=config_hash,
+    )

@@ -25,8 +25,12 @@ def team_words(team: str | None) -> str:
 
 def recovered_line(recovered: dict[str, Any]) -> str:
     amount = money(Money(recovered["amount"]))
-    span = {"first": day(date.fromisoformat(str(recovered["first_day"]))),
-            "last": day(date.fromisoformat(str(recovered["last_day"]))), "amount": amount, "payments": recovered["payments"]}
+    span = {
+        "first": day(date.fromisoformat(str(recovered["first_day"]))),
+        "last": day(date.fromisoformat(str(recovered["last_day"]))),
+        "amount": amount,
+        "payments": recovered["payments"],
+    }
     if recovered["target"] is None:
         return t("kpi.recovered_no_target", **span)
     return t("kpi.recovered", **span, target=money(Money(recovered["target"])), share=rate(recovered["share"]))
@@ -36,20 +40,51 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     """Contacts, promises, kept promises and the amount recovered, then one line per channel."""
     kept = report["kept"]
     return [
-        t("kpi.contacts", attempts=report["attempts"], contacts=report["contacts"], hours=report["agent_hours"],
-          per_hour=per_hour(report["attempts_per_hour"]), contacts_per_hour=per_hour(report["contacts_per_hour"]),
-          rpc=rate(report["rpc_rate"])),
+        t(
+            "kpi.contacts",
+            attempts=report["attempts"],
+            contacts=report["contacts"],
+            hours=report["agent_hours"],
+            per_hour=per_hour(report["attempts_per_hour"]),
+            contacts_per_hour=per_hour(report["contacts_per_hour"]),
+            rpc=rate(report["rpc_rate"]),
+        ),
         t("kpi.promises", promises=report["promises"], rate=rate(report["promise_rate"])),
-        t("kpi.kept", judged=kept["judged"], kept=kept["kept"], rate=rate(kept["rate"]), amount_rate=rate(kept["amount_rate"])),
+        t(
+            "kpi.kept",
+            judged=kept["judged"],
+            kept=kept["kept"],
+            rate=rate(kept["rate"]),
+            amount_rate=rate(kept["amount_rate"]),
+        ),
         recovered_line(report["recovered"]),
-        *(t("kpi.channel", channel=t(f"channel.{c['channel']}"), attempts=c["attempts"], contacts=c["contacts"],
-            rate=rate(c["contact_rate"]), promises=c["promises"], promise_rate=rate(c["promise_rate"]))
-          for c in report["channels"]),
+        *(
+            t(
+                "kpi.channel",
+                channel=t(f"channel.{c['channel']}"),
+                attempts=c["attempts"],
+                contacts=c["contacts"],
+                rate=rate(c["contact_rate"]),
+                promises=c["promises"],
+                promise_rate=rate(c["promise_rate"]),
+            )
+            for c in report["channels"]
+        ),
     ]
 
 
 def agent_lines(report: dict[str, Any]) -> list[str]:
     """One line per agent of the report."""
-    return [t("kpi.agent", agent=a["agent"], attempts=a["attempts"], contacts=a["contacts"], rpc=rate(a["rpc_rate"]),
-              promises=a["promises"], kept=rate(a["kept_rate"]), recovered=money(Money(a["recovered"])))
-            for a in report["agents_figures"]]
+    return [
+        t(
+            "kpi.agent",
+            agent=a["agent"],
+            attempts=a["attempts"],
+            contacts=a["contacts"],
+            rpc=rate(a["rpc_rate"]),
+            promises=a["promises"],
+            kept=rate(a["kept_rate"]),
+            recovered=money(Money(a["recovered"])),
+        )
+        for a in report["agents_figures"]
+    ]

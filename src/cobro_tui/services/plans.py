@@ -41,8 +41,24 @@ class PlanRefused(Refusal):
         super().__init__("plan.refused", text=" ".join(problem_text(p) for p in problems))
 
 
-_AGREEMENT_LABELS = ("title", "institution", "customer", "account", "kind", "balance", "total", "forgiven", "down",
-                     "installment", "bank", "clabe", "reference", "phone", "closing", "never_personal")
+_AGREEMENT_LABELS = (
+    "title",
+    "institution",
+    "customer",
+    "account",
+    "kind",
+    "balance",
+    "total",
+    "forgiven",
+    "down",
+    "installment",
+    "bank",
+    "clabe",
+    "reference",
+    "phone",
+    "closing",
+    "never_personal",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +82,9 @@ class PlanService:
         """The agreement document of a plan or settlement of the account (the newest one not refused
         when no id is given), worded in the interface language; Refusal when there is none."""
         view = self.accounts.open(account_id)
-        plans = [p.item for p in view.file.plans if p.sync_state != "rejected" and (plan_id is None or p.item.id == plan_id)]
+        plans = [
+            p.item for p in view.file.plans if p.sync_state != "rejected" and (plan_id is None or p.item.id == plan_id)
+        ]
         plans = [p for p in plans if p.kind is not PlanKind.RESTRUCTURE or plan_id is not None]
         if not plans:
             raise Refusal("agreement.none")
@@ -75,13 +93,24 @@ class PlanService:
         labels |= {f"kind_{k.value}": t(f"plan.kind_{k.value}") for k in PlanKind}
         labels |= {f"part_{part}": t(f"account.{part}") for part in WATERFALL}
         labels["lang"] = language()
-        amounts = {"balance": account.balance, "total": plan.total, "down": plan.down_payment,
-                   **({"forgiven": plan.forgiven} if plan.forgiven is not None else {}),
-                   **{f"part_{part}": paid for part, paid in apportion(account, plan.total).items()},
-                   **{f"installment_{i.number}": i.amount for i in plan.installments}}
+        amounts = {
+            "balance": account.balance,
+            "total": plan.total,
+            "down": plan.down_payment,
+            **({"forgiven": plan.forgiven} if plan.forgiven is not None else {}),
+            **{f"part_{part}": paid for part, paid in apportion(account, plan.total).items()},
+            **{f"installment_{i.number}": i.amount for i in plan.installments},
+        }
         dates = {f"due_{i.number}": day(i.due_on) for i in plan.installments}
-        return Agreement(self.policy.offers.institution, view.file.customer, account, plan, labels,
-                         {key: money(value) for key, value in amounts.items()}, dates)
+        return Agreement(
+            self.policy.offers.institution,
+            view.file.customer,
+            account,
+            plan,
+            labels,
+            {key: money(value) for key, value in amounts.items()},
+            dates,
+        )
 
     def save_document(self, account_id: str, folder: Path, plan_id: str | None = None) -> tuple[Path, Path]:
         """The agreement document written as plain text and HTML in `folder`, for the agent to send."""
@@ -95,45 +124,111 @@ class PlanService:
         """The smallest down payment the policy takes on a plan of `total` (the form starts from it)."""
         return Money(-(-total.centavos * self.policy.offers.plan.min_down_percent // 100), total.currency)
 
-    def preview(self, account_id: str, total: Money, down: Money, count: int, first_due: date,
-                frequency: Frequency, kind: PlanKind = PlanKind.PLAN) -> PlanPreview:
+    def preview(
+        self,
+        account_id: str,
+        total: Money,
+        down: Money,
+        count: int,
+        first_due: date,
+        frequency: Frequency,
+        kind: PlanKind = PlanKind.PLAN,
+    ) -> PlanPreview:
         """The schedule as entered and what is wrong with it (for the live preview)."""
         return self._preview(self.accounts.open(account_id), total, down, count, first_due, frequency, kind)[0]
 
-    def _preview(self, view: AccountView, total: Money, down: Money, count: int, first_due: date,
-                 frequency: Frequency, kind: PlanKind) -> tuple[PlanPreview, Verdict]:
+    def _preview(
+        self,
+        view: AccountView,
+        total: Money,
+        down: Money,
+        count: int,
+        first_due: date,
+        frequency: Frequency,
+        kind: PlanKind,
+    ) -> tuple[PlanPreview, Verdict]:
         open_plans = [p.item for p in view.file.plans if p.sync_state != "rejected"]
         offers = self.policy.offers
         holidays = offers.holidays if offers.plan.move_off_holidays else None
         installments = schedule(total, down, count, first_due, frequency, holidays) if 1 <= count <= 120 else ()
         days = [i.due_on for i in installments] or [first_due]
-        verdict = check_agreement(view.file.account, open_plans, kind.value, total, down, count, first_due, days,
-                                  frequency.value, view.debtor_now.date(), "agent", offers)
+        verdict = check_agreement(
+            view.file.account,
+            open_plans,
+            kind.value,
+            total,
+            down,
+            count,
+            first_due,
+            days,
+            frequency.value,
+            view.debtor_now.date(),
+            "agent",
+            offers,
+        )
         return PlanPreview(installments, list(verdict.problems), approval_text(verdict)), verdict
 
-    def propose(self, account_id: str, total: Money, down: Money, count: int, first_due: date,
-                frequency: Frequency, script_steps: tuple[str, ...] = (), kind: PlanKind = PlanKind.PLAN) -> PaymentPlan:
+    def propose(
+        self,
+        account_id: str,
+        total: Money,
+        down: Money,
+        count: int,
+        first_due: date,
+        frequency: Frequency,
+        script_steps: tuple[str, ...] = (),
+        kind: PlanKind = PlanKind.PLAN,
+    ) -> PaymentPlan:
         """Record the plan, or PlanRefused; either way what the agent saw is kept (with the plan, or as a refusal)."""
         view = self.accounts.open(account_id)
         preview, verdict = self._preview(view, total, down, count, first_due, frequency, kind)
         now = self.clock.now()
         balance = view.file.account.balance
         forgiven = Money(balance.centavos - total.centavos, balance.currency) if kind is PlanKind.SETTLEMENT else None
-        plan = PaymentPlan(id=new_id(), account_id=account_id, down_payment=down, installments=preview.installments,
-                           created_at=now, created_by=self.device.agent_id, kind=kind, forgiven=forgiven)
-        offer = {"type": kind.value, "total": total, "down": down, "count": count, "first_due": first_due,
-                 "frequency": frequency.value, "due_dates": [i.due_on for i in preview.installments]}
-        snapshot = decisions.of_offer(view, kind=kind.value if verdict.allowed else "refusal",
-                                      subject_id=plan.id if verdict.allowed else None, taken_at=now, offer=offer,
-                                      verdict=verdict, script_steps=script_steps, config_hash=self.policy.config_hash)
+        plan = PaymentPlan(
+            id=new_id(),
+            account_id=account_id,
+            down_payment=down,
+            installments=preview.installments,
+            created_at=now,
+            created_by=self.device.agent_id,
+            kind=kind,
+            forgiven=forgiven,
+        )
+        offer = {
+            "type": kind.value,
+            "total": total,
+            "down": down,
+            "count": count,
+            "first_due": first_due,
+            "frequency": frequency.value,
+            "due_dates": [i.due_on for i in preview.installments],
+        }
+        snapshot = decisions.of_offer(
+            view,
+            kind=kind.value if verdict.allowed else "refusal",
+            subject_id=plan.id if verdict.allowed else None,
+            taken_at=now,
+            offer=offer,
+            verdict=verdict,
+            script_steps=script_steps,
+            config_hash=self.policy.config_hash,
+        )
         if preview.problems:
-            record_refusal(self.engine, snapshot, actor=self.device.agent_id, device=self.device, at=now,
-                           config_hash=self.policy.config_hash)
+            record_refusal(
+                self.engine,
+                snapshot,
+                actor=self.device.agent_id,
+                device=self.device,
+                at=now,
+                config_hash=self.policy.config_hash,
+            )
             for listener in self.after_write:
                 listener()
             raise PlanRefused(preview.problems)
-        record_plan(self.engine, plan, device=self.device, at=now, config_hash=self.policy.config_hash,
-                    decision=snapshot)
+        record_plan(
+            self.engine, plan, device=self.device, at=now, config_hash=self.policy.config_hash, decision=snapshot
+        )
         if self.rescore is not None:
             self.rescore([account_id])
         for listener in self.after_write:

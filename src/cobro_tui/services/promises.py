@@ -44,8 +44,16 @@ class PromiseRefused(Refusal):
 
 def _worded(values: dict[str, object]) -> dict[str, object]:
     """Money, dates and authority levels in the interface's words."""
-    return {k: money(v) if isinstance(v, Money) else day(v) if isinstance(v, date) else
-            t(f"role_name.{v}") if k == "level" else v for k, v in values.items()}
+    return {
+        k: money(v)
+        if isinstance(v, Money)
+        else day(v)
+        if isinstance(v, date)
+        else t(f"role_name.{v}")
+        if k == "level"
+        else v
+        for k, v in values.items()
+    }
 
 
 def problem_text(problem: Problem) -> str:
@@ -56,7 +64,9 @@ def approval_text(verdict: Verdict) -> str | None:
     """Who must approve an offer and why, in a sentence; None when the user's own authority covers it."""
     if verdict.approval is None:
         return None
-    return t("offer.held", level=t(f"role_name.{verdict.approval}"), why="; ".join(problem_text(p) for p in verdict.why))
+    return t(
+        "offer.held", level=t(f"role_name.{verdict.approval}"), why="; ".join(problem_text(p) for p in verdict.why)
+    )
 
 
 def parse_amount(text: str) -> Money:
@@ -86,15 +96,23 @@ class PromiseService:
     def _judge(self, view: AccountView, amount: Money, due_on: date) -> Verdict:
         today = view.debtor_now.date()
         promises = [p.item for p in view.file.promises]
-        return check_promise(view.file.account, view.file.open_promises(), broken_recently(promises, today), amount,
-                             due_on, today, self.policy.offers)
+        return check_promise(
+            view.file.account,
+            view.file.open_promises(),
+            broken_recently(promises, today),
+            amount,
+            due_on,
+            today,
+            self.policy.offers,
+        )
 
     def problems(self, account_id: str, amount: Money, due_on: date) -> list[Problem]:
         """What is wrong with this promise now (empty when it can be taken)."""
         return list(self.verdict(account_id, amount, due_on).problems)
 
-    def take(self, account_id: str, amount: Money, due_on: date, channel: str,
-             script_steps: tuple[str, ...] = ()) -> Promise:
+    def take(
+        self, account_id: str, amount: Money, due_on: date, channel: str, script_steps: tuple[str, ...] = ()
+    ) -> Promise:
         """Record the promise, or PromiseRefused naming every problem. Either way what the agent saw
         is kept: with the promise, or as a refusal of its own."""
         if channel not in PAYMENT_CHANNELS:
@@ -103,19 +121,40 @@ class PromiseService:
         verdict = self._judge(view, amount, due_on)
         now = self.clock.now()
         offer = {"amount": amount, "due_on": due_on, "channel": channel}
-        promise = Promise(id=new_id(), account_id=account_id, amount=amount, due_on=due_on, channel=channel,
-                          created_at=now, created_by=self.device.agent_id, grace_days=self.policy.offers.promise.grace_days)
-        snapshot = decisions.of_offer(view, kind="promise" if verdict.allowed else "refusal",
-                                      subject_id=promise.id if verdict.allowed else None, taken_at=now,
-                                      offer={"type": "promise", **offer}, verdict=verdict, script_steps=script_steps,
-                                      config_hash=self.policy.config_hash)
+        promise = Promise(
+            id=new_id(),
+            account_id=account_id,
+            amount=amount,
+            due_on=due_on,
+            channel=channel,
+            created_at=now,
+            created_by=self.device.agent_id,
+            grace_days=self.policy.offers.promise.grace_days,
+        )
+        snapshot = decisions.of_offer(
+            view,
+            kind="promise" if verdict.allowed else "refusal",
+            subject_id=promise.id if verdict.allowed else None,
+            taken_at=now,
+            offer={"type": "promise", **offer},
+            verdict=verdict,
+            script_steps=script_steps,
+            config_hash=self.policy.config_hash,
+        )
         if not verdict.allowed:
-            record_refusal(self.engine, snapshot, actor=self.device.agent_id, device=self.device, at=now,
-                           config_hash=self.policy.config_hash)
+            record_refusal(
+                self.engine,
+                snapshot,
+                actor=self.device.agent_id,
+                device=self.device,
+                at=now,
+                config_hash=self.policy.config_hash,
+            )
             self._written([])
             raise PromiseRefused(list(verdict.problems))
-        record_promise(self.engine, promise, device=self.device, at=now, config_hash=self.policy.config_hash,
-                       decision=snapshot)
+        record_promise(
+            self.engine, promise, device=self.device, at=now, config_hash=self.policy.config_hash, decision=snapshot
+        )
         self._written([account_id])
         return promise
 
@@ -126,8 +165,9 @@ class PromiseService:
         if not running:
             raise Refusal("promise.none_open")
         promise = max(running, key=lambda p: p.created_at)
-        record_promise_cancel(self.engine, promise, device=self.device, at=self.clock.now(),
-                              config_hash=self.policy.config_hash)
+        record_promise_cancel(
+            self.engine, promise, device=self.device, at=self.clock.now(), config_hash=self.policy.config_hash
+        )
         self._written([account_id])
         return promise
 

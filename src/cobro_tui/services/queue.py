@@ -42,8 +42,13 @@ class QueueService:
     # The contact rules: each rescore first works out when each account may be called.
     rules: RulesService | None = None
 
-    def page(self, after: QueueKey | None = None, limit: int | None = None, chosen: QueueFilter | None = None,
-             count: bool = True) -> QueuePage:
+    def page(
+        self,
+        after: QueueKey | None = None,
+        limit: int | None = None,
+        chosen: QueueFilter | None = None,
+        count: bool = True,
+    ) -> QueuePage:
         """The next page of the queue after `after`, from the top when None, of the accounts that
         pass `chosen` (with their total, -1 without `count`)."""
         today, _, now = self._day()
@@ -89,7 +94,9 @@ class QueueService:
             return 0
         if self.rules is not None:
             self.rules.store_times(self.rules.contact_times(ids, self.agent, only_changed=True))
-        return refresh_scores(self.engine, self.agent, today, start, now, self.policy.buckets, self.policy.priority, ids)
+        return refresh_scores(
+            self.engine, self.agent, today, start, now, self.policy.buckets, self.policy.priority, ids
+        )
 
     def rescore_callbacks_due(self, since: datetime) -> int:
         """Score again the accounts whose callbacks came due, or whose contact window opened or

@@ -31,9 +31,15 @@ class StatusService:
     def snapshot(self) -> WorkstationStatus:
         count, oldest = pending_summary(self.engine)
         with self.engine.connect() as conn:
-            last_sync, error = conn.exec_driver_sql("SELECT last_sync_at, last_sync_error FROM sync_meta WHERE id = 1").one()
+            last_sync, error = conn.exec_driver_sql(
+                "SELECT last_sync_at, last_sync_error FROM sync_meta WHERE id = 1"
+            ).one()
         return WorkstationStatus(
-            now=self.clock.now(), mode=self.mode, online=last_sync is not None and error is None, pending=count,
+            now=self.clock.now(),
+            mode=self.mode,
+            online=last_sync is not None and error is None,
+            pending=count,
             oldest_pending_at=datetime.fromisoformat(oldest) if oldest else None,
-            last_sync_at=datetime.fromisoformat(last_sync) if last_sync else None, last_error=error,
+            last_sync_at=datetime.fromisoformat(last_sync) if last_sync else None,
+            last_error=error,
         )

@@ -69,6 +69,10 @@ def recent_items(engine: Engine, limit: int = 8) -> list[LocalItem]:
     items = []
     for mutation_id, name, account_id, state, occurred_at, verdict_json in item_rows(engine, limit):
         verdict = json.loads(verdict_json) if verdict_json else {}
-        reason = (verdict.get("reason") or {}).get("message") or "; ".join(w["message"] for w in verdict.get("warnings", [])) or None
+        reason = (
+            (verdict.get("reason") or {}).get("message")
+            or "; ".join(w["message"] for w in verdict.get("warnings", []))
+            or None
+        )
         items.append(LocalItem(mutation_id, name, account_id, state, datetime.fromisoformat(occurred_at), reason))
     return items

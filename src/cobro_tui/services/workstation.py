@@ -39,8 +39,9 @@ class Workstation:
         assert self.sync is not None, "this workstation has no server"
         report = self.sync.round()
         if report.snapshot_entities or report.touched_accounts or report.touched_customers:
-            self.queue.rescore_after_sync(report.touched_accounts, report.touched_customers,
-                                          everything=bool(report.snapshot_entities))
+            self.queue.rescore_after_sync(
+                report.touched_accounts, report.touched_customers, everything=bool(report.snapshot_entities)
+            )
         return report
 
     def after_write(self, listener: Callable[[], None]) -> None:
@@ -55,5 +56,10 @@ class Workstation:
 
     def acknowledge(self, mutation_id: str) -> bool:
         """The agent has read a refusal or warning; it leaves the list."""
-        return acknowledge(self.status.engine, mutation_id, actor=self.agent, device=self.contacts.device.device_id,
-                           at=self.clock.now())
+        return acknowledge(
+            self.status.engine,
+            mutation_id,
+            actor=self.agent,
+            device=self.contacts.device.device_id,
+            at=self.clock.now(),
+        )

@@ -39,13 +39,16 @@ def _tracked(conn: Connection, kind: str, sql: str, params: tuple[Any, ...]) -> 
 def _plans(conn: Connection, account_id: str) -> list[Tracked[PaymentPlan]]:
     width = len(R.columns_of("payment_plan"))
     plans = []
-    for row in conn.exec_driver_sql(_select("payment_plan", "account_id = ?", "created_at DESC", state=True), (account_id,)):
+    for row in conn.exec_driver_sql(
+        _select("payment_plan", "account_id = ?", "created_at DESC", state=True), (account_id,)
+    ):
         record = R.record_from_row("payment_plan", row[:width])
         currency = record["down_payment"]["currency"]
         record["installments"] = [
             {"number": number, "due_on": due, "amount": {"centavos": amount, "currency": currency}, "status": status}
             for number, due, amount, status in conn.exec_driver_sql(
-                "SELECT number, due_on, amount, status FROM plan_installment WHERE plan_id = ? ORDER BY number", (record["id"],)
+                "SELECT number, due_on, amount, status FROM plan_installment WHERE plan_id = ? ORDER BY number",
+                (record["id"],),
             )
         ]
         plans.append(Tracked(from_record("payment_plan", record), row[width]))
@@ -63,28 +66,67 @@ def read_account_file(engine: Engine, account_id: str) -> AccountFile | None:
         return AccountFile(
             account=account,
             customer=_entities(conn, "customer", _select("customer", "id = ?"), (customer_id,))[0],
-            other_accounts=tuple(_entities(conn, "account", _select("account", "customer_id = ? AND id <> ?", "dpd DESC"),
-                                           (customer_id, account_id))),
-            contact_points=tuple(_entities(conn, "contact_point", _select("contact_point", "customer_id = ?", "is_primary DESC, kind"),
-                                           (customer_id,))),
-            references=tuple(_entities(conn, "reference", _select("reference", "account_id = ?", "role"), (account_id,))),
-            payments=tuple(_entities(conn, "payment", _select("payment", "account_id = ?", "paid_on DESC", RECENT_PAYMENTS),
-                                     (account_id,))),
-            promises=tuple(_tracked(conn, "promise", _select("promise", "account_id = ?", "created_at DESC", state=True),
-                                    (account_id,))),
+            other_accounts=tuple(
+                _entities(
+                    conn,
+                    "account",
+                    _select("account", "customer_id = ? AND id <> ?", "dpd DESC"),
+                    (customer_id, account_id),
+                )
+            ),
+            contact_points=tuple(
+                _entities(
+                    conn,
+                    "contact_point",
+                    _select("contact_point", "customer_id = ?", "is_primary DESC, kind"),
+                    (customer_id,),
+                )
+            ),
+            references=tuple(
+                _entities(conn, "reference", _select("reference", "account_id = ?", "role"), (account_id,))
+            ),
+            payments=tuple(
+                _entities(
+                    conn,
+                    "payment",
+                    _select("payment", "account_id = ?", "paid_on DESC", RECENT_PAYMENTS),
+                    (account_id,),
+                )
+            ),
+            promises=tuple(
+                _tracked(
+                    conn, "promise", _select("promise", "account_id = ?", "created_at DESC", state=True), (account_id,)
+                )
+            ),
             plans=tuple(_plans(conn, account_id)),
-            contacts=tuple(_tracked(conn, "contact_attempt",
-                                    _select("contact_attempt", "customer_id = ?", "started_at DESC", RECENT_CONTACTS, state=True),
-                                    (customer_id,))),
-            restrictions=tuple(_entities(conn, "restriction", _select("restriction", "customer_id = ?", "created_at DESC"),
-                                         (customer_id,))),
-            notes=tuple(_tracked(conn, "note", _select("note", "account_id = ?", "created_at DESC", 20, state=True), (account_id,))),
+            contacts=tuple(
+                _tracked(
+                    conn,
+                    "contact_attempt",
+                    _select("contact_attempt", "customer_id = ?", "started_at DESC", RECENT_CONTACTS, state=True),
+                    (customer_id,),
+                )
+            ),
+            restrictions=tuple(
+                _entities(
+                    conn, "restriction", _select("restriction", "customer_id = ?", "created_at DESC"), (customer_id,)
+                )
+            ),
+            notes=tuple(
+                _tracked(
+                    conn, "note", _select("note", "account_id = ?", "created_at DESC", 20, state=True), (account_id,)
+                )
+            ),
         )
 
 
 def contacted_since(engine: Engine, customer_id: str, since: datetime) -> bool:
     """Whether anyone logged a contact attempt with this customer at or after `since`."""
     with engine.connect() as conn:
-        return conn.exec_driver_sql(
-            "SELECT 1 FROM contact_attempt WHERE customer_id = ? AND started_at >= ? LIMIT 1", (customer_id, instant_text(since))
-        ).first() is not None
+        return (
+            conn.exec_driver_sql(
+                "SELECT 1 FROM contact_attempt WHERE customer_id = ? AND started_at >= ? LIMIT 1",
+                (customer_id, instant_text(since)),
+            ).first()
+            is not None
+        )

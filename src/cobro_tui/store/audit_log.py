@@ -27,7 +27,9 @@ def append_event(
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
     body = event_body(seq=seq, prev=prev, ts=instant_text(at), type=type, actor=actor, device=device, data=data)
     event = StoredEvent(seq, body, link_hash(body))
-    conn.exec_driver_sql("INSERT INTO audit_event (seq, body, hash) VALUES (?, ?, ?)", (event.seq, event.body, event.hash))
+    conn.exec_driver_sql(
+        "INSERT INTO audit_event (seq, body, hash) VALUES (?, ?, ?)", (event.seq, event.body, event.hash)
+    )
     return event
 
 
@@ -60,7 +62,8 @@ def events_after(engine: Engine, seq: int, limit: int) -> list[StoredEvent]:
     """The events after `seq`, in order: what the server has not acknowledged yet."""
     with engine.connect() as conn:
         rows = conn.exec_driver_sql(
-            "SELECT seq, body, hash FROM audit_event WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
+            "SELECT seq, body, hash FROM audit_event WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+        ).fetchall()
     return [StoredEvent(r[0], r[1], r[2]) for r in rows]
 
 

@@ -23,8 +23,7 @@ def ensure_device(engine: Engine, agent_id: str) -> Device:
         if row is None:
             device_id = new_id()
             conn.exec_driver_sql(
-                "INSERT INTO sync_meta (id, device_id, device_epoch, agent_id, next_client_seq) "
-                "VALUES (1, ?, 1, ?, 1)",
+                "INSERT INTO sync_meta (id, device_id, device_epoch, agent_id, next_client_seq) VALUES (1, ?, 1, ?, 1)",
                 (device_id, agent_id),
             )
             return Device(device_id, agent_id)

@@ -14,7 +14,14 @@ from sqlcipher3 import dbapi2 as sqlcipher
 from cobro_tui.errors import UserFacingError
 from cobro_tui.files import create_private
 
-PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000", "temp_store=MEMORY", "cache_size=-65536")
+PRAGMAS = (
+    "journal_mode=WAL",
+    "synchronous=FULL",
+    "foreign_keys=ON",
+    "busy_timeout=5000",
+    "temp_store=MEMORY",
+    "cache_size=-65536",
+)
 KEY_BYTES = 32
 
 
@@ -71,7 +78,12 @@ def open_engine(path: Path, key: bytes) -> Engine:
     connect().close()  # fail here, with a clear message, rather than on first use
     # module=: SQLAlchemy then knows the driver's exception classes and wraps them as usual.
     engine = create_engine(
-        "sqlite://", module=sqlcipher, creator=connect, poolclass=QueuePool, pool_size=4, max_overflow=4,
+        "sqlite://",
+        module=sqlcipher,
+        creator=connect,
+        poolclass=QueuePool,
+        pool_size=4,
+        max_overflow=4,
         hide_parameters=True,  # errors and logs never carry the personal data bound to a statement
     )
 

@@ -48,8 +48,15 @@ def enqueue(
         "monotonic_ms, observed_cursor, base_version, state, attempts, acknowledged_by_agent) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0)",
         (
-            mutation_id, seq, name, canonical_json(args), account_id, instant_text(occurred_at),
-            int(time.monotonic() * 1000), cursor, base_version,
+            mutation_id,
+            seq,
+            name,
+            canonical_json(args),
+            account_id,
+            instant_text(occurred_at),
+            int(time.monotonic() * 1000),
+            cursor,
+            base_version,
         ),
     )
     conn.exec_driver_sql("UPDATE sync_meta SET next_client_seq = ? WHERE id = 1", (seq + 1,))
@@ -81,7 +88,8 @@ def item_rows(engine: Engine, limit: int) -> list[tuple[Any, ...]]:
         ).all()
         others = conn.exec_driver_sql(
             f"SELECT {columns} FROM outbox WHERE acknowledged_by_agent = 0 AND state NOT IN (?, ?) "
-            "ORDER BY client_seq DESC LIMIT ?", (*NEEDS_ATTENTION, limit),
+            "ORDER BY client_seq DESC LIMIT ?",
+            (*NEEDS_ATTENTION, limit),
         ).all()
     return [tuple(r[:6]) for r in attention] + [tuple(r[:6]) for r in others]
 
@@ -91,9 +99,11 @@ def acknowledge(engine: Engine, mutation_id: str, *, actor: str, device: str, at
     with write_connection(engine) as conn:
         changed = conn.exec_driver_sql(
             "UPDATE outbox SET acknowledged_by_agent = 1 WHERE mutation_id = ? AND acknowledged_by_agent = 0 "
-            "AND state IN (?, ?)", (mutation_id, *NEEDS_ATTENTION),
+            "AND state IN (?, ?)",
+            (mutation_id, *NEEDS_ATTENTION),
         ).rowcount
         if changed:
-            append_event(conn, at=at, type="item.acknowledged", actor=actor, device=device,
-                         data={"mutation_id": mutation_id})
+            append_event(
+                conn, at=at, type="item.acknowledged", actor=actor, device=device, data={"mutation_id": mutation_id}
+            )
     return bool(changed)

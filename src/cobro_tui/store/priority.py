@@ -40,47 +40,78 @@ _CHUNK = 500
 def _facts(conn: Connection, sql: str, params: dict[str, object], buckets: BucketSet) -> list[AccountFacts]:
     ranks = {b.code: i for i, b in enumerate(buckets.buckets)}
     return [
-        AccountFacts(account_id=r[0], bucket_rank=ranks.get(r[1], 0), past_due_centavos=r[2], risk_segment=r[3],
-                     last_contact_at=datetime.fromisoformat(r[4]) if r[4] else None, promise_due_today=bool(r[5]),
-                     promise_broken=bool(r[6]), contacted_today=bool(r[7]), callback_due=bool(r[8]),
-                     contact_allowed_now=bool(r[9]))
+        AccountFacts(
+            account_id=r[0],
+            bucket_rank=ranks.get(r[1], 0),
+            past_due_centavos=r[2],
+            risk_segment=r[3],
+            last_contact_at=datetime.fromisoformat(r[4]) if r[4] else None,
+            promise_due_today=bool(r[5]),
+            promise_broken=bool(r[6]),
+            contacted_today=bool(r[7]),
+            callback_due=bool(r[8]),
+            contact_allowed_now=bool(r[9]),
+        )
         for r in conn.exec_driver_sql(sql, params)
     ]
 
 
-def read_facts(conn: Connection, agent: str, today: date, day_start: datetime, now: datetime, buckets: BucketSet,
-               account_ids: Sequence[str] | None = None) -> list[AccountFacts]:
+def read_facts(
+    conn: Connection,
+    agent: str,
+    today: date,
+    day_start: datetime,
+    now: datetime,
+    buckets: BucketSet,
+    account_ids: Sequence[str] | None = None,
+) -> list[AccountFacts]:
     """The facts of the agent's accounts (all, or those in `account_ids`) at `now` on the day `today`."""
-    params: dict[str, object] = {"agent": agent, "today": today.isoformat(),
-                                 "broken_since": (today - timedelta(days=BROKEN_DAYS)).isoformat(),
-                                 "day_start": instant_text(day_start), "now": instant_text(now)}
+    params: dict[str, object] = {
+        "agent": agent,
+        "today": today.isoformat(),
+        "broken_since": (today - timedelta(days=BROKEN_DAYS)).isoformat(),
+        "day_start": instant_text(day_start),
+        "now": instant_text(now),
+    }
     if account_ids is None:
         return _facts(conn, _FACTS, params, buckets)
     facts: list[AccountFacts] = []
     for start in range(0, len(account_ids), _CHUNK):
-        chunk = list(account_ids[start:start + _CHUNK])
+        chunk = list(account_ids[start : start + _CHUNK])
         names = {f"id{i}": value for i, value in enumerate(chunk)}
         sql = f"{_FACTS} AND a.id IN ({', '.join(':' + n for n in names)})"
         facts += _facts(conn, sql, {**params, **names}, buckets)
     return facts
 
 
-def refresh_scores(engine: Engine, agent: str, today: date, day_start: datetime, now: datetime, buckets: BucketSet,
-                   points: PriorityPoints, account_ids: Sequence[str] | None = None) -> int:
+def refresh_scores(
+    engine: Engine,
+    agent: str,
+    today: date,
+    day_start: datetime,
+    now: datetime,
+    buckets: BucketSet,
+    points: PriorityPoints,
+    account_ids: Sequence[str] | None = None,
+) -> int:
     """Score the agent's accounts (all, or those given) and store the scores; with all of them, the
     day is remembered so the next start knows the scores are current. Returns how many changed."""
     with engine.connect() as conn:
         facts = read_facts(conn, agent, today, day_start, now, buckets, account_ids)
-        current = dict(conn.exec_driver_sql("SELECT id, priority FROM account WHERE assigned_agent = ?", (agent,)).all()) \
-            if account_ids is None else {}
+        current = (
+            dict(conn.exec_driver_sql("SELECT id, priority FROM account WHERE assigned_agent = ?", (agent,)).all())
+            if account_ids is None
+            else {}
+        )
     scores = [(score(f, points, now), f.account_id) for f in facts]
     changed = [(s, i) for s, i in scores if current.get(i) != s]
     with write_connection(engine) as conn:
         if changed:
             conn.exec_driver_sql("UPDATE account SET priority = ? WHERE id = ?", changed)
         if account_ids is None:
-            conn.exec_driver_sql("UPDATE sync_meta SET priority_day = ?, priority_cursor = cursor WHERE id = 1",
-                                 (today.isoformat(),))
+            conn.exec_driver_sql(
+                "UPDATE sync_meta SET priority_day = ?, priority_cursor = cursor WHERE id = 1", (today.isoformat(),)
+            )
     return len(changed)
 
 
@@ -106,8 +137,9 @@ def scores_current(engine: Engine, today: date) -> bool:
     return row is not None and row[0] == today.isoformat() and bool(row[1])
 
 
-def facts_of(engine: Engine, agent: str, account_id: str, today: date, day_start: datetime, now: datetime,
-             buckets: BucketSet) -> AccountFacts | None:
+def facts_of(
+    engine: Engine, agent: str, account_id: str, today: date, day_start: datetime, now: datetime, buckets: BucketSet
+) -> AccountFacts | None:
     with engine.connect() as conn:
         found = read_facts(conn, agent, today, day_start, now, buckets, [account_id])
     return found[0] if found else None
@@ -116,8 +148,10 @@ def facts_of(engine: Engine, agent: str, account_id: str, today: date, day_start
 def callbacks_due_between(engine: Engine, agent: str, after: datetime, until: datetime) -> list[str]:
     """Accounts whose callback time falls in (after, until]: their scores must change now."""
     with engine.connect() as conn:
-        return list(conn.exec_driver_sql(
-            "SELECT DISTINCT c.account_id FROM contact_attempt c JOIN account a ON a.id = c.account_id "
-            "WHERE a.assigned_agent = ? AND c.callback_at > ? AND c.callback_at <= ?",
-            (agent, instant_text(after), instant_text(until)),
-        ).scalars())
+        return list(
+            conn.exec_driver_sql(
+                "SELECT DISTINCT c.account_id FROM contact_attempt c JOIN account a ON a.id = c.account_id "
+                "WHERE a.assigned_agent = ? AND c.callback_at > ? AND c.callback_at <= ?",
+                (agent, instant_text(after), instant_text(until)),
+            ).scalars()
+        )

@@ -54,33 +54,63 @@ def _filter_sql(chosen: QueueFilter | None) -> str:
 def _filter_params(chosen: QueueFilter | None) -> dict[str, object]:
     if chosen is None:
         return {}
-    return {name: str(getattr(chosen, name)) for name in ("bucket", "product", "segment") if getattr(chosen, name) is not None}
+    return {
+        name: str(getattr(chosen, name))
+        for name in ("bucket", "product", "segment")
+        if getattr(chosen, name) is not None
+    }
 
 
-def queue_page(engine: Engine, agent: str, after: QueueKey | None, limit: int, chosen: QueueFilter | None = None,
-               today: date | None = None, now: datetime | None = None, count: bool = True) -> QueuePage:
+def queue_page(
+    engine: Engine,
+    agent: str,
+    after: QueueKey | None,
+    limit: int,
+    chosen: QueueFilter | None = None,
+    today: date | None = None,
+    now: datetime | None = None,
+    count: bool = True,
+) -> QueuePage:
     """One page of the agent's queue after `after` (from the top when None), with the total of
     accounts that pass the filter (`today` dates the promise filters, `now` says who is callable);
     without `count` the total is -1 (a filtered count reads every matching row: `queue_count`)."""
     where = _filter_sql(chosen)
     if chosen is not None and chosen.promise in (PromiseFilter.DUE_TODAY, PromiseFilter.BROKEN) and today is None:
         raise ValueError("the promise filters need the day they are for")
-    params: dict[str, object] = {"agent": agent, "today": today.isoformat() if today else None,
-                                 "now": instant_text(now) if now else None, **_filter_params(chosen)}
+    params: dict[str, object] = {
+        "agent": agent,
+        "today": today.isoformat() if today else None,
+        "now": instant_text(now) if now else None,
+        **_filter_params(chosen),
+    }
     sql = _SELECT + where
     if after is not None:
         sql += "AND (a.priority, a.dpd, a.id) < (:p, :d, :i) "
         params.update(p=after.priority, d=after.dpd, i=after.id)
     with engine.connect() as conn:
         rows = conn.exec_driver_sql(sql + _ORDER, {**params, "limit": limit + 1}).fetchall()
-        total = conn.exec_driver_sql(f"SELECT count(*) FROM account a WHERE a.assigned_agent = :agent {where}",
-                                     params).scalar_one() if count else -1
+        total = (
+            conn.exec_driver_sql(
+                f"SELECT count(*) FROM account a WHERE a.assigned_agent = :agent {where}", params
+            ).scalar_one()
+            if count
+            else -1
+        )
     entries = tuple(
         QueueEntry(
-            account_id=r[0], customer_name=r[1], account_last4=r[2][-4:], product=Product(r[3]), bucket=r[4],
-            dpd=r[5], past_due=Money(r[6], r[8]), balance=Money(r[7], r[8]),
-            last_contact_at=datetime.fromisoformat(r[9]) if r[9] else None, sync_state=r[10], priority=r[11],
-            contact_from=datetime.fromisoformat(r[12]) if r[12] else None, callable_now=bool(r[13]),
+            account_id=r[0],
+            customer_name=r[1],
+            account_last4=r[2][-4:],
+            product=Product(r[3]),
+            bucket=r[4],
+            dpd=r[5],
+            past_due=Money(r[6], r[8]),
+            balance=Money(r[7], r[8]),
+            last_contact_at=datetime.fromisoformat(r[9]) if r[9] else None,
+            sync_state=r[10],
+            priority=r[11],
+            contact_from=datetime.fromisoformat(r[12]) if r[12] else None,
+            callable_now=bool(r[13]),
         )
         for r in rows[:limit]
     )
@@ -90,11 +120,16 @@ def queue_page(engine: Engine, agent: str, after: QueueKey | None, limit: int, c
 
 def queue_count(engine: Engine, agent: str, chosen: QueueFilter | None, today: date, now: datetime) -> int:
     """How many of the agent's accounts pass the filter."""
-    params: dict[str, object] = {"agent": agent, "today": today.isoformat(), "now": instant_text(now),
-                                 **_filter_params(chosen)}
+    params: dict[str, object] = {
+        "agent": agent,
+        "today": today.isoformat(),
+        "now": instant_text(now),
+        **_filter_params(chosen),
+    }
     with engine.connect() as conn:
-        return conn.exec_driver_sql(f"SELECT count(*) FROM account a WHERE a.assigned_agent = :agent {_filter_sql(chosen)}",
-                                    params).scalar_one()
+        return conn.exec_driver_sql(
+            f"SELECT count(*) FROM account a WHERE a.assigned_agent = :agent {_filter_sql(chosen)}", params
+        ).scalar_one()
 
 
 def search_accounts(engine: Engine, agent: str, text: str, limit: int = 20) -> list[SearchHit]:
@@ -109,8 +144,13 @@ def search_accounts(engine: Engine, agent: str, text: str, limit: int = 20) -> l
         queries: list[tuple[str, str, tuple[object, ...]]] = []
         if len(digits) >= 4 and len(digits) == len(text.replace(" ", "")):
             queries.append(("account", base + "AND a.number LIKE ?", (agent, f"%{digits}")))
-            queries.append(("phone", base + "AND a.customer_id IN (SELECT customer_id FROM contact_point WHERE value LIKE ?)",
-                            (agent, f"%{digits}%")))
+            queries.append(
+                (
+                    "phone",
+                    base + "AND a.customer_id IN (SELECT customer_id FROM contact_point WHERE value LIKE ?)",
+                    (agent, f"%{digits}%"),
+                )
+            )
         elif len(text) >= 2:
             queries.append(("name", base + "AND c.full_name LIKE ?", (agent, f"%{text}%")))
         for matched, sql, params in queries:
@@ -119,8 +159,9 @@ def search_accounts(engine: Engine, agent: str, text: str, limit: int = 20) -> l
     return list(hits.values())[:limit]
 
 
-def next_unworked(engine: Engine, agent: str, since: datetime, skip: tuple[str, ...] = (),
-                  callable_at: datetime | None = None) -> str | None:
+def next_unworked(
+    engine: Engine, agent: str, since: datetime, skip: tuple[str, ...] = (), callable_at: datetime | None = None
+) -> str | None:
     """The first account in queue order whose customer nobody has contacted since `since` (and, with
     `callable_at`, that the contact rules allow calling then); walks the queue index and stops at the
     first hit; `skip` leaves out accounts just seen."""
@@ -133,8 +174,13 @@ def next_unworked(engine: Engine, agent: str, since: datetime, skip: tuple[str, 
         sql += f" AND a.id NOT IN ({', '.join(':' + n for n in names)})"
     if callable_at is not None:
         sql += f" AND {_CALLABLE}"
-    params = {"agent": agent, "since": instant_text(since), "limit": 1, **names,
-              "now": instant_text(callable_at) if callable_at else None}
+    params = {
+        "agent": agent,
+        "since": instant_text(since),
+        "limit": 1,
+        **names,
+        "now": instant_text(callable_at) if callable_at else None,
+    }
     with engine.connect() as conn:
         return conn.exec_driver_sql(sql + _ORDER, params).scalar()
 
@@ -146,8 +192,12 @@ def accounts_of_customers(engine: Engine, customer_ids: list[str]) -> list[str]:
     found: list[str] = []
     with engine.connect() as conn:
         for start in range(0, len(customer_ids), 500):
-            chunk = customer_ids[start:start + 500]
-            found += conn.exec_driver_sql(
-                f"SELECT id FROM account WHERE customer_id IN ({', '.join('?' * len(chunk))})", tuple(chunk)
-            ).scalars().all()
+            chunk = customer_ids[start : start + 500]
+            found += (
+                conn.exec_driver_sql(
+                    f"SELECT id FROM account WHERE customer_id IN ({', '.join('?' * len(chunk))})", tuple(chunk)
+                )
+                .scalars()
+                .all()
+            )
     return found

@@ -50,54 +50,140 @@ def customer_row(c: Customer, state: SyncState = SyncState.SYNCED, version: int 
 
 
 ACCOUNT = (
-    "id", "customer_id", "number", "product", "currency", "principal", "interest", "fees", "vat",
-    "past_due", "min_to_cure", "dpd", "bucket", "stage", "risk_segment", "assigned_agent", "opened_on",
-    "last_payment_on", "last_contact_at", "version", "sync_state", "server_version",
+    "id",
+    "customer_id",
+    "number",
+    "product",
+    "currency",
+    "principal",
+    "interest",
+    "fees",
+    "vat",
+    "past_due",
+    "min_to_cure",
+    "dpd",
+    "bucket",
+    "stage",
+    "risk_segment",
+    "assigned_agent",
+    "opened_on",
+    "last_payment_on",
+    "last_contact_at",
+    "version",
+    "sync_state",
+    "server_version",
 )
 
 
 def account_row(a: Account, state: SyncState = SyncState.SYNCED) -> tuple[Any, ...]:
     return (
-        a.id, a.customer_id, holdable_number(a.number), a.product.value, a.currency, a.principal.centavos,
-        a.interest.centavos, a.fees.centavos, a.vat.centavos, a.past_due.centavos, a.min_to_cure.centavos,
-        a.dpd, a.bucket, a.stage.value, a.risk_segment, a.assigned_agent, a.opened_on.isoformat(),
-        _day(a.last_payment_on), _instant(a.last_contact_at), a.version, state.value, a.version,
+        a.id,
+        a.customer_id,
+        holdable_number(a.number),
+        a.product.value,
+        a.currency,
+        a.principal.centavos,
+        a.interest.centavos,
+        a.fees.centavos,
+        a.vat.centavos,
+        a.past_due.centavos,
+        a.min_to_cure.centavos,
+        a.dpd,
+        a.bucket,
+        a.stage.value,
+        a.risk_segment,
+        a.assigned_agent,
+        a.opened_on.isoformat(),
+        _day(a.last_payment_on),
+        _instant(a.last_contact_at),
+        a.version,
+        state.value,
+        a.version,
     )
 
 
 def account_from_row(r: Sequence[Any]) -> Account:
     cur = r[4]
     return Account(
-        id=r[0], customer_id=r[1], number=r[2], product=Product(r[3]), principal=Money(r[5], cur),
-        interest=Money(r[6], cur), fees=Money(r[7], cur), vat=Money(r[8], cur), past_due=Money(r[9], cur),
-        min_to_cure=Money(r[10], cur), dpd=r[11], bucket=r[12], stage=Stage(r[13]), risk_segment=r[14],
-        assigned_agent=r[15], opened_on=date.fromisoformat(r[16]),
+        id=r[0],
+        customer_id=r[1],
+        number=r[2],
+        product=Product(r[3]),
+        principal=Money(r[5], cur),
+        interest=Money(r[6], cur),
+        fees=Money(r[7], cur),
+        vat=Money(r[8], cur),
+        past_due=Money(r[9], cur),
+        min_to_cure=Money(r[10], cur),
+        dpd=r[11],
+        bucket=r[12],
+        stage=Stage(r[13]),
+        risk_segment=r[14],
+        assigned_agent=r[15],
+        opened_on=date.fromisoformat(r[16]),
         last_payment_on=date.fromisoformat(r[17]) if r[17] else None,
-        last_contact_at=datetime.fromisoformat(r[18]) if r[18] else None, version=r[19],
+        last_contact_at=datetime.fromisoformat(r[18]) if r[18] else None,
+        version=r[19],
     )
 
 
 CONTACT_POINT = (
-    "id", "customer_id", "kind", "value", "provenance", "state_code", "municipality_code", "postal_code",
-    "consent_sms", "consent_whatsapp", "consent_email", "opted_out", "wrong_number", "is_primary",
-    "sync_state", "server_version",
+    "id",
+    "customer_id",
+    "kind",
+    "value",
+    "provenance",
+    "state_code",
+    "municipality_code",
+    "postal_code",
+    "consent_sms",
+    "consent_whatsapp",
+    "consent_email",
+    "opted_out",
+    "wrong_number",
+    "is_primary",
+    "sync_state",
+    "server_version",
 )
 
 
 def contact_point_row(p: ContactPoint, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[Any, ...]:
     return (
-        p.id, p.customer_id, p.kind.value, p.value, p.provenance.value, p.state_code, p.municipality_code,
-        p.postal_code, p.consent_sms, p.consent_whatsapp, p.consent_email, p.opted_out, p.wrong_number,
-        p.is_primary, state.value, version,
+        p.id,
+        p.customer_id,
+        p.kind.value,
+        p.value,
+        p.provenance.value,
+        p.state_code,
+        p.municipality_code,
+        p.postal_code,
+        p.consent_sms,
+        p.consent_whatsapp,
+        p.consent_email,
+        p.opted_out,
+        p.wrong_number,
+        p.is_primary,
+        state.value,
+        version,
     )
 
 
 def contact_point_from_row(r: Sequence[Any]) -> ContactPoint:
     return ContactPoint(
-        id=r[0], customer_id=r[1], kind=ContactKind(r[2]), value=r[3], provenance=Provenance(r[4]),
-        state_code=r[5], municipality_code=r[6], postal_code=r[7], consent_sms=bool(r[8]),
-        consent_whatsapp=bool(r[9]), consent_email=bool(r[10]), opted_out=bool(r[11]),
-        wrong_number=bool(r[12]), is_primary=bool(r[13]),
+        id=r[0],
+        customer_id=r[1],
+        kind=ContactKind(r[2]),
+        value=r[3],
+        provenance=Provenance(r[4]),
+        state_code=r[5],
+        municipality_code=r[6],
+        postal_code=r[7],
+        consent_sms=bool(r[8]),
+        consent_whatsapp=bool(r[9]),
+        consent_email=bool(r[10]),
+        opted_out=bool(r[11]),
+        wrong_number=bool(r[12]),
+        is_primary=bool(r[13]),
     )
 
 
@@ -116,66 +202,178 @@ PAYMENT = ("id", "account_id", "amount", "currency", "paid_on", "channel", "refe
 
 
 def payment_row(p: Payment, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[Any, ...]:
-    return (p.id, p.account_id, p.amount.centavos, p.amount.currency, p.paid_on.isoformat(), p.channel, p.reference, state.value, version)
+    return (
+        p.id,
+        p.account_id,
+        p.amount.centavos,
+        p.amount.currency,
+        p.paid_on.isoformat(),
+        p.channel,
+        p.reference,
+        state.value,
+        version,
+    )
 
 
 PROMISE = (
-    "id", "account_id", "amount", "currency", "due_on", "channel", "created_at", "created_by", "status",
-    "paid", "grace_days", "sync_state", "server_version",
+    "id",
+    "account_id",
+    "amount",
+    "currency",
+    "due_on",
+    "channel",
+    "created_at",
+    "created_by",
+    "status",
+    "paid",
+    "grace_days",
+    "sync_state",
+    "server_version",
 )
 
 
 def promise_row(p: Promise, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[Any, ...]:
     return (
-        p.id, p.account_id, p.amount.centavos, p.amount.currency, p.due_on.isoformat(), p.channel,
-        instant_text(p.created_at), p.created_by, p.status.value, None if p.paid is None else p.paid.centavos,
-        p.grace_days, state.value, version,
+        p.id,
+        p.account_id,
+        p.amount.centavos,
+        p.amount.currency,
+        p.due_on.isoformat(),
+        p.channel,
+        instant_text(p.created_at),
+        p.created_by,
+        p.status.value,
+        None if p.paid is None else p.paid.centavos,
+        p.grace_days,
+        state.value,
+        version,
     )
 
 
 def promise_from_row(r: Sequence[Any]) -> Promise:
     return Promise(
-        id=r[0], account_id=r[1], amount=Money(r[2], r[3]), due_on=date.fromisoformat(r[4]), channel=r[5],
-        created_at=datetime.fromisoformat(r[6]), created_by=r[7], status=PromiseStatus(r[8]),
-        paid=None if r[9] is None else Money(r[9], r[3]), grace_days=r[10],
+        id=r[0],
+        account_id=r[1],
+        amount=Money(r[2], r[3]),
+        due_on=date.fromisoformat(r[4]),
+        channel=r[5],
+        created_at=datetime.fromisoformat(r[6]),
+        created_by=r[7],
+        status=PromiseStatus(r[8]),
+        paid=None if r[9] is None else Money(r[9], r[3]),
+        grace_days=r[10],
     )
 
 
-PLAN = ("id", "account_id", "down_payment", "currency", "created_at", "created_by", "status", "kind", "forgiven",
-        "sync_state", "server_version")
+PLAN = (
+    "id",
+    "account_id",
+    "down_payment",
+    "currency",
+    "created_at",
+    "created_by",
+    "status",
+    "kind",
+    "forgiven",
+    "sync_state",
+    "server_version",
+)
 INSTALLMENT = ("plan_id", "number", "due_on", "amount", "status")
 
 
-def plan_rows(p: PaymentPlan, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
-    head = (p.id, p.account_id, p.down_payment.centavos, p.down_payment.currency, instant_text(p.created_at), p.created_by,
-            p.status.value, p.kind.value, p.forgiven.centavos if p.forgiven else None, state.value, version)
+def plan_rows(
+    p: PaymentPlan, state: SyncState = SyncState.SYNCED, version: int = 1
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    head = (
+        p.id,
+        p.account_id,
+        p.down_payment.centavos,
+        p.down_payment.currency,
+        instant_text(p.created_at),
+        p.created_by,
+        p.status.value,
+        p.kind.value,
+        p.forgiven.centavos if p.forgiven else None,
+        state.value,
+        version,
+    )
     items = [(p.id, i.number, i.due_on.isoformat(), i.amount.centavos, i.status.value) for i in p.installments]
     return head, items
 
 
 CONTACT_ATTEMPT = (
-    "id", "account_id", "customer_id", "contact_point_id", "channel", "direction", "started_at", "ended_at",
-    "result_code", "agent", "problem_code", "circumstance", "resolution", "notes", "script_steps",
-    "callback_at", "override_reason", "sync_state", "server_version",
+    "id",
+    "account_id",
+    "customer_id",
+    "contact_point_id",
+    "channel",
+    "direction",
+    "started_at",
+    "ended_at",
+    "result_code",
+    "agent",
+    "problem_code",
+    "circumstance",
+    "resolution",
+    "notes",
+    "script_steps",
+    "callback_at",
+    "override_reason",
+    "sync_state",
+    "server_version",
 )
 
 
 def contact_attempt_row(c: ContactAttempt, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[Any, ...]:
     return (
-        c.id, c.account_id, c.customer_id, c.contact_point_id, c.channel.value, c.direction.value,
-        instant_text(c.started_at), _instant(c.ended_at), c.result_code, c.agent, c.problem_code,
-        c.circumstance, c.resolution, c.notes, steps_json(c.script_steps), _instant(c.callback_at), c.override_reason,
-        state.value, version,
+        c.id,
+        c.account_id,
+        c.customer_id,
+        c.contact_point_id,
+        c.channel.value,
+        c.direction.value,
+        instant_text(c.started_at),
+        _instant(c.ended_at),
+        c.result_code,
+        c.agent,
+        c.problem_code,
+        c.circumstance,
+        c.resolution,
+        c.notes,
+        steps_json(c.script_steps),
+        _instant(c.callback_at),
+        c.override_reason,
+        state.value,
+        version,
     )
 
 
-RESTRICTION = ("id", "customer_id", "kind", "created_at", "source", "contact_point_id", "channel", "note", "sync_state", "server_version")
+RESTRICTION = (
+    "id",
+    "customer_id",
+    "kind",
+    "created_at",
+    "source",
+    "contact_point_id",
+    "channel",
+    "note",
+    "sync_state",
+    "server_version",
+)
 
 
 def restriction_row(r: Restriction, state: SyncState = SyncState.SYNCED, version: int = 1) -> tuple[Any, ...]:
     return (
-        r.id, r.customer_id, r.kind.value, instant_text(r.created_at), r.source, r.contact_point_id,
-        None if r.channel is None else r.channel.value, r.note, state.value, version,
+        r.id,
+        r.customer_id,
+        r.kind.value,
+        instant_text(r.created_at),
+        r.source,
+        r.contact_point_id,
+        None if r.channel is None else r.channel.value,
+        r.note,
+        state.value,
+        version,
     )
 
 
@@ -196,7 +394,6 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequ
         conn.exec_driver_sql(insert_sql(table, columns), list(rows))
 
 
-
 NOTE = ("id", "account_id", "author", "created_at", "text", "sync_state", "server_version")
 
 
@@ -206,10 +403,16 @@ def note_row(n: Note, state: SyncState = SyncState.SYNCED, version: int = 1) -> 
 
 # From wire records straight to rows (the sync hot path), without building domain objects.
 _TABLE_OF = {
-    "customer": ("customer", CUSTOMER), "contact_point": ("contact_point", CONTACT_POINT),
-    "restriction": ("restriction", RESTRICTION), "account": ("account", ACCOUNT), "reference": ("reference", REFERENCE),
-    "payment": ("payment", PAYMENT), "promise": ("promise", PROMISE), "payment_plan": ("payment_plan", PLAN),
-    "contact_attempt": ("contact_attempt", CONTACT_ATTEMPT), "bucket_history": ("bucket_history", BUCKET_HISTORY),
+    "customer": ("customer", CUSTOMER),
+    "contact_point": ("contact_point", CONTACT_POINT),
+    "restriction": ("restriction", RESTRICTION),
+    "account": ("account", ACCOUNT),
+    "reference": ("reference", REFERENCE),
+    "payment": ("payment", PAYMENT),
+    "promise": ("promise", PROMISE),
+    "payment_plan": ("payment_plan", PLAN),
+    "contact_attempt": ("contact_attempt", CONTACT_ATTEMPT),
+    "bucket_history": ("bucket_history", BUCKET_HISTORY),
     "note": ("note", NOTE),
 }
 # Which money field gives a table its currency column.
@@ -232,8 +435,9 @@ OPTIONAL_FIELDS = frozenset({"callback_at", "override_reason", "kind", "forgiven
 # What an optional field reads as when a record lacks it.
 _ABSENT = {"kind": "plan"}
 # Columns holding money: the wire sends {"centavos": n, "currency": "MXN"}, the cache keeps centavos.
-MONEY_COLUMNS = frozenset({"principal", "interest", "fees", "vat", "past_due", "min_to_cure", "amount", "paid", "down_payment",
-                           "forgiven"})
+MONEY_COLUMNS = frozenset(
+    {"principal", "interest", "fees", "vat", "past_due", "min_to_cure", "amount", "paid", "down_payment", "forgiven"}
+)
 
 
 def steps_json(steps: Sequence[str]) -> str:
@@ -293,8 +497,11 @@ _HOLDABLE_NUMBER_SQL = (
 def wire_fields(kind: str) -> tuple[str, ...]:
     """The fields a wire record of `kind` must carry (present, even if null) to fill its row."""
     _table, columns = _TABLE_OF[kind]
-    fields = {_CURRENCY_FROM[kind] if c == "currency" else c for c in columns
-              if c not in ("sync_state", "server_version") and c not in OPTIONAL_FIELDS}
+    fields = {
+        _CURRENCY_FROM[kind] if c == "currency" else c
+        for c in columns
+        if c not in ("sync_state", "server_version") and c not in OPTIONAL_FIELDS
+    }
     if kind == "payment_plan":
         fields.add("installments")
     return tuple(sorted(fields))
@@ -303,7 +510,9 @@ def wire_fields(kind: str) -> tuple[str, ...]:
 _READERS: dict[str, tuple[Callable[[dict[str, Any], int], Any], ...]] = {}
 
 
-def rows_from_record(kind: str, data: dict[str, Any], version: int) -> list[tuple[str, tuple[str, ...], tuple[Any, ...]]]:
+def rows_from_record(
+    kind: str, data: dict[str, Any], version: int
+) -> list[tuple[str, tuple[str, ...], tuple[Any, ...]]]:
     """The cache rows of one wire record: (table, columns, row); plans bring their installments."""
     table, columns = _TABLE_OF[kind]
     readers = _READERS.get(kind)
@@ -312,7 +521,11 @@ def rows_from_record(kind: str, data: dict[str, Any], version: int) -> list[tupl
     out = [(table, columns, tuple(read(data, version) for read in readers))]
     if kind == "payment_plan":
         out += [
-            ("plan_installment", INSTALLMENT, (data["id"], i["number"], i["due_on"], i["amount"]["centavos"], i["status"]))
+            (
+                "plan_installment",
+                INSTALLMENT,
+                (data["id"], i["number"], i["due_on"], i["amount"]["centavos"], i["status"]),
+            )
             for i in data["installments"]
         ]
     return out

@@ -62,8 +62,16 @@ def read_meta(engine: Engine) -> SyncMeta | None:
         ).first()
     if row is None:
         return None
-    return SyncMeta(row[0], row[1], row[2], row[3], row[4], datetime.fromisoformat(row[5]) if row[5] else None, row[6],
-                    row[7] or "agent")
+    return SyncMeta(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        datetime.fromisoformat(row[5]) if row[5] else None,
+        row[6],
+        row[7] or "agent",
+    )
 
 
 def set_server(engine: Engine, url: str, role: str = "agent") -> None:
@@ -75,7 +83,9 @@ def note_sync(engine: Engine, at: datetime, error: str | None) -> None:
     """Remember when the last round ended and how (None = it went through)."""
     with write_connection(engine) as conn:
         if error is None:
-            conn.exec_driver_sql("UPDATE sync_meta SET last_sync_at = ?, last_sync_error = NULL WHERE id = 1", (instant_text(at),))
+            conn.exec_driver_sql(
+                "UPDATE sync_meta SET last_sync_at = ?, last_sync_error = NULL WHERE id = 1", (instant_text(at),)
+            )
         else:
             conn.exec_driver_sql("UPDATE sync_meta SET last_sync_error = ? WHERE id = 1", (error,))
 
@@ -83,7 +93,9 @@ def note_sync(engine: Engine, at: datetime, error: str | None) -> None:
 def lowest_pending_seq(engine: Engine) -> int:
     """The client_seq of the oldest item still waiting (the next new one when none waits)."""
     with engine.connect() as conn:
-        lowest = conn.exec_driver_sql("SELECT min(client_seq) FROM outbox WHERE state IN ('pending', 'inflight')").scalar()
+        lowest = conn.exec_driver_sql(
+            "SELECT min(client_seq) FROM outbox WHERE state IN ('pending', 'inflight')"
+        ).scalar()
         following = conn.exec_driver_sql("SELECT next_client_seq FROM sync_meta WHERE id = 1").scalar()
     return int(lowest if lowest is not None else following or 1)
 
@@ -108,7 +120,8 @@ def take_batch(engine: Engine, limit: int) -> list[Pending]:
     with write_connection(engine) as conn:
         rows = conn.exec_driver_sql(
             "SELECT mutation_id, client_seq, name, args_json, occurred_at_client, observed_cursor, base_version "
-            "FROM outbox WHERE state IN ('pending', 'inflight') ORDER BY client_seq LIMIT ?", (limit,)
+            "FROM outbox WHERE state IN ('pending', 'inflight') ORDER BY client_seq LIMIT ?",
+            (limit,),
         ).all()
         if rows:
             conn.exec_driver_sql(
@@ -143,12 +156,20 @@ def record_verdicts(engine: Engine, verdicts: Sequence[dict[str, Any]]) -> None:
         return
     with write_connection(engine) as conn:
         ids = tuple(v["mutation_id"] for v in verdicts)
-        sent = {row[0]: (row[1], row[2]) for row in conn.exec_driver_sql(
-            f"SELECT mutation_id, name, args_json FROM outbox WHERE mutation_id IN ({','.join('?' * len(ids))})", ids)}
+        sent = {
+            row[0]: (row[1], row[2])
+            for row in conn.exec_driver_sql(
+                f"SELECT mutation_id, name, args_json FROM outbox WHERE mutation_id IN ({','.join('?' * len(ids))})",
+                ids,
+            )
+        }
         conn.exec_driver_sql(
             "UPDATE outbox SET state = ?, verdict_json = ?, server_seq = ?, last_error = NULL WHERE mutation_id = ?",
-            [(v["status"], json.dumps(v, ensure_ascii=False), v.get("server_seq"), v["mutation_id"])
-             for v in verdicts if v["mutation_id"] in sent],
+            [
+                (v["status"], json.dumps(v, ensure_ascii=False), v.get("server_seq"), v["mutation_id"])
+                for v in verdicts
+                if v["mutation_id"] in sent
+            ],
         )
         for verdict in verdicts:
             name, args = sent.get(verdict["mutation_id"], (None, None))
@@ -156,7 +177,8 @@ def record_verdicts(engine: Engine, verdicts: Sequence[dict[str, Any]]) -> None:
             if target is not None:
                 table, key = target
                 conn.exec_driver_sql(
-                    f"UPDATE {table} SET sync_state = ? WHERE id = ?", (_ROW_STATE[verdict["status"]].value, json.loads(args)[key])
+                    f"UPDATE {table} SET sync_state = ? WHERE id = ?",
+                    (_ROW_STATE[verdict["status"]].value, json.loads(args)[key]),
                 )
 
 
@@ -164,30 +186,41 @@ def pending_summary(engine: Engine) -> tuple[int, str | None]:
     """Items waiting to be sent (or in flight), and when the oldest was made (UTC text)."""
     with engine.connect() as conn:
         count, oldest = conn.exec_driver_sql(
-            "SELECT count(*), min(occurred_at_client) FROM outbox WHERE state IN ('pending', 'inflight')").one()
+            "SELECT count(*), min(occurred_at_client) FROM outbox WHERE state IN ('pending', 'inflight')"
+        ).one()
     return int(count), oldest
 
 
 def held_mutations(engine: Engine) -> list[str]:
     """Outbox items the server holds for a supervisor's decision."""
     with engine.connect() as conn:
-        return list(conn.exec_driver_sql("SELECT mutation_id FROM outbox WHERE state = 'deferred' ORDER BY client_seq").scalars())
+        return list(
+            conn.exec_driver_sql(
+                "SELECT mutation_id FROM outbox WHERE state = 'deferred' ORDER BY client_seq"
+            ).scalars()
+        )
 
 
 def accounts_of(engine: Engine, mutation_ids: Sequence[str]) -> set[str]:
     if not mutation_ids:
         return set()
     with engine.connect() as conn:
-        return set(conn.exec_driver_sql(f"SELECT account_id FROM outbox WHERE mutation_id IN ({','.join('?' * len(mutation_ids))})",
-                                        tuple(mutation_ids)).scalars())
+        return set(
+            conn.exec_driver_sql(
+                f"SELECT account_id FROM outbox WHERE mutation_id IN ({','.join('?' * len(mutation_ids))})",
+                tuple(mutation_ids),
+            ).scalars()
+        )
 
 
 def _upsert_tail(table: str, columns: tuple[str, ...]) -> str:
     """Replace when the incoming version is newer; keep local warnings and rejections."""
     updates = ", ".join(
         f"{c} = CASE WHEN {table}.sync_state IN ({', '.join(_REPLACEABLE)}) THEN excluded.{c} ELSE {table}.{c} END"
-        if c == "sync_state" else f"{c} = excluded.{c}"
-        for c in columns if c != "id"
+        if c == "sync_state"
+        else f"{c} = excluded.{c}"
+        for c in columns
+        if c != "id"
     )
     return (
         f"ON CONFLICT(id) DO UPDATE SET {updates} "
@@ -218,10 +251,16 @@ def _revoke_account(conn: Connection, account_id: str) -> None:
     customer = conn.exec_driver_sql("SELECT customer_id FROM account WHERE id = ?", (account_id,)).scalar()
     for table in ACCOUNT_CHILDREN:
         conn.exec_driver_sql(f"DELETE FROM {table} WHERE account_id = ?", (account_id,))
-    conn.exec_driver_sql("DELETE FROM plan_installment WHERE plan_id IN (SELECT id FROM payment_plan WHERE account_id = ?)", (account_id,))
+    conn.exec_driver_sql(
+        "DELETE FROM plan_installment WHERE plan_id IN (SELECT id FROM payment_plan WHERE account_id = ?)",
+        (account_id,),
+    )
     conn.exec_driver_sql("DELETE FROM payment_plan WHERE account_id = ?", (account_id,))
     conn.exec_driver_sql("DELETE FROM account WHERE id = ?", (account_id,))
-    if customer and not conn.exec_driver_sql("SELECT 1 FROM account WHERE customer_id = ? LIMIT 1", (customer,)).first():
+    if (
+        customer
+        and not conn.exec_driver_sql("SELECT 1 FROM account WHERE customer_id = ? LIMIT 1", (customer,)).first()
+    ):
         for table in ("contact_point", "restriction"):
             conn.exec_driver_sql(f"DELETE FROM {table} WHERE customer_id = ?", (customer,))
         conn.exec_driver_sql("DELETE FROM customer WHERE id = ?", (customer,))
@@ -305,7 +344,9 @@ def _snapshot_indexes() -> list[Index]:
 
     from cobro_tui.store import tables as _tables  # noqa: F401  (registers the cache tables on SQLModel.metadata)
 
-    return [index for table in SQLModel.metadata.sorted_tables if table.name in _SNAPSHOT_TABLES for index in table.indexes]
+    return [
+        index for table in SQLModel.metadata.sorted_tables if table.name in _SNAPSHOT_TABLES for index in table.indexes
+    ]
 
 
 def drop_indexes_if_empty(engine: Engine) -> bool:
@@ -327,6 +368,7 @@ def ensure_indexes(engine: Engine) -> None:
 
 
 # -- Snapshot pages: SQLite reads the page's JSON itself, so no record passes through Python. --
+
 
 class PageUnreadable(ValueError):
     """A snapshot page that is not what the protocol promises (cut, garbled, or from a newer server)."""
@@ -388,7 +430,8 @@ def write_snapshot_page(engine: Engine, page: SnapshotPage) -> SnapshotWritten:
         conn.exec_driver_sql(f"DELETE FROM {_STAGE}")
         conn.exec_driver_sql(
             f"INSERT INTO {_STAGE} (kind, op, version, data) SELECT value->>'entity', value->>'op', "
-            "value->>'version', jsonb_extract(value, '$.data') FROM jsonb_each(?, '$.entities')", (page.body,)
+            "value->>'version', jsonb_extract(value, '$.data') FROM jsonb_each(?, '$.entities')",
+            (page.body,),
         )
         kinds = [row[0] for row in conn.exec_driver_sql(f"SELECT kind FROM {_STAGE} GROUP BY kind ORDER BY min(n)")]
         _check_stage(conn, kinds)
@@ -417,8 +460,12 @@ def _check_stage(conn: Connection, kinds: Sequence[str]) -> None:
     """Every staged record is an upsert of a kind this version knows, with every field it needs."""
     for kind in kinds:
         if kind not in R.KNOWN_KINDS:
-            raise PageUnreadable(f"the server sent records of a kind this version does not know ({kind!r}); update cobro-tui")
-    bad = conn.exec_driver_sql(f"SELECT kind, op FROM {_STAGE} WHERE op IS NOT 'upsert' OR version IS NULL LIMIT 1").first()
+            raise PageUnreadable(
+                f"the server sent records of a kind this version does not know ({kind!r}); update cobro-tui"
+            )
+    bad = conn.exec_driver_sql(
+        f"SELECT kind, op FROM {_STAGE} WHERE op IS NOT 'upsert' OR version IS NULL LIMIT 1"
+    ).first()
     if bad is not None:
         raise PageUnreadable(f"a snapshot record that is not a plain upsert ({bad[0]!r}, {bad[1]!r})")
     for kind in kinds:
@@ -445,7 +492,8 @@ class AuditAnchor:
 def audit_anchor(engine: Engine) -> AuditAnchor:
     with engine.connect() as conn:
         row = conn.exec_driver_sql(
-            "SELECT audit_acked_seq, audit_acked_hash, audit_acked_at, audit_alarm FROM sync_meta WHERE id = 1").first()
+            "SELECT audit_acked_seq, audit_acked_hash, audit_acked_at, audit_alarm FROM sync_meta WHERE id = 1"
+        ).first()
     if row is None:
         return AuditAnchor(0, None, None, None)
     return AuditAnchor(int(row[0] or 0), row[1], datetime.fromisoformat(row[2]) if row[2] else None, row[3])
@@ -453,8 +501,11 @@ def audit_anchor(engine: Engine) -> AuditAnchor:
 
 def note_audit_ack(engine: Engine, seq: int, head_hash: str, at: datetime, alarm: str | None) -> None:
     with write_connection(engine) as conn:
-        conn.exec_driver_sql("UPDATE sync_meta SET audit_acked_seq = ?, audit_acked_hash = ?, audit_acked_at = ?, "
-                             "audit_alarm = ? WHERE id = 1", (seq, head_hash, instant_text(at), alarm))
+        conn.exec_driver_sql(
+            "UPDATE sync_meta SET audit_acked_seq = ?, audit_acked_hash = ?, audit_acked_at = ?, "
+            "audit_alarm = ? WHERE id = 1",
+            (seq, head_hash, instant_text(at), alarm),
+        )
 
 
 def note_audit_alarm(engine: Engine, message: str) -> None:

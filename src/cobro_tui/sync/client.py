@@ -68,18 +68,34 @@ def _certificate_refused(exc: BaseException) -> ssl.SSLCertVerificationError | N
 
 
 class ApiClient:
-    def __init__(self, base_url: str, token: str | None = None, device_id: str | None = None, timeout: float = 10.0,
-                 transport: httpx.BaseTransport | None = None, security: TransportSecurity | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        device_id: str | None = None,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        security: TransportSecurity | None = None,
+    ) -> None:
         security = security or TransportSecurity()
         # Before any connection: plain http off this machine is refused unless the settings allow it.
         self.insecure_warning = security.check(base_url)
-        headers = {"Sync-Protocol": PROTOCOL, "Client-Schema": str(CLIENT_SCHEMA), "User-Agent": f"cobro-tui/{__version__}"}
+        headers = {
+            "Sync-Protocol": PROTOCOL,
+            "Client-Schema": str(CLIENT_SCHEMA),
+            "User-Agent": f"cobro-tui/{__version__}",
+        }
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if device_id:
             headers["Device-Id"] = device_id
-        self.http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, transport=transport,
-                                 timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)), verify=security.verify())
+        self.http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers=headers,
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)),
+            verify=security.verify(),
+        )
 
     def close(self) -> None:
         self.http.close()
@@ -88,8 +104,15 @@ class ApiClient:
         """Go on with a new session token (after the person signed in again)."""
         self.http.headers["Authorization"] = f"Bearer {token}"
 
-    def _call(self, method: str, path: str, read_timeout: float | None = None, raw: bool = False, expect: int = 200,
-              **kwargs: Any) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        read_timeout: float | None = None,
+        raw: bool = False,
+        expect: int = 200,
+        **kwargs: Any,
+    ) -> Any:
         if read_timeout is not None:
             kwargs["timeout"] = httpx.Timeout(read_timeout, connect=3.0)
         try:
@@ -100,8 +123,9 @@ class ApiClient:
         except httpx.TransportError as exc:
             refused = _certificate_refused(exc)
             if refused is not None:
-                raise Unreachable(t("transport.tls_untrusted", url=self.http.base_url,
-                                    error=refused.verify_message or refused.reason)) from None
+                raise Unreachable(
+                    t("transport.tls_untrusted", url=self.http.base_url, error=refused.verify_message or refused.reason)
+                ) from None
             raise Unreachable(f"the server at {self.http.base_url} did not answer ({type(exc).__name__})") from None
         status = response.status_code
         if status == 204:
@@ -122,7 +146,11 @@ class ApiClient:
             raise Unreachable(f"the server failed ({status}); the outcome is unknown")
         try:
             problem = cleaned(json.loads(body))
-            code, message, details = problem.get("code", "ERROR"), problem.get("message", ""), problem.get("details", {})
+            code, message, details = (
+                problem.get("code", "ERROR"),
+                problem.get("message", ""),
+                problem.get("details", {}),
+            )
         except (ValueError, AttributeError):
             code, message, details = "ERROR", body[:200].decode(errors="replace"), {}
         if status == 401:
@@ -134,11 +162,20 @@ class ApiClient:
     def login(self, username: str, password: str) -> dict[str, Any]:
         return self._call("POST", "/v1/auth/login", json={"username": username, "password": password})
 
-    def register(self, device_id: str, device_epoch: int, schema_version: int, resume_after_seq: int = 0) -> dict[str, Any]:
-        return self._call("POST", "/v1/devices/register", json={
-            "device_id": device_id, "device_epoch": device_epoch, "app_version": __version__,
-            "schema_version": schema_version, "resume_after_seq": resume_after_seq,
-        })
+    def register(
+        self, device_id: str, device_epoch: int, schema_version: int, resume_after_seq: int = 0
+    ) -> dict[str, Any]:
+        return self._call(
+            "POST",
+            "/v1/devices/register",
+            json={
+                "device_id": device_id,
+                "device_epoch": device_epoch,
+                "app_version": __version__,
+                "schema_version": schema_version,
+                "resume_after_seq": resume_after_seq,
+            },
+        )
 
     def push(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/v1/mutations", json=body)
@@ -180,8 +217,11 @@ class ApiClient:
 
     def reassign_many(self, agent: str, accounts: list[tuple[str, int]]) -> dict[str, Any]:
         """Up to 1,000 accounts (id, version read) to one agent, in one request."""
-        return self._call("POST", "/v1/assignments", json={
-            "agent": agent, "accounts": [{"account_id": a, "version": v} for a, v in accounts]})
+        return self._call(
+            "POST",
+            "/v1/assignments",
+            json={"agent": agent, "accounts": [{"account_id": a, "version": v} for a, v in accounts]},
+        )
 
     def teams(self) -> list[str]:
         return self._call("GET", "/v1/teams")
@@ -206,8 +246,11 @@ class ApiClient:
         return self._call("GET", "/v1/approvals", params={"status": status})
 
     def decide(self, mutation_id: str, approve: bool, reason: str) -> dict[str, Any]:
-        return self._call("POST", f"/v1/approvals/{mutation_id}",
-                          json={"decision": "approve" if approve else "deny", "reason": reason})
+        return self._call(
+            "POST",
+            f"/v1/approvals/{mutation_id}",
+            json={"decision": "approve" if approve else "deny", "reason": reason},
+        )
 
     def verdict(self, mutation_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/mutations/{mutation_id}")
@@ -216,8 +259,9 @@ class ApiClient:
         """The current verdicts of up to 500 mutations of this agent's, in one request."""
         return self._call("POST", "/v1/mutations/verdicts", json={"mutation_ids": mutation_ids})
 
-    def changes(self, cursor: str | None, limit: int = 500, wait: float = 0,
-                pending: tuple[int, str | None] | None = None) -> dict[str, Any]:
+    def changes(
+        self, cursor: str | None, limit: int = 500, wait: float = 0, pending: tuple[int, str | None] | None = None
+    ) -> dict[str, Any]:
         """A page of changes; `pending` (items waiting here, the oldest's instant) goes along for the
         supervisors' view of each workstation's sync health."""
         params: dict[str, Any] = {"limit": limit, "wait": wait}

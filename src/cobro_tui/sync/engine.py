@@ -49,8 +49,9 @@ def _note_touched(changes: list[dict[str, Any]], report: SyncReport) -> None:
 
 
 class SyncEngine:
-    def __init__(self, cache: Engine, api: ApiClient, clock: Clock,
-                 progress: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self, cache: Engine, api: ApiClient, clock: Clock, progress: Callable[[int], None] | None = None
+    ) -> None:
         self.cache = cache
         self.api = api
         self.clock = clock
@@ -120,9 +121,15 @@ class SyncEngine:
                 "device_epoch": meta.device_epoch,
                 "client_time": instant_text(self.clock.now()),
                 "mutations": [
-                    {"mutation_id": p.mutation_id, "client_seq": p.client_seq, "name": p.name, "args": p.args,
-                     "occurred_at_client": p.occurred_at, "observed_cursor": p.observed_cursor,
-                     "base_version": p.base_version}
+                    {
+                        "mutation_id": p.mutation_id,
+                        "client_seq": p.client_seq,
+                        "name": p.name,
+                        "args": p.args,
+                        "occurred_at_client": p.occurred_at,
+                        "observed_cursor": p.observed_cursor,
+                        "base_version": p.base_version,
+                    }
                     for p in batch
                 ],
                 "audit_head": self._audit_head(),
@@ -136,8 +143,11 @@ class SyncEngine:
             results = answer["results"]
             sync_store.record_verdicts(self.cache, results)
             answered = {r["mutation_id"] for r in results}
-            sync_store.release(self.cache, [p.mutation_id for p in batch if p.mutation_id not in answered],
-                               "not processed yet (server halted the batch)")
+            sync_store.release(
+                self.cache,
+                [p.mutation_id for p in batch if p.mutation_id not in answered],
+                "not processed yet (server halted the batch)",
+            )
             for result in results:
                 report.pushed += 1
                 status = result["status"]
@@ -166,11 +176,15 @@ class SyncEngine:
         while True:
             events = audit_log.events_after(self.cache, after, AUDIT_EVENTS_PER_REQUEST)
             try:
-                ack = self.api.audit_events(meta.device_id, [{"seq": e.seq, "hash": e.hash, "body": e.body} for e in events],
-                                            head)
+                ack = self.api.audit_events(
+                    meta.device_id, [{"seq": e.seq, "hash": e.hash, "body": e.body} for e in events], head
+                )
             except Refused as refused:
-                if refused.code == "AUDIT_CHAIN_GAP" and isinstance(refused.details.get("head_seq"), int) \
-                        and refused.details["head_seq"] < after:
+                if (
+                    refused.code == "AUDIT_CHAIN_GAP"
+                    and isinstance(refused.details.get("head_seq"), int)
+                    and refused.details["head_seq"] < after
+                ):
                     after = refused.details["head_seq"]  # the server keeps less than it had said: send from there
                     continue
                 sync_store.note_audit_alarm(self.cache, f"{refused.code}: {refused.message}")
@@ -189,7 +203,9 @@ class SyncEngine:
         held = sync_store.held_mutations(self.cache)
         decided = []
         for start in range(0, len(held), VERDICTS_PER_REQUEST):  # one request per 500 held items
-            decided += [v for v in self.api.verdicts(held[start:start + VERDICTS_PER_REQUEST]) if v["status"] != "deferred"]
+            decided += [
+                v for v in self.api.verdicts(held[start : start + VERDICTS_PER_REQUEST]) if v["status"] != "deferred"
+            ]
         sync_store.record_verdicts(self.cache, decided)
         report.decided += len(decided)
         report.touched_accounts.update(sync_store.accounts_of(self.cache, [v["mutation_id"] for v in decided]))

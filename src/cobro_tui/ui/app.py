@@ -56,8 +56,10 @@ class CobroApp(SessionLock):
         if self.settings.ui.theme in self.available_themes:
             self.theme = self.settings.ui.theme
         else:
-            self.notify(t("app.unknown_theme", theme=self.settings.ui.theme, themes=", ".join(sorted(self.available_themes))),
-                        severity="warning")
+            self.notify(
+                t("app.unknown_theme", theme=self.settings.ui.theme, themes=", ".join(sorted(self.available_themes))),
+                severity="warning",
+            )
         self.push_screen(QueueScreen(self.workstation, self.settings.ui.agent_zone))
         self.start_idle_lock(self._session)
         if self.workstation.sync is not None:
@@ -149,8 +151,9 @@ class CobroApp(SessionLock):
         # One account screen, made once and kept: each account is filled into it before it shows.
         screen = self._account_screen
         if screen is None:
-            screen = self._account_screen = AccountScreen(self.workstation, message.view.file.account.id,
-                                                          self.settings.ui.agent_zone, message)
+            screen = self._account_screen = AccountScreen(
+                self.workstation, message.view.file.account.id, self.settings.ui.agent_zone, message
+            )
             self.install_screen(screen, "account")
         else:
             screen.show_loaded(message)

@@ -30,7 +30,8 @@ class AccountSearch(Provider):
         for rank, hit in enumerate(hits):
             label = f"{shown_line(hit.customer_name)} · •{hit.account_last4}"
             yield Hit(
-                1.0 - rank / 100, matcher.highlight(label) if hit.matched == "name" else Content(label),
+                1.0 - rank / 100,
+                matcher.highlight(label) if hit.matched == "name" else Content(label),
                 partial(app.post_message, OpenAccount(hit.account_id)),
                 help=t(f"search.by_{hit.matched}"),
             )

@@ -46,7 +46,11 @@ class LockScreen(CobroModal[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="lock-box", classes="form"):
             yield Static(t(f"lock.title_{self.mode}", user=self.guard.user), classes="form-title", id="lock-title")
-            yield Static(t(f"lock.context_{self.mode}", minutes=self.guard.idle_minutes), classes="form-context", id="lock-context")
+            yield Static(
+                t(f"lock.context_{self.mode}", minutes=self.guard.idle_minutes),
+                classes="form-context",
+                id="lock-context",
+            )
             yield Input(password=True, placeholder=t("lock.password"), id="lock-password")
             yield Static("", id="lock-message", classes="form-check")
 

@@ -23,13 +23,17 @@ class ScreenKeys(App[None]):
         for active in screen.active_bindings.values():
             binding = active.binding
             if binding.show and binding.description and binding.action not in ("quit", "help", "command_palette"):
-                yield SystemCommand(binding.description, f"{self.get_key_display(binding)}",
-                                    partial(screen.run_action, binding.action))
+                yield SystemCommand(
+                    binding.description, f"{self.get_key_display(binding)}", partial(screen.run_action, binding.action)
+                )
 
     def action_help(self) -> None:
         """The keys of the screen in front, described in the interface language."""
         if isinstance(self.screen, HelpScreen):
             return
-        keys = [(self.get_key_display(active.binding), active.binding.description)
-                for active in self.screen.active_bindings.values() if active.binding.show and active.binding.description]
+        keys = [
+            (self.get_key_display(active.binding), active.binding.description)
+            for active in self.screen.active_bindings.values()
+            if active.binding.show and active.binding.description
+        ]
         self.push_screen(HelpScreen(keys))

@@ -72,8 +72,9 @@ class AccountScreen(CobroScreen):
             super().__init__()
             self.message = message
 
-    def __init__(self, workstation: Workstation, account_id: str | None, agent_zone: str,
-                 loaded: Loaded | None = None) -> None:
+    def __init__(
+        self, workstation: Workstation, account_id: str | None, agent_zone: str, loaded: Loaded | None = None
+    ) -> None:
         super().__init__()
         self.workstation = workstation
         self.account_id = account_id
@@ -96,8 +97,11 @@ class AccountScreen(CobroScreen):
         yield Static(t("queue.loading"), id="account-heading")
         with Horizontal(id="account-alerts", classes="-empty"):
             for alert in Alert:
-                yield Label(t(f"alert.{alert.value}"), id=f"alert-{alert.value}",
-                            classes="alert -off -danger" if alert.value in DANGER else "alert -off")
+                yield Label(
+                    t(f"alert.{alert.value}"),
+                    id=f"alert-{alert.value}",
+                    classes="alert -off -danger" if alert.value in DANGER else "alert -off",
+                )
         yield Static(id="account-priority")
         with Horizontal(id="account-body"):
             with VerticalScroll(id="account-left"):
@@ -187,13 +191,17 @@ class AccountScreen(CobroScreen):
         """No right-party contact with this customer yet: identification and disclosures are due."""
         assert self.view is not None
         codes = self.workstation.policy.result_codes
-        return not any(c.item.result_code in codes and codes.get(c.item.result_code).right_party_contact
-                       for c in self.view.file.contacts)
+        return not any(
+            c.item.result_code in codes and codes.get(c.item.result_code).right_party_contact
+            for c in self.view.file.contacts
+        )
 
     def _fill_guide(self) -> None:
         view = self.view
         assert view is not None
-        script = choose_script(self.workstation.policy.scripts, view.file.account.bucket, view.file.account.risk_segment)
+        script = choose_script(
+            self.workstation.policy.scripts, view.file.account.bucket, view.file.account.risk_segment
+        )
         title = self.query_one("#guide-title", Static)
         steps = self.query_one("#guide-steps", SelectionList)
         steps.clear_options()
@@ -203,10 +211,9 @@ class AccountScreen(CobroScreen):
         first = self.first_contact()
         title.update(t("guide.title", name=script.name) + ("\n" + t("guide.first_contact") if first else ""))
         lang = language()
-        steps.add_options([
-            Selection(step.text(lang), step.id, step.id in self.steps_done)
-            for step in script.steps_for(first)
-        ])
+        steps.add_options(
+            [Selection(step.text(lang), step.id, step.id in self.steps_done) for step in script.steps_for(first)]
+        )
         steps.highlighted = 0
 
     def action_guide(self) -> None:
@@ -241,14 +248,19 @@ class AccountScreen(CobroScreen):
         account = self.view.file.account
         try:
             if isinstance(intent, PromiseIntent):
-                promise = self.workstation.promises.take(account.id, intent.amount, intent.due_on, intent.channel,
-                                                         tuple(sorted(self.steps_done)))
+                promise = self.workstation.promises.take(
+                    account.id, intent.amount, intent.due_on, intent.channel, tuple(sorted(self.steps_done))
+                )
                 done = t("promise.saved", amount=money(promise.amount), due_on=day(promise.due_on))
             else:
                 phones = [p for p in self.view.file.contact_points if p.kind in POINTS_FOR[Channel.VOICE]]
                 self.workstation.contacts.log(
-                    account_id=account.id, customer_id=account.customer_id, channel=Channel.VOICE,
-                    result_code=intent.result_code, notes=intent.notes, contact_point_id=phones[0].id if phones else None,
+                    account_id=account.id,
+                    customer_id=account.customer_id,
+                    channel=Channel.VOICE,
+                    result_code=intent.result_code,
+                    notes=intent.notes,
+                    contact_point_id=phones[0].id if phones else None,
                     script_steps=tuple(sorted(self.steps_done)),
                 )
                 done = t("contact.saved", code=intent.result_code)
@@ -313,7 +325,9 @@ class AccountScreen(CobroScreen):
 
     def action_promise(self) -> None:
         if self.view is not None:
-            self.app.push_screen(PromiseForm(self.workstation, self.view, tuple(sorted(self.steps_done))), self._after_form)
+            self.app.push_screen(
+                PromiseForm(self.workstation, self.view, tuple(sorted(self.steps_done))), self._after_form
+            )
 
     def action_cancel_promise(self) -> None:
         """Call off the account's running promise, once the agent confirms which one."""
@@ -339,7 +353,9 @@ class AccountScreen(CobroScreen):
 
     def action_plan(self) -> None:
         if self.view is not None:
-            self.app.push_screen(PlanForm(self.workstation, self.view, tuple(sorted(self.steps_done))), self._after_form)
+            self.app.push_screen(
+                PlanForm(self.workstation, self.view, tuple(sorted(self.steps_done))), self._after_form
+            )
 
     def action_log_contact(self) -> None:
         if self.view is not None:
@@ -372,4 +388,3 @@ class AccountScreen(CobroScreen):
     @on(StatusRead)
     def show_status(self, message: StatusRead) -> None:
         self.query_one(StatusBar).status = message.status
-

@@ -44,14 +44,31 @@ class ApprovalsScreen(ServerScreen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for key in ("agent", "customer", "standing", "what", "level", "requested"):
-            table.add_column(t(f"review.col_{key}" if key in ("customer", "standing") else f"approvals.col_{key}"), key=key)
+            table.add_column(
+                t(f"review.col_{key}" if key in ("customer", "standing") else f"approvals.col_{key}"), key=key
+            )
         self.load()
 
     def tables(self) -> dict[str, Table]:
-        return {"approvals": (["mutation_id", "agent", "account_id", "customer", "standing", "offer", "level", "why",
-                               "requested_at"],
-                              [[h.mutation_id, h.agent, h.account_id, h.customer, h.standing, h.what, h.level, h.why,
-                                h.requested_at.isoformat()] for h in self.held.values()])}
+        return {
+            "approvals": (
+                ["mutation_id", "agent", "account_id", "customer", "standing", "offer", "level", "why", "requested_at"],
+                [
+                    [
+                        h.mutation_id,
+                        h.agent,
+                        h.account_id,
+                        h.customer,
+                        h.standing,
+                        h.what,
+                        h.level,
+                        h.why,
+                        h.requested_at.isoformat(),
+                    ]
+                    for h in self.held.values()
+                ],
+            )
+        }
 
     def fetch(self) -> list[Held]:
         return self.service.pending()
@@ -62,17 +79,29 @@ class ApprovalsScreen(ServerScreen):
         table = self.query_one(DataTable)
         table.clear()
         for held in data:
-            table.add_row(held.agent, held.customer, held.standing, held.what, t(f"role_name.{held.level}"),
-                          self.local(held.requested_at), key=held.mutation_id)
-        heading.update(t("approvals.heading", user=self.service.user, count=len(data)) if data
-                       else t("approvals.empty", user=self.service.user))
+            table.add_row(
+                held.agent,
+                held.customer,
+                held.standing,
+                held.what,
+                t(f"role_name.{held.level}"),
+                self.local(held.requested_at),
+                key=held.mutation_id,
+            )
+        heading.update(
+            t("approvals.heading", user=self.service.user, count=len(data))
+            if data
+            else t("approvals.empty", user=self.service.user)
+        )
         self._show_why()
         table.focus()
 
     @on(DataTable.RowHighlighted)
     def _show_why(self) -> None:
         chosen = self._chosen()
-        self.query_one("#approvals-why", Static).update(Content(shown(t("approvals.why", why=chosen.why))) if chosen else "")
+        self.query_one("#approvals-why", Static).update(
+            Content(shown(t("approvals.why", why=chosen.why))) if chosen else ""
+        )
 
     def _chosen(self) -> Held | None:
         table = self.query_one(DataTable)
@@ -134,8 +163,13 @@ class DecisionForm(CobroForm):
             yield Static(Content(shown(f"{self.held.agent} · {self.held.what}")), classes="form-context")
             yield Static(Content(shown(t("approvals.why", why=self.held.why))))
             yield Label(t("approvals.decision"))
-            yield Select([(t("approvals.approve"), "approve"), (t("approvals.deny"), "deny")], value="approve",
-                         allow_blank=False, compact=True, id="decision-choice")
+            yield Select(
+                [(t("approvals.approve"), "approve"), (t("approvals.deny"), "deny")],
+                value="approve",
+                allow_blank=False,
+                compact=True,
+                id="decision-choice",
+            )
             yield Label(t("approvals.reason"))
             yield Input(compact=True, id="decision-reason")
             yield Static("", classes="form-check")

@@ -27,8 +27,9 @@ POINTS_FOR = POINT_KINDS
 class ContactForm(AccountForm):
     """Dismissed with the confirmation text when saved, None when cancelled."""
 
-    def __init__(self, workstation: Workstation, view: AccountView, revealed: bool = False,
-                 script_steps: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, workstation: Workstation, view: AccountView, revealed: bool = False, script_steps: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(workstation, view)
         self.revealed = revealed
         self.script_steps = script_steps
@@ -45,22 +46,46 @@ class ContactForm(AccountForm):
             with Horizontal(classes="form-row"):
                 with Vertical():
                     yield Label(t("contact.channel"))
-                    yield Select(compact=True, options=[(t(f"channel.{c.value}"), c.value) for c in Channel], value=Channel.VOICE.value,
-                                 allow_blank=False, id="contact-channel")
+                    yield Select(
+                        compact=True,
+                        options=[(t(f"channel.{c.value}"), c.value) for c in Channel],
+                        value=Channel.VOICE.value,
+                        allow_blank=False,
+                        id="contact-channel",
+                    )
                 with Vertical():
                     yield Label(t("contact.direction"))
-                    yield Select(compact=True, options=[(t(f"contact.direction_{d.value}"), d.value) for d in Direction],
-                                 value=Direction.OUTBOUND.value, allow_blank=False, id="contact-direction")
+                    yield Select(
+                        compact=True,
+                        options=[(t(f"contact.direction_{d.value}"), d.value) for d in Direction],
+                        value=Direction.OUTBOUND.value,
+                        allow_blank=False,
+                        id="contact-direction",
+                    )
                 with Vertical():
                     yield Label(t("contact.point"))
                     points = self._point_options(Channel.VOICE)
-                    yield Select(compact=True, options=points, prompt=t("contact.no_point"), id="contact-point",
-                                 value=points[0][1] if points else Select.NULL)
+                    yield Select(
+                        compact=True,
+                        options=points,
+                        prompt=t("contact.no_point"),
+                        id="contact-point",
+                        value=points[0][1] if points else Select.NULL,
+                    )
             yield Label(t("contact.result"))
-            yield Select(compact=True, options=self._code_options(Channel.VOICE), prompt=t("contact.pick_result"), id="contact-result")
+            yield Select(
+                compact=True,
+                options=self._code_options(Channel.VOICE),
+                prompt=t("contact.pick_result"),
+                id="contact-result",
+            )
             yield Label(t("contact.problem"))
-            yield Select(compact=True, options=[(p.label(lang), p.code) for p in policy.problems], prompt=t("contact.no_problem"),
-                         id="contact-problem")
+            yield Select(
+                compact=True,
+                options=[(p.label(lang), p.code) for p in policy.problems],
+                prompt=t("contact.no_problem"),
+                id="contact-problem",
+            )
             yield Label(t("contact.circumstance"))
             yield Input(compact=True, id="contact-circumstance")
             yield Label(t("contact.resolution"))
@@ -69,14 +94,20 @@ class ContactForm(AccountForm):
             yield Input(compact=True, id="contact-notes")
             yield Label(t("contact.callback"))
             with Horizontal(classes="form-row"):
-                yield Input(placeholder=f"{t('contact.callback_day')} {day(self.view.debtor_now.date())}", compact=True,
-                            id="contact-callback-day")
+                yield Input(
+                    placeholder=f"{t('contact.callback_day')} {day(self.view.debtor_now.date())}",
+                    compact=True,
+                    id="contact-callback-day",
+                )
                 yield Input(placeholder=f"{t('contact.callback_time')} 18:30", compact=True, id="contact-callback-time")
             if self.workstation.contacts.may_override:
                 yield Label(t("contact.override"))
                 yield Input(compact=True, placeholder=t("contact.override_hint"), id="contact-override")
-            yield Static(self._rule_hint(self._points(Channel.VOICE)[:1], Channel.VOICE), id="contact-check",
-                         classes="form-check")
+            yield Static(
+                self._rule_hint(self._points(Channel.VOICE)[:1], Channel.VOICE),
+                id="contact-check",
+                classes="form-check",
+            )
             yield from self.save_buttons("contact")
 
     def _points(self, channel: Channel) -> list[ContactPoint]:
@@ -84,11 +115,17 @@ class ContactForm(AccountForm):
         return [p for p in self.view.file.contact_points if p.kind in kinds]
 
     def _point_options(self, channel: Channel) -> list[tuple[str, str]]:
-        return [(f"{t(f'contact_kind.{p.kind.value}')} {point_value(p, self.revealed)}", p.id) for p in self._points(channel)]
+        return [
+            (f"{t(f'contact_kind.{p.kind.value}')} {point_value(p, self.revealed)}", p.id)
+            for p in self._points(channel)
+        ]
 
     def _code_options(self, channel: Channel) -> list[tuple[str, str]]:
         lang = language()
-        return [(f"{c.code} · {c.label(lang)}", c.code) for c in self.workstation.policy.result_codes.for_channel(channel.value)]
+        return [
+            (f"{c.code} · {c.label(lang)}", c.code)
+            for c in self.workstation.policy.result_codes.for_channel(channel.value)
+        ]
 
     @on(Select.Changed, "#contact-channel")
     def channel_changed(self, event: Select.Changed) -> None:
@@ -113,7 +150,10 @@ class ContactForm(AccountForm):
         found = self.view.rules.get(points[0].id) if points else None
         if found is None or found.channel is not channel:
             return ""
-        return t("contact.rules_hint", badge=rule_badge(found, self.view.point_zones.get(points[0].id, self.view.debtor_zone)))
+        return t(
+            "contact.rules_hint",
+            badge=rule_badge(found, self.view.point_zones.get(points[0].id, self.view.debtor_zone)),
+        )
 
     def _value(self, selector: str) -> str | None:
         value = self.query_one(selector, Select).value
@@ -135,11 +175,14 @@ class ContactForm(AccountForm):
             "callback_at": callback,
             "direction": Direction(self._value("#contact-direction") or Direction.OUTBOUND.value),
             "override_reason": override.first().value.strip() or None if override else None,
-            "channel": Channel(self._value("#contact-channel") or Channel.VOICE.value), "result_code": code,
-            "contact_point_id": self._value("#contact-point"), "problem_code": self._value("#contact-problem"),
+            "channel": Channel(self._value("#contact-channel") or Channel.VOICE.value),
+            "result_code": code,
+            "contact_point_id": self._value("#contact-point"),
+            "problem_code": self._value("#contact-problem"),
             "circumstance": self.query_one("#contact-circumstance", Input).value.strip(),
             "resolution": self.query_one("#contact-resolution", Input).value.strip(),
-            "notes": self.query_one("#contact-notes", Input).value.strip(), "script_steps": self.script_steps,
+            "notes": self.query_one("#contact-notes", Input).value.strip(),
+            "script_steps": self.script_steps,
         }
         self.saving(lambda: self._log(entered))
 
@@ -162,7 +205,3 @@ class ContactForm(AccountForm):
         if when_time is None:
             return t("form.bad_time", text=time_text)
         return datetime.combine(when_day, when_time, self.view.debtor_zone)
-
-
-
-

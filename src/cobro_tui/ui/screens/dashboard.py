@@ -22,7 +22,17 @@ from cobro_tui.ui.widgets.key_bar import KeyBar
 BAR = 40  # cells for the longest bar
 PERIODS = (7, 30, 90, 1)  # days; `p` goes to the next
 COHORTS = 12  # the latest origination months drawn
-AGENT_COLUMNS = ("agent", "attempts", "contacts", "per_hour", "rpc", "promises", "promise_rate", "kept_rate", "recovered")
+AGENT_COLUMNS = (
+    "agent",
+    "attempts",
+    "contacts",
+    "per_hour",
+    "rpc",
+    "promises",
+    "promise_rate",
+    "kept_rate",
+    "recovered",
+)
 
 
 def aging_bars(rows: list[dict[str, Any]]) -> str:
@@ -32,9 +42,22 @@ def aging_bars(rows: list[dict[str, Any]]) -> str:
 
 def hour_bars(rows: list[dict[str, Any]]) -> str:
     """One line per hour of the day with attempts: right-party contacts per agent-hour as a bar."""
-    return bars([(f"{r['hour']:02d}:00", r["contacts_per_hour"] or 0,
-                  t("dashboard.hour_text", per_hour=per_hour(r["contacts_per_hour"]), contacts=r["contacts"],
-                    attempts=r["attempts"])) for r in rows], BAR) or t("dashboard.no_contacts")
+    return bars(
+        [
+            (
+                f"{r['hour']:02d}:00",
+                r["contacts_per_hour"] or 0,
+                t(
+                    "dashboard.hour_text",
+                    per_hour=per_hour(r["contacts_per_hour"]),
+                    contacts=r["contacts"],
+                    attempts=r["attempts"],
+                ),
+            )
+            for r in rows
+        ],
+        BAR,
+    ) or t("dashboard.no_contacts")
 
 
 def vintage_lines(curves: dict[str, list[float | None]], sizes: dict[str, int]) -> str:
@@ -95,7 +118,9 @@ class DashboardScreen(ServerScreen):
 
     def show(self, data: tuple[dict[str, Any], dict[str, Any]]) -> None:
         self.kpi, self.portfolio = data
-        heading = t("dashboard.period", days=self.days, team=team_words(self.kpi["team"]), agents=len(self.kpi["agents"]))
+        heading = t(
+            "dashboard.period", days=self.days, team=team_words(self.kpi["team"]), agents=len(self.kpi["agents"])
+        )
         self.query_one("#dashboard-kpi", Static).update("\n".join([heading, *summary_lines(self.kpi)]))
         self.query_one("#dashboard-aging", Static).update(aging_bars(self.portfolio["aging"]))
         self.query_one("#dashboard-hours", Static).update(hour_bars(self.kpi["hours"]))
@@ -112,7 +137,9 @@ class DashboardScreen(ServerScreen):
                 table.add_row(start, *(rate(row.get(code)) if code in row else "" for code in order), key=start)
         bad = self.portfolio["bad_buckets"][0] if self.portfolio["bad_buckets"] else "—"
         self.query_one("#dashboard-vintage-title", Static).update(t("dashboard.vintage_title", bucket=bad))
-        self.query_one("#dashboard-vintage", Static).update(vintage_lines(self.portfolio["vintage"], self.portfolio["cohorts"]))
+        self.query_one("#dashboard-vintage", Static).update(
+            vintage_lines(self.portfolio["vintage"], self.portfolio["cohorts"])
+        )
 
     def _agents(self, rows: list[dict[str, Any]]) -> None:
         table = self.query_one("#dashboard-agents", DataTable)
@@ -120,9 +147,18 @@ class DashboardScreen(ServerScreen):
         for key in AGENT_COLUMNS:
             table.add_column(t(f"dashboard.col_{key}"), key=key)
         for a in rows:
-            table.add_row(a["agent"], str(a["attempts"]), str(a["contacts"]), per_hour(a["contacts_per_hour"]),
-                          rate(a["rpc_rate"]), str(a["promises"]), rate(a["promise_rate"]), rate(a["kept_rate"]),
-                          money(Money(a["recovered"])), key=a["agent"])
+            table.add_row(
+                a["agent"],
+                str(a["attempts"]),
+                str(a["contacts"]),
+                per_hour(a["contacts_per_hour"]),
+                rate(a["rpc_rate"]),
+                str(a["promises"]),
+                rate(a["promise_rate"]),
+                rate(a["kept_rate"]),
+                money(Money(a["recovered"])),
+                key=a["agent"],
+            )
 
     def tables(self) -> dict[str, Table]:
         if self.kpi is None or self.portfolio is None:

@@ -41,13 +41,21 @@ class ExceptionsScreen(ServerScreen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for key in ("agent", "customer", "standing", "rules", "when"):
-            table.add_column(t(f"review.col_{key}" if key in ("customer", "standing") else f"exceptions.col_{key}"), key=key)
+            table.add_column(
+                t(f"review.col_{key}" if key in ("customer", "standing") else f"exceptions.col_{key}"), key=key
+            )
         self.load()
 
     def tables(self) -> dict[str, Table]:
-        return {"compliance_exceptions": (["id", "agent", "account_id", "code", "rules", "message", "created_at"],
-                                          [[f.id, f.agent, f.account_id, f.code, f.rules, f.message, f.created_at.isoformat()]
-                                           for f in self.flagged.values()])}
+        return {
+            "compliance_exceptions": (
+                ["id", "agent", "account_id", "code", "rules", "message", "created_at"],
+                [
+                    [f.id, f.agent, f.account_id, f.code, f.rules, f.message, f.created_at.isoformat()]
+                    for f in self.flagged.values()
+                ],
+            )
+        }
 
     def fetch(self) -> list[Flagged]:
         return self.service.exceptions()
@@ -58,9 +66,14 @@ class ExceptionsScreen(ServerScreen):
         table = self.query_one(DataTable)
         table.clear()
         for flagged in data:
-            table.add_row(flagged.agent, flagged.customer, flagged.standing, flagged.rules or flagged.code,
-                          self.local(flagged.created_at),
-                          key=str(flagged.id))
+            table.add_row(
+                flagged.agent,
+                flagged.customer,
+                flagged.standing,
+                flagged.rules or flagged.code,
+                self.local(flagged.created_at),
+                key=str(flagged.id),
+            )
         heading.update(t("exceptions.heading", count=len(data)) if data else t("exceptions.empty"))
         self._show_message()
         table.focus()
@@ -86,6 +99,7 @@ class ExceptionsScreen(ServerScreen):
         if said:
             self.notify(said, timeout=6)
             self.load()
+
 
 class ReviewForm(CobroForm):
     """What the supervisor found about one flagged contact (kept with the exception)."""

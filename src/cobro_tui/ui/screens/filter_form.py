@@ -35,19 +35,28 @@ class FilterForm(CobroModal[QueueFilter | None]):
         anything = t("filter.any")
 
         def choice(options: list[tuple[str, str]], value: object, widget_id: str) -> Select[str]:
-            return Select(options, prompt=anything, compact=True, id=widget_id,
-                          value=str(value) if value is not None else Select.NULL)
+            return Select(
+                options,
+                prompt=anything,
+                compact=True,
+                id=widget_id,
+                value=str(value) if value is not None else Select.NULL,
+            )
 
         with Vertical(id="filter-form", classes="form"):
             yield Static(t("filter.title"), classes="form-title")
             yield Label(t("queue.col_bucket"))
-            yield choice([(b.label(lang), b.code) for b in self.policy.buckets.buckets], current.bucket, "filter-bucket")
+            yield choice(
+                [(b.label(lang), b.code) for b in self.policy.buckets.buckets], current.bucket, "filter-bucket"
+            )
             yield Label(t("queue.col_product"))
             yield choice([(t(f"product.{p.value}"), p.value) for p in Product], current.product, "filter-product")
             yield Label(t("filter.segment"))
             yield choice([(s, s) for s in SEGMENTS], current.segment, "filter-segment")
             yield Label(t("filter.promise"))
-            yield choice([(t(f"filter.promise_{p.value}"), p.value) for p in PromiseFilter], current.promise, "filter-promise")
+            yield choice(
+                [(t(f"filter.promise_{p.value}"), p.value) for p in PromiseFilter], current.promise, "filter-promise"
+            )
             yield Checkbox(t("filter.callable_now"), bool(current.callable_now), compact=True, id="filter-callable")
             with Horizontal(classes="form-buttons"):
                 yield Button(t("filter.apply"), variant="primary", compact=True, id="filter-apply")
@@ -60,11 +69,15 @@ class FilterForm(CobroModal[QueueFilter | None]):
     @on(Button.Pressed, "#filter-apply")
     def action_apply(self) -> None:
         product, promise = self._value("#filter-product"), self._value("#filter-promise")
-        self.dismiss(QueueFilter(
-            bucket=self._value("#filter-bucket"), product=Product(product) if product else None,
-            segment=self._value("#filter-segment"), promise=PromiseFilter(promise) if promise else None,
-            callable_now=True if self.query_one("#filter-callable", Checkbox).value else None,
-        ))
+        self.dismiss(
+            QueueFilter(
+                bucket=self._value("#filter-bucket"),
+                product=Product(product) if product else None,
+                segment=self._value("#filter-segment"),
+                promise=PromiseFilter(promise) if promise else None,
+                callable_now=True if self.query_one("#filter-callable", Checkbox).value else None,
+            )
+        )
 
     @on(Button.Pressed, "#filter-clear")
     def clear(self) -> None:

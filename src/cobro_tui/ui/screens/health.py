@@ -38,12 +38,31 @@ class HealthScreen(ServerScreen):
         self.load()
 
     def tables(self) -> dict[str, Table]:
-        return {"workstations": (["agent", "device_id", "app_version", "last_seen_at", "pending_items", "oldest_pending_at",
-                                  "attention"],
-                                 [[w.agent, w.device_id, w.app_version, w.last_seen_at.isoformat(),
-                                   "" if w.pending_items is None else w.pending_items,
-                                   w.oldest_pending_at.isoformat() if w.oldest_pending_at else "",
-                                   self.service.attention(w) or ""] for w in self.seen])}
+        return {
+            "workstations": (
+                [
+                    "agent",
+                    "device_id",
+                    "app_version",
+                    "last_seen_at",
+                    "pending_items",
+                    "oldest_pending_at",
+                    "attention",
+                ],
+                [
+                    [
+                        w.agent,
+                        w.device_id,
+                        w.app_version,
+                        w.last_seen_at.isoformat(),
+                        "" if w.pending_items is None else w.pending_items,
+                        w.oldest_pending_at.isoformat() if w.oldest_pending_at else "",
+                        self.service.attention(w) or "",
+                    ]
+                    for w in self.seen
+                ],
+            )
+        }
 
     def fetch(self) -> list[Seen]:
         return self.service.workstations()
@@ -57,9 +76,17 @@ class HealthScreen(ServerScreen):
         for seen in data:
             attention = self.service.attention(seen)
             flagged += attention is not None
-            table.add_row(seen.agent, seen.device_id[:8], seen.app_version, self.local(seen.last_seen_at),
-                          "—" if seen.pending_items is None else str(seen.pending_items),
-                          self.local(seen.oldest_pending_at), f"⚠ {attention}" if attention else t("health.ok"),
-                          key=seen.device_id)
-        heading.update(t("health.heading", count=len(data)) + (" · " + t("health.flagged", count=flagged) if flagged else ""))
+            table.add_row(
+                seen.agent,
+                seen.device_id[:8],
+                seen.app_version,
+                self.local(seen.last_seen_at),
+                "—" if seen.pending_items is None else str(seen.pending_items),
+                self.local(seen.oldest_pending_at),
+                f"⚠ {attention}" if attention else t("health.ok"),
+                key=seen.device_id,
+            )
+        heading.update(
+            t("health.heading", count=len(data)) + (" · " + t("health.flagged", count=flagged) if flagged else "")
+        )
         table.focus()

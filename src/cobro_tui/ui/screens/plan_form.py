@@ -30,8 +30,13 @@ class PlanForm(AccountForm):
     """Dismissed with the confirmation text when proposed, None when cancelled."""
 
     class Previewed(Message):
-        def __init__(self, installments: tuple[Installment, ...], problems: list[str], generation: int,
-                     approval: str | None = None) -> None:
+        def __init__(
+            self,
+            installments: tuple[Installment, ...],
+            problems: list[str],
+            generation: int,
+            approval: str | None = None,
+        ) -> None:
             super().__init__()
             self.installments = installments
             self.problems = problems
@@ -43,27 +48,44 @@ class PlanForm(AccountForm):
         today = self.view.debtor_now.date()
         with Vertical(id="plan-form", classes="form"):
             yield Static(t("plan.title"), classes="form-title")
-            yield Static(Content(f"{shown_line(self.view.file.customer.full_name)} · {t('account.total')} "
-                                 f"{money(account.balance)}"), classes="form-context")
+            yield Static(
+                Content(
+                    f"{shown_line(self.view.file.customer.full_name)} · {t('account.total')} {money(account.balance)}"
+                ),
+                classes="form-context",
+            )
             yield Label(t("plan.kind"))
-            yield Select([(t(f"plan.kind_{k.value}"), k.value) for k in PlanKind], value=PlanKind.PLAN.value,
-                         allow_blank=False, compact=True, id="plan-kind")
+            yield Select(
+                [(t(f"plan.kind_{k.value}"), k.value) for k in PlanKind],
+                value=PlanKind.PLAN.value,
+                allow_blank=False,
+                compact=True,
+                id="plan-kind",
+            )
             with Horizontal(classes="form-row"):
                 with Vertical():
                     yield Label(t("plan.total"))
                     yield Input(str(account.balance.to_decimal()), compact=True, id="plan-total")
                 with Vertical():
                     yield Label(t("plan.down"))
-                    yield Input(str(self.workstation.plans.least_down(account.balance).to_decimal()), compact=True,
-                                id="plan-down")
+                    yield Input(
+                        str(self.workstation.plans.least_down(account.balance).to_decimal()),
+                        compact=True,
+                        id="plan-down",
+                    )
             with Horizontal(classes="form-row"):
                 with Vertical():
                     yield Label(t("plan.count"))
                     yield Input("6", compact=True, id="plan-count")
                 with Vertical():
                     yield Label(t("plan.frequency"))
-                    yield Select([(t(f"plan.{f.value}"), f.value) for f in Frequency], value=Frequency.MONTHLY.value,
-                                 allow_blank=False, compact=True, id="plan-frequency")
+                    yield Select(
+                        [(t(f"plan.{f.value}"), f.value) for f in Frequency],
+                        value=Frequency.MONTHLY.value,
+                        allow_blank=False,
+                        compact=True,
+                        id="plan-frequency",
+                    )
             yield Label(t("plan.first_due"))
             yield Input(day(today), compact=True, id="plan-first")
             yield Static("", id="plan-check", classes="form-check")
@@ -75,6 +97,7 @@ class PlanForm(AccountForm):
 
     def _entered(self) -> Entered | str:
         """What was typed, read; or the sentence that says what is wrong with it."""
+
         def text(selector: str) -> str:
             return self.query_one(selector, Input).value
 
@@ -105,11 +128,13 @@ class PlanForm(AccountForm):
             self.preview(*entered, self.generation)
 
     @work(thread=True, exclusive=True, group="plan-preview", exit_on_error=False)
-    def preview(self, total: Money, down: Money, count: int, first: date, frequency: Frequency, kind: PlanKind,
-                generation: int) -> None:
+    def preview(
+        self, total: Money, down: Money, count: int, first: date, frequency: Frequency, kind: PlanKind, generation: int
+    ) -> None:
         result = self.workstation.plans.preview(self.view.file.account.id, total, down, count, first, frequency, kind)
-        self.post_message(self.Previewed(result.installments, [problem_text(p) for p in result.problems], generation,
-                                         result.approval))
+        self.post_message(
+            self.Previewed(result.installments, [problem_text(p) for p in result.problems], generation, result.approval)
+        )
 
     @on(Previewed)
     def show_preview(self, message: Previewed) -> None:
@@ -142,10 +167,9 @@ class PlanForm(AccountForm):
         self.saving(lambda: self._propose(*entered))
 
     def _propose(self, total: Money, down: Money, count: int, first: date, frequency: Frequency, kind: PlanKind) -> str:
-        plan = self.workstation.plans.propose(self.view.file.account.id, total, down, count, first, frequency,
-                                              self.script_steps, kind)
+        plan = self.workstation.plans.propose(
+            self.view.file.account.id, total, down, count, first, frequency, self.script_steps, kind
+        )
         saved = t(f"plan.saved_{plan.kind.value}", total=money(plan.total), count=len(plan.installments))
         held = self.workstation.plans.preview(plan.account_id, total, down, count, first, frequency, kind).approval
         return f"{saved} {held}" if held else saved
-
-

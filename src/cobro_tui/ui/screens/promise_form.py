@@ -39,16 +39,25 @@ class PromiseForm(AccountForm):
         account = self.view.file.account
         with Vertical(id="promise-form", classes="form"):
             yield Static(t("promise.title"), classes="form-title")
-            yield Static(Content(f"{shown_line(self.view.file.customer.full_name)} · {t('account.past_due')} "
-                                 f"{money(account.past_due)} · {t('account.total')} {money(account.balance)}"),
-                         classes="form-context")
+            yield Static(
+                Content(
+                    f"{shown_line(self.view.file.customer.full_name)} · {t('account.past_due')} "
+                    f"{money(account.past_due)} · {t('account.total')} {money(account.balance)}"
+                ),
+                classes="form-context",
+            )
             yield Label(t("promise.amount"))
             yield Input(compact=True, placeholder="1,500.00", id="promise-amount")
             yield Label(t("promise.due_on"))
             yield Input(compact=True, placeholder=day(self.view.debtor_now.date()), id="promise-due")
             yield Label(t("promise.channel"))
-            yield Select(compact=True, options=[(t(f"pay_channel.{c}"), c) for c in PAYMENT_CHANNELS], value=PAYMENT_CHANNELS[0],
-                         allow_blank=False, id="promise-channel")
+            yield Select(
+                compact=True,
+                options=[(t(f"pay_channel.{c}"), c) for c in PAYMENT_CHANNELS],
+                value=PAYMENT_CHANNELS[0],
+                allow_blank=False,
+                id="promise-channel",
+            )
             yield Static("", id="promise-check", classes="form-check")
             yield from self.save_buttons("promise")
 
@@ -110,6 +119,3 @@ class PromiseForm(AccountForm):
         saved = t("promise.saved", amount=money(promise.amount), due_on=day(promise.due_on))
         held = approval_text(self.workstation.promises.verdict(promise.account_id, promise.amount, promise.due_on))
         return f"{saved} {held}" if held else saved
-
-
-

@@ -61,14 +61,23 @@ class AgentAccountsScreen(ServerScreen):
         table = self.query_one(DataTable)
         table.clear()
         for a in data[:SHOWN]:
-            table.add_row(MARK if a.account_id in self.marked else "", f"•••{a.number_tail}", t(f"product.{a.product}"),
-                          a.bucket, str(a.dpd), money(a.balance), self.local(a.last_contact_at),
-                          key=a.account_id)
+            table.add_row(
+                MARK if a.account_id in self.marked else "",
+                f"•••{a.number_tail}",
+                t(f"product.{a.product}"),
+                a.bucket,
+                str(a.dpd),
+                money(a.balance),
+                self.local(a.last_contact_at),
+                key=a.account_id,
+            )
         self._heading()
         table.focus()
 
     def _heading(self) -> None:
-        heading = t("reassign.heading", agent=self.agent, count=number(len(self.accounts)), marked=number(len(self.marked)))
+        heading = t(
+            "reassign.heading", agent=self.agent, count=number(len(self.accounts)), marked=number(len(self.marked))
+        )
         if len(self.accounts) > SHOWN:
             heading += " " + t("reassign.shown", shown=number(SHOWN))
         self.query_one(self.HEADING, Static).update(heading)
@@ -116,10 +125,23 @@ class AgentAccountsScreen(ServerScreen):
             self.load()
 
     def tables(self) -> dict[str, Table]:
-        return {f"accounts_{self.agent}": (
-            ["account_id", "number_tail", "product", "bucket", "dpd", "balance", "last_contact_at"],
-            [[a.account_id, a.number_tail, a.product, a.bucket, a.dpd, pesos(a.balance.centavos),
-              a.last_contact_at.isoformat() if a.last_contact_at else ""] for a in self.accounts.values()])}
+        return {
+            f"accounts_{self.agent}": (
+                ["account_id", "number_tail", "product", "bucket", "dpd", "balance", "last_contact_at"],
+                [
+                    [
+                        a.account_id,
+                        a.number_tail,
+                        a.product,
+                        a.bucket,
+                        a.dpd,
+                        pesos(a.balance.centavos),
+                        a.last_contact_at.isoformat() if a.last_contact_at else "",
+                    ]
+                    for a in self.accounts.values()
+                ],
+            )
+        }
 
 
 class ReassignForm(CobroForm):
@@ -135,12 +157,23 @@ class ReassignForm(CobroForm):
     def compose(self) -> ComposeResult:
         with Vertical(id="reassign-form", classes="form"):
             yield Static(t("reassign.title"), classes="form-title")
-            yield Static(t("reassign.context", count=len(self.accounts), agent=self.agent,
-                           total=money(sum((a.balance for a in self.accounts[1:]), self.accounts[0].balance))),
-                         classes="form-context")
+            yield Static(
+                t(
+                    "reassign.context",
+                    count=len(self.accounts),
+                    agent=self.agent,
+                    total=money(sum((a.balance for a in self.accounts[1:]), self.accounts[0].balance)),
+                ),
+                classes="form-context",
+            )
             yield Label(t("reassign.to"))
-            yield Select([(name, name) for name in self.others], value=self.others[0], allow_blank=False, compact=True,
-                         id="reassign-to")
+            yield Select(
+                [(name, name) for name in self.others],
+                value=self.others[0],
+                allow_blank=False,
+                compact=True,
+                id="reassign-to",
+            )
             yield Static("", classes="form-check")
             yield from self.save_buttons("reassign")
 

@@ -28,9 +28,17 @@ class RestrictionForm(AccountForm):
         self.revealed = revealed
 
     def _options(self) -> list[tuple[str, str]]:
-        points = [(t("restriction.point", point=f"{t(f'contact_kind.{p.kind.value}')} {point_value(p, self.revealed)}"),
-                   f"point:{p.id}") for p in self.view.file.contact_points if not p.opted_out]
-        channels = [(t("restriction.channel", channel=t(f"channel.{c.value}")), f"channel:{c.value}") for c in OPT_OUT_CHANNELS]
+        points = [
+            (
+                t("restriction.point", point=f"{t(f'contact_kind.{p.kind.value}')} {point_value(p, self.revealed)}"),
+                f"point:{p.id}",
+            )
+            for p in self.view.file.contact_points
+            if not p.opted_out
+        ]
+        channels = [
+            (t("restriction.channel", channel=t(f"channel.{c.value}")), f"channel:{c.value}") for c in OPT_OUT_CHANNELS
+        ]
         return [*points, *channels, (t("restriction.cease"), "cease")]
 
     def compose(self) -> ComposeResult:
@@ -59,7 +67,9 @@ class RestrictionForm(AccountForm):
             entered["kind"] = RestrictionKind.CEASE
         else:
             entered["kind"] = RestrictionKind.OPT_OUT
-            entered["contact_point_id" if scope == "point" else "channel"] = target if scope == "point" else Channel(target)
+            entered["contact_point_id" if scope == "point" else "channel"] = (
+                target if scope == "point" else Channel(target)
+            )
         self.saving(lambda: self._request(label, entered))
 
     def _request(self, label: str, entered: dict[str, Any]) -> str:

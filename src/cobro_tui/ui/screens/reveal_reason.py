@@ -24,8 +24,11 @@ class RevealReason(CobroModal[str | None]):
         with Vertical(id="reveal-reason", classes="form"):
             yield Static(t("reveal.title"), classes="form-title")
             yield Static(t("reveal.context"), classes="form-context")
-            yield OptionList(*(Option(t(f"reveal.reason_{code}"), id=code) for code in REVEAL_REASONS),
-                             id="reveal-reasons", compact=True)
+            yield OptionList(
+                *(Option(t(f"reveal.reason_{code}"), id=code) for code in REVEAL_REASONS),
+                id="reveal-reasons",
+                compact=True,
+            )
 
     @on(OptionList.OptionSelected, "#reveal-reasons")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

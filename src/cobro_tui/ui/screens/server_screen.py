@@ -73,8 +73,11 @@ class ServerScreen(CobroScreen):
         except UserFacingError as exc:
             self.app.call_from_thread(self.notify, exc.message, severity="error")
             return
-        self.app.call_from_thread(self.notify, t("dashboard.exported", paths=", ".join(p.name for p in written),
-                                                 folder=str(folder)), timeout=8)
+        self.app.call_from_thread(
+            self.notify,
+            t("dashboard.exported", paths=", ".join(p.name for p in written), folder=str(folder)),
+            timeout=8,
+        )
 
     def action_next_team(self) -> None:
         """Another team on this screen (managers: each team, then all of them)."""

@@ -55,8 +55,14 @@ class TeamScreen(ServerScreen):
         table.add_column(t("team.col_worked"), key="worked")
         table.add_column(t("team.col_due"), key="due")
         for agent in view["agents"]:
-            table.add_row(agent["agent"], str(agent["accounts"]), *(str(agent["by_bucket"][c]) for c in view["buckets"]),
-                          str(agent["worked_today"]), str(agent["promises_due_today"]), key=agent["agent"])
+            table.add_row(
+                agent["agent"],
+                str(agent["accounts"]),
+                *(str(agent["by_bucket"][c]) for c in view["buckets"]),
+                str(agent["worked_today"]),
+                str(agent["promises_due_today"]),
+                key=agent["agent"],
+            )
         heading.update(t("team.heading", team=team_words(view["team"]), day=view["day"], agents=len(view["agents"])))
         table.focus()
 
@@ -69,13 +75,26 @@ class TeamScreen(ServerScreen):
         if self.view is None or not table.row_count:
             return
         agent = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""
-        self.app.push_screen(AgentAccountsScreen(self.service, agent, [a["agent"] for a in self.view["agents"]]),
-                             lambda _: self.load())
+        self.app.push_screen(
+            AgentAccountsScreen(self.service, agent, [a["agent"] for a in self.view["agents"]]), lambda _: self.load()
+        )
 
     def tables(self) -> dict[str, Table]:
         if self.view is None:
             return {}
         buckets = self.view["buckets"]
-        return {"team": (["agent", "accounts", *buckets, "worked_today", "promises_due_today"],
-                         [[a["agent"], a["accounts"], *(a["by_bucket"][b] for b in buckets), a["worked_today"],
-                           a["promises_due_today"]] for a in self.view["agents"]])}
+        return {
+            "team": (
+                ["agent", "accounts", *buckets, "worked_today", "promises_due_today"],
+                [
+                    [
+                        a["agent"],
+                        a["accounts"],
+                        *(a["by_bucket"][b] for b in buckets),
+                        a["worked_today"],
+                        a["promises_due_today"],
+                    ]
+                    for a in self.view["agents"]
+                ],
+            )
+        }

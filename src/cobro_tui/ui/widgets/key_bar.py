@@ -32,8 +32,11 @@ class KeyBar(Static):
             if active.binding.show and active.binding.description:
                 first.setdefault(active.binding.action, active)
         parts = [
-            Content.assemble((self.app.get_key_display(a.binding), "bold $footer-key-foreground" if a.enabled
-                              else "$text-disabled"), " ", (a.binding.description, "" if a.enabled else "$text-disabled"))
+            Content.assemble(
+                (self.app.get_key_display(a.binding), "bold $footer-key-foreground" if a.enabled else "$text-disabled"),
+                " ",
+                (a.binding.description, "" if a.enabled else "$text-disabled"),
+            )
             for a in first.values()
         ]
         parts.append(Content.assemble(("^p", "bold $footer-key-foreground"), " ", t("keys.palette")))

@@ -52,4 +52,9 @@ class LocalItems(DataTable[str]):
     @staticmethod
     def _cells(item: LocalItem) -> tuple[str, str, str, str]:
         action = item.name.split("@")[0].replace(".", "_")
-        return (t(f"items.state_{item.state}"), t(f"items.action_{action}"), instant(item.occurred_at), item.reason or "")
+        return (
+            t(f"items.state_{item.state}"),
+            t(f"items.action_{action}"),
+            instant(item.occurred_at),
+            item.reason or "",
+        )

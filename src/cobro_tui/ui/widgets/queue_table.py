@@ -110,8 +110,10 @@ class QueueTable(ScrollView, can_focus=True):
         if entry.contact_from is None:
             return t("queue.not_callable")
         local = entry.contact_from.astimezone(self.agent_zone)
-        return t("queue.callable_from", at=local.strftime("%H:%M") if local.date() == self._today() else
-                 local.strftime("%d/%m %H:%M"))
+        return t(
+            "queue.callable_from",
+            at=local.strftime("%H:%M") if local.date() == self._today() else local.strftime("%d/%m %H:%M"),
+        )
 
     def _today(self) -> date:
         return self.now().astimezone(self.agent_zone).date()
@@ -167,7 +169,8 @@ class QueueTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _forget(self, account_id: str) -> None:
-        for key in [key for key in self._lines if key[0] == account_id]:
+        # Textual's LRUCache has keys() but no iteration of its own: `in self._lines` would index it.
+        for key in [key for key in self._lines.keys() if key[0] == account_id]:  # noqa: SIM118
             self._lines.discard(key)
 
     def _resized(self) -> None:
@@ -259,8 +262,10 @@ class QueueTable(ScrollView, can_focus=True):
         account_id = self._keys[row]
         line = self._lines.get((account_id, style))
         if line is None:
-            text = "".join(f" {fit(cell, width, right)} "
-                           for (_, _, width, right), cell in zip(self.COLUMNS, self._cells[account_id]))
+            text = "".join(
+                f" {fit(cell, width, right)} "
+                for (_, _, width, right), cell in zip(self.COLUMNS, self._cells[account_id])
+            )
             line = Strip([Segment(text, style)], self._width)
             self._lines.set((account_id, style), line)
         return line

@@ -46,8 +46,9 @@ def widths(body: list[tuple[str, ...]], grow: int, width: int) -> list[int]:
     natural = [max(cell_len(row[i]) for row in body) for i in range(count)]
     least = [max(max((cell_len(word) for word in row[i].split(" ")), default=0) for row in body) for i in range(count)]
     chosen = list(natural)
-    chosen[grow] = max(width - (sum(natural) - natural[grow] + GAP * (count - 1)),
-                       min(natural[grow], max(NARROWEST, width // 3)))
+    chosen[grow] = max(
+        width - (sum(natural) - natural[grow] + GAP * (count - 1)), min(natural[grow], max(NARROWEST, width // 3))
+    )
     over = sum(chosen) + GAP * (count - 1) - width
     while over > 0:
         wrappable = [i for i in range(count) if i != grow and chosen[i] > least[i]]
@@ -75,8 +76,10 @@ def lay_out(rows: Rows, width: int) -> list[tuple[str, str]]:
         header = rows.header is not None and index == 0
         wrapped = [[cell] if header else wrap(cell, size) for cell, size in zip(row, sizes)]
         for turn in range(max(len(cell) for cell in wrapped)):
-            text = gap.join(fit(cell[turn] if turn < len(cell) else "", size, i in rows.right)
-                            for i, (cell, size) in enumerate(zip(wrapped, sizes)))
+            text = gap.join(
+                fit(cell[turn] if turn < len(cell) else "", size, i in rows.right)
+                for i, (cell, size) in enumerate(zip(wrapped, sizes))
+            )
             lines.append((fit(text, width), "header" if header else "row"))
     return lines
 

@@ -8,23 +8,24 @@ Revision ID: s0002
 Revises: s0001
 Create Date: 2026-11-22
 """
+
 from __future__ import annotations
 
 from alembic import op
 
-revision = 's0002'
-down_revision = 's0001'
+revision = "s0002"
+down_revision = "s0001"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('entities', schema=None) as batch_op:
-        batch_op.drop_index('ix_entities_customer')
-        batch_op.create_index('ix_entities_customer', ['customer_id', 'kind', 'agent'], unique=False)
+    with op.batch_alter_table("entities", schema=None) as batch_op:
+        batch_op.drop_index("ix_entities_customer")
+        batch_op.create_index("ix_entities_customer", ["customer_id", "kind", "agent"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('entities', schema=None) as batch_op:
-        batch_op.drop_index('ix_entities_customer')
-        batch_op.create_index('ix_entities_customer', ['customer_id'], unique=False)
+    with op.batch_alter_table("entities", schema=None) as batch_op:
+        batch_op.drop_index("ix_entities_customer")
+        batch_op.create_index("ix_entities_customer", ["customer_id"], unique=False)

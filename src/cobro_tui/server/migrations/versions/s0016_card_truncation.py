@@ -8,6 +8,7 @@ Revision ID: s0016
 Revises: s0015
 Create Date: 2026-12-02
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = 's0016'
-down_revision = 's0015'
+revision = "s0016"
+down_revision = "s0015"
 branch_labels = None
 depends_on = None
 
@@ -55,10 +56,18 @@ def _rewrite(conn: sa.Connection, select_sql: str, update_sql: str, start: objec
 
 def upgrade() -> None:
     conn = op.get_bind()
-    _rewrite(conn, "SELECT id, data FROM entities WHERE kind = 'account' AND id > :after ORDER BY id LIMIT :limit",
-             "UPDATE entities SET data = :text WHERE kind = 'account' AND id = :key", "")
-    _rewrite(conn, "SELECT seq, payload FROM change_log WHERE kind = 'account' AND seq > :after ORDER BY seq LIMIT :limit",
-             "UPDATE change_log SET payload = :text WHERE seq = :key", -1)
+    _rewrite(
+        conn,
+        "SELECT id, data FROM entities WHERE kind = 'account' AND id > :after ORDER BY id LIMIT :limit",
+        "UPDATE entities SET data = :text WHERE kind = 'account' AND id = :key",
+        "",
+    )
+    _rewrite(
+        conn,
+        "SELECT seq, payload FROM change_log WHERE kind = 'account' AND seq > :after ORDER BY seq LIMIT :limit",
+        "UPDATE change_log SET payload = :text WHERE seq = :key",
+        -1,
+    )
 
 
 def downgrade() -> None:
