@@ -431,3 +431,144 @@ def test_a_batch_refused_part_way_keeps_the_feed_numbered_without_gaps(server, m
     assert verdict["status"] == "applied"
     again, counter = feed()
     assert again[: len(seqs)] == seqs and again == list(range(before + 1, counter + 1)) and len(again) > len(seqs)
+
+
+def test_another_agents_ids_are_neither_replayed_nor_confirmed_nor_overwritten(
+    server, mallory: Station, tmp_path: Path, clock, policy
+) -> None:  # type: ignore[no-untyped-def]
+    engine, thread = server
+    victim = make_station(tmp_path, "victim", thread.url, "agente02", clock, policy)
+    assert victim.round().ok
+    theirs = victim.accounts()[0][0]
+    promise, _ = victim.promise(theirs)
+    note_id = new_id()
+    (noted,) = push_commands(victim, engine, ("note.add@1", {"id": note_id, "account_id": theirs, "text": "de ella"}))
+    assert noted["status"] == "applied" and victim.round().ok
+    # The victim's own command, pushed again from mallory's device: not mallory's to read.
+    with engine.connect() as conn:
+        from cobro_tui.server.schema import mutation_log
+
+        logged = conn.execute(select(mutation_log).where(mutation_log.c.name == "promise.create@1")).first()
+    with victim.cache.connect() as conn:
+        name, args = conn.exec_driver_sql(
+            "SELECT name, args_json FROM outbox WHERE mutation_id = ?", (logged.mutation_id,)
+        ).one()
+    body = {
+        "device_id": mallory.device.device_id,
+        "device_epoch": 1,
+        "client_time": NOW.isoformat(),
+        "mutations": [
+            {
+                "mutation_id": logged.mutation_id,
+                "client_seq": _next_seq(engine, mallory),
+                "name": name,
+                "args": json.loads(args),
+                "occurred_at_client": NOW.isoformat(),
+            }
+        ],
+    }
+    replay = httpx.post(f"{thread.url}/v1/mutations", json=body, headers=auth_headers(thread.url, "agente01"))
+    assert replay.status_code == 409 and replay.json()["code"] == "MUTATION_ID_TAKEN", replay.text
+    assert promise.id not in replay.text
+    # Her promise's and her note's ids on mallory's own account: refused, hers untouched.
+    mine = mallory.accounts()[0][0]
+    promised, note = push_commands(
+        mallory,
+        engine,
+        ("promise.create@1", _promise(theirs, id=promise.id)),
+        ("note.add@1", {"id": note_id, "account_id": mine, "text": "mío"}),
+    )
+    _refused(promised, "FOREIGN_RECORD")
+    _refused(note, "FOREIGN_RECORD")
+    with engine.connect() as conn:
+        assert get_doc(conn, "note", note_id).data["text"] == "de ella"  # type: ignore[union-attr]
+    assert ("FOREIGN_RECORD", "agente01") in _security(engine)
+
+
+def test_a_device_is_one_agents_whatever_its_epoch(server, mallory: Station, tmp_path: Path, clock, policy) -> None:  # type: ignore[no-untyped-def]
+    _, thread = server
+    victim = make_station(tmp_path, "victim", thread.url, "agente02", clock, policy)
+    assert victim.round().ok
+    for epoch in (1, 2, 3):
+        answer = httpx.post(
+            f"{thread.url}/v1/devices/register",
+            headers=auth_headers(thread.url, "agente01"),
+            json={
+                "device_id": victim.device.device_id,
+                "device_epoch": epoch,
+                "app_version": "1",
+                "schema_version": 1,
+                "resume_after_seq": 0,
+            },
+        )
+        assert answer.status_code == 403 and answer.json()["code"] == "DEVICE_OF_ANOTHER_AGENT", answer.text
+
+
+def test_values_nested_past_any_record_are_refused_never_a_500(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
+    from cobro_tui.domain.audit import event_body, link_hash
+    from cobro_tui.store.audit_log import chain_head
+
+    engine, thread = server
+    headers = auth_headers(thread.url, "agente01")
+    account_id = mallory.accounts()[0][0]
+    for levels in (40, 950, 5000):
+        deep: dict[str, Any] = {"kind": "refusal"}
+        for _ in range(levels):
+            deep = {"n": deep}
+        text = (
+            json.dumps(
+                {
+                    "device_id": mallory.device.device_id,
+                    "device_epoch": 1,
+                    "client_time": NOW.isoformat(),
+                    "mutations": [
+                        {
+                            "mutation_id": new_id(),
+                            "client_seq": _next_seq(engine, mallory),
+                            "name": "decision.record@1",
+                            "args": {"account_id": account_id, "decision": deep},
+                            "occurred_at_client": NOW.isoformat(),
+                        }
+                    ],
+                }
+            )
+            if levels < 900
+            else '{"device_id": "x", "mutations": [' + "[" * levels + "]" * levels + "]}"
+        )
+        answer = httpx.post(
+            f"{thread.url}/v1/mutations", content=text, headers={**headers, "Content-Type": "application/json"}
+        )
+        assert answer.status_code == 422 and answer.json()["code"] == "MALFORMED_REQUEST", (levels, answer.text[:200])
+    with mallory.cache.connect() as conn:
+        seq, head = chain_head(conn)
+    for levels in (20, 2000):
+        data: Any = []
+        for _ in range(levels):
+            data = [data]
+        body = (
+            event_body(
+                seq=seq + 1,
+                prev=head,
+                ts=NOW.isoformat(),
+                type="pii.revealed",
+                actor="agente01",
+                device=mallory.device.device_id,
+                data={"deep": data},
+            )
+            if levels < 900
+            else f'{{"seq": {seq + 1}, "data": {"[" * levels + "]" * levels}}}'
+        )
+        answer = httpx.post(
+            f"{thread.url}/v1/audit/events",
+            headers=headers,
+            json={
+                "device_id": mallory.device.device_id,
+                "events": [{"seq": seq + 1, "hash": link_hash(body), "body": body}],
+            },
+        )
+        assert answer.status_code == 409 and answer.json()["code"] == "AUDIT_EVENT_INVALID", (levels, answer.text[:200])
+    listing = httpx.get(
+        f"{thread.url}/v1/audit/devices/{mallory.device.device_id}/events",
+        headers=auth_headers(thread.url, "auditor01"),
+    )
+    assert listing.status_code == 200

@@ -31,7 +31,7 @@ from cobro_tui.domain.offers import (
 from cobro_tui.domain.priority import PriorityPoints
 from cobro_tui.domain.result_codes import PcrProblem, ResultCode, ResultCodeCatalog
 from cobro_tui.domain.scripts import PHASES, Script, ScriptStep
-from cobro_tui.domain.text import cleaned
+from cobro_tui.domain.text import TooDeep, cleaned
 from cobro_tui.errors import PolicyError
 from cobro_tui.resources import shipped_dir
 from cobro_tui.rules.engine import RuleSet
@@ -94,6 +94,8 @@ class _Reader:
             self.problems.append(f"{path}: missing; every policy folder needs {name}")
         except tomllib.TOMLDecodeError as exc:
             self.problems.append(f"{path}: not valid TOML ({exc})")
+        except TooDeep as exc:
+            self.problems.append(f"{path}: {exc}")
         return None
 
     def field(

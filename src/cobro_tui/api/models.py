@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from cobro_tui.api.text import lone_surrogate, without_controls
+from cobro_tui.api.text import MAX_DEPTH, depth, lone_surrogate, without_controls
 
 PROTOCOL = "1"
 CLIENT_SCHEMA = 1
@@ -76,11 +76,14 @@ class Wire(BaseModel):
 
 
 class Body(Wire):
-    """A request body: refused whole when any text in it is not Unicode (a lone surrogate)."""
+    """A request body: refused whole when any text in it is not Unicode (a lone surrogate), or when
+    it nests deeper than any record does (what a parser or serializer could not walk later)."""
 
     @model_validator(mode="before")
     @classmethod
     def _unicode_only(cls, data: Any) -> Any:
+        if depth(data) > MAX_DEPTH:
+            raise ValueError(f"the body nests deeper than {MAX_DEPTH} levels")
         where = lone_surrogate(data)
         if where is not None:
             raise ValueError(f"{where} is not valid Unicode text (a lone surrogate)")

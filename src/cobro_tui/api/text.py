@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from cobro_tui.domain.text import cleaned, without_controls
+from cobro_tui.domain.text import MAX_DEPTH, TooDeep, cleaned, depth, without_controls
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
-__all__ = ["cleaned", "lone_surrogate", "without_controls"]
+__all__ = ["MAX_DEPTH", "TooDeep", "cleaned", "depth", "lone_surrogate", "without_controls"]
 
 
 def lone_surrogate(value: Any, path: str = "") -> str | None:

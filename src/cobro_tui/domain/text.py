@@ -26,14 +26,47 @@ def without_controls(text: str) -> str:
     return CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def cleaned(value: Any) -> Any:
-    """A JSON value with control characters removed from every string in it."""
+MAX_DEPTH = 32
+"""How deeply a JSON value from outside may nest (commands, snapshots, answers): far more than any
+record needs, far less than what exhausts a parser's or serializer's recursion."""
+
+
+class TooDeep(ValueError):
+    def __init__(self) -> None:
+        super().__init__(f"the value nests deeper than {MAX_DEPTH} levels")
+
+
+def depth(value: Any) -> int:
+    """How many levels of objects and arrays a JSON value nests (a scalar: 0); counted without
+    recursion, so any value can be measured."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def shallow(value: Any) -> Any:
+    """The value itself, if it nests at most MAX_DEPTH levels (TooDeep otherwise)."""
+    if depth(value) > MAX_DEPTH:
+        raise TooDeep()
+    return value
+
+
+def cleaned(value: Any, _level: int = 0) -> Any:
+    """A JSON value with control characters removed from every string in it (TooDeep past MAX_DEPTH)."""
     if isinstance(value, str):
         return without_controls(value)
+    if _level >= MAX_DEPTH and isinstance(value, dict | list):
+        raise TooDeep()
     if isinstance(value, dict):
-        return {without_controls(k) if isinstance(k, str) else k: cleaned(v) for k, v in value.items()}
+        return {without_controls(k) if isinstance(k, str) else k: cleaned(v, _level + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [cleaned(v) for v in value]
+        return [cleaned(v, _level + 1) for v in value]
     return value
 
 

@@ -45,7 +45,7 @@ from cobro_tui.api.models import (
     VerdictQuery,
     WorkstationHealth,
 )
-from cobro_tui.api.text import without_controls
+from cobro_tui.api.text import MAX_DEPTH, without_controls
 from cobro_tui.clock import Clock
 from cobro_tui.domain.models import Payment
 from cobro_tui.domain.money import Money
@@ -102,6 +102,11 @@ def create_app(engine: Engine, clock: Clock, config: ServerSettings | None = Non
         where = ".".join(str(p) for p in first["loc"])
         return problem_response(422, "MALFORMED_REQUEST", without_controls(f"{where}: {first['msg']}")[:500])
 
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
+        # A JSON body nested past what the parser can walk: a bad body like any other.
+        return problem_response(422, "MALFORMED_REQUEST", f"the body nests deeper than {MAX_DEPTH} levels")
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         # FastAPI's own refusals (a body that is not JSON, an unknown path or method) as Problems too;
@@ -131,6 +136,13 @@ def create_app(engine: Engine, clock: Clock, config: ServerSettings | None = Non
                     sync_clients.c.device_id == body.device_id, sync_clients.c.device_epoch == body.device_epoch
                 )
             ).first()
+            owner = conn.execute(
+                select(sync_clients.c.agent)
+                .where(sync_clients.c.device_id == body.device_id, sync_clients.c.agent != user.username)
+                .limit(1)
+            ).scalar()
+            if owner is not None:  # a device is one agent's, whatever epoch it is at
+                raise ApiProblem(403, "DEVICE_OF_ANOTHER_AGENT", "this device is registered to another agent")
             if row is None:
                 last = body.resume_after_seq
                 conn.execute(

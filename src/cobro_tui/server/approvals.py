@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from cobro_tui.api.commands import Args
 from cobro_tui.api.models import Reason, Verdict, Warning
 from cobro_tui.domain.offers import AUTHORITY
+from cobro_tui.domain.text import cleaned
 from cobro_tui.i18n import t
 from cobro_tui.server.feed import Tx, get_doc
 from cobro_tui.server.mutations import Context, Limits, Outcome, Refused, rejected, run, stored_args
@@ -238,7 +239,7 @@ def block(
             name=name,
             agent=agent,
             account_id=account_id,
-            args=json.dumps(args, separators=(",", ":"), ensure_ascii=False),
+            args=json.dumps(cleaned(args), separators=(",", ":"), ensure_ascii=False),  # supervisors read it
             level="agent",
             why=message,
             requested_at=now.isoformat(),

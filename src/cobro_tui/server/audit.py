@@ -14,8 +14,11 @@ from sqlalchemy import Connection, insert, select, update
 from cobro_tui.api.models import AuditEventIn, AuditHead
 from cobro_tui.domain.audit import GENESIS, StoredEvent, link_hash, verify_chain
 from cobro_tui.domain.records import instant_text
+from cobro_tui.domain.text import depth
 from cobro_tui.server.schema import audit_chain, audit_heads
 from cobro_tui.server.security import record_security_event
+
+AUDIT_DEPTH = 8  # an event holds ids and codes: a flat object with a small `data`
 
 
 class AuditRefused(Exception):
@@ -120,8 +123,10 @@ def _problem(event: AuditEventIn, head: Head, device_id: str, agent: str) -> tup
         return invalid, f"event {event.seq}: the hash does not match its content"
     try:
         body = json.loads(event.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return invalid, f"event {event.seq}: the content is not JSON"
+    if depth(body) > AUDIT_DEPTH:
+        return invalid, f"event {event.seq}: the content nests deeper than {AUDIT_DEPTH} levels"
     if not isinstance(body, dict) or body.get("seq") != event.seq:
         return invalid, f"event {event.seq}: the content names another sequence number"
     if body.get("device") != device_id:

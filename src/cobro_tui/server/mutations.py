@@ -204,6 +204,30 @@ def _customer_point(ctx: Context, customer_id: str, point_id: str | None) -> Doc
     return point
 
 
+def recorded(
+    ctx: Context,
+    kind: str,
+    record_id: str,
+    author: str | None,
+    *,
+    account_id: str | None = None,
+    customer_id: str | None = None,
+) -> bool:
+    """Whether the command's record is already stored: the same fact again (an outbox item sent
+    twice under new mutation ids) is recorded once. An id that names a record of another account,
+    customer or author is refused: it must neither overwrite nor confirm someone else's record."""
+    doc = get_doc(ctx.conn, kind, record_id)
+    if doc is None:
+        return False
+    if (
+        (account_id is not None and doc.account_id != account_id)
+        or (customer_id is not None and doc.customer_id != customer_id)
+        or (author is not None and doc.data.get(author) != ctx.agent)
+    ):
+        raise Refused("FOREIGN_RECORD", t("command.foreign_id", kind=kind), security=True)
+    return True
+
+
 def contact_log(ctx: Context, args: ContactLog) -> Outcome:
     check_instant(ctx, "started_at", args.started_at)
     if args.ended_at is not None:
@@ -219,7 +243,7 @@ def contact_log(ctx: Context, args: ContactLog) -> Outcome:
         raise Refused("UNKNOWN_CODE", t("command.unknown_result_code", code=args.result_code))
     if args.problem_code is not None and args.problem_code not in {p.code for p in policy.problems}:
         raise Refused("UNKNOWN_CODE", t("command.unknown_problem_code", code=args.problem_code))
-    if get_doc(ctx.conn, "contact_attempt", args.id) is not None:
+    if recorded(ctx, "contact_attempt", args.id, "agent", account_id=account.id):
         return Outcome()  # the same fact again under another mutation: already recorded
     attempt = _decode("contact_attempt", args.record(agent=ctx.agent))
     if attempt.direction is Direction.OUTBOUND:
@@ -313,7 +337,7 @@ def server_policy() -> Policy:
 
 def note_add(ctx: Context, args: NoteAdd) -> Outcome:
     account, outcome = account_for_fact(ctx, args.account_id, ctx.occurred_at)
-    if get_doc(ctx.conn, "note", args.id) is None:
+    if not recorded(ctx, "note", args.id, "author", account_id=account.id):
         data = {
             "id": args.id,
             "account_id": account.id,
@@ -332,7 +356,7 @@ def restriction_request(ctx: Context, args: RestrictionRequest) -> Outcome:
     if not customer_held_at(ctx.conn, args.customer_id, ctx.agent, args.created_at, ctx.limits.skew_s):
         raise Refused("NOT_YOUR_ACCOUNT", t("command.not_your_customer"), security=True)
     point = _customer_point(ctx, args.customer_id, args.contact_point_id)
-    if get_doc(ctx.conn, "restriction", args.id) is None:
+    if not recorded(ctx, "restriction", args.id, None, customer_id=args.customer_id):
         restriction = _decode("restriction", args.record(source="agent"))
         ctx.tx.put(
             Doc("restriction", restriction.id, 0, to_record(restriction), None, restriction.customer_id, None),
@@ -428,7 +452,7 @@ def promise_create(ctx: Context, args: PromiseCreate) -> Outcome:
         raise Refused(
             "UNKNOWN_CODE", t("command.unknown_pay_channel", channel=args.channel, known=", ".join(PAYMENT_CHANNELS))
         )
-    if get_doc(ctx.conn, "promise", args.id) is not None:
+    if recorded(ctx, "promise", args.id, "created_by", account_id=args.account_id):
         return Outcome()
     account = account_for_intention(ctx, args.account_id)
     # Status, what was paid, who made it and the grace days are the server's.
@@ -510,7 +534,7 @@ def plan_propose(ctx: Context, args: PlanPropose) -> Outcome:
     """A plan, settlement or restructure the agent agreed with the debtor: checked against the
     account as it is now; above the agent's authority it waits for a supervisor (see approvals)."""
     check_instant(ctx, "created_at", args.created_at)
-    if get_doc(ctx.conn, "payment_plan", args.id) is not None:
+    if recorded(ctx, "payment_plan", args.id, "created_by", account_id=args.account_id):
         return Outcome()
     account = account_for_intention(ctx, args.account_id)
     installments = [

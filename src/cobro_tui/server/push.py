@@ -22,6 +22,7 @@ from cobro_tui.api.models import (
 )
 from cobro_tui.domain.audit import canonical_json
 from cobro_tui.domain.decisions import digest
+from cobro_tui.domain.text import cleaned
 from cobro_tui.server import approvals as approval_queue
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import Seqs, Tx
@@ -74,8 +75,14 @@ _CLIENT = Hot(
 # In a push, the device's row is read once and held (PostgreSQL: locked) until the commit: two
 # pushes of one device never interleave their client_seqs.
 _CLIENT_HELD = Hot(_CLIENT.statement.with_for_update())  # type: ignore[attr-defined]
-_LOGGED_MANY = select(mutation_log.c.mutation_id, mutation_log.c.payload_sha256, mutation_log.c.verdict).where(
-    mutation_log.c.mutation_id.in_(bindparam("ids", expanding=True))
+_LOGGED_MANY = (
+    select(mutation_log.c.mutation_id, mutation_log.c.payload_sha256, mutation_log.c.verdict, sync_clients.c.agent)
+    .join(
+        sync_clients,
+        (sync_clients.c.device_id == mutation_log.c.device_id)
+        & (sync_clients.c.device_epoch == mutation_log.c.device_epoch),
+    )
+    .where(mutation_log.c.mutation_id.in_(bindparam("ids", expanding=True)))
 )
 _LOG = Hot(insert(mutation_log))
 _ADVANCE = Hot(
@@ -113,7 +120,7 @@ class _Batch:
     """What one push reads once and keeps while it runs: the verdicts already logged for its ids
     (and those it logs itself), and the device's row with the last client_seq applied so far."""
 
-    logged: dict[str, tuple[str, str]]
+    logged: dict[str, tuple[str, str, str]]  # mutation id: fingerprint, verdict, the agent whose device sent it
     seqs: Seqs
     client: Any = None
     last_client_seq: int | None = None
@@ -121,10 +128,10 @@ class _Batch:
     @classmethod
     def read(cls, conn: Connection, mutations: list[MutationIn]) -> _Batch:
         ids = [m.mutation_id for m in mutations]
-        logged: dict[str, tuple[str, str]] = {}
+        logged: dict[str, tuple[str, str, str]] = {}
         for start in range(0, len(ids), 500):
             for row in conn.execute(_LOGGED_MANY, {"ids": ids[start : start + 500]}):
-                logged[row.mutation_id] = (row.payload_sha256, row.verdict)
+                logged[row.mutation_id] = (row.payload_sha256, row.verdict, row.agent)
         return cls(logged, Seqs(conn))
 
 
@@ -138,13 +145,6 @@ def _apply_one(
     source: str | None,
     batch: _Batch,
 ) -> Verdict:
-    stored = batch.logged.get(m.mutation_id)
-    if stored is not None:
-        if stored[0] != fingerprint(m):
-            raise PushRefused(
-                422, "IDEMPOTENCY_KEY_REUSED", f"mutation {m.mutation_id} was already received with other content"
-            )
-        return Verdict.model_validate({**json.loads(stored[1]), "replayed": True})
     if batch.client is None:
         batch.client = _CLIENT_HELD.first(conn, {"d": request.device_id, "e": request.device_epoch})
         if batch.client is None:
@@ -152,6 +152,15 @@ def _apply_one(
         batch.last_client_seq = batch.client.last_client_seq
     if batch.client.agent != agent:
         raise PushRefused(403, "DEVICE_OF_ANOTHER_AGENT", "this device is registered to another agent")
+    stored = batch.logged.get(m.mutation_id)
+    if stored is not None:
+        if stored[2] != agent:  # another agent's command: its verdict is not the caller's to read
+            raise PushRefused(409, "MUTATION_ID_TAKEN", f"mutation id {m.mutation_id} is taken; make a new one")
+        if stored[0] != fingerprint(m):
+            raise PushRefused(
+                422, "IDEMPOTENCY_KEY_REUSED", f"mutation {m.mutation_id} was already received with other content"
+            )
+        return Verdict.model_validate({**json.loads(stored[1]), "replayed": True})
     last = batch.last_client_seq or 0
     if m.client_seq <= last:
         raise PushRefused(
@@ -204,7 +213,7 @@ def _apply_one(
                 name=m.name,
                 agent=agent,
                 account_id=str(account_id),
-                args=json.dumps(m.args, separators=(",", ":"), ensure_ascii=False),
+                args=json.dumps(cleaned(m.args), separators=(",", ":"), ensure_ascii=False),  # supervisors read it
                 level=outcome.approval["level"],
                 why=outcome.approval["why"],
                 requested_at=now.isoformat(),
@@ -240,7 +249,7 @@ def _apply_one(
             "received_at": now.isoformat(),
         },
     )
-    batch.logged[m.mutation_id] = (sha, verdict_json)  # a copy later in the batch is a replay of it
+    batch.logged[m.mutation_id] = (sha, verdict_json, agent)  # a copy later in the batch is a replay of it
     return verdict
 
 

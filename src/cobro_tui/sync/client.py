@@ -138,7 +138,7 @@ class ApiClient:
                     return text
                 data = json.loads(text)
                 return cleaned(data) if json_holds_controls(text) else data
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested past what can be read
                 raise Unreachable("the server's answer was cut or garbled") from None
         if status in (429, 503):
             raise RetryLater("the server is busy", _retry_after(response))
@@ -151,7 +151,7 @@ class ApiClient:
                 problem.get("message", ""),
                 problem.get("details", {}),
             )
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             code, message, details = "ERROR", body[:200].decode(errors="replace"), {}
         if status == 401:
             raise AuthFailed(f"{message or 'the session is not valid'}; run cobro-tui login again")
