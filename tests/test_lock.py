@@ -117,13 +117,21 @@ async def test_idle_time_locks_every_screen_without_personal_data_and_the_passwo
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen.id == "account" or type(app.screen).__name__ == "AccountScreen")
         heading = screen_text(app)
+        account = app.screen
+        account.revealed = True  # the agent had revealed the customer's data (v, with a reason)
+        account._fill()
         idle.now += 11 * 60
         app.check_idle()
         await pilot.pause()
         assert isinstance(app.screen, LockScreen)
         assert not [name for name in names if name in screen_text(app) and name in heading]
+        await pilot.resize_terminal(80, 24)  # a smaller window: the lock is drawn again, whole
+        await pilot.pause()
+        box = app.screen.query_one("#lock-box").region
+        assert box.right <= 80 and box.bottom <= 24, box
         await type_password(pilot, "correct horse")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "AccountScreen")
+        assert not account.revealed  # masked again: a new reason reveals it
     engine.dispose()
 
 

@@ -125,6 +125,10 @@ class SessionLock(ScreenKeys):
             return
         self.locked = True
         self.clear_notifications()  # a toast may name a customer
+        for screen in self.screen_stack:  # personal data revealed before the lock is masked again
+            hide = getattr(screen, "hide_personal_data", None)
+            if hide is not None:
+                hide()
         self.push_screen(LockScreen(self.session, mode), callback=self._unlocked)
 
     def _unlocked(self, _opened: bool | None) -> None:

@@ -312,6 +312,12 @@ class AccountScreen(CobroScreen):
         elif self.account_id is not None:
             self.app.push_screen(RevealReason(), self._reveal_for)
 
+    def hide_personal_data(self) -> None:
+        """The lock covers the screen: what was revealed is masked again (a new reason reveals it)."""
+        if self.revealed:
+            self.revealed = False
+            self._fill()
+
     def _reveal_for(self, reason: str | None) -> None:
         account_id = self.account_id
         if reason is None or account_id is None or self.view is None:
