@@ -72,7 +72,9 @@ def served(tmp_path: Path) -> Iterator[str]:
 
 @pytest.mark.slow
 def test_login_then_sync_prints_what_moved(tmp_path: Path, served: str) -> None:
-    login = run(tmp_path, "login", "--server", served, "--user", "agente01", stdin="demo\n")
+    nowhere = run(tmp_path, "login", "--user", "agente01", stdin="demo\n")
+    assert nowhere.returncode == 2 and "--server" in nowhere.stderr and "COBRO_SERVER_URL" in nowhere.stderr
+    login = run(tmp_path, "login", "--user", "agente01", stdin="demo\n", COBRO_SERVER_URL=served)  # the setting will do
     assert login.returncode == 0, login.stderr
     assert "Sesión iniciada como agente01" in login.stdout
     keyring_file = json.loads((tmp_path / "keyring.json").read_text())

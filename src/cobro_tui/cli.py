@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key", type=Path, metavar="FILE", help="the private key of --tls-cert (PEM)")
 
     login = sub.add_parser("login", help="sign in; the token is kept in the OS keyring or this machine's sealed vault")
-    login.add_argument("--server", required=True, metavar="URL")
+    login.add_argument("--server", metavar="URL", help="the server (default: server_url, COBRO_SERVER_URL)")
     login.add_argument("--user", required=True, metavar="U")
 
     sub.add_parser("logout", help="end this workstation's session on the server and remove its token here")
@@ -299,6 +299,9 @@ def _cmd_login(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     set_language(settings.lang)
+    args.server = args.server or settings.server_url
+    if not args.server:
+        raise _usage(t("cli.login_needs_server"))
     security = transport_security(settings)
     warning = security.check(args.server)  # refused before the password is asked, or warned
     if warning:
