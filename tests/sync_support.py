@@ -70,7 +70,7 @@ class Station:
 
     def accounts(self) -> list[tuple[str, str]]:
         with self.cache.connect() as conn:
-            return [tuple(r) for r in conn.exec_driver_sql("SELECT id, customer_id FROM account ORDER BY id")]  # type: ignore[misc]
+            return [tuple(r) for r in conn.exec_driver_sql("SELECT id, customer_id FROM account ORDER BY id")]
 
     def log_contact(self, account: tuple[str, str], code: str = "NC") -> LoggedContact:
         # Codes the policy wants the PCR with (a promise) get one.
@@ -103,7 +103,7 @@ class Station:
         )
         return promise, item
 
-    def outbox(self) -> list[tuple[str, str, dict | None]]:  # type: ignore[type-arg]
+    def outbox(self) -> list[tuple[str, str, dict | None]]:
         with self.cache.connect() as conn:
             rows = conn.exec_driver_sql("SELECT mutation_id, state, verdict_json FROM outbox ORDER BY client_seq").all()
         return [(r[0], r[1], json.loads(r[2]) if r[2] else None) for r in rows]
@@ -207,9 +207,9 @@ def integration_headers(url: str, scopes: tuple[str, ...] = ("payments",), name:
 def push_commands(
     station: Station,
     server_engine: Engine,
-    *mutations: tuple[str, dict],  # type: ignore[type-arg]
+    *mutations: tuple[str, dict],
     at: datetime = NOW,
-) -> list[dict]:  # type: ignore[type-arg]
+) -> list[dict]:
     """Hand-made commands pushed from the station's device after what it has already pushed, as a
     workstation (or an attacker holding its token) would; the server's verdicts."""
     from cobro_tui.server.schema import sync_clients

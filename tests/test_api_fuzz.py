@@ -35,7 +35,7 @@ def tokens(live: ServerThread) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture
-def api_schema(live: ServerThread):  # type: ignore[no-untyped-def]
+def api_schema(live: ServerThread):
     loaded = schemathesis.openapi.from_url(f"{live.url}/openapi.json")
     loaded.config.update(base_url=live.url)
     # Signing out is tested on its own (test_sessions): here it would end the tokens the rest use.
@@ -45,7 +45,7 @@ def api_schema(live: ServerThread):  # type: ignore[no-untyped-def]
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
-def no_server_error(ctx, response, case) -> None:  # type: ignore[no-untyped-def]
+def no_server_error(ctx, response, case) -> None:
     """A 5xx is a bug, whatever was sent."""
     assert response.status_code < 500, (
         f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
@@ -59,7 +59,7 @@ def no_server_error(ctx, response, case) -> None:  # type: ignore[no-untyped-def
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
 )
-def test_no_answer_is_a_server_error_or_off_its_schema(case, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_no_answer_is_a_server_error_or_off_its_schema(case, tokens) -> None:
     for headers in tokens.values():
         case.call_and_validate(
             headers=headers,

@@ -23,12 +23,12 @@ from cobro_tui.server.feed import Doc, Tx, get_doc
 
 
 @pytest.fixture
-def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+def server(tmp_path: Path):
     with running_server(tmp_path, accounts=40, seed=5) as running:
         yield running
 
 
-def _two_broken_promises(engine, account_id: str) -> None:  # type: ignore[no-untyped-def]
+def _two_broken_promises(engine, account_id: str) -> None:
     """On the server: the account's debtor broke two promises this month."""
     with write_tx(engine) as conn:
         account = get_doc(conn, "account", account_id)
@@ -51,7 +51,7 @@ def _two_broken_promises(engine, account_id: str) -> None:  # type: ignore[no-un
             )
 
 
-def _held_promise(tmp_path: Path, server, clock: FixedClock, policy: Policy) -> tuple[Station, str, Promise]:  # type: ignore[no-untyped-def]
+def _held_promise(tmp_path: Path, server, clock: FixedClock, policy: Policy) -> tuple[Station, str, Promise]:
     """agente01's workstation, synced, with a promise the server holds for a supervisor (two broken before)."""
     from cobro_tui.bootstrap import build_workstation
     from cobro_tui.settings import load_settings
@@ -89,7 +89,7 @@ def _held_promise(tmp_path: Path, server, clock: FixedClock, policy: Policy) -> 
 def test_a_promise_after_broken_ones_waits_for_a_supervisor_who_approves_it(
     tmp_path: Path,
     server,
-    clock: FixedClock,  # type: ignore[no-untyped-def]
+    clock: FixedClock,
     policy: Policy,
 ) -> None:
     engine, thread = server
@@ -141,7 +141,7 @@ def test_a_promise_after_broken_ones_waits_for_a_supervisor_who_approves_it(
 def test_a_denied_promise_comes_back_rejected_with_the_supervisors_reason(
     tmp_path: Path,
     server,
-    clock: FixedClock,  # type: ignore[no-untyped-def]
+    clock: FixedClock,
     policy: Policy,
 ) -> None:
     engine, thread = server
@@ -182,14 +182,14 @@ def test_only_a_manager_decides_what_needs_a_manager() -> None:
 
 
 @pytest.fixture
-def bigger_server(tmp_path: Path):  # type: ignore[no-untyped-def]
+def bigger_server(tmp_path: Path):
     with running_server(tmp_path, accounts=300, seed=5) as running:
         yield running
 
 
 def test_settlements_within_the_agents_discount_apply_above_it_and_restructures_wait(
     tmp_path: Path,
-    bigger_server,  # type: ignore[no-untyped-def]
+    bigger_server,
     clock: FixedClock,
     policy: Policy,
 ) -> None:
@@ -216,7 +216,7 @@ def test_settlements_within_the_agents_discount_apply_above_it_and_restructures_
     late = [*late[:2], middle[0]]
     first_due = NOW.date() + timedelta(days=5)
 
-    def settle(account_id: str, percent_off: int):  # type: ignore[no-untyped-def]
+    def settle(account_id: str, percent_off: int):
         account = ws.accounts.open(account_id).file.account
         pay = Money(account.balance.centavos - account.balance.centavos * percent_off // 100)
         return account, ws.plans.propose(
@@ -261,7 +261,7 @@ def test_settlements_within_the_agents_discount_apply_above_it_and_restructures_
 async def test_the_supervisor_approves_from_the_inbox_and_the_agent_sees_it(
     tmp_path: Path,
     server,
-    clock: FixedClock,  # type: ignore[no-untyped-def]
+    clock: FixedClock,
     policy: Policy,
 ) -> None:
     from textual.widgets import DataTable, Input, Select, Static
@@ -305,7 +305,7 @@ async def test_the_supervisor_approves_from_the_inbox_and_the_agent_sees_it(
         )
 
 
-def test_a_supervisor_signing_in_is_remembered_as_one(tmp_path: Path, server) -> None:  # type: ignore[no-untyped-def]
+def test_a_supervisor_signing_in_is_remembered_as_one(tmp_path: Path, server) -> None:
     from cobro_tui.bootstrap import open_user_cache, sign_in
     from cobro_tui.settings import load_settings
     from cobro_tui.store.sync_store import read_meta
@@ -321,7 +321,7 @@ def test_a_supervisor_signing_in_is_remembered_as_one(tmp_path: Path, server) ->
 
 def test_a_supervisor_reassigns_an_account_with_if_match_and_both_workstations_follow(
     tmp_path: Path,
-    server,  # type: ignore[no-untyped-def]
+    server,
     clock: FixedClock,
     policy: Policy,
 ) -> None:
@@ -351,7 +351,7 @@ def test_a_supervisor_reassigns_an_account_with_if_match_and_both_workstations_f
     assert again.status_code == 412  # the version moved with the reassignment
 
 
-async def test_a_supervisor_moves_marked_accounts_from_the_team_screen_and_both_workstations_follow(  # type: ignore[no-untyped-def]
+async def test_a_supervisor_moves_marked_accounts_from_the_team_screen_and_both_workstations_follow(
     tmp_path: Path, server, clock: FixedClock, policy: Policy
 ) -> None:
     from textual.widgets import Select, Static
@@ -414,7 +414,7 @@ async def test_a_supervisor_moves_marked_accounts_from_the_team_screen_and_both_
 
 def test_a_cancellation_waits_behind_its_held_promise_and_runs_once_it_is_approved(
     tmp_path: Path,
-    server,  # type: ignore[no-untyped-def]
+    server,
     clock: FixedClock,
     policy: Policy,
 ) -> None:
@@ -474,7 +474,7 @@ def test_a_cancellation_waits_behind_its_held_promise_and_runs_once_it_is_approv
     assert {i["mutation_id"]: i["status"] for i in everything}[cancel["mutation_id"]] == "released"
 
 
-def test_a_second_offer_behind_a_denied_one_is_judged_then_and_may_wait_for_a_decision_itself(  # type: ignore[no-untyped-def]
+def test_a_second_offer_behind_a_denied_one_is_judged_then_and_may_wait_for_a_decision_itself(
     tmp_path: Path, server, clock: FixedClock, policy: Policy
 ) -> None:
     engine, thread = server
@@ -500,7 +500,7 @@ def test_a_second_offer_behind_a_denied_one_is_judged_then_and_may_wait_for_a_de
 
 def test_held_verdicts_are_read_again_many_at_a_time_and_only_the_agents_own(
     tmp_path: Path,
-    server,  # type: ignore[no-untyped-def]
+    server,
     clock: FixedClock,
     policy: Policy,
 ) -> None:
@@ -527,7 +527,7 @@ def test_held_verdicts_are_read_again_many_at_a_time_and_only_the_agents_own(
 
 async def test_a_large_book_shows_its_most_overdue_accounts_and_a_marks_every_one(
     tmp_path: Path,
-    server,  # type: ignore[no-untyped-def]
+    server,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from textual.widgets import DataTable, Static
@@ -558,7 +558,7 @@ async def test_a_large_book_shows_its_most_overdue_accounts_and_a_marks_every_on
 
 def test_an_agent_cancels_a_promise_still_held_and_both_are_settled_in_order(
     tmp_path: Path,
-    server,  # type: ignore[no-untyped-def]
+    server,
     clock: FixedClock,
     policy: Policy,
 ) -> None:

@@ -24,7 +24,7 @@ from cobro_tui.store.sync_store import audit_anchor
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
+def server(tmp_path: Path) -> Iterator:
     with running_server(tmp_path, accounts=30, seed=4) as (engine, thread):
         with write_tx(engine) as conn:
             add_user(conn, "supervisor_sur", "demo", "supervisor", team="sur")
@@ -32,7 +32,7 @@ def server(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
 
 
 @pytest.fixture
-def station(tmp_path: Path, server, clock, policy) -> Station:  # type: ignore[no-untyped-def]
+def station(tmp_path: Path, server, clock, policy) -> Station:
     station = make_station(tmp_path, "a1", server[1].url, "agente01", clock, policy)
     assert station.round().ok
     for account in station.accounts()[:3]:
@@ -43,15 +43,15 @@ def station(tmp_path: Path, server, clock, policy) -> Station:  # type: ignore[n
 
 def _local(station: Station) -> list[tuple[int, str, str]]:
     with station.cache.connect() as conn:
-        return [tuple(r) for r in conn.exec_driver_sql("SELECT seq, hash, body FROM audit_event ORDER BY seq")]  # type: ignore[misc]
+        return [tuple(r) for r in conn.exec_driver_sql("SELECT seq, hash, body FROM audit_event ORDER BY seq")]
 
 
-def _codes(engine) -> list[str]:  # type: ignore[no-untyped-def]
+def _codes(engine) -> list[str]:
     with engine.connect() as conn:
         return list(conn.execute(select(security_events.c.code)).scalars())
 
 
-def test_each_sync_takes_the_new_events_to_the_server_which_keeps_them_as_sent(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_each_sync_takes_the_new_events_to_the_server_which_keeps_them_as_sent(server, station: Station) -> None:
     engine, thread = server
     local = _local(station)
     assert len(local) == 3
@@ -101,7 +101,7 @@ def _tamper(station: Station, sql: str, *params: object) -> None:
         conn.exec_driver_sql(sql, params)
 
 
-def test_a_truncated_tail_is_found_by_the_server_and_kept_there(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_a_truncated_tail_is_found_by_the_server_and_kept_there(server, station: Station) -> None:
     engine, thread = server
     _tamper(station, "DELETE FROM audit_event WHERE seq > 1")
     report = station.round()
@@ -115,7 +115,7 @@ def test_a_truncated_tail_is_found_by_the_server_and_kept_there(server, station:
     assert _codes(engine).count("AUDIT_TRUNCATED") == 1  # an alarm once, not at every round
 
 
-def test_a_chain_rebuilt_from_scratch_is_refused(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_a_chain_rebuilt_from_scratch_is_refused(server, station: Station) -> None:
     engine, _ = server
     _tamper(station, "DELETE FROM audit_event")
     prev = GENESIS
@@ -138,7 +138,7 @@ def test_a_chain_rebuilt_from_scratch_is_refused(server, station: Station) -> No
         assert conn.execute(select(audit_chain.c.seq).where(audit_chain.c.seq == 4)).first() is None
 
 
-def test_forged_events_are_refused(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_forged_events_are_refused(server, station: Station) -> None:
     _engine, thread = server
     head = _local(station)[-1]
     device = station.device.device_id
@@ -183,7 +183,7 @@ def test_forged_events_are_refused(server, station: Station) -> None:  # type: i
     )
 
 
-def test_the_valid_events_before_a_forged_one_are_kept_and_the_head_moves_with_them(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_the_valid_events_before_a_forged_one_are_kept_and_the_head_moves_with_them(server, station: Station) -> None:
     engine, thread = server
     device = station.device.device_id
     prev, events = _local(station)[-1][1], []
@@ -233,7 +233,7 @@ def _cli(home: Path, *args: str, stdin: str | None = None) -> subprocess.Complet
 
 
 @pytest.mark.slow
-def test_audit_verify_compares_with_the_server_and_says_when_it_could_not_ask(tmp_path: Path, server) -> None:  # type: ignore[no-untyped-def]
+def test_audit_verify_compares_with_the_server_and_says_when_it_could_not_ask(tmp_path: Path, server) -> None:
     from cobro_tui.store.engine import CacheFile
 
     _engine, thread = server

@@ -24,20 +24,20 @@ from cobro_tui.server.schema import entities, security_events
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
+def server(tmp_path: Path) -> Iterator:
     with running_server(tmp_path, accounts=60, seed=14) as running:
         yield running
 
 
 @pytest.fixture
-def mallory(tmp_path: Path, server, clock: FixedClock, policy: Policy) -> Station:  # type: ignore[no-untyped-def]
+def mallory(tmp_path: Path, server, clock: FixedClock, policy: Policy) -> Station:
     """agente01's workstation: a valid token, and intentions of its own."""
     station = make_station(tmp_path, "mallory", server[1].url, "agente01", clock, policy)
     assert station.round().ok
     return station
 
 
-def _theirs(engine, agent: str = "agente02") -> Any:  # type: ignore[no-untyped-def]
+def _theirs(engine, agent: str = "agente02") -> Any:
     """One of another agent's accounts (id, customer) on the server."""
     with engine.connect() as conn:
         return conn.execute(
@@ -80,7 +80,7 @@ def _promise(account_id: str, **changes: Any) -> dict[str, Any]:
     }
 
 
-def _security(engine) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
+def _security(engine) -> list[tuple[str, str | None]]:
     with engine.connect() as conn:
         return [(r.code, r.actor) for r in conn.execute(select(security_events).order_by(security_events.c.id))]
 
@@ -90,7 +90,7 @@ def _refused(verdict: dict[str, Any], code: str) -> None:
     assert verdict["reason"]["code"] == code, verdict
 
 
-def test_another_agents_promise_cannot_be_cancelled(server, mallory: Station, tmp_path: Path, clock, policy) -> None:  # type: ignore[no-untyped-def]
+def test_another_agents_promise_cannot_be_cancelled(server, mallory: Station, tmp_path: Path, clock, policy) -> None:
     engine, thread = server
     victim = make_station(tmp_path, "victim", thread.url, "agente02", clock, policy)
     assert victim.round().ok
@@ -103,7 +103,7 @@ def test_another_agents_promise_cannot_be_cancelled(server, mallory: Station, tm
     assert ("NOT_YOUR_ACCOUNT", "agente01") in _security(engine)
 
 
-def test_a_cease_request_on_another_agents_customer_is_refused_and_reaches_no_feed(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
+def test_a_cease_request_on_another_agents_customer_is_refused_and_reaches_no_feed(server, mallory: Station) -> None:
     engine, _ = server
     theirs = _theirs(engine)
     restriction = {
@@ -121,7 +121,7 @@ def test_a_cease_request_on_another_agents_customer_is_refused_and_reaches_no_fe
         assert get_doc(conn, "restriction", restriction["id"]) is None
 
 
-def test_an_old_cursor_does_not_open_an_account_never_held(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
+def test_an_old_cursor_does_not_open_an_account_never_held(server, mallory: Station) -> None:
     engine, _ = server
     theirs = _theirs(engine)
     for name, args in (
@@ -165,7 +165,7 @@ def test_an_old_cursor_does_not_open_an_account_never_held(server, mallory: Stat
             assert get_doc(conn, "promise" if name.startswith("promise") else "payment_plan", args["id"]) is None
 
 
-def _next_seq(engine, station: Station) -> int:  # type: ignore[no-untyped-def]
+def _next_seq(engine, station: Station) -> int:
     from cobro_tui.server.schema import sync_clients
 
     with engine.connect() as conn:
@@ -179,7 +179,7 @@ def _next_seq(engine, station: Station) -> int:  # type: ignore[no-untyped-def]
         )
 
 
-def test_facts_of_an_account_count_only_for_the_time_it_was_held(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
+def test_facts_of_an_account_count_only_for_the_time_it_was_held(server, mallory: Station) -> None:
     engine, _ = server
     mine = mallory.accounts()[0]
     reassign(engine, mine[0], "agente02", NOW - timedelta(hours=1))
@@ -219,7 +219,7 @@ def test_server_owned_fields_are_refused_and_nothing_is_stored(server, mallory: 
     assert ("SERVER_OWNED_FIELD", "agente01") in _security(engine)
 
 
-def test_contacts_out_of_bounds_or_of_other_records_are_refused(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
+def test_contacts_out_of_bounds_or_of_other_records_are_refused(server, mallory: Station) -> None:
     engine, _ = server
     account_id, customer_id = mallory.accounts()[0]
     theirs = _theirs(engine)
@@ -263,7 +263,7 @@ def test_contacts_out_of_bounds_or_of_other_records_are_refused(server, mallory:
     assert account is not None and not str(account.data.get("last_contact_at", "")).startswith(("2100", "9999"))
 
 
-def test_hostile_text_and_huge_numbers_get_a_422_never_a_500(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_text_and_huge_numbers_get_a_422_never_a_500(server, mallory: Station) -> None:
     engine, thread = server
     url, headers = thread.url, auth_headers(thread.url, "agente01")
     account_id = mallory.accounts()[0][0]
@@ -329,7 +329,7 @@ def test_hostile_text_and_huge_numbers_get_a_422_never_a_500(server, mallory: St
         assert answer.json()["code"] == "MALFORMED_REQUEST"
 
 
-def test_texts_lose_their_control_characters_and_have_limits(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
+def test_texts_lose_their_control_characters_and_have_limits(server, mallory: Station) -> None:
     engine, _ = server
     account_id = mallory.accounts()[0][0]
     clean, huge = (
@@ -344,7 +344,7 @@ def test_texts_lose_their_control_characters_and_have_limits(server, mallory: St
     assert note is not None and note.data["text"] == "ok]0;PWNED 2Jya\nfin" and note.data["author"] == "agente01"
 
 
-def test_a_bad_command_does_not_hold_up_the_outbox(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_command_does_not_hold_up_the_outbox(server, mallory: Station) -> None:
     engine, _ = server
     account = mallory.accounts()[0]
     bad, good = push_commands(
@@ -355,7 +355,7 @@ def test_a_bad_command_does_not_hold_up_the_outbox(server, mallory: Station) -> 
     assert mallory.round().ok  # the workstation goes on after hand-made commands took its numbers
 
 
-def test_supervisors_read_the_security_events_of_their_team_only(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
+def test_supervisors_read_the_security_events_of_their_team_only(server, mallory: Station) -> None:
     engine, thread = server
     url = thread.url
     push_commands(mallory, engine, ("promise.create@1", _promise(_theirs(engine).id)))
@@ -372,7 +372,7 @@ def test_supervisors_read_the_security_events_of_their_team_only(server, mallory
     assert not any("full_name" in json.dumps(d) for d in stored)  # ids and codes, never a person's data
 
 
-def test_a_batch_refused_part_way_keeps_the_feed_numbered_without_gaps(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
+def test_a_batch_refused_part_way_keeps_the_feed_numbered_without_gaps(server, mallory: Station) -> None:
     """A push counts its feed's seqs in memory and writes the counter once: what a refusal undoes
     gives its numbers back, and the next writer goes on from the last one kept."""
     from sqlalchemy import func
@@ -435,7 +435,7 @@ def test_a_batch_refused_part_way_keeps_the_feed_numbered_without_gaps(server, m
 
 def test_another_agents_ids_are_neither_replayed_nor_confirmed_nor_overwritten(
     server, mallory: Station, tmp_path: Path, clock, policy
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     engine, thread = server
     victim = make_station(tmp_path, "victim", thread.url, "agente02", clock, policy)
     assert victim.round().ok
@@ -485,7 +485,7 @@ def test_another_agents_ids_are_neither_replayed_nor_confirmed_nor_overwritten(
     assert ("FOREIGN_RECORD", "agente01") in _security(engine)
 
 
-def test_a_device_is_one_agents_whatever_its_epoch(server, mallory: Station, tmp_path: Path, clock, policy) -> None:  # type: ignore[no-untyped-def]
+def test_a_device_is_one_agents_whatever_its_epoch(server, mallory: Station, tmp_path: Path, clock, policy) -> None:
     _, thread = server
     victim = make_station(tmp_path, "victim", thread.url, "agente02", clock, policy)
     assert victim.round().ok
@@ -504,7 +504,7 @@ def test_a_device_is_one_agents_whatever_its_epoch(server, mallory: Station, tmp
         assert answer.status_code == 403 and answer.json()["code"] == "DEVICE_OF_ANOTHER_AGENT", answer.text
 
 
-def test_values_nested_past_any_record_are_refused_never_a_500(server, mallory: Station) -> None:  # type: ignore[no-untyped-def]
+def test_values_nested_past_any_record_are_refused_never_a_500(server, mallory: Station) -> None:
     from cobro_tui.domain.audit import event_body, link_hash
     from cobro_tui.store.audit_log import chain_head
 

@@ -32,7 +32,7 @@ from cobro_tui.store.outbox import pending
 TRUSTED = ("support.keyrings.MemoryKeyring",)  # the test keyring stands in for a desktop's
 
 
-def _first_account(engine) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def _first_account(engine) -> tuple[str, str]:
     with engine.connect() as conn:
         return conn.exec_driver_sql("SELECT id, customer_id FROM account ORDER BY id LIMIT 1").one()
 
@@ -108,7 +108,7 @@ def test_a_keyring_off_the_allow_list_is_refused_however_it_calls_itself(tmp_pat
     from support.keyrings import FileKeyring
 
     class PlaintextKeyring(FileKeyring):
-        priority = 50  # type: ignore[assignment]
+        priority = 50
 
     for module in ("keyrings.alt.file", "mycompany.keyring", "keyring.backends.SecretServiceLookalike"):
         PlaintextKeyring.__module__ = module
@@ -126,7 +126,7 @@ def test_memory_key_store_keeps_keys_in_the_process_only(tmp_path: Path) -> None
     assert keyring.get_keyring().secrets == {}  # type: ignore[attr-defined]
 
 
-def _workstation(cache_file: CacheFile, policy: Policy, clock: FixedClock):  # type: ignore[no-untyped-def]
+def _workstation(cache_file: CacheFile, policy: Policy, clock: FixedClock):
     engine = cache_file.open()
     return engine, build_workstation(engine, load_settings(), clock, policy, "agente01", "demo")
 

@@ -19,7 +19,7 @@ from cobro_tui.server.schema import decisions
 
 
 @pytest.fixture
-def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+def server(tmp_path: Path):
     with running_server(tmp_path, accounts=30, seed=11) as running:
         yield running
 
@@ -33,7 +33,7 @@ def _audited(station, event: str) -> list[dict]:  # type: ignore[no-untyped-def,
 def test_a_promise_and_a_refusal_carry_what_the_agent_saw_to_the_server(
     tmp_path: Path,
     server,
-    clock: FixedClock,  # type: ignore[no-untyped-def]
+    clock: FixedClock,
     policy: Policy,
 ) -> None:
     from sqlalchemy import select

@@ -59,7 +59,7 @@ TABLES = (
 
 
 @pytest.fixture(scope="module")
-def book(policy: Policy) -> list:  # type: ignore[type-arg]
+def book(policy: Policy) -> list:
     return list(generate_portfolio(PortfolioSpec(3000, 11, NOW, policy.buckets)))
 
 
@@ -100,7 +100,7 @@ def test_exactly_the_requested_number_of_accounts(policy: Policy) -> None:
         assert made == n
 
 
-def test_customers_live_in_all_four_zones_and_on_the_border(book: list) -> None:  # type: ignore[type-arg]
+def test_customers_live_in_all_four_zones_and_on_the_border(book: list) -> None:
     places = {c.place.municipality for c in book}
     zones = {c.place.tz for c in book}
     assert places >= BORDER
@@ -120,7 +120,7 @@ def test_customers_live_in_all_four_zones_and_on_the_border(book: list) -> None:
         assert len(place.inegi_code) == 5 and place.inegi_code.isdigit()
 
 
-def test_identifiers_are_well_formed(book: list) -> None:  # type: ignore[type-arg]
+def test_identifiers_are_well_formed(book: list) -> None:
     for bundle in book[:500]:
         customer = bundle.customer
         assert curp.is_valid(customer.curp), customer.curp
@@ -138,7 +138,7 @@ def test_identifiers_are_well_formed(book: list) -> None:  # type: ignore[type-a
                 assert luhn.is_valid(item.account.number)
 
 
-def test_a_realistic_spread_of_products_buckets_and_balances(book: list, policy: Policy) -> None:  # type: ignore[type-arg]
+def test_a_realistic_spread_of_products_buckets_and_balances(book: list, policy: Policy) -> None:
     accounts = [item.account for bundle in book for item in bundle.accounts]
     products = Counter(a.product for a in accounts)
     buckets = Counter(a.bucket for a in accounts)
@@ -157,7 +157,7 @@ def test_a_realistic_spread_of_products_buckets_and_balances(book: list, policy:
     assert sum(1 for bundle in book if len(bundle.accounts) > 1) > len(book) * 0.15
 
 
-def test_history_references_and_restrictions_are_there(book: list) -> None:  # type: ignore[type-arg]
+def test_history_references_and_restrictions_are_there(book: list) -> None:
     items = [item for bundle in book for item in bundle.accounts]
     roles = Counter(ref.role for item in items for ref in item.references)
     assert set(roles) == set(ReferenceRole)
@@ -208,7 +208,7 @@ def test_bucket_histories_follow_on_without_gaps_and_some_accounts_cured_before(
 
     spec = PortfolioSpec(400, 3, NOW, load_policy().buckets)
     accounts = [a for bundle in generate_portfolio(spec) for a in bundle.accounts]
-    histories: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
+    histories: dict[str, list] = defaultdict(list)
     for item in accounts:
         for entry in item.bucket_history:
             histories[item.account.id].append(entry)

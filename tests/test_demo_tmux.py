@@ -61,7 +61,7 @@ class Tmux:
 
 
 @pytest.fixture
-def tmux(tmp_path: Path):  # type: ignore[no-untyped-def]
+def tmux(tmp_path: Path):
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed here (.ci/run installs it for CI)")
     env = cli_env(

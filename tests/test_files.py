@@ -61,7 +61,7 @@ def test_agreements_and_exports_older_than_the_setting_are_removed_at_start(tmp_
     assert kept.exists() and cache.exists() and not gone.exists() and not export.exists()
 
 
-def test_the_workstation_removes_expired_documents_when_it_starts(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_workstation_removes_expired_documents_when_it_starts(tmp_path: Path, monkeypatch) -> None:
     import pytest
 
     from cobro_tui.bootstrap import NoCache, run_workstation

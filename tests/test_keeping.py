@@ -108,7 +108,7 @@ def test_a_final_promise_stays_final_but_still_takes_its_share() -> None:
     st.lists(st.tuples(st.integers(1, 5000), st.integers(0, 60)), max_size=8),
     st.integers(0, 70),
 )
-def test_no_payment_is_counted_twice_and_kept_means_paid_in_full(promised, payments, today_offset) -> None:  # type: ignore[no-untyped-def]
+def test_no_payment_is_counted_twice_and_kept_means_paid_in_full(promised, payments, today_offset) -> None:
     start = date(2026, 11, 1)
     promises = [
         promise(f"p{i}", pesos, start + timedelta(days=made + due), start + timedelta(days=made), grace)
@@ -138,12 +138,12 @@ from cobro_tui.domain.ids import new_id  # noqa: E402
 
 
 @pytest.fixture
-def server(tmp_path):  # type: ignore[no-untyped-def]
+def server(tmp_path):
     with running_server(tmp_path, accounts=30, seed=9) as running:
         yield running
 
 
-def test_a_payment_from_the_feed_keeps_the_promise_and_the_workstation_sees_it(tmp_path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
+def test_a_payment_from_the_feed_keeps_the_promise_and_the_workstation_sees_it(tmp_path, server, clock, policy) -> None:
     from cobro_tui.bootstrap import build_workstation
     from cobro_tui.settings import load_settings
 
@@ -185,7 +185,7 @@ def test_a_payment_from_the_feed_keeps_the_promise_and_the_workstation_sees_it(t
     assert tracked.item.status is PromiseStatus.KEPT and tracked.sync_state == "synced"
 
 
-def test_an_unpaid_promise_breaks_after_its_grace_and_raises_the_account(tmp_path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
+def test_an_unpaid_promise_breaks_after_its_grace_and_raises_the_account(tmp_path, server, clock, policy) -> None:
     from cobro_tui.bootstrap import build_workstation
     from cobro_tui.server.keeping import sweep
     from cobro_tui.settings import load_settings
@@ -217,7 +217,7 @@ def test_an_unpaid_promise_breaks_after_its_grace_and_raises_the_account(tmp_pat
     assert "promise_broken" in [r.factor for r in ws.queue.reasons(account_id)]  # the account goes up the queue
 
 
-def test_the_workstation_judges_a_payment_it_has_before_the_server_does(tmp_path, clock, policy) -> None:  # type: ignore[no-untyped-def]
+def test_the_workstation_judges_a_payment_it_has_before_the_server_does(tmp_path, clock, policy) -> None:
     from dataclasses import replace as copy
 
     from cobro_tui.domain.account_file import AccountFile, Tracked
@@ -228,7 +228,7 @@ def test_the_workstation_judges_a_payment_it_has_before_the_server_does(tmp_path
         customer=None,
         other_accounts=(),
         contact_points=(),
-        references=(),  # type: ignore[arg-type]
+        references=(),
         payments=(paid("x", 1000, date(2026, 11, 9)),),
         promises=(Tracked(base, "synced"),),
         plans=(),
@@ -244,7 +244,7 @@ def test_the_workstation_judges_a_payment_it_has_before_the_server_does(tmp_path
     ]
 
 
-def _plan(down: int, dues: list[tuple[int, date]], made: date = date(2026, 11, 1)):  # type: ignore[no-untyped-def]
+def _plan(down: int, dues: list[tuple[int, date]], made: date = date(2026, 11, 1)):
     from cobro_tui.domain.models import Installment, PaymentPlan
 
     return PaymentPlan(
@@ -257,7 +257,7 @@ def _plan(down: int, dues: list[tuple[int, date]], made: date = date(2026, 11, 1
     )
 
 
-def plan_state(plan, payments, today, promises=()):  # type: ignore[no-untyped-def]
+def plan_state(plan, payments, today, promises=()):
     from cobro_tui.domain.keeping import evaluate_all
 
     _, (judged,) = evaluate_all(list(promises), [plan], payments, today)
@@ -288,7 +288,7 @@ def test_payments_go_to_promises_and_installments_in_the_order_they_fall_due() -
     assert plans[0].status.value == "active" and plans[0].installments[0].status.value == "partial"
 
 
-def test_a_plans_down_payment_from_the_feed_makes_it_active_on_both_sides(tmp_path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
+def test_a_plans_down_payment_from_the_feed_makes_it_active_on_both_sides(tmp_path, server, clock, policy) -> None:
     from cobro_tui.bootstrap import build_workstation
     from cobro_tui.domain.models import PlanStatus
     from cobro_tui.domain.plans import Frequency

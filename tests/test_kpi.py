@@ -121,12 +121,12 @@ from sync_support import auth_headers, integration_headers, make_station, runnin
 
 
 @pytest.fixture
-def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+def server(tmp_path: Path):
     with running_server(tmp_path, accounts=60, seed=13) as running:
         yield running
 
 
-def test_the_kpi_endpoint_counts_what_the_agents_logged_in_the_period(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
+def test_the_kpi_endpoint_counts_what_the_agents_logged_in_the_period(tmp_path: Path, server, clock, policy) -> None:
     _engine, thread = server
     station = make_station(tmp_path, "kpi", thread.url, "agente01", clock, policy)
     assert station.round().ok
@@ -172,7 +172,7 @@ def test_the_kpi_endpoint_counts_what_the_agents_logged_in_the_period(tmp_path: 
     assert bad.status_code == 422
 
 
-def test_the_kept_rate_from_the_server_equals_the_formula_on_its_documents(server) -> None:  # type: ignore[no-untyped-def]
+def test_the_kept_rate_from_the_server_equals_the_formula_on_its_documents(server) -> None:
     from sqlalchemy import select
 
     from cobro_tui.domain.keeping import deadline
@@ -209,7 +209,7 @@ def test_the_kept_rate_from_the_server_equals_the_formula_on_its_documents(serve
     assert sum(a.recovered for a in found.by_agent) == found.recovered.amount > 0
 
 
-def test_whole_hours_from_the_hourly_counts_and_cut_hours_from_the_attempts_agree(server, policy) -> None:  # type: ignore[no-untyped-def]
+def test_whole_hours_from_the_hourly_counts_and_cut_hours_from_the_attempts_agree(server, policy) -> None:
     from collections import Counter
     from zoneinfo import ZoneInfo
 
@@ -255,7 +255,7 @@ def test_whole_hours_from_the_hourly_counts_and_cut_hours_from_the_attempts_agre
     assert folded[9]["attempts"] == sum(1 for r in tried if r.started_at[11:13] == "15")
 
 
-def test_supervisors_see_each_workstations_sync_health(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
+def test_supervisors_see_each_workstations_sync_health(tmp_path: Path, server, clock, policy) -> None:
     from cobro_tui import __version__
 
     _, thread = server
@@ -277,7 +277,7 @@ def test_supervisors_see_each_workstations_sync_health(tmp_path: Path, server, c
     assert seen["pending_items"] == 1 and seen["oldest_pending_at"].startswith("2026-11-22T16:30")
 
 
-async def test_the_supervisor_app_shows_the_workstations(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
+async def test_the_supervisor_app_shows_the_workstations(tmp_path: Path, server, clock, policy) -> None:
     from textual.widgets import DataTable
     from ui_support import supervisor_app, wait_for
 
@@ -303,7 +303,7 @@ async def test_the_supervisor_app_shows_the_workstations(tmp_path: Path, server,
     assert lines[1].startswith(f"agente01,{station.device.device_id},") and len(lines) == 2
 
 
-def test_a_supervisor_sees_the_teams_queues(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
+def test_a_supervisor_sees_the_teams_queues(tmp_path: Path, server, clock, policy) -> None:
     _engine, thread = server
     station = make_station(tmp_path, "team", thread.url, "agente01", clock, policy)
     assert station.round().ok
@@ -325,7 +325,7 @@ def test_a_supervisor_sees_the_teams_queues(tmp_path: Path, server, clock, polic
     assert first["promises_due_today"] == due
 
 
-async def test_the_supervisor_app_shows_the_teams_queues(tmp_path: Path, server, clock, policy) -> None:  # type: ignore[no-untyped-def]
+async def test_the_supervisor_app_shows_the_teams_queues(tmp_path: Path, server, clock, policy) -> None:
     from textual.widgets import DataTable
     from ui_support import supervisor_app, wait_for
 
@@ -346,7 +346,7 @@ async def test_the_supervisor_app_shows_the_teams_queues(tmp_path: Path, server,
         )
 
 
-def test_aging_roll_rates_and_vintage_from_the_server_equal_the_formulas_on_its_documents(server, policy) -> None:  # type: ignore[no-untyped-def]
+def test_aging_roll_rates_and_vintage_from_the_server_equal_the_formulas_on_its_documents(server, policy) -> None:
     from sqlalchemy import select
 
     from cobro_tui.domain.records import from_record
@@ -412,7 +412,7 @@ def test_aging_roll_rates_and_vintage_from_the_server_equal_the_formulas_on_its_
 
 async def test_the_dashboard_shows_the_weeks_kpis_aging_bars_and_roll_rates_and_exports_them(
     tmp_path: Path, server, clock, policy
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from textual.widgets import DataTable, Static
     from ui_support import supervisor_app, wait_for
 
@@ -466,7 +466,7 @@ async def test_the_dashboard_shows_the_weeks_kpis_aging_bars_and_roll_rates_and_
     assert (folder / "vintage.csv").read_text().splitlines()[0].endswith(",month_12")
 
 
-def test_the_migrations_fill_the_projections_from_the_documents_already_stored(server) -> None:  # type: ignore[no-untyped-def]
+def test_the_migrations_fill_the_projections_from_the_documents_already_stored(server) -> None:
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import func, select
@@ -524,7 +524,7 @@ def test_a_recovery_target_is_prorated_by_the_periods_days() -> None:
     assert recovery_figures(payments, date(2026, 11, 16), date(2026, 11, 22), None).share is None  # no target set
 
 
-def test_the_amount_recovered_follows_the_payments_the_server_receives(server) -> None:  # type: ignore[no-untyped-def]
+def test_the_amount_recovered_follows_the_payments_the_server_receives(server) -> None:
     engine, thread = server
     supervisor = auth_headers(thread.url, "supervisor01")
     params = {"since": (NOW - timedelta(days=7)).isoformat(), "until": NOW.isoformat()}
@@ -556,7 +556,7 @@ def test_the_amount_recovered_follows_the_payments_the_server_receives(server) -
     assert manager["target"] is None and manager["share"] is None and manager["amount"] == 0  # no team sur, no target
 
 
-def select_accounts_of(agent: str):  # type: ignore[no-untyped-def]
+def select_accounts_of(agent: str):
     from sqlalchemy import select
 
     from cobro_tui.server.schema import entities

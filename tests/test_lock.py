@@ -43,7 +43,7 @@ class Idle:
         return self.now
 
 
-def screen_text(app) -> str:  # type: ignore[no-untyped-def]
+def screen_text(app) -> str:
     """Everything the terminal shows now (the SVG screenshot's text)."""
     import html
     import re
@@ -52,12 +52,12 @@ def screen_text(app) -> str:  # type: ignore[no-untyped-def]
     return html.unescape(" ".join(re.findall(r">([^<>]+)</text>", svg))).replace("\xa0", " ")
 
 
-def names_in_queue(app) -> list[str]:  # type: ignore[no-untyped-def]
+def names_in_queue(app) -> list[str]:
     table = app.screen.query_one(QueueTable)
     return [str(table.get_row_at(row)[0]).split()[-1] for row in range(min(5, table.row_count))]
 
 
-async def type_password(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+async def type_password(pilot, text: str) -> None:
     field = pilot.app.screen.query_one("#lock-password", Input)
     await wait_for(pilot, lambda: not field.disabled)
     field.value = text
@@ -67,7 +67,7 @@ async def type_password(pilot, text: str) -> None:  # type: ignore[no-untyped-de
     )
 
 
-def offline_app(tmp_path: Path, policy: Policy):  # type: ignore[no-untyped-def]
+def offline_app(tmp_path: Path, policy: Policy):
     """agente01's workstation on a generated cache, its session kept in the (test) keyring."""
     cache = CacheFile(tmp_path / "lock-cache.db", secrets.token_bytes(32))
     engine = cache.open()
@@ -80,7 +80,7 @@ def offline_app(tmp_path: Path, policy: Policy):  # type: ignore[no-untyped-def]
     guard = session_guard(settings, SERVER, "agente01", store)
     app = build_app(settings, clock, build_workstation(engine, settings, clock, policy, "agente01", "demo"), guard)
     idle = Idle()
-    app.idle_clock = idle  # type: ignore[method-assign]
+    app.idle_clock = idle
     return app, idle, store, engine
 
 

@@ -68,7 +68,7 @@ def promise(amount: int, due_on: date, status: PromiseStatus = PromiseStatus.OPE
     )
 
 
-def keys(verdict) -> list[str]:  # type: ignore[no-untyped-def]
+def keys(verdict) -> list[str]:
     return [p.key for p in verdict.problems]
 
 
@@ -301,17 +301,17 @@ def test_a_promise_result_needs_the_whole_pcr_where_the_policy_says_so(tmp_path:
         "direction": Direction.INBOUND,
     }
     with pytest.raises(UserFacingError) as refused:
-        contacts.log(**base, result_code="PP", problem_code="desempleo")  # type: ignore[arg-type]
+        contacts.log(**base, result_code="PP", problem_code="desempleo")
     assert (
         refused.value.message
         == "Una gestión con resultado PP lleva el PCR completo; falta: la circunstancia, la resolución."
     )
-    contacts.log(**base, result_code="NC")  # type: ignore[arg-type]  # no PCR asked for a no-answer
+    contacts.log(**base, result_code="NC")  # no PCR asked for a no-answer
     logged = contacts.log(
         **base,
         result_code="PP",
         problem_code="desempleo",
-        circumstance="sin empleo desde octubre",  # type: ignore[arg-type]
+        circumstance="sin empleo desde octubre",
         resolution="promesa del mínimo el día 30",
     )
     assert logged.attempt.problem_code == "desempleo"

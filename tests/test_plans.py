@@ -19,7 +19,7 @@ from cobro_tui.policy import Policy
 
 
 @pytest.fixture
-def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+def server(tmp_path: Path):
     with running_server(tmp_path, accounts=60, seed=3) as running:
         yield running
 
@@ -104,7 +104,7 @@ def test_a_plan_outside_the_limits_says_what_is_allowed(tmp_path: Path, policy: 
 def test_a_proposed_plan_reaches_the_server_once_and_comes_back_synced(
     tmp_path: Path,
     server,
-    clock: FixedClock,  # type: ignore[no-untyped-def]
+    clock: FixedClock,
     policy: Policy,
 ) -> None:
     from cobro_tui.bootstrap import build_workstation

@@ -64,7 +64,7 @@ def test_a_bad_priority_file_is_refused_with_file_and_key(tmp_path: Path) -> Non
         load_policy(folder)
 
 
-def _queue_ids(ws, limit: int = 500) -> list[str]:  # type: ignore[no-untyped-def]
+def _queue_ids(ws, limit: int = 500) -> list[str]:
     return [e.account_id for e in ws.queue.page(None, limit).entries]
 
 

@@ -25,7 +25,7 @@ from cobro_tui.sync.client import ApiClient
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
+def server(tmp_path: Path) -> Iterator:
     with running_server(tmp_path, accounts=40, seed=21) as (engine, thread):
         with write_tx(
             engine
@@ -35,7 +35,7 @@ def server(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
         yield engine, thread
 
 
-def _allowed_roles(dependant) -> tuple[str, ...] | None:  # type: ignore[no-untyped-def]
+def _allowed_roles(dependant) -> tuple[str, ...] | None:
     """The roles the route's guard lets through (None: no guard)."""
     for d in dependant.dependencies:
         found = getattr(d.call, "allowed_roles", None) or _allowed_roles(d)
@@ -44,7 +44,7 @@ def _allowed_roles(dependant) -> tuple[str, ...] | None:  # type: ignore[no-unty
     return None
 
 
-def _supervisor_routes(engine) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _supervisor_routes(engine) -> list[tuple[str, str]]:
     app = create_app(engine, FixedClock(NOW))
     found = [
         (method, re.sub(r"\{[^}]+\}", "x", route.path))
@@ -56,7 +56,7 @@ def _supervisor_routes(engine) -> list[tuple[str, str]]:  # type: ignore[no-unty
     return sorted(found)
 
 
-def test_an_agents_token_is_refused_every_supervisor_endpoint(server) -> None:  # type: ignore[no-untyped-def]
+def test_an_agents_token_is_refused_every_supervisor_endpoint(server) -> None:
     engine, thread = server
     routes = _supervisor_routes(engine)
     # Every review surface is behind the supervisor check (a new endpoint is covered by being found here).
@@ -84,7 +84,7 @@ def test_an_agents_token_is_refused_every_supervisor_endpoint(server) -> None:  
 def test_an_agent_cannot_read_or_work_another_agents_accounts(
     tmp_path: Path,
     server,
-    clock: FixedClock,  # type: ignore[no-untyped-def]
+    clock: FixedClock,
     policy: Policy,
 ) -> None:
     engine, thread = server
@@ -110,7 +110,7 @@ def test_an_agent_cannot_read_or_work_another_agents_accounts(
     )
 
 
-def test_a_supervisor_reviews_only_their_team_and_a_manager_every_team(server) -> None:  # type: ignore[no-untyped-def]
+def test_a_supervisor_reviews_only_their_team_and_a_manager_every_team(server) -> None:
     engine, thread = server
     with write_tx(engine) as conn:  # one account of team norte moves to the south agent
         moved = (
@@ -155,7 +155,7 @@ def test_a_supervisor_reviews_only_their_team_and_a_manager_every_team(server) -
 
 
 async def test_a_manager_moves_the_team_screens_through_every_team_and_a_supervisor_cannot(
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
     server,
 ) -> None:
     from textual.widgets import DataTable, Static
@@ -201,7 +201,7 @@ async def test_a_manager_moves_the_team_screens_through_every_team_and_a_supervi
         assert app.team is None and app.screen.query_one(DataTable).row_count == 10
 
 
-def test_many_accounts_move_in_one_request_and_only_the_supervisors_own(server) -> None:  # type: ignore[no-untyped-def]
+def test_many_accounts_move_in_one_request_and_only_the_supervisors_own(server) -> None:
     _engine, thread = server
     url = thread.url
     north, south = auth_headers(url, "supervisor01"), auth_headers(url, "supervisor_sur")
@@ -225,7 +225,7 @@ def test_many_accounts_move_in_one_request_and_only_the_supervisors_own(server) 
     )
 
 
-def test_every_route_refuses_every_role_its_guard_does_not_name(server) -> None:  # type: ignore[no-untyped-def]
+def test_every_route_refuses_every_role_its_guard_does_not_name(server) -> None:
     """Found from the app's routes, so a new endpoint is covered the day it is added: each role's valid
     token is refused (403) wherever the route's guard does not let that role through, and no token
     gets 401; only the health check and the sign-in take no token at all."""

@@ -49,7 +49,7 @@ def ask(
     return Question(at=at, channel=channel, point=point, account_id=str(changes.pop("account_id", "a1")), **changes)  # type: ignore[arg-type]
 
 
-def blocked_by(decision) -> set[str]:  # type: ignore[no-untyped-def]
+def blocked_by(decision) -> set[str]:
     return {c.rule.id for c in decision.checks if c.result is Result.BLOCK}
 
 
@@ -343,7 +343,7 @@ def test_no_allowed_decision_falls_outside_a_window(preset: str, zones: list[str
     assert (brief.outcome, brief.next_allowed) == (decision.outcome, decision.next_allowed)
 
 
-def _period_start(cap, at: datetime, zone: str) -> datetime:  # type: ignore[no-untyped-def]
+def _period_start(cap, at: datetime, zone: str) -> datetime:
     if cap.period is Period.ROLLING:
         return at - timedelta(days=cap.days)
     wall = at.astimezone(ZoneInfo(zone)).date()
@@ -389,7 +389,7 @@ def test_a_cap_is_never_exceeded_whatever_the_attempts(preset: str, tries: list[
 # --- presets in config: checked by file and key ------------------------------------------------
 
 
-def test_config_check_names_every_preset_error_by_file_and_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_config_check_names_every_preset_error_by_file_and_key(tmp_path) -> None:
     import shutil
 
     from cobro_tui.policy import check_policy, default_policy_dir
@@ -423,7 +423,7 @@ def test_config_check_names_every_preset_error_by_file_and_key(tmp_path) -> None
     assert any("'mx_profeco' is not a preset" in p and "known: co_ley2300" in p for p in check_policy(folder))
 
 
-def test_the_cli_config_check_reports_preset_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_cli_config_check_reports_preset_errors(tmp_path) -> None:
     import shutil
     import subprocess
     import sys

@@ -31,12 +31,12 @@ class MovingClock:
 
 
 @pytest.fixture
-def clock() -> MovingClock:  # type: ignore[override]
+def clock() -> MovingClock:
     return MovingClock()
 
 
 @pytest.fixture
-def server(tmp_path: Path, clock: MovingClock) -> Iterator:  # type: ignore[type-arg]
+def server(tmp_path: Path, clock: MovingClock) -> Iterator:
     settings = ServerSettings(
         lockout_failures=10, lockout_minutes=30, source_failures=40, session_hours=8, sessions_per_user=2
     )
@@ -48,7 +48,7 @@ def _login(url: str, user: str, password: str) -> httpx.Response:
     return httpx.post(f"{url}/v1/auth/login", json={"username": user, "password": password})
 
 
-def test_ten_wrong_passwords_lock_the_user_until_time_or_a_manager_unlocks(server, clock: MovingClock) -> None:  # type: ignore[no-untyped-def]
+def test_ten_wrong_passwords_lock_the_user_until_time_or_a_manager_unlocks(server, clock: MovingClock) -> None:
     url = server[1].url
     for _ in range(9):
         assert _login(url, "agente01", "wrong").status_code == 401
@@ -77,13 +77,13 @@ def test_ten_wrong_passwords_lock_the_user_until_time_or_a_manager_unlocks(serve
     assert codes.count("LOCKED_OUT") == 2 and "LOGIN_FAILED" in codes
 
 
-def test_an_unknown_user_and_a_wrong_password_get_the_same_answer(server) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_user_and_a_wrong_password_get_the_same_answer(server) -> None:
     url = server[1].url
     unknown, wrong = _login(url, "nadie", "demo"), _login(url, "agente03", "nope")
     assert (unknown.status_code, unknown.json()) == (wrong.status_code, wrong.json())
 
 
-def test_an_address_that_fails_too_often_waits(server) -> None:  # type: ignore[no-untyped-def]
+def test_an_address_that_fails_too_often_waits(server) -> None:
     url = server[1].url
     for n in range(40):
         assert _login(url, f"probe{n}", "guess").status_code == 401
@@ -92,7 +92,7 @@ def test_an_address_that_fails_too_often_waits(server) -> None:  # type: ignore[
     assert throttled.json()["code"] == "TOO_MANY_ATTEMPTS"
 
 
-def test_logout_ends_the_session_on_the_server(server) -> None:  # type: ignore[no-untyped-def]
+def test_logout_ends_the_session_on_the_server(server) -> None:
     url = server[1].url
     headers = auth_headers(url, "agente01")
     assert httpx.get(f"{url}/v1/changes", headers=headers).status_code == 200
@@ -101,7 +101,7 @@ def test_logout_ends_the_session_on_the_server(server) -> None:  # type: ignore[
     assert httpx.post(f"{url}/v1/auth/logout", headers=headers).status_code == 401
 
 
-def test_disabling_a_user_ends_every_session_at_once(server) -> None:  # type: ignore[no-untyped-def]
+def test_disabling_a_user_ends_every_session_at_once(server) -> None:
     url = server[1].url
     first, second = auth_headers(url, "agente05"), auth_headers(url, "agente05")
     manager = auth_headers(url, "gerente01")
@@ -116,7 +116,7 @@ def test_disabling_a_user_ends_every_session_at_once(server) -> None:  # type: i
     assert _login(url, "agente05", "demo").status_code == 200
 
 
-def test_a_token_lives_the_configured_hours_and_a_user_holds_so_many_sessions(server, clock: MovingClock) -> None:  # type: ignore[no-untyped-def]
+def test_a_token_lives_the_configured_hours_and_a_user_holds_so_many_sessions(server, clock: MovingClock) -> None:
     url = server[1].url
     answer = _login(url, "agente06", "demo").json()
     assert datetime.fromisoformat(answer["expires_at"]) == NOW + timedelta(hours=8)
@@ -133,7 +133,7 @@ def test_a_token_lives_the_configured_hours_and_a_user_holds_so_many_sessions(se
     assert httpx.get(f"{url}/v1/changes", headers=third).status_code == 401
 
 
-def test_an_older_password_hash_is_made_again_at_todays_parameters(server) -> None:  # type: ignore[no-untyped-def]
+def test_an_older_password_hash_is_made_again_at_todays_parameters(server) -> None:
     import hashlib
 
     engine, thread = server
@@ -148,7 +148,7 @@ def test_an_older_password_hash_is_made_again_at_todays_parameters(server) -> No
     assert _login(thread.url, "agente07", "demo").status_code == 200
 
 
-def test_integration_credentials_are_a_managers_to_make_and_revoke(server) -> None:  # type: ignore[no-untyped-def]
+def test_integration_credentials_are_a_managers_to_make_and_revoke(server) -> None:
     url = server[1].url
     body = {"name": "core-pagos", "scopes": ["payments"]}
     for person in ("agente01", "supervisor01", "auditor01"):

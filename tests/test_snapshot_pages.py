@@ -42,7 +42,7 @@ TABLES = (
 )
 
 
-def _records(policy, clock) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _records(policy, clock) -> list[dict[str, Any]]:
     """A generated portfolio as wire records, plus the kinds the generator does not make."""
     bundles = generate_chunk(PortfolioSpec(accounts=300, seed=11, as_of=clock.now(), buckets=policy.buckets), 0)
     out = [
@@ -101,13 +101,13 @@ def _contents(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         return {t: [tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1, 2")] for t in TABLES}
 
 
-def _fresh(tmp_path, name: str) -> Engine:  # type: ignore[no-untyped-def]
+def _fresh(tmp_path, name: str) -> Engine:
     engine = CacheFile(tmp_path / f"{name}.db", bytes(range(32))).open()
     upgrade(engine)
     return engine
 
 
-def test_snapshot_pages_and_change_pages_leave_the_same_rows(tmp_path, policy, clock) -> None:  # type: ignore[no-untyped-def]
+def test_snapshot_pages_and_change_pages_leave_the_same_rows(tmp_path, policy, clock) -> None:
     records = _records(policy, clock)
     assert {r["entity"] for r in records} == KNOWN_KINDS, "the sample must hold every kind"
     by_changes, by_snapshot = _fresh(tmp_path, "changes"), _fresh(tmp_path, "snapshot")
@@ -120,7 +120,7 @@ def test_snapshot_pages_and_change_pages_leave_the_same_rows(tmp_path, policy, c
     assert got == expected
 
 
-def test_a_snapshot_page_keeps_local_rows_the_server_has_not_answered(tmp_path, policy, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_snapshot_page_keeps_local_rows_the_server_has_not_answered(tmp_path, policy, clock) -> None:
     records = [r for r in _records(policy, clock) if r["entity"] != "note"]
     note = next(r for r in _records(policy, clock) if r["entity"] == "note")
     cache = _fresh(tmp_path, "cache")
@@ -145,13 +145,13 @@ def test_a_snapshot_page_keeps_local_rows_the_server_has_not_answered(tmp_path, 
         (_page([]).replace('"cursor": "e1.1"', '"cursor": null'), "no cursor"),
     ],
 )
-def test_a_page_that_cannot_be_read_is_refused_when_decoded(tmp_path, text: str, says: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_that_cannot_be_read_is_refused_when_decoded(tmp_path, text: str, says: str) -> None:
     cache = _fresh(tmp_path, "cache")
     with pytest.raises(PageUnreadable, match=says):
         decode_snapshot_page(cache, text)
 
 
-def test_a_page_from_another_version_is_refused_and_changes_nothing(tmp_path, policy, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_from_another_version_is_refused_and_changes_nothing(tmp_path, policy, clock) -> None:
     records = _records(policy, clock)
     cache = _fresh(tmp_path, "cache")
     before = _contents(cache)

@@ -11,7 +11,7 @@ from cobro_tui.policy import Policy
 from cobro_tui.ui.widgets.queue_table import QueueTable
 
 
-async def _wait_for_rows(pilot) -> None:  # type: ignore[no-untyped-def]
+async def _wait_for_rows(pilot) -> None:
     """Rows on screen, in the order of the scores the screen makes when it opens."""
     table = pilot.app.screen.query_one(QueueTable)
     queue = pilot.app.workstation.queue
@@ -28,20 +28,20 @@ async def _wait_for_rows(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
-def test_queue_screen_spanish(snap_compare, tmp_path: Path, policy: Policy) -> None:  # type: ignore[no-untyped-def]
+def test_queue_screen_spanish(snap_compare, tmp_path: Path, policy: Policy) -> None:
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=_wait_for_rows)
 
 
-def test_queue_screen_english(snap_compare, tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_queue_screen_english(snap_compare, tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COBRO_LANG", "en")
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=_wait_for_rows)
 
 
-def test_queue_screen_narrow(snap_compare, tmp_path: Path, policy: Policy) -> None:  # type: ignore[no-untyped-def]
+def test_queue_screen_narrow(snap_compare, tmp_path: Path, policy: Policy) -> None:
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(80, 24), run_before=_wait_for_rows)
 
 
-async def _open_account(pilot) -> None:  # type: ignore[no-untyped-def]
+async def _open_account(pilot) -> None:
     from cobro_tui.ui.screens.account import AccountScreen
 
     await _wait_for_rows(pilot)
@@ -53,16 +53,16 @@ async def _open_account(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
-def test_account_screen_spanish(snap_compare, tmp_path: Path, policy: Policy) -> None:  # type: ignore[no-untyped-def]
+def test_account_screen_spanish(snap_compare, tmp_path: Path, policy: Policy) -> None:
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=_open_account)
 
 
-def test_account_screen_narrow(snap_compare, tmp_path: Path, policy: Policy) -> None:  # type: ignore[no-untyped-def]
+def test_account_screen_narrow(snap_compare, tmp_path: Path, policy: Policy) -> None:
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(80, 24), run_before=_open_account)
 
 
-def test_promise_form_with_a_problem(snap_compare, tmp_path: Path, policy: Policy) -> None:  # type: ignore[no-untyped-def]
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+def test_promise_form_with_a_problem(snap_compare, tmp_path: Path, policy: Policy) -> None:
+    async def run_before(pilot) -> None:
         await _open_account(pilot)
         await pilot.press("f2")
         await pilot.pause(0.2)
@@ -72,8 +72,8 @@ def test_promise_form_with_a_problem(snap_compare, tmp_path: Path, policy: Polic
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=run_before)
 
 
-def test_contact_form(snap_compare, tmp_path: Path, policy: Policy) -> None:  # type: ignore[no-untyped-def]
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+def test_contact_form(snap_compare, tmp_path: Path, policy: Policy) -> None:
+    async def run_before(pilot) -> None:
         await _open_account(pilot)
         await pilot.press("f4")
         await pilot.pause(0.3)
@@ -83,10 +83,10 @@ def test_contact_form(snap_compare, tmp_path: Path, policy: Policy) -> None:  # 
 
 def test_help_over_the_account_english(
     snap_compare, tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     monkeypatch.setenv("COBRO_LANG", "en")
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         await _open_account(pilot)
         await pilot.press("f1")
         await pilot.pause(0.3)
@@ -94,8 +94,8 @@ def test_help_over_the_account_english(
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=run_before)
 
 
-def test_call_guide(snap_compare, tmp_path: Path, policy: Policy) -> None:  # type: ignore[no-untyped-def]
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+def test_call_guide(snap_compare, tmp_path: Path, policy: Policy) -> None:
+    async def run_before(pilot) -> None:
         await _open_account(pilot)
         await pilot.press("f6")
         await pilot.pause(0.2)
@@ -105,8 +105,8 @@ def test_call_guide(snap_compare, tmp_path: Path, policy: Policy) -> None:  # ty
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=run_before)
 
 
-def test_plan_form_with_its_schedule(snap_compare, tmp_path: Path, policy: Policy) -> None:  # type: ignore[no-untyped-def]
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+def test_plan_form_with_its_schedule(snap_compare, tmp_path: Path, policy: Policy) -> None:
+    async def run_before(pilot) -> None:
         await _open_account(pilot)
         await pilot.press("f3")
         await pilot.pause(0.5)
@@ -116,7 +116,7 @@ def test_plan_form_with_its_schedule(snap_compare, tmp_path: Path, policy: Polic
 
 def test_account_screen_high_contrast(
     snap_compare, tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     monkeypatch.setenv("COBRO_UI__THEME", "cobro-high-contrast")
     assert snap_compare(demo_app(tmp_path, policy), terminal_size=(120, 40), run_before=_open_account)
 
@@ -125,20 +125,20 @@ def test_account_screen_high_contrast(
 
 
 @pytest.fixture(scope="module")
-def kpi_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def kpi_server(tmp_path_factory: pytest.TempPathFactory):
     from sync_support import running_server
 
     with running_server(tmp_path_factory.mktemp("kpi-server"), accounts=300, seed=3) as running:
         yield running
 
 
-def _supervisor_app(tmp_path: Path, url: str):  # type: ignore[no-untyped-def]
+def _supervisor_app(tmp_path: Path, url: str):
     from ui_support import supervisor_app
 
     return supervisor_app(url, tmp_path)
 
 
-async def _open_dashboard(pilot) -> None:  # type: ignore[no-untyped-def]
+async def _open_dashboard(pilot) -> None:
     from cobro_tui.ui.screens.dashboard import DashboardScreen
 
     await pilot.pause(0.2)
@@ -149,7 +149,7 @@ async def _open_dashboard(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
-def test_dashboard_spanish(snap_compare, tmp_path: Path, kpi_server) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_spanish(snap_compare, tmp_path: Path, kpi_server) -> None:
     assert snap_compare(
         _supervisor_app(tmp_path, kpi_server[1].url), terminal_size=(120, 40), run_before=_open_dashboard
     )
@@ -158,12 +158,12 @@ def test_dashboard_spanish(snap_compare, tmp_path: Path, kpi_server) -> None:  #
 def test_dashboard_english_roll_rates_and_vintage_curves(
     snap_compare,
     tmp_path: Path,
-    kpi_server,  # type: ignore[no-untyped-def]
+    kpi_server,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("COBRO_LANG", "en")
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         await _open_dashboard(pilot)
         await pilot.press("end")
         await pilot.pause(0.3)

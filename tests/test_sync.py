@@ -44,7 +44,7 @@ def _count(server: Engine, kind: str) -> int:
         return conn.execute(select(func.count()).select_from(entities).where(entities.c.kind == kind)).scalar_one()
 
 
-def test_first_sync_brings_exactly_the_agents_portfolio(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_first_sync_brings_exactly_the_agents_portfolio(server, station: Station) -> None:
     report = station.round()
     assert report.ok, report.error
     assert report.snapshot_entities > 0
@@ -58,7 +58,7 @@ def _agents(station: Station) -> set[str]:
         return set(conn.exec_driver_sql("SELECT DISTINCT assigned_agent FROM account").scalars())
 
 
-def test_offline_work_reaches_the_server_once_when_it_returns(server, proxy: FaultProxy, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_offline_work_reaches_the_server_once_when_it_returns(server, proxy: FaultProxy, station: Station) -> None:
     station.round()
     account = station.accounts()[0]
     before = _count(server[0], "contact_attempt")
@@ -83,7 +83,7 @@ def test_offline_work_reaches_the_server_once_when_it_returns(server, proxy: Fau
 
 
 @pytest.mark.parametrize("fault", ["drop_response", "cut_response", "reset", "cut_request", "delay_past_timeout"])
-def test_any_broken_exchange_is_retried_with_the_same_ids_and_recorded_once(  # type: ignore[no-untyped-def]
+def test_any_broken_exchange_is_retried_with_the_same_ids_and_recorded_once(
     server, proxy: FaultProxy, station: Station, fault: str
 ) -> None:
     station.round()
@@ -106,7 +106,7 @@ def test_any_broken_exchange_is_retried_with_the_same_ids_and_recorded_once(  # 
     assert station.view() == server_view(server[0], "agente01")
 
 
-def test_duplicate_and_concurrent_delivery_gets_one_verdict(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_and_concurrent_delivery_gets_one_verdict(server, station: Station) -> None:
     station.round()
     account = station.accounts()[2]
     for _ in range(5):
@@ -131,7 +131,7 @@ def test_duplicate_and_concurrent_delivery_gets_one_verdict(server, station: Sta
             for p in batch
         ],
     }
-    answers: list[dict] = []  # type: ignore[type-arg]
+    answers: list[dict] = []
 
     def push() -> None:
         try:
@@ -155,7 +155,7 @@ def test_duplicate_and_concurrent_delivery_gets_one_verdict(server, station: Sta
     assert station.view() == server_view(server[0], "agente01")
 
 
-def test_a_rejected_promise_stays_visible_with_its_reason(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_a_rejected_promise_stays_visible_with_its_reason(server, station: Station) -> None:
     station.round()
     account_id = station.accounts()[3][0]
     first, _ = station.promise(account_id, 300)
@@ -177,7 +177,7 @@ def test_reassignment_while_the_agent_is_offline(
     tmp_path: Path,
     server,
     proxy: FaultProxy,
-    station: Station,  # type: ignore[no-untyped-def]
+    station: Station,
     clock: FixedClock,
     policy: Policy,
 ) -> None:
@@ -217,7 +217,7 @@ def test_reassignment_while_the_agent_is_offline(
 def test_an_opt_out_arriving_while_a_promise_is_pending(
     tmp_path: Path,
     server,
-    station: Station,  # type: ignore[no-untyped-def]
+    station: Station,
     clock: FixedClock,
     policy: Policy,
 ) -> None:
@@ -258,7 +258,7 @@ def test_an_opt_out_arriving_while_a_promise_is_pending(
     assert station.view() == server_view(server[0], "agente01")
 
 
-def test_a_client_clock_hours_off_changes_nothing_that_matters(tmp_path: Path, server, policy: Policy) -> None:  # type: ignore[no-untyped-def]
+def test_a_client_clock_hours_off_changes_nothing_that_matters(tmp_path: Path, server, policy: Policy) -> None:
     from datetime import timedelta
 
     skewed = FixedClock(NOW - timedelta(hours=7))
@@ -269,7 +269,7 @@ def test_a_client_clock_hours_off_changes_nothing_that_matters(tmp_path: Path, s
     assert station.view() == server_view(server[0], "agente03")
 
 
-def test_a_reset_order_takes_a_new_snapshot_and_keeps_the_outbox(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_a_reset_order_takes_a_new_snapshot_and_keeps_the_outbox(server, station: Station) -> None:
     station.round()
     logged = station.log_contact(station.accounts()[0])
     with server[0].begin() as conn:  # the server's history was rebuilt (say, restored from a backup)
@@ -288,7 +288,7 @@ def test_a_reset_order_takes_a_new_snapshot_and_keeps_the_outbox(server, station
     assert station.view() == server_view(server[0], "agente01")
 
 
-def test_roles_and_ownership_are_decided_by_the_server(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_roles_and_ownership_are_decided_by_the_server(server, station: Station) -> None:
     url = server[1].url
     supervisor = httpx.post(f"{url}/v1/auth/login", json={"username": "supervisor01", "password": "demo"}).json()[
         "token"
@@ -343,7 +343,7 @@ def test_roles_and_ownership_are_decided_by_the_server(server, station: Station)
     assert (("account", foreign.id)) not in station.view()
 
 
-def test_an_id_that_could_break_a_page_is_refused(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_an_id_that_could_break_a_page_is_refused(server, station: Station) -> None:
     station.round()
     account_id, _customer_id = station.accounts()[0]
     note = {"id": 'n"1', "account_id": account_id, "text": "hola"}
@@ -372,7 +372,7 @@ def test_an_id_that_could_break_a_page_is_refused(server, station: Station) -> N
 
 def test_a_cache_restored_from_an_older_copy_continues_under_a_new_epoch(
     server, station: Station, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     import shutil
 
     from sync_support import reopen
@@ -402,7 +402,7 @@ def test_a_cache_restored_from_an_older_copy_continues_under_a_new_epoch(
     assert station.view() == server_view(server[0], "agente01")
 
 
-def test_a_server_that_forgot_the_device_is_told_again_and_nothing_is_lost(server, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_a_server_that_forgot_the_device_is_told_again_and_nothing_is_lost(server, station: Station) -> None:
     from cobro_tui.server.schema import sync_clients
 
     station.round()

@@ -32,7 +32,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Engine, ServerThread]]:
 
 
 @pytest.fixture
-def station(tmp_path: Path, served, clock: FixedClock, policy: Policy) -> Station:  # type: ignore[no-untyped-def]
+def station(tmp_path: Path, served, clock: FixedClock, policy: Policy) -> Station:
     station = make_station(tmp_path, "a1", served[1].url, "agente01", clock, policy)
     assert station.round().ok
     return station
@@ -53,11 +53,11 @@ def _edit_account(server: Engine, account_id: str, **changes: object) -> None:
         )
 
 
-def _verdict(station: Station) -> dict:  # type: ignore[type-arg]
+def _verdict(station: Station) -> dict:
     return [v for _, _, v in station.outbox() if v][-1]
 
 
-def test_a_promise_on_a_paid_account_is_rejected_with_the_reason(served, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_a_promise_on_a_paid_account_is_rejected_with_the_reason(served, station: Station) -> None:
     account_id = station.accounts()[0][0]
     zero = {"centavos": 0, "currency": "MXN"}
     _edit_account(served[0], account_id, principal=zero, interest=zero, fees=zero, vat=zero)
@@ -66,7 +66,7 @@ def test_a_promise_on_a_paid_account_is_rejected_with_the_reason(served, station
     assert _verdict(station)["reason"]["code"] == "ACCOUNT_PAID"
 
 
-def test_a_promise_on_a_disputed_account_is_rejected(served, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_a_promise_on_a_disputed_account_is_rejected(served, station: Station) -> None:
     account_id, customer_id = station.accounts()[1]
     with served[0].begin() as conn:
         conn.execute(
@@ -112,7 +112,7 @@ def test_a_promise_above_the_balance_is_rejected(station: Station) -> None:
 def test_a_long_poll_returns_as_soon_as_a_change_arrives(
     served,
     station: Station,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
     clock: FixedClock,
     policy: Policy,
 ) -> None:
@@ -120,7 +120,7 @@ def test_a_long_poll_returns_as_soon_as_a_change_arrives(
     assert other.round().ok
     with station.cache.connect() as conn:
         cursor = conn.exec_driver_sql("SELECT cursor FROM sync_meta").scalar_one()
-    answer: dict = {}  # type: ignore[type-arg]
+    answer: dict = {}
 
     def poll() -> None:
         started = time.monotonic()
@@ -150,7 +150,7 @@ def test_backoff_grows_with_failures_stays_under_the_cap_and_honours_retry_after
     assert 1 <= service.next_delay(SyncReport(error="down")) <= 8
 
 
-def test_the_server_refuses_malformed_requests_with_a_code(served) -> None:  # type: ignore[no-untyped-def]
+def test_the_server_refuses_malformed_requests_with_a_code(served) -> None:
     url = served[1].url
     token = httpx.post(f"{url}/v1/auth/login", json={"username": "agente01", "password": "demo"}).json()["token"]
     answer = httpx.post(f"{url}/v1/mutations", json={"mutations": "nope"}, headers={"Authorization": f"Bearer {token}"})
@@ -168,14 +168,14 @@ def _phone_of(station: Station, customer_id: str) -> str:
         ).scalar_one()
 
 
-def _exceptions(server: Engine) -> list[dict]:  # type: ignore[type-arg]
+def _exceptions(server: Engine) -> list[dict]:
     from cobro_tui.server.schema import compliance_exceptions
 
     with server.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(select(compliance_exceptions))]
 
 
-def test_a_contact_after_an_opt_out_the_workstation_had_not_seen_is_recorded_and_flagged(  # type: ignore[no-untyped-def]
+def test_a_contact_after_an_opt_out_the_workstation_had_not_seen_is_recorded_and_flagged(
     served, station: Station
 ) -> None:
     from cobro_tui.domain.models import Channel
@@ -225,7 +225,7 @@ def test_a_contact_after_an_opt_out_the_workstation_had_not_seen_is_recorded_and
     assert details["ruleset"].startswith("mx_condusef@") and details["tz_version"]
 
 
-def test_a_contact_made_at_night_is_flagged_and_one_in_hours_is_not(served, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_a_contact_made_at_night_is_flagged_and_one_in_hours_is_not(served, station: Station) -> None:
     from cobro_tui.domain.models import Channel
 
     (first, c1), (second, c2) = station.accounts()[3:5]
@@ -253,7 +253,7 @@ def test_a_contact_made_at_night_is_flagged_and_one_in_hours_is_not(served, stat
     assert flagged["account_id"] == first and "MX-1" in flagged["message"]
 
 
-def test_a_supervisor_reviews_the_flagged_contacts_and_an_agent_cannot(served, station: Station) -> None:  # type: ignore[no-untyped-def]
+def test_a_supervisor_reviews_the_flagged_contacts_and_an_agent_cannot(served, station: Station) -> None:
     from cobro_tui.domain.models import Channel
 
     account_id, customer_id = station.accounts()[3]
@@ -285,7 +285,7 @@ def test_a_supervisor_reviews_the_flagged_contacts_and_an_agent_cannot(served, s
     assert [e["review_note"] for e in everything] == ["llamada fuera de horario; se habló con el agente"]
 
 
-async def test_the_supervisor_reviews_an_exception_from_the_queue_screen(served, station: Station) -> None:  # type: ignore[no-untyped-def]
+async def test_the_supervisor_reviews_an_exception_from_the_queue_screen(served, station: Station) -> None:
     from textual.widgets import DataTable, Static
     from ui_support import supervisor_app, wait_for
 

@@ -67,7 +67,7 @@ def test_what_the_server_sends_is_cleaned_before_the_cache_keeps_it(tmp_path: Pa
         station.cache.dispose()
 
 
-def screen_svg(app) -> str:  # type: ignore[no-untyped-def]
+def screen_svg(app) -> str:
     """What the screen shows, as text (the screenshot's text runs, unescaped)."""
     import html
     import re
@@ -76,7 +76,7 @@ def screen_svg(app) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def dirty_app(tmp_path: Path, policy: Policy):  # type: ignore[no-untyped-def]
+def dirty_app(tmp_path: Path, policy: Policy):
     """The workstation on a cache that already holds escape payloads (written before this version)."""
     cache = CacheFile(tmp_path / "dirty.db", secrets.token_bytes(32))
     engine = cache.open()
@@ -92,7 +92,7 @@ def dirty_app(tmp_path: Path, policy: Policy):  # type: ignore[no-untyped-def]
     engine.dispose()
 
 
-async def test_the_queue_the_account_and_the_palette_draw_controls_as_symbols(dirty_app) -> None:  # type: ignore[no-untyped-def]
+async def test_the_queue_the_account_and_the_palette_draw_controls_as_symbols(dirty_app) -> None:
     app, _ = dirty_app
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.screen.query(QueueTable) and app.screen.query_one(QueueTable).row_count > 0)

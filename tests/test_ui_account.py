@@ -22,11 +22,11 @@ from cobro_tui.ui.screens.reveal_reason import RevealReason
 from cobro_tui.ui.widgets.queue_table import QueueTable
 
 
-def _db(app):  # type: ignore[no-untyped-def]
+def _db(app):
     return app.workstation.status.engine
 
 
-async def _open_first(pilot) -> AccountScreen:  # type: ignore[no-untyped-def]
+async def _open_first(pilot) -> AccountScreen:
     table = pilot.app.screen.query_one(QueueTable)
     await wait_for(pilot, lambda: table.row_count > 0)
     await pilot.press("enter")
@@ -34,7 +34,7 @@ async def _open_first(pilot) -> AccountScreen:  # type: ignore[no-untyped-def]
     return pilot.app.screen
 
 
-async def _open_free(pilot) -> AccountScreen:  # type: ignore[no-untyped-def]
+async def _open_free(pilot) -> AccountScreen:
     """The first account in queue order with no open promise or plan (a new one would overlap)."""
     from cobro_tui.ui.messages import OpenAccount
 

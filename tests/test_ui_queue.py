@@ -12,7 +12,7 @@ from cobro_tui.policy import Policy
 from cobro_tui.ui.widgets.queue_table import QueueTable
 
 
-async def _loaded(pilot, rows: int) -> QueueTable:  # type: ignore[no-untyped-def]
+async def _loaded(pilot, rows: int) -> QueueTable:
     table = pilot.app.screen.query_one(QueueTable)
     for _ in range(200):
         if table.row_count >= rows:

@@ -24,16 +24,16 @@ from cobro_tui.ui.widgets.queue_table import QueueTable
 NIGHT = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)  # 01:30 in Mexico City, 23:30 in Tijuana: nobody may be called
 
 
-def _db(app):  # type: ignore[no-untyped-def]
+def _db(app):
     return app.workstation.status.engine
 
 
-def _count(app, sql: str) -> int:  # type: ignore[no-untyped-def]
+def _count(app, sql: str) -> int:
     with _db(app).connect() as conn:
         return conn.exec_driver_sql(sql).scalar_one()
 
 
-async def _open(pilot, account_id: str | None = None) -> AccountScreen:  # type: ignore[no-untyped-def]
+async def _open(pilot, account_id: str | None = None) -> AccountScreen:
     from cobro_tui.ui.messages import OpenAccount
 
     app = pilot.app

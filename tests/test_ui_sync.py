@@ -33,7 +33,7 @@ def proxy(tmp_path: Path) -> Iterator[FaultProxy]:
     engine.dispose()
 
 
-async def _until(pilot, check, tries: int = 300) -> None:  # type: ignore[no-untyped-def]
+async def _until(pilot, check, tries: int = 300) -> None:
     for _ in range(tries):
         if check():
             return
@@ -46,7 +46,7 @@ def _live_app(
     name: str,
     proxy: FaultProxy,
     clock: FixedClock,
-    policy: Policy,  # type: ignore[no-untyped-def]
+    policy: Policy,
     monkeypatch: pytest.MonkeyPatch,
 ):
     """A workstation synced through the proxy; rounds only when the test (or a local write) asks."""

@@ -125,7 +125,7 @@ def test_the_workstation_on_a_vault_asks_the_password_at_start_quits_and_opens_a
 
 def test_a_token_the_keyring_refused_to_keep_is_revoked_on_the_server(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     import keyring
     from support.keyrings import RefusingKeyring
     from sync_support import running_server

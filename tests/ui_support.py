@@ -31,7 +31,7 @@ def demo_app(
     return build_app(settings, clock, build_workstation(engine, settings, clock, policy, "agente01", "demo", role))
 
 
-def text_of(widget) -> str:  # type: ignore[no-untyped-def]
+def text_of(widget) -> str:
     """What a Static (Rich tables included) or a table panel shows, as plain text, at the widget's width."""
     import io
 
@@ -47,7 +47,7 @@ def text_of(widget) -> str:  # type: ignore[no-untyped-def]
     return console.export_text()
 
 
-async def wait_for(pilot, condition, tries: int = 750) -> None:  # type: ignore[no-untyped-def]
+async def wait_for(pilot, condition, tries: int = 750) -> None:
     """Let the app run until `condition()` holds (workers post their messages); fails after ~15 s (a loaded CI machine is slow)."""
     for _ in range(tries):
         if condition():
@@ -56,7 +56,7 @@ async def wait_for(pilot, condition, tries: int = 750) -> None:  # type: ignore[
     raise AssertionError("the screen never reached the expected state")
 
 
-def supervisor_app(url: str, data_dir: Path | None = None, user: str = "supervisor01"):  # type: ignore[no-untyped-def]
+def supervisor_app(url: str, data_dir: Path | None = None, user: str = "supervisor01"):
     """The supervisor's app signed in to the server at `url` as `user`, its clock at NOW (the test
     servers' clock), writing its CSV files under `data_dir` when given."""
     import httpx

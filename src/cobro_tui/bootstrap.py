@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from cobro_tui.sync.engine import SyncEngine, SyncReport
     from cobro_tui.sync.transport import TransportSecurity
     from cobro_tui.ui.app import CobroApp
+    from cobro_tui.ui.supervisor_app import SupervisorApp
 
 CACHE_NAME = "cache.db"
 
@@ -472,9 +473,9 @@ def build_supervisor_app(
     settings: Settings,
     server_url: str,
     user: str,
-    token: str,  # type: ignore[no-untyped-def]
+    token: str,
     store: CredentialStore | None = None,
-):
+) -> SupervisorApp:
     """A supervisor's app: the approvals inbox on the server (tests call this with their own server)."""
     from cobro_tui.services.approvals import SupervisorService
     from cobro_tui.sync.client import ApiClient

@@ -274,7 +274,8 @@ def _scripts(reader: _Reader, buckets: BucketSet | None) -> tuple[Script, ...] |
             if values[1] is not None and values[1] not in PHASES:
                 reader.problems.append(f"{step_where}: key phase is {values[1]!r}; phases are {', '.join(PHASES)}")
             elif None not in values:
-                steps.append(ScriptStep(*values, first_contact_only=bool(first)))  # type: ignore[arg-type]
+                step_id, phase, text_es, text_en = (str(value) for value in values)
+                steps.append(ScriptStep(step_id, phase, text_es, text_en, first_contact_only=bool(first)))
         if title is not None:
             scripts.append(Script(title, tuple(map(str, codes)), tuple(map(str, segments)), tuple(steps)))
     return tuple(scripts) if len(reader.problems) == before else None
@@ -697,7 +698,17 @@ def load_policy(folder: Path | None = None) -> Policy:
     rules = _contact_rules(reader)
     offers = _offers(reader, buckets, codes)
     targets = _targets(reader)
-    if reader.problems or None in (buckets, codes, problems, priority, zones, scripts, rules, offers):
+    if (
+        reader.problems
+        or buckets is None
+        or codes is None
+        or problems is None
+        or priority is None
+        or zones is None
+        or scripts is None
+        or rules is None
+        or offers is None
+    ):
         raise PolicyError(reader.problems)
     return Policy(
         buckets,
@@ -709,7 +720,7 @@ def load_policy(folder: Path | None = None) -> Policy:
         rules,
         offers,
         policy_hash(folder),
-        folder,  # type: ignore[arg-type]
+        folder,
         tz_database_version(),
         calendar_version(),
         targets,

@@ -210,5 +210,5 @@ def typed_mutation_models() -> list[type[BaseModel]]:
     models: list[type[BaseModel]] = []
     for name, args in ARGS.items():
         title = "Mutation" + args.__name__
-        models.append(create_model(title, __base__=MutationIn, name=(Literal[name], ...), args=(args, ...)))  # type: ignore[call-overload]
+        models.append(create_model(title, __base__=MutationIn, name=(Literal[name], ...), args=(args, ...)))  # type: ignore[arg-type]
     return models

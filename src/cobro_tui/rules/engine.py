@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -431,8 +431,8 @@ def _age_check(flag: Flag, key: str, party: Party, at: datetime, zones: tuple[st
 
 def _timed_checks(rules: RuleSet, q: Question, at: datetime, explain: bool = True) -> list[Check]:
     zones, channel = q.point.zones, q.channel
-    checks = [
-        rules.remembered(("w", i, zones, channel, at, explain), lambda wr=wr: _window_check(rules, wr, q, at, explain))
+    checks: list[Check | None] = [
+        rules.remembered(("w", i, zones, channel, at, explain), partial(_window_check, rules, wr, q, at, explain))
         for i, wr in enumerate(rules.window_rules)
     ]
     if rules.holiday_rule is not None:
@@ -451,7 +451,7 @@ def _timed_checks(rules: RuleSet, q: Question, at: datetime, explain: bool = Tru
         checks += [_lock_check(lock, q, at) for lock in rules.locks]
     if not explain:
         return [c for c in checks if c is not None and c.result is Result.BLOCK]
-    return checks
+    return [c for c in checks if c is not None]  # explained, every window check is a Check
 
 
 def _handle(rules: RuleSet, channel: str) -> timedelta:

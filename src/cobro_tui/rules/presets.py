@@ -162,7 +162,10 @@ def build_rules(
         if parent != name:
             b.problems.append(f"{overlay.where}: key extends must name the preset in force ({name!r}), not {parent!r}")
     rules = RuleSet(name=name or "?", version=version or "?", country=country or "?", window_rules=())
-    window_rules, caps, locks, handle = [], [], [], {}
+    window_rules: list[WindowRule] = []
+    caps: list[Cap] = []
+    locks: list[Lock] = []
+    handle: dict[str, Any] = {}
     for layer in layers:
         window_rules += _windows(b, layer)
         caps += _caps(b, layer)
@@ -301,7 +304,8 @@ def _standing(b: _Builder, layer: Layer, rules: RuleSet, is_preset: bool) -> Rul
             if not isinstance(unless, bool):
                 b.problems.append(f"{where}: key unless_obligor must be true or false")
             elif rule and age is not None and result:
-                rules = replace(rules, **{key: Flag(rule, Result(result), age, unless)})
+                flag: dict[str, Any] = {key: Flag(rule, Result(result), age, unless)}
+                rules = replace(rules, **flag)
     found = b.section(layer, "supplied_only")
     if found:
         where, table = found

@@ -164,7 +164,7 @@ def _verdict(mutation_id: str, client_seq: int, outcome: Outcome, tx: Tx) -> Ver
     return Verdict(
         mutation_id=mutation_id,
         client_seq=client_seq,
-        status=outcome.status,  # type: ignore[arg-type]
+        status=outcome.status,
         server_seq=tx.last_seq,
         reason=Reason(**outcome.reason) if outcome.reason else None,
         warnings=[Warning(**w) for w in outcome.warnings],

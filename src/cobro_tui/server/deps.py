@@ -6,7 +6,7 @@ No `from __future__ import annotations` here: FastAPI reads the dependency annot
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
@@ -20,7 +20,7 @@ from cobro_tui.server.mutations import Limits
 from cobro_tui.settings import ServerSettings
 
 # Every route may answer these, always with a Problem body (a code for programs, a sentence for people).
-PROBLEMS = {
+PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "no valid session or credential"},
     403: {"model": Problem, "description": "the caller's role or team may not do this"},
     422: {"model": Problem, "description": "the request does not fit its schema (the one status for a bad body)"},

@@ -85,7 +85,7 @@ _SHAPES: dict[tuple[str, ...], Any] = {}
 def _shape(names: tuple[str, ...]) -> Any:
     shape = _SHAPES.get(names)
     if shape is None:
-        shape = _SHAPES[names] = namedtuple("Row", names, rename=True)  # type: ignore[misc]
+        shape = _SHAPES[names] = namedtuple("Row", names, rename=True)
     return shape
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Integer, and_, case, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Connection, Integer, and_, case, func, literal, or_, select, true
 
 from cobro_tui.domain.kpi import (
     AgentFigures,
@@ -114,7 +114,7 @@ def _attempts(
     return sums, hours, by_agent
 
 
-def by_hour_of_day(hours: dict[str, list[int]], zone: ZoneInfo) -> list[dict[str, int]]:
+def by_hour_of_day(hours: dict[str, list[int]], zone: ZoneInfo) -> list[dict[str, int | float | None]]:
     """The per-hour counts folded onto the hours of the day in `zone` (0..23, only those with attempts)."""
     folded: dict[int, list[int]] = {}
     for key, (tried, reached, agents) in hours.items():
@@ -171,7 +171,7 @@ def figures(conn: Connection, since: datetime, until: datetime, team: str | None
         made = and_(made, promise_facts.c.agent.in_(agents))
         judged = and_(judged, promise_facts.c.agent.in_(agents))
         received = and_(received, payment_facts.c.agent.in_(agents))
-    taken_by = dict(
+    taken_by: dict[str, int] = dict(
         conn.execute(select(promise_facts.c.agent, func.count()).where(made).group_by(promise_facts.c.agent)).all()
     )
     taken = sum(taken_by.values())
@@ -205,16 +205,22 @@ def figures(conn: Connection, since: datetime, until: datetime, team: str | None
     count, amount = sum(n for n, _ in received_by.values()), sum(total for _, total in received_by.values())
     monthly = policy.targets.get(team) if team is not None else (sum(policy.targets.values()) or None)
     recovered = RecoveryFigures(int(amount), count, period_target(monthly, first, last) if monthly else None)
-    by_agent = [
-        AgentFigures(
-            agent,
-            *dialled.get(agent, [0, 0, 0]),
-            taken_by.get(agent, 0),
-            *kept_by.get(agent, (0, 0, 0, 0))[:2],
-            received_by.get(agent, (0, 0))[1],
+    by_agent = []
+    for agent in agents:
+        attempts, contacts_made, agent_hours = dialled.get(agent, [0, 0, 0])
+        judged_n, kept_n = kept_by.get(agent, (0, 0, 0, 0))[:2]
+        by_agent.append(
+            AgentFigures(
+                agent,
+                attempts,
+                contacts_made,
+                agent_hours,
+                taken_by.get(agent, 0),
+                judged_n,
+                kept_n,
+                received_by.get(agent, (0, 0))[1],
+            )
         )
-        for agent in agents
-    ]
     return Figures(
         agents,
         contacts,
@@ -311,7 +317,7 @@ def portfolio(conn: Connection, since: datetime, until: datetime, team: str | No
     order = [b.code for b in policy.buckets.buckets]
     bad = sorted((b.code for b in policy.buckets.buckets if b.min_dpd >= 30), key=order.index)
     accounts = account_facts
-    mine = true()
+    mine: ColumnElement[bool] = true()
     if team is not None:
         mine = accounts.c.agent.in_(team_agents(conn, team))
     owed = conn.execute(
@@ -330,7 +336,7 @@ def portfolio(conn: Connection, since: datetime, until: datetime, team: str | No
         moves = moves.where(before.c.account_id.in_(theirs))
     # Vintage: accounts per origination month, and per months from its first day to the first bad day.
     cohort = func.substr(accounts.c.opened_on, 1, 7)
-    sizes = dict(conn.execute(select(cohort, func.count()).where(mine).group_by(cohort)).all())
+    sizes: dict[str, int] = dict(conn.execute(select(cohort, func.count()).where(mine).group_by(cohort)).all())
     first_bad = (
         select(bucket_facts.c.account_id, func.min(bucket_facts.c.entered_on).label("day"))
         .where(bucket_facts.c.bucket.in_(bad))

@@ -72,7 +72,7 @@ def changes_after(conn: Connection, agent: str, after: int, limit: int) -> Chang
     mine = (change_log.c.audience == agent) & (change_log.c.seq > after) & (change_log.c.seq <= head)
     rows = conn.execute(select(change_log).where(mine).order_by(change_log.c.seq).limit(limit + 1)).all()
     has_more = len(rows) > limit
-    rows = rows[:limit]
+    rows = list(rows[:limit])
     if has_more and rows:
         # Never split a transaction across pages: finish the last one.
         last = rows[-1]

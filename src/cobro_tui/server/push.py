@@ -176,7 +176,7 @@ def _apply_one(
     verdict = Verdict(
         mutation_id=m.mutation_id,
         client_seq=m.client_seq,
-        status=outcome.status,  # type: ignore[arg-type]
+        status=outcome.status,
         server_seq=tx.last_seq,
         reason=Reason(**outcome.reason) if outcome.reason else None,
         warnings=[Warning(**w) for w in outcome.warnings],

@@ -52,7 +52,7 @@ def add_auth_routes(router: FastAPI, gate: Gate) -> None:
         return LoginResponse(
             token=token,
             username=result.user.username,
-            role=result.user.role,  # type: ignore[arg-type]
+            role=result.user.role,
             expires_at=expires,
         )
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from sqlalchemy import Engine
@@ -52,7 +53,7 @@ class Tls:
     cert: Path
     key: Path
 
-    def uvicorn_options(self) -> dict[str, str]:
+    def uvicorn_options(self) -> dict[str, Any]:
         return {"ssl_certfile": str(self.cert), "ssl_keyfile": str(self.key)}
 
 

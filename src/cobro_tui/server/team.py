@@ -30,7 +30,7 @@ def team_queues(conn: Connection, team: str | None, now: datetime) -> dict[str, 
         .group_by(account_facts.c.agent, account_facts.c.bucket)
     ):
         buckets[agent][bucket] += n
-    worked = dict(
+    worked: dict[str, int] = dict(
         conn.execute(
             select(contact_facts.c.agent, func.count(func.distinct(contact_facts.c.account_id)))
             .where(and_(contact_facts.c.started_at >= instant_text(day_start), contact_facts.c.agent.in_(agents)))

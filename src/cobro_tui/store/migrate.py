@@ -52,7 +52,7 @@ def _stored_revision(engine: Engine) -> str | None:
         return None
 
 
-def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Bring the cache to `revision`; returns (revision before, revision after)."""
     if revision == "head":
         stored = _stored_revision(engine)

@@ -98,7 +98,7 @@ def refresh_scores(
     day is remembered so the next start knows the scores are current. Returns how many changed."""
     with engine.connect() as conn:
         facts = read_facts(conn, agent, today, day_start, now, buckets, account_ids)
-        current = (
+        current: dict[str, int] = (
             dict(conn.exec_driver_sql("SELECT id, priority FROM account WHERE assigned_agent = ?", (agent,)).all())
             if account_ids is None
             else {}

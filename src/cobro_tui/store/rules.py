@@ -92,7 +92,7 @@ def read_rule_facts(
             facts.accounts = [
                 tuple(r)
                 for r in conn.exec_driver_sql("SELECT id, customer_id FROM account WHERE assigned_agent = ?", (agent,))
-            ]  # type: ignore[misc]
+            ]
             _read_customers(conn, facts, since, None, agent, phones_only)
         else:
             for start in range(0, len(account_ids), _CHUNK):
@@ -143,7 +143,7 @@ def _read_customers(
         f"WHERE {where} AND started_at >= :since",
         {**params, "since": instant_text(since)},
     ).fetchall():
-        facts.history[row[0]].append(tuple(row[1:6]))  # type: ignore[arg-type]
+        facts.history[row[0]].append(tuple(row[1:6]))
         if row[6]:
             facts.callbacks[row[0]].append(datetime.fromisoformat(row[6]))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import closing
 from typing import Any
 
@@ -281,7 +281,7 @@ class SyncEngine:
         report.revoked += sync_store.finish_snapshot(self.cache, seen, page.cursor)
         return page.cursor
 
-    def _pages_ahead(self) -> Iterator[sync_store.SnapshotPage]:
+    def _pages_ahead(self) -> Generator[sync_store.SnapshotPage, None, None]:
         """The snapshot's pages in order, fetched by a thread that keeps up to PAGES_AHEAD waiting
         (the server's pages are not all equally quick to make, nor the cache's to write)."""
         waiting: queue.Queue[sync_store.SnapshotPage | BaseException] = queue.Queue(maxsize=PAGES_AHEAD)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
@@ -31,7 +31,7 @@ EXPIRED = "expired"
 class LockScreen(CobroModal[bool]):
     """Dismissed with True once the password opened it; the app ends when the user is signed out."""
 
-    BINDINGS: ClassVar[list[Binding]] = []
+    BINDINGS: ClassVar[list[BindingType]] = []
 
     class Answered(Message):
         def __init__(self, attempt: Attempt) -> None:

@@ -106,11 +106,11 @@ def promises(view: AccountView) -> Rows:
         if tracked.sync_state != "synced":
             state += f" · {t(f'sync_state.{tracked.sync_state}')}"
         rows.append((state, money(promise.amount), day(promise.due_on), t(f"pay_channel.{promise.channel}")))
-    for tracked in view.file.plans:
-        plan = tracked.item
+    for held in view.file.plans:
+        plan = held.item
         state = t(f"{plan.kind.value}.status_{plan.status.value}")  # plan, settlement or restructure
-        if tracked.sync_state != "synced":
-            state += f" · {t(f'sync_state.{tracked.sync_state}')}"
+        if held.sync_state != "synced":
+            state += f" · {t(f'sync_state.{held.sync_state}')}"
         first = plan.installments[0] if plan.installments else None
         detail = t("account.plan", down=money(plan.down_payment), count=len(plan.installments))
         rows.append((state, money(plan.total), day(first.due_on) if first else "", detail))
