@@ -572,3 +572,21 @@ def test_values_nested_past_any_record_are_refused_never_a_500(server, mallory: 
         headers=auth_headers(thread.url, "auditor01"),
     )
     assert listing.status_code == 200
+
+
+def test_a_body_larger_than_any_push_is_refused_before_it_is_read(server) -> None:  # type: ignore[no-untyped-def]
+    _, thread = server
+    headers = {**auth_headers(thread.url, "agente01"), "Content-Type": "application/json"}
+    huge = b'{"device_id": "d", "notes": "' + b"x" * (17 * 2**20) + b'"}'
+    answer = httpx.post(f"{thread.url}/v1/mutations", content=huge, headers=headers, timeout=60)
+    assert answer.status_code == 413 and answer.json()["code"] == "BODY_TOO_LARGE", answer.text[:200]
+    assert "16 MiB" in answer.json()["message"]
+    chunked = httpx.post(
+        f"{thread.url}/v1/mutations",
+        content=iter([b'{"a": "', b"x" * (17 * 2**20), b'"}']),
+        headers=headers,
+        timeout=60,
+    )  # no Content-Length: counted as it arrives
+    assert chunked.status_code == 413 and chunked.json()["code"] == "BODY_TOO_LARGE"
+    small = httpx.post(f"{thread.url}/v1/mutations", content=iter([b'{"device_id": 1', b"}"]), headers=headers)
+    assert small.status_code == 422  # a small chunked body goes on to the route whole

@@ -52,7 +52,7 @@ from cobro_tui.domain.money import Money
 from cobro_tui.server import approvals, auth, keeping, kpi, openapi
 from cobro_tui.server.assign import UnknownAccount, VersionMismatch, move, reassign
 from cobro_tui.server.db import write_tx
-from cobro_tui.server.deps import PROBLEMS, ApiProblem, Gate, problem_response, source_of
+from cobro_tui.server.deps import PROBLEMS, ApiProblem, BodyLimit, Gate, problem_response, source_of
 from cobro_tui.server.feed import get_doc, head_seq, server_epoch
 from cobro_tui.server.pull import (
     ResetRequired,
@@ -78,6 +78,11 @@ RETENTION_DAYS = 90
 MAX_WAIT_S = 25
 
 
+# The largest body a workstation sends is a push of 200 commands, each with at most a 64 KiB
+# snapshot of what the agent saw: some 13 MiB. Anything larger is refused before it is read whole.
+MAX_BODY_BYTES = 16 * 2**20
+
+
 def create_app(engine: Engine, clock: Clock, config: ServerSettings | None = None) -> FastAPI:
     """The API on a migrated database."""
     config = config or ServerSettings()
@@ -88,6 +93,7 @@ def create_app(engine: Engine, clock: Clock, config: ServerSettings | None = Non
         description="CSP/1: the sync contract of the cobro-tui workstation (DESIGN.md section 6). Every "
         "error is a Problem body; a request that does not fit its schema is answered 422.",
     )
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     problems = PROBLEMS
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
 

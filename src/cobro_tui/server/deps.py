@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cobro_tui.api.models import Problem
 from cobro_tui.clock import Clock
@@ -57,6 +58,51 @@ def problem_response(
 ) -> JSONResponse:
     body = Problem(code=code, message=message, details=details or {})
     return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+class BodyLimit:
+    """A request body above `limit` bytes is answered 413 with a Problem: by its Content-Length before
+    a byte is read, or, sent in chunks, once what arrived passes the limit (pure ASGI, ahead of the routes)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    def _refuse(self) -> JSONResponse:
+        return problem_response(413, "BODY_TOO_LARGE", f"a request body takes at most {self.limit // 2**20} MiB")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or ()).get(b"content-length")
+        if length is not None:
+            if not length.isdigit() or int(length) > self.limit:
+                await self._refuse()(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        chunks, size = [], 0
+        while True:  # chunked: read it here, up to the limit, and hand it on whole
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                await self._refuse()(scope, receive, send)
+                return
+            if not message.get("more_body"):
+                break
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 def source_of(request: Request) -> str | None:
