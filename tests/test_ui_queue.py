@@ -212,3 +212,26 @@ async def test_the_account_screen_is_made_ahead_and_the_collector_waits_for_quie
         await pilot.press("f5")
         await wait_for(pilot, lambda: app.screen is prepared and prepared.view is not None)
     assert gc.get_threshold() == before  # the process gets its collector back
+
+
+async def test_a_failed_worker_tells_the_agent_and_leaves_a_crash_report(
+    tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cobro_tui.ui.screens.queue import QueueScreen
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # where the crash report goes on Linux
+    app = demo_app(tmp_path, policy, accounts=30)
+
+    def broken(self: object, account_id: str) -> None:
+        raise RuntimeError("a bug in opening an account")
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot, 30)
+        monkeypatch.setattr(type(app.workstation.accounts), "open", broken)  # a frozen service: its class
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("Algo falló" in n.message for n in app._notifications))
+        assert isinstance(app.screen, QueueScreen)  # the app goes on
+        await pilot.press("escape")
+    reports = list((tmp_path / "state").rglob("crash.log"))
+    assert len(reports) == 1 and "a bug in opening an account" in reports[0].read_text()
+    assert oct(reports[0].stat().st_mode & 0o777) == "0o600"

@@ -500,7 +500,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception:  # a bug: keep the details for the developers, tell the person what to do
-        report = _crash_report()
+        from cobro_tui.crash import write_crash_report
+
+        report = write_crash_report()
         print(
             f"cobro-tui stopped on an unexpected error; nothing recorded before it was lost. "
             f"Please send {report} to your support team.",
@@ -508,17 +510,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 70
     return 0
-
-
-def _crash_report() -> Path:
-    """Write the traceback (code lines only, no data values) to the user's log folder."""
-    import traceback
-
-    import platformdirs
-
-    from cobro_tui.files import private_file
-
-    path = platformdirs.user_log_path("cobro-tui") / "crash.log"
-    with private_file(path, "a") as handle:
-        handle.write(traceback.format_exc() + "\n")
-    return path

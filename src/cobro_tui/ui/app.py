@@ -10,6 +10,7 @@ from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.timer import Timer
+from textual.worker import Worker
 
 from cobro_tui.i18n import t
 from cobro_tui.services.session import SessionGuard
@@ -175,6 +176,13 @@ class CobroApp(SessionLock):
         assert self.workstation.sync is not None
         report = self.workstation.sync_round()
         self.call_from_thread(self._sync_done, report)
+
+    def after_worker_failure(self, worker: Worker[object]) -> None:
+        # A round that raised never reached _sync_done: the next one is scheduled here instead.
+        if worker.group == "sync" and self.workstation.sync is not None:
+            if self._next_sync is not None:
+                self._next_sync.stop()
+            self._next_sync = self.set_timer(self.workstation.sync.interval_seconds, self.run_sync)
 
     def _sync_done(self, report: SyncReport) -> None:
         assert self.workstation.sync is not None

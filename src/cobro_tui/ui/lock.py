@@ -21,7 +21,7 @@ from textual.widgets import Input, Static
 
 from cobro_tui.i18n import t
 from cobro_tui.services.session import Attempt, SessionGuard
-from cobro_tui.ui.screen_keys import ScreenKeys
+from cobro_tui.ui.failures import WorkerFailures
 from cobro_tui.ui.screens.base import CobroModal
 
 IDLE = "idle"
@@ -88,7 +88,7 @@ class LockScreen(CobroModal[bool]):
         self.query_one("#lock-message", Static).update(attempt.message)
 
 
-class SessionLock(ScreenKeys):
+class SessionLock(WorkerFailures):
     """Both apps: the idle lock, and the sign-in screen when the server refuses the token."""
 
     session: SessionGuard | None = None
