@@ -199,3 +199,22 @@ async def test_next_account_promise_pending_then_synced(
                 p.item.amount.centavos == pesos * 100 and p.sync_state == "synced" for p in screen.view.file.promises
             ),
         )
+
+
+async def test_a_sync_round_that_raises_is_told_and_the_next_one_is_still_scheduled(
+    tmp_path: Path, proxy: FaultProxy, clock: FixedClock, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    _, workstation, app = _live_app(tmp_path, "ui", proxy, clock, policy, monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(QueueTable)
+        await _until(pilot, lambda: table.row_count > 0 and app._next_sync is not None)
+        first = app._next_sync
+
+        def broken(self: object) -> None:
+            raise RuntimeError("a bug in a sync round")
+
+        monkeypatch.setattr(type(workstation), "sync_round", broken)  # a frozen service: its class
+        app.run_sync()
+        await _until(pilot, lambda: any("Algo falló" in n.message for n in app._notifications))
+        assert app._next_sync is not None and app._next_sync is not first  # re-armed, not left stopped
