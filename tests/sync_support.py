@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from conftest import NOW
 from sqlalchemy import Engine, select
@@ -49,7 +50,11 @@ CACHE_TABLES = {
 
 
 # A whole PCR, for codes the offer policy wants it with.
-PCR = {"problem_code": "desempleo", "circumstance": "perdió el empleo en octubre", "resolution": "promesa de pago"}
+PCR: dict[str, Any] = {
+    "problem_code": "desempleo",
+    "circumstance": "perdió el empleo en octubre",
+    "resolution": "promesa de pago",
+}
 
 
 @dataclass
@@ -103,10 +108,11 @@ class Station:
         )
         return promise, item
 
-    def outbox(self) -> list[tuple[str, str, dict | None]]:
+    def outbox(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(mutation id, state, the server's verdict or {} while none came back), in the order recorded."""
         with self.cache.connect() as conn:
             rows = conn.exec_driver_sql("SELECT mutation_id, state, verdict_json FROM outbox ORDER BY client_seq").all()
-        return [(r[0], r[1], json.loads(r[2]) if r[2] else None) for r in rows]
+        return [(r[0], r[1], json.loads(r[2]) if r[2] else {}) for r in rows]
 
     def view(self) -> dict[tuple[str, str], int]:
         """(kind, id) -> server version of everything this cache mirrors. Rows the server refused or

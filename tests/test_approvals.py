@@ -422,7 +422,7 @@ def test_a_cancellation_waits_behind_its_held_promise_and_runs_once_it_is_approv
     station, account_id, promise = _held_promise(tmp_path, server, clock, policy)
     customer_id = dict(station.accounts())[account_id]
     other = next(a for a, _ in station.accounts() if a != account_id)
-    contact = {
+    contact: dict[str, object] = {
         "id": new_id(),
         "account_id": account_id,
         "customer_id": customer_id,

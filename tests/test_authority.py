@@ -208,7 +208,9 @@ def test_facts_of_an_account_count_only_for_the_time_it_was_held(server, mallory
         {"grace_days": 60},
     ],
 )
-def test_server_owned_fields_are_refused_and_nothing_is_stored(server, mallory: Station, forged: dict) -> None:  # type: ignore[no-untyped-def, type-arg]
+def test_server_owned_fields_are_refused_and_nothing_is_stored(
+    server, mallory: Station, forged: dict[str, object]
+) -> None:
     engine, _ = server
     args = _promise(mallory.accounts()[0][0], **forged)
     (verdict,) = push_commands(mallory, engine, ("promise.create@1", args))
@@ -574,7 +576,7 @@ def test_values_nested_past_any_record_are_refused_never_a_500(server, mallory: 
     assert listing.status_code == 200
 
 
-def test_a_body_larger_than_any_push_is_refused_before_it_is_read(server) -> None:  # type: ignore[no-untyped-def]
+def test_a_body_larger_than_any_push_is_refused_before_it_is_read(server) -> None:
     _, thread = server
     headers = {**auth_headers(thread.url, "agente01"), "Content-Type": "application/json"}
     huge = b'{"device_id": "d", "notes": "' + b"x" * (17 * 2**20) + b'"}'

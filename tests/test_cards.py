@@ -137,7 +137,7 @@ def test_migration_0011_cuts_the_card_numbers_an_older_cache_holds(tmp_path: Pat
     assert full_pans(cache_text(engine)) == ["5579100000000008"]
     assert upgrade(engine) == ("0010", "0011")
     with engine.connect() as conn:
-        numbers = dict(conn.exec_driver_sql("SELECT id, number FROM account").all())
+        numbers: dict[str, str] = dict(conn.exec_driver_sql("SELECT id, number FROM account").all())
     assert numbers == {"a1": "557910******0008", "a2": "711234567890", "a3": "601100******9424"}
     assert full_pans(cache_text(engine)) == []
     engine.dispose()

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from conftest import cli_env
@@ -104,7 +105,7 @@ def test_audit_verify_passes_an_intact_log_and_points_at_a_broken_link(
             channel=Channel.VOICE,
             result_code=code,
             **(
-                {}
+                cast(dict[str, Any], {})
                 if code != "PP"
                 else {
                     "problem_code": "desempleo",

@@ -24,7 +24,7 @@ def server(tmp_path: Path):
         yield running
 
 
-def _audited(station, event: str) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
+def _audited(station, event: str) -> list[dict[str, object]]:
     with station.cache.connect() as conn:
         bodies = conn.exec_driver_sql("SELECT body FROM audit_event").scalars().all()
     return [json.loads(b)["data"] for b in bodies if json.loads(b)["type"] == event]

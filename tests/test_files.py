@@ -24,7 +24,7 @@ def test_files_are_0600_in_0700_folders_from_the_first_byte_even_under_a_loose_u
         document = write_private(tmp_path / "data" / "agreements" / "convenio-1.txt", "Ana López · $1,234.00")
         loose = tmp_path / "data" / "kpi"
         loose.mkdir(mode=0o777)
-        (written,) = write_tables(loose, {"team": (("agent", "contacts"), [("agente01", "3")])})
+        (written,) = write_tables(loose, {"team": (["agent", "contacts"], [["agente01", "3"]])})
         old = tmp_path / "data" / "old.log"
         old.write_text("x")
         old.chmod(0o644)

@@ -224,8 +224,8 @@ def test_the_workstation_judges_a_payment_it_has_before_the_server_does(tmp_path
 
     base = promise("p", 1000, D10)
     file = AccountFile(
-        account=None,
-        customer=None,
+        account=None,  # type: ignore[arg-type]  # judging promises reads only payments and promises
+        customer=None,  # type: ignore[arg-type]
         other_accounts=(),
         contact_points=(),
         references=(),

@@ -251,7 +251,7 @@ def test_whole_hours_from_the_hourly_counts_and_cut_hours_from_the_attempts_agre
     }
     # Folded onto the hours of the day in Mexico City (UTC-6 all year): 15 UTC is 9 local.
     folded = {row["hour"]: row for row in by_hour_of_day(hours, ZoneInfo("America/Mexico_City"))}
-    assert sum(row["attempts"] for row in folded.values()) == len(tried)
+    assert sum(int(row["attempts"] or 0) for row in folded.values()) == len(tried)
     assert folded[9]["attempts"] == sum(1 for r in tried if r.started_at[11:13] == "15")
 
 

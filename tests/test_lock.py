@@ -15,7 +15,7 @@ from conftest import NOW
 from portfolio_fixtures import fill
 from sync_support import make_station, running_server
 from textual.widgets import Input
-from ui_support import wait_for
+from ui_support import top, wait_for
 
 from cobro_tui.bootstrap import build_app, build_workstation, session_guard
 from cobro_tui.clock import FixedClock
@@ -27,6 +27,7 @@ from cobro_tui.settings import load_settings
 from cobro_tui.store.engine import CacheFile
 from cobro_tui.store.migrate import upgrade
 from cobro_tui.ui.lock import EXPIRED, IDLE, LockScreen
+from cobro_tui.ui.screens.account import AccountScreen
 from cobro_tui.ui.widgets.queue_table import QueueTable
 
 TRUSTED = ("support.keyrings.MemoryKeyring",)
@@ -117,7 +118,7 @@ async def test_idle_time_locks_every_screen_without_personal_data_and_the_passwo
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen.id == "account" or type(app.screen).__name__ == "AccountScreen")
         heading = screen_text(app)
-        account = app.screen
+        account = top(app, AccountScreen)
         account.revealed = True  # the agent had revealed the customer's data (v, with a reason)
         account._fill()
         idle.now += 11 * 60
@@ -201,7 +202,7 @@ async def test_a_token_the_server_refused_asks_for_a_new_sign_in_and_the_outbox_
             station.log_contact(account)
             app.request_sync()
             await wait_for(pilot, lambda: isinstance(app.screen, LockScreen))
-            assert app.screen.mode == EXPIRED
+            assert top(app, LockScreen).mode == EXPIRED
             await pilot.pause(0.1)
             shown = screen_text(app)
             assert "Inicie sesión de nuevo: agente01" in shown

@@ -51,7 +51,7 @@ def _supervisor_routes(engine) -> list[tuple[str, str]]:
         for route in app.routes
         if isinstance(route, APIRoute)
         if _allowed_roles(route.dependant) == ("supervisor", "manager")
-        for method in route.methods
+        for method in route.methods or ()
     ]
     return sorted(found)
 
@@ -237,7 +237,7 @@ def test_every_route_refuses_every_role_its_guard_does_not_name(server) -> None:
         (method, re.sub(r"\{[^}]+\}", "x", route.path), _allowed_roles(route.dependant))
         for route in app.routes
         if isinstance(route, APIRoute)
-        for method in route.methods
+        for method in route.methods or ()
     ]
     assert {path for _, path, roles in routes if roles is None} == {"/v1/health", "/v1/auth/login"}
     tokens = {

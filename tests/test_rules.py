@@ -32,9 +32,9 @@ CO = preset_rules("co_ley2300")
 IN_FORCE = load_policy().rules  # MX plus the institution's own caps
 
 
-def local(zone: str, *args: int) -> datetime:
+def local(zone: str, year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """An instant given on a zone's wall clock."""
-    return datetime(*args, tzinfo=ZoneInfo(zone)).astimezone(UTC)  # type: ignore[misc]
+    return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 def ask(

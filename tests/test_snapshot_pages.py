@@ -51,7 +51,7 @@ def _records(policy, clock) -> list[dict[str, Any]]:
         for kind, entity_id, _, _, _, version, data in bundle_docs(bundle)
     ]
     account = next(r["data"] for r in out if r["entity"] == "account")
-    extra = [
+    extra: list[ContactAttempt | Note] = [
         ContactAttempt(
             id=new_id(),
             account_id=account["id"],

@@ -144,7 +144,7 @@ def test_duplicate_and_concurrent_delivery_gets_one_verdict(server, station: Sta
         thread.start()
     for thread in threads:
         thread.join()
-    verdicts = {}
+    verdicts: dict[str, set[tuple[str, int | None]]] = {}
     for answer in answers:
         for result in answer.get("results", []):
             verdicts.setdefault(result["mutation_id"], set()).add((result["status"], result["server_seq"]))
@@ -163,7 +163,7 @@ def test_a_rejected_promise_stays_visible_with_its_reason(server, station: Stati
     report = station.round()
     assert report.applied == 1 and report.rejected == 1
     with station.cache.connect() as conn:
-        states = dict(
+        states: dict[str, str] = dict(
             conn.exec_driver_sql("SELECT id, sync_state FROM promise WHERE id IN (?, ?)", (first.id, second.id)).all()
         )
     assert states == {first.id: "synced", second.id: "rejected"}
@@ -322,7 +322,7 @@ def test_roles_and_ownership_are_decided_by_the_server(server, station: Station)
         "notes": "",
         "script_steps": [],
     }
-    answer = station.sync.api.push(
+    pushed = station.sync.api.push(
         {
             "device_id": station.device.device_id,
             "device_epoch": 1,
@@ -338,8 +338,8 @@ def test_roles_and_ownership_are_decided_by_the_server(server, station: Station)
             ],
         }
     )
-    assert answer["results"][0]["status"] == "rejected"
-    assert answer["results"][0]["reason"]["code"] == "NOT_YOUR_ACCOUNT"
+    assert pushed["results"][0]["status"] == "rejected"
+    assert pushed["results"][0]["reason"]["code"] == "NOT_YOUR_ACCOUNT"
     assert (("account", foreign.id)) not in station.view()
 
 

@@ -52,7 +52,7 @@ def test_the_server_on_postgresql_keeps_every_promise_of_the_protocol(
                 assert station.round().ok and other.round().ok
                 with engine.connect() as conn:
                     assert conn.execute(select(func.count()).select_from(mutation_log)).scalar_one() == 7
-                    statuses = dict(
+                    statuses: dict[str, int] = dict(
                         conn.execute(select(mutation_log.c.status, func.count()).group_by(mutation_log.c.status)).all()
                     )
                     owner = conn.execute(select(entities.c.agent).where(entities.c.id == accounts[1][0])).scalar_one()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import NOW
 from textual.widgets import Input, OptionList, Select, Static
-from ui_support import demo_app, text_of, wait_for
+from ui_support import demo_app, shown, text_of, top, wait_for
 
 from cobro_tui.errors import UserFacingError
 from cobro_tui.policy import Policy
@@ -62,7 +62,7 @@ async def test_enter_opens_the_account_masked_and_showing_data_is_audited(tmp_pa
     app = demo_app(tmp_path, policy)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open_first(pilot)
-        view = screen.view
+        view = shown(screen)
         heading = text_of(screen.query_one("#account-heading", Static))
         assert view.file.customer.full_name in heading and "días de atraso" in heading
         assert view.file.account.number not in heading and view.file.account.number[-4:] in heading
@@ -112,7 +112,7 @@ async def test_escape_at_the_reason_shows_nothing_and_records_nothing(tmp_path: 
     app = demo_app(tmp_path, policy)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open_first(pilot)
-        view = screen.view
+        view = shown(screen)
         phones = [p.value for p in view.file.contact_points if p.kind.value in ("mobile", "home", "work")]
         with _db(app).connect() as conn:
             before = conn.exec_driver_sql("SELECT count(*) FROM audit_event").scalar_one()
@@ -127,7 +127,7 @@ async def test_escape_at_the_reason_shows_nothing_and_records_nothing(tmp_path: 
         heading = text_of(screen.query_one("#account-heading", Static))
         assert view.file.customer.rfc not in heading
         with pytest.raises(UserFacingError, match="catálogo"):  # a reason outside the catalog, neither
-            app.workstation.accounts.reveal(screen.account_id, "contact_data", "curiosity")
+            app.workstation.accounts.reveal(shown(screen).file.account.id, "contact_data", "curiosity")
         with _db(app).connect() as conn:
             assert conn.exec_driver_sql("SELECT count(*) FROM audit_event").scalar_one() == before
 
@@ -150,7 +150,7 @@ async def test_a_revealed_card_number_shows_no_more_than_its_first_six_and_last_
         await wait_for(
             pilot, lambda: screen.account_id == card and screen.view is not None and screen.view.file.account.id == card
         )
-        number = screen.view.file.account.number
+        number = shown(screen).file.account.number
         assert number[6:-4] == "*" * (len(number) - 10)  # the cache holds the cut form only
         masked = text_of(screen.query_one("#account-heading", Static))
         assert number[:6] not in masked and number[-4:] in masked  # masked: the last four at most
@@ -167,7 +167,7 @@ async def test_a_promise_taken_in_the_form_is_saved_pending_and_shown(tmp_path: 
         screen = await _open_free(pilot)
         account_id = screen.account_id
         assert screen.view is not None
-        pesos = -(-policy.offers.promise.minimum(screen.view.file.account).centavos // 100)  # whole pesos
+        pesos = -(-policy.offers.promise.minimum(shown(screen).file.account).centavos // 100)  # whole pesos
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, PromiseForm))
         await pilot.press(*str(pesos), "tab", *"30/11/2026")
@@ -190,7 +190,7 @@ async def test_a_promise_outside_the_rules_says_what_is_allowed_and_saves_nothin
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open_first(pilot)
         assert screen.view is not None
-        account = screen.view.file.account
+        account = shown(screen).file.account
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, PromiseForm))
         form = app.screen
@@ -283,7 +283,7 @@ async def test_the_call_guide_fits_the_bucket_and_its_ticked_steps_are_saved_wit
     app = demo_app(tmp_path, policy)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open_first(pilot)
-        account = screen.view.file.account
+        account = shown(screen).file.account
         script = choose_script(policy.scripts, account.bucket, account.risk_segment)
         assert script is not None
         await pilot.press("f6")
@@ -368,7 +368,7 @@ async def test_the_wrapup_line_takes_a_promise_through_the_same_rules(tmp_path: 
         assert line.value == "p 50 30 spei"  # kept for correcting
         line.value = ""
         assert screen.view is not None
-        pesos = -(-policy.offers.promise.minimum(screen.view.file.account).centavos // 100)
+        pesos = -(-policy.offers.promise.minimum(shown(screen).file.account).centavos // 100)
         await pilot.press(*f"p {pesos} 30 spei", "enter")
         await wait_for(pilot, lambda: line.value == "")
         with _db(app).connect() as conn:
@@ -389,7 +389,7 @@ async def test_a_callback_is_entered_in_the_debtors_time(tmp_path: Path, policy:
     app = demo_app(tmp_path, policy)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open_first(pilot)
-        zone = screen.view.debtor_zone
+        zone = shown(screen).debtor_zone
         await pilot.press("f4")
         await wait_for(pilot, lambda: isinstance(app.screen, ContactForm))
         form = app.screen
@@ -435,15 +435,15 @@ async def test_a_settlement_is_proposed_from_f3_with_its_discount_and_shown_on_t
                 and app.screen.view is not None
             ),
         )
-        screen = app.screen
+        screen = top(app, AccountScreen)
         offers = text_of(screen.query_one("#panel-offers"))
         assert "Liquidación" in offers and "de descuento" in offers  # what the policy allows, with its figures
-        balance = screen.view.file.account.balance
+        balance = shown(screen).file.account.balance
         await pilot.press("f3")
         await wait_for(pilot, lambda: isinstance(app.screen, PlanForm))
         form = app.screen
         form.query_one("#plan-kind", Select).value = "settlement"
-        limits = policy.offers.settlement.discounts(screen.view.file.account.bucket, balance.centavos)
+        limits = policy.offers.settlement.discounts(shown(screen).file.account.bucket, balance.centavos)
         pay = (
             balance.centavos - balance.centavos * (limits["agent"] + 5) // 100
         )  # above the agent's discount, a supervisor's to grant
@@ -470,9 +470,9 @@ async def test_c_cancels_the_running_promise_once_the_agent_says_yes(tmp_path: P
         await pilot.pause()
         assert not isinstance(app.screen, Confirm)
         assert any("no tiene una promesa en curso" in n.message for n in app._notifications)
-        least = policy.offers.promise.minimum(screen.view.file.account)  # type: ignore[union-attr]
-        due = screen.view.debtor_now.date() + timedelta(days=3)  # type: ignore[union-attr]
-        promise = app.workstation.promises.take(account_id, least, due, "spei")
+        least = policy.offers.promise.minimum(shown(screen).file.account)
+        due = shown(screen).debtor_now.date() + timedelta(days=3)
+        promise = app.workstation.promises.take(shown(screen).file.account.id, least, due, "spei")
         screen.load()
         await wait_for(pilot, lambda: bool(screen.view and screen.view.file.open_promises()))
         await pilot.press("c")
@@ -480,7 +480,7 @@ async def test_c_cancels_the_running_promise_once_the_agent_says_yes(tmp_path: P
         assert "¿Cancelar la promesa de" in str(app.screen.query_one(".form-title", Static).render())
         await pilot.press("escape")  # no: nothing changes
         await wait_for(pilot, lambda: app.screen is screen)
-        assert screen.view.file.open_promises()  # type: ignore[union-attr]
+        assert shown(screen).file.open_promises()
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
         await pilot.press("y")

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Static
-from ui_support import demo_app, wait_for
+from ui_support import demo_app, top, wait_for
 
 from cobro_tui.policy import Policy
+from cobro_tui.ui.screens.queue import QueueScreen
 from cobro_tui.ui.widgets.queue_table import QueueTable
 
 
@@ -138,7 +139,7 @@ async def test_a_filter_narrows_the_queue_and_says_so(tmp_path: Path, policy: Po
         app.screen.query_one("#filter-bucket", Select).value = code
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: not isinstance(app.screen, FilterForm))  # the form gone, the queue on top
-        queue = app.screen
+        queue = top(app, QueueScreen)
         heading = queue.query_one("#queue-heading", Static)
         await wait_for(pilot, lambda: "filtro:" in str(heading.render()) and table.row_count > 0)
         assert {table.get_row_at(i)[4] for i in range(table.row_count)} == {bucket}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import NOW
 from textual.widgets import Input, Select, Static
-from ui_support import demo_app, text_of, wait_for
+from ui_support import demo_app, shown, text_of, wait_for
 
 from cobro_tui.domain.models import Channel
 from cobro_tui.policy import Policy
@@ -109,10 +109,10 @@ async def test_an_opt_out_recorded_offline_blocks_that_number_at_once(tmp_path: 
         screen = await _open(pilot, target)
         phone = next(
             p
-            for p in screen.view.file.contact_points
-            if p.id in screen.view.rules
-            and screen.view.rules[p.id].channel is Channel.VOICE
-            and screen.view.rules[p.id].decision.allowed
+            for p in shown(screen).file.contact_points
+            if p.id in shown(screen).rules
+            and shown(screen).rules[p.id].channel is Channel.VOICE
+            and shown(screen).rules[p.id].decision.allowed
         )
         await pilot.press("o")
         await wait_for(pilot, lambda: isinstance(app.screen, RestrictionForm))
@@ -132,7 +132,7 @@ async def test_an_opt_out_recorded_offline_blocks_that_number_at_once(tmp_path: 
         with pytest.raises(Exception, match="MX-OPT"):
             ws.contacts.log(
                 account_id=target,
-                customer_id=screen.view.file.customer.id,
+                customer_id=shown(screen).file.customer.id,
                 channel=Channel.VOICE,
                 result_code="NC",
                 contact_point_id=phone.id,

@@ -5,17 +5,22 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from conftest import NOW
 from portfolio_fixtures import fill
+from textual.app import App
+from textual.screen import Screen
 
 from cobro_tui.bootstrap import build_app, build_workstation
 from cobro_tui.clock import FixedClock
 from cobro_tui.policy import Policy
+from cobro_tui.services.accounts import AccountView
 from cobro_tui.settings import load_settings
 from cobro_tui.store.engine import CacheFile
 from cobro_tui.store.migrate import upgrade
 from cobro_tui.ui.app import CobroApp
+from cobro_tui.ui.screens.account import AccountScreen
 
 
 def demo_app(
@@ -29,6 +34,22 @@ def demo_app(
     settings = load_settings()
     clock = FixedClock(now)
     return build_app(settings, clock, build_workstation(engine, settings, clock, policy, "agente01", "demo", role))
+
+
+def shown(screen: AccountScreen) -> AccountView:
+    """The account an account screen shows; a test that reads it before it has loaded fails here, saying so."""
+    assert screen.view is not None, "the account has not loaded yet"
+    return screen.view
+
+
+S = TypeVar("S", bound="Screen[Any]")
+
+
+def top(app: App[Any], kind: type[S]) -> S:
+    """The screen on top of `app`, which the test expects to be a `kind`."""
+    screen = app.screen
+    assert isinstance(screen, kind), f"expected {kind.__name__} on top, found {type(screen).__name__}"
+    return screen
 
 
 def text_of(widget) -> str:
