@@ -14,6 +14,7 @@ import pytest
 
 from cobro_tui.clock import FixedClock
 from cobro_tui.i18n import set_language
+from cobro_tui.logs import stop_log
 from cobro_tui.policy import Policy, load_policy
 from cobro_tui.store.engine import CacheFile
 from cobro_tui.store.migrate import upgrade
@@ -41,6 +42,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Memory
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("COBRO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COBRO_LOG_DIR", str(tmp_path / "logs"))  # the log and crash report, never the user's
     monkeypatch.setenv("COBRO_UI__CURSOR_BLINK", "false")  # a blinking cursor makes screenshots differ
     monkeypatch.setenv("COBRO_CREDENTIALS__TRUSTED_KEYRINGS", TEST_KEYRINGS)  # stand-ins for a desktop keyring
     set_language("es")
@@ -49,6 +51,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Memory
     keyring.set_keyring(ring)
     yield ring
     keyring.set_keyring(previous)
+    stop_log()
 
 
 @pytest.fixture
@@ -80,6 +83,7 @@ def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         COBRO_TEST_KEYRING_FILE=str(tmp_path / "keyring.json"),
         COBRO_CREDENTIALS__TRUSTED_KEYRINGS=TEST_KEYRINGS,
         COBRO_DATA_DIR=str(tmp_path / "data"),
+        COBRO_LOG_DIR=str(tmp_path / "logs"),
         XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
     )
     env.update(extra)

@@ -5,7 +5,6 @@ for a new sign-in before anything shows again; the outbox is untouched throughou
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from cobro_tui.clock import FixedClock
 from cobro_tui.credentials import KeyringKeyStore, MissingToken
 from cobro_tui.domain.models import Channel
 from cobro_tui.policy import Policy
-from cobro_tui.services.sync import SyncService
 from cobro_tui.settings import load_settings
 from cobro_tui.store.engine import CacheFile
 from cobro_tui.store.migrate import upgrade
@@ -183,9 +181,8 @@ async def test_a_token_the_server_refused_asks_for_a_new_sign_in_and_the_outbox_
         guard.on_token.append(station.sync.api.use_token)
         old_token = station.sync.api.http.headers["Authorization"].removeprefix("Bearer ")
         store.save_session(thread.url, "agente01", old_token, "demo")
-        workstation = replace(
-            build_workstation(station.cache, settings, clock, policy, "agente01", "live"),
-            sync=SyncService(station.sync, 3600),
+        workstation = build_workstation(station.cache, settings, clock, policy, "agente01", "live").syncing(
+            station.sync, 3600
         )
         app = build_app(settings, clock, workstation, guard)
         async with app.run_test(size=(120, 40)) as pilot:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -19,7 +18,6 @@ from cobro_tui.clock import FixedClock
 from cobro_tui.errors import UserFacingError
 from cobro_tui.policy import Policy
 from cobro_tui.server.run import ServerThread, prepare, tls_files
-from cobro_tui.services.sync import SyncService
 from cobro_tui.store.sync_store import set_server
 from cobro_tui.sync.client import ApiClient, Unreachable
 from cobro_tui.sync.engine import SyncEngine
@@ -121,7 +119,7 @@ async def test_the_workstation_says_at_start_that_its_connection_is_plain_http(t
     api = ApiClient(NEVER, "token", "device", security=TransportSecurity(allow_insecure_http=True), transport=busy)
     engine = app.workstation.status.engine
     set_server(engine, NEVER)
-    app.workstation = replace(app.workstation, sync=SyncService(SyncEngine(engine, api, FixedClock(NOW)), 60))
+    app.workstation = app.workstation.syncing(SyncEngine(engine, api, FixedClock(NOW)), 60)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: any("http sin cifrar" in n.message for n in app._notifications))
         warned = next(n for n in app._notifications if "http sin cifrar" in n.message)

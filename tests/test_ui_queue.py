@@ -218,9 +218,10 @@ async def test_the_account_screen_is_made_ahead_and_the_collector_waits_for_quie
 async def test_a_failed_worker_tells_the_agent_and_leaves_a_crash_report(
     tmp_path: Path, policy: Policy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from cobro_tui.logs import start_workstation_log
     from cobro_tui.ui.screens.queue import QueueScreen
 
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # where the crash report goes on Linux
+    start_workstation_log()  # COBRO_LOG_DIR: tmp_path / "logs" (conftest)
     app = demo_app(tmp_path, policy, accounts=30)
 
     def broken(self: object, account_id: str) -> None:
@@ -233,6 +234,9 @@ async def test_a_failed_worker_tells_the_agent_and_leaves_a_crash_report(
         await wait_for(pilot, lambda: any("Algo falló" in n.message for n in app._notifications))
         assert isinstance(app.screen, QueueScreen)  # the app goes on
         await pilot.press("escape")
-    reports = list((tmp_path / "state").rglob("crash.log"))
+    reports = list((tmp_path / "logs").rglob("crash.log"))
     assert len(reports) == 1 and "a bug in opening an account" in reports[0].read_text()
     assert oct(reports[0].stat().st_mode & 0o777) == "0o600"
+    log = (tmp_path / "logs" / "cobro-tui.log").read_text()
+    assert "ERROR ui: worker" in log and "RuntimeError: a bug in opening an account" in log  # one line, no traceback
+    assert "Traceback" not in log and oct((tmp_path / "logs" / "cobro-tui.log").stat().st_mode & 0o777) == "0o600"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from cobro_tui.clock import FixedClock
 from cobro_tui.domain.models import Channel
 from cobro_tui.policy import Policy
 from cobro_tui.server.run import ServerThread, prepare
-from cobro_tui.services.sync import SyncService
 from cobro_tui.settings import load_settings
 from cobro_tui.ui.widgets.local_items import LocalItems
 from cobro_tui.ui.widgets.queue_table import QueueTable
@@ -53,9 +51,8 @@ def _live_app(
     monkeypatch.setenv("COBRO_SYNC__INTERVAL_SECONDS", "3600")
     station = make_station(tmp_path, name, proxy.url, "agente01", clock, policy, timeout=2)
     settings = load_settings()
-    workstation = replace(
-        build_workstation(station.cache, settings, clock, policy, "agente01", "live"),
-        sync=SyncService(station.sync, 3600),
+    workstation = build_workstation(station.cache, settings, clock, policy, "agente01", "live").syncing(
+        station.sync, 3600
     )
     return station, workstation, build_app(settings, clock, workstation)
 
@@ -75,6 +72,7 @@ async def test_status_and_local_items_follow_the_server(
         app.run_sync()
         await _until(pilot, lambda: "Sin conexión" in str(status.render()))
         assert "Pendientes: 1" in str(status.render())
+        assert "el servidor no responde; se reintenta solo" in str(status.render())  # why, and what happens
         items = app.screen.query_one(LocalItems)
         assert items.row_count == 1 and str(items.get_row_at(0)[0]) == "Pendiente"
         proxy.mode = "pass"
@@ -88,6 +86,31 @@ async def test_status_and_local_items_follow_the_server(
         )
         await _until(pilot, lambda: items.row_count == 2 and str(items.get_row_at(0)[0]) == "Sincronizado")
         assert items.get_row_at(0) == items.get_row(second.outbox.mutation_id)  # newest first
+
+
+async def test_a_full_disk_is_said_on_the_status_bar_and_sync_tries_again(
+    tmp_path: Path, proxy: FaultProxy, clock: FixedClock, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import event
+
+    from cobro_tui.logs import start_workstation_log
+
+    log = start_workstation_log()
+    station, _workstation, app = _live_app(tmp_path, "full", proxy, clock, policy, monkeypatch)
+    # The cache may not grow by one page (SQLite's own limit: the same SQLITE_FULL as a full disk),
+    # so the first round's portfolio cannot be written.
+    event.listen(
+        station.cache,
+        "connect",
+        lambda conn, _: conn.execute("PRAGMA max_page_count = 1"),  # its size so far
+    )
+    station.cache.dispose()
+    async with app.run_test(size=(120, 40)) as pilot:
+        status = app.screen.query_one("#status-bar", Static)
+        await _until(pilot, lambda: "disco lleno" in str(status.render()))
+        assert "Sin conexión: disco lleno; libere espacio (lo registrado se conserva)" in str(status.render())
+        assert app._next_sync is not None  # the next round is scheduled
+    assert "WARNING sync: round failed (disk_full)" in log.read_text()
 
 
 async def test_a_round_that_moves_nothing_leaves_the_table_and_the_cursor_alone(

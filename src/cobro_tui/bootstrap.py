@@ -7,7 +7,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +33,6 @@ from cobro_tui.services.queue import QueueService
 from cobro_tui.services.restrictions import RestrictionService
 from cobro_tui.services.rules import RulesService
 from cobro_tui.services.status import StatusService
-from cobro_tui.services.sync import SyncService
 from cobro_tui.services.workstation import Workstation
 from cobro_tui.settings import Settings
 from cobro_tui.store.device import ensure_device, read_device
@@ -408,7 +406,7 @@ def run_demo(
                 guard = session_guard(settings, server.url, agent, None)  # the demo's lock asks the demo server
                 guard.on_token.append(sync.api.use_token)
                 workstation = build_workstation(engine, settings, clock, policy, agent, "live")
-                workstation = replace(workstation, sync=SyncService(sync, settings.sync.interval_seconds))
+                workstation = workstation.syncing(sync, settings.sync.interval_seconds)
                 first = workstation.sync_round()  # the portfolio, scored for the queue
                 say(
                     t(
@@ -516,7 +514,7 @@ def run_workstation(settings: Settings) -> int:
                     engine, clock, token, settings.sync.timeout_seconds, transport_security(settings)
                 )
                 guard.on_token.append(sync.api.use_token)
-                workstation = replace(workstation, sync=SyncService(sync, settings.sync.interval_seconds))
+                workstation = workstation.syncing(sync, settings.sync.interval_seconds)
         build_app(settings, clock, workstation, guard).run()
     finally:
         engine.dispose()

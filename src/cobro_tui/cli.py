@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cobro_tui import __version__
+from cobro_tui import __version__, logs
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -483,11 +483,28 @@ _COMMANDS = {
 }
 
 
+def _start_log(command: str) -> None:
+    """The workstation's log file, its times on the one clock (COBRO_NOW when it is set and valid;
+    a bad value is reported by the command's own settings)."""
+    import os
+
+    from cobro_tui.clock import SystemClock, clock_for, parse_instant
+
+    try:
+        clock = clock_for(parse_instant(os.environ["COBRO_NOW"])) if os.environ.get("COBRO_NOW") else SystemClock()
+    except ValueError:
+        clock = SystemClock()
+    logs.start_workstation_log(clock)
+    logs.get("cli").info("%s: cobro-tui %s", command, __version__)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from cobro_tui.errors import UserFacingError
 
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command != "serve":  # the server logs JSON lines on stderr instead (server/run.serve)
+        _start_log(args.command or "workstation")
     try:
         return _COMMANDS[args.command](args)
     except _UsageError as exc:
@@ -503,6 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cobro_tui.crash import write_crash_report
 
         report = write_crash_report()
+        logs.get("cli").error("stopped on an unexpected error; crash report %s", report, exc_info=True)
         print(
             f"cobro-tui stopped on an unexpected error; nothing recorded before it was lost. "
             f"Please send {report} to your support team.",

@@ -1,18 +1,17 @@
 """The crash report: a failure's traceback (code lines, never the values of variables) appended to
-crash.log in the user's log folder, 0600, for the support team."""
+crash.log in the user's log folder (beside cobro-tui.log; COBRO_LOG_DIR moves both), 0600, for the support team."""
 
 from __future__ import annotations
 
 import traceback
 from pathlib import Path
 
-import platformdirs
-
 from cobro_tui.files import private_file
+from cobro_tui.logs import log_dir
 
 
 def crash_log() -> Path:
-    return platformdirs.user_log_path("cobro-tui") / "crash.log"
+    return log_dir() / "crash.log"
 
 
 def write_crash_report(error: BaseException | None = None) -> Path:

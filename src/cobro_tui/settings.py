@@ -135,7 +135,8 @@ class Settings(BaseSettings):
     now: AwareDatetime | None = None
     """A fixed instant (ISO-8601 with offset) that freezes the clock of the whole program."""
     data_dir: Path | None = None
-    """Where the cache and logs live; the platform's user data directory when unset."""
+    """Where the cache and the files it writes live; the platform's user data directory when unset.
+    The log and the crash report go to the platform's log folder (COBRO_LOG_DIR moves them)."""
     server_url: str | None = None
     """The backend the workstation syncs with."""
     ui: UISettings = UISettings()

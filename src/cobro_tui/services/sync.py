@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from cobro_tui.services.status import SyncHealth
 from cobro_tui.store.outbox import NEEDS_ATTENTION, item_rows
 from cobro_tui.sync.report import SyncReport, backoff
 
@@ -40,6 +41,7 @@ class SyncService:
     engine: SyncEngine
     interval_seconds: float
     failures: int = 0
+    health: SyncHealth = field(default_factory=SyncHealth)  # the status bar's (StatusService.health)
     _one_at_a_time: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -52,6 +54,7 @@ class SyncService:
         with self._one_at_a_time:
             report = self.engine.run_round()
         self.failures = 0 if report.ok else self.failures + 1
+        self.health.reason = None if report.ok else (report.reason or "error")
         return report
 
     def next_delay(self, report: SyncReport) -> float:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from cobro_tui.clock import Clock
 from cobro_tui.policy import Policy
@@ -17,6 +18,9 @@ from cobro_tui.services.rules import RulesService
 from cobro_tui.services.status import StatusService
 from cobro_tui.services.sync import LocalItem, SyncReport, SyncService, recent_items
 from cobro_tui.store.outbox import acknowledge
+
+if TYPE_CHECKING:
+    from cobro_tui.sync.engine import SyncEngine
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +37,10 @@ class Workstation:
     rules: RulesService
     restrictions: RestrictionService
     sync: SyncService | None = None
+
+    def syncing(self, engine: SyncEngine, interval_seconds: float) -> Workstation:
+        """This workstation with a server to sync with; the status bar hears how its rounds go."""
+        return replace(self, sync=SyncService(engine, interval_seconds, health=self.status.health))
 
     def sync_round(self) -> SyncReport:
         """One sync round, then the queue scores of whatever it touched (all after a snapshot)."""

@@ -17,7 +17,10 @@ from cobro_tui.sync.transport import TransportSecurity
 
 
 class SyncError(Exception):
-    """Any failure to talk to the server; `message` is for the person."""
+    """Any failure to talk to the server; `message` is for the person, `reason` (one word, for the
+    status bar: services/status.SYNC_REASONS) says which kind of failure it is."""
+
+    reason = "error"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -27,8 +30,18 @@ class SyncError(Exception):
 class Unreachable(SyncError):
     """No answer (refused, reset, timed out, cut): the outcome of a push is unknown."""
 
+    reason = "unreachable"
+
+
+class Untrusted(Unreachable):
+    """The server's certificate is not one this workstation trusts: nothing was sent."""
+
+    reason = "certificate"
+
 
 class RetryLater(SyncError):
+    reason = "busy"
+
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
@@ -37,17 +50,29 @@ class RetryLater(SyncError):
 class AuthFailed(SyncError):
     """The token was refused: sign in again."""
 
+    reason = "session"
+
 
 class ResetRequired(SyncError):
     """The server orders a new snapshot (its history moved on); the outbox is kept."""
+
+    reason = "reset"
 
 
 class Refused(SyncError):
     """The server understood and refused the request, with a code."""
 
+    reason = "refused"
+
     def __init__(self, status: int, code: str, message: str, details: dict[str, Any]) -> None:
         super().__init__(f"{code}: {message}")
         self.status, self.code, self.details = status, code, details
+
+
+class VersionRefused(Refused):
+    """The server does not take this version of the workstation (426): it must be updated."""
+
+    reason = "version"
 
 
 def _retry_after(response: httpx.Response) -> float:
@@ -123,7 +148,7 @@ class ApiClient:
         except httpx.TransportError as exc:
             refused = _certificate_refused(exc)
             if refused is not None:
-                raise Unreachable(
+                raise Untrusted(
                     t("transport.tls_untrusted", url=self.http.base_url, error=refused.verify_message or refused.reason)
                 ) from None
             raise Unreachable(f"the server at {self.http.base_url} did not answer ({type(exc).__name__})") from None
@@ -157,6 +182,8 @@ class ApiClient:
             raise AuthFailed(f"{message or 'the session is not valid'}; run cobro-tui login again")
         if status == 410:
             raise ResetRequired(message)
+        if status == 426:
+            raise VersionRefused(status, code, message, details)
         raise Refused(status, code, message, details)
 
     def login(self, username: str, password: str) -> dict[str, Any]:

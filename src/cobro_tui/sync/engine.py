@@ -3,15 +3,20 @@ the same mutation ids are resent after any unknown outcome, and each page lands 
 
 from __future__ import annotations
 
+import errno
 import queue
 import threading
+import time
 from collections.abc import Callable, Generator
 from contextlib import closing
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
+from cobro_tui import logs
 from cobro_tui.clock import Clock
+from cobro_tui.i18n import t
 from cobro_tui.store import audit_log, sync_store
 from cobro_tui.store.types import instant_text
 from cobro_tui.sync.client import (
@@ -35,6 +40,14 @@ SCHEMA_VERSION = 1
 
 
 CUSTOMER_KINDS = ("customer", "contact_point", "restriction")
+log = logs.get("sync")
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """The cache could not grow: the disk (or the database's size limit) is full."""
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    return "database or disk is full" in str(exc)
 
 
 def _note_touched(changes: list[dict[str, Any]], report: SyncReport) -> None:
@@ -62,6 +75,7 @@ class SyncEngine:
     def run_round(self) -> SyncReport:
         """Register (once), push everything pending, then pull until the server has nothing more."""
         report = SyncReport()
+        started = time.perf_counter()
         try:
             meta = sync_store.read_meta(self.cache)
             if meta is None:
@@ -79,12 +93,26 @@ class SyncEngine:
             self._anchor_audit(meta, report)
             self._pull(report)
         except RetryLater as exc:
-            report.error, report.retry_after = exc.message, exc.retry_after
+            report.error, report.retry_after, report.reason = exc.message, exc.retry_after, exc.reason
         except AuthFailed as exc:
-            report.error, report.auth_failed = exc.message, True
+            report.error, report.auth_failed, report.reason = exc.message, True, exc.reason
         except SyncError as exc:
-            report.error = exc.message
-        return self._finish(report)
+            report.error, report.reason = exc.message, exc.reason
+        except (DBAPIError, OSError) as exc:
+            if not _disk_full(exc):
+                raise
+            report.error, report.reason = t("sync.disk_full"), "disk_full"
+        self._finish(report)
+        ms = round((time.perf_counter() - started) * 1000)
+        if report.ok:
+            log.info(
+                "round: pushed %d (applied %d, warned %d, rejected %d, held %d), pulled %d, snapshot %d in %d ms",
+                *(report.pushed, report.applied, report.warned, report.rejected, report.held),
+                *(report.pulled, report.snapshot_entities, ms),
+            )
+        else:
+            log.warning("round failed (%s) after %d ms: %s", report.reason, ms, report.error)
+        return report
 
     def _recover(self, refused: Refused, meta: sync_store.SyncMeta, report: SyncReport) -> sync_store.SyncMeta:
         """Answer the two refusals a healthy device can meet, then push again; anything else stands."""
@@ -106,10 +134,14 @@ class SyncEngine:
             return fresh
         raise refused
 
-    def _finish(self, report: SyncReport) -> SyncReport:
+    def _finish(self, report: SyncReport) -> None:
         report.finished_at = self.clock.now()
-        sync_store.note_sync(self.cache, report.finished_at, report.error)
-        return report
+        try:
+            sync_store.note_sync(self.cache, report.finished_at, report.error)
+        except (DBAPIError, OSError) as exc:
+            if not _disk_full(exc):
+                raise
+            report.error, report.reason = t("sync.disk_full"), "disk_full"  # the report still says it
 
     def _push(self, meta: sync_store.SyncMeta, report: SyncReport) -> None:
         while True:

@@ -22,6 +22,7 @@ class SyncReport:
     snapshot_entities: int = 0
     revoked: int = 0
     error: str | None = None
+    reason: str | None = None  # the kind of failure, in one word (SyncError.reason, or "disk_full")
     auth_failed: bool = False  # the server refused the token: the person must sign in again
     retry_after: float | None = None
     finished_at: datetime | None = None

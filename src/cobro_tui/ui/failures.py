@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from textual.worker import Worker, WorkerState
 
+from cobro_tui import logs
 from cobro_tui.crash import write_crash_report
 from cobro_tui.i18n import t
 from cobro_tui.ui.screen_keys import ScreenKeys
@@ -20,6 +21,9 @@ class WorkerFailures(ScreenKeys):
             report = str(write_crash_report(event.worker.error))
         except OSError:
             report = "-"  # the log folder cannot be written: the message still goes out
+        logs.get("ui").error(
+            "worker %s failed; crash report %s", event.worker.name, report, exc_info=event.worker.error
+        )
         self.notify(t("app.worker_failed", report=report), severity="error", timeout=20)
         self.after_worker_failure(event.worker)
 

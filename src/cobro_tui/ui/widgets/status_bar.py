@@ -8,7 +8,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from cobro_tui.i18n import instant, t
-from cobro_tui.services.status import WorkstationStatus
+from cobro_tui.services.status import SYNC_REASONS, WorkstationStatus
 
 
 class StatusBar(Static):
@@ -31,8 +31,11 @@ class StatusBar(Static):
             return
         if status.mode == "demo":
             link = t("status.demo")
+        elif status.online:
+            link = t("status.online")
         else:
-            link = t("status.online") if status.online else t("status.offline")
+            # Why, in words, and what to do: the session, the server, the version, the disk.
+            link = t(f"status.why_{status.failure}") if status.failure in SYNC_REASONS else t("status.offline")
         parts = [link]
         if status.last_sync_at is not None:
             parts.append(t("status.last_sync", time=instant(status.last_sync_at.astimezone(self.agent_zone))[-5:]))
