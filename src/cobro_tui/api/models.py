@@ -1,4 +1,4 @@
-"""Request and response bodies of /v1. Names and meanings follow DESIGN.md section 6."""
+"""Request and response bodies of /v1. Names and meanings: docs/architecture.md §4 (CSP/1)."""
 
 from __future__ import annotations
 

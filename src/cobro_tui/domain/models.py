@@ -27,7 +27,7 @@ class Stage(StrEnum):
 
 
 class SyncState(StrEnum):
-    """How a local row stands against the server (DESIGN.md section 6)."""
+    """How a local row stands against the server (docs/architecture.md §4)."""
 
     SYNCED = "synced"
     PENDING = "pending"
