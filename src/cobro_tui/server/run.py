@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 from sqlalchemy import Engine
 
+from cobro_tui import logs
 from cobro_tui.clock import Clock
 from cobro_tui.errors import UserFacingError
 from cobro_tui.files import private_dir
@@ -142,12 +143,15 @@ def serve(
 ) -> None:
     """`cobro-tui serve`: http, or https with `tls` (behind a TLS proxy, run it on loopback and let
     the proxy speak https; see the README's "Transport security")."""
+    logs.start_server_log(clock)  # JSON lines on stderr, uvicorn's own lines included
     engine = prepare(db_url, clock, demo_accounts, seed)
+    logs.get("server").info("serving on %s:%d (%s)", host, port, engine.dialect.name, extra={"event": "start"})
     uvicorn.run(
         create_app(engine, clock, settings),
         host=host,
         port=port,
         log_level="info",
+        log_config=None,  # keep the handlers logs.start_server_log set
         access_log=False,
         **(tls.uvicorn_options() if tls else {}),
     )
