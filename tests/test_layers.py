@@ -1,4 +1,4 @@
-"""The layers of DESIGN.md section 3 hold: import-linter contracts from pyproject.toml."""
+"""The layers of docs/architecture.md §2 hold: import-linter contracts from pyproject.toml."""
 
 from __future__ import annotations
 
