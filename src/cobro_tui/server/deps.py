@@ -30,6 +30,11 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """What a route answers besides its result: PROBLEMS, and `statuses` of its own, each with a Problem body."""
+    return {**PROBLEMS, **{status: {"model": Problem} for status in statuses}}
+
+
 BEARER = HTTPBearer(
     auto_error=False,
     scheme_name="bearer",

@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
-from cobro_tui.api.models import Approval, ApprovalDecision, Problem, Verdict
+from cobro_tui.api.models import Approval, ApprovalDecision, Verdict
 from cobro_tui.server import approvals, auth
 from cobro_tui.server.db import write_tx
-from cobro_tui.server.deps import PROBLEMS, ApiProblem, GateDep, supervisor_user
+from cobro_tui.server.deps import PROBLEMS, ApiProblem, GateDep, problems, supervisor_user
 from cobro_tui.server.schema import approvals as approvals_table
 
 router = APIRouter()
@@ -34,11 +34,7 @@ def approval_list(
         ]
 
 
-@router.post(
-    "/v1/approvals/{mutation_id}",
-    response_model=Verdict,
-    responses={**PROBLEMS, 404: {"model": Problem}, 409: {"model": Problem}},
-)
+@router.post("/v1/approvals/{mutation_id}", response_model=Verdict, responses=problems(404, 409))
 def approval_decide(
     mutation_id: str, body: ApprovalDecision, user: Annotated[auth.User, Depends(supervisor_user)], gate: GateDep
 ) -> Verdict:

@@ -19,7 +19,7 @@ from cobro_tui.api.models import (
 from cobro_tui.domain.records import instant_text
 from cobro_tui.server import auth
 from cobro_tui.server.db import write_tx
-from cobro_tui.server.deps import PROBLEMS, ApiProblem, Gate, GateDep, current_user, role, source_of
+from cobro_tui.server.deps import PROBLEMS, ApiProblem, Gate, GateDep, current_user, problems, role, source_of
 from cobro_tui.server.schema import integration_keys, users
 from cobro_tui.server.security import record_security_event
 
@@ -101,9 +101,7 @@ def _change_user(
     return next(u for u in user_list(actor, gate) if u.username == username)
 
 
-@router.post(
-    "/v1/admin/users/{username}/disable", response_model=UserState, responses={**PROBLEMS, 404: {"model": Problem}}
-)
+@router.post("/v1/admin/users/{username}/disable", response_model=UserState, responses=problems(404))
 def disable(
     username: UserName, request: Request, user: Annotated[auth.User, Depends(manager)], gate: GateDep
 ) -> UserState:
@@ -113,18 +111,14 @@ def disable(
     return _change_user(gate, user, username, "USER_DISABLED", request, disabled_at=instant_text(gate.clock.now()))
 
 
-@router.post(
-    "/v1/admin/users/{username}/enable", response_model=UserState, responses={**PROBLEMS, 404: {"model": Problem}}
-)
+@router.post("/v1/admin/users/{username}/enable", response_model=UserState, responses=problems(404))
 def enable(
     username: UserName, request: Request, user: Annotated[auth.User, Depends(manager)], gate: GateDep
 ) -> UserState:
     return _change_user(gate, user, username, "USER_ENABLED", request, disabled_at=None)
 
 
-@router.post(
-    "/v1/admin/users/{username}/unlock", response_model=UserState, responses={**PROBLEMS, 404: {"model": Problem}}
-)
+@router.post("/v1/admin/users/{username}/unlock", response_model=UserState, responses=problems(404))
 def unlock(
     username: UserName, request: Request, user: Annotated[auth.User, Depends(manager)], gate: GateDep
 ) -> UserState:
@@ -172,9 +166,7 @@ def integration_list(user: Annotated[auth.User, Depends(manager)], gate: GateDep
         return [_integration(r) for r in conn.execute(select(integration_keys).order_by(integration_keys.c.created_at))]
 
 
-@router.delete(
-    "/v1/admin/integrations/{key_id}", response_model=Integration, responses={**PROBLEMS, 404: {"model": Problem}}
-)
+@router.delete("/v1/admin/integrations/{key_id}", response_model=Integration, responses=problems(404))
 def integration_revoke(
     key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{1,16}$")],
     request: Request,

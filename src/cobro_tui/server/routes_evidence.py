@@ -20,7 +20,7 @@ from cobro_tui.api.models import (
 )
 from cobro_tui.server import audit, auth
 from cobro_tui.server.db import write_tx
-from cobro_tui.server.deps import PROBLEMS, ApiProblem, GateDep, device_agent, role, source_of
+from cobro_tui.server.deps import PROBLEMS, ApiProblem, GateDep, device_agent, problems, role, source_of
 from cobro_tui.server.schema import audit_chain, audit_heads
 from cobro_tui.server.security import security_listing
 
@@ -107,9 +107,7 @@ def audit_devices(user: Annotated[auth.User, Depends(reviewer)], gate: GateDep) 
     return [AuditDevice.model_validate(dict(r._mapping)) for r in rows if members is None or r.agent in members]
 
 
-@router.get(
-    "/v1/audit/devices/{device_id}", response_model=AuditDevice, responses={**PROBLEMS, 404: {"model": Problem}}
-)
+@router.get("/v1/audit/devices/{device_id}", response_model=AuditDevice, responses=problems(404))
 def audit_device(device_id: DeviceId, user: Annotated[auth.User, Depends(anyone)], gate: GateDep) -> AuditDevice:
     """One device's chain and its verification: for a reviewer, or the device's own agent (`audit verify`)."""
     with gate.engine.connect() as conn:
@@ -123,11 +121,7 @@ def audit_device(device_id: DeviceId, user: Annotated[auth.User, Depends(anyone)
     return found.model_copy(update={"intact": intact, "broken_at": broken_at, "reason": reason or None})
 
 
-@router.get(
-    "/v1/audit/devices/{device_id}/events",
-    response_model=list[AuditEventOut],
-    responses={**PROBLEMS, 404: {"model": Problem}},
-)
+@router.get("/v1/audit/devices/{device_id}/events", response_model=list[AuditEventOut], responses=problems(404))
 def audit_events(
     device_id: DeviceId,
     user: Annotated[auth.User, Depends(reviewer)],

@@ -7,20 +7,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from cobro_tui.api.models import PaymentIn, PaymentResult, Problem, PromiseJudged
+from cobro_tui.api.models import PaymentIn, PaymentResult, PromiseJudged
 from cobro_tui.domain.models import Payment
 from cobro_tui.domain.money import Money
 from cobro_tui.server import auth, keeping
-from cobro_tui.server.deps import PROBLEMS, ApiProblem, GateDep, payments_feed
+from cobro_tui.server.deps import ApiProblem, GateDep, payments_feed, problems
 
 router = APIRouter()
 
 
-@router.post(
-    "/v1/payments",
-    response_model=PaymentResult,
-    responses={**PROBLEMS, 404: {"model": Problem}, 409: {"model": Problem}},
-)
+@router.post("/v1/payments", response_model=PaymentResult, responses=problems(404, 409))
 def payment(body: PaymentIn, user: Annotated[auth.User, Depends(payments_feed)], gate: GateDep) -> PaymentResult:
     """A payment from the institution's feed (an integration credential with the payments scope):
     stored once per id, and the account's promises judged again."""

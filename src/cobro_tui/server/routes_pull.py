@@ -13,10 +13,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import Connection, update
 
-from cobro_tui.api.models import ChangesResponse, Problem, SnapshotPage
+from cobro_tui.api.models import ChangesResponse, SnapshotPage
 from cobro_tui.server import auth, keeping
 from cobro_tui.server.db import write_tx
-from cobro_tui.server.deps import PROBLEMS, ApiProblem, Gate, GateDep, agent_user
+from cobro_tui.server.deps import PROBLEMS, ApiProblem, Gate, GateDep, agent_user, problems
 from cobro_tui.server.feed import head_seq, server_epoch
 from cobro_tui.server.pull import ResetRequired, changes_after, make_cursor, parse_cursor, snapshot_page
 from cobro_tui.server.schema import sync_clients
@@ -65,7 +65,7 @@ def _note_health(gate: Gate, agent: str, device_id: str | None, pending: int | N
         )
 
 
-@router.get("/v1/changes", response_model=ChangesResponse, responses={**PROBLEMS, 410: {"model": Problem}})
+@router.get("/v1/changes", response_model=ChangesResponse, responses=problems(410))
 async def changes(
     user: Annotated[auth.User, Depends(agent_user)],
     gate: GateDep,

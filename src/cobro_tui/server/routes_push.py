@@ -14,7 +14,6 @@ from cobro_tui.api.models import (
     CLIENT_SCHEMA,
     DeviceRegistration,
     DeviceState,
-    Problem,
     PushRequest,
     PushResponse,
     Verdict,
@@ -22,7 +21,7 @@ from cobro_tui.api.models import (
 )
 from cobro_tui.server import auth
 from cobro_tui.server.db import write_tx
-from cobro_tui.server.deps import PROBLEMS, ApiProblem, GateDep, agent_user, compare_audit_head, source_of
+from cobro_tui.server.deps import PROBLEMS, ApiProblem, GateDep, agent_user, compare_audit_head, problems, source_of
 from cobro_tui.server.feed import server_epoch
 from cobro_tui.server.push import PushRefused, process_push
 from cobro_tui.server.schema import mutation_log, sync_clients
@@ -81,7 +80,7 @@ def register(body: DeviceRegistration, user: Annotated[auth.User, Depends(agent_
     )
 
 
-@router.post("/v1/mutations", response_model=PushResponse, responses={**PROBLEMS, 409: {"model": Problem}})
+@router.post("/v1/mutations", response_model=PushResponse, responses=problems(409))
 def push(
     body: PushRequest, request: Request, user: Annotated[auth.User, Depends(agent_user)], gate: GateDep
 ) -> PushResponse:
@@ -118,7 +117,7 @@ def verdicts(body: VerdictQuery, user: Annotated[auth.User, Depends(agent_user)]
         return [Verdict.model_validate_json(row) for row in rows]
 
 
-@router.get("/v1/mutations/{mutation_id}", response_model=Verdict, responses={**PROBLEMS, 404: {"model": Problem}})
+@router.get("/v1/mutations/{mutation_id}", response_model=Verdict, responses=problems(404))
 def verdict(mutation_id: str, user: Annotated[auth.User, Depends(agent_user)], gate: GateDep) -> Verdict:
     with gate.engine.connect() as conn:
         row = conn.execute(

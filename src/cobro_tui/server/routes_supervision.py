@@ -18,7 +18,6 @@ from cobro_tui.api.models import (
     BulkReassignmentResult,
     ComplianceException,
     ExceptionReview,
-    Problem,
     Reassignment,
     TeamQueues,
     WorkstationHealth,
@@ -26,7 +25,7 @@ from cobro_tui.api.models import (
 from cobro_tui.server import approvals, auth
 from cobro_tui.server.assign import UnknownAccount, VersionMismatch, move, reassign
 from cobro_tui.server.db import write_tx
-from cobro_tui.server.deps import PROBLEMS, ApiProblem, Gate, GateDep, supervisor_user
+from cobro_tui.server.deps import PROBLEMS, ApiProblem, Gate, GateDep, problems, supervisor_user
 from cobro_tui.server.feed import get_doc
 from cobro_tui.server.schema import compliance_exceptions, sync_clients, users
 from cobro_tui.server.team import agent_accounts, team_queues
@@ -63,7 +62,7 @@ def exception_list(
 @router.post(
     "/v1/compliance-exceptions/{exception_id}",
     response_model=ComplianceException,
-    responses={**PROBLEMS, 404: {"model": Problem}, 409: {"model": Problem}},
+    responses=problems(404, 409),
 )
 def exception_review(
     exception_id: int, body: ExceptionReview, user: Annotated[auth.User, Depends(supervisor_user)], gate: GateDep
@@ -110,11 +109,7 @@ def _receiver(gate: Gate, user: auth.User, agent: str) -> None:
     gate.ensure_member(user, agent)
 
 
-@router.get(
-    "/v1/accounts/{account_id}/assignment",
-    response_model=Assignment,
-    responses={**PROBLEMS, 404: {"model": Problem}},
-)
+@router.get("/v1/accounts/{account_id}/assignment", response_model=Assignment, responses=problems(404))
 def assignment(
     account_id: str, response: Response, user: Annotated[auth.User, Depends(supervisor_user)], gate: GateDep
 ) -> Assignment:
@@ -125,11 +120,7 @@ def assignment(
     return found
 
 
-@router.put(
-    "/v1/accounts/{account_id}/assignment",
-    response_model=Assignment,
-    responses={**PROBLEMS, 404: {"model": Problem}, 412: {"model": Problem}, 428: {"model": Problem}},
-)
+@router.put("/v1/accounts/{account_id}/assignment", response_model=Assignment, responses=problems(404, 412, 428))
 def reassignment(
     account_id: str,
     body: Reassignment,
@@ -200,11 +191,7 @@ def team_list(user: Annotated[auth.User, Depends(supervisor_user)], gate: GateDe
         return sorted(set(conn.execute(select(users.c.team).where(users.c.role == "agent")).scalars()))
 
 
-@router.get(
-    "/v1/team/agents/{agent}/accounts",
-    response_model=AgentAccounts,
-    responses={**PROBLEMS, 404: {"model": Problem}},
-)
+@router.get("/v1/team/agents/{agent}/accounts", response_model=AgentAccounts, responses=problems(404))
 def agent_account_list(
     agent: str, user: Annotated[auth.User, Depends(supervisor_user)], gate: GateDep
 ) -> AgentAccounts:
