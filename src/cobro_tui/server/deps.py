@@ -1,5 +1,7 @@
-"""What every route of the API shares: the errors it answers with, and who the caller is (the
-user behind the bearer token, their role and their team), decided here from the server's state.
+"""What the routers share: the errors a route answers with, the parts of the app serving the request
+(engine, clock, settings: per app, from `app.state`), who the caller is (the user behind the bearer
+token, their role and their team, decided here from the server's state), and the helpers of more
+than one router.
 
 No `from __future__ import annotations` here: FastAPI reads the dependency annotations at runtime.
 """
