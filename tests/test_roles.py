@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import fastapi.routing
 import httpx
 import pytest
 from fastapi.routing import APIRoute
@@ -35,6 +36,14 @@ def server(tmp_path: Path) -> Iterator:
         yield engine, thread
 
 
+def _api_routes(app) -> list[APIRoute]:
+    """Every path operation of the app, through its included routers (FastAPI 0.137 and later keep
+    them as a tree in `app.routes`; before, their routes were copied there)."""
+    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    routes = [c.original_route for c in contexts(app.routes)] if contexts else app.routes
+    return [route for route in routes if isinstance(route, APIRoute)]
+
+
 def _allowed_roles(dependant) -> tuple[str, ...] | None:
     """The roles the route's guard lets through (None: no guard)."""
     for d in dependant.dependencies:
@@ -48,8 +57,7 @@ def _supervisor_routes(engine) -> list[tuple[str, str]]:
     app = create_app(engine, FixedClock(NOW))
     found = [
         (method, re.sub(r"\{[^}]+\}", "x", route.path))
-        for route in app.routes
-        if isinstance(route, APIRoute)
+        for route in _api_routes(app)
         if _allowed_roles(route.dependant) == ("supervisor", "manager")
         for method in route.methods or ()
     ]
@@ -235,8 +243,7 @@ def test_every_route_refuses_every_role_its_guard_does_not_name(server) -> None:
     app = create_app(engine, FixedClock(NOW))
     routes = [
         (method, re.sub(r"\{[^}]+\}", "x", route.path), _allowed_roles(route.dependant))
-        for route in app.routes
-        if isinstance(route, APIRoute)
+        for route in _api_routes(app)
         for method in route.methods or ()
     ]
     assert {path for _, path, roles in routes if roles is None} == {"/v1/health", "/v1/auth/login"}

@@ -177,3 +177,22 @@ def test_integration_credentials_are_a_managers_to_make_and_revoke(server) -> No
     assert httpx.post(f"{url}/v1/payments", json=payment, headers=feed).status_code == 401
     forged = {"Authorization": f"Bearer cbi_{listed[0]['id']}_guess"}
     assert httpx.post(f"{url}/v1/payments", json=payment, headers=forged).status_code == 401
+
+
+def test_two_servers_in_one_process_keep_their_own_sessions_clock_and_settings(tmp_path: Path) -> None:
+    """Each app reads its database, clock and settings from its own state: nothing of one reaches the other."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    later = MovingClock(NOW + timedelta(days=1))
+    eight, two = ServerSettings(session_hours=8), ServerSettings(session_hours=2)
+    with (
+        running_server(tmp_path / "a", accounts=5, seed=1, settings=eight) as (_, a),
+        running_server(tmp_path / "b", accounts=5, seed=2, clock=later, settings=two) as (_, b),
+    ):
+        on_a, on_b = _login(a.url, "agente01", "demo").json(), _login(b.url, "agente01", "demo").json()
+        assert datetime.fromisoformat(on_a["expires_at"]) == NOW + timedelta(hours=8)
+        assert datetime.fromisoformat(on_b["expires_at"]) == later.instant + timedelta(hours=2)
+        token_of_a = {"Authorization": f"Bearer {on_a['token']}"}
+        assert httpx.get(f"{a.url}/v1/changes", headers=token_of_a).status_code == 200
+        refused = httpx.get(f"{b.url}/v1/changes", headers=token_of_a)
+        assert (refused.status_code, refused.json()["code"]) == (401, "TOKEN_INVALID")

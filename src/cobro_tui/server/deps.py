@@ -1,23 +1,27 @@
-"""What every route of the API shares: the errors it answers with, and who the caller is (the
-user behind the bearer token, their role and their team), decided here from the server's state.
+"""What the routers share: the errors a route answers with, the parts of the app serving the request
+(engine, clock, settings: per app, from `app.state`), who the caller is (the user behind the bearer
+token, their role and their team, decided here from the server's state), and the helpers of more
+than one router.
 
 No `from __future__ import annotations` here: FastAPI reads the dependency annotations at runtime.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cobro_tui.api.models import Problem
+from cobro_tui.api.models import AuditHead, Problem
 from cobro_tui.clock import Clock
-from cobro_tui.server import auth, kpi
+from cobro_tui.server import audit, auth, kpi
+from cobro_tui.server.db import write_tx
 from cobro_tui.server.mutations import Limits
+from cobro_tui.server.schema import sync_clients
 from cobro_tui.settings import ServerSettings
 
 # Every route may answer these, always with a Problem body (a code for programs, a sentence for people).
@@ -26,6 +30,11 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     403: {"model": Problem, "description": "the caller's role or team may not do this"},
     422: {"model": Problem, "description": "the request does not fit its schema (the one status for a bad body)"},
 }
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """What a route answers besides its result: PROBLEMS, and `statuses` of its own, each with a Problem body."""
+    return {**PROBLEMS, **{status: {"model": Problem} for status in statuses}}
 
 
 BEARER = HTTPBearer(
@@ -113,74 +122,17 @@ def source_of(request: Request) -> str | None:
 
 @dataclass
 class Gate:
-    """The server's parts the routes use, and the dependencies that say who is calling."""
+    """The server's parts the routes use (one per app, in `app.state.gate`), and the team checks."""
 
     engine: Engine
     clock: Clock
     config: ServerSettings
+    # When each agent's promises were last swept (routes_pull): per app, as every other part.
+    swept_at: dict[str, float] = field(default_factory=dict)
 
     @property
     def limits(self) -> Limits:
         return Limits(skew_s=self.config.clock_skew_seconds, horizon_days=self.config.fact_horizon_days)
-
-    def current_user(self) -> Callable[..., auth.User]:
-        engine, clock = self.engine, self.clock
-
-        def dependency(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> auth.User:
-            if credentials is None:
-                raise ApiProblem(
-                    401,
-                    "UNAUTHENTICATED",
-                    "sign in first (Authorization: Bearer <token>)",
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-            token = credentials.credentials.strip()
-            user = None
-            if token.isascii() and len(token) <= 256:
-                with engine.connect() as conn:
-                    user = auth.user_for_token(conn, token, clock.now())
-            if user is None:
-                raise ApiProblem(
-                    401,
-                    "TOKEN_INVALID",
-                    "the session expired or is not valid; sign in again",
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-            return user
-
-        dependency.allowed_roles = ("agent", "supervisor", "manager", "auditor", "integration")  # type: ignore[attr-defined]
-        return dependency
-
-    def role(self, *roles: str, code: str, message: str) -> Callable[..., auth.User]:
-        """A dependency that lets only users of `roles` through (403 `code` otherwise)."""
-        current = self.current_user()
-
-        def dependency(user: Annotated[auth.User, Depends(current)]) -> auth.User:
-            if user.role not in roles:
-                raise ApiProblem(403, code, message)
-            return user
-
-        dependency.allowed_roles = roles  # type: ignore[attr-defined]  # read by the tests of every route
-        return dependency
-
-    def integration(self, scope: str) -> Callable[..., auth.User]:
-        """A dependency for a machine feed: an integration credential with `scope`, never a person."""
-        current = self.current_user()
-
-        def dependency(user: Annotated[auth.User, Depends(current)]) -> auth.User:
-            if user.role != "integration":
-                raise ApiProblem(
-                    403,
-                    "INTEGRATION_ONLY",
-                    "this feed takes an integration credential, not a person's "
-                    "session (a manager makes one: cobro-tui admin integration add)",
-                )
-            if scope not in user.scopes:
-                raise ApiProblem(403, "SCOPE_MISSING", f"this credential is not allowed the {scope} feed")
-            return user
-
-        dependency.allowed_roles = ("integration",)  # type: ignore[attr-defined]
-        return dependency
 
     def team_scope(self, user: auth.User, team: str | None) -> str | None:
         """The team a user may review: a supervisor their own; a manager or auditor the one named (every team without one)."""
@@ -202,3 +154,93 @@ class Gate:
         members = self.team_members(user)
         if members is not None and agent not in members:
             raise ApiProblem(403, "OTHER_TEAM", f"that belongs to an agent outside team {user.team}")
+
+
+async def gate_of(request: Request) -> Gate:
+    """The parts of the app serving the request (async: read without a trip to the thread pool)."""
+    gate: Gate = request.app.state.gate
+    return gate
+
+
+# What a route declares to reach the engine, the clock and the settings of its own app.
+GateDep = Annotated[Gate, Depends(gate_of)]
+
+
+def current_user(
+    gate: GateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+) -> auth.User:
+    """The user behind the bearer token (401 without one, or with one that is not valid now)."""
+    if credentials is None:
+        raise ApiProblem(
+            401,
+            "UNAUTHENTICATED",
+            "sign in first (Authorization: Bearer <token>)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    token = credentials.credentials.strip()
+    user = None
+    if token.isascii() and len(token) <= 256:
+        with gate.engine.connect() as conn:
+            user = auth.user_for_token(conn, token, gate.clock.now())
+    if user is None:
+        raise ApiProblem(
+            401,
+            "TOKEN_INVALID",
+            "the session expired or is not valid; sign in again",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+current_user.allowed_roles = ("agent", "supervisor", "manager", "auditor", "integration")  # type: ignore[attr-defined]
+
+
+def role(*roles: str, code: str, message: str) -> Callable[..., auth.User]:
+    """A dependency that lets only users of `roles` through (403 `code` otherwise)."""
+
+    def dependency(user: Annotated[auth.User, Depends(current_user)]) -> auth.User:
+        if user.role not in roles:
+            raise ApiProblem(403, code, message)
+        return user
+
+    dependency.allowed_roles = roles  # type: ignore[attr-defined]  # read by the tests of every route
+    return dependency
+
+
+def integration(scope: str) -> Callable[..., auth.User]:
+    """A dependency for a machine feed: an integration credential with `scope`, never a person."""
+
+    def dependency(user: Annotated[auth.User, Depends(current_user)]) -> auth.User:
+        if user.role != "integration":
+            raise ApiProblem(
+                403,
+                "INTEGRATION_ONLY",
+                "this feed takes an integration credential, not a person's "
+                "session (a manager makes one: cobro-tui admin integration add)",
+            )
+        if scope not in user.scopes:
+            raise ApiProblem(403, "SCOPE_MISSING", f"this credential is not allowed the {scope} feed")
+        return user
+
+    dependency.allowed_roles = ("integration",)  # type: ignore[attr-defined]
+    return dependency
+
+
+# Who may call the sync, the reviews and the payments feed (the other guards are their router's own).
+agent_user = role("agent", code="AGENTS_ONLY", message="only agents sync a portfolio to a workstation")
+supervisor_user = role(
+    "supervisor", "manager", code="SUPERVISORS_ONLY", message="only supervisors and managers review approvals"
+)
+payments_feed = integration("payments")
+
+
+def device_agent(conn: Connection, device_id: str) -> str | None:
+    """Whose workstation a device is (the agent who registered it)."""
+    return conn.execute(select(sync_clients.c.agent).where(sync_clients.c.device_id == device_id).limit(1)).scalar()
+
+
+def compare_audit_head(gate: Gate, user: auth.User, device_id: str, head: AuditHead, source: str | None) -> None:
+    """A push's chain head against the chain kept for the agent's device (the push route calls it)."""
+    with write_tx(gate.engine) as conn:
+        if device_agent(conn, device_id) == user.username:
+            audit.compare_head(conn, user.username, device_id, head, gate.clock.now(), source)

@@ -5,7 +5,7 @@ No `from __future__ import annotations` here: FastAPI reads the dependency annot
 
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from sqlalchemy import select, update
 
 from cobro_tui.api.models import (
@@ -19,164 +19,170 @@ from cobro_tui.api.models import (
 from cobro_tui.domain.records import instant_text
 from cobro_tui.server import auth
 from cobro_tui.server.db import write_tx
-from cobro_tui.server.deps import PROBLEMS, ApiProblem, Gate, source_of
+from cobro_tui.server.deps import PROBLEMS, ApiProblem, Gate, GateDep, current_user, problems, role, source_of
 from cobro_tui.server.schema import integration_keys, users
 from cobro_tui.server.security import record_security_event
 
 UserName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]
+manager = role("manager", code="MANAGERS_ONLY", message="only a manager looks after users and credentials")
+
+router = APIRouter()
 
 
-def add_auth_routes(router: FastAPI, gate: Gate) -> None:
-    """Sign-in, sign-out and administration, on the app itself (its routes stay one flat list)."""
-    manager = gate.role("manager", code="MANAGERS_ONLY", message="only a manager looks after users and credentials")
-    current = gate.current_user()
-    engine, clock = gate.engine, gate.clock
-
-    @router.post(
-        "/v1/auth/login",
-        response_model=LoginResponse,
-        responses={**PROBLEMS, 429: {"model": Problem, "description": "too many failed sign-ins from this address"}},
+@router.post(
+    "/v1/auth/login",
+    response_model=LoginResponse,
+    responses={**PROBLEMS, 429: {"model": Problem, "description": "too many failed sign-ins from this address"}},
+)
+def login(body: LoginRequest, request: Request, gate: GateDep) -> LoginResponse:
+    """A password for a session token. Wrong user and wrong password get the same answer; the
+    user is locked out after `server.lockout_failures` wrong ones in a row."""
+    now, source = gate.clock.now(), source_of(request)
+    with write_tx(gate.engine) as conn:
+        result = auth.sign_in(conn, body.username, body.password, now, source, gate.config)
+        if result.user is not None:
+            token, expires = auth.issue_token(conn, result.user, now, gate.config, source)
+    if result.user is None:  # the failure was counted above, committed whatever is answered
+        if result.retry_after_s is not None:
+            raise ApiProblem(429, result.code, result.message, headers={"Retry-After": str(result.retry_after_s)})
+        raise ApiProblem(401 if result.code == "BAD_CREDENTIALS" else 403, result.code, result.message)
+    return LoginResponse(
+        token=token,
+        username=result.user.username,
+        role=result.user.role,
+        expires_at=expires,
     )
-    def login(body: LoginRequest, request: Request) -> LoginResponse:
-        """A password for a session token. Wrong user and wrong password get the same answer; the
-        user is locked out after `server.lockout_failures` wrong ones in a row."""
-        now, source = clock.now(), source_of(request)
-        with write_tx(engine) as conn:
-            result = auth.sign_in(conn, body.username, body.password, now, source, gate.config)
-            if result.user is not None:
-                token, expires = auth.issue_token(conn, result.user, now, gate.config, source)
-        if result.user is None:  # the failure was counted above, committed whatever is answered
-            if result.retry_after_s is not None:
-                raise ApiProblem(429, result.code, result.message, headers={"Retry-After": str(result.retry_after_s)})
-            raise ApiProblem(401 if result.code == "BAD_CREDENTIALS" else 403, result.code, result.message)
-        return LoginResponse(
-            token=token,
-            username=result.user.username,
-            role=result.user.role,
-            expires_at=expires,
+
+
+@router.post("/v1/auth/logout", status_code=204, responses=PROBLEMS)
+def logout(
+    user: Annotated[auth.User, Depends(current_user)],
+    gate: GateDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The session ends now, on the server: the token is no longer accepted anywhere."""
+    if user.role == "integration":
+        raise ApiProblem(403, "INTEGRATION_KEY", "an integration credential is revoked by a manager, not signed out")
+    with write_tx(gate.engine) as conn:
+        auth.revoke_token(conn, (authorization or "")[7:].strip())
+    return Response(status_code=204)
+
+
+@router.get("/v1/admin/users", response_model=list[UserState], responses=PROBLEMS)
+def user_list(user: Annotated[auth.User, Depends(manager)], gate: GateDep) -> list[UserState]:
+    """Every person who signs in, with whether they are disabled or locked out."""
+    with gate.engine.connect() as conn:
+        rows = conn.execute(select(users).order_by(users.c.username)).all()
+    now = gate.clock.now()
+    return [
+        UserState(
+            username=r.username,
+            role=r.role,
+            team=r.team,
+            disabled=r.disabled_at is not None,
+            locked_until=r.locked_until if r.locked_until and r.locked_until > instant_text(now) else None,
+            failed_logins=r.failed_logins,
         )
+        for r in rows
+    ]
 
-    @router.post("/v1/auth/logout", status_code=204, responses=PROBLEMS)
-    def logout(
-        user: Annotated[auth.User, Depends(current)], authorization: Annotated[str | None, Header()] = None
-    ) -> Response:
-        """The session ends now, on the server: the token is no longer accepted anywhere."""
-        if user.role == "integration":
-            raise ApiProblem(
-                403, "INTEGRATION_KEY", "an integration credential is revoked by a manager, not signed out"
-            )
-        with write_tx(engine) as conn:
-            auth.revoke_token(conn, (authorization or "")[7:].strip())
-        return Response(status_code=204)
 
-    @router.get("/v1/admin/users", response_model=list[UserState], responses=PROBLEMS)
-    def user_list(user: Annotated[auth.User, Depends(manager)]) -> list[UserState]:
-        """Every person who signs in, with whether they are disabled or locked out."""
-        with engine.connect() as conn:
-            rows = conn.execute(select(users).order_by(users.c.username)).all()
-        now = clock.now()
-        return [
-            UserState(
-                username=r.username,
-                role=r.role,
-                team=r.team,
-                disabled=r.disabled_at is not None,
-                locked_until=r.locked_until if r.locked_until and r.locked_until > instant_text(now) else None,
-                failed_logins=r.failed_logins,
-            )
-            for r in rows
-        ]
+def _change_user(
+    gate: Gate, actor: auth.User, username: str, code: str, request: Request, **values: object
+) -> UserState:
+    now = gate.clock.now()
+    with write_tx(gate.engine) as conn:
+        found = conn.execute(update(users).where(users.c.username == username).values(**values)).rowcount
+        if not found:
+            raise ApiProblem(404, "UNKNOWN_USER", f"no user {username}")
+        if code == "USER_DISABLED":
+            auth.end_sessions(conn, username)
+        record_security_event(conn, now, code, actor.username, source_of(request), username)
+    return next(u for u in user_list(actor, gate) if u.username == username)
 
-    def _change_user(actor: auth.User, username: str, code: str, request: Request, **values: object) -> UserState:
-        now = clock.now()
-        with write_tx(engine) as conn:
-            found = conn.execute(update(users).where(users.c.username == username).values(**values)).rowcount
-            if not found:
-                raise ApiProblem(404, "UNKNOWN_USER", f"no user {username}")
-            if code == "USER_DISABLED":
-                auth.end_sessions(conn, username)
-            record_security_event(conn, now, code, actor.username, source_of(request), username)
-        return next(u for u in user_list(actor) if u.username == username)
 
-    @router.post(
-        "/v1/admin/users/{username}/disable", response_model=UserState, responses={**PROBLEMS, 404: {"model": Problem}}
+@router.post("/v1/admin/users/{username}/disable", response_model=UserState, responses=problems(404))
+def disable(
+    username: UserName, request: Request, user: Annotated[auth.User, Depends(manager)], gate: GateDep
+) -> UserState:
+    """The user can no longer sign in, and every session they have ends at once."""
+    if username == user.username:
+        raise ApiProblem(409, "SELF", "a manager cannot disable their own user; ask another manager")
+    return _change_user(gate, user, username, "USER_DISABLED", request, disabled_at=instant_text(gate.clock.now()))
+
+
+@router.post("/v1/admin/users/{username}/enable", response_model=UserState, responses=problems(404))
+def enable(
+    username: UserName, request: Request, user: Annotated[auth.User, Depends(manager)], gate: GateDep
+) -> UserState:
+    return _change_user(gate, user, username, "USER_ENABLED", request, disabled_at=None)
+
+
+@router.post("/v1/admin/users/{username}/unlock", response_model=UserState, responses=problems(404))
+def unlock(
+    username: UserName, request: Request, user: Annotated[auth.User, Depends(manager)], gate: GateDep
+) -> UserState:
+    """A locked-out user may sign in again now (the manager has confirmed who they are)."""
+    return _change_user(gate, user, username, "USER_UNLOCKED", request, locked_until=None, failed_logins=0)
+
+
+def _integration(row: object, key: str | None = None) -> Integration:
+    data = dict(row._mapping)  # type: ignore[attr-defined]
+    return Integration(
+        id=data["id"],
+        name=data["name"],
+        scopes=data["scopes"].split(),
+        created_by=data["created_by"],
+        created_at=data["created_at"],
+        revoked_at=data["revoked_at"],
+        key=key,
     )
-    def disable(username: UserName, request: Request, user: Annotated[auth.User, Depends(manager)]) -> UserState:
-        """The user can no longer sign in, and every session they have ends at once."""
-        if username == user.username:
-            raise ApiProblem(409, "SELF", "a manager cannot disable their own user; ask another manager")
-        return _change_user(user, username, "USER_DISABLED", request, disabled_at=instant_text(clock.now()))
 
-    @router.post(
-        "/v1/admin/users/{username}/enable", response_model=UserState, responses={**PROBLEMS, 404: {"model": Problem}}
-    )
-    def enable(username: UserName, request: Request, user: Annotated[auth.User, Depends(manager)]) -> UserState:
-        return _change_user(user, username, "USER_ENABLED", request, disabled_at=None)
 
-    @router.post(
-        "/v1/admin/users/{username}/unlock", response_model=UserState, responses={**PROBLEMS, 404: {"model": Problem}}
-    )
-    def unlock(username: UserName, request: Request, user: Annotated[auth.User, Depends(manager)]) -> UserState:
-        """A locked-out user may sign in again now (the manager has confirmed who they are)."""
-        return _change_user(user, username, "USER_UNLOCKED", request, locked_until=None, failed_logins=0)
-
-    def _integration(row: object, key: str | None = None) -> Integration:
-        data = dict(row._mapping)  # type: ignore[attr-defined]
-        return Integration(
-            id=data["id"],
-            name=data["name"],
-            scopes=data["scopes"].split(),
-            created_by=data["created_by"],
-            created_at=data["created_at"],
-            revoked_at=data["revoked_at"],
-            key=key,
+@router.post("/v1/admin/integrations", response_model=Integration, status_code=201, responses=PROBLEMS)
+def integration_add(
+    body: IntegrationRequest, request: Request, user: Annotated[auth.User, Depends(manager)], gate: GateDep
+) -> Integration:
+    """A machine credential for the named feeds; the key is in this answer only."""
+    now = gate.clock.now()
+    with write_tx(gate.engine) as conn:
+        key_id, key = auth.new_integration_key(conn, body.name, tuple(sorted(set(body.scopes))), user.username, now)
+        record_security_event(
+            conn,
+            now,
+            "INTEGRATION_CREATED",
+            user.username,
+            source_of(request),
+            key_id,
+            {"name": body.name, "scopes": sorted(set(body.scopes))},
         )
+        row = conn.execute(select(integration_keys).where(integration_keys.c.id == key_id)).one()
+    return _integration(row, key)
 
-    @router.post("/v1/admin/integrations", response_model=Integration, status_code=201, responses=PROBLEMS)
-    def integration_add(
-        body: IntegrationRequest, request: Request, user: Annotated[auth.User, Depends(manager)]
-    ) -> Integration:
-        """A machine credential for the named feeds; the key is in this answer only."""
-        now = clock.now()
-        with write_tx(engine) as conn:
-            key_id, key = auth.new_integration_key(conn, body.name, tuple(sorted(set(body.scopes))), user.username, now)
-            record_security_event(
-                conn,
-                now,
-                "INTEGRATION_CREATED",
-                user.username,
-                source_of(request),
-                key_id,
-                {"name": body.name, "scopes": sorted(set(body.scopes))},
+
+@router.get("/v1/admin/integrations", response_model=list[Integration], responses=PROBLEMS)
+def integration_list(user: Annotated[auth.User, Depends(manager)], gate: GateDep) -> list[Integration]:
+    with gate.engine.connect() as conn:
+        return [_integration(r) for r in conn.execute(select(integration_keys).order_by(integration_keys.c.created_at))]
+
+
+@router.delete("/v1/admin/integrations/{key_id}", response_model=Integration, responses=problems(404))
+def integration_revoke(
+    key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{1,16}$")],
+    request: Request,
+    user: Annotated[auth.User, Depends(manager)],
+    gate: GateDep,
+) -> Integration:
+    """The credential stops working now (revoking twice changes nothing)."""
+    now = gate.clock.now()
+    with write_tx(gate.engine) as conn:
+        row = conn.execute(select(integration_keys).where(integration_keys.c.id == key_id)).first()
+        if row is None:
+            raise ApiProblem(404, "UNKNOWN_INTEGRATION", f"no integration credential {key_id}")
+        if row.revoked_at is None:
+            conn.execute(
+                update(integration_keys).where(integration_keys.c.id == key_id).values(revoked_at=instant_text(now))
             )
-            row = conn.execute(select(integration_keys).where(integration_keys.c.id == key_id)).one()
-        return _integration(row, key)
-
-    @router.get("/v1/admin/integrations", response_model=list[Integration], responses=PROBLEMS)
-    def integration_list(user: Annotated[auth.User, Depends(manager)]) -> list[Integration]:
-        with engine.connect() as conn:
-            return [
-                _integration(r) for r in conn.execute(select(integration_keys).order_by(integration_keys.c.created_at))
-            ]
-
-    @router.delete(
-        "/v1/admin/integrations/{key_id}", response_model=Integration, responses={**PROBLEMS, 404: {"model": Problem}}
-    )
-    def integration_revoke(
-        key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{1,16}$")],
-        request: Request,
-        user: Annotated[auth.User, Depends(manager)],
-    ) -> Integration:
-        """The credential stops working now (revoking twice changes nothing)."""
-        now = clock.now()
-        with write_tx(engine) as conn:
-            row = conn.execute(select(integration_keys).where(integration_keys.c.id == key_id)).first()
-            if row is None:
-                raise ApiProblem(404, "UNKNOWN_INTEGRATION", f"no integration credential {key_id}")
-            if row.revoked_at is None:
-                conn.execute(
-                    update(integration_keys).where(integration_keys.c.id == key_id).values(revoked_at=instant_text(now))
-                )
-                record_security_event(conn, now, "INTEGRATION_REVOKED", user.username, source_of(request), key_id)
-            row = conn.execute(select(integration_keys).where(integration_keys.c.id == key_id)).one()
-        return _integration(row)
+            record_security_event(conn, now, "INTEGRATION_REVOKED", user.username, source_of(request), key_id)
+        row = conn.execute(select(integration_keys).where(integration_keys.c.id == key_id)).one()
+    return _integration(row)
