@@ -506,6 +506,22 @@ def test_a_device_is_one_agents_whatever_its_epoch(server, mallory: Station, tmp
         assert answer.status_code == 403 and answer.json()["code"] == "DEVICE_OF_ANOTHER_AGENT", answer.text
 
 
+def test_a_workstation_of_a_schema_the_server_does_not_sync_is_told_to_update(server) -> None:
+    from cobro_tui.server.schema import sync_clients
+
+    engine, thread = server
+    for schema in (2, 7):  # newer than this server knows
+        answer = httpx.post(
+            f"{thread.url}/v1/devices/register",
+            headers=auth_headers(thread.url, "agente01"),
+            json={"device_id": f"new-{schema}", "device_epoch": 1, "app_version": "9.0", "schema_version": schema},
+        )
+        assert answer.status_code == 426 and answer.json()["code"] == "CLIENT_UNSUPPORTED", answer.text
+        assert "cobro-tui" in answer.json()["message"]
+    with engine.connect() as conn:
+        assert not conn.execute(select(sync_clients).where(sync_clients.c.device_id.like("new-%"))).first()
+
+
 def test_values_nested_past_any_record_are_refused_never_a_500(server, mallory: Station) -> None:
     from cobro_tui.domain.audit import event_body, link_hash
     from cobro_tui.store.audit_log import chain_head

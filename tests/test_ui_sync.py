@@ -113,6 +113,19 @@ async def test_a_full_disk_is_said_on_the_status_bar_and_sync_tries_again(
     assert "WARNING sync: round failed (disk_full)" in log.read_text()
 
 
+async def test_a_version_the_server_does_not_take_says_update(
+    tmp_path: Path, proxy: FaultProxy, clock: FixedClock, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cobro_tui.sync.engine as engine
+
+    monkeypatch.setattr(engine, "SCHEMA_VERSION", 99)  # a workstation newer than its server
+    _station, _workstation, app = _live_app(tmp_path, "version", proxy, clock, policy, monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        status = app.screen.query_one("#status-bar", Static)
+        await _until(pilot, lambda: "Sin conexión" in str(status.render()))
+        assert "el servidor no acepta esta versión; actualice cobro-tui" in str(status.render())
+
+
 async def test_a_round_that_moves_nothing_leaves_the_table_and_the_cursor_alone(
     tmp_path: Path, proxy: FaultProxy, clock: FixedClock, policy: Policy, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,6 +25,7 @@ from cobro_tui.server import (
     routes_supervision,
 )
 from cobro_tui.server.deps import ApiProblem, BodyLimit, Gate, problem_response
+from cobro_tui.server.request_log import RequestLog
 from cobro_tui.settings import ServerSettings
 
 # The largest body a workstation sends is a push of 200 commands, each with at most a 64 KiB
@@ -73,11 +74,12 @@ def create_app(engine: Engine, clock: Clock, config: ServerSettings | None = Non
     app = FastAPI(
         title="cobro-tui reference backend",
         version=__version__,
-        description="CSP/1: the sync contract of the cobro-tui workstation (DESIGN.md section 6). Every "
+        description="CSP/1: the sync contract of the cobro-tui workstation (docs/architecture.md §4). Every "
         "error is a Problem body; a request that does not fit its schema is answered 422.",
     )
     app.state.gate = Gate(engine, clock, config or ServerSettings())
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(RequestLog)  # outermost: every answer is logged, a refused body's too
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     app.exception_handler(ApiProblem)(_api_problem)
     app.exception_handler(RequestValidationError)(_invalid)

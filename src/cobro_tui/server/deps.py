@@ -167,7 +167,7 @@ GateDep = Annotated[Gate, Depends(gate_of)]
 
 
 def current_user(
-    gate: GateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+    request: Request, gate: GateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
 ) -> auth.User:
     """The user behind the bearer token (401 without one, or with one that is not valid now)."""
     if credentials is None:
@@ -189,6 +189,7 @@ def current_user(
             "the session expired or is not valid; sign in again",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    request.state.user = user.username  # for the request's log line (server/request_log.py)
     return user
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,11 +23,6 @@ def _incoming(scope: Scope) -> str:
         if name == HEADER and _PLAIN.match(value):
             return value.decode()
     return uuid.uuid4().hex
-
-
-def note_user(scope_state: Any, username: str) -> None:
-    """Called by the authentication dependency: the request's line names who asked."""
-    scope_state.user = username
 
 
 class RequestLog:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from sqlalchemy import select, update
 
+from cobro_tui import logs
 from cobro_tui.api.models import (
     Integration,
     IntegrationRequest,
@@ -26,6 +27,7 @@ from cobro_tui.server.security import record_security_event
 UserName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]
 manager = role("manager", code="MANAGERS_ONLY", message="only a manager looks after users and credentials")
 
+log = logs.get("server.auth")
 router = APIRouter()
 
 
@@ -43,9 +45,13 @@ def login(body: LoginRequest, request: Request, gate: GateDep) -> LoginResponse:
         if result.user is not None:
             token, expires = auth.issue_token(conn, result.user, now, gate.config, source)
     if result.user is None:  # the failure was counted above, committed whatever is answered
+        # The name typed is not logged: it may be anything (a password, a customer's name).
+        log.warning("sign-in refused: %s", result.code, extra={"event": "sign_in", "reason": result.code})
         if result.retry_after_s is not None:
             raise ApiProblem(429, result.code, result.message, headers={"Retry-After": str(result.retry_after_s)})
         raise ApiProblem(401 if result.code == "BAD_CREDENTIALS" else 403, result.code, result.message)
+    request.state.user = result.user.username
+    log.info("signed in (%s)", result.user.role, extra={"event": "sign_in", "user": result.user.username})
     return LoginResponse(
         token=token,
         username=result.user.username,

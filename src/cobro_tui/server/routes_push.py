@@ -27,6 +27,8 @@ from cobro_tui.server.push import PushRefused, process_push
 from cobro_tui.server.schema import mutation_log, sync_clients
 
 RETENTION_DAYS = 90
+# The oldest workstation cache schema this server still syncs (CLIENT_SCHEMA is the newest).
+MIN_CLIENT_SCHEMA = 1
 
 router = APIRouter()
 
@@ -36,8 +38,16 @@ def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 
-@router.post("/v1/devices/register", response_model=DeviceState, responses=PROBLEMS)
+@router.post("/v1/devices/register", response_model=DeviceState, responses=problems(426))
 def register(body: DeviceRegistration, user: Annotated[auth.User, Depends(agent_user)], gate: GateDep) -> DeviceState:
+    if not MIN_CLIENT_SCHEMA <= body.schema_version <= CLIENT_SCHEMA:
+        # A workstation this server cannot sync (too old, or newer than the server): it must be updated.
+        raise ApiProblem(
+            426,
+            "CLIENT_UNSUPPORTED",
+            f"this server syncs workstations of cache schema {MIN_CLIENT_SCHEMA} to {CLIENT_SCHEMA}, "
+            f"not {body.schema_version}; install the cobro-tui version your institution supports",
+        )
     now = gate.clock.now().isoformat()
     with write_tx(gate.engine) as conn:
         row = conn.execute(
@@ -76,7 +86,7 @@ def register(body: DeviceRegistration, user: Annotated[auth.User, Depends(agent_
             last = row.last_client_seq
         epoch = server_epoch(conn)
     return DeviceState(
-        last_client_seq=last, server_epoch=epoch, min_supported_schema=CLIENT_SCHEMA, retention_days=RETENTION_DAYS
+        last_client_seq=last, server_epoch=epoch, min_supported_schema=MIN_CLIENT_SCHEMA, retention_days=RETENTION_DAYS
     )
 
 
