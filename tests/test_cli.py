@@ -146,7 +146,7 @@ def test_config_check_reports_every_error_with_file_and_key(tmp_path: Path) -> N
     (folder / "result_codes.toml").write_text("code = 3\n")
     result = run(tmp_path, "config", "check", str(folder))
     assert result.returncode == 1
-    assert f"{folder / 'buckets.toml'}: bucket[0]: key min_dpd must be int" in result.stderr
-    assert f"{folder / 'result_codes.toml'}: key code must be a list of [[code]] tables" in result.stderr
+    assert f"{folder / 'buckets.toml'}: bucket[0].min_dpd: debe ser un número entero, no 'cero'" in result.stderr
+    assert f"{folder / 'result_codes.toml'}: code: debe ser una lista [...], no 3" in result.stderr
     good = run(tmp_path, "config", "check")
     assert good.returncode == 0 and "7 tramos" in good.stdout

@@ -1,6 +1,7 @@
 import shutil
 from pathlib import Path
 
+from cobro_tui.i18n import set_language
 from cobro_tui.policy import check_policy, default_policy_dir, load_policy, policy_hash
 
 
@@ -26,6 +27,7 @@ def test_the_shipped_policy_is_sound() -> None:
 
 
 def test_every_error_is_reported_with_file_and_key(tmp_path: Path) -> None:
+    set_language("en")
     folder = _copy_policy(tmp_path)
     buckets = folder / "buckets.toml"
     buckets.write_text(
@@ -37,24 +39,27 @@ def test_every_error_is_reported_with_file_and_key(tmp_path: Path) -> None:
         + '\n[[code]]\ncode = "PP"\nlabel_es = "x"\nlabel_en = "x"\nworked = true\nright_party_contact = true\nattempt = true\nchannels = ["fax"]\ncolour = 1\n'
     )
     problems = check_policy(folder)
-    assert any(f"{buckets}: bucket[0]: key label_en is missing" == p for p in problems)
-    assert any(str(codes) in p and "code[0]: key right_party_contact must be bool" in p for p in problems)
-    assert any("appears more than once" in p for p in problems)
-    assert any("channels has 'fax'" in p for p in problems)
-    assert any("key colour is not known here" in p for p in problems)
+    assert f"{buckets}: bucket[0].label_en: missing; expected text in quotes" in problems
+    assert f"{codes}: code[0].right_party_contact: must be true or false, not 'yes'" in problems
+    assert f"{codes}: code[14].code: 'PP' appears more than once" in problems
+    assert any(f"{codes}: code[14].channels[0]: must be one of voice, sms" in p and "not 'fax'" in p for p in problems)
+    assert any(f"{codes}: code[14].colour: is not a key of this table; its keys are: code," in p for p in problems)
 
 
 def test_a_gap_between_buckets_is_explained(tmp_path: Path) -> None:
+    set_language("en")
     folder = _copy_policy(tmp_path)
     buckets = folder / "buckets.toml"
     buckets.write_text(buckets.read_text().replace("min_dpd = 30\n", "min_dpd = 31\n"))
     problems = check_policy(folder)
     assert any(
-        "bucket '30-59' starts at 31 and leaves a gap after '1-29'" in p and "should start at 30" in p for p in problems
+        "bucket[2].min_dpd: bucket '30-59' starts at 31 and leaves a gap after '1-29'" in p and "should start at 30" in p
+        for p in problems
     )
 
 
 def test_missing_files_and_folders_are_named(tmp_path: Path) -> None:
+    set_language("en")
     assert "not a folder" in check_policy(tmp_path / "nowhere")[0]
     (tmp_path / "empty").mkdir()
     problems = check_policy(tmp_path / "empty")
@@ -74,10 +79,11 @@ def test_an_entry_that_is_not_a_table_is_named(tmp_path: Path) -> None:
     folder = _copy_policy(tmp_path)
     (folder / "buckets.toml").write_text("bucket = [1, 2]\n")
     problems = check_policy(folder)
-    assert f"{folder / 'buckets.toml'}: bucket[0]: must be a [[bucket]] table, not 1" in problems
+    assert f"{folder / 'buckets.toml'}: bucket[0]: debe ser una tabla, no 1" in problems
 
 
 def test_recovery_targets_and_promise_codes_are_checked(tmp_path: Path) -> None:
+    set_language("en")
     folder = _copy_policy(tmp_path)
     assert load_policy(folder).targets == {"norte": 90_000_000}
     targets = folder / "targets.toml"
@@ -89,12 +95,11 @@ def test_recovery_targets_and_promise_codes_are_checked(tmp_path: Path) -> None:
     shipped = codes.read_text()
     codes.write_text(shipped.replace('code = "NC"', 'code = "NC"\npromise = true', 1))
     problems = check_policy(folder)
-    assert (
-        f"{targets}: team[0]: key monthly is 0; it is the amount to recover a month, in centavos, above 0" in problems
-    )
-    assert f"{targets}: team[1]: key monthly must be int, not 'mucho'" in problems
-    assert any(f"{targets}: team[2]: key weekly is not known here" in p for p in problems)
-    assert any("key promise is true but right_party_contact is false" in p for p in problems)
+    assert f"{targets}: team[0].monthly: must be above 0, not 0" in problems
+    assert f"{targets}: team[1].monthly: must be a whole number, not 'mucho'" in problems
+    assert any(f"{targets}: team[2].weekly: is not a key of this table" in p for p in problems)
+    assert f"{targets}: team[2].team: 'sur' appears more than once" in problems
+    assert any("code[8].promise: is true but right_party_contact is false" in p for p in problems)
     codes.write_text(shipped)
     before = policy_hash(folder)
     targets.unlink()  # the file may be left out: no targets, and the policy's hash says so
