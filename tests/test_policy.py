@@ -53,7 +53,8 @@ def test_a_gap_between_buckets_is_explained(tmp_path: Path) -> None:
     buckets.write_text(buckets.read_text().replace("min_dpd = 30\n", "min_dpd = 31\n"))
     problems = check_policy(folder)
     assert any(
-        "bucket[2].min_dpd: bucket '30-59' starts at 31 and leaves a gap after '1-29'" in p and "should start at 30" in p
+        "bucket[2].min_dpd: bucket '30-59' starts at 31 and leaves a gap after '1-29'" in p
+        and "should start at 30" in p
         for p in problems
     )
 
