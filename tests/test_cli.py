@@ -136,7 +136,7 @@ def test_config_show_prints_effective_settings_without_secrets(tmp_path: Path) -
 def test_a_bad_setting_names_the_variable_and_exits_non_zero(tmp_path: Path) -> None:
     result = run(tmp_path, "config", "show", COBRO_NOW="mañana")
     assert result.returncode == 2
-    assert "environment variable COBRO_NOW" in result.stderr
+    assert "variable de entorno COBRO_NOW: debe ser fecha y hora ISO-8601" in result.stderr
 
 
 def test_config_check_reports_every_error_with_file_and_key(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 import types
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -104,6 +105,8 @@ NonBlank = Annotated[str, checked(lambda text: bool(text.strip()), "blank")]
 
 # A TOML bare key; any other is shown quoted, as the file must write it ("120+").
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
+# Where tomllib says a syntax error is: "Invalid value (at line 3, column 9)".
+_TOML_AT = re.compile(r"(?P<error>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)")
 # pydantic's types that say the same thing to the person.
 _SAME = {
     "int_parsing": "int_type",
@@ -146,6 +149,16 @@ def message(kind: str, **values: Any) -> str:
 
     key = f"config_error.{kind}"
     return t(key if key in catalog("es") else "config_error.invalid", **values)
+
+
+def toml_problem(exc: tomllib.TOMLDecodeError) -> str:
+    """A TOML syntax error in words: what tomllib says (English: its own text) and where."""
+    found = _TOML_AT.fullmatch(str(exc))
+    if found is None:
+        return message("toml_invalid_end", error=str(exc))
+    if found["line"] is None:
+        return message("toml_invalid_end", error=found["error"])
+    return message("toml_invalid", error=found["error"], line=found["line"], column=found["column"])
 
 
 def shown(value: Any) -> str:

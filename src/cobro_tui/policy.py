@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,7 +18,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from cobro_tui.config_errors import at, message, problems
+from cobro_tui.config_errors import at, message, problems, toml_problem
 from cobro_tui.domain.buckets import BucketSet
 from cobro_tui.domain.offers import OfferPolicy
 from cobro_tui.domain.priority import PriorityPoints
@@ -54,8 +53,6 @@ POLICY_FILES = (
 )
 # Read when present: the recovery targets per team (the KPI report sets payments against them).
 OPTIONAL_FILES = ("targets.toml",)
-# Where tomllib says a syntax error is: "Invalid value (at line 3, column 9)".
-_TOML_AT = re.compile(r"(?P<error>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -99,7 +96,7 @@ class _Folder:
         except FileNotFoundError:
             self.problems.append(f"{path}: {message('file_missing', name=name)}")
         except tomllib.TOMLDecodeError as exc:
-            self.problems.append(f"{path}: {_toml_problem(exc)}")
+            self.problems.append(f"{path}: {toml_problem(exc)}")
         except TooDeep:
             self.problems.append(f"{path}: {message('too_deep', depth=MAX_DEPTH)}")
         except OSError as exc:
@@ -164,15 +161,6 @@ def _rules(
     if not isinstance(base, PresetFile) or len(layers) != len(overlays):
         return None
     return build_rules(base, layers, institution, holidays_of=_holidays_of)
-
-
-def _toml_problem(exc: tomllib.TOMLDecodeError) -> str:
-    found = _TOML_AT.fullmatch(str(exc))
-    if found is None:
-        return message("toml_invalid_end", error=str(exc))
-    if found["line"] is None:
-        return message("toml_invalid_end", error=found["error"])
-    return message("toml_invalid", error=found["error"], line=found["line"], column=found["column"])
 
 
 def _defined(data: dict[str, Any] | None, table: str) -> tuple[str, ...] | None:
