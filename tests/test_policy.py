@@ -105,3 +105,70 @@ def test_recovery_targets_and_promise_codes_are_checked(tmp_path: Path) -> None:
     before = policy_hash(folder)
     targets.unlink()  # the file may be left out: no targets, and the policy's hash says so
     assert load_policy(folder).targets == {} and policy_hash(folder) != before
+
+
+def test_a_wrong_window_is_reported_alone_without_a_missing_windows(tmp_path: Path) -> None:
+    set_language("en")
+    folder = _copy_policy(tmp_path)
+    mx = folder / "rules" / "mx_condusef.toml"
+    mx.write_text(mx.read_text().replace('end = "22:00"', 'end = "06:00"'))
+    assert check_policy(folder) == [f"{mx}: windows.window[0].end: '06:00' must come after start '07:00'"]
+
+
+def test_presets_and_overlays_must_name_each_other_rightly(tmp_path: Path) -> None:
+    set_language("en")
+    folder = _copy_policy(tmp_path)
+    in_force = folder / "contact_rules.toml"
+    in_force.write_text(in_force.read_text().replace("overlays = []", 'overlays = ["us_ma", "mx_condusef", "cdmx"]'))
+    wa = folder / "rules" / "us_wa.toml"
+    wa.write_text(wa.read_text().replace('extends = "us_regf"', 'extends = "us_ma"'))
+    assert check_policy(folder) == [
+        f"{wa}: extends: 'us_ma' is an overlay on 'us_regf'; name a jurisdiction preset",
+        f"{in_force}: overlays[2]: 'cdmx' is not a preset in rules/; known: co_ley2300, mx_condusef, us_ma, us_nyc, us_regf, us_wa",
+    ]
+    in_force.write_text(in_force.read_text().replace(', "cdmx"]', "]"))
+    assert check_policy(folder) == [
+        f"{wa}: extends: 'us_ma' is an overlay on 'us_regf'; name a jurisdiction preset",
+        f"{in_force}: overlays[0]: 'us_ma' extends 'us_regf', not the preset in force 'mx_condusef'",
+        f"{in_force}: overlays[1]: 'mx_condusef' is a jurisdiction preset, not an overlay on 'mx_condusef'",
+    ]
+    in_force.write_text('preset = "us_nyc"\n')
+    assert f"{in_force}: preset: 'us_nyc' is an overlay on 'us_regf'; name a jurisdiction preset" in check_policy(
+        folder
+    )
+
+
+def test_a_broken_bucket_file_still_checks_the_buckets_other_files_name(tmp_path: Path) -> None:
+    set_language("en")
+    folder = _copy_policy(tmp_path)
+    buckets = folder / "buckets.toml"
+    buckets.write_text(buckets.read_text().replace('label_en = "Preventive"\n', ""))
+    offers = folder / "offers.toml"
+    offers.write_text(offers.read_text().replace('"120+" = 20', "").replace("castigo = 30", '"castigo+" = "x"'))
+    problems = check_policy(folder)
+    assert f"{buckets}: bucket[0].label_en: missing; expected text in quotes" in problems
+    assert any(p.startswith(f"{offers}: promise.max_days.\"castigo+\": 'castigo+' is not a bucket") for p in problems)
+    assert f"{offers}: promise.max_days.\"castigo+\": must be a whole number, not 'x'" in problems
+
+
+def test_a_spanish_user_reads_every_policy_error_in_spanish(tmp_path: Path) -> None:
+    folder = _copy_policy(tmp_path)
+    (folder / "problems.toml").write_text("[[problem]]\ncode = 1\nlabel = 'x'\n")
+    (folder / "zones.toml").write_text('fallback = "Mars/Olympus"\n[states]\n"1" = "America/Mexico_City"\n')
+    (folder / "priority.toml").write_text("version = 3\n")
+    (folder / "targets.toml").write_text("team = []\n")
+    (folder / "scripts" / "cobranza.toml").write_text("name = 'x'\nbuckets = 'all'\n[[step]]\nid = ''\n")
+    (folder / "rules" / "us_ma.toml").write_text("extends = 'us_regf'\n[[cap]]\nid = ' '\nlimit = true\n")
+    (folder / "offers.toml").write_text("calendar = 'ZZ'\npromise = 1\n[plan]\n")
+    problems = check_policy(folder)
+    assert len(problems) > 25
+    for problem in problems:
+        assert ": " in problem and "config_error" not in problem and "Input should" not in problem, problem
+    assert f"{folder / 'problems.toml'}: problem[0].code: debe ser texto entre comillas, no 1" in problems
+    assert f"{folder / 'problems.toml'}: problem[0].label_es: falta; se espera texto entre comillas" in problems
+    assert f"{folder / 'zones.toml'}: states.1: '1' no es un código INEGI de 2 dígitos" in problems
+    assert f"{folder / 'targets.toml'}: team: necesita al menos 1 elemento(s)" in problems
+    assert (
+        f"{folder / 'rules' / 'us_ma.toml'}: cap[0].counts: falta; se espera uno de attempts, conversations, channels"
+        in problems
+    )

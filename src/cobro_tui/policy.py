@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from cobro_tui.config_errors import at, message, problems, toml_problem
+from cobro_tui.config_errors import message, problems, toml_problem
 from cobro_tui.domain.buckets import BucketSet
 from cobro_tui.domain.offers import OfferPolicy
 from cobro_tui.domain.priority import PriorityPoints
@@ -144,21 +144,14 @@ class _Folder:
         """The preset named in contact_rules.toml, its overlays, and the institution's own rules."""
         names, models = self.presets()
         institution = self.read("contact_rules.toml", ContactRulesFile, **names)
-        if institution is None:
-            return None
-        return _rules(models, institution.preset, institution.overlays, institution)
+        return _rules(models, institution) if institution is not None else None
 
 
-def _rules(
-    models: dict[str, PresetFile | OverlayFile | None],
-    preset: str,
-    overlays: list[str] | tuple[str, ...],
-    institution: ContactRulesFile | None,
-) -> RuleSet | None:
-    """The rule set of a preset and its overlays, when each of their files is sound."""
-    base = models.get(preset)
-    layers = [layer for layer in map(models.get, overlays) if isinstance(layer, OverlayFile)]
-    if not isinstance(base, PresetFile) or len(layers) != len(overlays):
+def _rules(models: dict[str, PresetFile | OverlayFile | None], institution: ContactRulesFile) -> RuleSet | None:
+    """The rule set of the preset and overlays contact_rules.toml names, when each of their files is sound."""
+    base = models.get(institution.preset)
+    layers = [layer for layer in map(models.get, institution.overlays) if isinstance(layer, OverlayFile)]
+    if not isinstance(base, PresetFile) or len(layers) != len(institution.overlays):
         return None
     return build_rules(base, layers, institution, holidays_of=_holidays_of)
 
@@ -175,7 +168,7 @@ def _defined(data: dict[str, Any] | None, table: str) -> tuple[str, ...] | None:
 def _read(folder: Path) -> tuple[Policy | None, list[str]]:
     """The policy of a folder and every problem of its files (a Policy only when there are none)."""
     if not folder.is_dir():
-        return None, [at(folder) + ": " + message("not_a_folder", files=", ".join(POLICY_FILES))]
+        return None, [f"{folder}: {message('not_a_folder', files=', '.join(POLICY_FILES))}"]
     files = _Folder(folder)
     bucket_data, code_data = files.data("buckets.toml"), files.data("result_codes.toml")
     names = {"buckets": _defined(bucket_data, "bucket"), "result_codes": _defined(code_data, "code")}
@@ -232,19 +225,14 @@ def load_policy(folder: Path | None = None) -> Policy:
 
 
 def preset_rules(preset: str, overlays: tuple[str, ...] = (), folder: Path | None = None) -> RuleSet:
-    """A preset with its overlays and no institution rules (tests, `rules explain --preset`)."""
+    """A preset with its overlays and no institution rules (tests), checked as contact_rules.toml
+    would name them, or PolicyError."""
     files = _Folder(folder or default_policy_dir())
-    _, models = files.presets()
-    rules = _rules(models, preset, overlays, None)
+    names, models = files.presets()
+    asked = files.validate("rules", ContactRulesFile, {"preset": preset, "overlays": list(overlays)}, **names)
+    rules = _rules(models, asked) if asked is not None else None
     if rules is None:
-        raise PolicyError(
-            files.problems
-            or [
-                at(files.folder / "rules")
-                + ": "
-                + message("unknown_preset", input=repr(preset), known=", ".join(models))
-            ]
-        )
+        raise PolicyError(files.problems)
     return rules
 
 

@@ -74,7 +74,7 @@ class BucketFault:
 
 
 # The faults in words, for a BucketSet built outside the policy files (config check words its own).
-_WORDS = {
+FAULT_WORDS = {
     "duplicate": "bucket code {code!r} appears more than once",
     "max_below_min": "bucket {code!r}: max_dpd {max_dpd} is below min_dpd {min_dpd}",
     "open_not_last": "bucket {code!r}: only the last bucket may be open-ended",
@@ -118,4 +118,4 @@ def bucket_set_problems(buckets: tuple[Bucket, ...] | list[Bucket]) -> list[str]
     """Every reason a list of buckets is not an ordered, gapless cover, in words (empty when it is)."""
     if not buckets:
         return ["a bucket set needs at least one bucket"]
-    return [_WORDS[fault.kind].format(**fault.values) for fault in bucket_set_faults(buckets)]
+    return [FAULT_WORDS[fault.kind].format(**fault.values) for fault in bucket_set_faults(buckets)]
