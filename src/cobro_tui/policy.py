@@ -8,11 +8,9 @@ defines. Every problem of every file is found in one run and worded in the inter
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,7 +25,6 @@ from cobro_tui.domain.scripts import Script
 from cobro_tui.domain.text import MAX_DEPTH, TooDeep, cleaned
 from cobro_tui.errors import PolicyError
 from cobro_tui.policy_files import (
-    HOLIDAY_YEARS,
     BucketsFile,
     OffersFile,
     PriorityFile,
@@ -36,6 +33,7 @@ from cobro_tui.policy_files import (
     ScriptFile,
     TargetsFile,
     ZonesFile,
+    statutory_holidays,
 )
 from cobro_tui.resources import shipped_dir
 from cobro_tui.rules.engine import RuleSet
@@ -153,7 +151,7 @@ def _rules(models: dict[str, PresetFile | OverlayFile | None], institution: Cont
     layers = [layer for layer in map(models.get, institution.overlays) if isinstance(layer, OverlayFile)]
     if not isinstance(base, PresetFile) or len(layers) != len(institution.overlays):
         return None
-    return build_rules(base, layers, institution, holidays_of=_holidays_of)
+    return build_rules(base, layers, institution, holidays_of=statutory_holidays)
 
 
 def _defined(data: dict[str, Any] | None, table: str) -> tuple[str, ...] | None:
@@ -201,7 +199,7 @@ def _read(folder: Path) -> tuple[Policy | None, list[str]]:
         zones.zone_table(),
         scripts,
         rules,
-        offers.offer_policy(_holidays_of),
+        offers.offer_policy(),
         policy_hash(folder),
         folder,
         tz_database_version(),
@@ -234,13 +232,6 @@ def preset_rules(preset: str, overlays: tuple[str, ...] = (), folder: Path | Non
     if rules is None:
         raise PolicyError(files.problems)
     return rules
-
-
-@functools.lru_cache(maxsize=8)
-def _holidays_of(country: str) -> list[date]:
-    import holidays
-
-    return list(holidays.country_holidays(country, years=HOLIDAY_YEARS))
 
 
 def tz_database_version() -> str:

@@ -9,8 +9,9 @@ model builds the domain object it stands for.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -448,6 +449,15 @@ class PcrSection(FileModel):
     """The result codes whose contacts carry the whole PCR."""
 
 
+@functools.lru_cache(maxsize=8)
+def statutory_holidays(country: str) -> frozenset[date]:
+    """A country's statutory holidays over HOLIDAY_YEARS, from the holidays library (imported when a
+    policy is read, not with this module: it is large); NotImplementedError for a country it lacks."""
+    import holidays
+
+    return frozenset(holidays.country_holidays(country, years=HOLIDAY_YEARS))
+
+
 def bank_holiday_dates(text: str) -> set[date]:
     """The days a bank holiday names over HOLIDAY_YEARS: "YYYY-MM-DD" once; "MM-DD" every year;
     "easter-2" (Good Friday) days from Easter Sunday, every year. ValueError when it names none."""
@@ -491,16 +501,15 @@ class OffersFile(PolicyFile):
     @field_validator("calendar")
     @classmethod
     def _known_calendar(cls, country: str) -> str:
-        import holidays  # a large library: imported when a policy is read, not with this module
-
-        if country not in holidays.list_supported_countries():
-            raise fault("not_a_calendar")
+        try:
+            statutory_holidays(country)  # computed once: the policy needs them anyway
+        except NotImplementedError:
+            raise fault("not_a_calendar") from None
         return country
 
-    def offer_policy(self, holidays_of: Callable[[str], Iterable[date]]) -> OfferPolicy:
-        """The offer policy; `holidays_of(country)` gives the calendar's statutory holidays."""
+    def offer_policy(self) -> OfferPolicy:
         promise, plan, settlement, restructure = self.promise, self.plan, self.settlement, self.restructure
-        days_off = frozenset(holidays_of(self.calendar)).union(*map(bank_holiday_dates, self.bank_holidays))
+        days_off = statutory_holidays(self.calendar).union(*map(bank_holiday_dates, self.bank_holidays))
         return OfferPolicy(
             self.calendar,
             PromisePolicy(

@@ -9,6 +9,7 @@ The table is data (config/zones.toml); this module only reads it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,6 +72,7 @@ class ZoneTable:
         return at.astimezone(self.zone(state_code, municipality_code))
 
 
+@functools.cache  # a policy names the same few zones many times over
 def is_zone(name: str) -> bool:
     """Whether the tz database knows a zone of this name (America/Mexico_City)."""
     try:
