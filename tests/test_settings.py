@@ -36,15 +36,20 @@ def test_the_platform_user_file_is_read_when_no_file_is_named(tmp_path: Path) ->
     assert load_settings().ui.page_size == 300
 
 
+def _problems_of(user: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What load_settings says of a user file with this text."""
+    user.write_text(text)
+    monkeypatch.setenv("COBRO_CONFIG_FILE", str(user))
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    return caught.value.problems
+
+
 def test_a_bad_value_in_a_file_names_the_file_the_key_and_what_is_expected(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = tmp_path / "bad.toml"
-    user.write_text('[ui]\npage_size = 3\nanimation = "wild"\ncolour = "red"\n')
-    monkeypatch.setenv("COBRO_CONFIG_FILE", str(user))
-    with pytest.raises(SettingsError) as caught:
-        load_settings()
-    problems = caught.value.problems
+    problems = _problems_of(user, '[ui]\npage_size = 3\nanimation = "wild"\ncolour = "red"\n', monkeypatch)
     assert f"{user}: ui.page_size: debe ser de 20 a 5000, no 3" in problems
     assert f"{user}: ui.animation: debe ser uno de none, basic, full; no 'wild'" in problems
     assert any(f"{user}: ui.colour: no es una clave de esta tabla" in p and "page_size" in p for p in problems)
@@ -54,11 +59,8 @@ def test_setting_errors_are_told_in_the_language_the_settings_ask_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = tmp_path / "bad.toml"
-    user.write_text('lang = "en"\n[ui]\npage_size = 3\n')
-    monkeypatch.setenv("COBRO_CONFIG_FILE", str(user))
-    with pytest.raises(SettingsError) as caught:
-        load_settings()
-    assert caught.value.problems == [f"{user}: ui.page_size: must be from 20 to 5000, not 3"]
+    problems = _problems_of(user, 'lang = "en"\n[ui]\npage_size = 3\n', monkeypatch)
+    assert problems == [f"{user}: ui.page_size: must be from 20 to 5000, not 3"]
 
 
 def test_a_bad_environment_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -100,6 +100,19 @@ def checked(test: Callable[[Any], bool], kind: str, **values: Any) -> AfterValid
     return AfterValidator(check)
 
 
+def parses(parse: Callable[[str], Any], kind: str) -> AfterValidator:
+    """Text that `parse` reads without a ValueError (a time of day, a date); any other is error `kind`."""
+
+    def check(text: str) -> str:
+        try:
+            parse(text)
+        except ValueError:
+            raise fault(kind) from None
+        return text
+
+    return AfterValidator(check)
+
+
 NonBlank = Annotated[str, checked(lambda text: bool(text.strip()), "blank")]
 """Text with something in it besides spaces."""
 

@@ -18,7 +18,7 @@ from typing import Annotated
 from dateutil.easter import easter
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
-from cobro_tui.config_errors import FileModel, checked, defined_in, fault, faults, once, one_of, shown
+from cobro_tui.config_errors import FileModel, checked, defined_in, fault, faults, once, one_of, parses, shown
 from cobro_tui.domain.buckets import Bucket, BucketSet, bucket_set_faults
 from cobro_tui.domain.offers import (
     AUTHORITY,
@@ -469,21 +469,13 @@ def bank_holiday_dates(text: str) -> set[date]:
     return {date.fromisoformat(text)}
 
 
-def _names_days(text: str) -> bool:
-    try:
-        bank_holiday_dates(text)
-    except ValueError:
-        return False
-    return True
-
-
 class OffersFile(PolicyFile):
     """offers.toml: what an agent may agree with a debtor, and what goes to a supervisor (amounts in
     centavos, shares in whole percents)."""
 
     calendar: str
     """Whose statutory holidays move due dates: a country code of the holidays library (MX)."""
-    bank_holidays: list[Annotated[str, checked(_names_days, "bank_holiday")]] = []
+    bank_holidays: list[Annotated[str, parses(bank_holiday_dates, "bank_holiday")]] = []
     """Days banks close besides: "YYYY-MM-DD" once, "MM-DD" every year, "easter-2" from Easter Sunday."""
     promise: PromiseSection
     """Promises to pay."""

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
-from cobro_tui.config_errors import FileModel, NonBlank, checked, defined_in, fault, faults, one_of, shown
+from cobro_tui.config_errors import FileModel, NonBlank, defined_in, fault, faults, one_of, parses, shown
 from cobro_tui.rules.engine import (
     Cap,
     Counts,
@@ -67,15 +67,7 @@ def clock(text: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def _is_clock(text: str) -> bool:
-    try:
-        clock(text)
-    except ValueError:
-        return False
-    return True
-
-
-Clock = Annotated[str, checked(_is_clock, "clock")]
+Clock = Annotated[str, parses(clock, "clock")]
 """A time of day, "07:00"; "24:00" for the end of the day."""
 
 
