@@ -42,7 +42,9 @@ def test_every_config_error_the_code_raises_has_a_message_in_both_languages() ->
         text = path.read_text()
         kinds |= set(re.findall(r"""\b(?:fault|message)\(\s*["']([a-z_0-9]+)["']""", text))
         # The kind is the last text before the call's keyword values: checked(test, "kind", width=2).
-        kinds |= set(re.findall(r"""\b(?:checked|defined_in)\(.*?["']([a-z_0-9]+)["'](?:,\s*\w+=\w+)*\)""", text))
+        kinds |= set(
+            re.findall(r"""\b(?:checked|defined_in|parses)\(.*?["']([a-z_0-9]+)["'](?:,\s*\w+=\w+)*\)""", text)
+        )
     seen = {"not_a_zone", "unknown_bucket", "blank", "inegi_code", "clock", "window_order", "file_missing"}
     assert seen <= kinds, "the scan must see them"
     for lang in ("es", "en"):
