@@ -1,9 +1,10 @@
-"""What is wrong in a config file, by file and key and in the interface language, from pydantic's errors.
+"""Config errors, by file and key and in the interface language: what the config models raise, and how it reads.
 
-Every error reads as the catalog message `config_error.<type>`: pydantic's own types (missing,
-extra_forbidden, int_type, greater_than_equal, ...) and the checks of the project's models, which
-raise `fault(type, **values)`. No English text of pydantic reaches the person: a type the catalogs
-lack reads as config_error.invalid. Settings and the policy files share this wording.
+The models of config files derive from FileModel and check with the validators here. Every error
+reads as the catalog message `config_error.<type>`: pydantic's own types (missing, extra_forbidden,
+int_type, greater_than_equal, ...) and the project's checks, which raise `fault(type, **values)`.
+No English text of pydantic reaches the person: a type the catalogs lack reads as
+config_error.invalid. Settings and the policy files share this wording.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ def fault(kind: str, **values: Any) -> PydanticCustomError:
     return PydanticCustomError(kind, kind, values)
 
 
+def faults(found: Iterable[tuple[tuple[str | int, ...], PydanticCustomError, Any]]) -> ValidationError:
+    """Several errors from one validator at once, each (loc, fault, input) at its key below the
+    value validated: a check of a whole list names the item and the key at fault."""
+    details = [InitErrorDetails(type=error, loc=loc, input=value) for loc, error, value in found]
+    return ValidationError.from_exception_data("config", details)
+
+
 @dataclass(frozen=True, slots=True)
 class OneOf:
     """Annotated metadata: the text must be one of `choices` (listed when it is not, and when it is missing)."""
@@ -49,13 +57,6 @@ class OneOf:
         if value not in self.choices:
             raise fault("one_of", known=", ".join(self.choices))
         return value
-
-
-def faults(found: Iterable[tuple[tuple[str | int, ...], PydanticCustomError, Any]]) -> ValidationError:
-    """Several errors from one validator at once, each (loc, fault, input) at its key below the
-    value validated: a check of a whole list names the item and the key at fault."""
-    details = [InitErrorDetails(type=error, loc=loc, input=value) for loc, error, value in found]
-    return ValidationError.from_exception_data("config", details)
 
 
 def one_of(choices: Iterable[str]) -> OneOf:
