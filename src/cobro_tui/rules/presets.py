@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
-from cobro_tui.config_errors import FileModel, NonBlank, defined_in, fault, faults, one_of, parses, shown
+from cobro_tui.config_errors import FileModel, NonBlank, defined_in, fault, one_of, parses, shown
 from cobro_tui.rules.engine import (
     Cap,
     Counts,
@@ -243,6 +243,16 @@ def _preset_only(callback: CallbackSection | None) -> CallbackSection | None:
     return callback
 
 
+def _on_the_preset(name: str, info: ValidationInfo) -> str:
+    """An overlay of contact_rules.toml must extend the preset in force there."""
+    preset, parents = info.data.get("preset"), _extends(info)
+    if preset is None or name not in parents or parents[name] == preset:
+        return name
+    if parents[name] is None:
+        raise fault("not_an_overlay", preset=shown(preset))
+    raise fault("overlay_elsewhere", parent=shown(parents[name]), preset=shown(preset))
+
+
 class PresetFile(RuleLayer):
     """config/rules/<name>.toml without `extends`: a jurisdiction's contact rules."""
 
@@ -287,32 +297,10 @@ class ContactRulesFile(RuleLayer):
     """The policy release the file belongs to."""
     preset: JurisdictionName
     """The jurisdiction preset in force (mx_condusef)."""
-    overlays: list[PresetName] = []
+    overlays: list[Annotated[PresetName, AfterValidator(_on_the_preset)]] = []
     """Overlays on that preset (a state, a city)."""
 
     _no_callback = field_validator("callback")(_preset_only)
-
-    @field_validator("overlays")
-    @classmethod
-    def _on_the_preset(cls, names: list[str], info: ValidationInfo) -> list[str]:
-        preset, parents = info.data.get("preset"), _extends(info)
-        if preset is None:
-            return names
-        wrong = [
-            (index, parents[name]) for index, name in enumerate(names) if name in parents and parents[name] != preset
-        ]
-        if wrong:
-            raise faults(
-                (
-                    (index,),
-                    fault("not_an_overlay", preset=shown(preset))
-                    if parent is None
-                    else fault("overlay_elsewhere", parent=shown(parent), preset=shown(preset)),
-                    names[index],
-                )
-                for index, parent in wrong
-            )
-        return names
 
 
 def _extends(info: ValidationInfo) -> dict[str, Any]:
