@@ -137,7 +137,7 @@ def test_config_show_prints_effective_settings_without_secrets(tmp_path: Path) -
 def test_a_bad_setting_names_the_variable_and_exits_non_zero(tmp_path: Path) -> None:
     result = run(tmp_path, "config", "show", COBRO_NOW="mañana")
     assert result.returncode == 2
-    assert "environment variable COBRO_NOW" in result.stderr
+    assert "variable de entorno COBRO_NOW: debe ser fecha y hora ISO-8601" in result.stderr
 
 
 def test_config_check_reports_every_error_with_file_and_key(tmp_path: Path) -> None:
@@ -147,7 +147,61 @@ def test_config_check_reports_every_error_with_file_and_key(tmp_path: Path) -> N
     (folder / "result_codes.toml").write_text("code = 3\n")
     result = run(tmp_path, "config", "check", str(folder))
     assert result.returncode == 1
-    assert f"{folder / 'buckets.toml'}: bucket[0]: key min_dpd must be int" in result.stderr
-    assert f"{folder / 'result_codes.toml'}: key code must be a list of [[code]] tables" in result.stderr
+    assert f"{folder / 'buckets.toml'}: bucket[0].min_dpd: debe ser un número entero, no 'cero'" in result.stderr
+    assert f"{folder / 'result_codes.toml'}: code: debe ser una lista [...], no 3" in result.stderr
     good = run(tmp_path, "config", "check")
     assert good.returncode == 0 and "7 tramos" in good.stdout
+
+
+def test_config_check_reports_every_error_of_every_file_in_one_run(tmp_path: Path) -> None:
+    import shutil
+
+    from cobro_tui.policy import default_policy_dir
+
+    folder = tmp_path / "policy"
+    shutil.copytree(default_policy_dir(), folder)
+
+    def change(name: str, *edits: tuple[str, str]) -> Path:
+        path = folder / name
+        text = path.read_text()
+        for old, new in edits:
+            assert old in text, (name, old)
+            text = text.replace(old, new, 1)
+        path.write_text(text)
+        return path
+
+    buckets = change("buckets.toml", ("min_dpd = 30\n", "min_dpd = 31\n"))
+    codes = change("result_codes.toml", ("right_party_contact = true", 'right_party_contact = "sí"'))
+    priority = change("priority.toml", ("promise_broken = 700", "promise_broken = 7.5"))
+    offers = change(
+        "offers.toml",
+        ('min_basis = "min_to_cure"', 'min_basis = "saldo"'),
+        ("agent = 30\nsupervisor = 45", "agent = 50\nsupervisor = 45"),
+        ('buckets = ["60-89", "90-119", "120+"]', 'buckets = ["60-89", "90-119", "eterno"]'),
+        ('clabe = "012180001234567897"', 'clabe = "0121"'),
+    )
+    mx = change("rules/mx_condusef.toml", ('end = "22:00"', 'end = "06:00"'))
+    in_force = change("contact_rules.toml", ("limit = 3", "limit = 0"))
+    script = change("scripts/cobranza.toml", ('phase = "problema"', 'phase = "regaño"'))
+    targets = change("targets.toml", ("monthly = 90_000_000", "monthly = 0\nweekly = 1"))
+
+    result = run(tmp_path, "config", "check", str(folder))
+
+    expected = [
+        f"{buckets}: bucket[2].min_dpd: el tramo '30-59' empieza en 31 y deja un hueco tras '1-29' (que termina en 29); debe empezar en 30",
+        f"{codes}: code[0].right_party_contact: debe ser true o false, no 'sí'",
+        f"{priority}: points.promise_broken: debe ser un número entero, no 7.5",
+        f"{offers}: promise.min_basis: debe ser uno de past_due, min_to_cure; no 'saldo'",
+        f"{offers}: settlement.band[3].supervisor: 45 es menos que agent (50): los descuentos no deben bajar cuando sube la autoridad",
+        f"{offers}: restructure.buckets[2]: 'eterno' no es un tramo de buckets.toml; los tramos son: preventiva, 1-29, 30-59, 60-89, 90-119, 120+, castigo",
+        f"{offers}: agreement.clabe: debe ser la CLABE de 18 dígitos de la institución, no '0121'",
+        f"{mx}: windows.window[0].end: '06:00' debe ser posterior al inicio '07:00'",
+        f"{in_force}: cap[0].limit: debe ser de 1 a 1000, no 0",
+        f"{script}: step[2].phase: debe ser uno de identificacion, aviso, problema, circunstancia, resolucion; no 'regaño'",
+        f"{targets}: team[0].monthly: debe ser mayor que 0, no 0",
+        f"{targets}: team[0].weekly: no es una clave de esta tabla; las claves son: team, monthly",
+    ]
+    assert result.returncode == 1
+    reported = [line.removeprefix("  - ") for line in result.stderr.splitlines()[1:]]
+    assert sorted(reported) == sorted(expected), result.stderr
+    assert result.stderr.splitlines()[0] == f"La política en {folder} tiene {len(expected)} error(es):"

@@ -24,6 +24,7 @@ from cobro_tui.domain.offers import (
     offers_for,
 )
 from cobro_tui.domain.plans import Frequency, business_day, schedule
+from cobro_tui.i18n import set_language
 from cobro_tui.policy import Policy, check_policy, default_policy_dir
 
 TODAY = date(2026, 11, 23)  # a Monday
@@ -245,6 +246,7 @@ def test_mexican_holidays_move_a_due_date() -> None:
 
 
 def test_config_check_names_the_file_and_key_of_offer_problems(tmp_path: Path) -> None:
+    set_language("en")
     folder = tmp_path / "policy"
     shutil.copytree(default_policy_dir(), folder)
     text = (folder / "offers.toml").read_text()
@@ -258,19 +260,18 @@ def test_config_check_names_the_file_and_key_of_offer_problems(tmp_path: Path) -
     (folder / "offers.toml").write_text(text)
     problems = check_policy(folder)
     where = str(folder / "offers.toml")
-    assert f"{where}: promise: key min_basis is 'saldo'; it takes past_due or min_to_cure" in problems
-    assert f"{where}: promise.max_days: key 1-29 must be int, not 'veinte'" in problems
-    assert any(
-        p.startswith(f"{where}: settlement.band[3]: discounts must not fall as authority rises") for p in problems
-    )
+    assert f"{where}: promise.min_basis: must be one of past_due, min_to_cure; not 'saldo'" in problems
+    assert f"{where}: promise.max_days.1-29: must be a whole number, not 'veinte'" in problems
     assert (
-        f"{where}: plan: key frequencies has ['daily']; it takes one or more of weekly, biweekly, monthly" in problems
+        f"{where}: settlement.band[3].supervisor: 45 is below agent (50): discounts must not fall as authority rises"
+        in problems
     )
-    assert f"{where}: key calendar is 'ZZ', not a country code the holidays library knows" in problems
-    written = '; write "YYYY-MM-DD", "MM-DD" or days from Easter Sunday such as "easter-2" (Good Friday)'
-    assert f"{where}: key bank_holidays has '12-32'{written}" in problems
-    assert f"{where}: key bank_holidays has 'easter+x'{written}" in problems
-    assert f"{where}: plan.term[0]: key max_balance (0) must be above min_balance (0)" in problems
+    assert f"{where}: plan.frequencies[0]: must be one of weekly, biweekly, monthly; not 'daily'" in problems
+    assert f"{where}: calendar: 'ZZ' is not a country code the holidays library knows, such as MX" in problems
+    written = ' is not a date; write "YYYY-MM-DD", "MM-DD" or days from Easter Sunday such as "easter-2" (Good Friday)'
+    assert f"{where}: bank_holidays[1]: '12-32'{written}" in problems
+    assert f"{where}: bank_holidays[2]: 'easter+x'{written}" in problems
+    assert f"{where}: plan.term[0].max_balance: must be above min_balance (0), not 0" in problems
     assert check_policy(default_policy_dir()) == []
 
 
@@ -328,4 +329,7 @@ def test_config_check_names_an_unknown_result_code_in_the_pcr_rule(tmp_path: Pat
     )
     (folder / "offers.toml").write_text(text)
     problems = check_policy(folder)
-    assert any(p.startswith(f"{folder / 'offers.toml'}: pcr: key required_with has ['PROMESA']") for p in problems)
+    assert any(
+        p.startswith(f"{folder / 'offers.toml'}: pcr.required_with[1]: 'PROMESA' no es un código de result_codes.toml")
+        for p in problems
+    )

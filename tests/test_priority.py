@@ -59,7 +59,7 @@ def test_a_bad_priority_file_is_refused_with_file_and_key(tmp_path: Path) -> Non
     text = (folder / "priority.toml").read_text().replace("promise_broken = 700", 'promise_broken = "mucho"')
     (folder / "priority.toml").write_text(text + "\nsurprise = 1\n")
     problems = check_policy(folder)
-    assert any("priority.toml: points: key promise_broken must be int" in p for p in problems), problems
+    assert any("priority.toml: points.promise_broken: debe ser un número entero, no 'mucho'" in p for p in problems)
     with pytest.raises(PolicyError):
         load_policy(folder)
 
@@ -122,8 +122,8 @@ def test_a_bad_script_is_refused_with_file_and_key(tmp_path: Path) -> None:
         .replace('phase = "problema"', 'phase = "regaño"')
     )
     problems = check_policy(folder)
-    assert any("cobranza.toml: key buckets has 'eterno'" in p for p in problems), problems
-    assert any("cobranza.toml: step[2]: key phase is 'regaño'" in p for p in problems), problems
+    assert any("cobranza.toml: buckets[5]: 'eterno' no es un tramo de buckets.toml" in p for p in problems), problems
+    assert any("cobranza.toml: step[2].phase: debe ser uno de" in p and "no 'regaño'" in p for p in problems)
 
 
 def test_a_callback_moves_its_account_to_the_top_when_its_time_comes(cache_file: CacheFile, policy: Policy) -> None:

@@ -392,8 +392,10 @@ def test_a_cap_is_never_exceeded_whatever_the_attempts(preset: str, tries: list[
 def test_config_check_names_every_preset_error_by_file_and_key(tmp_path) -> None:
     import shutil
 
+    from cobro_tui.i18n import set_language
     from cobro_tui.policy import check_policy, default_policy_dir
 
+    set_language("en")
     folder = tmp_path / "policy"
     shutil.copytree(default_policy_dir(), folder)
     mx = folder / "rules" / "mx_condusef.toml"
@@ -412,13 +414,14 @@ def test_config_check_names_every_preset_error_by_file_and_key(tmp_path) -> None
     )
     problems = check_policy(folder)
     text = "\n".join(problems)
-    assert f"{mx}: windows.window[0]: end 06:00 must come after start 07:00" in text, text
-    assert f"{mx}: handle_minutes: key voice must be a whole number" in text, text
-    assert f"{ma}: cap[0]: key counts must be one of attempts, conversations, channels, not 'calls'" in text, text
-    assert f"{ma}: cap[0]: key channels has 'fax'" in text, text
-    assert f"{nyc}: key extends names 'us_federal'" in text, text
-    assert f"{in_force}: cap[0]: key limit must be a whole number from 1 to 1000, not 0" in text, text
-    assert f"{in_force}: callback: only a jurisdiction preset may exempt callbacks" in text, text
+    assert f"{mx}: windows.window[0].end: '06:00' must come after start '07:00'" in problems, text
+    assert f"{mx}: handle_minutes.voice: must be a whole number, not 'five'" in problems, text
+    assert f"{ma}: cap[0].counts: must be one of attempts, conversations, channels; not 'calls'" in problems, text
+    assert f"{ma}: cap[0].channels[0]: must be one of voice, sms, whatsapp, email, visit, letter; not 'fax'" in text
+    assert f"{nyc}: extends: 'us_federal' is not a preset in rules/; known: co_ley2300," in text, text
+    assert f"{in_force}: cap[0].limit: must be from 1 to 1000, not 0" in problems, text
+    assert f"{in_force}: callback: only a jurisdiction preset may exempt callbacks from its caps" in problems, text
+    assert ": missing;" not in text, text  # a wrong window is that error alone, not also a missing [windows]
     in_force.write_text('version = "1"\npreset = "mx_profeco"\n')
     assert any("'mx_profeco' is not a preset" in p and "known: co_ley2300" in p for p in check_policy(folder))
 
@@ -438,4 +441,5 @@ def test_the_cli_config_check_reports_preset_errors(tmp_path) -> None:
         [sys.executable, "-m", "cobro_tui", "config", "check", str(folder)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode != 0
-    assert f"{co}: windows.window[1]: key days has 'sáb'; known: mon, tue" in result.stdout + result.stderr
+    assert f"{co}: windows.window[1].days[0]: debe ser uno de mon, tue, wed" in result.stderr
+    assert "no 'sáb'" in result.stderr

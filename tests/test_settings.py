@@ -36,23 +36,36 @@ def test_the_platform_user_file_is_read_when_no_file_is_named(tmp_path: Path) ->
     assert load_settings().ui.page_size == 300
 
 
+def _problems_of(user: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What load_settings says of a user file with this text."""
+    user.write_text(text)
+    monkeypatch.setenv("COBRO_CONFIG_FILE", str(user))
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    return caught.value.problems
+
+
 def test_a_bad_value_in_a_file_names_the_file_the_key_and_what_is_expected(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = tmp_path / "bad.toml"
-    user.write_text('[ui]\npage_size = 3\nanimation = "wild"\ncolour = "red"\n')
-    monkeypatch.setenv("COBRO_CONFIG_FILE", str(user))
-    with pytest.raises(SettingsError) as caught:
-        load_settings()
-    problems = caught.value.problems
-    assert any(str(user) in p and "ui.page_size" in p and "greater than or equal to 20" in p for p in problems)
-    assert any("ui.animation" in p and "'none', 'basic' or 'full'" in p for p in problems)
-    assert any("ui.colour" in p and "not a setting" in p and "page_size" in p for p in problems)
+    problems = _problems_of(user, '[ui]\npage_size = 3\nanimation = "wild"\ncolour = "red"\n', monkeypatch)
+    assert f"{user}: ui.page_size: debe ser de 20 a 5000, no 3" in problems
+    assert f"{user}: ui.animation: debe ser uno de none, basic, full; no 'wild'" in problems
+    assert any(f"{user}: ui.colour: no es una clave de esta tabla" in p and "page_size" in p for p in problems)
+
+
+def test_setting_errors_are_told_in_the_language_the_settings_ask_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = tmp_path / "bad.toml"
+    problems = _problems_of(user, 'lang = "en"\n[ui]\npage_size = 3\n', monkeypatch)
+    assert problems == [f"{user}: ui.page_size: must be from 20 to 5000, not 3"]
 
 
 def test_a_bad_environment_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COBRO_SYNC__INTERVAL_SECONDS", "soon")
-    with pytest.raises(SettingsError, match="environment variable COBRO_SYNC__INTERVAL_SECONDS"):
+    with pytest.raises(SettingsError, match="variable de entorno COBRO_SYNC__INTERVAL_SECONDS: debe ser un número"):
         load_settings()
 
 
@@ -60,16 +73,16 @@ def test_broken_toml_and_missing_named_file_say_what_to_do(tmp_path: Path, monke
     user = tmp_path / "broken.toml"
     user.write_text("[ui\npage_size = 1\n")
     monkeypatch.setenv("COBRO_CONFIG_FILE", str(user))
-    with pytest.raises(SettingsError, match="not valid TOML"):
+    with pytest.raises(SettingsError, match=r"no es TOML válido: .*, en la línea 1, columna 4"):
         load_settings()
     monkeypatch.setenv("COBRO_CONFIG_FILE", str(tmp_path / "absent.toml"))
-    with pytest.raises(SettingsError, match="does not exist; create it or unset COBRO_CONFIG_FILE"):
+    with pytest.raises(SettingsError, match="el archivo no existe; créelo o quite COBRO_CONFIG_FILE"):
         load_settings()
 
 
 def test_unknown_agent_zone_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COBRO_UI__AGENT_ZONE", "Mexico/Atlantis")
-    with pytest.raises(SettingsError, match="not an IANA time zone"):
+    with pytest.raises(SettingsError, match="'Mexico/Atlantis' no es una zona horaria IANA"):
         load_settings()
 
 
@@ -84,7 +97,7 @@ def test_cobro_now_fixes_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_cobro_now_without_offset_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COBRO_NOW", "2026-11-22T10:30:00")
-    with pytest.raises(SettingsError, match="COBRO_NOW: needs a UTC offset"):
+    with pytest.raises(SettingsError, match="COBRO_NOW: necesita el desfase respecto de UTC"):
         load_settings()
 
 

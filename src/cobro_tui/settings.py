@@ -6,8 +6,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import (
@@ -16,7 +15,6 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    field_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -24,8 +22,11 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from cobro_tui.config_errors import at, checked, explain, message, toml_problem
 from cobro_tui.errors import SettingsError
+from cobro_tui.i18n import LANGUAGES, set_language
 from cobro_tui.resources import shipped_dir
+from cobro_tui.rules.zones import is_zone
 
 APP_NAME = "cobro-tui"
 ENV_PREFIX = "COBRO_"
@@ -44,19 +45,10 @@ class UISettings(Section):
     """How much the interface animates."""
     page_size: int = Field(200, ge=20, le=5000)
     """Accounts loaded into the queue view at a time (20 to 5000)."""
-    agent_zone: str = "America/Mexico_City"
+    agent_zone: Annotated[str, checked(is_zone, "not_a_zone")] = "America/Mexico_City"
     """IANA time zone of the agents' floor: the agent's own clock in the status bar."""
     idle_lock_minutes: int = Field(10, ge=1, le=15)
     """Minutes without a key or a click after which the screen locks (1 to 15; PCI DSS 8.2.8)."""
-
-    @field_validator("agent_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone such as America/Mexico_City") from None
-        return value
 
 
 class SyncSettings(Section):
@@ -181,11 +173,11 @@ def read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise SettingsError([f"{path}: the file does not exist; create it or unset COBRO_CONFIG_FILE"]) from None
+        raise SettingsError([f"{path}: {message('settings_file_missing')}"]) from None
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError([f"{path}: not valid TOML ({exc}); fix the file and try again"]) from None
+        raise SettingsError([f"{path}: {toml_problem(exc)}"]) from None
     except OSError as exc:
-        raise SettingsError([f"{path}: cannot be read ({exc.strerror})"]) from None
+        raise SettingsError([f"{path}: {message('file_unreadable', error=exc.strerror)}"]) from None
 
 
 def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -211,29 +203,6 @@ def _env_name(loc: tuple[Any, ...]) -> str:
     return ENV_PREFIX + "__".join(str(part) for part in loc).upper()
 
 
-def _explain(error: Mapping[str, Any], section_keys: dict[str, list[str]]) -> str:
-    if error["type"] == "extra_forbidden":
-        loc = error["loc"]
-        parent = loc[0] if len(loc) > 1 else ""
-        known = section_keys.get(parent, section_keys[""])
-        return f"is not a setting; the known keys here are: {', '.join(known)}"
-    if error["type"] == "timezone_aware":
-        return "needs a UTC offset, like 2026-11-22T10:30:00-06:00"
-    if error["type"] == "value_error":
-        return str(error["ctx"]["error"])
-    message = error["msg"].rstrip(".")
-    return f"{message[:1].lower()}{message[1:]} (got {error.get('input')!r})"
-
-
-def _section_keys() -> dict[str, list[str]]:
-    keys: dict[str, list[str]] = {"": list(Settings.model_fields)}
-    for name, field in Settings.model_fields.items():
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            keys[name] = list(annotation.model_fields)
-    return keys
-
-
 def load_settings() -> Settings:
     """The effective settings, or a SettingsError naming every bad file or variable and key."""
     env = os.environ
@@ -245,18 +214,17 @@ def load_settings() -> Settings:
     try:
         return Settings(**merged)
     except ValidationError as exc:
-        keys = _section_keys()
+        asked = env.get("COBRO_LANG") or merged.get("lang")
+        if asked in LANGUAGES:  # the errors in the language the settings ask for, when that much is readable
+            set_language(str(asked))
         problems = []
         for error in exc.errors():
             loc = tuple(error["loc"])
-            key = ".".join(str(p) for p in loc)
             if _env_name(loc) in env or (loc and _env_name(loc[:1]) in env):
-                where = f"environment variable {_env_name(loc)}"
-            elif user_path is not None and _has_key(user, loc):
-                where = f"{user_path}: key {key}"
+                where = message("environment_variable", name=_env_name(loc))
             else:
-                where = f"{default_path}: key {key}"
-            problems.append(f"{where}: {_explain(error, keys)}")
+                where = at(user_path if user_path is not None and _has_key(user, loc) else default_path, loc)
+            problems.append(f"{where}: {explain(error, Settings)}")
         raise SettingsError(problems) from None
 
 

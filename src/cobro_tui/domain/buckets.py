@@ -62,27 +62,60 @@ class BucketSet:
         return None if bucket.max_dpd is None else bucket.max_dpd - dpd + 1
 
 
+@dataclass(frozen=True, slots=True)
+class BucketFault:
+    """One reason a list of buckets is not an ordered, gapless cover: the bucket (its position),
+    the key at fault, what is wrong (`kind`) and the values that say it."""
+
+    index: int
+    key: str
+    kind: str  # duplicate, max_below_min, open_not_last, gap, overlap, last_not_open
+    values: dict[str, object]
+
+
+# The faults in words, for a BucketSet built outside the policy files (config check words its own).
+FAULT_WORDS = {
+    "duplicate": "bucket code {code!r} appears more than once",
+    "max_below_min": "bucket {code!r}: max_dpd {max_dpd} is below min_dpd {min_dpd}",
+    "open_not_last": "bucket {code!r}: only the last bucket may be open-ended",
+    "gap": "bucket {code!r} starts at {start} and leaves a gap after {before!r} (ends at {end}); it should start at {expected}",
+    "overlap": "bucket {code!r} starts at {start} and overlaps {before!r} (ends at {end}); it should start at {expected}",
+    "last_not_open": "the last bucket {code!r} must be open-ended (no max_dpd)",
+}
+
+
+def bucket_set_faults(buckets: tuple[Bucket, ...] | list[Bucket]) -> list[BucketFault]:
+    """Every reason a non-empty list of buckets is not an ordered, gapless cover (empty when it is)."""
+    faults: list[BucketFault] = []
+    seen: set[str] = set()
+    for index, bucket in enumerate(buckets):
+        code = bucket.code
+        if code in seen:
+            faults.append(BucketFault(index, "code", "duplicate", {"code": code}))
+        seen.add(code)
+        if bucket.max_dpd is not None and bucket.max_dpd < bucket.min_dpd:
+            values = {"code": code, "max_dpd": bucket.max_dpd, "min_dpd": bucket.min_dpd}
+            faults.append(BucketFault(index, "max_dpd", "max_below_min", values))
+        if bucket.max_dpd is None and index != len(buckets) - 1:
+            faults.append(BucketFault(index, "max_dpd", "open_not_last", {"code": code}))
+        before = buckets[index - 1] if index else None
+        if before is not None and before.max_dpd is not None and bucket.min_dpd != before.max_dpd + 1:
+            kind = "overlap" if bucket.min_dpd <= before.max_dpd else "gap"
+            values = {
+                "code": code,
+                "start": bucket.min_dpd,
+                "before": before.code,
+                "end": before.max_dpd,
+                "expected": before.max_dpd + 1,
+            }
+            faults.append(BucketFault(index, "min_dpd", kind, values))
+    if buckets and buckets[-1].max_dpd is not None:
+        faults.append(BucketFault(len(buckets) - 1, "max_dpd", "last_not_open", {"code": buckets[-1].code}))
+    return faults
+
+
 def bucket_set_problems(buckets: tuple[Bucket, ...] | list[Bucket]) -> list[str]:
-    """Every reason a list of buckets is not an ordered, gapless cover (empty when it is)."""
-    problems: list[str] = []
+    """Every reason a list of buckets is not an ordered, gapless cover, in words (empty when it is)."""
     if not buckets:
         return ["a bucket set needs at least one bucket"]
-    codes = [b.code for b in buckets]
-    for code in sorted({c for c in codes if codes.count(c) > 1}):
-        problems.append(f"bucket code {code!r} appears more than once")
-    for index, bucket in enumerate(buckets):
-        if bucket.max_dpd is not None and bucket.max_dpd < bucket.min_dpd:
-            problems.append(f"bucket {bucket.code!r}: max_dpd {bucket.max_dpd} is below min_dpd {bucket.min_dpd}")
-        if bucket.max_dpd is None and index != len(buckets) - 1:
-            problems.append(f"bucket {bucket.code!r}: only the last bucket may be open-ended")
-        if index:
-            before = buckets[index - 1]
-            if before.max_dpd is not None and bucket.min_dpd != before.max_dpd + 1:
-                gap = "overlaps" if bucket.min_dpd <= before.max_dpd else "leaves a gap after"
-                problems.append(
-                    f"bucket {bucket.code!r} starts at {bucket.min_dpd} and {gap} {before.code!r} "
-                    f"(ends at {before.max_dpd}); it should start at {before.max_dpd + 1}"
-                )
-    if buckets[-1].max_dpd is not None:
-        problems.append(f"the last bucket {buckets[-1].code!r} must be open-ended (no max_dpd)")
-    return problems
+    return [FAULT_WORDS[fault.kind].format(**fault.values) for fault in bucket_set_faults(buckets)]

@@ -9,6 +9,7 @@ The table is data (config/zones.toml); this module only reads it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,20 +72,11 @@ class ZoneTable:
         return at.astimezone(self.zone(state_code, municipality_code))
 
 
-def zone_problems(table: ZoneTable) -> list[str]:
-    """Zones the tz database does not know, and codes of the wrong shape."""
-    problems = []
-    entries = [("states", code, 2, zone) for code, zone in table.states.items()]
-    entries += [("municipalities", code, 5, zone) for code, zone in table.municipalities.items()]
-    entries += [("fallback", "", 0, table.fallback)]
-    entries += [("us.states", code, 0, zone) for code, zones in table.us_states.items() for zone in zones]
-    entries += [("us.zip3", code, 3, zone) for code, zone in table.us_zip3.items()]
-    entries += [("countries", code, 0, zone) for code, zone in table.countries.items()]
-    for section, code, width, zone in entries:
-        if width and not (len(code) == width and code.isdigit()):
-            problems.append(f"{section}: {code!r} is not a {width}-digit INEGI code")
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(f"{section}{'.' + code if code else ''}: {zone!r} is not an IANA time zone")
-    return problems
+@functools.cache  # a policy names the same few zones many times over
+def is_zone(name: str) -> bool:
+    """Whether the tz database knows a zone of this name (America/Mexico_City)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
