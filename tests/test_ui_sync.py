@@ -122,8 +122,9 @@ async def test_a_version_the_server_does_not_take_says_update(
     _station, _workstation, app = _live_app(tmp_path, "version", proxy, clock, policy, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         status = app.screen.query_one("#status-bar", Static)
-        await _until(pilot, lambda: "Sin conexión" in str(status.render()))
-        assert "el servidor no acepta esta versión; actualice cobro-tui" in str(status.render())
+        # Before the first round it is only "Sin conexión"; the refusal then says why.
+        await _until(pilot, lambda: "acepta esta versión" in str(status.render()))
+        assert str(status.render()).startswith("Sin conexión: el servidor no acepta esta versión; actualice cobro-tui")
 
 
 async def test_a_round_that_moves_nothing_leaves_the_table_and_the_cursor_alone(
