@@ -30,6 +30,43 @@ CURP = "GOLA800101HDFRPN09"
 EMAIL = "ana.gomez@example.com"
 
 
+def test_phones_and_cards_are_masked_however_they_are_written_and_ids_are_not() -> None:
+    for value in ("+52 744 687 2677", "(744) 687-2677", "744.687.2677", "4111 1111 1111 1111", "4111-1111-1111-1111"):
+        assert redacted(f"x {value} y") == "x <number> y", value
+    for value in ("411111XXXXXX1111", "4111 **** **** 1111"):
+        assert redacted(value) == "<number>", value
+    for hostile in ("1000 " + "x" * 5000, "1" * 5000 + "x", "4111 " + "* " * 2000 + "y", "4111" + "Xx" * 3000):
+        redacted(hostile)  # no pattern backtracks without end on a long run (this once hung the log)
+    for kept in ("0158972c-1b44-7abc-8def-0123456789ab", "ebda803f7.1234567", "pushed 1234567", "bytes=10485760"):
+        assert redacted(kept) == kept
+
+
+def test_a_message_cannot_forge_a_line_or_move_the_terminal(tmp_path: Path) -> None:
+    path = start_workstation_log()
+    get("sync").warning("refused: %s", "ok\r\n2026-11-22T16:30:00.000Z INFO sync: forged\x1b[2J\x1b]0;pwned\x07")
+    try:
+        raise ValueError("Clemente Cintrón, 744 687 2677")
+    except ValueError:
+        get("ui").error("worker failed", exc_info=True)
+    lines = path.read_text().splitlines()
+    assert len(lines) == 2 and "\x1b" not in path.read_text() and "\\x1b[2J" in lines[0]
+    assert lines[1].endswith("worker failed (ValueError)")  # the type, not its words
+
+
+def test_a_named_log_folder_keeps_its_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cobro_tui.crash import write_crash_report
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    monkeypatch.setenv("COBRO_LOG_DIR", str(shared))
+    start_workstation_log()
+    get("test").info("hello")
+    write_crash_report(RuntimeError("boom"))
+    assert oct(shared.stat().st_mode & 0o7777) == "0o1777"
+    assert all(oct(f.stat().st_mode & 0o777) == "0o600" for f in shared.iterdir())
+
+
 def test_what_looks_like_personal_data_is_masked_in_any_message() -> None:
     line = redacted(f"refused: {CARD} / {PHONE} / 5512345678 / {RFC} / {CURP} / {EMAIL} / 411111******1111")
     for value in (CARD, PHONE, "5512345678", RFC, CURP, EMAIL, "411111******1111"):
@@ -117,6 +154,11 @@ def test_no_log_line_on_either_side_holds_personal_data(tmp_path: Path, policy: 
         # Hostile requests too: a login with a name for a user, a request id that is not one.
         httpx.post(f"{url}/v1/auth/login", json={"username": f"Ana Gómez {PHONE}", "password": CARD})
         httpx.get(f"{url}/v1/changes", headers={"X-Request-ID": f"{EMAIL} {CARD}"})
+        looks_like_a_card = httpx.get(f"{url}/v1/health", headers={"X-Request-ID": CARD})
+        assert looks_like_a_card.headers["x-request-id"] != CARD  # replaced, never logged
+        token = httpx.post(f"{url}/v1/auth/login", json={"username": "agente01", "password": "demo"}).json()["token"]
+        huge = httpx.get(f"{url}/v1/changes", headers={"Authorization": f"Bearer {token}", "Pending-Items": "9" * 20})
+        assert huge.status_code == 422, huge.text  # was a 500
         traced = httpx.get(f"{url}/v1/health", headers={"X-Request-ID": "floor-7f3a9c21"})
         assert traced.headers["x-request-id"] == "floor-7f3a9c21"
         cli = subprocess.run(

@@ -72,7 +72,7 @@ async def test_status_and_local_items_follow_the_server(
         app.run_sync()
         await _until(pilot, lambda: "Sin conexión" in str(status.render()))
         assert "Pendientes: 1" in str(status.render())
-        assert "el servidor no responde; se reintenta solo" in str(status.render())  # why, and what happens
+        assert str(status.render()).startswith("Sin conexión: servidor no responde")  # why
         items = app.screen.query_one(LocalItems)
         assert items.row_count == 1 and str(items.get_row_at(0)[0]) == "Pendiente"
         proxy.mode = "pass"
@@ -107,8 +107,8 @@ async def test_a_full_disk_is_said_on_the_status_bar_and_sync_tries_again(
     station.cache.dispose()
     async with app.run_test(size=(120, 40)) as pilot:
         status = app.screen.query_one("#status-bar", Static)
-        await _until(pilot, lambda: "disco lleno" in str(status.render()))
-        assert "Sin conexión: disco lleno; libere espacio (lo registrado se conserva)" in str(status.render())
+        await _until(pilot, lambda: "Disco lleno" in str(status.render()))
+        assert str(status.render()).startswith("Disco lleno: libere espacio")
         assert app._next_sync is not None  # the next round is scheduled
     assert "WARNING sync: round failed (disk_full)" in log.read_text()
 
@@ -123,8 +123,8 @@ async def test_a_version_the_server_does_not_take_says_update(
     async with app.run_test(size=(120, 40)) as pilot:
         status = app.screen.query_one("#status-bar", Static)
         # Before the first round it is only "Sin conexión"; the refusal then says why.
-        await _until(pilot, lambda: "acepta esta versión" in str(status.render()))
-        assert str(status.render()).startswith("Sin conexión: el servidor no acepta esta versión; actualice cobro-tui")
+        await _until(pilot, lambda: "Versión no aceptada" in str(status.render()))
+        assert str(status.render()).startswith("Versión no aceptada: actualice cobro-tui")
 
 
 async def test_a_round_that_moves_nothing_leaves_the_table_and_the_cursor_alone(
@@ -255,3 +255,23 @@ async def test_a_sync_round_that_raises_is_told_and_the_next_one_is_still_schedu
         app.run_sync()
         await _until(pilot, lambda: any("Algo falló" in n.message for n in app._notifications))
         assert app._next_sync is not None and app._next_sync is not first  # re-armed, not left stopped
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_every_reason_leaves_room_for_the_agents_clock_and_the_pending_count_at_80_columns(lang: str) -> None:
+    from cobro_tui.i18n import set_language, t
+    from cobro_tui.services.status import SYNC_REASONS
+    from cobro_tui.ui.widgets.status_bar import fitted
+
+    set_language(lang)
+    for reason in SYNC_REASONS:
+        clock = t("status.agent_time", time="10:30")
+        parts = [
+            (t(f"status.why_{reason}"), None, 0),
+            (t("status.pending", count=123), None, 2),
+            (t("status.agent_time", time="22/11/2026 10:30"), clock, 1),
+        ]
+        line = fitted(parts, 78)  # 80 columns less the bar's padding
+        label = t("status.agent_time", time="").strip()
+        assert line.startswith(t(f"status.why_{reason}")) and f"{label} " in line and "10:30" in line, line
+        assert "123" in line, line

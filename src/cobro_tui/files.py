@@ -20,18 +20,22 @@ PRIVATE_FILE = 0o600
 EXPIRING = ("agreements", "kpi")
 
 
-def private_dir(folder: Path) -> Path:
-    """`folder` (and any missing parents) created 0700; an existing one is tightened to 0700."""
+def private_dir(folder: Path, tighten: bool = True) -> Path:
+    """`folder` (and any missing parents) created 0700; an existing one is tightened to 0700 unless
+    `tighten` is False (a folder someone named, such as COBRO_LOG_DIR=/var/log, keeps its mode)."""
+    existed = folder.is_dir()
     folder.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-    with suppress(OSError):  # a folder this user does not own: the files inside are still 0600
-        folder.chmod(PRIVATE_DIR)
+    if tighten or not existed:
+        with suppress(OSError):  # a folder this user does not own: the files inside are still 0600
+            folder.chmod(PRIVATE_DIR)
     return folder
 
 
 @contextmanager
-def private_file(path: Path, mode: str = "w", newline: str | None = None) -> Iterator[IO[str]]:
-    """A text file open for writing ("w") or appending ("a"), 0600 from creation, in a 0700 folder."""
-    private_dir(path.parent)
+def private_file(path: Path, mode: str = "w", newline: str | None = None, tighten: bool = True) -> Iterator[IO[str]]:
+    """A text file open for writing ("w") or appending ("a"), 0600 from creation, in a 0700 folder
+    (an existing folder is tightened unless `tighten` is False)."""
+    private_dir(path.parent, tighten)
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
     descriptor = os.open(path, flags, PRIVATE_FILE)
     with suppress(OSError):
@@ -40,9 +44,9 @@ def private_file(path: Path, mode: str = "w", newline: str | None = None) -> Ite
         yield handle
 
 
-def create_private(path: Path) -> Path:
+def create_private(path: Path, tighten: bool = True) -> Path:
     """An empty file at `path` made 0600 before anything else opens it (a database's first byte)."""
-    private_dir(path.parent)
+    private_dir(path.parent, tighten)
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
     path.chmod(PRIVATE_FILE)
     return path

@@ -41,9 +41,17 @@ _MASKS = (
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "<e-mail>"),
     (re.compile(r"\b[A-ZÑ]{4}\d{6}[HMX][A-Z]{5}[A-Z0-9]\d\b", re.IGNORECASE), "<curp>"),
     (re.compile(r"\b[A-ZÑ&]{3,4}\d{6}[A-Z0-9]{3}\b", re.IGNORECASE), "<rfc>"),
-    # Phones, card and account numbers: seven digits or more, whole or with a masked middle.
-    (re.compile(r"\+?\d{4,}[*•]+\d{2,}|\+?\d{7,}"), "<number>"),
+    # Card numbers kept in their truncated form (first six, last four), with any mask character.
+    # (Written so that no text can be split two ways: a run of mask characters is one group.)
+    (re.compile(r"(?<![\w.-])\d{4,6}[ -]?[*•Xx]{2,}(?:[ -][*•Xx]{2,})*[ -]?\d{2,4}(?![\w-])"), "<number>"),
+    # Phones, card and account numbers: ten digits or more, together or spaced with ' ', '-', '.',
+    # '(' or ')'. Fewer (counts, byte sizes, dates, times) and digits inside ids are left alone.
+    (re.compile(r"(?<![\w.:-])\+?\(?\d(?:[ .()-]{0,2}\d){9,}(?![\w:-])"), "<number>"),
 )
+# Control characters in a message (a server's words, an exception's) would forge lines or move the
+# terminal of whoever reads the log: shown as escapes instead.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+MAX_MESSAGE = 1000
 
 
 def redacted(text: str) -> str:
@@ -53,17 +61,24 @@ def redacted(text: str) -> str:
     return text
 
 
+def one_line(text: str) -> str:
+    """`text` as one line of at most MAX_MESSAGE characters, its control characters escaped."""
+    if len(text) > MAX_MESSAGE:
+        text = text[:MAX_MESSAGE] + "…"
+    return _CONTROLS.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 class Redact(logging.Filter):
-    """Masks personal data in a record's message (its arguments merged in first)."""
+    """Masks personal data in a record's message (its arguments merged in first), on one line. An
+    exception is named by its type only: its words may quote a value (the crash report has them)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redacted(record.getMessage())
-        record.args = None
+        message = record.getMessage()
         if record.exc_info and record.exc_info[1] is not None:
-            # An exception's words may quote a value; the traceback itself goes to the crash report.
-            error = record.exc_info[1]
+            message += f" ({type(record.exc_info[1]).__name__})"
             record.exc_info = None
-            record.msg += f" ({type(error).__name__}: {redacted(str(error))[:300]})"
+        record.msg = one_line(redacted(message[: MAX_MESSAGE + 1]))
+        record.args = None
         return True
 
 
@@ -107,7 +122,8 @@ class JsonLines(logging.Formatter):
         for name in FIELDS:
             value = getattr(record, name, None)
             if value is not None:
-                line[name] = redacted(value) if isinstance(value, str) else value
+                # Staff usernames are who asked, kept as they are; any other text is masked.
+                line[name] = one_line(redacted(value)) if isinstance(value, str) and name != "user" else value
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
@@ -115,7 +131,7 @@ class _PrivateRotatingFile(logging.handlers.RotatingFileHandler):
     """A rotating log whose every file is 0600 from its first byte, in a 0700 folder."""
 
     def _open(self) -> io.TextIOWrapper:
-        private_dir(Path(self.baseFilename).parent)
+        private_dir(Path(self.baseFilename).parent, tighten=False)  # a folder someone named keeps its mode
         descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
         os.fchmod(descriptor, PRIVATE_FILE)
         return io.TextIOWrapper(io.FileIO(descriptor, "a"), encoding="utf-8", errors="replace", write_through=True)

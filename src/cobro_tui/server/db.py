@@ -35,7 +35,9 @@ def server_engine(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     database = Path(url.removeprefix("sqlite:///"))
     if database.parent.is_dir() and not database.exists():
-        create_private(database)  # 0600 before SQLite writes a byte (its -wal and -shm files follow)
+        create_private(
+            database, tighten=False
+        )  # the folder named in --db keeps its mode; 0600 before SQLite writes a byte (its -wal and -shm files follow)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "isolation_level": None},

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import Connection, update
 
-from cobro_tui.api.models import ChangesResponse, SnapshotPage
+from cobro_tui.api.models import INT32, ChangesResponse, SnapshotPage
 from cobro_tui.server import auth, keeping
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.deps import PROBLEMS, ApiProblem, Gate, GateDep, agent_user, problems
@@ -73,7 +73,7 @@ async def changes(
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0,
     device_id: Annotated[str | None, Header(alias="Device-Id")] = None,
-    pending_items: Annotated[int | None, Header(alias="Pending-Items", ge=0)] = None,
+    pending_items: Annotated[int | None, Header(alias="Pending-Items", ge=0, le=INT32)] = None,
     oldest_pending: Annotated[datetime | None, Header(alias="Oldest-Pending")] = None,
 ) -> ChangesResponse:
     if pending_items is not None:

@@ -11,7 +11,7 @@ import httpx
 
 from cobro_tui import __version__
 from cobro_tui.api.models import CLIENT_SCHEMA, PROTOCOL
-from cobro_tui.domain.text import cleaned, cleaned_json_text, json_holds_controls
+from cobro_tui.domain.text import cleaned, cleaned_json_text, json_holds_controls, without_controls
 from cobro_tui.i18n import t
 from cobro_tui.sync.transport import TransportSecurity
 
@@ -172,12 +172,13 @@ class ApiClient:
         try:
             problem = cleaned(json.loads(body))
             code, message, details = (
-                problem.get("code", "ERROR"),
-                problem.get("message", ""),
+                str(problem.get("code", "ERROR"))[:64],
+                str(problem.get("message", ""))[:500],
                 problem.get("details", {}),
             )
         except (ValueError, AttributeError, RecursionError):
-            code, message, details = "ERROR", body[:200].decode(errors="replace"), {}
+            # Not a Problem (a proxy's page): a short, clean excerpt, never its terminal controls.
+            code, message, details = "ERROR", without_controls(body[:200].decode(errors="replace")), {}
         if status == 401:
             raise AuthFailed(f"{message or 'the session is not valid'}; run cobro-tui login again")
         if status == 410:

@@ -111,7 +111,8 @@ class SyncEngine:
                 *(report.pulled, report.snapshot_entities, ms),
             )
         else:
-            log.warning("round failed (%s) after %d ms: %s", report.reason, ms, report.error)
+            # The reason only: the server's or a proxy's words may quote anything.
+            log.warning("round failed (%s) after %d ms", report.reason, ms)
         return report
 
     def _recover(self, refused: Refused, meta: sync_store.SyncMeta, report: SyncReport) -> sync_store.SyncMeta:
