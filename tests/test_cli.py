@@ -205,3 +205,24 @@ def test_config_check_reports_every_error_of_every_file_in_one_run(tmp_path: Pat
     reported = [line.removeprefix("  - ") for line in result.stderr.splitlines()[1:]]
     assert sorted(reported) == sorted(expected), result.stderr
     assert result.stderr.splitlines()[0] == f"La política en {folder} tiene {len(expected)} error(es):"
+
+
+def test_config_check_refuses_what_would_break_the_workstation_later(tmp_path: Path) -> None:
+    """Found by the review: a library name for a calendar crashed the check; a file in another
+    encoding too; figures of 10^20 days or pesos passed and then failed the workstation."""
+    import shutil
+
+    from cobro_tui.policy import default_policy_dir
+
+    folder = tmp_path / "policy"
+    shutil.copytree(default_policy_dir(), folder)
+    offers = folder / "offers.toml"
+    offers.write_text(offers.read_text().replace('calendar = "MX"', 'calendar = "utils"', 1))
+    priority = folder / "priority.toml"
+    priority.write_text(priority.read_text().replace("promise_broken = 700", "promise_broken = 100000000000", 1))
+    (folder / "zones.toml").write_bytes(b"\xff\xfe" + (folder / "zones.toml").read_bytes())
+    result = run(tmp_path, "config", "check", str(folder))
+    assert result.returncode == 1, result.stderr
+    assert f"{offers}: calendar: " in result.stderr and "biblioteca holidays" in result.stderr
+    assert f"{priority}: points.promise_broken: debe ser de -1000000 a 1000000" in result.stderr
+    assert f"{folder / 'zones.toml'}: no es texto UTF-8" in result.stderr

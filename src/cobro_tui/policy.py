@@ -95,6 +95,8 @@ class _Folder:
             self.problems.append(f"{path}: {message('file_missing', name=name)}")
         except tomllib.TOMLDecodeError as exc:
             self.problems.append(f"{path}: {toml_problem(exc)}")
+        except UnicodeDecodeError as exc:  # TOML is UTF-8: a file saved in another encoding
+            self.problems.append(f"{path}: {message('not_utf8', offset=exc.start)}")
         except TooDeep:
             self.problems.append(f"{path}: {message('too_deep', depth=MAX_DEPTH)}")
         except OSError as exc:

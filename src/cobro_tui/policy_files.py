@@ -52,6 +52,13 @@ Zone = Annotated[str, checked(is_zone, "not_a_zone")]
 """An IANA time zone (America/Mexico_City)."""
 Percent = Annotated[int, Field(ge=0, le=100)]
 Installments = Annotated[int, Field(ge=1, le=120)]
+# Bounds that keep every figure within what dates and the cache can hold (a policy of 10^20 days or
+# pesos would pass its types and then fail the workstation): ten years, a thousand million pesos.
+Days = Annotated[int, Field(ge=0, le=3650)]
+DaysPast = Annotated[int, Field(ge=-3650, le=36500)]  # before the due date (preventive) to decades past
+Amount = Annotated[int, Field(ge=0, le=10**11)]
+Points = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+Count = Annotated[int, Field(ge=1, le=1000)]
 Frequency = Annotated[str, one_of(FREQUENCIES)]
 
 
@@ -74,9 +81,9 @@ class BucketRow(FileModel):
     """Its name on the agent's screen, in Spanish."""
     label_en: str
     """Its name in English."""
-    min_dpd: int
+    min_dpd: DaysPast
     """The first day past due it holds; negative: days before the due date."""
-    max_dpd: int | None = None
+    max_dpd: DaysPast | None = None
     """The last day past due it holds; left out in the last bucket only, which has no end."""
 
     def bucket(self) -> Bucket:
@@ -192,23 +199,23 @@ _POINTS = PriorityPoints()  # a factor left out scores what the domain's default
 class PointsTable(FileModel):
     """[points]: what each factor adds to an account's score, in whole points; 0 switches it off."""
 
-    callback_due: int = _POINTS.callback_due
+    callback_due: Points = _POINTS.callback_due
     """The debtor asked to be called back and the time has come."""
-    promise_due_today: int = _POINTS.promise_due_today
+    promise_due_today: Points = _POINTS.promise_due_today
     """An open promise falls due today."""
-    promise_broken: int = _POINTS.promise_broken
+    promise_broken: Points = _POINTS.promise_broken
     """An open promise is past its due date."""
-    per_bucket_rank: int = _POINTS.per_bucket_rank
+    per_bucket_rank: Points = _POINTS.per_bucket_rank
     """Times the bucket's rank (0 for the least delinquent bucket)."""
-    per_10k_past_due: int = _POINTS.per_10k_past_due
+    per_10k_past_due: Points = _POINTS.per_10k_past_due
     """Per $10,000 past due, up to max_past_due_points."""
-    max_past_due_points: int = _POINTS.max_past_due_points
+    max_past_due_points: Points = _POINTS.max_past_due_points
     """The most points the past-due amount scores."""
-    not_contacted_7_days: int = _POINTS.not_contacted_7_days
+    not_contacted_7_days: Points = _POINTS.not_contacted_7_days
     """Nobody has contacted the customer for a week or more."""
-    contacted_today: int = _POINTS.contacted_today
+    contacted_today: Points = _POINTS.contacted_today
     """Someone already worked the customer today (usually negative)."""
-    contact_allowed_now: int = _POINTS.contact_allowed_now
+    contact_allowed_now: Points = _POINTS.contact_allowed_now
     """The contact rules allow calling the debtor now."""
     risk: dict[str, int] = {}
     """Points by risk segment (A, B, ...)."""
@@ -312,9 +319,9 @@ class PromiseDays(FileModel):
     """[promise.max_days]: the furthest due date of a promise, in days from the debtor's today, by bucket."""
 
     model_config = ConfigDict(extra="allow")
-    __pydantic_extra__: dict[BucketCode, Annotated[int, Field(ge=0)]]  # the buckets with days of their own
+    __pydantic_extra__: dict[BucketCode, Days]  # the buckets with days of their own
 
-    default: int = Field(ge=0)
+    default: Days
     """The days for the buckets not listed."""
 
 
@@ -325,13 +332,13 @@ class PromiseSection(FileModel):
     """What min_percent is a share of: the past-due amount or the minimum to cure."""
     min_percent: int = Field(ge=1, le=100)
     """The smallest promise, in percent of min_basis."""
-    min_amount: int = Field(ge=0)
+    min_amount: Amount
     """The smallest promise in centavos (or the whole balance when that is less)."""
-    max_open: int = Field(ge=1)
+    max_open: Count
     """Promises an account may have open at once."""
     grace_days: int = Field(ge=0, le=30)
     """Days after its due date before an unpaid promise counts as broken."""
-    broken_for_approval: int = Field(ge=1)
+    broken_for_approval: Count
     """Broken promises in the last 90 days from which a new promise needs a supervisor."""
     max_days: PromiseDays
     """The furthest due date by bucket."""
@@ -344,9 +351,9 @@ class BalanceBand(FileModel):
 
     buckets: list[BucketCode] = Field(min_length=1)
     """The buckets the row applies to."""
-    min_balance: int = Field(0, ge=0)
+    min_balance: Amount = 0
     """The lowest balance it applies to, in centavos."""
-    max_balance: int | None = None
+    max_balance: Amount | None = None
     """The balance it stops at, in centavos, above min_balance; left out: no upper end."""
 
     @field_validator("max_balance")
@@ -373,9 +380,9 @@ class PlanSection(FileModel):
 
     min_down_percent: int = Field(ge=0, le=99)
     """The smallest down payment, in percent of the balance."""
-    min_installment: int = Field(ge=0)
+    min_installment: Amount
     """The smallest installment, in centavos."""
-    max_days_to_first: int = Field(ge=1)
+    max_days_to_first: Annotated[int, Field(ge=1, le=3650)]
     """The furthest first installment, in days from today."""
     frequencies: list[Frequency] = Field(min_length=1)
     """How often installments may fall."""
@@ -408,9 +415,9 @@ class SettlementRow(BalanceBand):
 class SettlementSection(FileModel):
     """[settlement]: settlements (quita, liquidación); above the agent's discount a supervisor approves."""
 
-    max_days_to_pay: int = Field(ge=1)
+    max_days_to_pay: Annotated[int, Field(ge=1, le=3650)]
     """Days the debtor has to pay a settlement."""
-    max_installments: int = Field(ge=1)
+    max_installments: Annotated[int, Field(ge=1, le=360)]
     """Installments a settlement may be paid in."""
     band: list[SettlementRow] = Field(min_length=1)
     """The discounts by bucket and balance."""
@@ -493,6 +500,11 @@ class OffersFile(PolicyFile):
     @field_validator("calendar")
     @classmethod
     def _known_calendar(cls, country: str) -> str:
+        import holidays
+
+        # Only a country code the library lists: any other name there (a module, a class) is not one.
+        if country not in holidays.list_supported_countries():
+            raise fault("not_a_calendar")
         try:
             statutory_holidays(country)  # computed once: the policy needs them anyway
         except NotImplementedError:
@@ -550,7 +562,7 @@ class TeamRow(FileModel):
 
     team: Annotated[str, once("team")]
     """The team's name; each team once."""
-    monthly: int = Field(gt=0)
+    monthly: Annotated[int, Field(gt=0, le=10**13)]
     """The amount to recover a month, in centavos, above 0."""
 
 
