@@ -20,8 +20,8 @@ from cobro_tui.store.types import instant_text
 
 _SELECT = (
     "SELECT a.id, c.full_name, a.number, a.product, a.bucket, a.dpd, a.past_due, "
-    "a.principal + a.interest + a.fees + a.vat, a.currency, a.last_contact_at, a.sync_state, a.priority, "
-    "a.contact_from, coalesce(a.contact_from <= :now AND a.contact_until > :now, 0) "
+    "a.principal + a.interest + a.fees + a.vat AS balance, a.currency, a.last_contact_at, a.sync_state, a.priority, "
+    "a.contact_from, coalesce(a.contact_from <= :now AND a.contact_until > :now, 0) AS callable_now "
     "FROM account a JOIN customer c ON c.id = a.customer_id "
     "WHERE a.assigned_agent = :agent "
 )
@@ -88,7 +88,7 @@ def queue_page(
         sql += "AND (a.priority, a.dpd, a.id) < (:p, :d, :i) "
         params.update(p=after.priority, d=after.dpd, i=after.id)
     with engine.connect() as conn:
-        rows = conn.exec_driver_sql(sql + _ORDER, {**params, "limit": limit + 1}).fetchall()
+        rows = conn.exec_driver_sql(sql + _ORDER, {**params, "limit": limit + 1}).mappings().all()
         total = (
             conn.exec_driver_sql(
                 f"SELECT count(*) FROM account a WHERE a.assigned_agent = :agent {where}", params
@@ -98,19 +98,19 @@ def queue_page(
         )
     entries = tuple(
         QueueEntry(
-            account_id=r[0],
-            customer_name=r[1],
-            account_last4=r[2][-4:],
-            product=Product(r[3]),
-            bucket=r[4],
-            dpd=r[5],
-            past_due=Money(r[6], r[8]),
-            balance=Money(r[7], r[8]),
-            last_contact_at=datetime.fromisoformat(r[9]) if r[9] else None,
-            sync_state=r[10],
-            priority=r[11],
-            contact_from=datetime.fromisoformat(r[12]) if r[12] else None,
-            callable_now=bool(r[13]),
+            account_id=r["id"],
+            customer_name=r["full_name"],
+            account_last4=r["number"][-4:],
+            product=Product(r["product"]),
+            bucket=r["bucket"],
+            dpd=r["dpd"],
+            past_due=Money(r["past_due"], r["currency"]),
+            balance=Money(r["balance"], r["currency"]),
+            last_contact_at=datetime.fromisoformat(r["last_contact_at"]) if r["last_contact_at"] else None,
+            sync_state=r["sync_state"],
+            priority=r["priority"],
+            contact_from=datetime.fromisoformat(r["contact_from"]) if r["contact_from"] else None,
+            callable_now=bool(r["callable_now"]),
         )
         for r in rows[:limit]
     )
