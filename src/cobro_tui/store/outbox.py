@@ -68,19 +68,11 @@ def pending(engine: Engine) -> list[OutboxItem]:
     """Items not yet answered by the server, oldest first."""
     with engine.connect() as conn:
         rows = conn.exec_driver_sql(
-            "SELECT mutation_id, client_seq, name, args_json, account_id, state, occurred_at_client "
-            "FROM outbox WHERE state IN ('pending', 'inflight') ORDER BY client_seq"
+            "SELECT mutation_id, client_seq, name, args_json AS args, account_id, state, "
+            "occurred_at_client AS occurred_at FROM outbox WHERE state IN ('pending', 'inflight') ORDER BY client_seq"
         ).mappings()
         return [
-            OutboxItem(
-                mutation_id=r["mutation_id"],
-                client_seq=r["client_seq"],
-                name=r["name"],
-                args=json.loads(r["args_json"]),
-                account_id=r["account_id"],
-                state=r["state"],
-                occurred_at=datetime.fromisoformat(r["occurred_at_client"]),
-            )
+            OutboxItem(**{**r, "args": json.loads(r["args"]), "occurred_at": datetime.fromisoformat(r["occurred_at"])})
             for r in rows
         ]
 

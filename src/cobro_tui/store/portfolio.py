@@ -14,21 +14,6 @@ from cobro_tui.demo.portfolio import CustomerBundle, PortfolioSpec, generate_chu
 from cobro_tui.store import rows as R
 from cobro_tui.store.engine import CacheFile, write_connection
 
-# The tables a portfolio fills, in foreign-key order.
-_TABLES = (
-    "customer",
-    "contact_point",
-    "restriction",
-    "account",
-    "reference",
-    "payment",
-    "promise",
-    "payment_plan",
-    "plan_installment",
-    "contact_attempt",
-    "bucket_history",
-)
-
 
 @dataclass(slots=True)
 class LoadReport:
@@ -45,7 +30,7 @@ class LoadReport:
 
 def bundle_rows(bundles: Iterable[CustomerBundle]) -> dict[str, list[R.Row]]:
     """The rows of many customers, by table."""
-    out: dict[str, list[R.Row]] = {name: [] for name in _TABLES}
+    out: dict[str, list[R.Row]] = {name: [] for name in R.entity_tables()}
 
     def add(entities: Iterable[Any]) -> None:
         for entity in entities:
@@ -64,7 +49,7 @@ def bundle_rows(bundles: Iterable[CustomerBundle]) -> dict[str, list[R.Row]]:
 def load_rows(engine: Engine, tables: dict[str, list[R.Row]], report: LoadReport) -> None:
     """Write one batch of rows in one transaction."""
     with write_connection(engine) as conn:
-        for name in _TABLES:
+        for name in R.entity_tables():  # parents first
             batch = tables.get(name, [])
             R.insert_rows(conn, batch)
             report.rows[name] = report.rows.get(name, 0) + len(batch)

@@ -61,6 +61,14 @@ def columns_of(table: str) -> tuple[str, ...]:
 
 
 @cache
+def entity_tables() -> tuple[str, ...]:
+    """The tables of the entity kinds and of their children, parents first (the order to fill them in)."""
+    from cobro_tui.store.tables import cache_tables
+
+    return tuple(t.name for t in cache_tables() if t.name in KINDS or t.name in CHILD_TABLES.values())
+
+
+@cache
 def stored_fields(cls: type) -> tuple[str, ...]:
     """The fields of an entity class that are columns of its row (the others have a table of their own)."""
     return tuple(f.name for f in fields(cls) if f.name not in CHILD_TABLES)
@@ -92,32 +100,20 @@ def _record_centavos(money: dict[str, Any] | None) -> int | None:
     return None if money is None else money["centavos"]
 
 
-def _entity_rule(cls: type, column: str) -> tuple[str, Convert | None]:
-    """Which field of an entity fills `column`, and how it is converted (None: as it is)."""
+def _rule(cls: type, column: str) -> tuple[str, Convert | None, Convert | None]:
+    """Which field fills `column`, and how it is converted from an entity and from its wire record
+    (None: as it is)."""
     kind = KIND_OF.get(cls)
     if column == "currency" and kind is not None:
-        return _CURRENCY_FROM[kind], attrgetter("currency")
+        return _CURRENCY_FROM[kind], attrgetter("currency"), itemgetter("currency")
     if column in money_fields(cls):
-        return column, _money_centavos
+        return column, _money_centavos, _record_centavos
     if column == "script_steps":
-        return column, steps_json
+        return column, steps_json, steps_json
     if kind == "account" and column == "number":
-        return column, holdable_number
-    return column, dict(field_encoders(cls)).get(column)  # dates, instants and codes as their records write them
-
-
-def _record_rule(cls: type, column: str) -> tuple[str, Convert | None]:
-    """Which field of a wire record fills `column`, and how it is converted (None: as it is)."""
-    kind = KIND_OF.get(cls)
-    if column == "currency" and kind is not None:
-        return _CURRENCY_FROM[kind], itemgetter("currency")
-    if column in money_fields(cls):
-        return column, _record_centavos
-    if column == "script_steps":
-        return column, steps_json
-    if kind == "account" and column == "number":
-        return column, holdable_number
-    return column, None
+        return column, holdable_number, holdable_number
+    # Dates, instants and codes as their records write them (the record has them so already).
+    return column, dict(field_encoders(cls)).get(column), None
 
 
 # The column of a child row naming its parent, which the parent's rows fill.
@@ -134,7 +130,6 @@ def _row_maker(table: str, from_record: bool) -> RowMaker:
     the table's columns and compiled once: a bulk load makes millions of rows, and a row spelled out as
     one tuple is about twice as quick as one gathered column by column."""
     cls = Installment if table in CHILD_TABLES.values() else KINDS[table]
-    rule = _record_rule if from_record else _entity_rule
     names: dict[str, Any] = {"table": table, "columns": columns_of(table)}
     values = []
     for column in columns_of(table):
@@ -144,7 +139,8 @@ def _row_maker(table: str, from_record: bool) -> RowMaker:
         if column in _PARENT_KEYS:
             values.append("parent")
             continue
-        field, convert = rule(cls, column)
+        field, from_entity, from_wire = _rule(cls, column)
+        convert = from_wire if from_record else from_entity
         if not from_record:
             value = f"source.{field}"
         elif field in OPTIONAL_FIELDS or field in money_fields(cls):
@@ -254,7 +250,7 @@ def entity_from_row(kind: str, row: NamedRow, installments: Sequence[NamedRow] =
 
 
 def column_sql(kind: str, column: str) -> str:
-    """The reading of `_record_rule`, as an SQL expression over a JSONB `data` and `version` (the snapshot
+    """The reading of `_rule`, as an SQL expression over a JSONB `data` and `version` (the snapshot
     path, where SQLite reads the records without Python touching each one)."""
     if column == "sync_state":
         return f"'{SyncState.SYNCED.value}'"
@@ -274,7 +270,7 @@ def column_sql(kind: str, column: str) -> str:
 
 
 def installment_sql(column: str) -> str:
-    """The reading of `_record_rule` for an installment's row in SQL, over a staged plan `s.data` and
+    """The reading of `_rule` for an installment's row in SQL, over a staged plan `s.data` and
     one of its installments `i.value`."""
     if column == "plan_id":
         return "s.data->>'$.id'"

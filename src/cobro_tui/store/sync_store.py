@@ -127,8 +127,9 @@ def take_batch(engine: Engine, limit: int) -> list[Pending]:
     with write_connection(engine) as conn:
         rows = (
             conn.exec_driver_sql(
-                "SELECT mutation_id, client_seq, name, args_json, occurred_at_client, observed_cursor, base_version "
-                "FROM outbox WHERE state IN ('pending', 'inflight') ORDER BY client_seq LIMIT ?",
+                "SELECT mutation_id, client_seq, name, args_json AS args, occurred_at_client AS occurred_at, "
+                "observed_cursor, base_version FROM outbox WHERE state IN ('pending', 'inflight') "
+                "ORDER BY client_seq LIMIT ?",
                 (limit,),
             )
             .mappings()
@@ -139,18 +140,7 @@ def take_batch(engine: Engine, limit: int) -> list[Pending]:
                 f"UPDATE outbox SET state = 'inflight', attempts = attempts + 1 WHERE mutation_id IN ({','.join('?' * len(rows))})",
                 tuple(r["mutation_id"] for r in rows),
             )
-    return [
-        Pending(
-            mutation_id=r["mutation_id"],
-            client_seq=r["client_seq"],
-            name=r["name"],
-            args=json.loads(r["args_json"]),
-            occurred_at=r["occurred_at_client"],
-            observed_cursor=r["observed_cursor"],
-            base_version=r["base_version"],
-        )
-        for r in rows
-    ]
+    return [Pending(**{**r, "args": json.loads(r["args"])}) for r in rows]
 
 
 def release(engine: Engine, mutation_ids: Sequence[str], error: str) -> None:
@@ -345,14 +335,12 @@ def finish_snapshot(engine: Engine, seen_accounts: set[str], cursor: str) -> int
 # -- A first snapshot fills empty tables: their secondary indexes are built once at the end, which
 # is far cheaper than keeping them up to date through a million random inserts. --
 
-_SNAPSHOT_TABLES = (*(R.table_of(kind) for kind in sorted(R.KNOWN_KINDS)), *R.CHILD_TABLES.values())
-
 
 def _snapshot_indexes() -> list[Index]:
     # The table definitions (SQLModel) are read only at sync time and by writes: a start never loads them.
     from cobro_tui.store.tables import cache_table
 
-    return [index for name in _SNAPSHOT_TABLES for index in cache_table(name).indexes]
+    return [index for name in R.entity_tables() for index in cache_table(name).indexes]
 
 
 def drop_indexes_if_empty(engine: Engine) -> bool:

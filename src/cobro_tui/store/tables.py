@@ -33,6 +33,11 @@ def cache_table(name: str) -> Table:
     return SQLModel.metadata.tables[name]
 
 
+def cache_tables() -> list[Table]:
+    """Every cache table, parents before the tables that refer to them."""
+    return SQLModel.metadata.sorted_tables
+
+
 class Synced(SQLModel):
     """Columns every mirrored domain row carries: its standing against the server (SyncState)."""
 
