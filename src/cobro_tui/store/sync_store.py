@@ -103,7 +103,9 @@ def lowest_pending_seq(engine: Engine) -> int:
             "SELECT min(client_seq) FROM outbox WHERE state IN ('pending', 'inflight')"
         ).scalar()
         following = meta(conn, "next_client_seq")
-    return int(lowest if lowest is not None else (following and following["next_client_seq"]) or 1)
+    if lowest is not None:
+        return int(lowest)
+    return int(following["next_client_seq"] or 1) if following else 1
 
 
 def new_epoch(engine: Engine) -> tuple[int, int]:
@@ -112,7 +114,8 @@ def new_epoch(engine: Engine) -> tuple[int, int]:
     with write_connection(engine) as conn:
         conn.exec_driver_sql("UPDATE sync_meta SET device_epoch = device_epoch + 1 WHERE id = 1")
         row = meta(conn, "device_epoch")
-    assert row is not None, "a cache with no device has no epoch to renew"
+    if row is None:
+        raise RuntimeError("the cache has no device yet; call ensure_device first")
     return int(row["device_epoch"]), lowest_pending_seq(engine) - 1
 
 
