@@ -16,14 +16,14 @@ from dataclasses import fields
 from functools import cache
 from itertools import groupby
 from operator import attrgetter, itemgetter
-from typing import Any, get_type_hints
+from typing import Any
 
 from sqlalchemy import Connection
 
 from cobro_tui.domain.cards import PAN_LENGTHS, STAR, holdable_number
 from cobro_tui.domain.models import Installment, PaymentPlan, SyncState
 from cobro_tui.domain.money import Money
-from cobro_tui.domain.records import KIND_OF, KINDS, field_encoders, from_record
+from cobro_tui.domain.records import KIND_OF, KINDS, field_encoders, field_types, from_record
 
 # One row to write: its table, the columns it fills and their values in that order.
 Row = tuple[str, tuple[str, ...], tuple[Any, ...]]
@@ -78,7 +78,7 @@ def stored_fields(cls: type) -> tuple[str, ...]:
 def money_fields(cls: type) -> frozenset[str]:
     """The fields of an entity class holding money: the wire sends {"centavos": n, "currency": "MXN"},
     the row keeps the centavos (and the currency once, in its own column)."""
-    return frozenset(name for name, hint in get_type_hints(cls).items() if hint in (Money, Money | None))
+    return frozenset(name for name, hint in field_types(cls).items() if hint in (Money, Money | None))
 
 
 def steps_json(steps: Sequence[str]) -> str:
@@ -113,7 +113,12 @@ def _rule(cls: type, column: str) -> tuple[str, Convert | None, Convert | None]:
     if kind == "account" and column == "number":
         return column, holdable_number, holdable_number
     # Dates, instants and codes as their records write them (the record has them so already).
-    return column, dict(field_encoders(cls)).get(column), None
+    return column, _encoders(cls).get(column), None
+
+
+@cache
+def _encoders(cls: type) -> dict[str, Convert | None]:
+    return dict(field_encoders(cls))
 
 
 # The column of a child row naming its parent, which the parent's rows fill.
