@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any, get_args, get_origin, get_type_hints
 
 from cobro_tui.domain.models import (
@@ -50,6 +51,12 @@ KINDS: dict[str, type] = {
 KIND_OF = {cls: kind for kind, cls in KINDS.items()}
 
 
+@cache
+def field_types(cls: type) -> dict[str, Any]:
+    """The type of each field of an entity class (its annotations resolved, once)."""
+    return get_type_hints(cls)
+
+
 def _encoder(hint: Any) -> Callable[[Any], Any] | None:
     """How to write one field (None: as it is), chosen once per class from its type hints."""
     args = [a for a in get_args(hint) if a is not type(None)]
@@ -73,14 +80,21 @@ def _encoder(hint: Any) -> Callable[[Any], Any] | None:
 _ENCODERS: dict[type, tuple[tuple[str, Callable[[Any], Any] | None], ...]] = {}
 
 
-def to_record(entity: Any) -> dict[str, Any]:
-    """The record of a domain entity."""
-    cls = type(entity)
+def field_encoders(cls: type) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    """How `to_record` writes each field of an entity class, in field order (None: as it is)."""
     encoders = _ENCODERS.get(cls)
     if encoders is None:
-        hints = get_type_hints(cls)
+        hints = field_types(cls)
         encoders = _ENCODERS[cls] = tuple((f.name, _encoder(hints[f.name])) for f in fields(cls))
-    return {name: getattr(entity, name) if enc is None else enc(getattr(entity, name)) for name, enc in encoders}
+    return encoders
+
+
+def to_record(entity: Any) -> dict[str, Any]:
+    """The record of a domain entity."""
+    return {
+        name: getattr(entity, name) if enc is None else enc(getattr(entity, name))
+        for name, enc in field_encoders(type(entity))
+    }
 
 
 def _decoder(hint: Any) -> Callable[[Any], Any]:
@@ -120,7 +134,7 @@ def from_record(kind: str, data: dict[str, Any], cls: type | None = None) -> Any
     cls = cls or KINDS[kind]
     decoders = _DECODERS.get(cls)
     if decoders is None:
-        hints = get_type_hints(cls)
+        hints = field_types(cls)
         decoders = _DECODERS[cls] = {f.name: _decoder(hints[f.name]) for f in fields(cls)}
     unknown = set(data) - set(decoders)
     if unknown:

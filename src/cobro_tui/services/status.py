@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from cobro_tui.clock import Clock
-from cobro_tui.store.sync_store import pending_summary
+from cobro_tui.store.sync_store import last_sync, pending_summary
 
 # Why sync is failing, in one word each (sync.client.SyncError.reason): the status bar says it in words.
 SYNC_REASONS = ("unreachable", "busy", "session", "certificate", "version", "disk_full", "refused", "reset", "error")
@@ -42,17 +42,14 @@ class StatusService:
 
     def snapshot(self) -> WorkstationStatus:
         count, oldest = pending_summary(self.engine)
-        with self.engine.connect() as conn:
-            last_sync, error = conn.exec_driver_sql(
-                "SELECT last_sync_at, last_sync_error FROM sync_meta WHERE id = 1"
-            ).one()
+        synced = last_sync(self.engine)
         return WorkstationStatus(
             now=self.clock.now(),
             mode=self.mode,
-            online=last_sync is not None and error is None and self.health.reason is None,
+            online=synced.at is not None and synced.error is None and self.health.reason is None,
             pending=count,
             oldest_pending_at=datetime.fromisoformat(oldest) if oldest else None,
-            last_sync_at=datetime.fromisoformat(last_sync) if last_sync else None,
-            last_error=error,
-            failure=self.health.reason or ("error" if error is not None else None),
+            last_sync_at=synced.at,
+            last_error=synced.error,
+            failure=self.health.reason or ("error" if synced.error is not None else None),
         )

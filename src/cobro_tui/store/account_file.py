@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, RowMapping
 
 from cobro_tui.domain.account_file import AccountFile, Tracked
 from cobro_tui.domain.models import PaymentPlan
-from cobro_tui.domain.records import from_record
 from cobro_tui.store import rows as R
 from cobro_tui.store.types import instant_text
 
@@ -17,9 +17,9 @@ RECENT_CONTACTS = 30
 RECENT_PAYMENTS = 12
 
 
-def _select(kind: str, where: str, order: str = "", limit: int | None = None, state: bool = False) -> str:
-    columns = ", ".join(R.columns_of(kind)) + (", sync_state" if state else "")
-    sql = f"SELECT {columns} FROM {R.table_of(kind)} WHERE {where}"
+def _select(kind: str, where: str, order: str = "", limit: int | None = None) -> str:
+    # Every column, read by name: the row mapping takes what the entity needs.
+    sql = f"SELECT * FROM {R.table_of(kind)} WHERE {where}"
     if order:
         sql += f" ORDER BY {order}"
     if limit:
@@ -27,32 +27,30 @@ def _select(kind: str, where: str, order: str = "", limit: int | None = None, st
     return sql
 
 
+def _rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> Sequence[RowMapping]:
+    return conn.exec_driver_sql(sql, params).mappings().all()
+
+
 def _entities(conn: Connection, kind: str, sql: str, params: tuple[Any, ...]) -> list[Any]:
-    return [R.entity_from_row(kind, row) for row in conn.exec_driver_sql(sql, params)]
+    return [R.entity_from_row(kind, row) for row in _rows(conn, sql, params)]
 
 
 def _tracked(conn: Connection, kind: str, sql: str, params: tuple[Any, ...]) -> list[Tracked[Any]]:
-    width = len(R.columns_of(kind))
-    return [Tracked(R.entity_from_row(kind, row[:width]), row[width]) for row in conn.exec_driver_sql(sql, params)]
+    return [Tracked(R.entity_from_row(kind, row), row["sync_state"]) for row in _rows(conn, sql, params)]
 
 
 def _plans(conn: Connection, account_id: str) -> list[Tracked[PaymentPlan]]:
-    width = len(R.columns_of("payment_plan"))
-    plans = []
-    for row in conn.exec_driver_sql(
-        _select("payment_plan", "account_id = ?", "created_at DESC", state=True), (account_id,)
-    ):
-        record = R.record_from_row("payment_plan", row[:width])
-        currency = record["down_payment"]["currency"]
-        record["installments"] = [
-            {"number": number, "due_on": due, "amount": {"centavos": amount, "currency": currency}, "status": status}
-            for number, due, amount, status in conn.exec_driver_sql(
-                "SELECT number, due_on, amount, status FROM plan_installment WHERE plan_id = ? ORDER BY number",
-                (record["id"],),
-            )
-        ]
-        plans.append(Tracked(from_record("payment_plan", record), row[width]))
-    return plans
+    return [
+        Tracked(
+            R.entity_from_row(
+                "payment_plan",
+                row,
+                _rows(conn, "SELECT * FROM plan_installment WHERE plan_id = ? ORDER BY number", (row["id"],)),
+            ),
+            row["sync_state"],
+        )
+        for row in _rows(conn, _select("payment_plan", "account_id = ?", "created_at DESC"), (account_id,))
+    ]
 
 
 def read_account_file(engine: Engine, account_id: str) -> AccountFile | None:
@@ -94,16 +92,14 @@ def read_account_file(engine: Engine, account_id: str) -> AccountFile | None:
                 )
             ),
             promises=tuple(
-                _tracked(
-                    conn, "promise", _select("promise", "account_id = ?", "created_at DESC", state=True), (account_id,)
-                )
+                _tracked(conn, "promise", _select("promise", "account_id = ?", "created_at DESC"), (account_id,))
             ),
             plans=tuple(_plans(conn, account_id)),
             contacts=tuple(
                 _tracked(
                     conn,
                     "contact_attempt",
-                    _select("contact_attempt", "customer_id = ?", "started_at DESC", RECENT_CONTACTS, state=True),
+                    _select("contact_attempt", "customer_id = ?", "started_at DESC", RECENT_CONTACTS),
                     (customer_id,),
                 )
             ),
@@ -113,9 +109,7 @@ def read_account_file(engine: Engine, account_id: str) -> AccountFile | None:
                 )
             ),
             notes=tuple(
-                _tracked(
-                    conn, "note", _select("note", "account_id = ?", "created_at DESC", 20, state=True), (account_id,)
-                )
+                _tracked(conn, "note", _select("note", "account_id = ?", "created_at DESC", 20), (account_id,))
             ),
         )
 

@@ -47,7 +47,7 @@ def _record(
     name: str,
     args: dict[str, Any],
     account_id: str | None,
-    rows: tuple[str, tuple[str, ...], tuple[Any, ...]] | None,
+    rows: list[R.Row] | None,
     event: str,
     data: dict[str, Any],
     actor: str,
@@ -60,8 +60,7 @@ def _record(
     with write_connection(engine) as conn:
         version = _account_version(conn, account_id) if account_id else None
         if rows is not None:
-            table, columns, row = rows
-            R.insert_rows(conn, table, columns, [row])
+            R.insert_rows(conn, rows)
         if also is not None:
             also(conn)
         item = enqueue(conn, name=name, args=args, occurred_at=at, account_id=account_id, base_version=version)
@@ -109,7 +108,7 @@ def record_promise(
         name="promise.create@1",
         args=args,
         account_id=promise.account_id,
-        rows=("promise", R.PROMISE, R.promise_row(promise, SyncState.PENDING, 0)),
+        rows=R.rows_of(promise, SyncState.PENDING, 0),
         event="promise.created",
         data=data,
         actor=promise.created_by,
@@ -157,11 +156,6 @@ def record_plan(
     decision: dict[str, Any] | None = None,
 ) -> OutboxItem:
     """A payment plan proposed: the plan and its installments, pending until the server answers (plan.propose@1)."""
-    head, installments = R.plan_rows(plan, SyncState.PENDING, 0)
-
-    def add_installments(conn: Connection) -> None:
-        R.insert_rows(conn, "plan_installment", R.INSTALLMENT, installments)
-
     record = to_record(plan)
     args = {k: record[k] for k in ("id", "account_id", "down_payment", "created_at", "kind")}
     args["installments"] = [{k: i[k] for k in ("number", "due_on", "amount")} for i in record["installments"]]
@@ -178,14 +172,13 @@ def record_plan(
         name="plan.propose@1",
         args=args,
         account_id=plan.account_id,
-        rows=("payment_plan", R.PLAN, head),
+        rows=R.rows_of(plan, SyncState.PENDING, 0),
         event="plan.proposed",
         data=data,
         actor=plan.created_by,
         device=device,
         at=at,
         config_hash=config_hash,
-        also=add_installments,
     )
 
 
@@ -227,7 +220,7 @@ def record_restriction(
         name="restriction.request@1",
         args=args,
         account_id=None,
-        rows=("restriction", R.RESTRICTION, R.restriction_row(restriction, SyncState.PENDING, 0)),
+        rows=R.rows_of(restriction, SyncState.PENDING, 0),
         event="restriction.requested",
         data={
             "restriction_id": restriction.id,
@@ -249,7 +242,7 @@ def record_note(engine: Engine, note: Note, *, device: Device, at: datetime, con
         name="note.add@1",
         args={"id": note.id, "account_id": note.account_id, "text": without_controls(note.text)},
         account_id=note.account_id,
-        rows=("note", R.NOTE, R.note_row(replace(note, text=without_controls(note.text)), SyncState.PENDING, 0)),
+        rows=R.rows_of(replace(note, text=without_controls(note.text)), SyncState.PENDING, 0),
         event="note.added",
         data={"note_id": note.id, "account_id": note.account_id},
         actor=note.author,
@@ -298,7 +291,7 @@ def record_contact_attempt(
         name="contact.log@1",
         args=contact_args(attempt),
         account_id=attempt.account_id,
-        rows=("contact_attempt", R.CONTACT_ATTEMPT, R.contact_attempt_row(attempt, SyncState.PENDING, 0)),
+        rows=R.rows_of(attempt, SyncState.PENDING, 0),
         event="contact.logged",
         data={
             "contact_id": attempt.id,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, RowMapping
 
 from cobro_tui.domain.audit import (
     GENESIS,
@@ -23,8 +23,8 @@ def append_event(
     conn: Connection, *, at: datetime, type: str, actor: str, device: str, data: dict[str, Any]
 ) -> StoredEvent:
     """Chain one event to the head. Call inside a write transaction with the change it records."""
-    head = conn.exec_driver_sql("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
+    last, prev = chain_head(conn)
+    seq = last + 1
     body = event_body(seq=seq, prev=prev, ts=instant_text(at), type=type, actor=actor, device=device, data=data)
     event = StoredEvent(seq, body, link_hash(body))
     conn.exec_driver_sql(
@@ -33,17 +33,25 @@ def append_event(
     return event
 
 
+def _events(conn: Connection, after: int, limit: int) -> Sequence[RowMapping]:
+    return (
+        conn.exec_driver_sql(
+            "SELECT seq, body, hash FROM audit_event WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
+        )
+        .mappings()
+        .all()
+    )
+
+
 def iter_events(conn: Connection, batch: int = 2000) -> Iterator[StoredEvent]:
     last = 0
     while True:
-        rows = conn.exec_driver_sql(
-            "SELECT seq, body, hash FROM audit_event WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
-        ).fetchall()
+        rows = _events(conn, last, batch)
         if not rows:
             return
         for row in rows:
-            yield StoredEvent(row[0], row[1], row[2])
-        last = rows[-1][0]
+            yield StoredEvent(**row)
+        last = rows[-1]["seq"]
 
 
 def verify(engine: Engine) -> ChainReport:
@@ -54,17 +62,14 @@ def verify(engine: Engine) -> ChainReport:
 
 def chain_head(conn: Connection) -> tuple[int, str]:
     """The last event's number and hash (0 and the genesis hash for an empty chain)."""
-    row = conn.exec_driver_sql("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1").fetchone()
-    return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+    row = conn.exec_driver_sql("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1").mappings().first()
+    return (int(row["seq"]), str(row["hash"])) if row else (0, GENESIS)
 
 
 def events_after(engine: Engine, seq: int, limit: int) -> list[StoredEvent]:
     """The events after `seq`, in order: what the server has not acknowledged yet."""
     with engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT seq, body, hash FROM audit_event WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
-        ).fetchall()
-    return [StoredEvent(r[0], r[1], r[2]) for r in rows]
+        return [StoredEvent(**row) for row in _events(conn, seq, limit)]
 
 
 def event_hash(conn: Connection, seq: int) -> str | None:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 from cobro_tui.domain.audit import canonical_json
 from cobro_tui.domain.ids import new_id
 from cobro_tui.store.audit_log import append_event
+from cobro_tui.store.device import meta, set_meta
 from cobro_tui.store.engine import write_connection
 from cobro_tui.store.types import instant_text
 
@@ -38,10 +39,10 @@ def enqueue(
     base_version: int | None = None,
 ) -> OutboxItem:
     """Add a mutation with the next gapless client_seq. Call inside the action's write transaction."""
-    row = conn.exec_driver_sql("SELECT next_client_seq, cursor FROM sync_meta WHERE id = 1").fetchone()
+    row = meta(conn, "next_client_seq", "cursor")
     if row is None:
         raise RuntimeError("the cache has no device yet; call ensure_device first")
-    seq, cursor = row
+    seq, cursor = row["next_client_seq"], row["cursor"]
     mutation_id = new_id()
     conn.exec_driver_sql(
         "INSERT INTO outbox (mutation_id, client_seq, name, args_json, account_id, occurred_at_client, "
@@ -59,7 +60,7 @@ def enqueue(
             base_version,
         ),
     )
-    conn.exec_driver_sql("UPDATE sync_meta SET next_client_seq = ? WHERE id = 1", (seq + 1,))
+    set_meta(conn, next_client_seq=seq + 1)
     return OutboxItem(mutation_id, seq, name, args, account_id, "pending", occurred_at)
 
 
@@ -67,10 +68,13 @@ def pending(engine: Engine) -> list[OutboxItem]:
     """Items not yet answered by the server, oldest first."""
     with engine.connect() as conn:
         rows = conn.exec_driver_sql(
-            "SELECT mutation_id, client_seq, name, args_json, account_id, state, occurred_at_client "
-            "FROM outbox WHERE state IN ('pending', 'inflight') ORDER BY client_seq"
-        ).fetchall()
-    return [OutboxItem(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], datetime.fromisoformat(r[6])) for r in rows]
+            "SELECT mutation_id, client_seq, name, args_json AS args, account_id, state, "
+            "occurred_at_client AS occurred_at FROM outbox WHERE state IN ('pending', 'inflight') ORDER BY client_seq"
+        ).mappings()
+        return [
+            OutboxItem(**{**r, "args": json.loads(r["args"]), "occurred_at": datetime.fromisoformat(r["occurred_at"])})
+            for r in rows
+        ]
 
 
 # Answers the agent must see until they say they have: refusals, and facts kept with a warning.
@@ -80,7 +84,7 @@ NEEDS_ATTENTION = ("rejected", "applied_with_warnings")
 def item_rows(engine: Engine, limit: int) -> list[tuple[Any, ...]]:
     """Outbox items for the agent to follow: every unacknowledged one that needs attention, then the
     latest others, newest first: (mutation_id, name, account_id, state, occurred_at, verdict_json)."""
-    columns = "mutation_id, name, account_id, state, occurred_at_client, verdict_json, client_seq"
+    columns = "mutation_id, name, account_id, state, occurred_at_client, verdict_json"
     with engine.connect() as conn:
         attention = conn.exec_driver_sql(
             f"SELECT {columns} FROM outbox WHERE acknowledged_by_agent = 0 AND state IN (?, ?) ORDER BY client_seq DESC",
@@ -91,7 +95,7 @@ def item_rows(engine: Engine, limit: int) -> list[tuple[Any, ...]]:
             "ORDER BY client_seq DESC LIMIT ?",
             (*NEEDS_ATTENTION, limit),
         ).all()
-    return [tuple(r[:6]) for r in attention] + [tuple(r[:6]) for r in others]
+    return [tuple(r) for r in (*attention, *others)]
 
 
 def acknowledge(engine: Engine, mutation_id: str, *, actor: str, device: str, at: datetime) -> bool:

@@ -14,21 +14,6 @@ from cobro_tui.demo.portfolio import CustomerBundle, PortfolioSpec, generate_chu
 from cobro_tui.store import rows as R
 from cobro_tui.store.engine import CacheFile, write_connection
 
-# Tables in foreign-key order, with their column lists.
-_TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("customer", R.CUSTOMER),
-    ("contact_point", R.CONTACT_POINT),
-    ("restriction", R.RESTRICTION),
-    ("account", R.ACCOUNT),
-    ("reference", R.REFERENCE),
-    ("payment", R.PAYMENT),
-    ("promise", R.PROMISE),
-    ("payment_plan", R.PLAN),
-    ("plan_installment", R.INSTALLMENT),
-    ("contact_attempt", R.CONTACT_ATTEMPT),
-    ("bucket_history", R.BUCKET_HISTORY),
-)
-
 
 @dataclass(slots=True)
 class LoadReport:
@@ -43,37 +28,30 @@ class LoadReport:
             self.rows[name] = self.rows.get(name, 0) + count
 
 
-def bundle_rows(bundles: Iterable[CustomerBundle]) -> dict[str, list[tuple[Any, ...]]]:
+def bundle_rows(bundles: Iterable[CustomerBundle]) -> dict[str, list[R.Row]]:
     """The rows of many customers, by table."""
-    out: dict[str, list[tuple[Any, ...]]] = {name: [] for name, _ in _TABLES}
-    customers, points, restrictions = out["customer"], out["contact_point"], out["restriction"]
-    accounts, references, payments = out["account"], out["reference"], out["payment"]
-    promises, plans, installments = out["promise"], out["payment_plan"], out["plan_installment"]
-    contacts, history = out["contact_attempt"], out["bucket_history"]
+    out: dict[str, list[R.Row]] = {name: [] for name in R.entity_tables()}
+
+    def add(entities: Iterable[Any]) -> None:
+        for entity in entities:
+            for row in R.rows_of(entity):
+                table, _, _ = row
+                out[table].append(row)
+
     for bundle in bundles:
-        customers.append(R.customer_row(bundle.customer))
-        points.extend(R.contact_point_row(p) for p in bundle.contact_points)
-        restrictions.extend(R.restriction_row(r) for r in bundle.restrictions)
+        add((bundle.customer, *bundle.contact_points, *bundle.restrictions))
         for item in bundle.accounts:
-            accounts.append(R.account_row(item.account))
-            references.extend(R.reference_row(r) for r in item.references)
-            payments.extend(R.payment_row(p) for p in item.payments)
-            promises.extend(R.promise_row(p) for p in item.promises)
-            for plan in item.plans:
-                head, items = R.plan_rows(plan)
-                plans.append(head)
-                installments.extend(items)
-            contacts.extend(R.contact_attempt_row(c) for c in item.contacts)
-            history.extend(R.bucket_history_row(h) for h in item.bucket_history)
+            add((item.account, *item.references, *item.payments, *item.promises, *item.plans, *item.contacts))
+            add(item.bucket_history)
     return out
 
 
-def load_rows(engine: Engine, tables: dict[str, list[tuple[Any, ...]]], report: LoadReport) -> None:
+def load_rows(engine: Engine, tables: dict[str, list[R.Row]], report: LoadReport) -> None:
     """Write one batch of rows in one transaction."""
     with write_connection(engine) as conn:
-        for name, columns in _TABLES:
+        for name in R.entity_tables():  # parents first
             batch = tables.get(name, [])
-            R.insert_rows(conn, name, columns, batch)
+            R.insert_rows(conn, batch)
             report.rows[name] = report.rows.get(name, 0) + len(batch)
     report.customers += len(tables.get("customer", []))
     report.accounts += len(tables.get("account", []))
@@ -98,8 +76,8 @@ def _worker_load(spec: PortfolioSpec, chunk: int) -> LoadReport:
 def _secondary_indexes(engine: Engine) -> list[tuple[str, str]]:
     with engine.connect() as conn:
         return [
-            (row[0], row[1])
-            for row in conn.exec_driver_sql(
+            (name, sql)
+            for name, sql in conn.exec_driver_sql(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND name LIKE 'ix_%'"
             )
         ]

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 
 from cobro_tui.domain.buckets import BucketSet
 from cobro_tui.domain.priority import AccountFacts, PriorityPoints, score
+from cobro_tui.store.device import meta
 from cobro_tui.store.engine import write_connection
 from cobro_tui.store.types import instant_text
 
@@ -39,20 +40,32 @@ _CHUNK = 500
 
 def _facts(conn: Connection, sql: str, params: dict[str, object], buckets: BucketSet) -> list[AccountFacts]:
     ranks = {b.code: i for i, b in enumerate(buckets.buckets)}
+    # Unpacked in _FACTS' order (a mapping by name costs the whole-queue score a tenth of a second).
     return [
         AccountFacts(
-            account_id=r[0],
-            bucket_rank=ranks.get(r[1], 0),
-            past_due_centavos=r[2],
-            risk_segment=r[3],
-            last_contact_at=datetime.fromisoformat(r[4]) if r[4] else None,
-            promise_due_today=bool(r[5]),
-            promise_broken=bool(r[6]),
-            contacted_today=bool(r[7]),
-            callback_due=bool(r[8]),
-            contact_allowed_now=bool(r[9]),
+            account_id=account_id,
+            bucket_rank=ranks.get(bucket, 0),
+            past_due_centavos=past_due,
+            risk_segment=risk_segment,
+            last_contact_at=datetime.fromisoformat(last_contact_at) if last_contact_at else None,
+            promise_due_today=bool(due_today),
+            promise_broken=bool(broken),
+            contacted_today=bool(contacted_today),
+            callback_due=bool(callback_due),
+            contact_allowed_now=bool(allowed_now),
         )
-        for r in conn.exec_driver_sql(sql, params)
+        for (
+            account_id,
+            bucket,
+            past_due,
+            risk_segment,
+            last_contact_at,
+            due_today,
+            broken,
+            contacted_today,
+            callback_due,
+            allowed_now,
+        ) in conn.exec_driver_sql(sql, params)
     ]
 
 
@@ -125,16 +138,22 @@ def mark_current(engine: Engine) -> None:
 def scored_day(engine: Engine) -> date | None:
     """The day the stored scores were computed for (None: never)."""
     with engine.connect() as conn:
-        value = conn.exec_driver_sql("SELECT priority_day FROM sync_meta WHERE id = 1").scalar()
-    return date.fromisoformat(value) if value else None
+        row = meta(conn, "priority_day")
+    return date.fromisoformat(row["priority_day"]) if row and row["priority_day"] else None
 
 
 def scores_current(engine: Engine, today: date) -> bool:
     """Whether the stored scores are for `today` and for the data the cache holds now (no sync page
     arrived since; local writes score their account at once)."""
     with engine.connect() as conn:
-        row = conn.exec_driver_sql("SELECT priority_day, priority_cursor IS cursor FROM sync_meta WHERE id = 1").first()
-    return row is not None and row[0] == today.isoformat() and bool(row[1])
+        row = (
+            conn.exec_driver_sql(
+                "SELECT priority_day, priority_cursor IS cursor AS current FROM sync_meta WHERE id = 1"
+            )
+            .mappings()
+            .first()
+        )
+    return row is not None and row["priority_day"] == today.isoformat() and bool(row["current"])
 
 
 def facts_of(

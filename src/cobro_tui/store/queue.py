@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Row
 
 from cobro_tui.domain.models import Product
 from cobro_tui.domain.money import Money
@@ -20,8 +21,8 @@ from cobro_tui.store.types import instant_text
 
 _SELECT = (
     "SELECT a.id, c.full_name, a.number, a.product, a.bucket, a.dpd, a.past_due, "
-    "a.principal + a.interest + a.fees + a.vat, a.currency, a.last_contact_at, a.sync_state, a.priority, "
-    "a.contact_from, coalesce(a.contact_from <= :now AND a.contact_until > :now, 0) "
+    "a.principal + a.interest + a.fees + a.vat AS balance, a.currency, a.last_contact_at, a.sync_state, a.priority, "
+    "a.contact_from, coalesce(a.contact_from <= :now AND a.contact_until > :now, 0) AS callable_now "
     "FROM account a JOIN customer c ON c.id = a.customer_id "
     "WHERE a.assigned_agent = :agent "
 )
@@ -88,7 +89,11 @@ def queue_page(
         sql += "AND (a.priority, a.dpd, a.id) < (:p, :d, :i) "
         params.update(p=after.priority, d=after.dpd, i=after.id)
     with engine.connect() as conn:
-        rows = conn.exec_driver_sql(sql + _ORDER, {**params, "limit": limit + 1}).fetchall()
+        result = conn.exec_driver_sql(sql + _ORDER, {**params, "limit": limit + 1})
+        # Columns by name through their positions in this result: a page is read at the speed of
+        # positions (RowMapping costs it a tenth of a millisecond), never by a position written here.
+        at = {name: i for i, name in enumerate(result.keys())}
+        rows = result.fetchall()
         total = (
             conn.exec_driver_sql(
                 f"SELECT count(*) FROM account a WHERE a.assigned_agent = :agent {where}", params
@@ -96,26 +101,28 @@ def queue_page(
             if count
             else -1
         )
-    entries = tuple(
-        QueueEntry(
-            account_id=r[0],
-            customer_name=r[1],
-            account_last4=r[2][-4:],
-            product=Product(r[3]),
-            bucket=r[4],
-            dpd=r[5],
-            past_due=Money(r[6], r[8]),
-            balance=Money(r[7], r[8]),
-            last_contact_at=datetime.fromisoformat(r[9]) if r[9] else None,
-            sync_state=r[10],
-            priority=r[11],
-            contact_from=datetime.fromisoformat(r[12]) if r[12] else None,
-            callable_now=bool(r[13]),
-        )
-        for r in rows[:limit]
-    )
+    entries = tuple(_entry(row, at) for row in rows[:limit])
     next_key = entries[-1].key if len(rows) > limit and entries else None
     return QueuePage(entries, total, next_key)
+
+
+def _entry(row: Row[Any], at: dict[str, int]) -> QueueEntry:
+    currency, last_contact_at, contact_from = row[at["currency"]], row[at["last_contact_at"]], row[at["contact_from"]]
+    return QueueEntry(
+        account_id=row[at["id"]],
+        customer_name=row[at["full_name"]],
+        account_last4=row[at["number"]][-4:],
+        product=Product(row[at["product"]]),
+        bucket=row[at["bucket"]],
+        dpd=row[at["dpd"]],
+        past_due=Money(row[at["past_due"]], currency),
+        balance=Money(row[at["balance"]], currency),
+        last_contact_at=datetime.fromisoformat(last_contact_at) if last_contact_at else None,
+        sync_state=row[at["sync_state"]],
+        priority=row[at["priority"]],
+        contact_from=datetime.fromisoformat(contact_from) if contact_from else None,
+        callable_now=bool(row[at["callable_now"]]),
+    )
 
 
 def queue_count(engine: Engine, agent: str, chosen: QueueFilter | None, today: date, now: datetime) -> int:

@@ -28,9 +28,9 @@ class RuleFacts:
     accounts: list[tuple[str, str]] = field(default_factory=list)  # (account id, customer id)
     stored: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # account -> contact_from, _until
     birth_dates: dict[str, date] = field(default_factory=dict)
-    # contact point rows by customer: all columns (rows.columns_of("contact_point"), `point_of_row` reads
-    # one), or only PHONE_COLUMNS of the phones for the queue's pass
-    points: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: defaultdict(list))
+    # contact point rows by customer: every column by name (`point_of_row` reads one), or only
+    # PHONE_COLUMNS of the phones for the queue's pass (POINT_COLUMNS says where each is)
+    points: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
     restrictions: dict[str, list[Restriction]] = field(default_factory=lambda: defaultdict(list))
     # (started_at, channel, account_id, direction, result_code), synced and pending alike
     history: dict[str, list[tuple[str, str, str, str, str]]] = field(default_factory=lambda: defaultdict(list))
@@ -45,8 +45,8 @@ def _customers_clause(agent: str | None, ids: Sequence[str] | None) -> tuple[str
     return f"customer_id IN ({', '.join(':' + n for n in names)})", names
 
 
-def point_of_row(row: Sequence[Any]) -> ContactPoint:
-    return R.contact_point_from_row(row)
+def point_of_row(row: R.NamedRow) -> ContactPoint:
+    return R.entity_from_row("contact_point", row)
 
 
 # The columns of a phone the queue's pass reads (no value: the rules never need the number itself).
@@ -102,17 +102,17 @@ def read_rule_facts(
                     f"SELECT id, customer_id, contact_from, contact_until FROM account WHERE id IN ({marks})",
                     tuple(chunk),
                 ).fetchall()
-                found = [(r[0], r[1]) for r in rows]
-                facts.stored.update((r[0], (r[2], r[3])) for r in rows)
+                found = [(account_id, customer_id) for account_id, customer_id, _, _ in rows]
+                facts.stored.update((account_id, (start, until)) for account_id, _, start, until in rows)
                 facts.accounts += found
                 _read_customers(conn, facts, since, sorted({c for _, c in found}), agent, phones_only)
         if with_references:
             for account_id, _ in facts.accounts:
                 facts.references[account_id] = [
-                    R.reference_from_row(r)
+                    R.entity_from_row("reference", r)
                     for r in conn.exec_driver_sql(
-                        f"SELECT {', '.join(R.REFERENCE[:6])} FROM reference WHERE account_id = ?", (account_id,)
-                    )
+                        "SELECT * FROM reference WHERE account_id = ?", (account_id,)
+                    ).mappings()
                 ]
     return facts
 
@@ -128,24 +128,26 @@ def _read_customers(
     ).fetchall():
         facts.birth_dates[cid] = date.fromisoformat(born)
     if phones_only:
+        # The queue's pass reads every phone of every account: rows as they come, columns by POINT_COLUMNS.
         columns = ", ".join(PHONE_COLUMNS)
         sql = f"SELECT {columns} FROM contact_point WHERE {where} AND kind IN ('mobile', 'home', 'work')"
+        customer = POINT_COLUMNS["customer_id"]
+        for row in conn.exec_driver_sql(sql, params).fetchall():
+            facts.points[row[customer]].append(row)
     else:
-        sql = f"SELECT {', '.join(R.columns_of('contact_point'))} FROM contact_point WHERE {where}"
-    for row in conn.exec_driver_sql(sql, params).fetchall():
-        facts.points[row[1]].append(row)
-    columns = ", ".join(R.columns_of("restriction"))
-    for row in conn.exec_driver_sql(f"SELECT {columns} FROM restriction WHERE {where}", params):
-        restriction = R.entity_from_row("restriction", row)
+        for point in conn.exec_driver_sql(f"SELECT * FROM contact_point WHERE {where}", params).mappings().all():
+            facts.points[point["customer_id"]].append(point)
+    for held in conn.exec_driver_sql(f"SELECT * FROM restriction WHERE {where}", params).mappings():
+        restriction = R.entity_from_row("restriction", held)
         facts.restrictions[restriction.customer_id].append(restriction)
-    for row in conn.exec_driver_sql(
+    for customer_id, started_at, channel, account_id, direction, result_code, callback_at in conn.exec_driver_sql(
         "SELECT customer_id, started_at, channel, account_id, direction, result_code, callback_at FROM contact_attempt "
         f"WHERE {where} AND started_at >= :since",
         {**params, "since": instant_text(since)},
     ).fetchall():
-        facts.history[row[0]].append(tuple(row[1:6]))
-        if row[6]:
-            facts.callbacks[row[0]].append(datetime.fromisoformat(row[6]))
+        facts.history[customer_id].append((started_at, channel, account_id, direction, result_code))
+        if callback_at:
+            facts.callbacks[customer_id].append(datetime.fromisoformat(callback_at))
 
 
 def store_contact_times(engine: Engine, times: Sequence[tuple[datetime | None, datetime | None, str]]) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Index
@@ -14,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from cobro_tui.domain.models import SyncState
 from cobro_tui.store import rows as R
+from cobro_tui.store.device import meta, set_meta
 from cobro_tui.store.engine import write_connection
 from cobro_tui.store.types import instant_text
 
@@ -54,40 +56,44 @@ class Pending:
     base_version: int | None
 
 
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
 def read_meta(engine: Engine) -> SyncMeta | None:
     with engine.connect() as conn:
-        row = conn.exec_driver_sql(
-            "SELECT device_id, device_epoch, agent_id, cursor, server_url, last_sync_at, last_sync_error, role "
-            "FROM sync_meta WHERE id = 1"
-        ).first()
+        row = meta(conn, *(f.name for f in fields(SyncMeta)))
     if row is None:
         return None
-    return SyncMeta(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        datetime.fromisoformat(row[5]) if row[5] else None,
-        row[6],
-        row[7] or "agent",
-    )
+    return SyncMeta(**{**row, "last_sync_at": _instant(row["last_sync_at"]), "role": row["role"] or "agent"})
 
 
 def set_server(engine: Engine, url: str, role: str = "agent") -> None:
     with write_connection(engine) as conn:
-        conn.exec_driver_sql("UPDATE sync_meta SET server_url = ?, role = ? WHERE id = 1", (url, role))
+        set_meta(conn, server_url=url, role=role)
 
 
 def note_sync(engine: Engine, at: datetime, error: str | None) -> None:
     """Remember when the last round ended and how (None = it went through)."""
     with write_connection(engine) as conn:
         if error is None:
-            conn.exec_driver_sql(
-                "UPDATE sync_meta SET last_sync_at = ?, last_sync_error = NULL WHERE id = 1", (instant_text(at),)
-            )
+            set_meta(conn, last_sync_at=instant_text(at), last_sync_error=None)
         else:
-            conn.exec_driver_sql("UPDATE sync_meta SET last_sync_error = ? WHERE id = 1", (error,))
+            set_meta(conn, last_sync_error=error)
+
+
+@dataclass(frozen=True, slots=True)
+class LastSync:
+    """When the last sync round went through, and why the latest one did not (None: it did)."""
+
+    at: datetime | None
+    error: str | None
+
+
+def last_sync(engine: Engine) -> LastSync:
+    with engine.connect() as conn:
+        row = meta(conn, "last_sync_at", "last_sync_error")
+    return LastSync(None, None) if row is None else LastSync(_instant(row["last_sync_at"]), row["last_sync_error"])
 
 
 def lowest_pending_seq(engine: Engine) -> int:
@@ -96,8 +102,10 @@ def lowest_pending_seq(engine: Engine) -> int:
         lowest = conn.exec_driver_sql(
             "SELECT min(client_seq) FROM outbox WHERE state IN ('pending', 'inflight')"
         ).scalar()
-        following = conn.exec_driver_sql("SELECT next_client_seq FROM sync_meta WHERE id = 1").scalar()
-    return int(lowest if lowest is not None else following or 1)
+        following = meta(conn, "next_client_seq")
+    if lowest is not None:
+        return int(lowest)
+    return int(following["next_client_seq"] or 1) if following else 1
 
 
 def new_epoch(engine: Engine) -> tuple[int, int]:
@@ -105,8 +113,10 @@ def new_epoch(engine: Engine) -> tuple[int, int]:
     client_seq the pending items continue after."""
     with write_connection(engine) as conn:
         conn.exec_driver_sql("UPDATE sync_meta SET device_epoch = device_epoch + 1 WHERE id = 1")
-        epoch = conn.exec_driver_sql("SELECT device_epoch FROM sync_meta WHERE id = 1").scalar_one()
-    return int(epoch), lowest_pending_seq(engine) - 1
+        row = meta(conn, "device_epoch")
+    if row is None:
+        raise RuntimeError("the cache has no device yet; call ensure_device first")
+    return int(row["device_epoch"]), lowest_pending_seq(engine) - 1
 
 
 def reset_inflight(engine: Engine) -> int:
@@ -118,17 +128,22 @@ def reset_inflight(engine: Engine) -> int:
 def take_batch(engine: Engine, limit: int) -> list[Pending]:
     """The oldest pending items, marked in flight, in client_seq order."""
     with write_connection(engine) as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT mutation_id, client_seq, name, args_json, occurred_at_client, observed_cursor, base_version "
-            "FROM outbox WHERE state IN ('pending', 'inflight') ORDER BY client_seq LIMIT ?",
-            (limit,),
-        ).all()
+        rows = (
+            conn.exec_driver_sql(
+                "SELECT mutation_id, client_seq, name, args_json AS args, occurred_at_client AS occurred_at, "
+                "observed_cursor, base_version FROM outbox WHERE state IN ('pending', 'inflight') "
+                "ORDER BY client_seq LIMIT ?",
+                (limit,),
+            )
+            .mappings()
+            .all()
+        )
         if rows:
             conn.exec_driver_sql(
                 f"UPDATE outbox SET state = 'inflight', attempts = attempts + 1 WHERE mutation_id IN ({','.join('?' * len(rows))})",
-                tuple(r[0] for r in rows),
+                tuple(r["mutation_id"] for r in rows),
             )
-    return [Pending(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
+    return [Pending(**{**r, "args": json.loads(r["args"])}) for r in rows]
 
 
 def release(engine: Engine, mutation_ids: Sequence[str], error: str) -> None:
@@ -157,8 +172,8 @@ def record_verdicts(engine: Engine, verdicts: Sequence[dict[str, Any]]) -> None:
     with write_connection(engine) as conn:
         ids = tuple(v["mutation_id"] for v in verdicts)
         sent = {
-            row[0]: (row[1], row[2])
-            for row in conn.exec_driver_sql(
+            mutation_id: (name, args)
+            for mutation_id, name, args in conn.exec_driver_sql(
                 f"SELECT mutation_id, name, args_json FROM outbox WHERE mutation_id IN ({','.join('?' * len(ids))})",
                 ids,
             )
@@ -229,21 +244,9 @@ def _upsert_tail(table: str, columns: tuple[str, ...]) -> str:
 
 
 def _upsert_sql(table: str, columns: tuple[str, ...]) -> str:
-    if table == "plan_installment":
+    if table in R.CHILD_TABLES.values():
         return R.insert_sql(table, columns).replace("INSERT", "INSERT OR REPLACE", 1)
     return f"{R.insert_sql(table, columns)} {_upsert_tail(table, columns)}"
-
-
-def _write_upserts(conn: Connection, batch: Sequence[tuple[str, tuple[str, ...], tuple[Any, ...]]]) -> None:
-    # Consecutive rows of one table go in one executemany; order across tables is kept (parents first).
-    start = 0
-    while start < len(batch):
-        table, columns = batch[start][0], batch[start][1]
-        end = start
-        while end < len(batch) and batch[end][0] == table:
-            end += 1
-        conn.exec_driver_sql(_upsert_sql(table, columns), [row for _, _, row in batch[start:end]])
-        start = end
 
 
 def _revoke_account(conn: Connection, account_id: str) -> None:
@@ -266,7 +269,6 @@ def _revoke_account(conn: Connection, account_id: str) -> None:
         conn.exec_driver_sql("DELETE FROM customer WHERE id = ?", (customer,))
 
 
-Row = tuple[str, tuple[str, ...], tuple[Any, ...]]
 # One step of writing a page: ("rows", [rows...]) | ("clear_plan", plan_id) | ("revoke", account_id) | ("delete", table, id)
 Step = tuple[Any, ...]
 
@@ -274,7 +276,7 @@ Step = tuple[Any, ...]
 def plan_page(changes: Sequence[dict[str, Any]]) -> list[Step]:
     """The writes a page of changes calls for, in order; pure work that may run in another thread."""
     steps: list[Step] = []
-    batch: list[Row] = []
+    batch: list[R.Row] = []
     for change in changes:
         if change["op"] == "upsert":
             if change["entity"] == "payment_plan":
@@ -303,16 +305,17 @@ def write_page(engine: Engine, steps: Sequence[Step], cursor: str | None) -> Non
     """
     with write_connection(engine) as conn:
         for step in steps:
-            if step[0] == "rows":
-                _write_upserts(conn, step[1])
-            elif step[0] == "clear_plan":
-                conn.exec_driver_sql("DELETE FROM plan_installment WHERE plan_id = ?", (step[1],))
-            elif step[0] == "revoke":
-                _revoke_account(conn, step[1])
-            elif step[0] == "delete":
-                conn.exec_driver_sql(f"DELETE FROM {step[1]} WHERE id = ?", (step[2],))
+            match step:
+                case ("rows", rows):
+                    R.write_rows(conn, rows, _upsert_sql)
+                case ("clear_plan", plan_id):
+                    conn.exec_driver_sql("DELETE FROM plan_installment WHERE plan_id = ?", (plan_id,))
+                case ("revoke", account_id):
+                    _revoke_account(conn, account_id)
+                case ("delete", table, row_id):
+                    conn.exec_driver_sql(f"DELETE FROM {table} WHERE id = ?", (row_id,))
         if cursor is not None:
-            conn.exec_driver_sql("UPDATE sync_meta SET cursor = ? WHERE id = 1", (cursor,))
+            set_meta(conn, cursor=cursor)
 
 
 def apply_changes(engine: Engine, changes: Sequence[dict[str, Any]], cursor: str | None) -> None:
@@ -328,25 +331,19 @@ def finish_snapshot(engine: Engine, seen_accounts: set[str], cursor: str) -> int
         gone = [account_id for account_id in local if account_id not in seen_accounts]
         for account_id in gone:
             _revoke_account(conn, account_id)
-        conn.exec_driver_sql("UPDATE sync_meta SET cursor = ? WHERE id = 1", (cursor,))
+        set_meta(conn, cursor=cursor)
     return len(gone)
 
 
 # -- A first snapshot fills empty tables: their secondary indexes are built once at the end, which
 # is far cheaper than keeping them up to date through a million random inserts. --
 
-_SNAPSHOT_TABLES = frozenset({*(R.table_of(kind) for kind in R.KNOWN_KINDS), "plan_installment"})
-
 
 def _snapshot_indexes() -> list[Index]:
-    # The table definitions (SQLModel) are read only here, at sync time: a start without a sync never loads them.
-    from sqlmodel import SQLModel
+    # The table definitions (SQLModel) are read only at sync time and by writes: a start never loads them.
+    from cobro_tui.store.tables import cache_table
 
-    from cobro_tui.store import tables as _tables  # noqa: F401  (registers the cache tables on SQLModel.metadata)
-
-    return [
-        index for table in SQLModel.metadata.sorted_tables if table.name in _SNAPSHOT_TABLES for index in table.indexes
-    ]
+    return [index for name in R.entity_tables() for index in cache_table(name).indexes]
 
 
 def drop_indexes_if_empty(engine: Engine) -> bool:
@@ -433,7 +430,7 @@ def write_snapshot_page(engine: Engine, page: SnapshotPage) -> SnapshotWritten:
             "value->>'version', jsonb_extract(value, '$.data') FROM jsonb_each(?, '$.entities')",
             (page.body,),
         )
-        kinds = [row[0] for row in conn.exec_driver_sql(f"SELECT kind FROM {_STAGE} GROUP BY kind ORDER BY min(n)")]
+        kinds = list(conn.exec_driver_sql(f"SELECT kind FROM {_STAGE} GROUP BY kind ORDER BY min(n)").scalars())
         _check_stage(conn, kinds)
         for kind in kinds:
             if kind == "payment_plan":
@@ -445,15 +442,21 @@ def write_snapshot_page(engine: Engine, page: SnapshotPage) -> SnapshotWritten:
             except DBAPIError as exc:
                 raise PageUnreadable(f"a {kind} record this version cannot store ({exc.orig})") from None
             if kind == "payment_plan":
-                conn.exec_driver_sql(
-                    f"INSERT OR REPLACE INTO plan_installment ({', '.join(R.INSTALLMENT)}) "
-                    "SELECT s.data->>'$.id', i.value->>'number', i.value->>'due_on', i.value->>'$.amount.centavos', "
-                    f"i.value->>'status' FROM {_STAGE} s, json_each(s.data, '$.installments') i WHERE s.kind = 'payment_plan'"
-                )
+                conn.exec_driver_sql(_installments_sql())
         accounts = list(conn.exec_driver_sql(f"SELECT data->>'$.id' FROM {_STAGE} WHERE kind = 'account'").scalars())
         count = conn.exec_driver_sql(f"SELECT count(*) FROM {_STAGE}").scalar_one()
         conn.exec_driver_sql(f"DELETE FROM {_STAGE}")
     return SnapshotWritten(count, accounts)
+
+
+@cache
+def _installments_sql() -> str:
+    columns = R.columns_of("plan_installment")
+    return (
+        f"INSERT OR REPLACE INTO plan_installment ({', '.join(columns)}) "
+        f"SELECT {', '.join(R.installment_sql(c) for c in columns)} "
+        f"FROM {_STAGE} s, json_each(s.data, '$.installments') i WHERE s.kind = 'payment_plan'"
+    )
 
 
 def _check_stage(conn: Connection, kinds: Sequence[str]) -> None:
@@ -467,7 +470,8 @@ def _check_stage(conn: Connection, kinds: Sequence[str]) -> None:
         f"SELECT kind, op FROM {_STAGE} WHERE op IS NOT 'upsert' OR version IS NULL LIMIT 1"
     ).first()
     if bad is not None:
-        raise PageUnreadable(f"a snapshot record that is not a plain upsert ({bad[0]!r}, {bad[1]!r})")
+        kind, op = bad
+        raise PageUnreadable(f"a snapshot record that is not a plain upsert ({kind!r}, {op!r})")
     for kind in kinds:
         # The first record of each kind stands for its page: a server of another version leaves a field
         # out of every record, and checking them all would cost a third of the write.
@@ -491,23 +495,21 @@ class AuditAnchor:
 
 def audit_anchor(engine: Engine) -> AuditAnchor:
     with engine.connect() as conn:
-        row = conn.exec_driver_sql(
-            "SELECT audit_acked_seq, audit_acked_hash, audit_acked_at, audit_alarm FROM sync_meta WHERE id = 1"
-        ).first()
+        row = meta(conn, "audit_acked_seq", "audit_acked_hash", "audit_acked_at", "audit_alarm")
     if row is None:
         return AuditAnchor(0, None, None, None)
-    return AuditAnchor(int(row[0] or 0), row[1], datetime.fromisoformat(row[2]) if row[2] else None, row[3])
+    return AuditAnchor(
+        int(row["audit_acked_seq"] or 0), row["audit_acked_hash"], _instant(row["audit_acked_at"]), row["audit_alarm"]
+    )
 
 
 def note_audit_ack(engine: Engine, seq: int, head_hash: str, at: datetime, alarm: str | None) -> None:
     with write_connection(engine) as conn:
-        conn.exec_driver_sql(
-            "UPDATE sync_meta SET audit_acked_seq = ?, audit_acked_hash = ?, audit_acked_at = ?, "
-            "audit_alarm = ? WHERE id = 1",
-            (seq, head_hash, instant_text(at), alarm),
+        set_meta(
+            conn, audit_acked_seq=seq, audit_acked_hash=head_hash, audit_acked_at=instant_text(at), audit_alarm=alarm
         )
 
 
 def note_audit_alarm(engine: Engine, message: str) -> None:
     with write_connection(engine) as conn:
-        conn.exec_driver_sql("UPDATE sync_meta SET audit_alarm = ? WHERE id = 1", (message,))
+        set_meta(conn, audit_alarm=message)
