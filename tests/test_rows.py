@@ -266,3 +266,11 @@ def test_every_table_mirrored_from_the_server_is_the_table_of_an_entity_kind() -
     assert mirrored == {R.table_of(kind) for kind in KINDS}
     with pytest.raises(KeyError):
         R.table_of("outbox")
+
+
+def test_only_the_fields_a_table_added_later_may_be_missing_from_its_records() -> None:
+    from cobro_tui.store.rows import wire_fields
+
+    assert "kind" not in wire_fields("payment_plan")  # plans before kinds existed read as "plan"
+    assert "kind" in wire_fields("contact_point") and "kind" in wire_fields("restriction")  # never defaulted
+    assert "callback_at" not in wire_fields("contact_attempt")

@@ -35,8 +35,13 @@ KNOWN_KINDS = frozenset(KINDS)
 CHILD_TABLES = {"installments": "plan_installment"}
 # Which money field gives a table its currency column.
 _CURRENCY_FROM = {"account": "principal", "payment": "amount", "promise": "amount", "payment_plan": "down_payment"}
-# Fields added after the first version of the protocol: a record without them reads as null.
-OPTIONAL_FIELDS = frozenset({"callback_at", "override_reason", "kind", "forgiven"})
+# Fields added after the first version of the protocol, per table: a record without them reads as
+# null (or as _ABSENT says). Per table, so that a contact point or a restriction missing its own
+# `kind` is refused rather than read as a plan's default.
+OPTIONAL_FIELDS: dict[str, frozenset[str]] = {
+    "contact_attempt": frozenset({"callback_at", "override_reason"}),
+    "payment_plan": frozenset({"kind", "forgiven"}),
+}
 # What an optional field reads as when a record lacks it.
 _ABSENT = {"kind": "plan"}
 # The columns of a row that say how it stands against the server, not what the entity is.
@@ -148,7 +153,7 @@ def _row_maker(table: str, from_record: bool) -> RowMaker:
         convert = from_wire if from_record else from_entity
         if not from_record:
             value = f"source.{field}"
-        elif field in OPTIONAL_FIELDS or field in money_fields(cls):
+        elif field in OPTIONAL_FIELDS.get(table, ()) or field in money_fields(cls):
             value = f"source.get({field!r}, {_ABSENT.get(field)!r})"
         else:
             value = f"source[{field!r}]"
@@ -297,7 +302,7 @@ def wire_fields(kind: str) -> tuple[str, ...]:
     needed = {
         _CURRENCY_FROM[kind] if c == "currency" else c
         for c in columns_of(kind)
-        if c not in SYNC_COLUMNS and c not in OPTIONAL_FIELDS
+        if c not in SYNC_COLUMNS and c not in OPTIONAL_FIELDS.get(kind, ())
     }
     needed.update(f.name for f in fields(KINDS[kind]) if f.name in CHILD_TABLES)
     return tuple(sorted(needed))
