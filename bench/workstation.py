@@ -4,7 +4,7 @@
 
 Loads a generated portfolio into an encrypted cache (not timed), then times the workstation's own
 reads and writes through its services: scoring the queue, pages (first, deep, filtered), the next
-best account, opening an account, searching, and a contact with its rescore.
+best account, opening an account, searching, and contacts with their rescore (the first and the median).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from cobro_tui.clock import FixedClock
 from cobro_tui.domain.models import Channel
 from cobro_tui.domain.queue import PromiseFilter, QueueFilter
 from cobro_tui.policy import load_policy
+from cobro_tui.services.contacts import ContactRefused
 from cobro_tui.settings import load_settings
 
 
@@ -69,16 +70,23 @@ def main() -> None:
         name = ws.accounts.open(ids[0]).file.customer.full_name.split()[1]
         figure("search by surname", timed(lambda: ws.queue.search(name)), "ms")
         figure("search by phone digits", timed(lambda: ws.queue.search("4751")), "ms")
-        account = ws.accounts.open(ids[1]).file.account
-        figure(
-            "log a contact + rescore its account",
-            timed(
-                lambda: ws.contacts.log(
+        # The app does this in the background a second after its start, while the agent reads the queue.
+        figure("prepare writes (background, after start)", timed(ws.prepare_writes), "ms")
+        writes: list[float] = []
+        for account_id in ids[1:]:
+            if len(writes) >= max(2, args.samples // 10):
+                break
+            account = ws.accounts.open(account_id).file.account
+            started = time.perf_counter()
+            try:
+                ws.contacts.log(
                     account_id=account.id, customer_id=account.customer_id, channel=Channel.VOICE, result_code="NC"
                 )
-            ),
-            "ms",
-        )
+            except ContactRefused:  # the rules hold this account (an opt-out, a cap): not a write
+                continue
+            writes.append((time.perf_counter() - started) * 1000)
+        figure("log a contact + rescore its account, first", writes[0], "ms")
+        figure(f"log a contact + rescore its account, median of {len(writes)}", statistics.median(writes), "ms")
         own, _ = peak_mib()
         figure("peak memory", own, "MiB")
         engine.dispose()

@@ -274,3 +274,13 @@ def test_only_the_fields_a_table_added_later_may_be_missing_from_its_records() -
     assert "kind" not in wire_fields("payment_plan")  # plans before kinds existed read as "plan"
     assert "kind" in wire_fields("contact_point") and "kind" in wire_fields("restriction")  # never defaulted
     assert "callback_at" not in wire_fields("contact_attempt")
+
+
+def test_preparing_writes_makes_the_row_makers_of_every_table_from_entities_and_from_records() -> None:
+    # What the app runs in the background after its start, so that the first write waits for nothing.
+    R.prepare_writes()
+    assert set(R._ENTITY_ROWS) == set(KINDS.values())
+    assert set(R._RECORD_ROWS) == set(KINDS)
+    made = R._ENTITY_ROWS[KINDS["contact_attempt"]][0]
+    R.prepare_writes()  # a second call keeps what the first made
+    assert R._ENTITY_ROWS[KINDS["contact_attempt"]][0] is made

@@ -18,6 +18,7 @@ from cobro_tui.services.rules import RulesService
 from cobro_tui.services.status import StatusService
 from cobro_tui.services.sync import LocalItem, SyncReport, SyncService, recent_items
 from cobro_tui.store.outbox import acknowledge
+from cobro_tui.store.rows import prepare_writes
 
 if TYPE_CHECKING:
     from cobro_tui.sync.engine import SyncEngine
@@ -58,6 +59,11 @@ class Workstation:
         self.promises.after_write.append(listener)
         self.plans.after_write.append(listener)
         self.restrictions.after_write.append(listener)
+
+    def prepare_writes(self) -> None:
+        """Make ready what the first write needs (the table definitions and their row makers), so that
+        it costs what every later one does; for a background thread while the agent reads the queue."""
+        prepare_writes()
 
     def recent_items(self) -> list[LocalItem]:
         return recent_items(self.status.engine)

@@ -172,14 +172,34 @@ _ENTITY_ROWS: dict[type, tuple[RowMaker, bool]] = {}  # entity class -> (its mak
 _RECORD_ROWS: dict[str, RowMaker] = {}
 
 
+def _entity_maker(cls: type) -> tuple[RowMaker, bool]:
+    found = _ENTITY_ROWS[cls] = (_row_maker(KIND_OF[cls], False), "version" in stored_fields(cls))
+    return found
+
+
+def _record_maker(kind: str) -> RowMaker:
+    make = _RECORD_ROWS[kind] = _row_maker(kind, True)
+    return make
+
+
+def prepare_writes() -> None:
+    """Make every table's row makers now (importing the table definitions, 0.1-0.4 s, and compiling
+    the makers, about 2 ms): the workstation calls this in the background after its start, so that
+    the agent's first contact of the day does not wait for it."""
+    for kind, cls in KINDS.items():
+        if cls not in _ENTITY_ROWS:
+            _entity_maker(cls)
+        if kind not in _RECORD_ROWS:
+            _record_maker(kind)
+    _installment_maker(False)
+    _installment_maker(True)
+
+
 def rows_of(entity: Any, state: SyncState = SyncState.SYNCED, version: int | None = None) -> list[Row]:
     """The cache rows of a domain entity marked `state`, at server `version` (by default the entity's
     own version where it has one, else 1); a plan brings its installments."""
     cls: type = type(entity)
-    found = _ENTITY_ROWS.get(cls)
-    if found is None:
-        found = _ENTITY_ROWS[cls] = (_row_maker(KIND_OF[cls], False), "version" in stored_fields(cls))
-    make, versioned = found
+    make, versioned = _ENTITY_ROWS.get(cls) or _entity_maker(cls)
     if version is None:
         version = entity.version if versioned else 1
     out = [make(entity, _STATE_TEXT[state], version)]
@@ -190,9 +210,7 @@ def rows_of(entity: Any, state: SyncState = SyncState.SYNCED, version: int | Non
 
 def rows_from_record(kind: str, data: dict[str, Any], version: int, state: SyncState = SyncState.SYNCED) -> list[Row]:
     """The cache rows of one wire record at server `version`, marked `state`; a plan brings its installments."""
-    make = _RECORD_ROWS.get(kind)
-    if make is None:
-        make = _RECORD_ROWS[kind] = _row_maker(kind, True)
+    make = _RECORD_ROWS.get(kind) or _record_maker(kind)
     out = [make(data, _STATE_TEXT[state], version)]
     if kind == "payment_plan":
         out += _installment_rows(data["id"], data["installments"], True)
