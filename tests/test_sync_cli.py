@@ -120,6 +120,14 @@ def test_a_wrong_password_or_an_absent_server_is_refused_with_a_message(tmp_path
     assert absent.returncode == 2 and "did not answer" in absent.stderr
 
 
+def test_a_script_signs_in_with_the_password_on_standard_input(tmp_path: Path, served: str) -> None:
+    login = run(tmp_path, "login", "--server", served, "--user", "agente01", "--password-stdin", stdin="demo\n")
+    assert login.returncode == 0, login.stderr
+    assert "GetPassWarning" not in login.stderr  # read as a line, not through a terminal prompt
+    empty = run(tmp_path, "login", "--server", served, "--user", "agente01", "--password-stdin", stdin="")
+    assert empty.returncode == 2 and "--password-stdin" in empty.stderr
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [

@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     login = sub.add_parser("login", help="sign in; the token is kept in the OS keyring or this machine's sealed vault")
     login.add_argument("--server", metavar="URL", help="the server (default: server_url, COBRO_SERVER_URL)")
     login.add_argument("--user", required=True, metavar="U")
+    login.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input (scripts, a workstation without a terminal)",
+    )
 
     sub.add_parser("logout", help="end this workstation's session on the server and remove its token here")
     sub.add_parser("sync", help="one headless sync round; prints what moved")
@@ -307,9 +312,14 @@ def _cmd_login(args: argparse.Namespace) -> int:
     if warning:
         print(warning, file=sys.stderr)
     try:
-        password = getpass.getpass(t("cli.password_prompt", user=args.user))
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = getpass.getpass(t("cli.password_prompt", user=args.user))
     except EOFError:
-        raise _usage("no password was given; type it when asked") from None
+        password = ""
+    if not password:
+        raise _usage(t("cli.no_password"))
     store = sign_in(settings, args.server, args.user, password)
     print(t("credentials.logged_in", user=args.user, server=args.server, where=store_description(settings, store)))
     return 0
