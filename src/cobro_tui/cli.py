@@ -110,6 +110,10 @@ def _parser() -> argparse.ArgumentParser:
     kpi.add_argument("--since", default="7d", help="how far back: 7d, 24h, 90m, or an ISO instant with offset")
     kpi.add_argument("--team", help="one team's agents (default: every agent)")
     kpi.add_argument("--json", action="store_true", help="the report as JSON, as the server gives it")
+
+    from cobro_tui import commands  # the commands kept in their own modules
+
+    parser.set_defaults(runners=commands.register(sub))
     return parser
 
 
@@ -516,7 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command != "serve":  # the server logs JSON lines on stderr instead (server/run.serve)
         _start_log(args.command or "workstation")
     try:
-        return _COMMANDS[args.command](args)
+        return (_COMMANDS.get(args.command) or args.runners[args.command])(args)
     except _UsageError as exc:
         parser.error(str(exc))
     except UserFacingError as exc:

@@ -25,8 +25,19 @@ _current = "es"
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    with (_HERE / f"{lang}.toml").open("rb") as handle:
-        nested = tomllib.load(handle)
+    """Every message of `lang`: its main catalog, then one fragment per area (`es.import.toml`)."""
+    flat: dict[str, str] = {}
+    for path in [_HERE / f"{lang}.toml", *sorted(_HERE.glob(f"{lang}.*.toml"))]:
+        with path.open("rb") as handle:
+            part = _flatten(tomllib.load(handle))
+        repeated = sorted(set(part) & set(flat))
+        if repeated:
+            raise ValueError(f"{path.name} repeats messages already defined: {', '.join(repeated[:5])}")
+        flat.update(part)
+    return flat
+
+
+def _flatten(nested: dict[str, Any]) -> dict[str, str]:
     flat: dict[str, str] = {}
 
     def walk(prefix: str, node: dict[str, Any]) -> None:
