@@ -10,10 +10,12 @@ import argparse
 import importlib
 from collections.abc import Callable
 
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ("imports",)
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> dict[str, Callable[[argparse.Namespace], int]]:
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> dict[str, Callable[[argparse.Namespace], int]]:
     """Add every module's parser; the runner of each command word."""
     runners: dict[str, Callable[[argparse.Namespace], int]] = {}
     for name in MODULES:
