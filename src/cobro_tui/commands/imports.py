@@ -27,6 +27,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     for module in _modules():
-        if module.KIND == args.import_kind:
+        if args.import_kind == module.KIND:
             return int(module.run(args))
     raise SystemExit(2)
