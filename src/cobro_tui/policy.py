@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from cobro_tui.config_errors import message, problems, toml_problem
+from cobro_tui.domain.assignment import AssignmentRules
 from cobro_tui.domain.buckets import BucketSet
 from cobro_tui.domain.offers import OfferPolicy
 from cobro_tui.domain.priority import PriorityPoints
@@ -24,6 +25,7 @@ from cobro_tui.domain.result_codes import PcrProblem, ResultCodeCatalog
 from cobro_tui.domain.scripts import Script
 from cobro_tui.domain.text import MAX_DEPTH, TooDeep, cleaned
 from cobro_tui.errors import PolicyError
+from cobro_tui.policy_assignment import AssignmentFile
 from cobro_tui.policy_files import (
     BucketsFile,
     OffersFile,
@@ -49,8 +51,9 @@ POLICY_FILES = (
     "contact_rules.toml",
     "offers.toml",
 )
-# Read when present: the recovery targets per team (the KPI report sets payments against them).
-OPTIONAL_FILES = ("targets.toml",)
+# Read when present: the recovery targets per team (the KPI report sets payments against them), and
+# the rules that give a portfolio import's new accounts to teams and agents (the server's).
+OPTIONAL_FILES = ("targets.toml", "assignment.toml")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -72,6 +75,9 @@ class Policy:
     tz_version: str = ""  # the tz database the zones come from, for every rule decision's record
     calendar_version: str = ""  # the holiday calendar's library and version
     targets: dict[str, int] = field(default_factory=dict)  # team -> amount to recover a month, centavos
+    assignment: AssignmentRules = field(
+        default_factory=AssignmentRules
+    )  # no assignment.toml: no new account assigned by rule
 
 
 def default_policy_dir() -> Path:
@@ -140,6 +146,14 @@ class _Folder:
         }
         return names, models
 
+    def assignment(self, names: dict[str, Any]) -> AssignmentRules | None:
+        """assignment.toml's rules, checked against the buckets `names` holds; the file may be left
+        out (no rules). None when it has problems (noted)."""
+        if not (self.folder / "assignment.toml").is_file():
+            return AssignmentRules()
+        found = self.read("assignment.toml", AssignmentFile, **names)
+        return found.assignment_rules() if found is not None else None
+
     def contact_rules(self) -> RuleSet | None:
         """The preset named in contact_rules.toml, its overlays, and the institution's own rules."""
         names, models = self.presets()
@@ -181,6 +195,7 @@ def _read(folder: Path) -> tuple[Policy | None, list[str]]:
     rules = files.contact_rules()
     offers = files.read("offers.toml", OffersFile, **names)
     targets = files.read("targets.toml", TargetsFile) if (folder / "targets.toml").is_file() else None
+    assignment = files.assignment(names)
     if (
         files.problems
         or buckets is None
@@ -207,8 +222,21 @@ def _read(folder: Path) -> tuple[Policy | None, list[str]]:
         tz_database_version(),
         calendar_version(),
         targets.targets() if targets is not None else {},
+        assignment or AssignmentRules(),
     )
     return policy, []
+
+
+def read_assignment(folder: Path) -> tuple[AssignmentRules | None, list[str]]:
+    """assignment.toml of a policy folder alone (what the server's import needs, without the rest of
+    the policy), its bucket names checked against the folder's buckets.toml: the rules, or None and
+    every problem. No assignment.toml: no rules, no problem."""
+    if not folder.is_dir():
+        return None, [f"{folder}: {message('not_a_folder', files='assignment.toml')}"]
+    files = _Folder(folder)
+    names = {"buckets": _defined(files.data("buckets.toml"), "bucket")}
+    rules = files.assignment(names)
+    return (rules if not files.problems else None), files.problems
 
 
 def check_policy(folder: Path) -> list[str]:
