@@ -18,8 +18,12 @@ TEAM_LENGTH = 32  # the server's users.team column
 
 
 def _listed(value: Any) -> Any:
-    """One value or a list of them: "30-59" reads as ["30-59"]."""
-    return [value] if isinstance(value, str) else value
+    """One value or a list of them: "30-59" reads as ["30-59"]; anything else is neither."""
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list):
+        raise fault("text_or_list")
+    return value
 
 
 TeamName = Annotated[NonBlank, checked(lambda text: len(text) <= TEAM_LENGTH, "team_name", length=TEAM_LENGTH)]
