@@ -34,6 +34,11 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
             "ratio DataTable / paged queue: start",
         ),
         ("kpi.py", ["--accounts", "300", "--attempts", "3000", "--repeat", "1"], "KPI report, 90 days, every agent"),
+        (
+            "assignment.py",
+            ["--accounts", "2000", "--agents", "5", "--held", "1000", "--batch", "500"],
+            "assign 2,000, by count",
+        ),
     ],
 )
 def test_benchmark_runs_small(tmp_path: Path, script: str, args: list[str], expected: str) -> None:

@@ -94,25 +94,38 @@ def load_assignment(folder: Path) -> AssignmentRules:
     return rules
 
 
-def team_loads(conn: Connection, teams: Sequence[str] | frozenset[str]) -> dict[str, dict[str, Load]]:
+def team_loads(
+    conn: Connection, teams: Sequence[str] | frozenset[str], balance_of: Sequence[str] | frozenset[str] | None = None
+) -> dict[str, dict[str, Load]]:
     """Team -> each enabled agent of it -> what they hold now (accounts and total balance). Other roles
-    and disabled users are not there; a team without an enabled agent is absent."""
+    and disabled users are not there; a team without an enabled agent is absent. The balances are
+    summed for the teams in `balance_of` only (all by default; the others read 0): the counts come
+    from an index alone, the balances from the table."""
     if not teams:
         return {}
-    query = (
-        select(
-            users.c.team,
-            users.c.username,
-            func.count(account_facts.c.id),
-            func.coalesce(func.sum(account_facts.c.balance), 0),
-        )
-        .select_from(users.outerjoin(account_facts, account_facts.c.agent == users.c.username))
-        .where(and_(users.c.role == AGENT, users.c.disabled_at.is_(None), users.c.team.in_(sorted(teams))))
+    enabled = and_(users.c.role == AGENT, users.c.disabled_at.is_(None), users.c.team.in_(sorted(teams)))
+    joined = users.outerjoin(account_facts, account_facts.c.agent == users.c.username)
+    counts = (
+        select(users.c.team, users.c.username, func.count(account_facts.c.agent))
+        .select_from(joined)
+        .where(enabled)
         .group_by(users.c.team, users.c.username)
     )
     found: dict[str, dict[str, Load]] = defaultdict(dict)
-    for team, username, count, balance in conn.execute(query):
-        found[team][username] = Load(int(count), int(balance))
+    for team, username, count in conn.execute(counts):
+        found[team][username] = Load(int(count))
+    summed = sorted(teams if balance_of is None else set(balance_of) & set(found))
+    if summed:
+        agents_of = select(users.c.username).where(enabled, users.c.team.in_(summed))
+        balances = (
+            select(account_facts.c.agent, func.sum(account_facts.c.balance))
+            .where(account_facts.c.agent.in_(agents_of))
+            .group_by(account_facts.c.agent)
+        )
+        team_of = {username: team for team in summed for username in found.get(team, {})}
+        for username, balance in conn.execute(balances):
+            team = team_of[username]
+            found[team][username] = Load(found[team][username].count, int(balance))
     return dict(found)
 
 
@@ -139,7 +152,12 @@ def plan(conn: Connection, rules: AssignmentRules, accounts: Sequence[NewAccount
         by_name[rule.name] = rule
         taken[rule.name].append((account.account_id, account.balance_centavos))
         rule_of[account.account_id] = rule.name
-    loads = team_loads(conn, frozenset(rule.team for rule in by_name.values()))
+    used = by_name.values()
+    loads = team_loads(
+        conn,
+        frozenset(rule.team for rule in used),
+        frozenset(rule.team for rule in used if rule.by == "balance"),
+    )
     agents: dict[str, str] = {}
     # Rules in file order; rules of one team share its agents' loads, the accounts given counted in.
     for rule in (r for r in rules.rules if r.name in taken):
