@@ -4,6 +4,7 @@ from the server's own users and holdings; and `config check` naming file and key
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import subprocess
@@ -500,3 +501,50 @@ def test_config_check_on_the_command_line_names_file_and_key(tmp_path: Path) -> 
     )
     assert done.returncode == 1
     assert f"{folder / 'assignment.toml'}: rule[0].by: must be one of count, balance; not 'saldo'" in done.stderr
+
+
+# --- the same on PostgreSQL ----------------------------------------------------------------
+
+
+def _floor(engine: Engine) -> dict[str, str]:
+    """Teams with agents of every kind, holdings, and the shipped-like rules; what assign answers."""
+    with write_tx(engine) as conn:
+        server_epoch(conn)
+    agents(engine, "norte", *(f"agente{i:02d}" for i in range(1, 7)))
+    agents(engine, "Sur", "Zoe", "alba", "Beto")  # mixed case: ties by Python's order, not a collation
+    people(engine, ("jefe", "supervisor", "norte", False), ("baja", "agent", "Sur", True))
+    hold(engine, {f"h{i}": f"agente0{1 + i % 3}" for i in range(9)}, {f"h{i}": (i + 1) * 10_000 for i in range(9)})
+    policy = rules(
+        AssignmentRule("sur", "Sur", "balance", segments=frozenset({"E"})),
+        AssignmentRule("todo", "norte", "count"),
+    )
+    accounts = [*new(300), *new(60, "s", segment="E")]
+    with engine.connect() as conn:
+        return assign(conn, policy, accounts)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("initdb") is None and not os.environ.get("CI"),
+    reason="needs PostgreSQL's server tools (initdb, pg_ctl); .ci/run installs them",
+)
+def test_postgresql_gives_the_same_answer_as_sqlite(tmp_path: Path) -> None:
+    from support.postgres import postgres_cluster
+
+    from cobro_tui.server.run import free_port
+
+    lite = server_engine(f"sqlite:///{tmp_path / 'lite.db'}")
+    migrate(lite)
+    try:
+        expected = _floor(lite)
+    finally:
+        lite.dispose()
+    assert set(expected.values()) == {*(f"agente{i:02d}" for i in range(1, 7)), "Zoe", "alba", "Beto"}
+    with postgres_cluster(free_port()) as url:
+        engine = server_engine(url)
+        migrate(engine)
+        try:
+            assert engine.dialect.name == "postgresql"
+            assert _floor(engine) == expected
+        finally:
+            engine.dispose()
