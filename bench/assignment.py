@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bench")]
 
 from _common import figure, peak_mib
-from sqlalchemy import insert, update
+from sqlalchemy import Engine, insert, update
 
 from cobro_tui.domain.assignment import AssignmentRule, AssignmentRules, Load
 from cobro_tui.policy import default_policy_dir
@@ -36,7 +36,7 @@ BUCKETS = ("preventiva", "1-29", "30-59", "60-89", "90-119", "120+", "castigo")
 PRODUCTS = ("tarjeta_credito", "prestamo_personal", "nomina", "automotriz")
 
 
-def seed(engine, agents: list[str], held: int, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+def seed(engine: Engine, agents: list[str], held: int, rng: random.Random) -> None:
     with write_tx(engine) as conn:
         for name in agents:
             add_user(conn, name, "", "agent", "norte", password_hash="-")

@@ -9,7 +9,7 @@ transaction, so the next batch sees the loads this one added)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,7 +95,7 @@ def load_assignment(folder: Path) -> AssignmentRules:
 
 
 def team_loads(
-    conn: Connection, teams: Sequence[str] | frozenset[str], balance_of: Sequence[str] | frozenset[str] | None = None
+    conn: Connection, teams: Collection[str], balance_of: Collection[str] | None = None
 ) -> dict[str, dict[str, Load]]:
     """Team -> each enabled agent of it -> what they hold now (accounts and total balance). Other roles
     and disabled users are not there; a team without an enabled agent is absent. The balances are
