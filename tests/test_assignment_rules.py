@@ -548,3 +548,12 @@ def test_postgresql_gives_the_same_answer_as_sqlite(tmp_path: Path) -> None:
             assert _floor(engine) == expected
         finally:
             engine.dispose()
+
+
+def test_rules_built_in_code_with_one_name_stay_apart(server: Engine) -> None:
+    agents(server, "a", "ana")
+    agents(server, "b", "beto")
+    policy = rules(AssignmentRule("x", "a", buckets=frozenset({"castigo"})), AssignmentRule("x", "b"))
+    accounts = [NewAccount("c", "castigo", "A", "nomina", 1), NewAccount("d", "1-29", "A", "nomina", 1)]
+    with server.connect() as conn:
+        assert assign(conn, policy, accounts) == {"c": "ana", "d": "beto"}

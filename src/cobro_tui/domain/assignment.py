@@ -55,9 +55,14 @@ class AssignmentRules:
     version: str = ""
 
     def rule_for(self, bucket: str, segment: str, product: str) -> AssignmentRule | None:
-        for rule in self.rules:
+        index = self.index_for(bucket, segment, product)
+        return None if index is None else self.rules[index]
+
+    def index_for(self, bucket: str, segment: str, product: str) -> int | None:
+        """The place of the first rule that takes such an account; None: no rule does."""
+        for index, rule in enumerate(self.rules):
             if rule.matches(bucket, segment, product):
-                return rule
+                return index
         return None
 
     def teams(self) -> frozenset[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, and_, func, select
 
-from cobro_tui.domain.assignment import AssignmentRule, AssignmentRules, Load, spread
+from cobro_tui.domain.assignment import AssignmentRules, Load, spread
 from cobro_tui.errors import PolicyError
 from cobro_tui.server.schema import account_facts, users
 
@@ -132,44 +132,39 @@ def team_loads(
 def plan(conn: Connection, rules: AssignmentRules, accounts: Sequence[NewAccount]) -> AssignmentPlan:
     """Every new account's agent, or why it has none (see AssignmentPlan). An account id given twice
     counts once (its first row)."""
-    taken: dict[str, list[tuple[str, int]]] = defaultdict(list)  # rule name -> (id, balance)
-    by_name: dict[str, AssignmentRule] = {}
-    seen: set[str] = set()
+    taken: dict[int, list[tuple[str, int]]] = defaultdict(list)  # rule's place -> (id, balance)
     unassigned: dict[str, Unassigned] = {}
     rule_of: dict[str, str] = {}
     first: dict[str, NewAccount] = {}
     for account in accounts:
-        if account.account_id in seen:
+        if account.account_id in first:
             continue
-        seen.add(account.account_id)
         first[account.account_id] = account
-        rule = rules.rule_for(account.bucket, account.segment, account.product)
-        if rule is None:
+        index = rules.index_for(account.bucket, account.segment, account.product)
+        if index is None:
             unassigned[account.account_id] = Unassigned(
                 account.account_id, "no_rule", bucket=account.bucket, segment=account.segment, product=account.product
             )
             continue
-        by_name[rule.name] = rule
-        taken[rule.name].append((account.account_id, account.balance_centavos))
-        rule_of[account.account_id] = rule.name
-    used = by_name.values()
+        taken[index].append((account.account_id, account.balance_centavos))
+        rule_of[account.account_id] = rules.rules[index].name
+    used = [rules.rules[index] for index in taken]
     loads = team_loads(
-        conn,
-        frozenset(rule.team for rule in used),
-        frozenset(rule.team for rule in used if rule.by == "balance"),
+        conn, frozenset(rule.team for rule in used), frozenset(rule.team for rule in used if rule.by == "balance")
     )
     agents: dict[str, str] = {}
     # Rules in file order; rules of one team share its agents' loads, the accounts given counted in.
-    for rule in (r for r in rules.rules if r.name in taken):
+    for index in sorted(taken):
+        rule = rules.rules[index]
         team = loads.get(rule.team)
         if not team:
-            for account_id, _ in taken[rule.name]:
+            for account_id, _ in taken[index]:
                 account = first[account_id]
                 unassigned[account_id] = Unassigned(
                     account_id, "no_agents", rule.name, rule.team, account.bucket, account.segment, account.product
                 )
             continue
-        given = spread(taken[rule.name], team, rule.by)
+        given = spread(taken[index], team, rule.by)
         for account_id, username in given.items():
             held = team[username]
             team[username] = Load(held.count + 1, held.balance + first[account_id].balance_centavos)
