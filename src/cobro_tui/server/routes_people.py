@@ -67,23 +67,24 @@ def _locked_row(conn: Connection, username: str) -> Any:
     return row
 
 
-def _keep_a_manager(conn: Connection, row: Any, what: str) -> None:
-    """Refuse to leave the server without an enabled manager. The enabled managers' rows are locked
-    in name order first: of two managers disabling or demoting each other at once, the second waits
-    for the first and then counts what it left."""
-    if row.role != "manager" or row.disabled_at is not None:
-        return
-    enabled = (
+def _enabled_managers(conn: Connection) -> list[str]:
+    """The enabled managers, their rows locked in name order until the transaction ends (PostgreSQL;
+    SQLite's writer holds the whole file). Taken before any other row, always in this order: of two
+    managers disabling or demoting each other at once, the second waits for the first, then counts
+    what the first left, and neither waits on a row the other holds."""
+    return list(
         conn.execute(
             select(users.c.username)
             .where(users.c.role == "manager", users.c.disabled_at.is_(None))
             .order_by(users.c.username)
             .with_for_update()
-        )
-        .scalars()
-        .all()
+        ).scalars()
     )
-    if enabled == [row.username] or not enabled:
+
+
+def _keep_a_manager(managers: list[str], row: Any, what: str) -> None:
+    """Refuse to leave the server without an enabled manager."""
+    if row.role == "manager" and row.disabled_at is None and managers in ([row.username], []):
         raise ApiProblem(
             409, "LAST_MANAGER", f"{row.username} is the last enabled manager: make another manager before you {what}"
         )
@@ -132,8 +133,9 @@ def disable(username: UserName, request: Request, user: Manager, gate: GateDep) 
         raise ApiProblem(409, "SELF", "a manager cannot disable their own user; ask another manager")
     now = gate.clock.now()
     with write_tx(gate.engine) as conn:
+        managers = _enabled_managers(conn)
         row = _locked_row(conn, username)
-        _keep_a_manager(conn, row, "disable this one")
+        _keep_a_manager(managers, row, "disable this one")
         if row.disabled_at is None:
             conn.execute(update(users).where(users.c.username == username).values(disabled_at=instant_text(now)))
         auth.end_sessions(conn, username)
@@ -191,10 +193,10 @@ def set_role(username: UserName, body: RoleChange, request: Request, user: Manag
     """A user's new role; their sessions end (the next one carries the new role)."""
     now = gate.clock.now()
     with write_tx(gate.engine) as conn:
+        managers = _enabled_managers(conn)
         row = _locked_row(conn, username)
         if row.role != body.role:
-            if row.role == "manager":
-                _keep_a_manager(conn, row, "demote this one")
+            _keep_a_manager(managers, row, "demote this one")
             conn.execute(update(users).where(users.c.username == username).values(role=body.role))
             auth.end_sessions(conn, username)
             record_security_event(

@@ -60,7 +60,7 @@ class TeamScreen(ServerScreen):
         for agent in view["agents"]:
             table.add_row(
                 agent["agent"],
-                t("team.state_" + agent.get("state", "enabled")),
+                t(f"team.state_{agent.get('state', 'enabled')}"),
                 _seen(agent.get("seen_at")),
                 str(agent["accounts"]),
                 *(str(agent["by_bucket"][c]) for c in view["buckets"]),
