@@ -341,8 +341,11 @@ async def test_the_supervisor_app_shows_the_teams_queues(tmp_path: Path, server,
         )
         table = app.screen.query_one(DataTable)
         first = table.get_row_at(0)
-        assert first[0] == "agente01" and int(first[1]) == sum(
-            int(c) for c in first[2 : 2 + len(policy.buckets.buckets)]
+        # Agent, state, seen, accounts, then the buckets.
+        assert (
+            first[0] == "agente01"
+            and first[1] == "activo"
+            and int(first[3]) == sum(int(c) for c in first[4 : 4 + len(policy.buckets.buckets)])
         )
 
 

@@ -203,7 +203,7 @@ def test_a_manager_administers_users_and_machine_credentials_from_the_command_li
     agent_home.mkdir()
     manager_home.mkdir()
     assert run(agent_home, "login", "--server", served, "--user", "agente02", stdin="demo\n").returncode == 0
-    refused = run(agent_home, "admin", "users")
+    refused = run(agent_home, "admin", "list")
     assert refused.returncode == 2 and "La administración es para gerentes" in refused.stderr
     assert run(manager_home, "login", "--server", served, "--user", "gerente01", stdin="demo\n").returncode == 0
     made = run(manager_home, "admin", "integration", "add", "core-pagos", "--scope", "payments")
@@ -230,7 +230,7 @@ def test_a_manager_administers_users_and_machine_credentials_from_the_command_li
     )
     assert run(manager_home, "admin", "user", "disable", "agente02").returncode == 0
     assert run(agent_home, "sync").returncode == 4  # the session ended on the server: sign in again
-    users = run(manager_home, "admin", "users").stdout
+    users = run(manager_home, "admin", "list").stdout
     assert any(line.startswith("agente02") and "deshabilitado" in line for line in users.splitlines())
     unknown = run(manager_home, "admin", "user", "unlock", "nadie")
     assert unknown.returncode == 2 and "no user nadie" in unknown.stderr

@@ -130,15 +130,23 @@ class WrongAgent(UserFacingError):
     """The cache on this workstation belongs to another agent."""
 
 
-def sign_in(settings: Settings, server_url: str, user: str, password: str) -> CredentialStore:
+def sign_in(
+    settings: Settings,
+    server_url: str,
+    user: str,
+    password: str,
+    new_password: Callable[[], str] | None = None,
+) -> CredentialStore:
     """Log in and tie this user's cache to the server, keeping the token in the credential store.
 
     The local store is asked first (a keyring that would refuse, a vault this password does not
     open, a cache of another agent): only then is the server asked for a token, and a token that
-    could not be kept here is revoked on the server at once, so none is left alive.
+    could not be kept here is revoked on the server at once, so none is left alive. A one-time
+    password (a new user's, or after a reset) is changed here: `new_password` asks for the new one,
+    which then seals this machine's vault.
     """
     from cobro_tui.store.sync_store import set_server
-    from cobro_tui.sync.client import ApiClient, SyncError
+    from cobro_tui.sync.client import ApiClient, Refused, SyncError
 
     store = secret_store(settings, lambda: password)
     store.check()
@@ -155,7 +163,14 @@ def sign_in(settings: Settings, server_url: str, user: str, password: str) -> Cr
     api = ApiClient(server_url, timeout=settings.sync.timeout_seconds, security=transport_security(settings))
     try:
         try:
-            session = api.login(user, password)
+            try:
+                session = api.login(user, password)
+            except Refused as refused:
+                if refused.code != "PASSWORD_CHANGE_REQUIRED" or new_password is None:
+                    raise
+                chosen = new_password()
+                session = api.change_password(user, password, chosen)
+                password = chosen  # the vault below is sealed under the password the person will type
         except SyncError as exc:
             raise UserFacingError(exc.message) from None
         try:

@@ -85,27 +85,6 @@ def _parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     audit_sub.add_parser("verify", help="walk the hash chain and say where it breaks, if anywhere")
 
-    admin = sub.add_parser("admin", help="people and machine credentials on the server (a manager signed in here)")
-    admin_sub = admin.add_subparsers(dest="admin_command", metavar="WHAT", required=True)
-    admin_sub.add_parser("users", help="every user with whether they are disabled or locked out")
-    user = admin_sub.add_parser("user", help="disable, enable or unlock a user")
-    user.add_argument("action", choices=("disable", "enable", "unlock"))
-    user.add_argument("username")
-    integration = admin_sub.add_parser("integration", help="machine credentials for the institution's feeds")
-    integration_sub = integration.add_subparsers(dest="integration_command", metavar="ACTION", required=True)
-    made = integration_sub.add_parser("add", help="make a credential; its key is printed once")
-    made.add_argument("name")
-    made.add_argument(
-        "--scope",
-        action="append",
-        required=True,
-        choices=("payments", "portfolio", "export"),
-        help="a feed it may use (repeat for more)",
-    )
-    integration_sub.add_parser("list", help="the credentials (never their keys)")
-    revoke = integration_sub.add_parser("revoke", help="stop a credential now")
-    revoke.add_argument("id")
-
     kpi = sub.add_parser("kpi", help="supervisor figures from the server, for scripts")
     kpi.add_argument("--since", default="7d", help="how far back: 7d, 24h, 90m, or an ISO instant with offset")
     kpi.add_argument("--team", help="one team's agents (default: every agent)")
@@ -324,7 +303,25 @@ def _cmd_login(args: argparse.Namespace) -> int:
         password = ""
     if not password:
         raise _usage(t("cli.no_password"))
-    store = sign_in(settings, args.server, args.user, password)
+
+    def new_password() -> str:  # the password was a one-time one: the person chooses theirs now
+        from cobro_tui.api.models import PASSWORD_MIN
+
+        print(t("people.change_required", user=args.user, min=PASSWORD_MIN), file=sys.stderr)
+        try:
+            if args.password_stdin:
+                chosen = sys.stdin.readline().rstrip("\r\n")
+            else:
+                chosen = getpass.getpass(t("people.new_password_prompt", user=args.user))
+                if chosen and getpass.getpass(t("people.new_password_again")) != chosen:
+                    raise _usage(t("people.passwords_differ"))
+        except EOFError:
+            chosen = ""
+        if not chosen:
+            raise _usage(t("people.no_new_password"))
+        return chosen
+
+    store = sign_in(settings, args.server, args.user, password, new_password)
     print(t("credentials.logged_in", user=args.user, server=args.server, where=store_description(settings, store)))
     return 0
 
@@ -423,56 +420,6 @@ def _cmd_kpi(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_admin(args: argparse.Namespace) -> int:
-    """A manager's administration of the server, through its API with the session signed in here."""
-    from cobro_tui.bootstrap import signed_in_api
-    from cobro_tui.errors import UserFacingError
-    from cobro_tui.i18n import instant, set_language, t
-    from cobro_tui.settings import load_settings
-    from cobro_tui.sync.client import SyncError
-
-    settings = load_settings()
-    set_language(settings.lang)
-    api, _ = signed_in_api(settings, ("manager",), "admin.managers_only")
-
-    def when(text: str | None) -> str:
-        return f"{instant(datetime.fromisoformat(text))} UTC" if text else "—"
-
-    try:
-        if args.admin_command == "users":
-            for found in api.admin_users():
-                state = (
-                    t("admin.disabled")
-                    if found["disabled"]
-                    else (
-                        t("admin.locked", until=when(found["locked_until"]))
-                        if found["locked_until"]
-                        else t("admin.enabled")
-                    )
-                )
-                role = t("role_name." + found["role"])
-                print(f"{found['username']:<24} {role:<14} {found['team']:<12} {state}")
-        elif args.admin_command == "user":
-            changed = api.admin_user(args.username, args.action)
-            print(t(f"admin.user_{args.action}", user=changed["username"]))
-        elif args.integration_command == "add":
-            made = api.admin_integration_add(args.name, sorted(set(args.scope)))
-            print(t("admin.integration_added", name=made["name"], id=made["id"], scopes=", ".join(made["scopes"])))
-            print(made["key"])
-        elif args.integration_command == "list":
-            for item in api.admin_integrations():
-                state = t("admin.revoked", at=when(item["revoked_at"])) if item["revoked_at"] else t("admin.active")
-                print(f"{item['id']:<14} {item['name']:<24} {' '.join(item['scopes']):<24} {state}")
-        else:
-            revoked = api.admin_integration_revoke(args.id)
-            print(t("admin.integration_revoked", name=revoked["name"], id=revoked["id"]))
-    except SyncError as exc:
-        raise UserFacingError(exc.message) from None
-    finally:
-        api.close()
-    return 0
-
-
 class _UsageError(Exception):
     pass
 
@@ -493,7 +440,6 @@ _COMMANDS = {
     "logout": _cmd_logout,
     "sync": _cmd_sync,
     "kpi": _cmd_kpi,
-    "admin": _cmd_admin,
 }
 
 

@@ -102,15 +102,73 @@ class LoginResponse(Wire):
     expires_at: datetime
 
 
+PASSWORD_MIN = 12  # NIST SP 800-63B asks at least 8 of a password a person chooses; the floor here is 12
+
+
+class PasswordChange(Body):
+    """A person's new password, with the one it replaces (POST /v1/auth/password)."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+UserStateName = Literal["enabled", "disabled", "locked"]
+PersonRole = Literal["agent", "supervisor", "manager", "auditor"]
+TeamName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")]
+"""A team's name: 1 to 32 letters, digits, '.', '_' or '-'."""
+
+
 class UserState(Wire):
     """A person who signs in, as a manager sees them (GET /v1/admin/users)."""
 
     username: str
     role: Role
     team: str
+    state: UserStateName
     disabled: bool
     locked_until: datetime | None
     failed_logins: int
+    must_change_password: bool = False
+    last_login_at: datetime | None = None
+    created_at: datetime | None = None
+
+
+class NewUser(Body):
+    """A person to add (POST /v1/admin/users): they sign in first with the one-time password answered."""
+
+    username: Username
+    role: PersonRole
+    team: TeamName
+
+
+class UserWithPassword(Wire):
+    """A user and the one-time password they sign in with once (shown in this answer only)."""
+
+    user: UserState
+    password: str
+
+
+class RoleChange(Body):
+    role: PersonRole
+
+
+class TeamChange(Body):
+    team: TeamName
+
+
+class TeamRequest(Body):
+    """A team to add, or the new name of one (POST /v1/admin/teams, .../rename)."""
+
+    name: TeamName
+
+
+class TeamInfo(Wire):
+    """A team and how many people of each role it has (GET /v1/admin/teams)."""
+
+    name: str
+    members: dict[str, int]
+    created_at: datetime | None = None
 
 
 class IntegrationRequest(Body):
@@ -523,6 +581,8 @@ class BulkReassignmentResult(Wire):
 
 class AgentQueue(Wire):
     agent: str
+    state: UserStateName = "enabled"
+    seen_at: datetime | None = None  # the later of their last sign-in and their workstation's last sync (server clock)
     accounts: int
     by_bucket: dict[str, int]
     worked_today: int

@@ -20,6 +20,7 @@ from cobro_tui.server import (
     routes_evidence,
     routes_feeds,
     routes_kpi,
+    routes_people,
     routes_pull,
     routes_push,
     routes_supervision,
@@ -35,6 +36,7 @@ MAX_BODY_BYTES = 16 * 2**20
 # In the order of the published document's paths (docs/openapi.json keeps it as it always was).
 ROUTERS = (
     routes_auth.router,
+    routes_people.router,
     routes_evidence.router,
     routes_push.router,
     routes_approvals.router,

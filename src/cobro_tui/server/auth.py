@@ -14,9 +14,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, delete, insert, select, update
 
+from cobro_tui.api.models import PASSWORD_MIN
 from cobro_tui.api.text import without_controls
 from cobro_tui.domain.records import instant_text
-from cobro_tui.server.schema import integration_keys, login_throttle, tokens, users
+from cobro_tui.server.schema import integration_keys, login_throttle, teams, tokens, users
 from cobro_tui.server.security import record_security_event
 from cobro_tui.settings import ServerSettings
 
@@ -25,7 +26,7 @@ _HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # hashes made before issue #14: still verified, re-hashed at sign-in
 INTEGRATION_PREFIX = "cbi_"
 INTEGRATION_SCOPES = ("payments", "portfolio", "export")
-ROLES = ("agent", "supervisor", "manager", "auditor")
+ROLES = ("agent", "supervisor", "manager", "auditor")  # a person's; `integration` is a machine credential's
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +64,55 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+PASSWORD_PROBLEMS = {
+    "short": f"a password has at least {PASSWORD_MIN} characters",
+    "is_username": "the password cannot be the user's name",
+}
+
+
+def password_problem(username: str, password: str) -> str | None:
+    """What is wrong with a password a person chose: a key of PASSWORD_PROBLEMS (None: nothing)."""
+    if len(password) < PASSWORD_MIN:
+        return "short"
+    if password.casefold() == username.casefold():
+        return "is_username"
+    return None
+
+
+def ensure_team(conn: Connection, team: str, now: datetime | None = None, by: str | None = None) -> None:
+    """The team's row, made when it is not there yet."""
+    if conn.execute(select(teams.c.name).where(teams.c.name == team)).first() is None:
+        conn.execute(insert(teams).values(name=team, created_at=instant_text(now) if now else None, created_by=by))
+
+
 def add_user(
-    conn: Connection, username: str, password: str, role: str, team: str = "norte", password_hash: str | None = None
+    conn: Connection,
+    username: str,
+    password: str,
+    role: str,
+    team: str = "norte",
+    password_hash: str | None = None,
+    *,
+    must_change: bool = False,
+    now: datetime | None = None,
 ) -> None:
+    """A user of `team` (its row made if needed); `must_change`: the password is a one-time one."""
+    ensure_team(conn, team, now)
     conn.execute(
         insert(users).values(
-            username=username, password_hash=password_hash or hash_password(password), role=role, team=team
+            username=username,
+            password_hash=password_hash or hash_password(password),
+            role=role,
+            team=team,
+            must_change_password=must_change,
+            created_at=instant_text(now) if now else None,
         )
     )
+
+
+def one_time_password() -> str:
+    """A password for a person's first sign-in (or after a reset), to be changed then: 96 bits."""
+    return secrets.token_urlsafe(12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +153,17 @@ def _count_source_failure(conn: Connection, source: str | None, now: datetime, c
 
 
 def sign_in(
-    conn: Connection, username: str, password: str, now: datetime, source: str | None, config: ServerSettings
+    conn: Connection,
+    username: str,
+    password: str,
+    now: datetime,
+    source: str | None,
+    config: ServerSettings,
+    changing: bool = False,
 ) -> SignIn:
     """Check a password, counting failures per user (lockout) and per address (throttle); write what
-    happened (the caller commits, whatever the outcome)."""
+    happened (the caller commits, whatever the outcome). A one-time password signs in only to be
+    changed (`changing`); otherwise it is answered PASSWORD_CHANGE_REQUIRED."""
     wait = _throttled(conn, source, now, config)
     if wait is not None:
         record_security_event(conn, now, "LOGIN_THROTTLED", without_controls(username), source, None)
@@ -155,8 +204,26 @@ def sign_in(
     values = {"failed_logins": 0, "locked_until": None}
     if stale:
         values["password_hash"] = hash_password(password)
+    if row.must_change_password and not changing:
+        conn.execute(update(users).where(users.c.username == row.username).values(**values))
+        return SignIn(
+            code="PASSWORD_CHANGE_REQUIRED",
+            message="this password was for one sign-in only: choose a new one (cobro-tui login asks for it)",
+        )
+    values["last_login_at"] = instant_text(now)
     conn.execute(update(users).where(users.c.username == row.username).values(**values))
     return SignIn(User(row.username, row.role, row.team))
+
+
+def change_password(conn: Connection, username: str, password: str, now: datetime) -> None:
+    """A new password the person chose (checked by the caller): the one-time flag cleared, every
+    other session of theirs ended."""
+    conn.execute(
+        update(users)
+        .where(users.c.username == username)
+        .values(password_hash=hash_password(password), must_change_password=False, last_login_at=instant_text(now))
+    )
+    end_sessions(conn, username)
 
 
 def _locked(row: object, now: datetime) -> bool:

@@ -1,8 +1,10 @@
-"""Sign-in, sign-out, and the people and machine credentials a manager looks after.
+"""Sign-in, sign-out, a person's own password, and the machine credentials a manager looks after
+(the people: routes_people.py).
 
 No `from __future__ import annotations` here: FastAPI reads the dependency annotations at runtime.
 """
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
@@ -14,17 +16,16 @@ from cobro_tui.api.models import (
     IntegrationRequest,
     LoginRequest,
     LoginResponse,
+    PasswordChange,
     Problem,
-    UserState,
 )
 from cobro_tui.domain.records import instant_text
 from cobro_tui.server import auth
 from cobro_tui.server.db import write_tx
-from cobro_tui.server.deps import PROBLEMS, ApiProblem, Gate, GateDep, current_user, problems, role, source_of
-from cobro_tui.server.schema import integration_keys, users
+from cobro_tui.server.deps import PROBLEMS, ApiProblem, GateDep, current_user, problems, role, source_of
+from cobro_tui.server.schema import integration_keys
 from cobro_tui.server.security import record_security_event
 
-UserName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]
 manager = role("manager", code="MANAGERS_ONLY", message="only a manager looks after users and credentials")
 
 log = logs.get("server.auth")
@@ -40,11 +41,17 @@ def login(body: LoginRequest, request: Request, gate: GateDep) -> LoginResponse:
     """A password for a session token. Wrong user and wrong password get the same answer; the
     user is locked out after `server.lockout_failures` wrong ones in a row."""
     now, source = gate.clock.now(), source_of(request)
+    token, expires = "", None
     with write_tx(gate.engine) as conn:
         result = auth.sign_in(conn, body.username, body.password, now, source, gate.config)
         if result.user is not None:
             token, expires = auth.issue_token(conn, result.user, now, gate.config, source)
-    if result.user is None:  # the failure was counted above, committed whatever is answered
+    return _session(request, result, token, expires)
+
+
+def _session(request: Request, result: auth.SignIn, token: str, expires: datetime | None) -> LoginResponse:
+    """The answer to a sign-in: the session, or its refusal (the failure was counted, and committed)."""
+    if result.user is None or expires is None:
         # The name typed is not logged: it may be anything (a password, a customer's name).
         log.warning("sign-in refused: %s", result.code, extra={"event": "sign_in", "reason": result.code})
         if result.retry_after_s is not None:
@@ -60,6 +67,34 @@ def login(body: LoginRequest, request: Request, gate: GateDep) -> LoginResponse:
     )
 
 
+@router.post(
+    "/v1/auth/password",
+    response_model=LoginResponse,
+    responses={
+        **PROBLEMS,
+        429: {"model": Problem, "description": "too many failed sign-ins from this address"},
+    },
+)
+def change_password(body: PasswordChange, request: Request, gate: GateDep) -> LoginResponse:
+    """A person's new password, given with the one they have (a one-time password included: this is
+    how it is changed at the first sign-in). At least 12 characters, not the user's name, not the old
+    one. Every other session of theirs ends; the answer is a new session."""
+    now, source = gate.clock.now(), source_of(request)
+    token, expires = "", None
+    with write_tx(gate.engine) as conn:
+        result = auth.sign_in(conn, body.username, body.password, now, source, gate.config, changing=True)
+        if result.user is not None:
+            weak = auth.password_problem(result.user.username, body.new_password)
+            if weak is not None:
+                raise ApiProblem(422, "WEAK_PASSWORD", auth.PASSWORD_PROBLEMS[weak], {"problem": weak})
+            if body.new_password == body.password:
+                raise ApiProblem(422, "WEAK_PASSWORD", "the new password must differ from the one it replaces")
+            auth.change_password(conn, result.user.username, body.new_password, now)
+            record_security_event(conn, now, "PASSWORD_CHANGED", result.user.username, source, result.user.username)
+            token, expires = auth.issue_token(conn, result.user, now, gate.config, source)
+    return _session(request, result, token, expires)
+
+
 @router.post("/v1/auth/logout", status_code=204, responses=PROBLEMS)
 def logout(
     user: Annotated[auth.User, Depends(current_user)],
@@ -72,64 +107,6 @@ def logout(
     with write_tx(gate.engine) as conn:
         auth.revoke_token(conn, (authorization or "")[7:].strip())
     return Response(status_code=204)
-
-
-@router.get("/v1/admin/users", response_model=list[UserState], responses=PROBLEMS)
-def user_list(user: Annotated[auth.User, Depends(manager)], gate: GateDep) -> list[UserState]:
-    """Every person who signs in, with whether they are disabled or locked out."""
-    with gate.engine.connect() as conn:
-        rows = conn.execute(select(users).order_by(users.c.username)).all()
-    now = gate.clock.now()
-    return [
-        UserState(
-            username=r.username,
-            role=r.role,
-            team=r.team,
-            disabled=r.disabled_at is not None,
-            locked_until=r.locked_until if r.locked_until and r.locked_until > instant_text(now) else None,
-            failed_logins=r.failed_logins,
-        )
-        for r in rows
-    ]
-
-
-def _change_user(
-    gate: Gate, actor: auth.User, username: str, code: str, request: Request, **values: object
-) -> UserState:
-    now = gate.clock.now()
-    with write_tx(gate.engine) as conn:
-        found = conn.execute(update(users).where(users.c.username == username).values(**values)).rowcount
-        if not found:
-            raise ApiProblem(404, "UNKNOWN_USER", f"no user {username}")
-        if code == "USER_DISABLED":
-            auth.end_sessions(conn, username)
-        record_security_event(conn, now, code, actor.username, source_of(request), username)
-    return next(u for u in user_list(actor, gate) if u.username == username)
-
-
-@router.post("/v1/admin/users/{username}/disable", response_model=UserState, responses=problems(404))
-def disable(
-    username: UserName, request: Request, user: Annotated[auth.User, Depends(manager)], gate: GateDep
-) -> UserState:
-    """The user can no longer sign in, and every session they have ends at once."""
-    if username == user.username:
-        raise ApiProblem(409, "SELF", "a manager cannot disable their own user; ask another manager")
-    return _change_user(gate, user, username, "USER_DISABLED", request, disabled_at=instant_text(gate.clock.now()))
-
-
-@router.post("/v1/admin/users/{username}/enable", response_model=UserState, responses=problems(404))
-def enable(
-    username: UserName, request: Request, user: Annotated[auth.User, Depends(manager)], gate: GateDep
-) -> UserState:
-    return _change_user(gate, user, username, "USER_ENABLED", request, disabled_at=None)
-
-
-@router.post("/v1/admin/users/{username}/unlock", response_model=UserState, responses=problems(404))
-def unlock(
-    username: UserName, request: Request, user: Annotated[auth.User, Depends(manager)], gate: GateDep
-) -> UserState:
-    """A locked-out user may sign in again now (the manager has confirmed who they are)."""
-    return _change_user(gate, user, username, "USER_UNLOCKED", request, locked_until=None, failed_logins=0)
 
 
 def _integration(row: object, key: str | None = None) -> Integration:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Index,
     Integer,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -27,6 +29,11 @@ users = Table(
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("locked_until", String(40), nullable=True),
     Column("disabled_at", String(40), nullable=True),
+    # People (issue #16): a one-time password must be changed at the next sign-in; when they last
+    # signed in and when the user was made (empty for users made before).
+    Column("must_change_password", Boolean, nullable=False, server_default=false()),
+    Column("last_login_at", String(40), nullable=True),
+    Column("created_at", String(40), nullable=True),
 )
 
 # Session tokens, stored as their SHA-256 only: logout, disabling a user and a new sign-in delete rows.
@@ -334,4 +341,15 @@ audit_heads = Table(
     Column("alarm", String(32), nullable=True),
     Column("alarm_at", String(40), nullable=True),
     Column("alarm_detail", Text, nullable=True),
+)
+
+
+# --- People (issue #16) ---------------------------------------------------------------------------
+# The teams a manager made (users.team names one). Renaming a team renames it in users too.
+teams = Table(
+    "teams",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("created_at", String(40), nullable=True),
+    Column("created_by", String(64), nullable=True),
 )

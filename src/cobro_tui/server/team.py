@@ -1,5 +1,6 @@
-"""A team's queues for its supervisor: per agent, accounts by bucket, accounts worked today and
-promises due today (the institution's day, in the policy's fallback zone)."""
+"""A team's queues for its supervisor: per agent, their state (enabled, disabled, locked out) and
+when the server last saw them, accounts by bucket, accounts worked today and promises due today (the
+institution's day, in the policy's fallback zone)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy import Connection, and_, func, select
 from cobro_tui.domain.records import instant_text
 from cobro_tui.server.kpi import team_agents
 from cobro_tui.server.mutations import server_policy
-from cobro_tui.server.schema import account_facts, contact_facts, entities
+from cobro_tui.server.schema import account_facts, contact_facts, entities, sync_clients, users
 
 
 def team_queues(conn: Connection, team: str | None, now: datetime) -> dict[str, Any]:
@@ -44,6 +45,7 @@ def team_queues(conn: Connection, team: str | None, now: datetime) -> dict[str, 
         promise = json.loads(data)
         if promise["due_on"] == today.isoformat() and promise["status"] in ("open", "partial"):
             due[agent] += 1
+    people = _people(conn, agents, now)
     order = [b.code for b in policy.buckets.buckets]
     return {
         "team": team,
@@ -52,6 +54,7 @@ def team_queues(conn: Connection, team: str | None, now: datetime) -> dict[str, 
         "agents": [
             {
                 "agent": agent,
+                **people[agent],
                 "accounts": sum(buckets[agent].values()),
                 "by_bucket": {code: buckets[agent][code] for code in order},
                 "worked_today": int(worked.get(agent, 0)),
@@ -60,6 +63,31 @@ def team_queues(conn: Connection, team: str | None, now: datetime) -> dict[str, 
             for agent in agents
         ],
     }
+
+
+def _people(conn: Connection, agents: list[str], now: datetime) -> dict[str, dict[str, Any]]:
+    """Per agent: enabled, disabled or locked out now, and the later of their last sign-in and their
+    workstation's last sync (both on the server's clock)."""
+    synced: dict[str, datetime] = {}
+    for agent, at in conn.execute(
+        select(sync_clients.c.agent, sync_clients.c.last_seen_at).where(sync_clients.c.agent.in_(agents))
+    ):
+        when = datetime.fromisoformat(at)  # written by more than one route: compared as instants
+        if agent not in synced or when > synced[agent]:
+            synced[agent] = when
+    now_text = instant_text(now)
+    found: dict[str, dict[str, Any]] = {}
+    for row in conn.execute(
+        select(users.c.username, users.c.disabled_at, users.c.locked_until, users.c.last_login_at).where(
+            users.c.username.in_(agents)
+        )
+    ):
+        signed = datetime.fromisoformat(row.last_login_at) if row.last_login_at else None
+        seen = max((at for at in (signed, synced.get(row.username)) if at is not None), default=None)
+        locked = row.locked_until is not None and row.locked_until > now_text
+        state = "disabled" if row.disabled_at is not None else ("locked" if locked else "enabled")
+        found[row.username] = {"state": state, "seen_at": seen}
+    return found
 
 
 def agent_accounts(conn: Connection, agent: str) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ import json
 import ssl
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -90,6 +91,12 @@ def _certificate_refused(exc: BaseException) -> ssl.SSLCertVerificationError | N
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def _part(text: str) -> str:
+    """A name typed by a person as one path segment: never a '/' or '..' that would reach another route."""
+    quoted = quote(text, safe="")
+    return quoted.replace(".", "%2E") if not quoted.strip(".") else quoted
 
 
 class ApiClient:
@@ -224,8 +231,38 @@ class ApiClient:
         return self._call("GET", "/v1/admin/users")
 
     def admin_user(self, username: str, action: str) -> dict[str, Any]:
-        """disable, enable or unlock a user (a manager's session)."""
-        return self._call("POST", f"/v1/admin/users/{username}/{action}")
+        """disable, enable, unlock or reset-password a user (a manager's session); reset-password
+        answers the user and their one-time password."""
+        return self._call("POST", f"/v1/admin/users/{_part(username)}/{action}")
+
+    def admin_user_add(self, username: str, role: str, team: str) -> dict[str, Any]:
+        """A new user: the user and their one-time password."""
+        return self._call(
+            "POST", "/v1/admin/users", json={"username": username, "role": role, "team": team}, expect=201
+        )
+
+    def admin_set_role(self, username: str, role: str) -> dict[str, Any]:
+        return self._call("PUT", f"/v1/admin/users/{_part(username)}/role", json={"role": role})
+
+    def admin_set_team(self, username: str, team: str) -> dict[str, Any]:
+        return self._call("PUT", f"/v1/admin/users/{_part(username)}/team", json={"team": team})
+
+    def admin_teams(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/admin/teams")
+
+    def admin_team_add(self, name: str) -> dict[str, Any]:
+        return self._call("POST", "/v1/admin/teams", json={"name": name}, expect=201)
+
+    def admin_team_rename(self, old: str, new: str) -> dict[str, Any]:
+        return self._call("POST", f"/v1/admin/teams/{_part(old)}/rename", json={"name": new})
+
+    def change_password(self, username: str, password: str, new_password: str) -> dict[str, Any]:
+        """A new password for the one given (a one-time one included): the answer is a new session."""
+        return self._call(
+            "POST",
+            "/v1/auth/password",
+            json={"username": username, "password": password, "new_password": new_password},
+        )
 
     def admin_integration_add(self, name: str, scopes: list[str]) -> dict[str, Any]:
         return self._call("POST", "/v1/admin/integrations", json={"name": name, "scopes": scopes}, expect=201)
@@ -234,7 +271,7 @@ class ApiClient:
         return self._call("GET", "/v1/admin/integrations")
 
     def admin_integration_revoke(self, key_id: str) -> dict[str, Any]:
-        return self._call("DELETE", f"/v1/admin/integrations/{key_id}")
+        return self._call("DELETE", f"/v1/admin/integrations/{_part(key_id)}")
 
     def kpi(self, since: datetime, until: datetime, team: str | None = None) -> dict[str, Any]:
         params = {"since": since.isoformat(), "until": until.isoformat(), **({"team": team} if team else {})}

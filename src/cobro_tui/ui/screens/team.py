@@ -1,8 +1,9 @@
-"""A team's queues: per agent, accounts by bucket, accounts worked today, promises due today.
-Enter opens the agent's accounts, to move them to another agent; `c` writes the table as CSV."""
+"""A team's queues: per agent, their state (enabled, disabled, locked out) and when the server last
+saw them, accounts by bucket, accounts worked today, promises due today. Enter opens the agent's accounts, to move them to another agent; `c` writes the table as CSV."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from textual import on
@@ -10,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from cobro_tui.i18n import t
+from cobro_tui.i18n import instant, t
 from cobro_tui.services.approvals import SupervisorService, Table
 from cobro_tui.services.kpi_text import team_words
 from cobro_tui.ui.screens.server_screen import ServerScreen
@@ -49,6 +50,8 @@ class TeamScreen(ServerScreen):
         table = self.query_one(DataTable)
         table.clear(columns=True)
         table.add_column(t("team.col_agent"), key="agent")
+        table.add_column(t("team.col_state"), key="state")
+        table.add_column(t("team.col_seen"), key="seen")
         table.add_column(t("team.col_accounts"), key="accounts")
         for code in view["buckets"]:
             table.add_column(code, key=f"bucket-{code}")
@@ -57,6 +60,8 @@ class TeamScreen(ServerScreen):
         for agent in view["agents"]:
             table.add_row(
                 agent["agent"],
+                t(f"team.state_{agent.get('state', 'enabled')}"),
+                _seen(agent.get("seen_at")),
                 str(agent["accounts"]),
                 *(str(agent["by_bucket"][c]) for c in view["buckets"]),
                 str(agent["worked_today"]),
@@ -85,10 +90,12 @@ class TeamScreen(ServerScreen):
         buckets = self.view["buckets"]
         return {
             "team": (
-                ["agent", "accounts", *buckets, "worked_today", "promises_due_today"],
+                ["agent", "state", "seen_at", "accounts", *buckets, "worked_today", "promises_due_today"],
                 [
                     [
                         a["agent"],
+                        a.get("state", "enabled"),
+                        a.get("seen_at") or "",
                         a["accounts"],
                         *(a["by_bucket"][b] for b in buckets),
                         a["worked_today"],
@@ -98,3 +105,8 @@ class TeamScreen(ServerScreen):
                 ],
             )
         }
+
+
+def _seen(text: str | None) -> str:
+    """When the server last saw the agent, on its clock (UTC): the column says so."""
+    return instant(datetime.fromisoformat(text).astimezone(UTC)) if text else "—"
