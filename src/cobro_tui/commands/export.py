@@ -134,17 +134,20 @@ def pages(fetch: Callable[[str | None], dict[str, Any]], cursor: str | None) -> 
 
 
 def run(args: argparse.Namespace) -> int:
+    from cobro_tui.i18n import set_language
     from cobro_tui.settings import load_settings
     from cobro_tui.sync.client import SyncError
 
     if args.export_kind != "events":
         raise SystemExit(2)
+    settings = load_settings()
+    set_language(settings.lang)
     if args.since is None and args.cursor is None:
         raise UserFacingError(t("export.needs_start"))
     since = since_of(args.since) if args.since is not None else None  # checked even when --cursor wins
     if not 1 <= args.page_size <= 5000:
         raise UserFacingError(t("export.page_size", value=args.page_size))
-    api = feeds.integration_api(args, load_settings())
+    api = feeds.integration_api(args, settings)
     count, cursor = 0, args.cursor
     try:
         with _destination(args.output) as out:
