@@ -19,6 +19,7 @@ from cobro_tui.clock import FixedClock
 from cobro_tui.domain.ids import new_id
 from cobro_tui.domain.models import Channel
 from cobro_tui.domain.money import Money
+from cobro_tui.domain.records import instant_text
 from cobro_tui.policy import Policy
 from cobro_tui.server.feed import get_doc
 from cobro_tui.server.keeping import sweep
@@ -186,9 +187,7 @@ def test_every_kind_of_event_appears_after_its_action_in_commit_order(
         PCR["resolution"],
     )
     assert contact["contact_point_id"] == point_id and contact["contact_point_value"] == phone
-    assert contact["notes"] == stored_notes and contact["started_at"] == (NOW - timedelta(minutes=4)).isoformat(
-        timespec="microseconds"
-    )
+    assert contact["notes"] == stored_notes and contact["started_at"] == instant_text(NOW - timedelta(minutes=4))
     (note,) = of_kind(events, "note.added")
     assert note["id"] == note_id and note["text"] == stored_notes and note["author"] == "agente01"
 
@@ -225,7 +224,7 @@ def test_every_kind_of_event_appears_after_its_action_in_commit_order(
         restructure.id: ("denied", "supervisor01", "rejected"),
     }
     assert decided[above.id]["reason"] == "revisado con el cliente por teléfono"
-    assert decided[above.id]["decided_at"] == NOW.isoformat() and decided[above.id]["decided_by_role"] == "supervisor"
+    assert decided[above.id]["decided_at"] == instant_text(NOW) and decided[above.id]["decided_by_role"] == "supervisor"
 
     restrictions = {r["id"]: r for r in of_kind(events, "restriction.recorded")}
     assert restrictions[opt_out]["restriction_kind"] == "opt_out"
@@ -240,7 +239,7 @@ def test_every_kind_of_event_appears_after_its_action_in_commit_order(
         "from_agent": "agente01",
         "to_agent": "agente02",
         "by": "supervisor01",
-        "at": NOW.isoformat(),
+        "at": instant_text(NOW),
     }
     # Each event came after the one before it was committed: the payment's outcomes after the promise,
     # the approved plan after its request, the move last.

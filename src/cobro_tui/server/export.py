@@ -50,6 +50,11 @@ _INSERT = Hot(insert(export_events))
 _NO_PARAMS: dict[str, Any] = {}
 
 
+def _instant(text: str | None) -> str | None:
+    """An instant the server wrote as ISO text, in the export's one form: fixed-width UTC."""
+    return None if text is None else instant_text(datetime.fromisoformat(text))
+
+
 def export_event(tx: Tx, kind: str, payload: dict[str, Any], account_id: str | None = None) -> int:
     """Record one business event in the caller's transaction; its seq (from the change feed's counter,
     taken through the transaction's own numbering so that a push's batch stays one run of seqs)."""
@@ -61,7 +66,7 @@ def export_event(tx: Tx, kind: str, payload: dict[str, Any], account_id: str | N
             "seq": seq,
             "kind": kind,
             "account_id": account_id if account_id is not None else payload.get("account_id"),
-            "at": instant_text(datetime.fromisoformat(tx.now)),
+            "at": _instant(tx.now),
             "payload": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
         },
     )
@@ -257,7 +262,7 @@ def approval_requested(
             "amount_centavos": _money_of(args),
             "level": level,
             "why": why,
-            "requested_at": tx.now,
+            "requested_at": _instant(tx.now),
         },
     )
 
@@ -290,10 +295,10 @@ def approval_decided(
             "decision": "approved" if approve else "denied",
             "decided_by": decider,
             "decided_by_role": role,
-            "decided_at": tx.now,
+            "decided_at": _instant(tx.now),
             "reason": reason,
             "result": result,
-            "requested_at": row.requested_at,
+            "requested_at": _instant(row.requested_at),
         },
         account_id=row.account_id,
     )
@@ -340,7 +345,7 @@ def account_reassigned(tx: Tx, account: Doc, from_agent: str | None, to_agent: s
             "from_agent": from_agent,
             "to_agent": to_agent,
             "by": by,
-            "at": tx.now,
+            "at": _instant(tx.now),
         },
     )
 
