@@ -161,6 +161,9 @@ def test_every_kind_of_event_appears_after_its_action_in_commit_order(
         )
         assert answer.status_code == 200, answer.text
 
+    # The settlement paid in full through the payments feed: the plan is judged.
+    _pay(url, payments, late[0], mine.total.centavos)
+
     # A supervisor moves the contacted account to another agent.
     where = f"{url}/v1/accounts/{contacted}/assignment"
     etag = httpx.get(where, headers=supervisor).headers["ETag"]
@@ -215,6 +218,9 @@ def test_every_kind_of_event_appears_after_its_action_in_commit_order(
     assert plans[mine.id]["plan_kind"] == "settlement" and plans[mine.id]["approved_by"] is None
     assert plans[mine.id]["total_centavos"] == mine.total.centavos and plans[mine.id]["forgiven_centavos"] > 0
     assert plans[above.id]["approved_by"] == "supervisor01"
+    (judged,) = [p for p in of_kind(events, "plan.outcome") if p["id"] == mine.id]
+    assert judged["previous_status"] == "proposed" and judged["status"] == "completed"
+    assert [i["status"] for i in judged["installments"]] == ["kept"]
     requested = {a["subject_id"]: a for a in of_kind(events, "approval.requested")}
     assert set(requested) == {above.id, restructure.id}
     assert requested[restructure.id]["subject_kind"] == "restructure" and requested[restructure.id]["level"]
@@ -254,6 +260,7 @@ def test_every_kind_of_event_appears_after_its_action_in_commit_order(
         "promise.cancelled",
         "promise.outcome",
         "plan.created",
+        "plan.outcome",
         "approval.requested",
         "approval.decided",
         "restriction.recorded",
