@@ -417,12 +417,13 @@ def test_a_batch_refused_part_way_keeps_the_feed_numbered_without_gaps(server, m
     assert [r["status"] for r in answer.json()["details"]["results"]] == ["applied", "applied"]
 
     def feed() -> tuple[list[int], int]:
+        # The counter numbers the change feed's rows and the export's events (server/export.py) alike.
+        from cobro_tui.server.schema import export_events
+
         with engine.connect() as conn:
-            seqs = list(
-                conn.execute(
-                    select(change_log.c.seq).where(change_log.c.seq > before).order_by(change_log.c.seq)
-                ).scalars()
-            )
+            changes = conn.execute(select(change_log.c.seq).where(change_log.c.seq > before)).scalars()
+            events = conn.execute(select(export_events.c.seq).where(export_events.c.seq > before)).scalars()
+            seqs = sorted([*changes, *events])
             return seqs, conn.execute(select(counters.c.value).where(counters.c.name == "seq")).scalar_one()
 
     seqs, counter = feed()

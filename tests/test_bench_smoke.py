@@ -39,6 +39,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
             ["--accounts", "2000", "--agents", "5", "--held", "1000", "--batch", "500"],
             "assign 2,000, by count",
         ),
+        ("export_events.py", ["--events", "2000", "--accounts", "300"], "export events --format csv, throughput"),
     ],
 )
 def test_benchmark_runs_small(tmp_path: Path, script: str, args: list[str], expected: str) -> None:

@@ -18,6 +18,7 @@ from cobro_tui.server import (
     routes_approvals,
     routes_auth,
     routes_evidence,
+    routes_export,
     routes_feeds,
     routes_kpi,
     routes_people,
@@ -44,6 +45,7 @@ ROUTERS = (
     routes_supervision.router,
     routes_kpi.router,
     routes_pull.router,
+    routes_export.router,
 )
 
 

@@ -22,6 +22,7 @@ from cobro_tui.api.models import Reason, Verdict, Warning
 from cobro_tui.domain.offers import AUTHORITY
 from cobro_tui.domain.text import cleaned
 from cobro_tui.i18n import t
+from cobro_tui.server import export
 from cobro_tui.server.feed import Tx, get_doc
 from cobro_tui.server.mutations import Context, Limits, Outcome, Refused, rejected, run, stored_args
 from cobro_tui.server.schema import approvals, mutation_log
@@ -121,8 +122,8 @@ def decide(
     logged = conn.execute(select(mutation_log.c.client_seq).where(mutation_log.c.mutation_id == mutation_id)).first()
     if logged is None:
         raise ApprovalRefused(404, "UNKNOWN_MUTATION", "the held command is not in the mutation log")
+    tx = Tx(conn, now)
     if approve:
-        tx = Tx(conn, now)
         ctx = Context(tx, row.agent, now, _acted_at(row, now), approved_by=decider, limits=limits)
         verdict = _verdict(mutation_id, logged.client_seq, _judged(ctx, row.name, row.args), tx)
     else:
@@ -133,6 +134,7 @@ def decide(
             reason=Reason(code="DENIED", message=f"{decider}: {reason.strip()}", retryable=False),
         )
     _store(conn, verdict)
+    export.approval_decided(tx, row, approve, decider, role, reason.strip(), verdict.status)
     conn.execute(
         update(approvals)
         .where(approvals.c.mutation_id == mutation_id)
@@ -282,6 +284,16 @@ def release(conn: Connection, agent: str, account_id: str, now: datetime, limits
                     why=outcome.approval["why"],
                     requested_at=now.isoformat(),
                 )
+            )
+            export.approval_requested(
+                tx,
+                row.mutation_id,
+                row.name,
+                agent,
+                account_id,
+                json.loads(row.args),
+                outcome.approval["level"],
+                outcome.approval["why"],
             )
             break
         conn.execute(

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, update
 
+from cobro_tui.server import export
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import (
     CUSTOMER_KINDS,
@@ -32,14 +33,29 @@ class VersionMismatch(Exception):
         self.current = current
 
 
-def reassign(engine: Engine, account_id: str, to_agent: str, now: datetime, expected_version: int | None = None) -> int:
+def reassign(
+    engine: Engine,
+    account_id: str,
+    to_agent: str,
+    now: datetime,
+    expected_version: int | None = None,
+    by: str | None = None,
+) -> int:
     """Give the account (and everything it owns) to `to_agent`; returns the seq of the revoke.
-    With `expected_version`, only if the account is still at that version (VersionMismatch otherwise)."""
+    With `expected_version`, only if the account is still at that version (VersionMismatch otherwise).
+    `by` is who decided it (a supervisor, a manager; None: the server's own rules), for the export."""
     with write_tx(engine) as conn:
-        return move(conn, account_id, to_agent, now, expected_version)
+        return move(conn, account_id, to_agent, now, expected_version, by)
 
 
-def move(conn: Connection, account_id: str, to_agent: str, now: datetime, expected_version: int | None = None) -> int:
+def move(
+    conn: Connection,
+    account_id: str,
+    to_agent: str,
+    now: datetime,
+    expected_version: int | None = None,
+    by: str | None = None,
+) -> int:
     """The reassignment of one account, in the caller's transaction (see reassign)."""
     account = get_doc(conn, "account", account_id)
     if account is None:
@@ -64,6 +80,7 @@ def move(conn: Connection, account_id: str, to_agent: str, now: datetime, expect
     data = {k: v for k, v in account.data.items() if k not in ("_former_agents", "_reassigned_seq")}
     data["assigned_agent"] = to_agent
     tx.put(Doc("account", account_id, 0, data, account_id, account.customer_id, to_agent))
+    export.account_reassigned(tx, account, old, to_agent, by)
     for doc in docs_of_account(conn, account_id):
         if doc.kind != "account":
             tx.emit(to_agent, doc.kind, doc.id, "upsert", doc.version, doc.public())

@@ -17,6 +17,7 @@ from cobro_tui.domain.models import (
     PromiseStatus,
 )
 from cobro_tui.domain.records import from_record, to_record
+from cobro_tui.server import export
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import Doc, Tx, docs_of_account, get_doc
 from cobro_tui.server.mutations import debtor_today
@@ -41,18 +42,18 @@ def judge_account(tx: Tx, account_id: str, now: datetime) -> list[Promise]:
     for before, after in zip(promises, judged_promises):
         if after != before:
             doc = docs[after.id]
-            tx.put(
-                Doc("promise", doc.id, 0, to_record(after), doc.account_id, doc.customer_id, doc.agent),
-                current=doc.version,
-            )
+            record = to_record(after)
+            tx.put(Doc("promise", doc.id, 0, record, doc.account_id, doc.customer_id, doc.agent), current=doc.version)
+            export.promise_outcome(tx, doc.data, record)
             changed.append(after)
     for before_plan, after_plan in zip(plans, judged_plans):
         if after_plan != before_plan:
             doc = plan_docs[after_plan.id]
+            record = to_record(after_plan)
             tx.put(
-                Doc("payment_plan", doc.id, 0, to_record(after_plan), doc.account_id, doc.customer_id, doc.agent),
-                current=doc.version,
+                Doc("payment_plan", doc.id, 0, record, doc.account_id, doc.customer_id, doc.agent), current=doc.version
             )
+            export.plan_outcome(tx, doc.data, record)
     return changed
 
 

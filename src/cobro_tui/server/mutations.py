@@ -51,6 +51,7 @@ from cobro_tui.i18n import day, money, t
 from cobro_tui.policy import Policy, load_policy
 from cobro_tui.rules.engine import Party, Question, decide
 from cobro_tui.rules.facts import CodeCounts, past_of, point_of, suppressions_of
+from cobro_tui.server import export
 from cobro_tui.server.feed import Doc, Tx, docs_of_account, docs_of_customer, get_doc
 from cobro_tui.server.holdings import customer_held_at, ever_held, held_at
 
@@ -248,9 +249,17 @@ def contact_log(ctx: Context, args: ContactLog) -> Outcome:
     attempt = _decode("contact_attempt", args.record(agent=ctx.agent))
     if attempt.direction is Direction.OUTBOUND:
         _judge_contact(ctx, attempt, point, outcome)
+    record = to_record(attempt)
     ctx.tx.put(
-        Doc("contact_attempt", attempt.id, 0, to_record(attempt), account.id, account.customer_id, account.agent),
-        current=None,
+        Doc("contact_attempt", attempt.id, 0, record, account.id, account.customer_id, account.agent), current=None
+    )
+    export.contact_logged(
+        ctx.tx,
+        record,
+        account,
+        point,
+        policy.result_codes.get(attempt.result_code).right_party_contact,
+        outcome.compliance["kind"] if outcome.compliance else None,
     )
     last = account.data.get("last_contact_at")
     if last is None or datetime.fromisoformat(last) < attempt.started_at:
@@ -346,6 +355,7 @@ def note_add(ctx: Context, args: NoteAdd) -> Outcome:
             "text": args.text,
         }
         ctx.tx.put(Doc("note", args.id, 0, data, account.id, account.customer_id, account.agent), current=None)
+        export.note_added(ctx.tx, data, account)
     return outcome
 
 
@@ -358,10 +368,9 @@ def restriction_request(ctx: Context, args: RestrictionRequest) -> Outcome:
     point = _customer_point(ctx, args.customer_id, args.contact_point_id)
     if not recorded(ctx, "restriction", args.id, None, customer_id=args.customer_id):
         restriction = _decode("restriction", args.record(source="agent"))
-        ctx.tx.put(
-            Doc("restriction", restriction.id, 0, to_record(restriction), None, restriction.customer_id, None),
-            current=None,
-        )
+        record = to_record(restriction)
+        ctx.tx.put(Doc("restriction", restriction.id, 0, record, None, restriction.customer_id, None), current=None)
+        export.restriction_recorded(ctx.tx, record, ctx.agent, point)
         if point is not None and args.kind == RestrictionKind.OPT_OUT.value and not point.data.get("opted_out"):
             ctx.tx.put(
                 Doc("contact_point", point.id, 0, {**point.data, "opted_out": True}, None, point.customer_id, None),
@@ -497,9 +506,9 @@ def promise_create(ctx: Context, args: PromiseCreate) -> Outcome:
         return _refused(verdict.problems[0])
     if verdict.approval and ctx.approved_by is None:
         return held(verdict)
-    ctx.tx.put(
-        Doc("promise", promise.id, 0, to_record(promise), account.id, account.customer_id, account.agent), current=None
-    )
+    record = to_record(promise)
+    ctx.tx.put(Doc("promise", promise.id, 0, record, account.id, account.customer_id, account.agent), current=None)
+    export.promise_created(ctx.tx, record, account, ctx.approved_by)
     return Outcome()
 
 
@@ -515,18 +524,9 @@ def promise_cancel(ctx: Context, args: PromiseCancel) -> Outcome:
         return Outcome()
     if doc.data["status"] not in ("open", "partial"):
         return rejected("PROMISE_NOT_ACTIVE", f"La promesa ya está {doc.data['status']}; no se puede cancelar.")
-    ctx.tx.put(
-        Doc(
-            "promise",
-            doc.id,
-            0,
-            {**doc.data, "status": PromiseStatus.CANCELLED.value},
-            doc.account_id,
-            doc.customer_id,
-            doc.agent,
-        ),
-        current=doc.version,
-    )
+    cancelled = {**doc.data, "status": PromiseStatus.CANCELLED.value}
+    ctx.tx.put(Doc("promise", doc.id, 0, cancelled, doc.account_id, doc.customer_id, doc.agent), current=doc.version)
+    export.promise_cancelled(ctx.tx, cancelled, ctx.agent)
     return Outcome()
 
 
@@ -588,9 +588,9 @@ def plan_propose(ctx: Context, args: PlanPropose) -> Outcome:
         return held(verdict)
     if plan.kind is PlanKind.SETTLEMENT:  # what it forgives, from the balance as it is now
         plan = replace(plan, forgiven=Money(acc.balance.centavos - plan.total.centavos, acc.currency))
-    ctx.tx.put(
-        Doc("payment_plan", plan.id, 0, to_record(plan), account.id, account.customer_id, account.agent), current=None
-    )
+    record = to_record(plan)
+    ctx.tx.put(Doc("payment_plan", plan.id, 0, record, account.id, account.customer_id, account.agent), current=None)
+    export.plan_created(ctx.tx, record, account, ctx.approved_by)
     return Outcome()
 
 

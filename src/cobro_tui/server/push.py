@@ -24,6 +24,7 @@ from cobro_tui.domain.audit import canonical_json
 from cobro_tui.domain.decisions import digest
 from cobro_tui.domain.text import cleaned
 from cobro_tui.server import approvals as approval_queue
+from cobro_tui.server import export
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.feed import Seqs, Tx
 from cobro_tui.server.hot import Hot, savepoint
@@ -219,6 +220,16 @@ def _apply_one(
                 requested_at=now.isoformat(),
                 occurred_at=m.occurred_at_client.isoformat(),
             )
+        )
+        export.approval_requested(
+            tx,
+            m.mutation_id,
+            m.name,
+            agent,
+            str(account_id),
+            m.args,
+            outcome.approval["level"],
+            outcome.approval["why"],
         )
     for warning in outcome.warnings:
         if warning["code"].startswith("COMPLIANCE_"):

@@ -135,7 +135,7 @@ def reassignment(
     _receiver(gate, user, body.agent)
     gate.ensure_member(user, _assignment(gate, account_id).agent)
     try:
-        reassign(gate.engine, account_id, body.agent, gate.clock.now(), int(if_match.strip('"')))
+        reassign(gate.engine, account_id, body.agent, gate.clock.now(), int(if_match.strip('"')), user.username)
     except UnknownAccount:
         raise ApiProblem(404, "UNKNOWN_ACCOUNT", f"no account {account_id}") from None
     except VersionMismatch as stale:
@@ -168,7 +168,7 @@ def reassign_many(
             elif doc.version != item.version:
                 found["stale"].append({"account_id": item.account_id, "current_version": doc.version})
             else:
-                move(conn, item.account_id, body.agent, now, item.version)
+                move(conn, item.account_id, body.agent, now, item.version, user.username)
                 found["moved"].append(item.account_id)
     return BulkReassignmentResult.model_validate(found)
 

@@ -353,3 +353,18 @@ teams = Table(
     Column("created_at", String(40), nullable=True),
     Column("created_by", String(64), nullable=True),
 )
+
+# --- export (issue #16): the change export for the core and the CRM --------------------------------
+# One row per business event (a contact, a promise and its outcome, a plan and its approval, an
+# opt-out, a reassignment), written in the transaction of the change it describes. `seq` is taken
+# from the change feed's counter (feed.Seqs / Tx), so seq order is commit order (server/export.py).
+export_events = Table(
+    "export_events",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("kind", String(32), nullable=False),
+    Column("account_id", String(64), nullable=True),
+    Column("at", String(40), nullable=False),  # the server's instant of the change, fixed-width UTC text
+    Column("payload", Text, nullable=False),  # JSON, layout version 1 (docs/export.md)
+    Index("ix_export_events_at", "at"),
+)

@@ -273,6 +273,17 @@ class ApiClient:
     def admin_integration_revoke(self, key_id: str) -> dict[str, Any]:
         return self._call("DELETE", f"/v1/admin/integrations/{_part(key_id)}")
 
+    def export_events(
+        self, cursor: str | None = None, since: datetime | None = None, limit: int = 1000
+    ) -> dict[str, Any]:
+        """One page of the change export (an integration credential with the export scope)."""
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        elif since is not None:
+            params["since"] = since.isoformat()
+        return self._call("GET", "/v1/export/events", params=params)
+
     def kpi(self, since: datetime, until: datetime, team: str | None = None) -> dict[str, Any]:
         params = {"since": since.isoformat(), "until": until.isoformat(), **({"team": team} if team else {})}
         return self._call("GET", "/v1/kpi", params=params)
