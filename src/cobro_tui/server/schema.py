@@ -335,3 +335,13 @@ audit_heads = Table(
     Column("alarm_at", String(40), nullable=True),
     Column("alarm_detail", Text, nullable=True),
 )
+
+# --- payments (issue #16): the account an institution's account number names, for the accounts
+# whose id is not portfolio_ids.account_id(number) (the demo's, made before the import existed).
+# Keyed by that uuid5 of the number, never the number itself: a card's full number is not kept here.
+account_keys = Table(
+    "account_keys",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+)
