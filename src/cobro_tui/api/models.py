@@ -17,6 +17,7 @@ from pydantic import (
 
 from cobro_tui.api.text import MAX_DEPTH, depth, lone_surrogate, without_controls
 from cobro_tui.domain.models import PAYMENT_CHANNELS
+from cobro_tui.domain.phones import PhoneError, normalize_phone
 
 PROTOCOL = "1"
 CLIENT_SCHEMA = 1
@@ -349,6 +350,17 @@ class ApprovalDecision(Body):
     decision: Literal["approve", "deny"]
     reason: Text1000
 
+
+def _e164(value: str) -> str:
+    try:
+        return normalize_phone(value)
+    except PhoneError as exc:
+        raise ValueError(f"{exc} (write it as +52 55 1234 5678 or 55 1234 5678)") from None
+
+
+Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_e164)]
+"""A phone number in any format a person writes it, kept in E.164 (+525512345678); Mexico when no
+country is given. Not a phone in use (too short, too long, not in the numbering plan): refused."""
 
 AccountNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,47}$")]
 """An account as the institution numbers it: 1 to 48 letters, digits, spaces, '.', '_', '/' or '-'."""
