@@ -131,7 +131,9 @@ def test_identifiers_are_well_formed(book: list) -> None:
             if point.kind in (ContactKind.MOBILE, ContactKind.HOME, ContactKind.WORK, ContactKind.WHATSAPP):
                 number = phonenumbers.parse(point.value, "MX")
                 assert phonenumbers.is_possible_number(number), point.value
-                assert point.value.startswith(bundle.place.lada)
+                # Stored in E.164, as every phone is: +52 and the place's area code.
+                assert point.value == phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                assert point.value.startswith("+52" + bundle.place.lada)
             assert point.municipality_code == bundle.place.inegi_code
         for item in bundle.accounts:
             if item.account.product is Product.CREDIT_CARD:

@@ -12,6 +12,7 @@ from conftest import NOW
 from textual.widgets import Input, OptionList, Select, Static
 from ui_support import demo_app, shown, text_of, top, wait_for
 
+from cobro_tui.domain.phones import national
 from cobro_tui.errors import UserFacingError
 from cobro_tui.policy import Policy
 from cobro_tui.ui.screens.account import AccountScreen
@@ -68,7 +69,7 @@ async def test_enter_opens_the_account_masked_and_showing_data_is_audited(tmp_pa
         assert view.file.account.number not in heading and view.file.account.number[-4:] in heading
         points = text_of(screen.query_one("#panel-contact-points"))
         phones = [p.value for p in view.file.contact_points if p.kind.value in ("mobile", "home", "work")]
-        assert phones and not any(phone in points for phone in phones)
+        assert phones and not any(phone in points or national(phone) in points for phone in phones)
         assert all(phone[-4:] in points for phone in phones)
         balances = text_of(screen.query_one("#panel-balances"))
         assert "Saldo total" in balances and "$" in balances
@@ -87,7 +88,7 @@ async def test_enter_opens_the_account_masked_and_showing_data_is_audited(tmp_pa
         await pilot.press("down", "enter")  # the second reason
         await wait_for(pilot, lambda: app.screen is screen and screen.revealed)
         points = text_of(screen.query_one("#panel-contact-points"))
-        assert all(phone in points for phone in phones)
+        assert all(national(phone) in points for phone in phones)  # stored in E.164, shown as dialled at home
         assert "bitácora" in str(screen.query_one("#account-privacy", Static).render())
         with _db(app).connect() as conn:
             after = conn.exec_driver_sql(

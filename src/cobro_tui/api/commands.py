@@ -21,6 +21,7 @@ from cobro_tui.api.models import (
     Id,
     Instant,
     MutationIn,
+    Phone,
     Text500,
     Text1000,
     Text2000,
@@ -140,8 +141,17 @@ class RestrictionRequest(Args):
     kind: Literal["opt_out", "cease"]
     created_at: Instant
     contact_point_id: Id | None = None
+    # The debtor names the number ("no me llamen al 55 1234 5678"): the server finds the customer's
+    # point by its E.164; instead of contact_point_id, never with it.
+    phone: Phone | None = None
     channel: ChannelName | None = None
     note: Text1000 = ""
+
+    @model_validator(mode="after")
+    def _one_point(self) -> RestrictionRequest:
+        if self.phone is not None and self.contact_point_id is not None:
+            raise ValueError("name the contact point by contact_point_id or by phone, not both")
+        return self
 
 
 class PromiseCreate(Args):

@@ -16,6 +16,8 @@ from pydantic import (
 )
 
 from cobro_tui.api.text import MAX_DEPTH, depth, lone_surrogate, without_controls
+from cobro_tui.domain.models import PAYMENT_CHANNELS
+from cobro_tui.domain.phones import PhoneError, normalize_phone
 
 PROTOCOL = "1"
 CLIENT_SCHEMA = 1
@@ -407,16 +409,47 @@ class ApprovalDecision(Body):
     reason: Text1000
 
 
+def _e164(value: str) -> str:
+    try:
+        return normalize_phone(value)
+    except PhoneError as exc:
+        raise ValueError(f"{exc} (write it as +52 55 1234 5678 or 55 1234 5678)") from None
+
+
+Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_e164)]
+"""A phone number in any format a person writes it, kept in E.164 (+525512345678); Mexico when no
+country is given. Not a phone in use (too short, too long, not in the numbering plan): refused."""
+
+AccountNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,47}$")]
+"""An account as the institution numbers it: 1 to 48 letters, digits, spaces, '.', '_', '/' or '-'."""
+
+
+def _payment_channel(value: str) -> str:
+    if value not in PAYMENT_CHANNELS:
+        raise ValueError(f"the channel must be one of {', '.join(PAYMENT_CHANNELS)}")
+    return value
+
+
 class PaymentIn(Body):
-    """A payment from the institution's feed (an integration credential with the `payments` scope)."""
+    """A payment from the institution's feed (an integration credential with the `payments` scope).
+
+    The account is named by its id or by the number the institution gives it (`account_number`,
+    resolved by the server: the id the portfolio import gave that number); exactly one of them."""
 
     id: Id
-    account_id: Id
+    account_id: Id | None = None
+    account_number: AccountNumber | None = None
     amount_centavos: int = Field(gt=0, le=MAX_CENTAVOS)
     currency: str = Field("MXN", pattern=r"^[A-Z]{3}$")
     paid_on: Day
-    channel: Code
+    channel: Annotated[Code, AfterValidator(_payment_channel)]
     reference: Text64
+
+    @model_validator(mode="after")
+    def _one_account(self) -> PaymentIn:
+        if (self.account_id is None) == (self.account_number is None):
+            raise ValueError("name the account by account_id or by account_number (exactly one of them)")
+        return self
 
 
 class PromiseJudged(Wire):

@@ -196,8 +196,9 @@ class _Generator:
         return f"{first} {self.pick(self.last_names)} {self.pick(self.last_names)}"
 
     def phone(self, place: Place) -> str:
+        """A Mexican number of the place's area code, in E.164 as every phone is stored (+52 and ten digits)."""
         digits = 10 - len(place.lada)
-        return place.lada + str(self.between(10 ** (digits - 1) * 2, 10**digits - 1))
+        return "+52" + place.lada + str(self.between(10 ** (digits - 1) * 2, 10**digits - 1))
 
     def customer(self) -> CustomerBundle:
         rng = self.rng

@@ -3,6 +3,8 @@ is an explicit action that is audited (see services.accounts)."""
 
 from __future__ import annotations
 
+from cobro_tui.domain.phones import search_digits
+
 HIDDEN = "•"
 
 
@@ -12,8 +14,8 @@ def last_digits(value: str, keep: int = 4) -> str:
 
 
 def phone(value: str) -> str:
-    """A phone number: its last four digits."""
-    digits = "".join(ch for ch in value if ch.isdigit())
+    """A phone number: the last four digits of its national number (E.164 or as written, one width)."""
+    digits = search_digits(value)
     return f"{HIDDEN * max(0, len(digits) - 4)}{digits[-4:]}" if len(digits) > 4 else HIDDEN * len(digits)
 
 

@@ -33,6 +33,7 @@ from cobro_tui.api.commands import (
     PromiseCreate,
     RestrictionRequest,
 )
+from cobro_tui.domain import masking
 from cobro_tui.domain.models import (
     PAYMENT_CHANNELS,
     ContactAttempt,
@@ -45,6 +46,7 @@ from cobro_tui.domain.models import (
 from cobro_tui.domain.money import Money
 from cobro_tui.domain.offers import Verdict as OfferVerdict
 from cobro_tui.domain.offers import broken_recently, check_agreement, check_promise
+from cobro_tui.domain.phones import PhoneError, normalize_phone
 from cobro_tui.domain.promises import Problem
 from cobro_tui.domain.records import from_record, instant_text, to_record
 from cobro_tui.i18n import day, money, t
@@ -141,7 +143,8 @@ def parse_args(name: str, raw: dict[str, Any]) -> Args:
             ) from None
         first = errors[0]
         where = ".".join(str(p) for p in first["loc"]) or "args"
-        raise Refused("INVALID_ARGUMENTS", f"{name}: {where}: {first['msg']}") from None
+        code = "INVALID_PHONE" if first["loc"][-1:] == ("phone",) else "INVALID_ARGUMENTS"
+        raise Refused(code, f"{name}: {where}: {first['msg']}") from None
 
 
 def stored_args(name: str, text: str) -> Args:
@@ -203,6 +206,26 @@ def _customer_point(ctx: Context, customer_id: str, point_id: str | None) -> Doc
     if point is None or point.customer_id != customer_id:
         raise Refused("FOREIGN_RECORD", t("command.foreign_point"), security=True)
     return point
+
+
+PHONE_KINDS = frozenset(("mobile", "home", "work", "whatsapp"))
+
+
+def _customer_phone(ctx: Context, customer_id: str, e164: str) -> Doc:
+    """The customer's phone with this number (stored in E.164, or as an older import wrote it)."""
+    for point in docs_of_customer(ctx.conn, customer_id, "contact_point"):
+        if point.data.get("kind") in PHONE_KINDS and _same_phone(str(point.data.get("value", "")), e164):
+            return point
+    raise Refused("UNKNOWN_PHONE", t("command.unknown_phone", phone=masking.phone(e164)))
+
+
+def _same_phone(stored: str, e164: str) -> bool:
+    if stored == e164:
+        return True
+    try:
+        return normalize_phone(stored) == e164
+    except PhoneError:
+        return False
 
 
 def recorded(
@@ -365,9 +388,12 @@ def restriction_request(ctx: Context, args: RestrictionRequest) -> Outcome:
     check_instant(ctx, "created_at", args.created_at)
     if not customer_held_at(ctx.conn, args.customer_id, ctx.agent, args.created_at, ctx.limits.skew_s):
         raise Refused("NOT_YOUR_ACCOUNT", t("command.not_your_customer"), security=True)
+    if args.phone is not None:
+        found = _customer_phone(ctx, args.customer_id, args.phone)
+        args = args.model_copy(update={"contact_point_id": found.id, "phone": None})
     point = _customer_point(ctx, args.customer_id, args.contact_point_id)
     if not recorded(ctx, "restriction", args.id, None, customer_id=args.customer_id):
-        restriction = _decode("restriction", args.record(source="agent"))
+        restriction = _decode("restriction", {k: v for k, v in args.record(source="agent").items() if k != "phone"})
         record = to_record(restriction)
         ctx.tx.put(Doc("restriction", restriction.id, 0, record, None, restriction.customer_id, None), current=None)
         export.restriction_recorded(ctx.tx, record, ctx.agent, point)

@@ -368,3 +368,13 @@ export_events = Table(
     Column("payload", Text, nullable=False),  # JSON, layout version 1 (docs/export.md)
     Index("ix_export_events_at", "at"),
 )
+
+# --- payments (issue #16): the account an institution's account number names, for the accounts
+# whose id is not portfolio_ids.account_id(number) (the demo's, made before the import existed).
+# Keyed by that uuid5 of the number, never the number itself: a card's full number is not kept here.
+account_keys = Table(
+    "account_keys",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+)

@@ -23,6 +23,7 @@ from cobro_tui.domain.buckets import BucketSet
 from cobro_tui.domain.cards import truncate_pan
 from cobro_tui.domain.models import Account, Product
 from cobro_tui.domain.records import KIND_OF, to_record
+from cobro_tui.server.account_keys import remember
 from cobro_tui.server.auth import add_user, hash_password
 from cobro_tui.server.db import server_engine, write_tx
 from cobro_tui.server.facts import PROJECTED, project_many
@@ -110,6 +111,7 @@ def _store_chunk(engine: Engine, spec: PortfolioSpec, chunk: int) -> int:
         positional = _INSERT if conn.dialect.paramstyle == "qmark" else _INSERT.replace("?", "%s")
         conn.exec_driver_sql(positional, docs)
         project_many(conn, projected)
+        remember(conn, ((a.account.number, a.account.id) for bundle in bundles for a in bundle.accounts))
         held = first_holdings((d[1], d[4], json.loads(d[6])["opened_on"]) for d in docs if d[0] == "account")
         if held:
             conn.execute(insert(assignment_history), held)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import Engine, Row
 
 from cobro_tui.domain.models import Product
 from cobro_tui.domain.money import Money
+from cobro_tui.domain.phones import PhoneError, normalize_phone, search_digits
 from cobro_tui.domain.queue import (
     PromiseFilter,
     QueueEntry,
@@ -141,7 +143,8 @@ def queue_count(engine: Engine, agent: str, chosen: QueueFilter | None, today: d
 
 def search_accounts(engine: Engine, agent: str, text: str, limit: int = 20) -> list[SearchHit]:
     """The agent's accounts whose customer name holds `text`, whose number ends in it, or whose
-    customer has a contact point holding its digits (at least 4 of them for numbers)."""
+    customer has a phone that is it (in any format: 55 1234 5678, +52 55 1234 5678, 5512345678) or
+    holds its digits (at least 4 of them for numbers)."""
     text = text.strip()
     digits = "".join(ch for ch in text if ch.isdigit())
     hits: dict[str, SearchHit] = {}
@@ -149,21 +152,41 @@ def search_accounts(engine: Engine, agent: str, text: str, limit: int = 20) -> l
     order = " ORDER BY a.priority DESC, a.id DESC LIMIT ?"
     with engine.connect() as conn:
         queries: list[tuple[str, str, tuple[object, ...]]] = []
-        if len(digits) >= 4 and len(digits) == len(text.replace(" ", "")):
-            queries.append(("account", base + "AND a.number LIKE ?", (agent, f"%{digits}")))
-            queries.append(
-                (
-                    "phone",
-                    base + "AND a.customer_id IN (SELECT customer_id FROM contact_point WHERE value LIKE ?)",
-                    (agent, f"%{digits}%"),
-                )
-            )
+        if len(digits) >= 4 and _NUMBER_TEXT.match(text):
+            if not text.startswith("+"):
+                queries.append(("account", base + "AND a.number LIKE ?", (agent, f"%{digits}")))
+            queries.append(("phone", base + _PHONE_OF_CUSTOMER + _phone_match(text), (agent, *_phone_values(text))))
         elif len(text) >= 2:
             queries.append(("name", base + "AND c.full_name LIKE ?", (agent, f"%{text}%")))
         for matched, sql, params in queries:
             for account_id, name, number in conn.exec_driver_sql(sql + order, (*params, limit)):
                 hits.setdefault(account_id, SearchHit(account_id, name, number[-4:], matched))
     return list(hits.values())[:limit]
+
+
+# What a person types for a number: digits, spaces, a leading +, brackets, dashes or dots.
+_NUMBER_TEXT = re.compile(r"^\+?[0-9 ().-]+$")
+_PHONE_OF_CUSTOMER = (
+    "AND a.customer_id IN (SELECT customer_id FROM contact_point WHERE kind IN ('mobile', 'home', 'work', 'whatsapp') "
+)
+
+
+def _phone_match(text: str) -> str:
+    # A whole number: the stored value is its E.164 (or, as caches filled before phones were
+    # normalized keep it, its national number), found by the value index; a part: its digits anywhere.
+    return "AND value IN (?, ?))" if _whole_phone(text) else "AND value LIKE ?)"
+
+
+def _phone_values(text: str) -> tuple[str, ...]:
+    e164 = _whole_phone(text)
+    return (e164, search_digits(e164)) if e164 else (f"%{search_digits(text)}%",)
+
+
+def _whole_phone(text: str) -> str | None:
+    try:
+        return normalize_phone(text)
+    except PhoneError:
+        return None
 
 
 def next_unworked(

@@ -223,6 +223,11 @@ class ApiClient:
         """The chain the server keeps for this device, and its verification."""
         return self._call("GET", f"/v1/audit/devices/{device_id}")
 
+    def payment(self, body: dict[str, Any]) -> dict[str, Any]:
+        """One payment from the institution's feed (POST /v1/payments): whether it was new, and the
+        promises it changed."""
+        return self._call("POST", "/v1/payments", json=body)
+
     def logout(self) -> None:
         """End this session on the server (204; a token already invalid answers 401)."""
         self._call("POST", "/v1/auth/logout", raw=True)

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 
 from cobro_tui.domain import masking
-from cobro_tui.domain.models import ContactPoint
+from cobro_tui.domain.models import ContactKind, ContactPoint
+from cobro_tui.domain.phones import national
 from cobro_tui.domain.priority import Reason
 from cobro_tui.domain.text import shown_line
 from cobro_tui.i18n import day, instant, language, money, number, t
@@ -135,7 +136,11 @@ def payments(view: AccountView) -> Rows:
 
 
 def point_value(point: ContactPoint, revealed: bool) -> str:
-    return point.value if revealed else masked(point)
+    """The value as the agent reads it: masked, or in full (a phone in its national format, 55 1234 5678;
+    it is stored and dialled in E.164)."""
+    if not revealed:
+        return masked(point)
+    return point.value if point.kind in (ContactKind.EMAIL, ContactKind.ADDRESS) else national(point.value)
 
 
 def contact_points(view: AccountView, revealed: bool) -> Rows:
@@ -199,7 +204,7 @@ def rule_badge(found: PointDecision, zone: ZoneInfo) -> str:
 def references(view: AccountView, revealed: bool) -> Rows:
     rows = []
     for reference in view.file.references:
-        phone = reference.phone if revealed else masking.phone(reference.phone)
+        phone = national(reference.phone) if revealed else masking.phone(reference.phone)
         found = view.rules.get(f"ref:{reference.id}")
         badge = f" · {rule_badge(found, view.debtor_zone)}" if found else ""
         rows.append(
