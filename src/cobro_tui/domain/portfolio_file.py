@@ -82,7 +82,8 @@ _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _STATE = re.compile(r"[0-9]{2}")
 _MUNICIPALITY = re.compile(r"[0-9]{3}|[0-9]{5}")
 _POSTAL = re.compile(r"[0-9]{5}")
-_SURROGATES = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, as surrogateescape reads them
+# Bytes that were not UTF-8, as surrogateescape reads them, and lone surrogates from JSON escapes.
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _TRUE = frozenset({"1", "true", "si", "sí", "yes", "y", "s"})
 _FALSE = frozenset({"0", "false", "no", "n", ""})
 
@@ -389,6 +390,11 @@ def check_row(kind: str, data: Mapping[str, Any], today: date) -> Checked:
     """One row of `kind` checked as layout version 1 says, `today` being the import's day (no date
     after it). Every column is checked, so a refused row lists all its problems at once."""
     row = _Row(data)
+    allowed = COLUMNS[kind]
+    for name in data:
+        if name not in allowed:
+            shown = CONTROLS.sub("", str(name))[:40]
+            row.fail(shown, "not_a_column", columns=", ".join(allowed))
     if kind == "customers":
         return _customer(row, today)
     if kind == "accounts":

@@ -20,6 +20,7 @@ from cobro_tui.server import (
     routes_evidence,
     routes_feeds,
     routes_kpi,
+    routes_portfolio,
     routes_pull,
     routes_push,
     routes_supervision,
@@ -42,6 +43,7 @@ ROUTERS = (
     routes_supervision.router,
     routes_kpi.router,
     routes_pull.router,
+    routes_portfolio.router,
 )
 
 
