@@ -11,7 +11,7 @@ import importlib
 from types import ModuleType
 
 NAME = "import"
-KINDS: tuple[str, ...] = ()
+KINDS: tuple[str, ...] = ("import_portfolio",)
 
 
 def _modules() -> list[ModuleType]:
