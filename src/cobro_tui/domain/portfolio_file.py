@@ -238,9 +238,10 @@ class _Row:
             if required:
                 self.fail(column, "required")
             return None
-        if isinstance(value, bool):
-            value = "1" if value else "0"
-        elif isinstance(value, int):
+        if isinstance(value, bool):  # true/false is a flag's alone (flag() takes it before this)
+            self.fail(column, "type", got="bool")
+            return None
+        if isinstance(value, int):
             value = str(value)
         elif not isinstance(value, str):
             self.fail(column, "type", got=type(value).__name__)
@@ -342,6 +343,8 @@ class _Row:
         return text
 
     def flag(self, column: str) -> bool:
+        if isinstance(self.data.get(column), bool):
+            return bool(self.data[column])
         text = self.cell(column)
         if text is None:
             return False
