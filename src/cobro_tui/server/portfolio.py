@@ -181,6 +181,8 @@ class _Import:
         self.at = instant_text(now)
         self.salt = salt_of(buckets)
         self.pending: dict[tuple[str, str], tuple[Doc, bool]] = {}  # (kind, id) -> (doc, stored before)
+        self.texts: dict[tuple[str, str], str] = {}  # (kind, id) -> the pending document as JSON
+        self._customer_ids: dict[str, str] = {}
         self.changes: list[tuple[str, str, str, str, int, str | None]] = []
         self.row_marks: list[dict[str, Any]] = []
         self.closures: list[tuple[str, str | None, str]] = []  # (account id, agent it leaves, reason)
@@ -192,6 +194,12 @@ class _Import:
         self.outcome: dict[int, Verdict] = {}
 
     # -- reading --------------------------------------------------------------------------------
+
+    def cid(self, customer_ref: str) -> str:
+        found = self._customer_ids.get(customer_ref)
+        if found is None:
+            found = self._customer_ids[customer_ref] = ids.customer_id(customer_ref)
+        return found
 
     def docs(self, kind: str, entity_ids: Iterable[str]) -> dict[str, Doc]:
         wanted = sorted(set(entity_ids))
@@ -245,10 +253,12 @@ class _Import:
         stored_before = before is not None and (
             (doc.kind, doc.id) not in self.pending or self.pending[(doc.kind, doc.id)][1]
         )
-        planned = replace(doc, version=version)
+        planned = Doc(doc.kind, doc.id, version, doc.data, doc.account_id, doc.customer_id, doc.agent)
         self.pending[(doc.kind, doc.id)] = (planned, stored_before)
+        text = self.texts[(doc.kind, doc.id)] = json.dumps(doc.data, ensure_ascii=False)
         if audiences:
-            payload = json.dumps(public_fields(doc.data), ensure_ascii=False)
+            private = doc.kind == "account" and any(key.startswith("_") for key in doc.data)
+            payload = json.dumps(public_fields(doc.data), ensure_ascii=False) if private else text
             for audience in sorted(set(audiences)):
                 self.changes.append((audience, doc.kind, doc.id, "upsert", version, payload))
         return planned
@@ -281,7 +291,7 @@ class _Import:
         inserts = [doc for doc, stored in self.pending.values() if not stored]
         updates = [doc for doc, stored in self.pending.values() if stored]
         if inserts:
-            conn.execute(insert(entities), [_entity_row(d) for d in inserts])
+            _bulk(conn, entities, [_entity_row(d, self.texts[(d.kind, d.id)]) for d in inserts])
         if updates:
             conn.execute(
                 update(entities)
@@ -293,21 +303,28 @@ class _Import:
                     version=bindparam("version"),
                     data=bindparam("data"),
                 ),
-                [{**_entity_row(d), "b_kind": d.kind, "b_id": d.id} for d in updates],
+                [
+                    {
+                        **dict(zip(_ENTITY_COLUMNS, _entity_row(d, self.texts[(d.kind, d.id)]))),
+                        "b_kind": d.kind,
+                        "b_id": d.id,
+                    }
+                    for d in updates
+                ],
             )
         for kind, table in FACT_TABLES.items():
             replaced = [d.id for d in updates if d.kind == kind]
             for chunk in _chunks(replaced):
                 conn.execute(delete(table).where(table.c.id.in_(chunk)))
             rows = [
-                row
+                tuple(row.values())
                 for d in (*inserts, *updates)
                 if d.kind == kind
                 for row in [row_of(d.kind, d.id, d.agent, d.account_id, d.data)]
                 if row is not None
             ]
             if rows:
-                conn.execute(insert(table), rows)
+                _bulk(conn, table, rows)
         if self.holdings:
             conn.execute(insert(assignment_history), self.holdings)
         for account_id, _agent, reason in self.closures:
@@ -334,8 +351,9 @@ class _Import:
                         delete(import_rows).where(import_rows.c.kind == kind, import_rows.c.entity_id.in_(chunk))
                     )
                 latest = {m["key"]: m for m in marks}
-                conn.execute(insert(import_rows), list(latest.values()))
+                _bulk(conn, import_rows, [tuple(m[c.name] for c in import_rows.columns) for m in latest.values()])
         self.flush_changes()
+        self.texts = {}
         self.pending, self.row_marks, self.closures, self.reopened, self.holdings = {}, [], [], [], []
         for account_id, agent in self.moves:
             move(self.conn, account_id, agent, self.now)
@@ -352,20 +370,12 @@ class _Import:
             .returning(counters.c.value)
         ).scalar_one()
         first = last - n + 1
-        self.conn.execute(
-            insert(change_log),
+        at = self.now.isoformat()
+        _bulk(
+            self.conn,
+            change_log,
             [
-                {
-                    "seq": first + i,
-                    "audience": audience,
-                    "tx": first,
-                    "kind": kind,
-                    "entity_id": entity_id,
-                    "op": op,
-                    "version": version,
-                    "payload": payload,
-                    "created_at": self.now.isoformat(),
-                }
+                (first + i, audience, first, kind, entity_id, op, version, payload, at)
                 for i, (audience, kind, entity_id, op, version, payload) in enumerate(self.changes)
             ],
         )
@@ -376,7 +386,7 @@ class _Import:
     def customers(self, items: list[_Item]) -> None:
         good = [i for i in items if i.checked is not None and i.checked.ok]
         for item in good:
-            item.entity_id = ids.customer_id(item.checked.values["customer_ref"])  # type: ignore[union-attr]
+            item.entity_id = self.cid(item.checked.values["customer_ref"])  # type: ignore[union-attr]
         stored = self.docs("customer", (i.entity_id for i in good))
         holders = self.holders(i.entity_id for i in good)
         for item in good:
@@ -395,7 +405,7 @@ class _Import:
         good = [i for i in items if i.checked is not None and i.checked.ok]
         for item in good:
             item.entity_id = ids.account_id(item.checked.values["account_number"])  # type: ignore[union-attr]
-        customer_ids = {ids.customer_id(i.checked.values["customer_ref"]) for i in good}  # type: ignore[union-attr]
+        customer_ids = {self.cid(i.checked.values["customer_ref"]) for i in good}  # type: ignore[union-attr]
         known_customers = self.existing("customer", customer_ids)
         stored = self.docs("account", (i.entity_id for i in good))
         closed = self.open_closures(i.entity_id for i in good)
@@ -405,7 +415,7 @@ class _Import:
         changed_bucket: list[tuple[_Item, Doc, str]] = []
         for item in good:
             v = item.checked.values  # type: ignore[union-attr]
-            customer_id = ids.customer_id(v["customer_ref"])
+            customer_id = self.cid(v["customer_ref"])
             if customer_id not in known_customers:
                 self.refuse(item, Problem("customer_ref", "unknown_customer"))
                 continue
@@ -596,7 +606,7 @@ class _Import:
 
     def contacts(self, items: list[_Item]) -> None:
         good = [i for i in items if i.checked is not None and i.checked.ok]
-        customer_ids = {ids.customer_id(i.checked.values["customer_ref"]) for i in good}  # type: ignore[union-attr]
+        customer_ids = {self.cid(i.checked.values["customer_ref"]) for i in good}  # type: ignore[union-attr]
         known = self.existing("customer", customer_ids)
         for item in good:
             v = item.checked.values  # type: ignore[union-attr]
@@ -605,7 +615,7 @@ class _Import:
         holders = self.holders(known)
         for item in good:
             v = item.checked.values  # type: ignore[union-attr]
-            customer_id = ids.customer_id(v["customer_ref"])
+            customer_id = self.cid(v["customer_ref"])
             if customer_id not in known:
                 self.refuse(item, Problem("customer_ref", "unknown_customer"))
                 continue
@@ -730,16 +740,29 @@ class _Import:
         return len(rows)
 
 
-def _entity_row(doc: Doc) -> dict[str, Any]:
-    return {
-        "kind": doc.kind,
-        "id": doc.id,
-        "account_id": doc.account_id,
-        "customer_id": doc.customer_id,
-        "agent": doc.agent,
-        "version": doc.version,
-        "data": json.dumps(doc.data, ensure_ascii=False),
-    }
+_ENTITY_COLUMNS = ("kind", "id", "account_id", "customer_id", "agent", "version", "data")
+
+
+def _entity_row(doc: Doc, text: str) -> tuple[Any, ...]:
+    return (doc.kind, doc.id, doc.account_id, doc.customer_id, doc.agent, doc.version, text)
+
+
+_BULK: dict[tuple[str, str], str] = {}
+
+
+def _bulk(conn: Connection, table: Any, rows: list[tuple[Any, ...]]) -> None:
+    """Rows (tuples in the table's column order) inserted through the driver's executemany: the
+    import writes hundreds of thousands, and SQLAlchemy's per-row parameter work would cost more
+    than SQLite itself (as the seed does; the columns are plain text and integers)."""
+    if not rows:
+        return
+    key = (conn.dialect.name, table.name)
+    sql = _BULK.get(key)
+    if sql is None:
+        names = [c.name for c in table.columns]
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        sql = _BULK[key] = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
+    conn.exec_driver_sql(sql, rows)
 
 
 def _chunks(values: Sequence[str], size: int = 900) -> Iterable[Sequence[str]]:
