@@ -188,27 +188,16 @@ def _verdicts_of(answer: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def import_file(source: Input, report: Report, send: Sender | None, batch_rows: int, today: date) -> Tally:
-    """One file's rows to the server in batches (or checked here, without `send`)."""
+    """One file's rows to the server in batches (or checked here, without `send`). One batch is in
+    flight while the next is read: the server works on one while this process reads the file."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     tally = Tally()
     batch: list[tuple[int, dict[str, Any]]] = []
+    in_flight: tuple[list[tuple[int, dict[str, Any]]], Future[dict[str, Any]]] | None = None
 
-    def settle() -> None:
-        if not batch:
-            return
-        if send is None:
-            verdicts: list[dict[str, Any]] = []
-            for _, data in batch:
-                checked = check_row(source.kind, data, today)
-                verdicts.append(
-                    {
-                        "status": "new" if checked.ok else "refused",
-                        "problems": [_wire(p) for p in checked.problems],
-                        "warnings": [_wire(p) for p in checked.warnings],
-                    }
-                )
-        else:
-            verdicts = _verdicts_of(send([(source.kind, data) for _, data in batch], False))
-        for (line, data), verdict in zip(batch, verdicts):
+    def record(rows: list[tuple[int, dict[str, Any]]], verdicts: list[dict[str, Any]]) -> None:
+        for (line, data), verdict in zip(rows, verdicts):
             status = str(verdict.get("status", "refused"))
             tally.counts[status if status in tally.counts else "refused"] += 1
             for severity, key in (("error", "problems"), ("warning", "warnings")):
@@ -217,24 +206,52 @@ def import_file(source: Input, report: Report, send: Sender | None, batch_rows: 
                     report.write(line, severity, problem, data, str(item.get("message", "")))
             if verdict.get("warnings"):
                 tally.counts["warnings"] += 1
-        batch.clear()
+
+    def land() -> None:
+        nonlocal in_flight
+        if in_flight is not None:
+            rows, answer = in_flight
+            in_flight = None
+            record(rows, _verdicts_of(answer.result()))
+
+    def settle(pool: ThreadPoolExecutor) -> None:
+        nonlocal in_flight, batch
+        if not batch:
+            return
+        rows, batch = batch, []
+        if send is None:
+            record(rows, [_checked_here(source.kind, data, today) for _, data in rows])
+            return
+        land()  # the answer to the batch before, in order, before this one goes
+        in_flight = (rows, pool.submit(send, [(source.kind, data) for _, data in rows], False))
 
     lines = _open_lines(source)
-    try:
-        for row in read_rows(source.kind, source.file_format, lines):
-            tally.rows += 1
-            if row.problems:
-                _refused_here(row, report, tally)
-                continue
-            batch.append((row.line, row.data))
-            if len(batch) >= batch_rows:
-                settle()
-        settle()
-    except LayoutError as error:
-        raise _layout_refusal(source, error) from None
-    finally:
-        lines.close()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-send") as pool:
+        try:
+            for row in read_rows(source.kind, source.file_format, lines):
+                tally.rows += 1
+                if row.problems:
+                    _refused_here(row, report, tally)
+                    continue
+                batch.append((row.line, row.data))
+                if len(batch) >= batch_rows:
+                    settle(pool)
+            settle(pool)
+            land()
+        except LayoutError as error:
+            raise _layout_refusal(source, error) from None
+        finally:
+            lines.close()
     return tally
+
+
+def _checked_here(kind: str, data: dict[str, Any], today: date) -> dict[str, Any]:
+    checked = check_row(kind, data, today)
+    return {
+        "status": "new" if checked.ok else "refused",
+        "problems": [_wire(p) for p in checked.problems],
+        "warnings": [_wire(p) for p in checked.warnings],
+    }
 
 
 def _refused_here(row: RawRow, report: Report, tally: Tally) -> None:

@@ -532,7 +532,10 @@ class _Import:
         return given.get(account_id)
 
     def assign_new(
-        self, new_accounts: list[tuple[_Item, Doc]], holders: dict[str, set[str]], customer_docs: dict[str, list[Doc]]
+        self,
+        new_accounts: list[tuple[_Item, Doc]],
+        holders: dict[str, set[str]],
+        customer_docs: dict[str, list[tuple[str, str, int, str]]],
     ) -> None:
         if not new_accounts:
             return
@@ -556,8 +559,8 @@ class _Import:
             if agent:
                 customer_id = doc.customer_id or ""
                 if agent not in holders[customer_id]:
-                    for parent in customer_docs.get(customer_id, ()):
-                        self.emit(agent, parent.kind, parent.id, "upsert", parent.version, public_fields(parent.data))
+                    for kind, parent_id, version, text in customer_docs.get(customer_id, ()):
+                        self.changes.append((agent, kind, parent_id, "upsert", version, text))
                     holders[customer_id].add(agent)
                 doc = replace(doc, agent=agent, data={**doc.data, "assigned_agent": agent})
                 self.holdings.append({"account_id": doc.id, "agent": agent, "held_from": self.at})
@@ -697,19 +700,22 @@ class _Import:
             )
         return found
 
-    def customer_docs(self, customer_ids: Iterable[str]) -> dict[str, list[Doc]]:
-        """What a workstation gets of a person with their first account: customer first, then the rest."""
-        found: dict[str, list[Doc]] = defaultdict(list)
+    def customer_docs(self, customer_ids: Iterable[str]) -> dict[str, list[tuple[str, str, int, str]]]:
+        """What a workstation gets of a person with their first account, customer first, then the rest:
+        (kind, id, version, stored JSON) each; a person's documents hold no server-only field, so the
+        stored text is what is sent."""
+        found: dict[str, list[tuple[str, str, int, str]]] = defaultdict(list)
         order = {kind: n for n, kind in enumerate(CUSTOMER_KINDS)}
+        c = entities.c
         for chunk in _chunks(sorted(set(customer_ids))):
             for r in self.conn.execute(
-                select(entities).where(entities.c.customer_id.in_(chunk), entities.c.kind.in_(CUSTOMER_KINDS))
-            ):
-                found[r.customer_id].append(
-                    Doc(r.kind, r.id, r.version, json.loads(r.data), r.account_id, r.customer_id, r.agent)
+                select(c.customer_id, c.kind, c.id, c.version, c.data).where(
+                    c.customer_id.in_(chunk), c.kind.in_(CUSTOMER_KINDS)
                 )
+            ):
+                found[r.customer_id].append((r.kind, r.id, r.version, r.data))
         for docs in found.values():
-            docs.sort(key=lambda d: (order[d.kind], d.id))
+            docs.sort(key=lambda d: (order[d[0]], d[1]))
         return found
 
     def close_missing(self) -> int:
@@ -814,9 +820,9 @@ def import_batch(
     job = _Import(conn, run, now, buckets, rules)
     items = [_Item(n, kind, data, raw_key(kind, data), "") for n, (kind, data) in enumerate(rows)]
     for item in items:
-        item.sha = _digest(
-            job.salt + item.kind + json.dumps(item.data, sort_keys=True, ensure_ascii=False, default=str)
-        )
+        # The row as sent, canonical (columns in order; repr tells "1" from 1): a changed cell changes it.
+        canonical = "\x1e".join(f"{name}\x1f{value!r}" for name, value in sorted(item.data.items()))
+        item.sha = _digest(job.salt + item.kind + canonical)
     if run.full:
         named = {ids.account_id(k) for kind, data in rows if kind == "accounts" for k in [key_of(kind, data)] if k}
         if named:

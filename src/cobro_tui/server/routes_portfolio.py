@@ -8,8 +8,9 @@ from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
 
-from cobro_tui.api.portfolio import PortfolioBatch, PortfolioResult, RowProblem, RowVerdict
+from cobro_tui.api.portfolio import PortfolioBatch, PortfolioResult, RowProblem
 from cobro_tui.domain.buckets import BucketSet
 from cobro_tui.domain.portfolio_file import Problem
 from cobro_tui.i18n import catalog
@@ -74,17 +75,32 @@ def put_portfolio(
             outcome = portfolio.import_batch(conn, run, rows, gate.clock.now(), user.username, _buckets(), _rules)
     except portfolio.RunRefused as refused:
         raise ApiProblem(refused.status, refused.code, refused.message) from None
-    return PortfolioResult(
-        run_id=body.run_id,
-        layout=1,
-        counts=outcome.counts,
-        closed_missing=outcome.closed_missing,
-        rows=[
-            RowVerdict(
-                status=v.status,
-                problems=[worded(p) for p in v.problems],
-                warnings=[worded(p) for p in v.warnings],
-            )
-            for v in outcome.verdicts
-        ],
-    )
+    # Built as plain JSON: 5,000 verdicts through the response model's validation would cost more
+    # than storing them (the document still declares PortfolioResult; tests read the answer by it).
+    verdicts: list[dict[str, Any]] = []
+    for v in outcome.verdicts:
+        verdict: dict[str, Any] = {"status": v.status, "problems": [], "warnings": []}
+        if v.problems:
+            verdict["problems"] = [_problem_json(p) for p in v.problems]
+        if v.warnings:
+            verdict["warnings"] = [_problem_json(p) for p in v.warnings]
+        verdicts.append(verdict)
+    answer = {
+        "run_id": body.run_id,
+        "layout": 1,
+        "counts": outcome.counts,
+        "closed_missing": outcome.closed_missing,
+        "rows": verdicts,
+    }
+    return JSONResponse(answer)  # type: ignore[return-value]
+
+
+@cache
+def _problem_json_cached(column: str, code: str) -> dict[str, Any]:
+    return worded(Problem(column, code)).model_dump()
+
+
+def _problem_json(problem: Problem) -> dict[str, Any]:
+    if not problem.params:  # the usual case (a warning again on every unchanged row): worded once
+        return _problem_json_cached(problem.column, problem.code)
+    return worded(problem).model_dump()
