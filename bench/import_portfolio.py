@@ -81,9 +81,7 @@ def generate(folder: Path, accounts: int, seed: int = 16) -> dict[str, int]:
             points.append(("email", f"{first.lower()}.{person}@correo.com.mx", "", "", "1", ""))
         for kind, value, sms, whatsapp, email, primary in points:
             where = ("", "", "") if kind == "email" else (state, municipality, postal)
-            writers["contacts"].writerow(
-                (ref, kind, value, "creditor", *where, sms, whatsapp, email, primary)
-            )
+            writers["contacts"].writerow((ref, kind, value, "creditor", *where, sms, whatsapp, email, primary))
             counts["contacts"] += 1
         for _ in range(1 if rng.random() < 0.7 else 2):
             if made >= accounts:
@@ -129,7 +127,9 @@ def generate(folder: Path, accounts: int, seed: int = 16) -> dict[str, int]:
             )
             counts["accounts"] += 1
             for role in ("referencia",) + (("aval",) if product == "automotriz" and rng.random() < 0.5 else ()):
-                writers["references"].writerow((number, f"{rng.choice(FIRST)} {rng.choice(LAST)}", phone(place.lada), role, "amigo(a)"))
+                writers["references"].writerow(
+                    (number, f"{rng.choice(FIRST)} {rng.choice(LAST)}", phone(place.lada), role, "amigo(a)")
+                )
                 counts["references"] += 1
     for handle in handles.values():
         handle.close()
@@ -179,10 +179,11 @@ def integration_key(base: str) -> str:
     return str(made.json()["key"])
 
 
-def high_water_mib(pid: int) -> float:
-    """A live process's peak resident memory (VmHWM), in MiB."""
+def memory_mib(pid: int, field: str = "VmHWM") -> float:
+    """A live process's memory from /proc (VmHWM: its peak resident set; RssAnon: its own heap now;
+    RssFile: pages of mapped files now, SQLite's memory-mapped database among them), in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -251,9 +252,10 @@ def main() -> None:
         try:
             key = integration_key(base)
             cold_s, cold_client, cold_out = run_import(folder, base, key)
-            cold_server = high_water_mib(server.pid)
+            cold_server = memory_mib(server.pid)
             warm_s, warm_client, warm_out = run_import(folder, base, key)
-            server_peak = high_water_mib(server.pid)
+            server_peak = memory_mib(server.pid)
+            server_heap, server_mapped = memory_mib(server.pid, "RssAnon"), memory_mib(server.pid, "RssFile")
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -266,6 +268,8 @@ def main() -> None:
         figure("import, warm, rows/s", total / warm_s, "rows/s")
         figure("peak memory, server", server_peak, "MiB")
         figure("peak memory, server after the cold import", cold_server, "MiB")
+        figure("server memory at the end: its own heap", server_heap, "MiB")
+        figure("server memory at the end: mapped files (SQLite mmap)", server_mapped, "MiB")
         figure("peak memory, client", max(cold_client, warm_client), "MiB")
         figure("peak memory, server + client", server_peak + max(cold_client, warm_client), "MiB", "<= 500 MB")
 

@@ -34,6 +34,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
             "ratio DataTable / paged queue: start",
         ),
         ("kpi.py", ["--accounts", "300", "--attempts", "3000", "--repeat", "1"], "KPI report, 90 days, every agent"),
+        ("import_portfolio.py", ["--accounts", "300"], "import, warm (the same files again), total"),
     ],
 )
 def test_benchmark_runs_small(tmp_path: Path, script: str, args: list[str], expected: str) -> None:
