@@ -40,6 +40,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
             "assign 2,000, by count",
         ),
         ("export_events.py", ["--events", "2000", "--accounts", "300"], "export events --format csv, throughput"),
+        ("import_portfolio.py", ["--accounts", "300"], "import, warm (the same files again), total"),
     ],
 )
 def test_benchmark_runs_small(tmp_path: Path, script: str, args: list[str], expected: str) -> None:

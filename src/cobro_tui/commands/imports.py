@@ -11,7 +11,7 @@ import importlib
 from types import ModuleType
 
 NAME = "import"
-KINDS: tuple[str, ...] = ("import_payments",)
+KINDS: tuple[str, ...] = ("import_portfolio", "import_payments")
 
 
 def _modules() -> list[ModuleType]:

@@ -22,6 +22,7 @@ from cobro_tui.server import (
     routes_feeds,
     routes_kpi,
     routes_people,
+    routes_portfolio,
     routes_pull,
     routes_push,
     routes_supervision,
@@ -46,6 +47,7 @@ ROUTERS = (
     routes_kpi.router,
     routes_pull.router,
     routes_export.router,
+    routes_portfolio.router,
 )
 
 

@@ -378,3 +378,59 @@ account_keys = Table(
     Column("key", String(64), primary_key=True),
     Column("account_id", String(64), nullable=False),
 )
+
+# --- importer (issue #16): the portfolio import (docs/import.md) ---
+
+# The row the last import applied to each record, by the row's natural key (customers, accounts,
+# contacts, references): the same row again (its SHA-256) is unchanged without being checked or
+# compared again. Also what the core sends that workstations do not keep (an account's creditor
+# and last payment amount) and the warnings the row had.
+import_rows = Table(
+    "import_rows",
+    metadata,
+    Column("kind", String(16), primary_key=True),  # customers | accounts | contacts | references
+    Column("key", String(32), primary_key=True),  # hash of the row's natural key as written in the file
+    Column("entity_id", String(64), nullable=False),
+    Column("sha", String(32), nullable=False),  # hash of the row as sent (with the layout and bucket set)
+    Column("warnings", Text, nullable=True),  # JSON list of [column, code]
+    Column("extra", Text, nullable=True),  # JSON: accounts' creditor and last_payment
+    Column("updated_at", String(40), nullable=False),
+    Index("ix_import_rows_entity", "entity_id"),
+)
+
+# Accounts closed by the core (a row's `closed` flag, or missing from a full file): never deleted,
+# taken from their agent; open again when a later file names them.
+account_closures = Table(
+    "account_closures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("closed_on", String(10), nullable=False),
+    Column("reason", String(16), nullable=False),  # file | missing
+    Column("run_id", String(64), nullable=True),
+    Column("reopened_on", String(10), nullable=True),
+    Index("ix_account_closures_account", "account_id", "reopened_on"),
+)
+
+# One import (a run of PUT /v1/portfolio requests with one run id): who sent it, how, what it did.
+import_runs = Table(
+    "import_runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("caller", String(64), nullable=False),
+    Column("full", Integer, nullable=False),
+    Column("close_missing", Integer, nullable=False),
+    Column("started_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    Column("finished_at", String(40), nullable=True),
+    Column("counts", Text, nullable=False),  # JSON: new, changed, unchanged, closed, refused, warnings
+    Column("closed_missing", Integer, nullable=False, server_default="0"),
+)
+
+# The accounts a full run named (refused rows too, when their number was readable).
+import_seen = Table(
+    "import_seen",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("account_id", String(64), primary_key=True),
+)

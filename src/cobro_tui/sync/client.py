@@ -215,6 +215,10 @@ class ApiClient:
     def push(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/v1/mutations", json=body)
 
+    def import_portfolio(self, body: dict[str, Any], read_timeout: float = 120.0) -> dict[str, Any]:
+        """A batch of the portfolio import (PUT /v1/portfolio, docs/import.md): a verdict per row."""
+        return self._call("PUT", "/v1/portfolio", read_timeout=read_timeout, json=body)
+
     def audit_events(self, device_id: str, events: list[dict[str, Any]], head: dict[str, Any]) -> dict[str, Any]:
         """Audit events for the server to keep (it refuses a chain that does not extend its own)."""
         return self._call("POST", "/v1/audit/events", json={"device_id": device_id, "events": events, "head": head})
