@@ -10,7 +10,7 @@ import argparse
 import importlib
 from collections.abc import Callable
 
-MODULES: tuple[str, ...] = ("imports",)
+MODULES: tuple[str, ...] = ("imports", "doctor", "replay")
 
 
 def register(
