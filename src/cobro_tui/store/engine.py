@@ -59,6 +59,8 @@ def _connector(path: Path, key: bytes, guard: CacheGuard | None = None):  # type
             # key opened it but the file is cut or spoilt further in; the guard saves what it can.
             if sqlite_code(exc) == SQLITE_CORRUPT and guard is not None:
                 raise guard.found_damage("open") from None
+            if is_disk_full(exc, path.parent):  # no room even for SQLite's shared-memory file
+                raise DiskFull(path.parent) from None
             raise CacheUnreadable(
                 f"The cache {path} cannot be opened with the key in the keyring (wrong key, or not a "
                 "cobro-tui cache). Nothing was changed. Move the file aside and sync again to rebuild it; "
@@ -130,7 +132,7 @@ class CacheGuard:
 
     def on_error(self, context: ExceptionContext) -> None:
         error = context.original_exception
-        if is_disk_full(error):
+        if is_disk_full(error, self.path.parent):
             raise DiskFull(self.path.parent) from None
         if is_damage(error):
             raise self.found_damage("sqlite") from None

@@ -25,6 +25,7 @@ from typing import Any
 from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import t
 
+SQLITE_IOERR = 10
 SQLITE_CORRUPT = 11
 SQLITE_FULL = 13
 SQLITE_NOTADB = 26
@@ -67,12 +68,25 @@ def sqlite_code(exc: BaseException) -> int | None:
     return None
 
 
-def is_disk_full(exc: BaseException) -> bool:
+def no_room(folder: Path) -> bool:
+    """Less than a megabyte free where `folder` is."""
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
+
+
+def is_disk_full(exc: BaseException, folder: Path | None = None) -> bool:
+    """`exc` says the disk is full: SQLITE_FULL, ENOSPC, or (on a real disk with no room, where
+    SQLite cannot even make its shared-memory file) a disk I/O error where `folder` has no room."""
     if isinstance(exc, DiskFull):
         return True
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return True
-    return sqlite_code(exc) == SQLITE_FULL or "database or disk is full" in str(exc)
+    code = sqlite_code(exc)
+    if code == SQLITE_FULL or "database or disk is full" in str(exc):
+        return True
+    return code == SQLITE_IOERR and folder is not None and no_room(folder)
 
 
 def is_damage(exc: BaseException) -> bool:
