@@ -110,7 +110,30 @@ def open_cache(path: Path, keys: KeyStore, *, create: bool, migrate: bool = True
     engine = CacheFile(path, key).open()
     if migrate:
         upgrade(engine)
+        _remember_device(path, engine)
     return engine
+
+
+def _remember_device(path: Path, engine: Engine) -> None:
+    """The record beside a cache tied to a server (caches signed in before it existed get it here):
+    with it a cache cut to 0 bytes is known for what it is, and one moved aside is rebuilt by sync."""
+    from cobro_tui.store.integrity import device_record_path, note_device
+    from cobro_tui.store.sync_store import read_meta
+
+    if device_record_path(path).exists():
+        return
+    meta = read_meta(engine)
+    if meta is not None and meta.server_url:
+        note_device(path, meta.device_id, meta.agent_id, meta.server_url, meta.role)
+
+
+def check_cache(engine: Engine) -> float:
+    """`PRAGMA quick_check` of a cache now: raises CacheDamaged, after saving its unsent items, when
+    it finds damage; the seconds it took."""
+    from cobro_tui.store.engine import guard_of
+
+    guard = guard_of(engine)
+    return guard.check(engine) if guard is not None else 0.0
 
 
 def transport_security(settings: Settings) -> TransportSecurity:
@@ -145,6 +168,7 @@ def sign_in(
     password (a new user's, or after a reset) is changed here: `new_password` asks for the new one,
     which then seals this machine's vault.
     """
+    from cobro_tui.store.integrity import note_device
     from cobro_tui.store.sync_store import set_server
     from cobro_tui.sync.client import ApiClient, Refused, SyncError
 
@@ -180,9 +204,10 @@ def sign_in(
                     device = read_device(conn)
                 if device is not None and device.agent_id != session["username"]:
                     raise WrongAgent(t("cli.wrong_agent", owner=device.agent_id, user=session["username"]))
-                ensure_device(engine, session["username"])
+                device = ensure_device(engine, session["username"])
                 set_server(engine, server_url, session.get("role", "agent"))
                 store.save_session(server_url, session["username"], session["token"], password)
+                note_device(path, device.device_id, device.agent_id, server_url, session.get("role", "agent"))
             finally:
                 engine.dispose()
         except Exception as exc:
@@ -306,12 +331,38 @@ def server_audit_head(engine: Engine, settings: Settings, store: CredentialStore
         api.close()
 
 
+def rebuild_cache(settings: Settings, store: CredentialStore) -> Engine | None:
+    """A new, empty cache where one tied to a server was moved aside (its record is beside it, and
+    the session is still in the store): the next round fills it. None when there is nothing to go on."""
+    from cobro_tui.credentials import MissingToken
+    from cobro_tui.store.integrity import device_record, note_device
+    from cobro_tui.store.sync_store import set_server
+
+    path = cache_path(settings)
+    record = device_record(path)
+    if path.exists() or record is None or not record.get("server_url") or not record.get("agent"):
+        return None
+    try:
+        store.load_token(record["server_url"], record["agent"])
+    except MissingToken:
+        return None
+    engine = open_cache(path, store, create=True)
+    device = ensure_device(engine, record["agent"])
+    set_server(engine, record["server_url"], str(record.get("role") or "agent"))
+    note_device(path, device.device_id, device.agent_id, record["server_url"], str(record.get("role") or "agent"))
+    return engine
+
+
 def sync_once(settings: Settings) -> SyncReport:
-    """One headless round against the configured server with the token in the credential store."""
+    """One headless round against the configured server with the token in the credential store;
+    the cache is checked first (a damaged one has its unsent items saved and says what to do), and
+    a cache moved aside is rebuilt."""
     from cobro_tui.store.sync_store import read_meta
 
-    store, engine = open_user_cache(settings)
+    store = secret_store(settings)
+    engine = rebuild_cache(settings, store) or open_cache(cache_path(settings), store, create=False)
     try:
+        check_cache(engine)
         meta = read_meta(engine)
         if meta is None or meta.server_url is None:
             raise NoCache(t("cli.no_cache", path=cache_path(settings)))
@@ -512,6 +563,11 @@ def run_workstation(settings: Settings) -> int:
     remove_expired(settings.resolved_data_dir(), settings.files.keep_days, clock.now())
     store, engine = open_user_cache(settings)
     try:
+        from cobro_tui.store.engine import guard_of
+
+        watch = guard_of(engine)
+        if watch is not None:  # the queue shows at once; the first write waits for the check
+            watch.check_in_background(engine)
         meta = read_meta(engine)
         if meta is None:
             raise NoCache(t("cli.no_cache", path=cache_path(settings)))

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from cobro_tui.credentials import CredentialStore
 
 EXIT_UNREACHABLE = 4
+EXIT_DAMAGED = 65  # sysexits EX_DATAERR: the cache is damaged (store.integrity.CacheDamaged)
+EXIT_DISK_FULL = 74  # sysexits EX_IOERR: the disk is full (store.integrity.DiskFull)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,7 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("logout", help="end this workstation's session on the server and remove its token here")
-    sub.add_parser("sync", help="one headless sync round; prints what moved")
+    sub.add_parser(
+        "sync",
+        help="one headless sync round; prints what moved",
+        description="One headless sync round; prints what moved. Exit code: 0 done, 4 the server could not "
+        "be reached (nothing is lost: it is sent next time), 65 the cache is damaged (its unsent items are "
+        "saved to a file first, and the message says what to do), 74 the disk is full (free space and run it again).",
+    )
     sub.add_parser("migrate", help="apply the cache migrations (also done at every start)")
 
     config = sub.add_parser("config", help="settings and policy")
@@ -361,6 +369,12 @@ def _cmd_sync(args: argparse.Namespace) -> int:
             revoked=report.revoked,
         )
     )
+    if report.reason == "disk_full":
+        print(t("doctor.disk_full", dir=settings.resolved_data_dir()), file=sys.stderr)
+        return EXIT_DISK_FULL
+    if report.reason == "damaged":  # its unsent items were saved to a file first; the words say what next
+        print(t("cli.error", message=report.error), file=sys.stderr)
+        return EXIT_DAMAGED
     if report.error:
         print(t("cli.sync_failed", error=report.error), file=sys.stderr)
         return EXIT_UNREACHABLE

@@ -10,7 +10,7 @@ import argparse
 import importlib
 from collections.abc import Callable
 
-MODULES: tuple[str, ...] = ("imports", "admin", "export")
+MODULES: tuple[str, ...] = ("imports", "admin", "export", "doctor", "replay")
 
 
 def register(

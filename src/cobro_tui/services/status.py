@@ -11,7 +11,18 @@ from cobro_tui.clock import Clock
 from cobro_tui.store.sync_store import last_sync, pending_summary
 
 # Why sync is failing, in one word each (sync.client.SyncError.reason): the status bar says it in words.
-SYNC_REASONS = ("unreachable", "busy", "session", "certificate", "version", "disk_full", "refused", "reset", "error")
+SYNC_REASONS = (
+    "unreachable",
+    "busy",
+    "session",
+    "certificate",
+    "version",
+    "disk_full",
+    "damaged",
+    "refused",
+    "reset",
+    "error",
+)
 
 
 @dataclass(slots=True)

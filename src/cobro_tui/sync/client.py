@@ -143,6 +143,7 @@ class ApiClient:
         read_timeout: float | None = None,
         raw: bool = False,
         expect: int = 200,
+        seen: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> Any:
         if read_timeout is not None:
@@ -152,6 +153,8 @@ class ApiClient:
             # which would hold a large body until the cyclic collector happened to run.
             with self.http.stream(method, path, **kwargs) as response:
                 body = b"".join(response.iter_bytes())
+                if seen is not None:  # the answer's headers, for a caller that asks for them
+                    seen.update({name.lower(): value for name, value in response.headers.items()})
         except httpx.TransportError as exc:
             refused = _certificate_refused(exc)
             if refused is not None:
@@ -193,6 +196,12 @@ class ApiClient:
         if status == 426:
             raise VersionRefused(status, code, message, details)
         raise Refused(status, code, message, details)
+
+    def health(self) -> tuple[dict[str, Any], str | None]:
+        """The server's status and version (no session needed), and its Date header: its clock."""
+        headers: dict[str, str] = {}
+        body = self._call("GET", "/v1/health", seen=headers)
+        return (body if isinstance(body, dict) else {}), headers.get("date")
 
     def login(self, username: str, password: str) -> dict[str, Any]:
         return self._call("POST", "/v1/auth/login", json={"username": username, "password": password})

@@ -3,7 +3,6 @@ the same mutation ids are resent after any unknown outcome, and each page lands 
 
 from __future__ import annotations
 
-import errno
 import queue
 import threading
 import time
@@ -18,6 +17,7 @@ from cobro_tui import logs
 from cobro_tui.clock import Clock
 from cobro_tui.i18n import t
 from cobro_tui.store import audit_log, sync_store
+from cobro_tui.store.integrity import CacheDamaged, DiskFull, is_disk_full
 from cobro_tui.store.types import instant_text
 from cobro_tui.sync.client import (
     ApiClient,
@@ -45,9 +45,7 @@ log = logs.get("sync")
 
 def _disk_full(exc: BaseException) -> bool:
     """The cache could not grow: the disk (or the database's size limit) is full."""
-    if isinstance(exc, OSError):
-        return exc.errno == errno.ENOSPC
-    return "database or disk is full" in str(exc)
+    return is_disk_full(exc)
 
 
 def _note_touched(changes: list[dict[str, Any]], report: SyncReport) -> None:
@@ -98,7 +96,9 @@ class SyncEngine:
             report.error, report.auth_failed, report.reason = exc.message, True, exc.reason
         except SyncError as exc:
             report.error, report.reason = exc.message, exc.reason
-        except (DBAPIError, OSError) as exc:
+        except CacheDamaged as exc:  # its unsent items were saved to a file first
+            report.error, report.reason = exc.message, "damaged"
+        except (DiskFull, DBAPIError, OSError) as exc:
             if not _disk_full(exc):
                 raise
             report.error, report.reason = t("sync.disk_full"), "disk_full"
@@ -139,7 +139,9 @@ class SyncEngine:
         report.finished_at = self.clock.now()
         try:
             sync_store.note_sync(self.cache, report.finished_at, report.error)
-        except (DBAPIError, OSError) as exc:
+        except CacheDamaged as exc:
+            report.error, report.reason = exc.message, "damaged"
+        except (DiskFull, DBAPIError, OSError) as exc:
             if not _disk_full(exc):
                 raise
             report.error, report.reason = t("sync.disk_full"), "disk_full"  # the report still says it

@@ -50,6 +50,7 @@ class CobroApp(SessionLock):
         self._account_screen: AccountScreen | None = None
         self._last_input = self._last_full_pass = time.monotonic()
         self._thresholds = gc.get_threshold()
+        self._damage_said = False
 
     def on_mount(self) -> None:
         for theme in THEMES:
@@ -193,6 +194,10 @@ class CobroApp(SessionLock):
     def _sync_done(self, report: SyncReport) -> None:
         assert self.workstation.sync is not None
         self.screen.post_message(SyncFinished(report))
+        if report.reason == "damaged" and not self._damage_said:
+            # The cache is damaged: its unsent items were saved to a file; the words say what to do.
+            self._damage_said = True
+            self.notify(report.error or "", severity="error", timeout=600)
         if self._next_sync is not None:
             self._next_sync.stop()
         if report.auth_failed and self.session is not None:

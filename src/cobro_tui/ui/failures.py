@@ -9,6 +9,7 @@ from textual.worker import Worker, WorkerState
 
 from cobro_tui import logs
 from cobro_tui.crash import write_crash_report
+from cobro_tui.errors import UserFacingError
 from cobro_tui.i18n import t
 from cobro_tui.ui.screen_keys import ScreenKeys
 
@@ -16,6 +17,12 @@ from cobro_tui.ui.screen_keys import ScreenKeys
 class WorkerFailures(ScreenKeys):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is not WorkerState.ERROR:
+            return
+        if isinstance(event.worker.error, UserFacingError):
+            # Not a bug: what the person can do about it (a full disk, a damaged cache), said as it is.
+            logs.get("ui").warning("worker %s stopped: %s", event.worker.name, type(event.worker.error).__name__)
+            self.notify(event.worker.error.message, severity="error", timeout=30)
+            self.after_worker_failure(event.worker)
             return
         try:
             report = str(write_crash_report(event.worker.error))
