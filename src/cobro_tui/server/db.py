@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from cobro_tui.errors import UserFacingError
 from cobro_tui.files import create_private
+from cobro_tui.server.feed import server_epoch
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -80,6 +81,10 @@ def migrate(engine: Engine) -> None:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
             conn.commit()
+        with write_tx(engine) as conn:
+            # The server's epoch and the change feed's counter exist from the start: the first
+            # change may come from an import or a feed before any workstation has pulled.
+            server_epoch(conn)
     except OperationalError as exc:
         raise UserFacingError(
             f"The server database cannot be opened ({exc.orig}); check --db and that it is running."
