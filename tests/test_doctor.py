@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
@@ -78,7 +79,7 @@ def record_contacts(policy: Policy, count: int) -> list[tuple[str, str]]:
         engine.dispose()
 
 
-def doctor(tmp_path: Path, *args: str, **env: str) -> tuple[int, dict[str, dict[str, str]], str]:
+def doctor(tmp_path: Path, *args: str, **env: str) -> tuple[int, dict[str, dict[str, Any]], str]:
     """(exit code, check -> its JSON entry, the plain report in the interface language)."""
     plain = run(tmp_path, "doctor", **env)
     found = run(tmp_path, "doctor", "--json", *args, **env)

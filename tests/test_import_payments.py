@@ -7,6 +7,7 @@ import csv
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -78,10 +79,11 @@ def _promise(engine, number: str, pesos: int, due_in: int = 3) -> str:
     return promise.id
 
 
-def _status(engine, kind: str, entity_id: str) -> dict | None:
+def _status(engine, kind: str, entity_id: str) -> dict[str, Any]:
     with engine.connect() as conn:
         doc = get_doc(conn, kind, entity_id)
-    return None if doc is None else doc.data
+    assert doc is not None, f"no {kind} {entity_id}"
+    return doc.data
 
 
 def _payments(engine) -> int:

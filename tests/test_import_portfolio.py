@@ -98,9 +98,7 @@ def test_the_example_files_go_in_and_the_same_files_again_add_nothing(
     first = capsys.readouterr().out
     assert "nuevas 14" in first and "nuevas 20" in first and "rechazadas 0" in first
     with engine.connect() as conn:
-        kinds = dict(
-            conn.execute(select(entities.c.kind, func.count()).group_by(entities.c.kind)).all()  # type: ignore[arg-type]
-        )
+        kinds = dict(conn.execute(select(entities.c.kind, func.count()).group_by(entities.c.kind)).all())
         unassigned = conn.execute(
             select(func.count()).where(entities.c.kind == "account", entities.c.agent.is_(None))
         ).scalar_one()
@@ -253,7 +251,7 @@ def test_forged_fields_hostile_text_huge_numbers_and_wrong_types_are_refused_row
         *({"kind": "customers", "data": d} for d in hostile),
         *({"kind": "accounts", "data": d} for d in money),
     ]
-    answer = put(thread.url, headers, rows)
+    answer = put(thread.url, headers, rows)  # type: ignore[arg-type]
     assert answer.status_code == 200, answer.text
     statuses = [r["status"] for r in answer.json()["rows"]]
     assert statuses == ["new"] + ["refused"] * (len(hostile) + len(money))
@@ -299,9 +297,7 @@ def test_full_close_missing_closes_and_revokes_and_never_deletes(
 
     assert cli(thread.url, key, str(cut), "--full", "--close-missing", monkeypatch=monkeypatch) == 0
     with engine.connect() as conn:
-        closed = dict(
-            conn.execute(select(account_closures.c.account_id, account_closures.c.reason)).all()  # type: ignore[arg-type]
-        )
+        closed = dict(conn.execute(select(account_closures.c.account_id, account_closures.c.reason)).all())
         kept = conn.execute(select(entities.c.id, entities.c.agent).where(entities.c.id.in_(gone))).all()
     assert closed == dict.fromkeys(gone, "missing")
     assert sorted((r.id, r.agent) for r in kept) == sorted((g, None) for g in gone)  # kept, held by nobody
@@ -329,7 +325,7 @@ def test_a_row_can_close_an_account_and_the_agent_column_moves_one(server, files
     with engine.connect() as conn:
         holders = dict(
             conn.execute(select(entities.c.id, entities.c.agent).where(entities.c.id.in_([moved, closing]))).all()
-        )  # type: ignore[arg-type]
+        )
     target = "agente09" if holders[moved] != "agente09" else "agente08"
     before = head(engine)
     answer = put(
@@ -345,7 +341,7 @@ def test_a_row_can_close_an_account_and_the_agent_column_moves_one(server, files
         new = conn.execute(select(change_log).where(change_log.c.seq > before)).all()
         now_held = dict(
             conn.execute(select(entities.c.id, entities.c.agent).where(entities.c.id.in_([moved, closing]))).all()
-        )  # type: ignore[arg-type]
+        )
     revokes = {(r.audience, r.entity_id, json.loads(r.payload)["reason"]) for r in new if r.op == "revoke"}
     assert revokes == {(holders[moved], moved, "reassigned"), (holders[closing], closing, "closed")}
     assert now_held == {moved: target, closing: None}

@@ -32,7 +32,7 @@ ACCOUNT = {
 }
 
 
-def codes(checked) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def codes(checked) -> dict[str, str]:
     return {p.column: p.code for p in checked.problems}
 
 
