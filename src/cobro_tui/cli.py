@@ -314,20 +314,17 @@ def _cmd_login(args: argparse.Namespace) -> int:
 
     def new_password() -> str:  # the password was a one-time one: the person chooses theirs now
         from cobro_tui.api.models import PASSWORD_MIN
+        from cobro_tui.commands.passwords import Words, choose_password
+
+        words = Words(
+            "people.new_password_prompt",
+            "people.new_password_again",
+            "people.passwords_differ",
+            "people.no_new_password",
+        )
 
         print(t("people.change_required", user=args.user, min=PASSWORD_MIN), file=sys.stderr)
-        try:
-            if args.password_stdin:
-                chosen = sys.stdin.readline().rstrip("\r\n")
-            else:
-                chosen = getpass.getpass(t("people.new_password_prompt", user=args.user))
-                if chosen and getpass.getpass(t("people.new_password_again")) != chosen:
-                    raise _usage(t("people.passwords_differ"))
-        except EOFError:
-            chosen = ""
-        if not chosen:
-            raise _usage(t("people.no_new_password"))
-        return chosen
+        return choose_password(args.user, args.password_stdin, words, _usage)
 
     store = sign_in(settings, args.server, args.user, password, new_password)
     print(t("credentials.logged_in", user=args.user, server=args.server, where=store_description(settings, store)))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from datetime import datetime
 from typing import Any
 
@@ -97,23 +96,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _read_password(args: argparse.Namespace) -> str:
-    import getpass
-
+    from cobro_tui.commands.passwords import Words, choose_password
     from cobro_tui.errors import UserFacingError
-    from cobro_tui.i18n import t
 
-    try:
-        if args.password_stdin:
-            password = sys.stdin.readline().rstrip("\r\n")
-        else:
-            password = getpass.getpass(t("admin.init_password_prompt", user=args.user))
-            if password and getpass.getpass(t("admin.init_password_again")) != password:
-                raise UserFacingError(t("admin.init_passwords_differ"))
-    except EOFError:
-        password = ""
-    if not password:
-        raise UserFacingError(t("admin.init_no_password"))
-    return password
+    words = Words(
+        "admin.init_password_prompt",
+        "admin.init_password_again",
+        "admin.init_passwords_differ",
+        "admin.init_no_password",
+    )
+    return choose_password(args.user, args.password_stdin, words, UserFacingError)
 
 
 def _init(args: argparse.Namespace, settings: Any) -> int:
