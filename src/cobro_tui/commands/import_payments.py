@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from cobro_tui.domain.models import PAYMENT_CHANNELS
 from cobro_tui.domain.money import Money
+from cobro_tui.domain.portfolio_file import ACCOUNT_NUMBER
 from cobro_tui.domain.text import without_controls
 
 KIND = "payments"
@@ -34,7 +35,6 @@ REPORT_COLUMNS = ("line", "payment_id", "result", "column", "message", "promises
 RETRIES = 3  # a busy server (429/503) is asked again after its Retry-After, so many times
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
-_ACCOUNT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,47}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _CENTAVOS = re.compile(r"^[0-9]{1,20}$")
 _PESOS = re.compile(r"^[0-9]{1,18}\.[0-9]{2}$")
@@ -340,7 +340,7 @@ def check(line: int, raw: dict[str, Any]) -> Checked:
     if not _ID.match(payment_id):
         bad("payment_id", "payment_id", payment_id)
     account = text("account_number") or ""
-    if not _ACCOUNT.match(account):
+    if not ACCOUNT_NUMBER.fullmatch(account):
         bad("account_number", "account_number", account)
     currency = text("currency") or "MXN"
     if not _CURRENCY.match(currency):

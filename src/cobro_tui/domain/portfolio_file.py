@@ -17,11 +17,6 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-from stdnum.exceptions import ValidationError
-from stdnum.mx import curp as stdnum_curp
-from stdnum.mx import rfc as stdnum_rfc
-
 from cobro_tui.domain.cards import InvalidCardNumber, truncate_pan
 from cobro_tui.domain.models import ContactKind, Product, Provenance, ReferenceRole, Stage
 from cobro_tui.domain.phones import PhoneError, normalize_phone
@@ -72,7 +67,8 @@ MONEY_COLUMNS = ("principal", "interest", "fees", "vat", "past_due", "min_to_cur
 PHONE_KINDS = (ContactKind.MOBILE, ContactKind.HOME, ContactKind.WORK, ContactKind.WHATSAPP)
 
 _REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_ACCOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,33}")
+# An account number as the core writes it; the payments file names accounts by the same rule.
+ACCOUNT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,33}")
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,15}")
 _AGENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -412,6 +408,11 @@ def _customer(row: _Row, today: date) -> Checked:
         "rfc": row.text("rfc", 13).upper(),
         "curp": row.text("curp", 18).upper(),
     }
+    # The checkers' libraries load with the first file, not with every start of the CLI (~30 ms).
+    from stdnum.exceptions import ValidationError
+    from stdnum.mx import curp as stdnum_curp
+    from stdnum.mx import rfc as stdnum_rfc
+
     if values["rfc"]:
         try:
             values["rfc"] = stdnum_rfc.validate(values["rfc"], validate_check_digits=True)
@@ -427,7 +428,7 @@ def _customer(row: _Row, today: date) -> Checked:
 
 def _account(row: _Row, today: date) -> Checked:
     product = row.choice("product", _PRODUCTS, required=True)
-    number = row.pattern("account_number", _ACCOUNT, "account_number", required=True)
+    number = row.pattern("account_number", ACCOUNT_NUMBER, "account_number", required=True)
     if number and product == Product.CREDIT_CARD.value:
         try:
             truncate_pan(number)
@@ -460,6 +461,8 @@ def _contact(row: _Row) -> Checked:
     elif kind == ContactKind.EMAIL.value:
         text = row.text("value", 254, required=True)
         if text:
+            from email_validator import EmailNotValidError, validate_email
+
             try:
                 value = validate_email(text, check_deliverability=False).normalized.lower()
             except EmailNotValidError:
@@ -503,7 +506,7 @@ def _contact(row: _Row) -> Checked:
 
 def _reference(row: _Row) -> Checked:
     values: dict[str, Any] = {
-        "account_number": row.pattern("account_number", _ACCOUNT, "account_number", required=True),
+        "account_number": row.pattern("account_number", ACCOUNT_NUMBER, "account_number", required=True),
         "name": row.text("name", 200, required=True),
         "phone": row.phone("phone"),
         "role": row.choice("role", _ROLES, required=True),
@@ -519,6 +522,6 @@ def key_of(kind: str, data: Mapping[str, Any]) -> str | None:
     value = data.get(column) if column else None
     if isinstance(value, str):
         value = value.strip()
-        pattern = _REF if kind == "customers" else _ACCOUNT
+        pattern = _REF if kind == "customers" else ACCOUNT_NUMBER
         return value if pattern.fullmatch(value) else None
     return None
