@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from cobro_tui.errors import UserFacingError
@@ -89,3 +90,42 @@ def migrate(engine: Engine) -> None:
         raise UserFacingError(
             f"The server database cannot be opened ({exc.orig}); check --db and that it is running."
         ) from None
+
+
+def lock_key(name: str) -> int:
+    """A PostgreSQL advisory lock's key for a name: the same in every process (a signed 64-bit int)."""
+    return int.from_bytes(hashlib.sha256(f"cobro-tui:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def server_lock(engine: Engine, name: str) -> Iterator[None]:
+    """One process at a time, across every process on the same database, for the work inside (the
+    migrations and the demo seed at start): a session advisory lock on PostgreSQL (released if the
+    process dies), an exclusive lock on a file beside the database on SQLite."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": lock_key(name)})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(name)})
+                conn.commit()
+        return
+    database = engine.url.database
+    try:
+        import fcntl
+    except ImportError:  # no advisory file locks here (Windows): SQLite's own locking only
+        yield
+        return
+    if not database or database == ":memory:":
+        yield
+        return
+    path = Path(f"{database}.{name}.lock")
+    create_private(path, tighten=False)  # 0600, like the database beside it
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

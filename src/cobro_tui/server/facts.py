@@ -122,6 +122,7 @@ def project_many(conn: Connection, docs: list[tuple[str, str, str | None, str | 
             for row in [row_of(k, i, agent, account, data)]
             if row is not None
         ]
+        rows.sort(key=lambda row: row["id"])  # every multi-row write in key order (see count_hours)
         if rows:
             conn.execute(insert(table), rows)
             if kind == "contact_attempt":
@@ -133,8 +134,13 @@ def _hour_key(row: dict[str, Any]) -> tuple[str, str, str, str]:
 
 
 def count_hours(conn: Connection, counts: Counter[tuple[str, str, str, str]]) -> None:
-    """Add attempts to their hours' counts (insert, or add to the count already there)."""
-    rows = [{"hour": h, "agent": a, "channel": c, "result_code": r, "n": n} for (h, a, c, r), n in counts.items()]
+    """Add attempts to their hours' counts (insert, or add to the count already there).
+
+    The rows go in key order: two writers adding to the same hours (the seed's processes, two
+    imports) then lock them in one order and wait for each other instead of deadlocking."""
+    rows = [
+        {"hour": h, "agent": a, "channel": c, "result_code": r, "n": n} for (h, a, c, r), n in sorted(counts.items())
+    ]
     if rows:
         conn.execute(_count_hours_statement(conn.dialect.name), rows)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import uvicorn
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from cobro_tui import logs
 from cobro_tui.clock import Clock
@@ -21,7 +22,7 @@ from cobro_tui.files import private_dir
 from cobro_tui.i18n import t
 from cobro_tui.policy import load_policy
 from cobro_tui.server.app import create_app
-from cobro_tui.server.db import migrate, server_engine
+from cobro_tui.server.db import migrate, server_engine, server_lock
 from cobro_tui.server.seed import ensure_demo_users, load_demo_portfolio
 from cobro_tui.settings import ServerSettings
 
@@ -38,12 +39,21 @@ def prepare(
     seed: int = 7,
     progress: Callable[[int, int], None] | None = None,
 ) -> Engine:
-    """A migrated server database, with the demo users and portfolio when asked."""
+    """A migrated server database, with the demo users and portfolio when asked.
+
+    Under one lock across processes: two servers started at once on one database (or the workers'
+    parent and a second `serve`) migrate and seed one after the other; the second finds the work done."""
     engine = server_engine(db_url)
-    migrate(engine)
-    if demo_accounts:
-        ensure_demo_users(engine)
-        load_demo_portfolio(engine, demo_accounts, seed, clock.now(), load_policy().buckets, progress=progress)
+    try:
+        with server_lock(engine, "prepare"):
+            migrate(engine)
+            if demo_accounts:
+                ensure_demo_users(engine)
+                load_demo_portfolio(engine, demo_accounts, seed, clock.now(), load_policy().buckets, progress=progress)
+    except OperationalError as exc:
+        raise UserFacingError(
+            f"The server database cannot be opened ({exc.orig}); check --db and that it is running."
+        ) from None
     return engine
 
 
