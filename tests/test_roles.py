@@ -236,8 +236,8 @@ def test_many_accounts_move_in_one_request_and_only_the_supervisors_own(server) 
 def test_every_route_refuses_every_role_its_guard_does_not_name(server) -> None:
     """Found from the app's routes, so a new endpoint is covered the day it is added: each role's valid
     token is refused (403) wherever the route's guard does not let that role through, and no token
-    gets 401; only the health check, the sign-in and a password change (with the old password) take
-    no token at all."""
+    gets 401; only the health checks (the workstation's, liveness and readiness), the sign-in and a
+    password change (with the old password) take no token at all."""
     from sync_support import integration_headers
 
     engine, thread = server
@@ -247,7 +247,13 @@ def test_every_route_refuses_every_role_its_guard_does_not_name(server) -> None:
         for route in _api_routes(app)
         for method in route.methods or ()
     ]
-    assert {path for _, path, roles in routes if roles is None} == {"/v1/health", "/v1/auth/login", "/v1/auth/password"}
+    assert {path for _, path, roles in routes if roles is None} == {
+        "/v1/health",
+        "/v1/health/live",
+        "/v1/health/ready",
+        "/v1/auth/login",
+        "/v1/auth/password",
+    }
     tokens = {
         role: auth_headers(thread.url, user)
         for role, user in (

@@ -53,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", help="database URL: a SQLite file by default, postgresql://... for PostgreSQL")
     serve.add_argument("--demo", type=int, metavar="N", help="load a generated portfolio of N accounts")
     serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes sharing the port (PostgreSQL only; see docs/operations.md)",
+    )
+    serve.add_argument(
         "--tls-cert", type=Path, metavar="FILE", help="serve https with this certificate (PEM, with its chain)"
     )
     serve.add_argument("--tls-key", type=Path, metavar="FILE", help="the private key of --tls-cert (PEM)")
@@ -272,7 +279,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     from cobro_tui.clock import clock_for
-    from cobro_tui.i18n import set_language
+    from cobro_tui.i18n import set_language, t
     from cobro_tui.server.run import default_db_url, serve, tls_files
     from cobro_tui.settings import load_settings
 
@@ -280,9 +287,21 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     set_language(settings.lang)
     if args.demo is not None and not 1 <= args.demo <= 1_000_000:
         raise _usage(f"--demo must be between 1 and 1000000, not {args.demo}")
+    if not 1 <= args.workers <= 64:
+        raise _usage(t("floor.workers_range", workers=args.workers))
     tls = tls_files(args.tls_cert, args.tls_key)  # before anything starts
     db_url = args.db or default_db_url(settings.resolved_data_dir())
-    serve(args.host, args.port, db_url, clock_for(settings.now), args.demo, args.seed, settings.server, tls)
+    serve(
+        args.host,
+        args.port,
+        db_url,
+        clock_for(settings.now),
+        args.demo,
+        args.seed,
+        settings.server,
+        tls,
+        args.workers,
+    )
     return 0
 
 

@@ -20,6 +20,7 @@ from cobro_tui.server import (
     routes_evidence,
     routes_export,
     routes_feeds,
+    routes_health,
     routes_kpi,
     routes_people,
     routes_portfolio,
@@ -48,6 +49,7 @@ ROUTERS = (
     routes_pull.router,
     routes_export.router,
     routes_portfolio.router,
+    routes_health.router,
 )
 
 

@@ -34,7 +34,7 @@ def server_engine(url: str) -> Engine:
                 "PostgreSQL needs its driver: pip install 'cobro-tui[postgres]' (or use a SQLite file with --db sqlite:///path)"
             ) from None
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        return _postgres_engine(url)
     database = Path(url.removeprefix("sqlite:///"))
     if database.parent.is_dir() and not database.exists():
         create_private(
@@ -64,6 +64,22 @@ def server_engine(url: str) -> Engine:
     def _begin(conn: Connection) -> None:
         # Writers take the lock up front: seq numbers are then handed out in commit order.
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+    return engine
+
+
+def _postgres_engine(url: str) -> Engine:
+    engine = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8, hide_parameters=True)
+    writers = lock_key("writers")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # Writers take turns, as SQLite's BEGIN IMMEDIATE makes them: what a writer reads before it
+        # writes (a debtor's contacts today, a promise's state) cannot change under it from another
+        # worker, seq numbers are handed out in commit order, and no two writers wait on each other's
+        # rows (no deadlocks). A transaction lock: released at commit or rollback, or if the process dies.
+        if conn.get_execution_options().get("write"):
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({writers})")
 
     return engine
 
@@ -118,8 +134,8 @@ def server_lock(engine: Engine, name: str) -> Iterator[None]:
     except ImportError:  # no advisory file locks here (Windows): SQLite's own locking only
         yield
         return
-    if not database or database == ":memory:":
-        yield
+    if not database or database == ":memory:" or not Path(database).parent.is_dir():
+        yield  # no folder to lock in: opening the database says what is wrong
         return
     path = Path(f"{database}.{name}.lock")
     create_private(path, tighten=False)  # 0600, like the database beside it

@@ -22,6 +22,7 @@ from cobro_tui.server import audit, auth, kpi
 from cobro_tui.server.db import write_tx
 from cobro_tui.server.mutations import Limits
 from cobro_tui.server.schema import sync_clients
+from cobro_tui.server.watch import FeedWatch
 from cobro_tui.settings import ServerSettings
 
 # Every route may answer these, always with a Problem body (a code for programs, a sentence for people).
@@ -129,6 +130,11 @@ class Gate:
     config: ServerSettings
     # When each agent's promises were last swept (routes_pull): per app, as every other part.
     swept_at: dict[str, float] = field(default_factory=dict)
+    # The change feed watched for the pulls that wait; its `draining` is set when shutting down.
+    watch: FeedWatch = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.watch = FeedWatch(self.engine)
 
     @property
     def limits(self) -> Limits:

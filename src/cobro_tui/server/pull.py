@@ -61,6 +61,7 @@ class ChangesPage:
     changes: list[Change]
     next_seq: int
     has_more: bool
+    head: int  # the feed's head the page was read at
 
 
 def changes_after(conn: Connection, agent: str, after: int, limit: int) -> ChangesPage:
@@ -87,7 +88,7 @@ def changes_after(conn: Connection, agent: str, after: int, limit: int) -> Chang
         )
     # With nothing more for this agent, the cursor moves to the head, past other agents' changes.
     next_seq = head if not has_more else rows[-1].seq
-    return ChangesPage([_change(r) for r in rows], next_seq, has_more)
+    return ChangesPage([_change(r) for r in rows], next_seq, has_more, head)
 
 
 SNAPSHOT_KINDS = (

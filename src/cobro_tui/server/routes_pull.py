@@ -34,7 +34,8 @@ def _sweep(gate: Gate, agent: str) -> None:
         keeping.sweep(gate.engine, now, agent)
 
 
-def _changes(gate: Gate, agent: str, cursor: str | None, limit: int) -> ChangesResponse:
+def _changes(gate: Gate, agent: str, cursor: str | None, limit: int) -> tuple[ChangesResponse, int]:
+    """The page of changes, and the feed's head it was read at."""
     _sweep(gate, agent)
     with gate.engine.connect() as conn:
         try:
@@ -44,13 +45,14 @@ def _changes(gate: Gate, agent: str, cursor: str | None, limit: int) -> ChangesR
                 410, "RESET_REQUIRED", "the workstation must take a new snapshot", {"reason": reset.reason}
             ) from None
         page = changes_after(conn, agent, after, limit)
-        return ChangesResponse(
+        response = ChangesResponse(
             server_time=gate.clock.now(),
             server_epoch=server_epoch(conn),
             changes=page.changes,
             next_cursor=make_cursor(conn, page.next_seq),
             has_more=page.has_more,
         )
+        return response, page.head
 
 
 def _note_health(gate: Gate, agent: str, device_id: str | None, pending: int | None, oldest: str | None) -> None:
@@ -85,11 +87,13 @@ async def changes(
             pending_items,
             oldest_pending.isoformat() if oldest_pending else None,
         )
-    response = await run_in_threadpool(_changes, gate, user.username, cursor, limit)
-    deadline = asyncio.get_running_loop().time() + wait
-    while not response.changes and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.2)
-        response = await run_in_threadpool(_changes, gate, user.username, cursor, limit)
+    response, seen = await run_in_threadpool(_changes, gate, user.username, cursor, limit)
+    # Long-poll: with nothing yet, wait for this agent's changes (pushed through any worker) until
+    # `wait` runs out or the server begins to shut down, then answer what there is.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while not response.changes and await gate.watch.wait(user.username, seen, deadline - loop.time()):
+        response, seen = await run_in_threadpool(_changes, gate, user.username, cursor, limit)
     return response
 
 

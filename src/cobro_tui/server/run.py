@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -23,6 +28,7 @@ from cobro_tui.i18n import t
 from cobro_tui.policy import load_policy
 from cobro_tui.server.app import create_app
 from cobro_tui.server.db import migrate, server_engine, server_lock
+from cobro_tui.server.deps import Gate
 from cobro_tui.server.seed import ensure_demo_users, load_demo_portfolio
 from cobro_tui.settings import ServerSettings
 
@@ -104,8 +110,9 @@ class ServerThread:
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port(self.host)
+        self.app = create_app(self.engine, self.clock, self.settings)
         config = uvicorn.Config(
-            create_app(self.engine, self.clock, self.settings),
+            self.app,
             host=self.host,
             port=self.port,
             log_level="warning",
@@ -131,6 +138,7 @@ class ServerThread:
         return self
 
     def stop(self) -> None:
+        self.app.state.gate.watch.draining.set()  # waiting pulls answer now
         self.server.should_exit = True
         self.thread.join(timeout=10)
 
@@ -139,6 +147,52 @@ class ServerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# The database URL the workers of `serve --workers N` open (set by the parent, read in each worker).
+WORKER_DB = "COBRO_SERVE_DB"
+# Seconds a request already running gets to finish when the server is told to stop.
+GRACE_S = 30
+
+
+def _drain_on_signals(draining: threading.Event) -> None:
+    """SIGINT and SIGTERM (uvicorn's own handlers stop the server) also set `draining` first: the
+    pulls waiting for changes answer at once, so the graceful stop does not wait out their 25 s."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+
+        def handler(number: int, frame: FrameType | None, previous: Any = previous) -> None:
+            draining.set()
+            if callable(previous):
+                previous(number, frame)
+
+        signal.signal(sig, handler)
+
+
+def served_app(engine: Engine, clock: Clock, settings: ServerSettings | None) -> FastAPI:
+    """The app as `serve` runs it: it drains on the stop signals (installed at startup, after uvicorn's)."""
+    app = create_app(engine, clock, settings)
+    gate: Gate = app.state.gate
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        _drain_on_signals(gate.watch.draining)
+        yield
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+def worker_app() -> FastAPI:
+    """One worker of `serve --workers N` (a uvicorn factory, run in each worker process): the parent
+    has migrated and seeded the database already."""
+    from cobro_tui.clock import clock_for
+    from cobro_tui.settings import load_settings
+
+    settings = load_settings()
+    clock = clock_for(settings.now)
+    logs.start_server_log(clock)
+    return served_app(server_engine(os.environ[WORKER_DB]), clock, settings.server)
 
 
 def serve(
@@ -150,18 +204,30 @@ def serve(
     seed: int,
     settings: ServerSettings | None = None,
     tls: Tls | None = None,
+    workers: int = 1,
 ) -> None:
     """`cobro-tui serve`: http, or https with `tls` (behind a TLS proxy, run it on loopback and let
-    the proxy speak https; see the README's "Transport security")."""
+    the proxy speak https; see the README's "Transport security"). With `workers` above 1 (PostgreSQL
+    only), that many processes share the port; the database is migrated and seeded here first, once."""
     logs.start_server_log(clock)  # JSON lines on stderr, uvicorn's own lines included
+    if workers > 1 and db_url.startswith("sqlite"):
+        raise UserFacingError(t("floor.sqlite_workers", workers=workers))
     engine = prepare(db_url, clock, demo_accounts, seed)
-    logs.get("server").info("serving on %s:%d (%s)", host, port, engine.dialect.name, extra={"event": "start"})
-    uvicorn.run(
-        create_app(engine, clock, settings),
-        host=host,
-        port=port,
-        log_level="info",
-        log_config=None,  # keep the handlers logs.start_server_log set
-        access_log=False,
-        **(tls.uvicorn_options() if tls else {}),
+    logs.get("server").info(
+        "serving on %s:%d (%s, %d workers)", host, port, engine.dialect.name, workers, extra={"event": "start"}
     )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "log_config": None,  # keep the handlers logs.start_server_log set
+        "access_log": False,
+        "timeout_graceful_shutdown": GRACE_S,
+        **(tls.uvicorn_options() if tls else {}),
+    }
+    if workers == 1:
+        uvicorn.run(served_app(engine, clock, settings), **options)
+        return
+    engine.dispose()  # the workers open their own connections
+    os.environ[WORKER_DB] = db_url
+    uvicorn.run("cobro_tui.server.run:worker_app", factory=True, workers=workers, **options)
