@@ -109,6 +109,8 @@ class ServerSettings(Section):
     """How far ahead of the server's clock a workstation's instants may be."""
     fact_horizon_days: int = Field(90, ge=1, le=3650)
     """How far back a contact, note or opt-out may be dated (the retention horizon of the change feed)."""
+    shutdown_grace_seconds: int = Field(30, ge=1, le=600)
+    """Seconds the requests already running get to finish when the server is told to stop (SIGTERM)."""
 
 
 class Settings(BaseSettings):

@@ -151,10 +151,6 @@ class ServerThread:
 
 # The database URL the workers of `serve --workers N` open (set by the parent, read in each worker).
 WORKER_DB = "COBRO_SERVE_DB"
-# Seconds a request already running gets to finish when the server is told to stop.
-GRACE_S = 30
-
-
 def _drain_on_signals(draining: threading.Event) -> None:
     """SIGINT and SIGTERM (uvicorn's own handlers stop the server) also set `draining` first: the
     pulls waiting for changes answer at once, so the graceful stop does not wait out their 25 s."""
@@ -222,7 +218,7 @@ def serve(
         "log_level": "info",
         "log_config": None,  # keep the handlers logs.start_server_log set
         "access_log": False,
-        "timeout_graceful_shutdown": GRACE_S,
+        "timeout_graceful_shutdown": (settings or ServerSettings()).shutdown_grace_seconds,
         **(tls.uvicorn_options() if tls else {}),
     }
     if workers == 1:
