@@ -84,7 +84,9 @@ def _database(base: str, name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def floor(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine, subprocess.Popen[bytes]]]:
+def floor(
+    pg_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Engine, subprocess.Popen[bytes]]]:
     """`serve --workers 4 --demo 400` on PostgreSQL, as a floor runs it."""
     folder = tmp_path_factory.mktemp("floor")
     url = _database(pg_url, "floor")
@@ -106,10 +108,12 @@ def test_four_workers_keep_the_feed_in_commit_order_and_every_workstation_whole(
     url, engine, process = floor
     assert _workers(process.pid) == 4
     agents = ("agente01", "agente02", "agente03", "agente04")
-    stations = [make_station(tmp_path, f"w{n}", url, agent, clock, policy, timeout=30) for n, agent in enumerate(agents)]
+    stations = [
+        make_station(tmp_path, f"w{n}", url, agent, clock, policy, timeout=30) for n, agent in enumerate(agents)
+    ]
     failures: list[str] = []
 
-    def work(station) -> None:  # type: ignore[no-untyped-def]
+    def work(station) -> None:
         if not (first := station.round()).ok:
             failures.append(f"{station.agent}: {first.error}")
             return
@@ -121,7 +125,7 @@ def test_four_workers_keep_the_feed_in_commit_order_and_every_workstation_whole(
                 station.promise(accounts[-1 - n][0], 300)
                 if not (report := station.round()).ok:
                     failures.append(f"{station.agent}: {report.error}")
-        except Exception as exc:  # noqa: BLE001 - reported below, as the test's failure
+        except Exception as exc:
             failures.append(f"{station.agent}: {exc!r}")
 
     seen: list[tuple[int, int]] = []
@@ -164,7 +168,9 @@ def test_a_push_on_one_worker_wakes_the_pulls_waiting_on_the_others(
 ) -> None:
     url, _, _ = floor
     agents = ("agente05", "agente06", "agente07", "agente08", "agente09", "agente10")
-    stations = [make_station(tmp_path, f"p{n}", url, agent, clock, policy, timeout=30) for n, agent in enumerate(agents)]
+    stations = [
+        make_station(tmp_path, f"p{n}", url, agent, clock, policy, timeout=30) for n, agent in enumerate(agents)
+    ]
     cursors = {}
     for station in stations:
         assert station.round().ok
@@ -201,7 +207,7 @@ def test_sweeps_from_every_worker_break_each_promise_once_and_approvals_are_deci
     from test_approvals import _held_promise
 
     url, engine, _ = floor
-    station, account_id, promise = _held_promise(tmp_path, (engine, SimpleNamespace(url=url)), clock, policy)
+    station, _, _ = _held_promise(tmp_path, (engine, SimpleNamespace(url=url)), clock, policy)
     mutation_id = next(m for m, state, _ in station.outbox() if state == "deferred")
     decisions: list[int] = []
 
