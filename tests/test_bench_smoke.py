@@ -25,7 +25,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
             ["--accounts", "300", "--push", "40", "--rounds", "2", "--changes", "20", "--pushes", "2"],
             "server, per mutation",
         ),
-        ("sync_fleet.py", ["--stations", "3", "--seconds", "2", "--accounts", "300"], "/v1/changes p95"),
+        ("sync_fleet.py", ["--stations", "3", "--seconds", "3", "--every", "1", "--sqlite"], "/v1/changes p95"),
         ("workstation.py", ["--accounts", "600", "--samples", "20"], "open an account, p95"),
         ("rules.py", ["--accounts", "500"], "decide"),
         (
