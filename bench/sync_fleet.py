@@ -44,6 +44,7 @@ from _station import bench_station, percentile
 from cobro_tui.domain.models import Channel
 from cobro_tui.server.run import free_port
 from cobro_tui.services.contacts import ContactRefused
+from cobro_tui.sync.client import Unreachable
 
 SEED_SCRIPT = """
 import sys
@@ -119,7 +120,16 @@ def station_main(n: int, url: str, folder: Path, seconds: float, every: float, b
                 errors.append(f"{response.request.url.path} {response.status_code}")
 
     hooks = {"request": [on_request], "response": [on_response]}
-    station = bench_station(folder, f"s{n}", url, agent_of(n), hooks, accounts=50)
+    retries = 0
+    for attempt in range(8):  # a floor signing in at once: a station whose sign-in timed out tries again
+        try:
+            station = bench_station(folder, f"s{n}-{attempt}", url, agent_of(n), hooks, accounts=50)
+            break
+        except (Unreachable, SystemExit):
+            retries += 1
+            time.sleep(2 + attempt * 2 + rng.random())
+    else:
+        raise SystemExit(f"station {n} could not sign in")
     try:
         barrier.wait(timeout=900)
     except threading.BrokenBarrierError:  # the parent gave up waiting: said in the figures
@@ -185,9 +195,13 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=4.0, help="seconds between a station's sync rounds (jittered)")
     parser.add_argument("--accounts-each", type=int, default=20, help="accounts per workstation's agent")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--ramp", type=float, default=None, help="seconds over which the stations start (default 0.1 s each)"
+    )
     parser.add_argument("--sqlite", action="store_true", help="a SQLite file and one worker")
     args = parser.parse_args()
     workers = 1 if args.sqlite else args.workers
+    args.ramp = args.stations * 0.1 if args.ramp is None else args.ramp
     accounts = args.stations * args.accounts_each
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
@@ -211,7 +225,7 @@ def main() -> None:
                 ]
                 for child in children:
                     child.start()
-                    time.sleep(0.01)  # sign-ins and first syncs in a stream, not one burst
+                    time.sleep(args.ramp / args.stations)  # sign-ins and first syncs in a stream, as a shift arrives
                 barrier.wait(timeout=900)
                 ready = time.perf_counter() - started
                 mark = log.stat().st_size
@@ -233,6 +247,7 @@ def main() -> None:
     figure("accounts seeded", accounts, "accounts")
     figure("seeding", seeded, "s")
     figure("sign-in and first sync of every station", ready, "s")
+    figure("sign-ins or first syncs retried (timed out)", sum(r["retries"] for r in results), "stations")
     figure("stations that reported", len(results), "stations")
     figure("sync rounds", sum(r["rounds"] for r in results), "rounds")
     figure("rounds per second", sum(r["rounds"] for r in results) / args.seconds, "rounds/s")

@@ -370,3 +370,30 @@ def test_readiness_says_why_a_server_is_not_ready_and_liveness_needs_nothing(tmp
         assert draining.status_code == 503 and draining.json()["code"] == "SHUTTING_DOWN"
         assert httpx.get(f"{thread.url}/v1/health/live").status_code == 200
     engine.dispose()
+
+
+@pytest.mark.slow
+@needs_postgres
+def test_a_database_that_stops_answering_gets_503_and_readiness_says_so(pg_url: str, tmp_path: Path) -> None:
+    from cobro_tui.server.run import prepare
+
+    url = _database(pg_url, "gone")
+    engine = prepare(url, FixedClock(NOW), demo_accounts=20)
+    with ServerThread(engine, FixedClock(NOW)) as thread:
+        headers = auth_headers(thread.url, "agente01")
+        admin = server_engine(pg_url).execution_options(isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("ALTER DATABASE gone ALLOW_CONNECTIONS false"))
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'gone'"))
+        try:
+            answer = httpx.get(f"{thread.url}/v1/changes", headers=headers, timeout=30)
+            assert answer.status_code == 503 and answer.json()["code"] == "SERVER_BUSY"
+            assert answer.headers["Retry-After"] == "2"
+            ready = httpx.get(f"{thread.url}/v1/health/ready", timeout=30)
+            assert ready.status_code == 503 and "does not answer" in ready.json()["message"]
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text("ALTER DATABASE gone ALLOW_CONNECTIONS true"))
+            admin.dispose()
+        assert httpx.get(f"{thread.url}/v1/changes", headers=headers, timeout=30).status_code == 200
+    engine.dispose()

@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cobro_tui import __version__
@@ -69,6 +71,13 @@ async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
     return problem_response(422, "MALFORMED_REQUEST", f"the body nests deeper than {MAX_DEPTH} levels")
 
 
+async def _busy(_: Request, exc: Exception) -> JSONResponse:
+    # No database connection came free in time (every one busy: the floor is at its peak), or the
+    # database did not answer: the client tries again shortly; nothing of the request was kept.
+    what = "the server is busy" if isinstance(exc, PoolTimeout) else "the database did not answer"
+    return problem_response(503, "SERVER_BUSY", f"{what}; try again shortly", headers={"Retry-After": "2"})
+
+
 async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     # FastAPI's own refusals (a body that is not JSON, an unknown path or method) as Problems too;
     # a body that cannot be read is a bad body like any other: 422.
@@ -93,6 +102,8 @@ def create_app(engine: Engine, clock: Clock, config: ServerSettings | None = Non
     app.exception_handler(RequestValidationError)(_invalid)
     app.exception_handler(RecursionError)(_too_deep)
     app.exception_handler(StarletteHTTPException)(_http)
+    app.exception_handler(PoolTimeout)(_busy)
+    app.exception_handler(OperationalError)(_busy)
     for router in ROUTERS:
         app.include_router(router)
     return app

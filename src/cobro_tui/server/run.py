@@ -151,6 +151,8 @@ class ServerThread:
 
 # The database URL the workers of `serve --workers N` open (set by the parent, read in each worker).
 WORKER_DB = "COBRO_SERVE_DB"
+
+
 def _drain_on_signals(draining: threading.Event) -> None:
     """SIGINT and SIGTERM (uvicorn's own handlers stop the server) also set `draining` first: the
     pulls waiting for changes answer at once, so the graceful stop does not wait out their 25 s."""
