@@ -103,7 +103,7 @@ def start_server(url: str, workers: int, folder: Path, log: Path) -> tuple[subpr
     raise SystemExit(f"the server did not start:\n{log.read_text()[-2000:]}")
 
 
-def station_main(n: int, url: str, folder: Path, seconds: float, every: float, barrier, out: Path) -> None:  # type: ignore[no-untyped-def]
+def station_main(n: int, url: str, folder: Path, seconds: float, every: float, barrier, starting, out: Path) -> None:  # type: ignore[no-untyped-def]
     """One workstation: first sync, then rounds until its time is up; its figures to `out`."""
     rng = random.Random(n)
     calls: dict[str, list[float]] = defaultdict(list)
@@ -121,19 +121,35 @@ def station_main(n: int, url: str, folder: Path, seconds: float, every: float, b
 
     hooks = {"request": [on_request], "response": [on_response]}
     retries = 0
-    for attempt in range(8):  # a floor signing in at once: a station whose sign-in timed out tries again
-        try:
-            station = bench_station(folder, f"s{n}-{attempt}", url, agent_of(n), hooks, accounts=50)
-            break
-        except (Unreachable, SystemExit):
-            retries += 1
-            time.sleep(2 + attempt * 2 + rng.random())
-    else:
-        raise SystemExit(f"station {n} could not sign in")
+    station = None
+    with starting:  # a few sign-ins and first syncs at a time, as a shift arrives
+        for attempt in range(8):  # a station whose sign-in timed out tries again
+            try:
+                station = bench_station(folder, f"s{n}-{attempt}", url, agent_of(n), hooks, accounts=50)
+                break
+            except (Unreachable, SystemExit):
+                retries += 1
+                time.sleep(1 + attempt + rng.random())
     try:
-        barrier.wait(timeout=900)
+        barrier.wait(timeout=1800)
     except threading.BrokenBarrierError:  # the parent gave up waiting: said in the figures
         errors.append("start barrier broken")
+    if station is None:
+        errors.append("could not sign in")
+        out.write_text(
+            json.dumps(
+                {
+                    "calls": {},
+                    "errors": errors,
+                    "rounds": 0,
+                    "failed": 0,
+                    "contacts": 0,
+                    "refused": 0,
+                    "retries": retries,
+                }
+            )
+        )
+        return
     measuring = True
     rounds = failed = refused = contacts = 0
     stop = time.monotonic() + seconds
@@ -168,6 +184,7 @@ def station_main(n: int, url: str, folder: Path, seconds: float, every: float, b
                 "failed": failed,
                 "contacts": contacts,
                 "refused": refused,
+                "retries": retries,
             }
         )
     )
@@ -195,13 +212,10 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=4.0, help="seconds between a station's sync rounds (jittered)")
     parser.add_argument("--accounts-each", type=int, default=20, help="accounts per workstation's agent")
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument(
-        "--ramp", type=float, default=None, help="seconds over which the stations start (default 0.1 s each)"
-    )
+    parser.add_argument("--starting", type=int, default=8, help="stations signing in and first syncing at once")
     parser.add_argument("--sqlite", action="store_true", help="a SQLite file and one worker")
     args = parser.parse_args()
     workers = 1 if args.sqlite else args.workers
-    args.ramp = args.stations * 0.1 if args.ramp is None else args.ramp
     accounts = args.stations * args.accounts_each
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
@@ -213,20 +227,20 @@ def main() -> None:
             server, base = start_server(url, workers, folder, log)
             context = multiprocessing.get_context("fork")
             barrier = context.Barrier(args.stations + 1)
+            starting = context.Semaphore(args.starting)
             outs = [folder / f"s{n}.json" for n in range(args.stations)]
             try:
                 started = time.perf_counter()
                 children = [
                     context.Process(
                         target=station_main,
-                        args=(n, base, folder, args.seconds, args.every, barrier, outs[n]),
+                        args=(n, base, folder, args.seconds, args.every, barrier, starting, outs[n]),
                     )
                     for n in range(args.stations)
                 ]
                 for child in children:
                     child.start()
-                    time.sleep(args.ramp / args.stations)  # sign-ins and first syncs in a stream, as a shift arrives
-                barrier.wait(timeout=900)
+                barrier.wait(timeout=1800)
                 ready = time.perf_counter() - started
                 mark = log.stat().st_size
                 for child in children:
