@@ -151,6 +151,7 @@ class ServerThread:
 
 # The database URL the workers of `serve --workers N` open (set by the parent, read in each worker).
 WORKER_DB = "COBRO_SERVE_DB"
+WORKER_PING_S = 30
 
 
 def _drain_on_signals(draining: threading.Event) -> None:
@@ -228,4 +229,12 @@ def serve(
         return
     engine.dispose()  # the workers open their own connections
     os.environ[WORKER_DB] = db_url
-    uvicorn.run("cobro_tui.server.run:worker_app", factory=True, workers=workers, **options)
+    # A worker busy at the floor's peak answers its parent's ping late; 30 s before it counts as hung
+    # (uvicorn's 5 s restarted busy workers mid-request on a loaded machine).
+    uvicorn.run(
+        "cobro_tui.server.run:worker_app",
+        factory=True,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_PING_S,
+        **options,
+    )
